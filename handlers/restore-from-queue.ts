@@ -1,0 +1,81 @@
+/**
+ * Restore requests submitted to the request queue (SQS event source, ReportBatchItemFailures).
+ *
+ * Delivery and failure:
+ * - Each record is one request; records are parsed and worked on independently, at most
+ *   RESTORE_CONCURRENCY at a time.
+ * - Started: the record succeeds. Permanent failure (bad request, refused role, AWS 4xx): the
+ *   record is dead-lettered at once and succeeds.
+ * - Retryable failure (throttling, 5xx, network): the record is reported in batchItemFailures and
+ *   SQS delivers it again after the visibility timeout; on the last receive (MAX_RECEIVE_COUNT,
+ *   the queue's maxReceiveCount) it is dead-lettered with the last error instead.
+ * - A dead letter that cannot be sent fails the record, so SQS retries it: nothing is acknowledged
+ *   without a started job or a dead letter.
+ * - A dead letter redriven to this queue is unwrapped and its original request restored.
+ */
+
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mapSettled } from '../src/concurrency.js';
+import { defaultDeps } from '../src/defaults.js';
+import {
+  type Deps,
+  decodeSqsBody,
+  metadataSecrets,
+  type Outcome,
+  processRequest,
+  requestPayload,
+  settleFailure,
+} from '../src/pipeline.js';
+
+async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | undefined> {
+  const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
+  const incoming = decodeSqsBody(record.body ?? '');
+  let log = deps.logger.child({ messageId: record.messageId, attempt });
+  try {
+    const payload = requestPayload(incoming.original);
+    log = log.child({}, metadataSecrets(payload));
+    const outcome = await processRequest(deps, incoming, payload, log);
+    log.info('Restore job started', {
+      restoreJobId: outcome.restoreJobId,
+      redriveCount: incoming.redriveCount,
+    });
+    return outcome;
+  } catch (error) {
+    const trigger = { type: 'sqs', id: record.messageId, attempt } as const;
+    await settleFailure(
+      deps,
+      incoming,
+      { trigger, lastAttempt: attempt >= deps.config.maxReceiveCount },
+      error,
+      log,
+    );
+    return undefined;
+  }
+}
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(deps: Deps | (() => Deps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<SQSEvent>()
+    .use(
+      sqsPartialBatchFailure({
+        // The middleware's own logger would print whole records, Metadata included.
+        logger: (reason: unknown, record: SQSRecord) =>
+          resolve().logger.debug('Record reported as failed', {
+            messageId: record.messageId,
+            reason: reason instanceof Error ? reason.name : 'Error',
+          }),
+      }),
+    )
+    .handler(async (event: SQSEvent) => {
+      const d = resolve();
+      return mapSettled(event.Records ?? [], d.config.restoreConcurrency, (record) =>
+        handleRecord(d, record),
+      );
+    });
+}
+
+/** The deployed handler. */
+export const handler = createHandler(defaultDeps);

@@ -1,0 +1,88 @@
+/** ARN parsing and the checks that keep requests inside the deployment's account and Region. */
+
+/** An IAM role ARN; group 1 is the partition, group 2 the account. */
+export const ROLE_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+const ARN_PATTERN =
+  /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]{2,32}):([a-z0-9-]*):(\d{12}|):([\x21-\x7e]{1,1500})$/;
+
+/** The parts of an ARN. */
+export interface Arn {
+  readonly partition: string;
+  readonly service: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly resource: string;
+}
+
+/** Splits an ARN into its parts, or returns undefined when it is not one. */
+export function parseArn(value: string): Arn | undefined {
+  const m = ARN_PATTERN.exec(value);
+  if (m === null) return undefined;
+  const [, partition = '', service = '', region = '', accountId = '', resource = ''] = m;
+  return { partition, service, region, accountId, resource };
+}
+
+/**
+ * Recovery point ARN shapes by service: AWS Backup's own, and the native snapshot or image ARNs
+ * that AWS Backup uses for EC2, EBS, RDS, Aurora, DocumentDB, Neptune, Redshift, FSx and DynamoDB.
+ */
+const RECOVERY_POINT_RESOURCES: Readonly<Record<string, RegExp>> = {
+  backup: /^recovery-point:[A-Za-z0-9\-_.]+$/,
+  ec2: /^(image\/ami-[0-9a-f]{8,17}|snapshot\/snap-[0-9a-f]{8,17})$/,
+  rds: /^(snapshot|cluster-snapshot):[A-Za-z0-9\-:]+$/,
+  redshift: /^snapshot:[A-Za-z0-9\-_/:.]+$/,
+  fsx: /^backup\/backup-[0-9a-f]{8,17}$/,
+  dynamodb: /^table\/[A-Za-z0-9_.-]{3,255}\/backup\/[A-Za-z0-9.-]+$/,
+};
+
+/** Where a recovery point may come from. */
+export interface Scope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** Checks a recovery point ARN's shape and scope; returns a reason when it is refused. */
+export function checkRecoveryPointArn(value: string, scope: Scope): string | undefined {
+  const arn = parseArn(value);
+  const shape = arn === undefined ? undefined : RECOVERY_POINT_RESOURCES[arn.service];
+  if (arn === undefined || shape === undefined || !shape.test(arn.resource)) {
+    return (
+      'RecoveryPointArn is not a recovery point ARN (expected e.g. ' +
+      `arn:${scope.partition}:backup:${scope.region}:${scope.accountId}:recovery-point:ID, or an EC2 AMI, ` +
+      'EBS/RDS/Redshift snapshot, FSx backup or DynamoDB backup ARN)'
+    );
+  }
+  if (arn.partition !== scope.partition) {
+    return `RecoveryPointArn is in partition "${arn.partition}"; this deployment restores only in "${scope.partition}"`;
+  }
+  if (arn.region !== scope.region) {
+    return `RecoveryPointArn is in Region "${arn.region}"; this deployment restores only in "${scope.region}" (copy the recovery point to ${scope.region} first)`;
+  }
+  // EC2 image and snapshot ARNs carry no account; AWS resolves them in the caller's account.
+  const accountless = arn.service === 'ec2' && arn.accountId === '';
+  if (!accountless && arn.accountId !== scope.accountId) {
+    return `RecoveryPointArn belongs to account "${arn.accountId}"; this deployment restores only recovery points of account ${scope.accountId}`;
+  }
+  return undefined;
+}
+
+/** Checks a protected resource ARN's scope (the "by resource" form); returns a reason when refused. */
+export function checkResourceArn(value: string, scope: Scope): string | undefined {
+  const arn = parseArn(value);
+  if (arn === undefined)
+    return 'ResourceArn is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)';
+  if (arn.partition !== scope.partition) {
+    return `ResourceArn is in partition "${arn.partition}"; this deployment restores only in "${scope.partition}"`;
+  }
+  // S3 bucket ARNs carry neither Region nor account.
+  const global = arn.service === 's3' && arn.region === '' && arn.accountId === '';
+  if (!global && arn.region !== scope.region) {
+    return `ResourceArn is in Region "${arn.region}"; this deployment restores only in "${scope.region}"`;
+  }
+  if (!global && arn.accountId !== scope.accountId) {
+    return `ResourceArn belongs to account "${arn.accountId}"; this deployment restores only resources of account ${scope.accountId}`;
+  }
+  return undefined;
+}

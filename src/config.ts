@@ -1,0 +1,123 @@
+/** Configuration: read once at cold start from the environment, checked, and frozen. */
+
+import { ROLE_ARN_PATTERN } from './arn.js';
+
+/** The checked configuration every handler runs with. */
+export interface Config {
+  /** Where failed requests go, with the reason. */
+  readonly deadLetterQueueUrl: string;
+  /** The role AWS Backup restores with when a request names none. */
+  readonly restoreRoleArn: string;
+  /** The only roles a request may name (exact ARNs). */
+  readonly allowedRoleArns: readonly string[];
+  /** Receive count at which a retryable failure is dead-lettered (the queue's maxReceiveCount). */
+  readonly maxReceiveCount: number;
+  /** How many records of one SQS batch are worked on at once. */
+  readonly restoreConcurrency: number;
+  /** The partition, Region and account recovery points must belong to. */
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** When set, only recovery points in these vaults may be restored. */
+  readonly allowedVaultNames: readonly string[] | undefined;
+}
+
+/** Thrown at cold start when the environment is not usable; lists every problem at once. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const URL_PATTERN = /^https?:\/\/[^\s/]+\/\S+$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const VAULT_NAME_PATTERN = /^[a-zA-Z0-9\-_]{2,50}$/;
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function integer(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Reads and checks the configuration; throws ConfigError naming every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = [];
+
+  const deadLetterQueueUrl = env.DEAD_LETTER_QUEUE_URL ?? '';
+  if (deadLetterQueueUrl === '') problems.push('DEAD_LETTER_QUEUE_URL is not set');
+  else if (!URL_PATTERN.test(deadLetterQueueUrl)) {
+    problems.push(`DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "${deadLetterQueueUrl}"`);
+  }
+
+  const restoreRoleArn = env.RESTORE_ROLE_ARN ?? '';
+  const roleMatch = ROLE_ARN_PATTERN.exec(restoreRoleArn);
+  if (restoreRoleArn === '') problems.push('RESTORE_ROLE_ARN is not set');
+  else if (roleMatch === null) {
+    problems.push(`RESTORE_ROLE_ARN must be an IAM role ARN, got "${restoreRoleArn}"`);
+  }
+
+  const allowedRoleArns = list(env.ALLOWED_RESTORE_ROLE_ARNS) ?? (restoreRoleArn ? [restoreRoleArn] : []);
+  for (const arn of allowedRoleArns) {
+    if (!ROLE_ARN_PATTERN.test(arn)) {
+      problems.push(`ALLOWED_RESTORE_ROLE_ARNS holds "${arn}", which is not an IAM role ARN`);
+    }
+  }
+  if (restoreRoleArn !== '' && !allowedRoleArns.includes(restoreRoleArn)) {
+    problems.push('ALLOWED_RESTORE_ROLE_ARNS must include RESTORE_ROLE_ARN (the default role)');
+  }
+
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
+  if (!REGION_PATTERN.test(region)) problems.push(`AWS_REGION must be a Region name, got "${region}"`);
+
+  const accountId = env.ALLOWED_ACCOUNT_ID ?? roleMatch?.[2] ?? '';
+  if (!ACCOUNT_PATTERN.test(accountId)) {
+    problems.push(`ALLOWED_ACCOUNT_ID must be a 12-digit account id, got "${accountId}"`);
+  }
+
+  const allowedVaultNames = list(env.ALLOWED_BACKUP_VAULTS);
+  for (const name of allowedVaultNames ?? []) {
+    if (!VAULT_NAME_PATTERN.test(name))
+      problems.push(`ALLOWED_BACKUP_VAULTS holds an invalid vault name "${name}"`);
+  }
+
+  const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
+  const restoreConcurrency = integer(env, 'RESTORE_CONCURRENCY', 10, 1, 100, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    deadLetterQueueUrl,
+    restoreRoleArn,
+    allowedRoleArns: Object.freeze([...allowedRoleArns]),
+    maxReceiveCount,
+    restoreConcurrency,
+    partition: roleMatch?.[1] ?? 'aws',
+    region,
+    accountId,
+    allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
+  });
+}

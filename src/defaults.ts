@@ -1,0 +1,41 @@
+/**
+ * The default dependencies of the deployed handlers: configuration from the environment and SDK
+ * clients, built once per container. Endpoints come from the SDK's standard settings
+ * (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_BACKUP, AWS_ENDPOINT_URL_SQS), so the same code reaches AWS
+ * or the local endpoint.
+ */
+
+import { BackupClient } from '@aws-sdk/client-backup';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig } from './config.js';
+import { createLogger, type LogLevel } from './logger.js';
+import type { Deps } from './pipeline.js';
+
+/** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
+const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+
+let memo: Deps | undefined;
+
+/** Builds (once) the dependencies from `process.env`; throws ConfigError listing every problem. */
+export function defaultDeps(): Deps {
+  if (memo !== undefined) return memo;
+  const env = process.env;
+  const config = loadConfig(env);
+  const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
+  memo = {
+    config,
+    backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
+    sqs: new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
+    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
+    now: () => new Date(),
+  };
+  return memo;
+}
+
+/** Forgets the memoised dependencies (local runs that change the environment between runs). */
+export function resetDefaultDeps(): void {
+  memo = undefined;
+}
+
+// In Lambda a bad configuration stops the function at cold start, before it takes any message.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultDeps();

@@ -1,0 +1,132 @@
+/**
+ * The pipeline's errors. Handlers branch on `retryable` only: a permanent error goes to the
+ * dead-letter queue at once, a retryable one is retried by the trigger (SQS or Lambda's async
+ * retries) and dead-lettered on the last attempt.
+ */
+
+/** Base of every error the pipeline raises on purpose. */
+export class RestorePipelineError extends Error {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RestorePipelineError';
+    this.retryable = options.retryable;
+  }
+}
+
+/** The request itself is wrong; retrying the same request cannot succeed. */
+export class InvalidRequestError extends RestorePipelineError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, ...options });
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** The request is well formed but not allowed by this deployment (role, account, vault). */
+export class ForbiddenRequestError extends RestorePipelineError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = 'ForbiddenRequestError';
+  }
+}
+
+/** AWS refused the call; `retryable` follows the table in aws-facts.md. */
+export class AwsCallError extends RestorePipelineError {
+  /** The AWS error name, e.g. `ThrottlingException`. */
+  readonly awsErrorName: string;
+
+  constructor(operation: string, awsErrorName: string, message: string, retryable: boolean, cause: unknown) {
+    super(`${operation} failed with ${awsErrorName}: ${message}`, { retryable, cause });
+    this.name = 'AwsCallError';
+    this.awsErrorName = awsErrorName;
+  }
+}
+
+/** A restore job AWS accepted ended FAILED or ABORTED, or finished only in part. */
+export class RestoreJobFailedError extends RestorePipelineError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = 'RestoreJobFailedError';
+  }
+}
+
+const PERMANENT_AWS_ERRORS = new Set([
+  'InvalidParameterValueException',
+  'InvalidRequestException',
+  'MissingParameterValueException',
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'ValidationException',
+  'ConflictException',
+  'DependencyFailureException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+]);
+
+const RETRYABLE_AWS_ERRORS = new Set([
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'InternalFailure',
+  'InternalServerError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+
+interface SdkLikeError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: unknown;
+}
+
+/**
+ * Sorts an error thrown by an AWS SDK call into retryable or permanent and wraps it.
+ * What is not recognised as permanent is retryable: a request is retried and dead-lettered on
+ * its last attempt rather than dropped on a guess.
+ */
+export function classifyAwsError(operation: string, error: unknown): RestorePipelineError {
+  if (error instanceof RestorePipelineError) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkLikeError;
+  const name = typeof e.name === 'string' && e.name !== '' ? e.name : 'Error';
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const status = e.$metadata?.httpStatusCode;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+
+  let retryable: boolean;
+  if (PERMANENT_AWS_ERRORS.has(name)) retryable = false;
+  else if (RETRYABLE_AWS_ERRORS.has(name)) retryable = true;
+  else if (code !== undefined && NETWORK_ERROR_CODES.has(code)) retryable = true;
+  else if (status !== undefined && status >= 500) retryable = true;
+  else if (status === 429) retryable = true;
+  else if (status !== undefined && status >= 400) retryable = false;
+  else retryable = true;
+  return new AwsCallError(operation, name, message, retryable, error);
+}
+
+/** A short description of any thrown value, for logs and dead letters (never the whole object). */
+export function describeError(error: unknown): { name: string; message: string; retryable: boolean } {
+  if (error instanceof RestorePipelineError) {
+    return { name: error.name, message: error.message, retryable: error.retryable };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message, retryable: true };
+  return { name: 'Error', message: String(error), retryable: true };
+}
