@@ -7,5 +7,6 @@ module.exports = {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  moduleNameMapper: { '^(.{1,2}/.*).js$': '$1' },
   testTimeout: 60000,
 };
