@@ -8,7 +8,7 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from './config.js';
-import { createLogger, type LogLevel } from './logger.js';
+import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import type { Deps } from './pipeline.js';
 
 /** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
@@ -16,19 +16,28 @@ const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as 
 
 let memo: Deps | undefined;
 
-/** Builds (once) the dependencies from `process.env`; throws ConfigError listing every problem. */
-export function defaultDeps(): Deps {
-  if (memo !== undefined) return memo;
-  const env = process.env;
+/**
+ * Builds the dependencies from an environment; throws ConfigError listing every problem. The SDK
+ * clients take their endpoints, retries and credentials from the process environment.
+ */
+export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, sink?: LogSink): Deps {
   const config = loadConfig(env);
   const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
-  memo = {
+  return {
     config,
     backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
     sqs: new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
-    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
+    logger: createLogger({
+      level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
+      ...(sink === undefined ? {} : { sink }),
+    }),
     now: () => new Date(),
   };
+}
+
+/** Builds (once per container) the dependencies from `process.env`. */
+export function defaultDeps(): Deps {
+  memo ??= depsFromEnv(process.env);
   return memo;
 }
 

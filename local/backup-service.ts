@@ -1,0 +1,374 @@
+/**
+ * The local AWS Backup: recovery points and vaults seeded from a file, restore jobs that move
+ * through PENDING, RUNNING and COMPLETED (or FAILED by a configured rule) over time, and AWS's
+ * answers where the pipeline depends on them.
+ */
+
+import { randomUUID } from 'node:crypto';
+
+/** An error answered the way AWS answers it (status, error type, message). */
+export class LocalAwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly queryErrorCode?: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** A seeded recovery point. */
+export interface SeedRecoveryPoint {
+  RecoveryPointArn: string;
+  BackupVaultName: string;
+  ResourceArn: string;
+  ResourceType: string;
+  /** ISO time. */
+  CreationDate: string;
+  Status?: 'COMPLETED' | 'PARTIAL' | 'DELETING' | 'EXPIRED' | 'AVAILABLE' | 'STOPPED' | 'CREATING';
+  /** What GetRecoveryPointRestoreMetadata answers. */
+  RestoreMetadata?: Record<string, string>;
+}
+
+/** A rule that makes matching restore jobs end FAILED (or ABORTED) with a status message. */
+export interface FailureRule {
+  /** Matches when every given Metadata key has the given value. */
+  metadata?: Record<string, string>;
+  resourceType?: string;
+  recoveryPointArn?: string;
+  status?: 'FAILED' | 'ABORTED';
+  statusMessage: string;
+}
+
+/** The seed file's shape. */
+export interface BackupSeed {
+  accountId: string;
+  region: string;
+  vaults: string[];
+  recoveryPoints: SeedRecoveryPoint[];
+  failureRules?: FailureRule[];
+  /** Milliseconds after creation at which a job is RUNNING, then done. */
+  timing?: { runningAfterMs?: number; doneAfterMs?: number };
+}
+
+/** A restore job as the local endpoint keeps it. */
+export interface LocalRestoreJob {
+  RestoreJobId: string;
+  AccountId: string;
+  RecoveryPointArn: string;
+  SourceResourceArn?: string;
+  BackupVaultArn?: string;
+  IamRoleArn?: string;
+  ResourceType?: string;
+  Metadata: Record<string, string>;
+  IdempotencyToken?: string;
+  CopySourceTagsToRestoredResource?: boolean;
+  CreationDate: number;
+  Status: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'ABORTED' | 'FAILED';
+  StatusMessage?: string;
+  PercentDone?: string;
+  CompletionDate?: number;
+  CreatedResourceArn?: string;
+  /** The rule's outcome, applied when the job is done. */
+  finalStatus: 'COMPLETED' | 'FAILED' | 'ABORTED';
+  finalMessage?: string;
+}
+
+/** Restore job state changes, for the EventBridge events the local run emits. */
+export type JobListener = (
+  job: Readonly<LocalRestoreJob>,
+  previous: LocalRestoreJob['Status'] | 'CREATED',
+) => void;
+
+const KNOWN_TYPES = new Set([
+  'Aurora',
+  'CloudFormation',
+  'DocumentDB',
+  'DynamoDB',
+  'EBS',
+  'EC2',
+  'EFS',
+  'EKS',
+  'FSx',
+  'Neptune',
+  'RDS',
+  'Redshift',
+  'S3',
+  'Storage Gateway',
+  'Timestream',
+  'VirtualMachine',
+]);
+const TOKEN_TTL_MS = 60 * 60 * 1000;
+
+const epoch = (ms: number) => ms / 1000;
+
+function createdResourceArn(job: LocalRestoreJob, region: string, account: string): string {
+  const id = job.RestoreJobId.slice(0, 8);
+  switch (job.ResourceType) {
+    case 'EBS':
+      return `arn:aws:ec2:${region}:${account}:volume/vol-${id}restored`;
+    case 'EC2':
+      return `arn:aws:ec2:${region}:${account}:instance/i-${id}restored`;
+    case 'RDS':
+      return `arn:aws:rds:${region}:${account}:db:${job.Metadata.DBInstanceIdentifier ?? id}`;
+    case 'DynamoDB':
+      return `arn:aws:dynamodb:${region}:${account}:table/${job.Metadata.targetTableName ?? id}`;
+    case 'S3':
+      return `arn:aws:s3:::${job.Metadata.DestinationBucketName ?? id}`;
+    case 'Aurora':
+    case 'DocumentDB':
+    case 'Neptune':
+      return `arn:aws:rds:${region}:${account}:cluster:${job.Metadata.dbClusterIdentifier ?? id}`;
+    default:
+      return `arn:aws:backup:${region}:${account}:restored-resource:${id}`;
+  }
+}
+
+/** The local AWS Backup service state and operations. */
+export class LocalBackup {
+  readonly jobs: LocalRestoreJob[] = [];
+  private readonly tokens = new Map<string, { jobId: string; at: number }>();
+  private readonly listeners: JobListener[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private seed: BackupSeed;
+
+  constructor(seed: BackupSeed) {
+    this.seed = seed;
+  }
+
+  /** Replaces the seeded recovery points and rules (jobs are kept). */
+  reseed(seed: BackupSeed): void {
+    this.seed = seed;
+  }
+
+  get region(): string {
+    return this.seed.region;
+  }
+
+  /** Adds a failure rule. */
+  addFailureRule(rule: FailureRule): void {
+    this.seed = { ...this.seed, failureRules: [...(this.seed.failureRules ?? []), rule] };
+  }
+
+  /** Adds recovery points. */
+  addRecoveryPoints(points: SeedRecoveryPoint[]): void {
+    this.seed = { ...this.seed, recoveryPoints: [...this.seed.recoveryPoints, ...points] };
+  }
+
+  /** Calls `listener` on every job state change. */
+  onJobStateChange(listener: JobListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stops the job timers. */
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private point(arn: string): SeedRecoveryPoint | undefined {
+    return this.seed.recoveryPoints.find((p) => p.RecoveryPointArn === arn);
+  }
+
+  private vaultArn(name: string): string {
+    return `arn:aws:backup:${this.seed.region}:${this.seed.accountId}:backup-vault:${name}`;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private transition(job: LocalRestoreJob, status: LocalRestoreJob['Status']): void {
+    const previous = job.Status;
+    job.Status = status;
+    if (status === 'RUNNING') job.PercentDone = '50.00%';
+    if (status === 'COMPLETED' || status === 'FAILED' || status === 'ABORTED') {
+      job.CompletionDate = Date.now();
+      job.PercentDone = status === 'COMPLETED' ? '100.00%' : job.PercentDone;
+      if (job.finalMessage !== undefined) job.StatusMessage = job.finalMessage;
+      if (status === 'COMPLETED') {
+        job.CreatedResourceArn = createdResourceArn(job, this.seed.region, this.seed.accountId);
+      }
+    }
+    for (const listener of this.listeners) listener(job, previous);
+  }
+
+  /** StartRestoreJob. */
+  startRestoreJob(body: Record<string, unknown>): { RestoreJobId: string } {
+    const arn = body.RecoveryPointArn;
+    if (typeof arn !== 'string' || arn === '') {
+      throw new LocalAwsError(400, 'MissingParameterValueException', 'RecoveryPointArn is required');
+    }
+    const metadata = body.Metadata;
+    if (metadata === undefined || metadata === null) {
+      throw new LocalAwsError(400, 'MissingParameterValueException', 'Metadata is required');
+    }
+    if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      throw new LocalAwsError(400, 'InvalidParameterValueException', 'Metadata must be a map of strings');
+    }
+    const type = body.ResourceType;
+    if (type !== undefined && (typeof type !== 'string' || !KNOWN_TYPES.has(type))) {
+      throw new LocalAwsError(
+        400,
+        'InvalidParameterValueException',
+        `Invalid resource type: ${String(type)}`,
+      );
+    }
+    const token = typeof body.IdempotencyToken === 'string' ? body.IdempotencyToken : undefined;
+    const now = Date.now();
+    if (token !== undefined) {
+      const seen = this.tokens.get(token);
+      if (seen !== undefined && now - seen.at < TOKEN_TTL_MS) return { RestoreJobId: seen.jobId };
+    }
+    const point = this.point(arn);
+    if (point === undefined) {
+      throw new LocalAwsError(400, 'ResourceNotFoundException', `Recovery point ${arn} not found`);
+    }
+    if (point.Status !== undefined && point.Status !== 'COMPLETED' && point.Status !== 'AVAILABLE') {
+      throw new LocalAwsError(400, 'InvalidRequestException', `Recovery point ${arn} is ${point.Status}`);
+    }
+    const resourceType = typeof type === 'string' ? type : point.ResourceType;
+    const meta = metadata as Record<string, string>;
+    const rule = (this.seed.failureRules ?? []).find(
+      (r) =>
+        (r.resourceType === undefined || r.resourceType === resourceType) &&
+        (r.recoveryPointArn === undefined || r.recoveryPointArn === arn) &&
+        Object.entries(r.metadata ?? {}).every(([k, v]) => meta[k] === v),
+    );
+    const job: LocalRestoreJob = {
+      RestoreJobId: randomUUID().toUpperCase(),
+      AccountId: this.seed.accountId,
+      RecoveryPointArn: arn,
+      SourceResourceArn: point.ResourceArn,
+      BackupVaultArn: this.vaultArn(point.BackupVaultName),
+      ...(typeof body.IamRoleArn === 'string' ? { IamRoleArn: body.IamRoleArn } : {}),
+      ResourceType: resourceType,
+      Metadata: { ...meta },
+      ...(token === undefined ? {} : { IdempotencyToken: token }),
+      ...(typeof body.CopySourceTagsToRestoredResource === 'boolean'
+        ? { CopySourceTagsToRestoredResource: body.CopySourceTagsToRestoredResource }
+        : {}),
+      CreationDate: now,
+      Status: 'PENDING',
+      finalStatus: rule === undefined ? 'COMPLETED' : (rule.status ?? 'FAILED'),
+      ...(rule === undefined ? {} : { finalMessage: rule.statusMessage }),
+    };
+    this.jobs.push(job);
+    if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });
+    for (const listener of this.listeners) listener(job, 'CREATED');
+    const runningAfter = this.seed.timing?.runningAfterMs ?? 200;
+    const doneAfter = this.seed.timing?.doneAfterMs ?? 600;
+    this.later(runningAfter, () => this.transition(job, 'RUNNING'));
+    this.later(doneAfter, () => this.transition(job, job.finalStatus));
+    return { RestoreJobId: job.RestoreJobId };
+  }
+
+  private jobView(job: LocalRestoreJob): Record<string, unknown> {
+    return {
+      AccountId: job.AccountId,
+      RestoreJobId: job.RestoreJobId,
+      RecoveryPointArn: job.RecoveryPointArn,
+      SourceResourceArn: job.SourceResourceArn,
+      BackupVaultArn: job.BackupVaultArn,
+      CreationDate: epoch(job.CreationDate),
+      CompletionDate: job.CompletionDate === undefined ? undefined : epoch(job.CompletionDate),
+      Status: job.Status,
+      StatusMessage: job.StatusMessage,
+      PercentDone: job.PercentDone,
+      IamRoleArn: job.IamRoleArn,
+      CreatedResourceArn: job.CreatedResourceArn,
+      ResourceType: job.ResourceType,
+    };
+  }
+
+  /** DescribeRestoreJob. */
+  describeRestoreJob(id: string): Record<string, unknown> {
+    const job = this.jobs.find((j) => j.RestoreJobId === id);
+    if (job === undefined)
+      throw new LocalAwsError(400, 'ResourceNotFoundException', `Restore job ${id} not found`);
+    return this.jobView(job);
+  }
+
+  /** ListRestoreJobs (filters: status, resourceType; pages of maxResults). */
+  listRestoreJobs(query: URLSearchParams, resourceArn?: string): Record<string, unknown> {
+    const status = query.get('status');
+    const type = query.get('resourceType');
+    const all = this.jobs.filter(
+      (j) =>
+        (status === null || j.Status === status) &&
+        (type === null || j.ResourceType === type) &&
+        (resourceArn === undefined || j.SourceResourceArn === resourceArn),
+    );
+    return paginate(
+      all.map((j) => this.jobView(j)),
+      query,
+      'RestoreJobs',
+    );
+  }
+
+  /** ListRecoveryPointsByResource: in seed order, which is not creation order (as on AWS). */
+  listRecoveryPointsByResource(resourceArn: string, query: URLSearchParams): Record<string, unknown> {
+    const points = this.seed.recoveryPoints
+      .filter((p) => p.ResourceArn === resourceArn)
+      .map((p) => ({
+        RecoveryPointArn: p.RecoveryPointArn,
+        CreationDate: epoch(Date.parse(p.CreationDate)),
+        Status: p.Status ?? 'COMPLETED',
+        BackupVaultName: p.BackupVaultName,
+        ResourceName: resourceArn.split(/[:/]/).pop(),
+      }));
+    return paginate(points, query, 'RecoveryPoints');
+  }
+
+  private pointIn(vault: string, arn: string): SeedRecoveryPoint {
+    const point = this.point(arn);
+    if (point === undefined || point.BackupVaultName !== vault) {
+      throw new LocalAwsError(
+        400,
+        'ResourceNotFoundException',
+        `Recovery point ${arn} not found in vault ${vault}`,
+      );
+    }
+    return point;
+  }
+
+  /** DescribeRecoveryPoint. */
+  describeRecoveryPoint(vault: string, arn: string): Record<string, unknown> {
+    const p = this.pointIn(vault, arn);
+    return {
+      RecoveryPointArn: p.RecoveryPointArn,
+      BackupVaultName: p.BackupVaultName,
+      BackupVaultArn: this.vaultArn(p.BackupVaultName),
+      ResourceArn: p.ResourceArn,
+      ResourceType: p.ResourceType,
+      Status: p.Status ?? 'COMPLETED',
+      CreationDate: epoch(Date.parse(p.CreationDate)),
+    };
+  }
+
+  /** GetRecoveryPointRestoreMetadata. */
+  getRecoveryPointRestoreMetadata(vault: string, arn: string): Record<string, unknown> {
+    const p = this.pointIn(vault, arn);
+    return {
+      BackupVaultArn: this.vaultArn(p.BackupVaultName),
+      RecoveryPointArn: p.RecoveryPointArn,
+      ResourceType: p.ResourceType,
+      RestoreMetadata: { ...(p.RestoreMetadata ?? {}) },
+    };
+  }
+}
+
+function paginate<T>(items: T[], query: URLSearchParams, key: string): Record<string, unknown> {
+  const max = Math.min(Number(query.get('maxResults') ?? 1000) || 1000, 1000);
+  const start = Number(query.get('nextToken') ?? 0) || 0;
+  const page = items.slice(start, start + max);
+  const next = start + max < items.length ? String(start + max) : undefined;
+  return { [key]: page, ...(next === undefined ? {} : { NextToken: next }) };
+}

@@ -1,0 +1,268 @@
+/**
+ * A local stand-in for Lambda's triggers:
+ * - SqsEventSource polls a queue as the SQS event source mapping does: batches, visibility
+ *   timeout, partial batch responses; redrive after maxReceiveCount is the queue's own.
+ * - invokeAsync delivers an EventBridge event as an asynchronous invocation: two retries, then
+ *   the on-failure destination gets Lambda's destination record.
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** A Lambda handler as the local triggers call it. */
+export type LocalHandler<E, R> = (event: E, context: Context) => Promise<R>;
+
+/** A Lambda context with a deadline `timeoutMs` from now. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What one SQS event source has done. */
+export interface SqsSourceStats {
+  batches: number;
+  records: number;
+  /** Records reported failed (or in a batch that failed whole): SQS delivers them again. */
+  failedRecords: number;
+  deleted: number;
+  handlerErrors: number;
+}
+
+/** Options of an SQS event source. */
+export interface SqsEventSourceOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  region: string;
+  functionName: string;
+  handler: LocalHandler<SQSEvent, SQSBatchResponse | undefined | void>;
+  batchSize?: number;
+  /** Concurrent pollers (Lambda's concurrency for this source). */
+  pollers?: number;
+  waitTimeSeconds?: number;
+}
+
+/** Polls a queue and invokes the handler with batches, as Lambda's SQS event source does. */
+export class SqsEventSource {
+  readonly stats: SqsSourceStats = { batches: 0, records: 0, failedRecords: 0, deleted: 0, handlerErrors: 0 };
+  private running = false;
+  private inFlight = 0;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: SqsEventSourceOptions) {}
+
+  /** True while a batch is being handled. */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = Array.from({ length: this.options.pollers ?? 2 }, () => this.loop());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private toRecord(m: Message): SQSRecord {
+    return {
+      messageId: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      body: m.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
+        SenderId: m.Attributes?.SenderId ?? '',
+        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
+      },
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: this.options.region,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const { sqs, queueUrl } = this.options;
+    while (this.running) {
+      let messages: Message[] = [];
+      try {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: this.options.batchSize ?? 10,
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        messages = out.Messages ?? [];
+      } catch {
+        await sleep(100);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      this.inFlight += 1;
+      try {
+        await this.handleBatch(messages.map((m) => this.toRecord(m)));
+      } finally {
+        this.inFlight -= 1;
+      }
+    }
+  }
+
+  private async handleBatch(records: SQSRecord[]): Promise<void> {
+    this.stats.batches += 1;
+    this.stats.records += records.length;
+    let failed: Set<string>;
+    try {
+      const response = await this.options.handler(
+        { Records: records },
+        lambdaContext(this.options.functionName),
+      );
+      failed = new Set();
+      const items = response?.batchItemFailures ?? [];
+      const ids = new Set(records.map((r) => r.messageId));
+      for (const item of items) {
+        // An empty or unknown itemIdentifier fails the whole batch, as on Lambda.
+        if (typeof item?.itemIdentifier !== 'string' || !ids.has(item.itemIdentifier)) {
+          failed = ids;
+          break;
+        }
+        failed.add(item.itemIdentifier);
+      }
+    } catch {
+      this.stats.handlerErrors += 1;
+      failed = new Set(records.map((r) => r.messageId));
+    }
+    this.stats.failedRecords += failed.size;
+    await Promise.all(
+      records
+        .filter((r) => !failed.has(r.messageId))
+        .map(async (r) => {
+          for (let i = 0; i < 5; i++) {
+            try {
+              await this.options.sqs.send(
+                new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: r.receiptHandle }),
+              );
+              this.stats.deleted += 1;
+              return;
+            } catch {
+              await sleep(50 * (i + 1));
+            }
+          }
+        }),
+    );
+  }
+}
+
+/** What asynchronous invocations have done. */
+export interface AsyncStats {
+  invocations: number;
+  retries: number;
+  toDestination: number;
+}
+
+/** Options of an asynchronous invoker. */
+export interface AsyncInvokerOptions {
+  sqs: SQSClient;
+  functionName: string;
+  /** The on-failure destination (an SQS queue URL). */
+  onFailureQueueUrl: string;
+  /** Lambda waits about 1 and 2 minutes; local runs wait these milliseconds. */
+  retryDelaysMs?: readonly number[];
+}
+
+/** Delivers events as Lambda's asynchronous invocation does. */
+export class AsyncInvoker {
+  readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0 };
+  private pendingCount = 0;
+
+  constructor(private readonly options: AsyncInvokerOptions) {}
+
+  /** Invocations not finished yet (including retries waiting). */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  /** Invokes `handler` with `event`, retrying twice, then sends the destination record. */
+  async invoke<E>(handler: LocalHandler<E, unknown>, event: E): Promise<'succeeded' | 'destination'> {
+    this.pendingCount += 1;
+    try {
+      const delays = this.options.retryDelaysMs ?? [100, 200];
+      let lastError: unknown;
+      for (let attempt = 0; attempt <= delays.length; attempt++) {
+        if (attempt > 0) {
+          this.stats.retries += 1;
+          await sleep(delays[attempt - 1] ?? 0);
+        }
+        this.stats.invocations += 1;
+        try {
+          await handler(event, lambdaContext(this.options.functionName));
+          return 'succeeded';
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      const record = {
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: {
+          requestId: randomUUID(),
+          functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${this.options.functionName}:$LATEST`,
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: delays.length + 1,
+        },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: {
+          errorType: lastError instanceof Error ? lastError.name : 'Error',
+          errorMessage: lastError instanceof Error ? lastError.message : String(lastError),
+          trace: [],
+        },
+      };
+      // Lambda keeps trying its destination; so does the local stand-in.
+      for (;;) {
+        try {
+          await this.options.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: this.options.onFailureQueueUrl,
+              MessageBody: JSON.stringify(record),
+            }),
+          );
+          this.stats.toDestination += 1;
+          return 'destination';
+        } catch {
+          await sleep(100);
+        }
+      }
+    } finally {
+      this.pendingCount -= 1;
+    }
+  }
+}

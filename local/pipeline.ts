@@ -1,0 +1,194 @@
+/**
+ * The whole pipeline on this machine: the local endpoint, the request and dead-letter queues, the
+ * real handler modules wired as in serverless.yml, and the local triggers. Used by `npm start`,
+ * the integration tests, the fault campaign and the benchmark.
+ */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
+import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
+import { depsFromEnv } from '../src/defaults.js';
+import type { LogSink } from '../src/logger.js';
+import type { Deps } from '../src/pipeline.js';
+import type { BackupSeed } from './backup-service.js';
+import { type LocalAws, startLocalAws } from './endpoint.js';
+import { AsyncInvoker, SqsEventSource } from './event-source.js';
+import type { FaultPlan } from './faults.js';
+
+/** The default seed: recovery points for the samples in events/. */
+export function defaultSeed(): BackupSeed {
+  return JSON.parse(readFileSync(join(__dirname, 'seed.json'), 'utf8')) as BackupSeed;
+}
+
+/** Options for a local pipeline. */
+export interface LocalPipelineOptions {
+  seed?: BackupSeed;
+  faults?: FaultPlan;
+  port?: number;
+  maxReceiveCount?: number;
+  /** Seconds; may be fractional locally so that retries come back quickly. */
+  visibilityTimeoutS?: number;
+  restoreConcurrency?: number;
+  pollers?: number;
+  /** SDK attempts per call (AWS_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+  /** Where handler logs go (default: dropped). */
+  logSink?: LogSink;
+  /** Extra environment for the handlers. */
+  env?: Record<string, string>;
+  /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
+  asyncRetryDelaysMs?: readonly number[];
+  random?: () => number;
+}
+
+/** A running local pipeline. */
+export interface LocalPipeline {
+  readonly aws: LocalAws;
+  readonly env: Readonly<Record<string, string>>;
+  readonly requestQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** A client for the driver's own calls (submitting requests). */
+  readonly sqs: SQSClient;
+  readonly deps: Deps;
+  readonly source: SqsEventSource;
+  readonly invoker: AsyncInvoker;
+  /** Sends one request body to the request queue; returns the message id. */
+  submit(body: string | object): Promise<string>;
+  /** Delivers an EventBridge event to the restore-from-event function, asynchronously. */
+  emit(event: EventBridgeEvent<string, unknown>): Promise<'succeeded' | 'destination'>;
+  /** Waits until the request queue is empty and nothing is in flight. */
+  runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
+  /** The dead-letter queue's messages (read in place, not received). */
+  deadLetters(): { messageId: string; body: string; movedFrom?: string }[];
+  close(): Promise<void>;
+}
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+export const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole`;
+export const OPERATOR_ROLE = `arn:aws:iam::${ACCOUNT}:role/RestoreOperator`;
+export const REQUEST_QUEUE = 'restore-requests';
+export const DEAD_LETTER_QUEUE = 'restore-dead-letters';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const aws = await startLocalAws({
+    seed: options.seed ?? defaultSeed(),
+    port: options.port ?? 0,
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const driver = new SQSClient({
+    region: REGION,
+    endpoint: aws.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const dlq = await driver.send(
+    new CreateQueueCommand({
+      QueueName: DEAD_LETTER_QUEUE,
+      Attributes: { MaximumMessageSize: '1048576', MessageRetentionPeriod: '1209600' },
+    }),
+  );
+  const dlqArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:${DEAD_LETTER_QUEUE}`;
+  const requests = await driver.send(
+    new CreateQueueCommand({
+      QueueName: REQUEST_QUEUE,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutS ?? 1),
+        MaximumMessageSize: '262144',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  const requestQueueUrl = requests.QueueUrl ?? '';
+  const deadLetterQueueUrl = dlq.QueueUrl ?? '';
+
+  // The handlers reach the endpoint exactly as deployed code reaches AWS: through the environment.
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL: aws.url,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_MAX_ATTEMPTS: String(options.maxAttempts ?? 3),
+    DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+    RESTORE_ROLE_ARN: RESTORE_ROLE,
+    ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
+    MAX_RECEIVE_COUNT: String(maxReceiveCount),
+    RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
+    ...options.env,
+  };
+  Object.assign(process.env, env);
+  const deps = depsFromEnv(env, options.logSink ?? (() => undefined));
+
+  const source = new SqsEventSource({
+    sqs: driver,
+    queueUrl: requestQueueUrl,
+    queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${REQUEST_QUEUE}`,
+    region: REGION,
+    functionName: 'restoreFromQueue',
+    handler: createQueueHandler(deps),
+    pollers: options.pollers ?? 2,
+  });
+  const invoker = new AsyncInvoker({
+    sqs: driver,
+    functionName: 'restoreFromEvent',
+    onFailureQueueUrl: deadLetterQueueUrl,
+    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+  });
+  const eventHandler = createEventHandler(deps);
+  source.start();
+
+  const queueState = (name: string) => aws.sqs.queues.get(name);
+
+  return {
+    aws,
+    env,
+    requestQueueUrl,
+    deadLetterQueueUrl,
+    sqs: driver,
+    deps,
+    source,
+    invoker,
+    submit: async (body) => {
+      const out = await driver.send(
+        new SendMessageCommand({
+          QueueUrl: requestQueueUrl,
+          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      );
+      return out.MessageId ?? '';
+    },
+    emit: (event) => invoker.invoke(eventHandler, event),
+    runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
+      const deadline = Date.now() + timeoutMs;
+      let quiet = 0;
+      while (quiet < 3) {
+        if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
+        await sleep(50);
+        onProgress?.();
+        const idle =
+          (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 && !source.busy && invoker.pending === 0;
+        quiet = idle ? quiet + 1 : 0;
+      }
+    },
+    deadLetters: () =>
+      (queueState(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
+        messageId: m.MessageId,
+        body: m.Body,
+        ...(m.movedFrom === undefined ? {} : { movedFrom: m.movedFrom }),
+      })),
+    close: async () => {
+      await source.stop();
+      deps.backup.destroy();
+      deps.sqs.destroy();
+      driver.destroy();
+      await aws.close();
+    },
+  };
+}

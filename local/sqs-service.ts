@@ -1,0 +1,351 @@
+/**
+ * The local SQS (AWS JSON 1.0 protocol): queues with visibility timeouts, receive counts, delays,
+ * long polling, a maximum message size, and redrive to a dead-letter queue after maxReceiveCount.
+ */
+
+import { createHash, randomUUID } from 'node:crypto';
+import { LocalAwsError } from './backup-service.js';
+
+/** A message as the local queue keeps it. */
+export interface LocalMessage {
+  MessageId: string;
+  Body: string;
+  MD5OfBody: string;
+  MessageAttributes?: Record<string, MessageAttribute>;
+  SentTimestamp: number;
+  FirstReceiveTimestamp?: number;
+  ReceiveCount: number;
+  visibleAt: number;
+  receiptHandle?: string;
+  /** Set when the queue's redrive policy moved it here. */
+  movedFrom?: string;
+}
+
+interface MessageAttribute {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+}
+
+/** A local queue. */
+export interface LocalQueue {
+  name: string;
+  url: string;
+  arn: string;
+  visibilityTimeoutS: number;
+  maximumMessageSize: number;
+  delaySeconds: number;
+  redrive?: { deadLetterTargetArn: string; maxReceiveCount: number };
+  messages: LocalMessage[];
+  /** Messages deleted after being received (kept for counting). */
+  deleted: number;
+  attributes: Record<string, string>;
+}
+
+const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
+
+/** MD5 of message attributes as SQS computes it (the SDK checks it). */
+export function md5OfMessageAttributes(attributes: Record<string, MessageAttribute>): string {
+  const parts: Buffer[] = [];
+  const lengthPrefixed = (b: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const attr = attributes[name] as MessageAttribute;
+    lengthPrefixed(Buffer.from(name));
+    lengthPrefixed(Buffer.from(attr.DataType));
+    if (attr.StringValue !== undefined) {
+      parts.push(Buffer.from([1]));
+      lengthPrefixed(Buffer.from(attr.StringValue));
+    } else {
+      parts.push(Buffer.from([2]));
+      lengthPrefixed(Buffer.from(attr.BinaryValue ?? '', 'base64'));
+    }
+  }
+  return md5(Buffer.concat(parts));
+}
+
+const nonExistent = (what: string) =>
+  new LocalAwsError(
+    400,
+    'com.amazonaws.sqs#QueueDoesNotExist',
+    `The specified queue does not exist: ${what}`,
+    'AWS.SimpleQueueService.NonExistentQueue;Sender',
+  );
+const invalid = (message: string) =>
+  new LocalAwsError(
+    400,
+    'com.amazonaws.sqs#InvalidParameterValueException',
+    message,
+    'InvalidParameterValue;Sender',
+  );
+
+/** The local SQS service state and operations. */
+export class LocalSqs {
+  readonly queues = new Map<string, LocalQueue>();
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly baseUrl: () => string,
+    private readonly region: string,
+    private readonly accountId: string,
+  ) {}
+
+  private byUrl(url: unknown): LocalQueue {
+    const name = typeof url === 'string' ? url.split('/').pop() : undefined;
+    const queue = name === undefined ? undefined : this.queues.get(name);
+    if (queue === undefined) throw nonExistent(String(url));
+    return queue;
+  }
+
+  private byArn(arn: string): LocalQueue | undefined {
+    return [...this.queues.values()].find((q) => q.arn === arn);
+  }
+
+  /** The queue name of a request (for per-queue faults). */
+  queueName(body: Record<string, unknown>): string | undefined {
+    const url = body.QueueUrl;
+    return typeof url === 'string'
+      ? url.split('/').pop()
+      : typeof body.QueueName === 'string'
+        ? body.QueueName
+        : undefined;
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  CreateQueue(body: Record<string, unknown>) {
+    const name = String(body.QueueName ?? '');
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw invalid(`Invalid queue name ${name}`);
+    const attrs = (body.Attributes ?? {}) as Record<string, string>;
+    const existing = this.queues.get(name);
+    if (existing !== undefined) return { QueueUrl: existing.url };
+    const redrive = attrs.RedrivePolicy === undefined ? undefined : JSON.parse(attrs.RedrivePolicy);
+    const queue: LocalQueue = {
+      name,
+      url: `${this.baseUrl()}/${this.accountId}/${name}`,
+      arn: `arn:aws:sqs:${this.region}:${this.accountId}:${name}`,
+      visibilityTimeoutS: Number(attrs.VisibilityTimeout ?? 30),
+      maximumMessageSize: Number(attrs.MaximumMessageSize ?? 262_144),
+      delaySeconds: Number(attrs.DelaySeconds ?? 0),
+      ...(redrive === undefined
+        ? {}
+        : {
+            redrive: {
+              deadLetterTargetArn: redrive.deadLetterTargetArn,
+              maxReceiveCount: Number(redrive.maxReceiveCount),
+            },
+          }),
+      messages: [],
+      deleted: 0,
+      attributes: { ...attrs },
+    };
+    this.queues.set(name, queue);
+    return { QueueUrl: queue.url };
+  }
+
+  GetQueueUrl(body: Record<string, unknown>) {
+    const queue = this.queues.get(String(body.QueueName));
+    if (queue === undefined) throw nonExistent(String(body.QueueName));
+    return { QueueUrl: queue.url };
+  }
+
+  private enqueue(queue: LocalQueue, entry: Record<string, unknown>) {
+    const text = entry.MessageBody;
+    if (typeof text !== 'string' || text === '')
+      throw invalid('The request must contain the parameter MessageBody.');
+    const attributes = entry.MessageAttributes as Record<string, MessageAttribute> | undefined;
+    const size = Buffer.byteLength(text) + Buffer.byteLength(JSON.stringify(attributes ?? {}));
+    if (Buffer.byteLength(text) > queue.maximumMessageSize) {
+      throw invalid(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${queue.maximumMessageSize} bytes (was ${size}).`,
+      );
+    }
+    const now = Date.now();
+    const delay = Number(entry.DelaySeconds ?? queue.delaySeconds) || 0;
+    const message: LocalMessage = {
+      MessageId: randomUUID(),
+      Body: text,
+      MD5OfBody: md5(text),
+      ...(attributes === undefined || Object.keys(attributes).length === 0
+        ? {}
+        : { MessageAttributes: attributes }),
+      SentTimestamp: now,
+      ReceiveCount: 0,
+      visibleAt: now + delay * 1000,
+    };
+    queue.messages.push(message);
+    this.wake();
+    return {
+      MessageId: message.MessageId,
+      MD5OfMessageBody: message.MD5OfBody,
+      ...(message.MessageAttributes === undefined
+        ? {}
+        : { MD5OfMessageAttributes: md5OfMessageAttributes(message.MessageAttributes) }),
+    };
+  }
+
+  SendMessage(body: Record<string, unknown>) {
+    return this.enqueue(this.byUrl(body.QueueUrl), body);
+  }
+
+  SendMessageBatch(body: Record<string, unknown>) {
+    const queue = this.byUrl(body.QueueUrl);
+    const entries = (body.Entries ?? []) as Record<string, unknown>[];
+    if (entries.length === 0 || entries.length > 10) {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#TooManyEntriesInBatchRequest',
+        'A batch holds 1 to 10 entries',
+      );
+    }
+    const Successful: unknown[] = [];
+    const Failed: unknown[] = [];
+    for (const entry of entries) {
+      try {
+        Successful.push({ Id: entry.Id, ...this.enqueue(queue, entry) });
+      } catch (error) {
+        Failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: (error as Error).message,
+        });
+      }
+    }
+    return { Successful, Failed };
+  }
+
+  /** Moves messages over their queue's maxReceiveCount to its dead-letter queue, as SQS does on receive. */
+  private redrive(queue: LocalQueue, message: LocalMessage): boolean {
+    if (queue.redrive === undefined || message.ReceiveCount < queue.redrive.maxReceiveCount) return false;
+    const target = this.byArn(queue.redrive.deadLetterTargetArn);
+    if (target === undefined) return false;
+    queue.messages.splice(queue.messages.indexOf(message), 1);
+    target.messages.push({
+      ...message,
+      visibleAt: Date.now(),
+      movedFrom: queue.name,
+      receiptHandle: undefined,
+    });
+    return true;
+  }
+
+  private take(queue: LocalQueue, max: number, visibilityS: number) {
+    const now = Date.now();
+    const out: LocalMessage[] = [];
+    for (const message of [...queue.messages]) {
+      if (out.length >= max) break;
+      if (message.visibleAt > now) continue;
+      if (this.redrive(queue, message)) continue;
+      message.ReceiveCount += 1;
+      message.FirstReceiveTimestamp ??= now;
+      message.visibleAt = now + visibilityS * 1000;
+      message.receiptHandle = `${message.MessageId}#${randomUUID()}`;
+      out.push(message);
+    }
+    return out;
+  }
+
+  async ReceiveMessage(body: Record<string, unknown>) {
+    const queue = this.byUrl(body.QueueUrl);
+    const max = Math.min(Math.max(Number(body.MaxNumberOfMessages ?? 1), 1), 10);
+    const visibility = Number(body.VisibilityTimeout ?? queue.visibilityTimeoutS);
+    const deadline = Date.now() + Math.min(Number(body.WaitTimeSeconds ?? 0), 20) * 1000;
+    let messages = this.take(queue, max, visibility);
+    while (messages.length === 0 && Date.now() < deadline) {
+      // Wake on a new message, or re-check when an invisible one may have come back.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      messages = this.take(queue, max, visibility);
+    }
+    return {
+      Messages: messages.map((m) => ({
+        MessageId: m.MessageId,
+        ReceiptHandle: m.receiptHandle,
+        MD5OfBody: m.MD5OfBody,
+        Body: m.Body,
+        Attributes: {
+          ApproximateReceiveCount: String(m.ReceiveCount),
+          SentTimestamp: String(m.SentTimestamp),
+          ApproximateFirstReceiveTimestamp: String(m.FirstReceiveTimestamp),
+          SenderId: 'AIDALOCALSENDER',
+        },
+        ...(m.MessageAttributes === undefined
+          ? {}
+          : {
+              MessageAttributes: m.MessageAttributes,
+              MD5OfMessageAttributes: md5OfMessageAttributes(m.MessageAttributes),
+            }),
+      })),
+    };
+  }
+
+  private byHandle(queue: LocalQueue, handle: unknown): LocalMessage {
+    const message = queue.messages.find((m) => m.receiptHandle === handle);
+    if (message === undefined) {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#ReceiptHandleIsInvalid',
+        `The receipt handle "${String(handle)}" is not valid.`,
+        'ReceiptHandleIsInvalid;Sender',
+      );
+    }
+    return message;
+  }
+
+  DeleteMessage(body: Record<string, unknown>) {
+    const queue = this.byUrl(body.QueueUrl);
+    // Deleting with an outdated handle of a message already gone succeeds, as on SQS.
+    const index = queue.messages.findIndex((m) => m.receiptHandle === body.ReceiptHandle);
+    if (index >= 0) {
+      queue.messages.splice(index, 1);
+      queue.deleted += 1;
+    }
+    return {};
+  }
+
+  ChangeMessageVisibility(body: Record<string, unknown>) {
+    const queue = this.byUrl(body.QueueUrl);
+    const message = this.byHandle(queue, body.ReceiptHandle);
+    message.visibleAt = Date.now() + Number(body.VisibilityTimeout ?? 0) * 1000;
+    if (Number(body.VisibilityTimeout ?? 0) === 0) this.wake();
+    return {};
+  }
+
+  GetQueueAttributes(body: Record<string, unknown>) {
+    const queue = this.byUrl(body.QueueUrl);
+    const now = Date.now();
+    const visible = queue.messages.filter((m) => m.visibleAt <= now).length;
+    const all: Record<string, string> = {
+      ...queue.attributes,
+      QueueArn: queue.arn,
+      VisibilityTimeout: String(queue.visibilityTimeoutS),
+      MaximumMessageSize: String(queue.maximumMessageSize),
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(queue.messages.length - visible),
+      ApproximateNumberOfMessagesDelayed: '0',
+    };
+    const names = (body.AttributeNames ?? ['All']) as string[];
+    const Attributes = names.includes('All')
+      ? all
+      : Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n] as string]));
+    return { Attributes };
+  }
+
+  PurgeQueue(body: Record<string, unknown>) {
+    this.byUrl(body.QueueUrl).messages = [];
+    return {};
+  }
+}
