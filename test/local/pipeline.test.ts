@@ -1,0 +1,226 @@
+/** End to end through the local triggers, the real handlers, the real SDK clients and the local endpoint. */
+
+import type { EventBridgeEvent } from 'aws-lambda';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import type { DeadLetter } from '../../src/dead-letter';
+import { loadEvent } from '../helpers/fixtures';
+
+const EBS = {
+  RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+  ResourceType: 'EBS',
+  Metadata: { availabilityZone: 'eu-west-1a' },
+};
+const RDS = {
+  RecoveryPointArn:
+    'arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-5f2a9c1e-3b7d-4e8f-9a6b-1c2d3e4f5a6b',
+  ResourceType: 'RDS',
+  Metadata: { DBInstanceIdentifier: 'orders-restored' },
+};
+const DYNAMO = {
+  RecoveryPointArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/backup/01732617600000-a1b2c3d4',
+  ResourceType: 'DynamoDB',
+  Metadata: { targetTableName: 'orders-restored' },
+};
+
+let pipeline: LocalPipeline | undefined;
+const logs: string[] = [];
+
+async function start(options: Parameters<typeof startLocalPipeline>[0] = {}) {
+  logs.length = 0;
+  pipeline = await startLocalPipeline({
+    visibilityTimeoutS: 0.2,
+    maxReceiveCount: 3,
+    asyncRetryDelaysMs: [20, 40],
+    logSink: (line) => logs.push(line),
+    ...options,
+  });
+  return pipeline;
+}
+
+afterEach(async () => {
+  await pipeline?.close();
+  pipeline = undefined;
+});
+
+const letters = (p: LocalPipeline) => p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
+
+describe('the local pipeline', () => {
+  it('restores several resource types from the queue and from an event', async () => {
+    const p = await start();
+    await p.submit(EBS);
+    await p.submit(RDS);
+    await p.submit(DYNAMO);
+    expect(await p.emit(loadEvent<EventBridgeEvent<string, unknown>>('restore-requested.json'))).toBe(
+      'succeeded',
+    );
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((j) => j.ResourceType).sort()).toStrictEqual([
+      'DynamoDB',
+      'EBS',
+      'EFS',
+      'RDS',
+    ]);
+    expect(p.aws.backup.jobs.every((j) => j.IamRoleArn === p.env.RESTORE_ROLE_ARN)).toBe(true);
+    expect(p.deadLetters()).toStrictEqual([]);
+  });
+
+  it('starts nothing new for an idempotent repeat', async () => {
+    const p = await start();
+    await p.submit(EBS);
+    await p.submit(EBS);
+    await p.submit({ ...RDS, IdempotencyToken: 'ticket-1' });
+    await p.submit({ ...RDS, IdempotencyToken: 'ticket-1', Metadata: { DBInstanceIdentifier: 'other' } });
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs).toHaveLength(2);
+    expect(p.aws.served.StartRestoreJob).toBe(4);
+  });
+
+  it('dead-letters each permanent error at once, with the SDK trying it once', async () => {
+    const p = await start();
+    await p.submit({ ...EBS, RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0000000000000000f' });
+    await p.runUntilIdle();
+    expect(letters(p)).toMatchObject([
+      { failure: 'rejected', error: { name: 'AwsCallError', retryable: false }, trigger: { attempt: 1 } },
+    ]);
+    expect(letters(p)[0]?.reason).toMatch(/ResourceNotFoundException/);
+    expect(p.aws.faults.counts.StartRestoreJob?.calls).toBe(1);
+  });
+
+  it.each([
+    ['ServiceUnavailable', /ServiceUnavailableException/],
+    ['Throttling', /ThrottlingException/],
+    ['ConnectionReset', /socket hang up|ECONNRESET/],
+    ['Timeout', /socket hang up|ECONNRESET/],
+  ] as const)(
+    'retries %s through the SDK and SQS, then dead-letters it with the last error',
+    async (kind, reason) => {
+      // The visibility timeout outlasts the SDK's backoff (up to 1 s for throttling), as it must on AWS.
+      const p = await start({
+        maxAttempts: 2,
+        visibilityTimeoutS: 1.2,
+        faults: { StartRestoreJob: { errorRates: { [kind]: 1 }, timeoutMs: 20 } },
+      });
+      const id = await p.submit(EBS);
+      await p.runUntilIdle();
+      const [letter] = letters(p);
+      expect(letter).toMatchObject({
+        failure: 'retries-exhausted',
+        trigger: { type: 'sqs', id, attempt: 3 },
+      });
+      expect(letter?.reason).toMatch(reason);
+      // 3 receives (maxReceiveCount) x 2 SDK attempts each.
+      expect(p.aws.faults.counts.StartRestoreJob?.[kind]).toBe(6);
+      expect(p.source.stats.failedRecords).toBe(2);
+      expect(p.aws.backup.jobs).toHaveLength(0);
+    },
+  );
+
+  it('succeeds when a retryable failure clears before the last attempt', async () => {
+    const p = await start({
+      faults: { StartRestoreJob: { errorRates: { ServiceUnavailable: 1 } } },
+      maxAttempts: 1,
+    });
+    await p.submit(EBS);
+    while ((p.aws.faults.counts.StartRestoreJob?.calls ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    p.aws.faults.set({});
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs).toHaveLength(1);
+    expect(p.deadLetters()).toStrictEqual([]);
+  });
+
+  it('restores a dead letter redriven to the request queue once its cause is fixed', async () => {
+    const p = await start();
+    const missing = 'arn:aws:ec2:eu-west-1::snapshot/snap-0fedcba9876543210';
+    await p.submit({ ...EBS, RecoveryPointArn: missing });
+    await p.runUntilIdle();
+    const [dead] = p.deadLetters();
+    expect(JSON.parse(dead?.body ?? '{}').reason).toMatch(/ResourceNotFoundException/);
+
+    // The operator fixes the cause (the recovery point is copied in) and redrives the message.
+    p.aws.backup.addRecoveryPoints([
+      {
+        RecoveryPointArn: missing,
+        BackupVaultName: 'Default',
+        ResourceArn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-1',
+        ResourceType: 'EBS',
+        CreationDate: '2026-11-26T00:00:00Z',
+      },
+    ]);
+    p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
+    await p.submit(dead?.body ?? '');
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((j) => j.RecoveryPointArn)).toStrictEqual([missing]);
+    expect(p.deadLetters()).toStrictEqual([]);
+    expect(logs.map((l) => JSON.parse(l)).find((l) => l.message === 'Restore job started')).toMatchObject({
+      redriveCount: 1,
+    });
+  });
+
+  it('loses nothing while the dead-letter queue fails: the request is retried until its dead letter is sent', async () => {
+    const p = await start({
+      maxReceiveCount: 10,
+      maxAttempts: 1,
+      faults: { 'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 1 } } },
+    });
+    const id = await p.submit('{"bad json');
+    while ((p.aws.faults.counts.SendMessage?.ServiceUnavailable ?? 0) < 3)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(p.aws.sqs.queues.get('restore-requests')?.messages).toHaveLength(1);
+    p.aws.faults.set({});
+    await p.runUntilIdle();
+    expect(letters(p)).toMatchObject([
+      { failure: 'rejected', trigger: { id }, original: { trigger: 'sqs', body: '{"bad json' } },
+    ]);
+  });
+
+  it('keeps a request whose dead letter never gets through: SQS redrive moves the original to the dead-letter queue', async () => {
+    const p = await start({
+      maxAttempts: 1,
+      faults: { 'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 1 } } },
+    });
+    await p.submit('{"bad json');
+    await p.runUntilIdle();
+    expect(p.deadLetters()).toMatchObject([{ body: '{"bad json', movedFrom: 'restore-requests' }]);
+  });
+
+  it('sends an event that keeps failing to the on-failure destination after two retries', async () => {
+    const p = await start({
+      faults: { StartRestoreJob: { errorRates: { ServiceUnavailable: 1 } } },
+      maxAttempts: 1,
+    });
+    const event = loadEvent<EventBridgeEvent<string, unknown>>('restore-requested.json');
+    expect(await p.emit(event)).toBe('destination');
+    expect(p.invoker.stats).toStrictEqual({ invocations: 3, retries: 2, toDestination: 1 });
+    const [record] = p.deadLetters().map((m) => JSON.parse(m.body));
+    expect(record).toMatchObject({
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: event,
+      responsePayload: {
+        errorType: 'AwsCallError',
+        errorMessage: expect.stringMatching(/ServiceUnavailableException/),
+      },
+    });
+
+    // Redriven to the request queue, the destination record is understood and the event restored.
+    p.aws.faults.set({});
+    p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
+    await p.submit(record);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((j) => j.ResourceType)).toStrictEqual(['EFS']);
+  });
+
+  it('dead-letters a bad event at once, and the invocation succeeds', async () => {
+    const p = await start();
+    const event = loadEvent<EventBridgeEvent<string, Record<string, unknown>>>('restore-requested.json');
+    event.detail.IamRoleArn = 'arn:aws:iam::123456789012:role/Admin';
+    expect(await p.emit(event)).toBe('succeeded');
+    expect(letters(p)).toMatchObject([
+      {
+        failure: 'rejected',
+        error: { name: 'ForbiddenRequestError' },
+        trigger: { type: 'eventbridge', id: event.id },
+        original: { trigger: 'eventbridge', event },
+      },
+    ]);
+  });
+});
