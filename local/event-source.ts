@@ -57,7 +57,7 @@ export interface SqsEventSourceOptions {
   queueArn: string;
   region: string;
   functionName: string;
-  handler: LocalHandler<SQSEvent, SQSBatchResponse | undefined | void>;
+  handler: LocalHandler<SQSEvent, SQSBatchResponse | undefined>;
   batchSize?: number;
   /** Concurrent pollers (Lambda's concurrency for this source). */
   pollers?: number;
