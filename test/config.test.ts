@@ -1,0 +1,72 @@
+import { ConfigError, loadConfig } from '../src/config';
+import { DLQ_URL, OTHER_ROLE, ROLE } from './helpers/fixtures';
+
+const base = { DEAD_LETTER_QUEUE_URL: DLQ_URL, RESTORE_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1' };
+
+describe('loadConfig', () => {
+  it('fills in the defaults and freezes the result', () => {
+    const config = loadConfig(base);
+    expect(config).toStrictEqual({
+      deadLetterQueueUrl: DLQ_URL,
+      restoreRoleArn: ROLE,
+      allowedRoleArns: [ROLE],
+      maxReceiveCount: 5,
+      restoreConcurrency: 10,
+      partition: 'aws',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      allowedVaultNames: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.allowedRoleArns)).toBe(true);
+  });
+
+  it('reads every setting', () => {
+    expect(
+      loadConfig({
+        ...base,
+        ALLOWED_RESTORE_ROLE_ARNS: ` ${ROLE} , ${OTHER_ROLE} `,
+        MAX_RECEIVE_COUNT: '7',
+        RESTORE_CONCURRENCY: '3',
+        ALLOWED_BACKUP_VAULTS: 'a-vault,b_vault',
+        ALLOWED_ACCOUNT_ID: '210987654321',
+      }),
+    ).toMatchObject({
+      allowedRoleArns: [ROLE, OTHER_ROLE],
+      maxReceiveCount: 7,
+      restoreConcurrency: 3,
+      allowedVaultNames: ['a-vault', 'b_vault'],
+      accountId: '210987654321',
+    });
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        DEAD_LETTER_QUEUE_URL: 'not a url',
+        RESTORE_ROLE_ARN: 'arn:aws:iam::123:user/x',
+        ALLOWED_RESTORE_ROLE_ARNS: 'arn:aws:iam::123456789012:role/*',
+        MAX_RECEIVE_COUNT: '0',
+        RESTORE_CONCURRENCY: 'many',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toStrictEqual([
+      'DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "not a url"',
+      'RESTORE_ROLE_ARN must be an IAM role ARN, got "arn:aws:iam::123:user/x"',
+      'ALLOWED_RESTORE_ROLE_ARNS holds "arn:aws:iam::123456789012:role/*", which is not an IAM role ARN',
+      'ALLOWED_RESTORE_ROLE_ARNS must include RESTORE_ROLE_ARN (the default role)',
+      'AWS_REGION must be a Region name, got ""',
+      'ALLOWED_ACCOUNT_ID must be a 12-digit account id, got ""',
+      'MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "0"',
+      'RESTORE_CONCURRENCY must be a whole number from 1 to 100, got "many"',
+    ]);
+  });
+
+  it('names the missing required settings', () => {
+    expect(() => loadConfig({ AWS_REGION: 'eu-west-1' })).toThrow(/DEAD_LETTER_QUEUE_URL is not set[\s\S]*RESTORE_ROLE_ARN is not set/);
+  });
+});
