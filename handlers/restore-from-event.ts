@@ -35,18 +35,18 @@ export function createHandler(deps: Deps | (() => Deps)) {
     const d = resolve();
     const id = typeof event?.id === 'string' ? event.id : 'unknown';
     const incoming: Incoming = { original: { trigger: 'eventbridge', event }, redriveCount: 0 };
+    // Lambda does not tell a function which async attempt it is on; its on-failure destination
+    // takes what the retries cannot finish.
+    const attempt = { trigger: { type: 'eventbridge', id, attempt: 1 }, lastAttempt: false } as const;
     let log = d.logger.child({ eventId: id });
     try {
       const payload = requestPayload(incoming.original);
       log = log.child({}, metadataSecrets(payload));
-      const outcome = await processRequest(d, incoming, payload, log);
+      const outcome = await processRequest(d, incoming, payload, attempt, log);
       log.info('Restore job started', { restoreJobId: outcome.restoreJobId });
       return outcome;
     } catch (error) {
-      // Lambda does not tell a function which async attempt it is on; its on-failure destination
-      // takes what the retries cannot finish.
-      const trigger = { type: 'eventbridge', id, attempt: 1 } as const;
-      await settleFailure(d, incoming, { trigger, lastAttempt: false }, error, log);
+      await settleFailure(d, incoming, attempt, error, log);
       return undefined;
     }
   });

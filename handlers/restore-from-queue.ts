@@ -32,25 +32,22 @@ import {
 async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | undefined> {
   const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
   const incoming = decodeSqsBody(record.body ?? '');
+  const attemptInfo = {
+    trigger: { type: 'sqs', id: record.messageId, attempt },
+    lastAttempt: attempt >= deps.config.maxReceiveCount,
+  } as const;
   let log = deps.logger.child({ messageId: record.messageId, attempt });
   try {
     const payload = requestPayload(incoming.original);
     log = log.child({}, metadataSecrets(payload));
-    const outcome = await processRequest(deps, incoming, payload, log);
+    const outcome = await processRequest(deps, incoming, payload, attemptInfo, log);
     log.info('Restore job started', {
       restoreJobId: outcome.restoreJobId,
       redriveCount: incoming.redriveCount,
     });
     return outcome;
   } catch (error) {
-    const trigger = { type: 'sqs', id: record.messageId, attempt } as const;
-    await settleFailure(
-      deps,
-      incoming,
-      { trigger, lastAttempt: attempt >= deps.config.maxReceiveCount },
-      error,
-      log,
-    );
+    await settleFailure(deps, incoming, attemptInfo, error, log);
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The local AWS endpoint on 127.0.0.1: AWS Backup (REST-JSON) and SQS (AWS JSON 1.0) on one port,
- * with fault injection. The unchanged SDK clients reach it through AWS_ENDPOINT_URL.
+ * The local AWS endpoint on 127.0.0.1: AWS Backup (REST-JSON), SQS and DynamoDB (AWS JSON 1.0) and
+ * SNS Publish (query) on one port, with fault injection. The unchanged SDK clients reach it through AWS_ENDPOINT_URL.
  *
  * Control API (for tests, the benchmark and other processes):
  *   GET  /__local/state           jobs, queues and injected-fault counts
@@ -10,8 +10,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BackupSeed, LocalAwsError, LocalBackup } from './backup-service.js';
+import { LocalDynamoDb } from './dynamodb-service.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import { LocalSqs } from './sqs-service.js';
+
+/** A message published to a local SNS topic. */
+export interface PublishedMessage {
+  TopicArn: string;
+  Subject?: string;
+  Message: string;
+}
 
 /** A running local endpoint. */
 export interface LocalAws {
@@ -19,6 +27,9 @@ export interface LocalAws {
   readonly port: number;
   readonly backup: LocalBackup;
   readonly sqs: LocalSqs;
+  readonly dynamodb: LocalDynamoDb;
+  /** Messages published to SNS (Publish only). */
+  readonly published: PublishedMessage[];
   readonly faults: FaultInjector;
   /** Calls answered, per operation (after faults). */
   readonly served: Record<string, number>;
@@ -107,7 +118,19 @@ const SQS_OPERATIONS = new Set([
   'PurgeQueue',
 ]);
 
-function sendError(res: ServerResponse, error: LocalAwsError, sqs: boolean): void {
+const DYNAMODB_OPERATIONS = new Set(['CreateTable', 'PutItem', 'GetItem', 'UpdateItem', 'DeleteItem']);
+
+type Protocol = 'rest-json' | 'json-1.0' | 'query';
+
+function sendError(res: ServerResponse, error: LocalAwsError, protocol: Protocol): void {
+  if (protocol === 'query') {
+    res.writeHead(error.status, { 'content-type': 'text/xml' });
+    res.end(
+      `<ErrorResponse><Error><Type>Sender</Type><Code>${error.type}</Code><Message>${error.message}</Message></Error><RequestId>${crypto.randomUUID()}</RequestId></ErrorResponse>`,
+    );
+    return;
+  }
+  const sqs = protocol === 'json-1.0';
   const headers: Record<string, string> = {
     'content-type': sqs ? 'application/x-amz-json-1.0' : 'application/json',
     'x-amzn-errortype': error.type.split('#').pop() ?? error.type,
@@ -155,6 +178,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const served: Record<string, number> = {};
   let base = '';
   const sqs = new LocalSqs(() => base, options.seed.region, options.seed.accountId);
+  const dynamodb = new LocalDynamoDb();
+  const published: PublishedMessage[] = [];
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -191,11 +216,38 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
     const target = req.headers['x-amz-target'];
     const isSqs = typeof target === 'string' && target.startsWith('AmazonSQS.');
+    const isDynamoDb = typeof target === 'string' && target.startsWith('DynamoDB_20120810.');
+    const isQuery =
+      method === 'POST' &&
+      String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const protocol: Protocol = isSqs || isDynamoDb ? 'json-1.0' : isQuery ? 'query' : 'rest-json';
     let operation: string;
     let run: () => unknown;
     let queue: string | undefined;
     try {
-      if (isSqs) {
+      if (isDynamoDb) {
+        operation = target.slice('DynamoDB_20120810.'.length);
+        if (!DYNAMODB_OPERATIONS.has(operation)) {
+          throw new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
+        }
+        const input = JSON.parse(body || '{}') as Record<string, unknown>;
+        const op = operation as 'PutItem';
+        run = () => dynamodb[op](input);
+      } else if (isQuery) {
+        const form = new URLSearchParams(body);
+        operation = form.get('Action') ?? '';
+        if (operation !== 'Publish')
+          throw new LocalAwsError(400, 'InvalidAction', `${operation} is not supported locally`);
+        run = () => {
+          const subject = form.get('Subject');
+          published.push({
+            TopicArn: form.get('TopicArn') ?? '',
+            Message: form.get('Message') ?? '',
+            ...(subject === null ? {} : { Subject: subject }),
+          });
+          return `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${crypto.randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`;
+        };
+      } else if (isSqs) {
         operation = target.slice('AmazonSQS.'.length);
         if (!SQS_OPERATIONS.has(operation)) {
           throw new LocalAwsError(
@@ -224,7 +276,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
         error instanceof LocalAwsError
           ? error
           : new LocalAwsError(400, 'SerializationException', String(error));
-      sendError(res, e, isSqs);
+      sendError(res, e, protocol);
       return;
     }
 
@@ -240,23 +292,28 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     }
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     if (decision.action === 'error') {
-      sendError(res, faultError(decision.kind, isSqs), isSqs);
+      sendError(res, faultError(decision.kind, isSqs), protocol);
       return;
     }
     try {
       const result = await run();
       served[operation] = (served[operation] ?? 0) + 1;
       res.writeHead(200, {
-        'content-type': isSqs ? 'application/x-amz-json-1.0' : 'application/json',
+        'content-type':
+          protocol === 'query'
+            ? 'text/xml'
+            : protocol === 'json-1.0'
+              ? 'application/x-amz-json-1.0'
+              : 'application/json',
         'x-amzn-requestid': crypto.randomUUID(),
       });
-      res.end(JSON.stringify(result));
+      res.end(typeof result === 'string' ? result : JSON.stringify(result));
     } catch (error) {
       const e =
         error instanceof LocalAwsError
           ? error
           : new LocalAwsError(500, 'InternalFailure', (error as Error).message ?? 'error');
-      sendError(res, e, isSqs);
+      sendError(res, e, protocol);
     }
   });
   server.keepAliveTimeout = 5_000;
@@ -269,6 +326,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     port,
     backup,
     sqs,
+    dynamodb,
+    published,
     faults,
     served,
     close: async () => {

@@ -6,14 +6,21 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
+import {
+  createHandler as createTrackHandler,
+  type RestoreJobStateChange,
+} from '../handlers/track-restore-job.js';
 import { depsFromEnv } from '../src/defaults.js';
 import type { LogSink } from '../src/logger.js';
 import type { Deps } from '../src/pipeline.js';
-import type { BackupSeed } from './backup-service.js';
+import type { TrackDeps } from '../src/track.js';
+import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, SqsEventSource } from './event-source.js';
 import type { FaultPlan } from './faults.js';
@@ -39,6 +46,8 @@ export interface LocalPipelineOptions {
   logSink?: LogSink;
   /** Extra environment for the handlers. */
   env?: Record<string, string>;
+  /** Publish failure alerts to a local SNS topic. */
+  alerts?: boolean;
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
   asyncRetryDelaysMs?: readonly number[];
   random?: () => number;
@@ -72,6 +81,37 @@ export const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackup
 export const OPERATOR_ROLE = `arn:aws:iam::${ACCOUNT}:role/RestoreOperator`;
 export const REQUEST_QUEUE = 'restore-requests';
 export const DEAD_LETTER_QUEUE = 'restore-dead-letters';
+export const RESTORE_JOBS_TABLE = 'restore-jobs';
+export const ALERT_TOPIC = `arn:aws:sns:${'eu-west-1'}:123456789012:restore-alerts`;
+
+/** The EventBridge event AWS Backup sends when a restore job changes state. */
+export function restoreJobEvent(job: Readonly<LocalRestoreJob>, created: boolean): RestoreJobStateChange {
+  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Restore Job State Change',
+    source: 'aws.backup',
+    account: job.AccountId,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [job.RecoveryPointArn],
+    detail: {
+      restoreJobId: job.RestoreJobId,
+      // Only the first event of a job carries its state in `state`.
+      ...(created ? { state: 'CREATED' } : { status: job.Status, statusMessage: job.StatusMessage ?? '' }),
+      percentDone: job.PercentDone ?? '0.0',
+      creationDate: iso(job.CreationDate),
+      completionDate: iso(job.CompletionDate),
+      iamRoleArn: job.IamRoleArn,
+      resourceType: job.ResourceType,
+      recoveryPointArn: job.RecoveryPointArn,
+      sourceResourceArn: job.SourceResourceArn,
+      backupVaultArn: job.BackupVaultArn,
+      createdResourceArn: job.CreatedResourceArn,
+    },
+  };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,6 +146,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     }),
   );
+  const tables = new DynamoDBClient({
+    region: REGION,
+    endpoint: aws.url,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await tables.send(
+    new CreateTableCommand({
+      TableName: RESTORE_JOBS_TABLE,
+      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  tables.destroy();
   const requestQueueUrl = requests.QueueUrl ?? '';
   const deadLetterQueueUrl = dlq.QueueUrl ?? '';
 
@@ -121,6 +175,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
+    RESTORE_JOBS_TABLE,
     ...options.env,
   };
   Object.assign(process.env, env);
@@ -142,6 +197,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
   const eventHandler = createEventHandler(deps);
+  const trackDeps: TrackDeps = options.alerts
+    ? { ...deps, alerts: { sns: new SNSClient({ region: REGION }), topicArn: ALERT_TOPIC } }
+    : deps;
+  const trackHandler = createTrackHandler(trackDeps);
+  // AWS Backup's state-change events, delivered to the tracker as EventBridge does.
+  aws.backup.onJobStateChange((job, previous) => {
+    void invoker.invoke(trackHandler, restoreJobEvent(job, previous === 'CREATED'));
+  });
   source.start();
 
   const queueState = (name: string) => aws.sqs.queues.get(name);
@@ -187,6 +250,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       await source.stop();
       deps.backup.destroy();
       deps.sqs.destroy();
+      deps.ddb.destroy();
+      trackDeps.alerts?.sns.destroy();
       driver.destroy();
       await aws.close();
     },

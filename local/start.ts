@@ -208,7 +208,11 @@ export async function run(
       let outcome: string;
       if (started?.restoreJobId !== undefined) {
         const job = pipeline.aws.backup.jobs.find((j) => j.RestoreJobId === started.restoreJobId);
-        outcome = `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
+        const failed = letters.find((l) => l.letter.restoreJob?.restoreJobId === started.restoreJobId);
+        outcome =
+          failed !== undefined
+            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
+            : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
       } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
       else outcome = 'no outcome recorded (see the dead-letter queue below)';
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);

@@ -20,6 +20,8 @@ export interface Config {
   readonly accountId: string;
   /** When set, only recovery points in these vaults may be restored. */
   readonly allowedVaultNames: readonly string[] | undefined;
+  /** The DynamoDB table linking restore jobs to their requests. */
+  readonly restoreJobsTable: string;
 }
 
 /** Thrown at cold start when the environment is not usable; lists every problem at once. */
@@ -105,6 +107,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       problems.push(`ALLOWED_BACKUP_VAULTS holds an invalid vault name "${name}"`);
   }
 
+  const restoreJobsTable = env.RESTORE_JOBS_TABLE ?? '';
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(restoreJobsTable)) {
+    problems.push(
+      restoreJobsTable === ''
+        ? 'RESTORE_JOBS_TABLE is not set'
+        : `RESTORE_JOBS_TABLE must be a DynamoDB table name, got "${restoreJobsTable}"`,
+    );
+  }
+
   const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
   const restoreConcurrency = integer(env, 'RESTORE_CONCURRENCY', 10, 1, 100, problems);
 
@@ -119,5 +130,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     region,
     accountId,
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
+    restoreJobsTable,
   });
 }

@@ -6,9 +6,11 @@
  */
 
 import { BackupClient } from '@aws-sdk/client-backup';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from './config.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
+import { createMetrics } from './metrics.js';
 import type { Deps } from './pipeline.js';
 
 /** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
@@ -27,10 +29,12 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     config,
     backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
     sqs: new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
+    ddb: new DynamoDBClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
     logger: createLogger({
       level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
       ...(sink === undefined ? {} : { sink }),
     }),
+    metrics: createMetrics(sink ?? ((line) => process.stdout.write(`${line}\n`))),
     now: () => new Date(),
   };
 }

@@ -4,6 +4,7 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import {
@@ -16,7 +17,9 @@ import {
   unwrapRedriven,
 } from './dead-letter.js';
 import { describeError, InvalidRequestError } from './errors.js';
+import { recordJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { buildStartRestoreJobInput, parseRestoreRequest, type RecoveryPointRequest } from './request.js';
 import { startRestoreJob } from './restore.js';
 
@@ -25,7 +28,9 @@ export interface Deps {
   readonly config: Config;
   readonly backup: BackupClient;
   readonly sqs: SQSClient;
+  readonly ddb: DynamoDBClient;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly now: () => Date;
 }
 
@@ -95,6 +100,7 @@ export async function processRequest(
   deps: Deps,
   incoming: Incoming,
   payload: unknown,
+  attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
   const request = parseRestoreRequest(payload, deps.config);
@@ -103,13 +109,14 @@ export async function processRequest(
       'Requests by ResourceArn are not enabled in this deployment; name the RecoveryPointArn and Metadata instead',
     );
   }
-  return startRecoveryPoint(deps, request, incoming, log);
+  return startRecoveryPoint(deps, request, incoming, attempt, log);
 }
 
 async function startRecoveryPoint(
   deps: Deps,
   request: RecoveryPointRequest,
   incoming: Incoming,
+  attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
   const input = buildStartRestoreJobInput(request, {
@@ -123,6 +130,30 @@ async function startRecoveryPoint(
     idempotencyToken: input.IdempotencyToken,
   });
   const restoreJobId = await startRestoreJob(deps.backup, input);
+  const link = {
+    restoreJobId,
+    original: incoming.original,
+    trigger: attempt.trigger,
+    redriveCount: incoming.redriveCount,
+    recoveryPointArn: input.RecoveryPointArn ?? '',
+    ...(input.ResourceType === undefined ? {} : { resourceType: input.ResourceType }),
+    startedAt: deps.now().toISOString(),
+  };
+  try {
+    await recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now());
+  } catch (error) {
+    // Retried, the same token gives the same job back and the link is written then. On the last
+    // attempt the job is running: dead-lettering the request would restore it twice on redrive.
+    if (!attempt.lastAttempt) throw error;
+    log.error(
+      'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
+      {
+        ...errorFields(error),
+        restoreJobId,
+      },
+    );
+  }
+  deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
   return { status: 'started', restoreJobId };
 }
 

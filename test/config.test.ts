@@ -67,6 +67,8 @@ describe('loadConfig', () => {
   });
 
   it('names the missing required settings', () => {
-    expect(() => loadConfig({ AWS_REGION: 'eu-west-1' })).toThrow(/DEAD_LETTER_QUEUE_URL is not set[\s\S]*RESTORE_ROLE_ARN is not set/);
+    expect(() => loadConfig({ AWS_REGION: 'eu-west-1' })).toThrow(
+      /DEAD_LETTER_QUEUE_URL is not set[\s\S]*RESTORE_ROLE_ARN is not set/,
+    );
   });
 });

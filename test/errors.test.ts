@@ -29,7 +29,9 @@ describe('classifyAwsError', () => {
     expect(sorted).toBeInstanceOf(AwsCallError);
     expect(sorted.retryable).toBe(retryable);
     expect(sorted.cause).toBe(error);
-    expect(sorted.message).toBe(`StartRestoreJob failed with ${(error as Error).name}: ${(error as Error).message}`);
+    expect(sorted.message).toBe(
+      `StartRestoreJob failed with ${(error as Error).name}: ${(error as Error).message}`,
+    );
   });
 
   it('passes the pipeline own errors through', () => {
@@ -40,8 +42,16 @@ describe('classifyAwsError', () => {
 
 describe('describeError', () => {
   it('keeps name, message and the retryable flag', () => {
-    expect(describeError(new InvalidRequestError('bad'))).toStrictEqual({ name: 'InvalidRequestError', message: 'bad', retryable: false });
-    expect(describeError(new TypeError('boom'))).toStrictEqual({ name: 'TypeError', message: 'boom', retryable: true });
+    expect(describeError(new InvalidRequestError('bad'))).toStrictEqual({
+      name: 'InvalidRequestError',
+      message: 'bad',
+      retryable: false,
+    });
+    expect(describeError(new TypeError('boom'))).toStrictEqual({
+      name: 'TypeError',
+      message: 'boom',
+      retryable: true,
+    });
     expect(describeError('text')).toStrictEqual({ name: 'Error', message: 'text', retryable: true });
   });
 });

@@ -7,7 +7,12 @@ describe('logger', () => {
     log.info('hello', { restoreJobId: 'j-1' });
     log.debug('hidden at info level');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', message: 'hello', messageId: 'm-1', restoreJobId: 'j-1' });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'info',
+      message: 'hello',
+      messageId: 'm-1',
+      restoreJobId: 'j-1',
+    });
   });
 
   it('scrubs registered secrets, also where they appear JSON-escaped', () => {
@@ -23,6 +28,8 @@ describe('logger', () => {
 
   it('logs errors as name, message and cause', () => {
     const error = new Error('outer', { cause: new TypeError('inner') });
-    expect(errorFields(error)).toStrictEqual({ error: { name: 'Error', message: 'outer', cause: { name: 'TypeError', message: 'inner' } } });
+    expect(errorFields(error)).toStrictEqual({
+      error: { name: 'Error', message: 'outer', cause: { name: 'TypeError', message: 'inner' } },
+    });
   });
 });

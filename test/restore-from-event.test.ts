@@ -1,4 +1,5 @@
 import { BackupClient, ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -12,13 +13,20 @@ function setup() {
   const backup = mockClient(BackupClient);
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-  const deps = testDeps({ backup: new BackupClient({ region: REGION }), sqs: new SQSClient({ region: REGION }) });
-  return { backup, sqs, deps, handler: createHandler(deps) };
+  const ddb = mockClient(DynamoDBClient);
+  ddb.on(PutItemCommand).resolves({});
+  const deps = testDeps({
+    backup: new BackupClient({ region: REGION }),
+    sqs: new SQSClient({ region: REGION }),
+    ddb: new DynamoDBClient({ region: REGION }),
+  });
+  return { backup, sqs, ddb, deps, handler: createHandler(deps) };
 }
 
 afterEach(() => {
   mockClient(BackupClient).restore();
   mockClient(SQSClient).restore();
+  mockClient(DynamoDBClient).restore();
 });
 
 describe('restore-from-event', () => {
@@ -26,7 +34,10 @@ describe('restore-from-event', () => {
     const { backup, sqs, handler, deps } = setup();
     backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-efs' });
     const event = loadEvent<Event>('restore-requested.json');
-    await expect(handler(event, context)).resolves.toStrictEqual({ status: 'started', restoreJobId: 'job-efs' });
+    await expect(handler(event, context)).resolves.toStrictEqual({
+      status: 'started',
+      restoreJobId: 'job-efs',
+    });
     expect(backup.commandCalls(StartRestoreJobCommand).map((c) => c.args[0].input)).toStrictEqual([
       expect.objectContaining({
         RecoveryPointArn: event.detail.RecoveryPointArn,
@@ -47,7 +58,7 @@ describe('restore-from-event', () => {
     backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job' });
     const event = loadEvent<Event>('restore-requested.json');
     await handler(event, context);
-    await handler({ ...event }, { ...context, awsRequestId: 'another-request' } as never);
+    await handler({ ...event }, { ...(context as object), awsRequestId: 'another-request' } as never);
     const [a, b] = backup.commandCalls(StartRestoreJobCommand).map((c) => c.args[0].input.IdempotencyToken);
     expect(b).toBe(a);
   });
@@ -70,19 +81,31 @@ describe('restore-from-event', () => {
   });
 
   it.each([
-    ['another detail-type', (e: Event) => Object.assign(e, { 'detail-type': 'Something Else' }), /handles "Restore Requested" events/],
+    [
+      'another detail-type',
+      (e: Event) => Object.assign(e, { 'detail-type': 'Something Else' }),
+      /handles "Restore Requested" events/,
+    ],
     ['no detail', (e: Event) => Object.assign(e, { detail: undefined }), /has no detail/],
-    ['a detail that is not an object', (e: Event) => Object.assign(e, { detail: 'restore please' }), /must be a JSON object/],
+    [
+      'a detail that is not an object',
+      (e: Event) => Object.assign(e, { detail: 'restore please' }),
+      /must be a JSON object/,
+    ],
   ])('dead-letters an event with %s', async (_name, mutate, reason) => {
     const { sqs, handler } = setup();
     await handler(mutate(loadEvent<Event>('restore-requested.json')), context);
-    const letter = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '') as DeadLetter;
+    const letter = JSON.parse(
+      sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '',
+    ) as DeadLetter;
     expect(letter.reason).toMatch(reason);
   });
 
   it('throws a retryable failure so that Lambda retries it, without a dead letter', async () => {
     const { backup, sqs, handler } = setup();
-    backup.on(StartRestoreJobCommand).rejects(new ServiceUnavailableException({ message: 'busy', $metadata: {} }));
+    backup
+      .on(StartRestoreJobCommand)
+      .rejects(new ServiceUnavailableException({ message: 'busy', $metadata: {} }));
     await expect(handler(loadEvent<Event>('restore-requested.json'), context)).rejects.toMatchObject({
       name: 'AwsCallError',
       retryable: true,

@@ -4,6 +4,7 @@ import {
   ServiceUnavailableException,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,9 +24,12 @@ function setup() {
   const backup = mockClient(BackupClient);
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+  const ddb = mockClient(DynamoDBClient);
+  ddb.on(PutItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
     sqs: new SQSClient({ region: REGION }),
+    ddb: new DynamoDBClient({ region: REGION }),
   });
   const handler = createHandler(deps);
   const deadLetters = () =>
@@ -33,17 +37,18 @@ function setup() {
       expect(call.args[0].input.QueueUrl).toBe(DLQ_URL);
       return JSON.parse(call.args[0].input.MessageBody ?? '') as DeadLetter;
     });
-  return { backup, sqs, deps, handler, deadLetters };
+  return { backup, sqs, ddb, deps, handler, deadLetters };
 }
 
 afterEach(() => {
   mockClient(BackupClient).restore();
   mockClient(SQSClient).restore();
+  mockClient(DynamoDBClient).restore();
 });
 
 describe('restore-from-queue with the events/sqs-batch.json sample', () => {
   it('starts the good requests, dead-letters the bad ones with reasons, and acknowledges all', async () => {
-    const { backup, handler, deadLetters, deps } = setup();
+    const { backup, ddb, handler, deadLetters, deps } = setup();
     backup.on(StartRestoreJobCommand).callsFake((input) => {
       if (String(input.RecoveryPointArn).includes('dead-beef')) {
         throw new ResourceNotFoundException({
@@ -83,6 +88,18 @@ describe('restore-from-queue with the events/sqs-batch.json sample', () => {
       }),
       expect.objectContaining({ RecoveryPointArn: expect.stringContaining('dead-beef') }),
     ]);
+
+    // Each started job is linked to its request, for the restore-job tracker.
+    expect(
+      ddb
+        .commandCalls(PutItemCommand)
+        .map((c) => [c.args[0].input.TableName, c.args[0].input.Item?.restoreJobId?.S]),
+    ).toStrictEqual([
+      ['restore-jobs', 'job-EBS'],
+      ['restore-jobs', 'job-RDS'],
+      ['restore-jobs', 'job-DynamoDB'],
+    ]);
+    expect(deps.metricLines.map((l) => JSON.parse(l).ResourceType)).toStrictEqual(['EBS', 'RDS', 'DynamoDB']);
 
     const letters = deadLetters();
     const records = event.Records;
@@ -210,6 +227,24 @@ describe('restore-from-queue failures', () => {
     expect(deadLetters()).toMatchObject([
       { original: { trigger: 'sqs', body: '{"RecoveryPointArn": 1}' }, redriveCount: 2, failure: 'rejected' },
     ]);
+  });
+
+  it('retries a record whose job link cannot be written, and acknowledges it on the last attempt', async () => {
+    const { backup, ddb, handler, deadLetters, deps } = setup();
+    backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-1' });
+    ddb
+      .on(PutItemCommand)
+      .rejects(
+        Object.assign(new Error('busy'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+      );
+    expect(await handler({ Records: [sqsRecord(JSON.stringify(GOOD), 'm1', 1)] }, context)).toStrictEqual({
+      batchItemFailures: [{ itemIdentifier: 'm1' }],
+    });
+    expect(await handler({ Records: [sqsRecord(JSON.stringify(GOOD), 'm1', 5)] }, context)).toStrictEqual({
+      batchItemFailures: [],
+    });
+    expect(deadLetters()).toStrictEqual([]);
+    expect(deps.lines.some((l) => l.includes('its link could not be recorded'))).toBe(true);
   });
 
   it('works on the records of a batch concurrently, at most RESTORE_CONCURRENCY at a time', async () => {

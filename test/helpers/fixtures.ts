@@ -3,10 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupClient } from '@aws-sdk/client-backup';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/metrics';
 import type { Deps } from '../../src/pipeline';
 
 export const ACCOUNT = '123456789012';
@@ -29,13 +31,15 @@ export function testConfig(env: Record<string, string> = {}): Config {
     AWS_REGION: REGION,
     MAX_RECEIVE_COUNT: '5',
     RESTORE_CONCURRENCY: '4',
+    RESTORE_JOBS_TABLE: 'restore-jobs',
     ...env,
   });
 }
 
 /** Dependencies for a handler under test, with logs captured into `lines`. */
-export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[] } {
+export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[]; metricLines: string[] } {
   const lines: string[] = [];
+  const metricLines: string[] = [];
   return {
     config: testConfig(),
     backup: new BackupClient({
@@ -43,10 +47,16 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     }),
     sqs: new SQSClient({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    ddb: new DynamoDBClient({
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
     logger: createLogger({ sink: (line) => lines.push(line), level: 'debug' }),
+    metrics: createMetrics((line) => metricLines.push(line)),
     now: () => new Date('2026-11-26T12:00:00.000Z'),
     ...overrides,
     lines,
+    metricLines,
   };
 }
 

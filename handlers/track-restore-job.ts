@@ -1,0 +1,48 @@
+/**
+ * AWS Backup `Restore Job State Change` events (EventBridge, asynchronous invocation).
+ *
+ * Delivery and failure:
+ * - Only jobs this pipeline started (found in the RESTORE_JOBS_TABLE link table) are acted on;
+ *   events of other jobs are ignored. Progress events (CREATED, PENDING, RUNNING) only log.
+ * - FAILED, ABORTED, and COMPLETED with failed objects (S3): the original request goes to the
+ *   dead-letter queue (failure `restore-job-failed`, AWS's status message as the reason), once per
+ *   job even when events repeat, and an optional SNS alert is published.
+ * - COMPLETED: logged with the created resource and duration, and counted in metrics.
+ * - A failure to read the link, write the dead letter or mark the job throws: Lambda retries the
+ *   event twice, then sends it to the on-failure destination (the dead-letter queue).
+ */
+
+import { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { defaultDeps } from '../src/defaults.js';
+import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
+
+/** The event this function receives. */
+export type RestoreJobStateChange = EventBridgeEvent<'Restore Job State Change', RestoreJobDetail>;
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(deps: TrackDeps | (() => TrackDeps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<RestoreJobStateChange, TrackOutcome>().handler(async (event) => {
+    const d = resolve();
+    const log = d.logger.child({ eventId: event?.id, restoreJobId: event?.detail?.restoreJobId });
+    return trackRestoreJob(d, event, log);
+  });
+}
+
+let memo: TrackDeps | undefined;
+
+function trackDeps(): TrackDeps {
+  if (memo !== undefined) return memo;
+  const base = defaultDeps();
+  const topicArn = process.env.ALERT_TOPIC_ARN ?? '';
+  memo =
+    topicArn === ''
+      ? base
+      : { ...base, alerts: { sns: new SNSClient({ region: base.config.region }), topicArn } };
+  return memo;
+}
+
+/** The deployed handler. */
+export const handler = createHandler(trackDeps);
