@@ -236,7 +236,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         await sleep(50);
         onProgress?.();
         const idle =
-          (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 && !source.busy && invoker.pending === 0;
+          (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
+          !source.busy &&
+          invoker.pending === 0 &&
+          !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
         quiet = idle ? quiet + 1 : 0;
       }
     },

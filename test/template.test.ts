@@ -99,21 +99,57 @@ describe('triggers', () => {
   });
 
   it('routes "Restore Requested" events to the event function, with the dead-letter queue as on-failure destination', () => {
-    const rule = one('AWS::Events::Rule').Properties;
+    const rule = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .find((p) => p.EventPattern['detail-type'][0] === 'Restore Requested');
     expect(rule.EventPattern).toStrictEqual({
       source: ['backup-restore.requests'],
       'detail-type': ['Restore Requested'],
     });
     expect(rule.Targets[0].Arn).toStrictEqual({ 'Fn::GetAtt': ['RestoreFromEventLambdaFunction', 'Arn'] });
-    expect(one('AWS::Lambda::EventInvokeConfig').Properties).toMatchObject({
+    expect(
+      ofType('AWS::Lambda::EventInvokeConfig').find(
+        ([, r]) => r.Properties.FunctionName.Ref === 'RestoreFromEventLambdaFunction',
+      )?.[1].Properties,
+    ).toMatchObject({
       FunctionName: { Ref: 'RestoreFromEventLambdaFunction' },
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } },
     });
   });
 
-  it('gives both functions the configuration they check at cold start', () => {
-    for (const fn of [queueFunction(), eventFunction()]) {
+  it('routes restore job state changes to the tracker on detail.status, which FAILED events carry', () => {
+    const rule = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .find((p) => p.EventPattern.source[0] === 'aws.backup');
+    expect(rule?.EventPattern).toStrictEqual({
+      source: ['aws.backup'],
+      'detail-type': ['Restore Job State Change'],
+      detail: { status: ['COMPLETED', 'FAILED', 'ABORTED'] },
+    });
+    expect(rule?.Targets[0].Arn).toStrictEqual({ 'Fn::GetAtt': ['TrackRestoreJobLambdaFunction', 'Arn'] });
+    expect(
+      ofType('AWS::Lambda::EventInvokeConfig').find(
+        ([, r]) => r.Properties.FunctionName.Ref === 'TrackRestoreJobLambdaFunction',
+      )?.[1].Properties.DestinationConfig,
+    ).toStrictEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
+  });
+
+  it('keeps job links in an encrypted table with a TTL, and makes the alert topic optional', () => {
+    expect((resources.RestoreJobsTable as Resource).Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect((resources.AlertTopic as Resource & { Condition: string }).Condition).toBe('AlertsEnabled');
+  });
+
+  it('gives the functions the configuration they check at cold start', () => {
+    for (const fn of [
+      queueFunction(),
+      eventFunction(),
+      resources.TrackRestoreJobLambdaFunction as Resource,
+    ]) {
       const env = fn.Properties.Environment.Variables;
       expect(env.DEAD_LETTER_QUEUE_URL).toStrictEqual({ Ref: 'DeadLetterQueue' });
       expect(env.RESTORE_ROLE_ARN).toStrictEqual({
@@ -121,6 +157,7 @@ describe('triggers', () => {
           'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/service-role/AWSBackupDefaultServiceRole',
       });
       expect(env).toHaveProperty('ALLOWED_RESTORE_ROLE_ARNS');
+      expect(env.RESTORE_JOBS_TABLE).toStrictEqual({ Ref: 'RestoreJobsTable' });
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
     }
   });
@@ -154,6 +191,22 @@ describe('IAM', () => {
     for (const s of send) {
       const targets = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
       expect(targets).toStrictEqual(targets.map(() => ({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] })));
+    }
+  });
+
+  it('reads and writes only the job link table, and publishes only to the alert topic', () => {
+    for (const s of statements().filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))) {
+      expect(actions(s).sort()).toStrictEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(s.Resource).toStrictEqual([{ 'Fn::GetAtt': ['RestoreJobsTable', 'Arn'] }]);
+    }
+    for (const s of statements().filter((s) => actions(s).some((a) => a.startsWith('sns:')))) {
+      expect(JSON.stringify(s.Resource)).toMatch(
+        /:sns:\$\{AWS::Region\}:\$\{AWS::AccountId\}:backup-restore-pipeline-ci-restore-alerts"/,
+      );
     }
   });
 

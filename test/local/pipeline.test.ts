@@ -223,4 +223,36 @@ describe('the local pipeline', () => {
       },
     ]);
   });
+
+  it('dead-letters a job that fails after it started, once, and a redrive retries it with a fresh token', async () => {
+    const p = await start({ alerts: true });
+    const body = JSON.stringify({ ...EBS, Metadata: { availabilityZone: 'eu-west-1z' } });
+    const id = await p.submit(body);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((j) => j.Status)).toStrictEqual(['FAILED']);
+    const [letter, ...others] = letters(p);
+    expect(others).toStrictEqual([]);
+    expect(letter).toMatchObject({
+      failure: 'restore-job-failed',
+      original: { trigger: 'sqs', body },
+      restoreJob: {
+        restoreJobId: p.aws.backup.jobs[0]?.RestoreJobId,
+        status: 'FAILED',
+        statusMessage: expect.stringContaining('Invalid availability zone'),
+      },
+    });
+    expect(letter?.reason).toContain('Invalid availability zone');
+    expect(p.aws.published).toHaveLength(1);
+    expect(logs.some((l) => l.includes(id))).toBe(true);
+
+    // The operator fixes the cause and redrives: a new job starts despite the same request.
+    p.aws.backup.reseed({ ...p.aws.backup['seed'], failureRules: [] } as never);
+    p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
+    await p.submit(p.deadLetters()[0]?.body ?? JSON.stringify(letter));
+    await p.runUntilIdle();
+    const jobs = p.aws.backup.jobs;
+    expect(jobs.map((j) => j.Status)).toStrictEqual(['FAILED', 'COMPLETED']);
+    expect(jobs[1]?.IdempotencyToken).not.toBe(jobs[0]?.IdempotencyToken);
+    expect(p.deadLetters()).toStrictEqual([]);
+  });
 });

@@ -1,0 +1,249 @@
+import { gzipSync } from 'node:zlib';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
+import type { DeadLetter } from '../src/dead-letter';
+import { interpretJobEvent } from '../src/track';
+import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
+
+const BODY = JSON.stringify({
+  RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+  ResourceType: 'EBS',
+  Metadata: { availabilityZone: 'eu-west-1z' },
+});
+const JOB = '7F3E2A1B-4C5D-4E6F-8A9B-0C1D2E3F4A5B';
+
+function linkItem(extra: Record<string, unknown> = {}) {
+  return {
+    restoreJobId: { S: JOB },
+    original: { B: gzipSync(JSON.stringify({ trigger: 'sqs', body: BODY })) },
+    trigger: { S: JSON.stringify({ type: 'sqs', id: 'msg-1', attempt: 1 }) },
+    redriveCount: { N: '0' },
+    recoveryPointArn: { S: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718' },
+    resourceType: { S: 'EBS' },
+    startedAt: { S: '2026-11-26T10:15:00.000Z' },
+    ...extra,
+  };
+}
+
+function setup(options: { link?: Record<string, unknown> | null; alerts?: boolean } = {}) {
+  const ddb = mockClient(DynamoDBClient);
+  ddb
+    .on(GetItemCommand)
+    .resolves(options.link === null ? {} : { Item: (options.link ?? linkItem()) as never });
+  ddb.on(UpdateItemCommand).resolves({});
+  const sqs = mockClient(SQSClient);
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'dl-1' });
+  const sns = mockClient(SNSClient);
+  sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
+  const deps = testDeps({
+    ddb: new DynamoDBClient({ region: REGION }),
+    sqs: new SQSClient({ region: REGION }),
+    now: () => new Date('2026-11-26T10:30:00.000Z'),
+  });
+  const handler = createHandler(
+    options.alerts
+      ? {
+          ...deps,
+          alerts: {
+            sns: new SNSClient({ region: REGION }),
+            topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+          },
+        }
+      : deps,
+  );
+  const letters = () =>
+    sqs
+      .commandCalls(SendMessageCommand)
+      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '') as DeadLetter);
+  return { ddb, sqs, sns, deps, handler, letters };
+}
+
+afterEach(() => {
+  mockClient(DynamoDBClient).restore();
+  mockClient(SQSClient).restore();
+  mockClient(SNSClient).restore();
+});
+
+const event = (name: string) => loadEvent<RestoreJobStateChange>(name);
+
+describe('interpretJobEvent', () => {
+  it.each([
+    [
+      { restoreJobId: 'j', state: 'CREATED' },
+      { kind: 'progress', status: 'CREATED' },
+    ],
+    [
+      { restoreJobId: 'j', status: 'RUNNING' },
+      { kind: 'progress', status: 'RUNNING' },
+    ],
+    [{ restoreJobId: 'j', status: 'COMPLETED', resourceType: 'EBS' }, { kind: 'completed' }],
+    [
+      { restoreJobId: 'j', status: 'FAILED', statusMessage: 'KMS key disabled' },
+      { kind: 'failed', status: 'FAILED', reason: 'KMS key disabled' },
+    ],
+    [
+      { restoreJobId: 'j', status: 'ABORTED' },
+      { kind: 'failed', status: 'ABORTED', reason: 'AWS gave no status message' },
+    ],
+    [
+      {
+        restoreJobId: 'j',
+        status: 'COMPLETED',
+        resourceType: 'S3',
+        statusMessage: '12 objects failed to restore',
+      },
+      { kind: 'failed', status: 'COMPLETED_WITH_FAILURES', reason: '12 objects failed to restore' },
+    ],
+    [
+      { restoreJobId: 'j', status: 'EXPLODED' },
+      { kind: 'invalid', reason: 'unknown restore job status "EXPLODED"' },
+    ],
+    [{ status: 'FAILED' }, { kind: 'invalid', reason: 'the event has no detail.restoreJobId' }],
+  ])('reads %p', (detail, meaning) => {
+    expect(interpretJobEvent(detail)).toStrictEqual(meaning);
+  });
+});
+
+describe('track-restore-job', () => {
+  it('dead-letters the original request of a FAILED job once, with AWS reason, and marks the job', async () => {
+    const { handler, letters, ddb, deps } = setup();
+    const failed = event('restore-job-failed.json');
+    await expect(handler(failed, context)).resolves.toBe('dead-lettered');
+    expect(letters()).toStrictEqual([
+      {
+        kind: 'restore-dead-letter',
+        version: 1,
+        failure: 'restore-job-failed',
+        reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: eu-west-1z. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
+        error: { name: 'RestoreJobFailedError', message: expect.any(String), retryable: false },
+        trigger: { type: 'restore-job-event', id: failed.id, attempt: 1 },
+        failedAt: '2026-11-26T10:30:00.000Z',
+        redriveCount: 0,
+        original: { trigger: 'sqs', body: BODY },
+        restoreJob: {
+          restoreJobId: JOB,
+          status: 'FAILED',
+          statusMessage: 'Invalid availability zone: eu-west-1z',
+          resourceType: 'EBS',
+        },
+      },
+    ]);
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
+      Key: { restoreJobId: { S: JOB } },
+      ExpressionAttributeValues: { ':outcome': { S: 'FAILED' } },
+    });
+    expect(deps.metricLines.map((l) => JSON.parse(l))).toMatchObject([
+      { RestoreJobsFailed: 1, ResourceType: 'EBS' },
+    ]);
+    // The metadata value AWS echoed in its message is not logged.
+    expect(deps.lines.join('\n')).not.toContain('eu-west-1z');
+  });
+
+  it('dead-letters an ABORTED job and an S3 restore that completed with failed objects', async () => {
+    const { handler, letters } = setup();
+    const aborted = event('restore-job-failed.json');
+    aborted.detail.status = 'ABORTED';
+    aborted.detail.statusMessage = 'Aborted by user';
+    await handler(aborted, context);
+    const partial = event('restore-job-completed.json');
+    Object.assign(partial.detail, {
+      resourceType: 'S3',
+      statusMessage: 'Restore completed, 3 objects failed to restore',
+    });
+    await handler(partial, context);
+    expect(letters().map((l) => [l.failure, l.restoreJob?.status])).toStrictEqual([
+      ['restore-job-failed', 'ABORTED'],
+      ['restore-job-failed', 'COMPLETED_WITH_FAILURES'],
+    ]);
+  });
+
+  it('logs a COMPLETED job with its created resource and duration, and counts it', async () => {
+    const { handler, letters, deps } = setup();
+    await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('completed');
+    expect(letters()).toStrictEqual([]);
+    const line = deps.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'Restore job completed');
+    expect(line).toMatchObject({
+      createdResourceArn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0fedcba9876543210',
+      durationSeconds: 600,
+    });
+    expect(deps.metricLines.map((l) => JSON.parse(l))).toMatchObject([
+      { RestoreJobsCompleted: 1, ResourceType: 'EBS' },
+      { RestoreDuration: 600, ResourceType: 'EBS' },
+    ]);
+  });
+
+  it('says that an Aurora restore has no instances yet', async () => {
+    const { handler, deps } = setup({ link: linkItem({ resourceType: { S: 'Aurora' } }) });
+    const completed = event('restore-job-completed.json');
+    completed.detail.resourceType = 'Aurora';
+    await handler(completed, context);
+    expect(deps.lines.join('\n')).toMatch(/Aurora restores create a cluster with no instances/);
+  });
+
+  it('ignores events of jobs it did not start', async () => {
+    const { handler, letters } = setup({ link: null });
+    const foreign = event('restore-job-failed.json');
+    foreign.detail.iamRoleArn = 'arn:aws:iam::123456789012:role/SomeoneElse';
+    await expect(handler(foreign, context)).resolves.toBe('not-ours');
+    expect(letters()).toStrictEqual([]);
+  });
+
+  it('retries a recent failure with our role whose link is not there yet', async () => {
+    const { handler } = setup({ link: null });
+    const early = event('restore-job-failed.json');
+    early.detail.iamRoleArn = ROLE;
+    early.detail.creationDate = '2026-11-26T10:25:00.000Z';
+    await expect(handler(early, context)).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('ignores duplicate and out-of-order events of a job already handled', async () => {
+    const { handler, letters } = setup({ link: linkItem({ outcome: { S: 'FAILED' } }) });
+    await expect(handler(event('restore-job-failed.json'), context)).resolves.toBe('duplicate');
+    await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
+    expect(letters()).toStrictEqual([]);
+  });
+
+  it('treats a completion that lost the race to mark the job as a duplicate', async () => {
+    const { handler, ddb } = setup();
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
+  });
+
+  it('only logs progress, including the CREATED event that carries state instead of status', async () => {
+    const { handler, ddb, letters } = setup();
+    await expect(handler(event('restore-job-created.json'), context)).resolves.toBe('progress');
+    const running = event('restore-job-failed.json');
+    running.detail.status = 'RUNNING';
+    await expect(handler(running, context)).resolves.toBe('progress');
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    expect(letters()).toStrictEqual([]);
+  });
+
+  it('throws when the dead letter cannot be sent, without marking the job', async () => {
+    const { handler, sqs, ddb } = setup();
+    sqs.on(SendMessageCommand).rejects(new Error('down'));
+    await expect(handler(event('restore-job-failed.json'), context)).rejects.toMatchObject({
+      retryable: true,
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it('publishes one short alert per failed restore, without metadata values', async () => {
+    const { handler, sns } = setup({ alerts: true });
+    await handler(event('restore-job-failed.json'), context);
+    const [call] = sns.commandCalls(PublishCommand);
+    expect(call?.args[0].input).toMatchObject({
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      Subject: `Restore FAILED: EBS job ${JOB}`,
+    });
+    expect(call?.args[0].input.Message).toContain('Invalid availability zone: [redacted]');
+  });
+});
