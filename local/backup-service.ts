@@ -152,6 +152,11 @@ export class LocalBackup {
     this.seed = { ...this.seed, failureRules: [...(this.seed.failureRules ?? []), rule] };
   }
 
+  /** Removes every failure rule (the cause of the failures is fixed). */
+  clearFailureRules(): void {
+    this.seed = { ...this.seed, failureRules: [] };
+  }
+
   /** Adds recovery points. */
   addRecoveryPoints(points: SeedRecoveryPoint[]): void {
     this.seed = { ...this.seed, recoveryPoints: [...this.seed.recoveryPoints, ...points] };

@@ -1,7 +1,12 @@
 import { ConfigError, loadConfig } from '../src/config';
 import { DLQ_URL, OTHER_ROLE, ROLE } from './helpers/fixtures';
 
-const base = { DEAD_LETTER_QUEUE_URL: DLQ_URL, RESTORE_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1' };
+const base = {
+  DEAD_LETTER_QUEUE_URL: DLQ_URL,
+  RESTORE_ROLE_ARN: ROLE,
+  AWS_REGION: 'eu-west-1',
+  RESTORE_JOBS_TABLE: 'jobs',
+};
 
 describe('loadConfig', () => {
   it('fills in the defaults and freezes the result', () => {
@@ -16,6 +21,7 @@ describe('loadConfig', () => {
       region: 'eu-west-1',
       accountId: '123456789012',
       allowedVaultNames: undefined,
+      restoreJobsTable: 'jobs',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.allowedRoleArns)).toBe(true);
@@ -61,6 +67,7 @@ describe('loadConfig', () => {
       'ALLOWED_RESTORE_ROLE_ARNS must include RESTORE_ROLE_ARN (the default role)',
       'AWS_REGION must be a Region name, got ""',
       'ALLOWED_ACCOUNT_ID must be a 12-digit account id, got ""',
+      'RESTORE_JOBS_TABLE is not set',
       'MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "0"',
       'RESTORE_CONCURRENCY must be a whole number from 1 to 100, got "many"',
     ]);

@@ -102,11 +102,11 @@ describe('triggers', () => {
     const rule = ofType('AWS::Events::Rule')
       .map(([, r]) => r.Properties)
       .find((p) => p.EventPattern['detail-type'][0] === 'Restore Requested');
-    expect(rule.EventPattern).toStrictEqual({
+    expect(rule?.EventPattern).toStrictEqual({
       source: ['backup-restore.requests'],
       'detail-type': ['Restore Requested'],
     });
-    expect(rule.Targets[0].Arn).toStrictEqual({ 'Fn::GetAtt': ['RestoreFromEventLambdaFunction', 'Arn'] });
+    expect(rule?.Targets[0].Arn).toStrictEqual({ 'Fn::GetAtt': ['RestoreFromEventLambdaFunction', 'Arn'] });
     expect(
       ofType('AWS::Lambda::EventInvokeConfig').find(
         ([, r]) => r.Properties.FunctionName.Ref === 'RestoreFromEventLambdaFunction',

@@ -246,7 +246,7 @@ describe('the local pipeline', () => {
     expect(logs.some((l) => l.includes(id))).toBe(true);
 
     // The operator fixes the cause and redrives: a new job starts despite the same request.
-    p.aws.backup.reseed({ ...p.aws.backup['seed'], failureRules: [] } as never);
+    p.aws.backup.clearFailureRules();
     p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
     await p.submit(p.deadLetters()[0]?.body ?? JSON.stringify(letter));
     await p.runUntilIdle();
