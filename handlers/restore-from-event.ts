@@ -14,16 +14,9 @@
 
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { handleEvent } from '../src/async-handler.js';
 import { defaultDeps } from '../src/defaults.js';
-import {
-  type Deps,
-  type Incoming,
-  metadataSecrets,
-  type Outcome,
-  processRequest,
-  requestPayload,
-  settleFailure,
-} from '../src/pipeline.js';
+import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */
 export type RestoreRequestedEvent = EventBridgeEvent<string, unknown>;
@@ -31,25 +24,9 @@ export type RestoreRequestedEvent = EventBridgeEvent<string, unknown>;
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: Deps | (() => Deps)) {
   const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<RestoreRequestedEvent, Outcome | undefined>().handler(async (event) => {
-    const d = resolve();
-    const id = typeof event?.id === 'string' ? event.id : 'unknown';
-    const incoming: Incoming = { original: { trigger: 'eventbridge', event }, redriveCount: 0 };
-    // Lambda does not tell a function which async attempt it is on; its on-failure destination
-    // takes what the retries cannot finish.
-    const attempt = { trigger: { type: 'eventbridge', id, attempt: 1 }, lastAttempt: false } as const;
-    let log = d.logger.child({ eventId: id });
-    try {
-      const payload = requestPayload(incoming.original);
-      log = log.child({}, metadataSecrets(payload));
-      const outcome = await processRequest(d, incoming, payload, attempt, log);
-      log.info('Restore job started', { restoreJobId: outcome.restoreJobId });
-      return outcome;
-    } catch (error) {
-      await settleFailure(d, incoming, attempt, error, log);
-      return undefined;
-    }
-  });
+  return middy<RestoreRequestedEvent, Outcome | undefined>().handler((event) =>
+    handleEvent(resolve(), event),
+  );
 }
 
 /** The deployed handler. */

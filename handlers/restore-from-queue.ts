@@ -11,7 +11,8 @@
  *   the queue's maxReceiveCount) it is dead-lettered with the last error instead.
  * - A dead letter that cannot be sent fails the record, so SQS retries it: nothing is acknowledged
  *   without a started job or a dead letter.
- * - A dead letter redriven to this queue is unwrapped and its original request restored.
+ * - A dead letter (or a Lambda on-failure record) redriven to this queue is unwrapped and its
+ *   original request, restore-requested event or alarm event handled again.
  */
 
 import middy from '@middy/core';
@@ -22,10 +23,10 @@ import { defaultDeps } from '../src/defaults.js';
 import {
   type Deps,
   decodeSqsBody,
-  metadataSecrets,
+  incomingSecrets,
+  logOutcome,
   type Outcome,
-  processRequest,
-  requestPayload,
+  processIncoming,
   settleFailure,
 } from '../src/pipeline.js';
 
@@ -36,15 +37,10 @@ async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | un
     trigger: { type: 'sqs', id: record.messageId, attempt },
     lastAttempt: attempt >= deps.config.maxReceiveCount,
   } as const;
-  let log = deps.logger.child({ messageId: record.messageId, attempt });
+  const log = deps.logger.child({ messageId: record.messageId, attempt }, incomingSecrets(incoming));
   try {
-    const payload = requestPayload(incoming.original);
-    log = log.child({}, metadataSecrets(payload));
-    const outcome = await processRequest(deps, incoming, payload, attemptInfo, log);
-    log.info('Restore job started', {
-      restoreJobId: outcome.restoreJobId,
-      redriveCount: incoming.redriveCount,
-    });
+    const outcome = await processIncoming(deps, incoming, attemptInfo, log);
+    logOutcome(log, outcome, { redriveCount: incoming.redriveCount });
     return outcome;
   } catch (error) {
     await settleFailure(deps, incoming, attemptInfo, error, log);

@@ -1,5 +1,6 @@
 /** Configuration: read once at cold start from the environment, checked, and frozen. */
 
+import { type AlarmTargets, parseAlarmTargets } from './alarm.js';
 import { ROLE_ARN_PATTERN } from './arn.js';
 
 /** The checked configuration every handler runs with. */
@@ -22,6 +23,8 @@ export interface Config {
   readonly allowedVaultNames: readonly string[] | undefined;
   /** The DynamoDB table linking restore jobs to their requests. */
   readonly restoreJobsTable: string;
+  /** Explicit alarm-to-resource mapping (ALARM_TARGETS). */
+  readonly alarmTargets: AlarmTargets;
 }
 
 /** Thrown at cold start when the environment is not usable; lists every problem at once. */
@@ -116,6 +119,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
 
+  const alarms = parseAlarmTargets(env.ALARM_TARGETS);
+  problems.push(...alarms.problems);
+
   const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
   const restoreConcurrency = integer(env, 'RESTORE_CONCURRENCY', 10, 1, 100, problems);
 
@@ -131,5 +137,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accountId,
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
+    alarmTargets: Object.freeze({ ...alarms.targets }),
   });
 }

@@ -1,48 +1,30 @@
 /**
- * One restore request from arrival to outcome, shared by every trigger: decode, check, build,
- * start; and on failure, the decision between a retry and a dead letter.
+ * One request from arrival to outcome, shared by every trigger: decode, dispatch (a restore
+ * request or an alarm), and on failure, the decision between a retry and a dead letter.
  */
 
-import type { BackupClient } from '@aws-sdk/client-backup';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Config } from './config.js';
+import { type AlarmEvent, alarmTarget, alarmTransition } from './alarm.js';
+import { restoreByResource } from './by-resource.js';
 import {
   buildDeadLetter,
   type FailureKind,
   type OriginalRequest,
   originalBody,
   sendDeadLetter,
-  type TriggerInfo,
   unwrapRedriven,
 } from './dead-letter.js';
 import { describeError, InvalidRequestError } from './errors.js';
-import { recordJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
-import { buildStartRestoreJobInput, parseRestoreRequest, type RecoveryPointRequest } from './request.js';
-import { startRestoreJob } from './restore.js';
+import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
+import { startRecoveryPoint } from './restore.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
-/** What every handler needs; built once at module scope, replaced in tests. */
-export interface Deps {
-  readonly config: Config;
-  readonly backup: BackupClient;
-  readonly sqs: SQSClient;
-  readonly ddb: DynamoDBClient;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly now: () => Date;
-}
-
-/** A request as it arrived, with what a redrive carried along. */
-export interface Incoming {
-  readonly original: OriginalRequest;
-  readonly redriveCount: number;
-  readonly failedRestoreJobId?: string;
-}
+export type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */
 export const RESTORE_REQUESTED = 'Restore Requested';
+/** The detail-type of CloudWatch alarm state changes. */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 
 /** Wraps an SQS body; a dead letter redriven to the request queue gives back its original. */
 export function decodeSqsBody(body: string): Incoming {
@@ -59,10 +41,20 @@ function describeJsonError(error: unknown): string {
   return error instanceof Error ? error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'unreadable';
 }
 
+type EventLike = { 'detail-type'?: unknown; detail?: unknown };
+
+function alarmEventOf(original: OriginalRequest): AlarmEvent | undefined {
+  if (original.trigger !== 'eventbridge') return undefined;
+  const event = original.event as EventLike | null;
+  return event !== null && typeof event === 'object' && event['detail-type'] === ALARM_STATE_CHANGE
+    ? (original.event as AlarmEvent)
+    : undefined;
+}
+
 /** The request object an original carries; throws InvalidRequestError when there is none. */
 export function requestPayload(original: OriginalRequest): unknown {
   if (original.trigger === 'eventbridge') {
-    const event = original.event as { 'detail-type'?: unknown; detail?: unknown } | null;
+    const event = original.event as EventLike | null;
     if (typeof event !== 'object' || event === null) {
       throw new InvalidRequestError('The event is not an EventBridge event object');
     }
@@ -92,76 +84,90 @@ export function metadataSecrets(payload: unknown): string[] {
   return Object.values(metadata).filter((v): v is string => typeof v === 'string');
 }
 
-/** The outcome of a request that did not fail. */
-export type Outcome = { readonly status: 'started'; readonly restoreJobId: string };
-
-/** Checks and starts one restore; throws a RestorePipelineError (or anything unexpected). */
-export async function processRequest(
-  deps: Deps,
-  incoming: Incoming,
-  payload: unknown,
-  attempt: AttemptInfo,
-  log: Logger,
-): Promise<Outcome> {
-  const request = parseRestoreRequest(payload, deps.config);
-  if (request.kind !== 'recovery-point') {
-    throw new InvalidRequestError(
-      'Requests by ResourceArn are not enabled in this deployment; name the RecoveryPointArn and Metadata instead',
-    );
-  }
-  return startRecoveryPoint(deps, request, incoming, attempt, log);
-}
-
-async function startRecoveryPoint(
-  deps: Deps,
-  request: RecoveryPointRequest,
-  incoming: Incoming,
-  attempt: AttemptInfo,
-  log: Logger,
-): Promise<Outcome> {
-  const input = buildStartRestoreJobInput(request, {
-    restoreRoleArn: deps.config.restoreRoleArn,
-    ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
-  });
-  log.debug('Starting restore job', {
-    recoveryPointArn: input.RecoveryPointArn,
-    resourceType: input.ResourceType,
-    metadataKeys: Object.keys(input.Metadata ?? {}),
-    idempotencyToken: input.IdempotencyToken,
-  });
-  const restoreJobId = await startRestoreJob(deps.backup, input);
-  const link = {
-    restoreJobId,
-    original: incoming.original,
-    trigger: attempt.trigger,
-    redriveCount: incoming.redriveCount,
-    recoveryPointArn: input.RecoveryPointArn ?? '',
-    ...(input.ResourceType === undefined ? {} : { resourceType: input.ResourceType }),
-    startedAt: deps.now().toISOString(),
-  };
+/** Metadata values an incoming request carries (never throws). */
+export function incomingSecrets(incoming: Incoming): string[] {
+  if (alarmEventOf(incoming.original) !== undefined) return [];
   try {
-    await recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now());
-  } catch (error) {
-    // Retried, the same token gives the same job back and the link is written then. On the last
-    // attempt the job is running: dead-lettering the request would restore it twice on redrive.
-    if (!attempt.lastAttempt) throw error;
-    log.error(
-      'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
-      {
-        ...errorFields(error),
-        restoreJobId,
-      },
-    );
+    return metadataSecrets(requestPayload(incoming.original));
+  } catch {
+    return [];
   }
-  deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
-  return { status: 'started', restoreJobId };
 }
 
-/** Where a failure stands in the trigger's retries. */
-export interface AttemptInfo {
-  readonly trigger: TriggerInfo;
-  /** True when the trigger will not deliver the request again. */
-  readonly lastAttempt: boolean;
+/** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
+export async function processAlarm(
+  deps: Deps,
+  event: AlarmEvent,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const transition = alarmTransition(event);
+  if (!transition.act) {
+    log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
+    return { status: 'ignored', reason: transition.reason };
+  }
+  const { target, source } = alarmTarget(event, transition, deps.config.alarmTargets);
+  log.info('Alarm target found', {
+    alarmName: transition.alarmName,
+    resourceArn: target.resourceArn,
+    source,
+  });
+  return restoreByResource(
+    deps,
+    {
+      resourceArn: target.resourceArn,
+      ...(target.backupVaultName === undefined ? {} : { backupVaultName: target.backupVaultName }),
+      overrides: target.metadata ?? {},
+      ...(target.iamRoleArn === undefined ? {} : { iamRoleArn: target.iamRoleArn }),
+      selection: target.recoveryPoint ?? { mode: 'before-alarm' },
+      at: transition.changedAt,
+      // The same alarm transition always asks for the same restore, however often it is delivered.
+      idempotencyToken: deriveIdempotencyToken({
+        alarmArn: transition.alarmArn,
+        changedAt: transition.changedAt.toISOString(),
+      }),
+      oneAtATime: true,
+    },
+    incoming,
+    attempt,
+    log,
+  );
+}
+
+/** Checks and starts one request (or alarm); throws a RestorePipelineError (or anything unexpected). */
+export async function processIncoming(
+  deps: Deps,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const alarm = alarmEventOf(incoming.original);
+  if (alarm !== undefined) return processAlarm(deps, alarm, incoming, attempt, log);
+
+  const request = parseRestoreRequest(requestPayload(incoming.original), deps.config);
+  if (request.kind === 'recovery-point') return startRecoveryPoint(deps, request, incoming, attempt, log);
+  const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
+  const { kind: _kind, ...identity } = request;
+  return restoreByResource(
+    deps,
+    {
+      resourceArn: request.ResourceArn,
+      ...(request.BackupVaultName === undefined ? {} : { backupVaultName: request.BackupVaultName }),
+      overrides: request.Metadata,
+      ...(request.IamRoleArn === undefined ? {} : { iamRoleArn: request.IamRoleArn }),
+      selection: request.RestoreTime === undefined ? { mode: 'latest' } : { mode: 'before-alarm' },
+      at,
+      idempotencyToken: request.IdempotencyToken ?? deriveIdempotencyToken(identity),
+      ...(request.CopySourceTagsToRestoredResource === undefined
+        ? {}
+        : { copySourceTags: request.CopySourceTagsToRestoredResource }),
+      oneAtATime: false,
+    },
+    incoming,
+    attempt,
+    log,
+  );
 }
 
 /**
@@ -178,7 +184,7 @@ export async function settleFailure(
 ): Promise<void> {
   const described = describeError(error);
   if (described.retryable && !attempt.lastAttempt) {
-    log.warn('Restore request failed; it will be retried', {
+    log.warn('Request failed; it will be retried', {
       ...errorFields(error),
       attempt: attempt.trigger.attempt,
     });
@@ -195,11 +201,7 @@ export async function settleFailure(
   });
   try {
     const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
-    log.warn('Restore request dead-lettered', {
-      ...errorFields(error),
-      failure,
-      deadLetterMessageId: messageId,
-    });
+    log.warn('Request dead-lettered', { ...errorFields(error), failure, deadLetterMessageId: messageId });
   } catch (sendError) {
     log.error('Could not send the dead letter; the request will be retried', {
       ...errorFields(sendError),
@@ -207,4 +209,10 @@ export async function settleFailure(
     });
     throw sendError;
   }
+}
+
+/** Logs an outcome the way every handler does. */
+export function logOutcome(log: Logger, outcome: Outcome, fields: Record<string, unknown> = {}): void {
+  if (outcome.status === 'started')
+    log.info('Restore job started', { restoreJobId: outcome.restoreJobId, ...fields });
 }

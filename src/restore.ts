@@ -1,7 +1,11 @@
-/** Starting a restore job: the only caller of StartRestoreJob. */
+/** Starting a restore job: the only caller of StartRestoreJob, and the link to its request. */
 
 import { type BackupClient, StartRestoreJobCommand, type StartRestoreJobInput } from '@aws-sdk/client-backup';
 import { classifyAwsError } from './errors.js';
+import { recordJobLink } from './job-link.js';
+import { errorFields, type Logger } from './logger.js';
+import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
 /** Calls StartRestoreJob; returns the job id or throws a classified RestorePipelineError. */
 export async function startRestoreJob(backup: BackupClient, input: StartRestoreJobInput): Promise<string> {
@@ -18,4 +22,49 @@ export async function startRestoreJob(backup: BackupClient, input: StartRestoreJ
     );
   }
   return restoreJobId;
+}
+
+/** Builds the input of a checked request, starts the job, and links the job to the request. */
+export async function startRecoveryPoint(
+  deps: Deps,
+  request: RecoveryPointRequest,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  parentLog: Logger,
+): Promise<Outcome> {
+  const input = buildStartRestoreJobInput(request, {
+    restoreRoleArn: deps.config.restoreRoleArn,
+    ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
+  });
+  // Metadata that came from AWS or configuration is as secret as the caller's.
+  const log = parentLog.child({}, Object.values(input.Metadata ?? {}));
+  log.debug('Starting restore job', {
+    recoveryPointArn: input.RecoveryPointArn,
+    resourceType: input.ResourceType,
+    metadataKeys: Object.keys(input.Metadata ?? {}),
+    idempotencyToken: input.IdempotencyToken,
+  });
+  const restoreJobId = await startRestoreJob(deps.backup, input);
+  const link = {
+    restoreJobId,
+    original: incoming.original,
+    trigger: attempt.trigger,
+    redriveCount: incoming.redriveCount,
+    recoveryPointArn: input.RecoveryPointArn ?? '',
+    ...(input.ResourceType === undefined ? {} : { resourceType: input.ResourceType }),
+    startedAt: deps.now().toISOString(),
+  };
+  try {
+    await recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now());
+  } catch (error) {
+    // Retried, the same token gives the same job back and the link is written then. On the last
+    // attempt the job is running: dead-lettering the request would restore it twice on redrive.
+    if (!attempt.lastAttempt) throw error;
+    log.error(
+      'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
+      { ...errorFields(error), restoreJobId },
+    );
+  }
+  deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
+  return { status: 'started', restoreJobId };
 }

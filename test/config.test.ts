@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       accountId: '123456789012',
       allowedVaultNames: undefined,
       restoreJobsTable: 'jobs',
+      alarmTargets: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.allowedRoleArns)).toBe(true);
@@ -77,5 +78,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AWS_REGION: 'eu-west-1' })).toThrow(
       /DEAD_LETTER_QUEUE_URL is not set[\s\S]*RESTORE_ROLE_ARN is not set/,
     );
+  });
+
+  it('reads the alarm targets and reports a bad one', () => {
+    const config = loadConfig({
+      ...base,
+      ALARM_TARGETS: JSON.stringify({
+        'orders-db-corruption': { resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders', recoveryPoint: 'look-back:24h', metadata: { DBInstanceClass: 'db.r6g.large' } },
+      }),
+    });
+    expect(config.alarmTargets).toStrictEqual({
+      'orders-db-corruption': {
+        resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders',
+        recoveryPoint: { mode: 'look-back', hours: 24 },
+        metadata: { DBInstanceClass: 'db.r6g.large' },
+      },
+    });
+    expect(() => loadConfig({ ...base, ALARM_TARGETS: '{"a": {"resourceArn": "x"}, "b": {"resourceArn": "arn:aws:s3:::b", "recoveryPoint": "soon"}}' })).toThrow(
+      /ALARM_TARGETS\["a"\] needs a resourceArn[\s\S]*ALARM_TARGETS\["b"\].recoveryPoint/,
+    );
+    expect(() => loadConfig({ ...base, ALARM_TARGETS: 'not json' })).toThrow(/ALARM_TARGETS must be JSON/);
   });
 });

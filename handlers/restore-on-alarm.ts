@@ -1,0 +1,36 @@
+/**
+ * CloudWatch alarm state changes (EventBridge rule on opted-in alarms, asynchronous invocation):
+ * restores the resource an alarm guards when the alarm goes into ALARM.
+ *
+ * - Acts only on a transition into ALARM; OK, INSUFFICIENT_DATA and ALARM-to-ALARM repeats are
+ *   logged and ignored.
+ * - The resource comes from ALARM_TARGETS, else the alarm's tags, else its metric dimensions; the
+ *   recovery point is the latest COMPLETED one created before the state change (or per target:
+ *   latest, look-back:Nh); its stored metadata is cleaned and given a new identity.
+ * - While a restore this pipeline started for the same resource is PENDING or RUNNING, the alarm
+ *   starts nothing (logged and counted, not dead-lettered).
+ * - The idempotency token comes from the alarm ARN and the state-change time, so Lambda's retries
+ *   and duplicate deliveries start one job.
+ * - Failures: permanent (no mapping for a composite alarm, no recovery point, refused target) are
+ *   dead-lettered with what to fix and the invocation succeeds; retryable ones throw, Lambda
+ *   retries twice, then the on-failure destination (the dead-letter queue) takes the event.
+ */
+
+import middy from '@middy/core';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { AlarmDetail } from '../src/alarm.js';
+import { handleEvent } from '../src/async-handler.js';
+import { defaultDeps } from '../src/defaults.js';
+import type { Deps, Outcome } from '../src/types.js';
+
+/** The event this function receives. */
+export type AlarmStateChange = EventBridgeEvent<'CloudWatch Alarm State Change', AlarmDetail>;
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(deps: Deps | (() => Deps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<AlarmStateChange, Outcome | undefined>().handler((event) => handleEvent(resolve(), event));
+}
+
+/** The deployed handler. */
+export const handler = createHandler(defaultDeps);

@@ -1,0 +1,263 @@
+/**
+ * From a resource to a restore: the recovery point to use, and metadata AWS accepts that gives the
+ * restored resource a new identity. Pure choices first, then the AWS reads they need.
+ */
+
+import { createHash } from 'node:crypto';
+import {
+  type BackupClient,
+  GetRecoveryPointRestoreMetadataCommand,
+  ListRecoveryPointsByResourceCommand,
+  ListRestoreJobsByProtectedResourceCommand,
+  type RecoveryPointByResource,
+  type RestoreJobStatus,
+} from '@aws-sdk/client-backup';
+import type { PointSelection } from './alarm.js';
+import { classifyAwsError, InvalidRequestError } from './errors.js';
+import type { ResourceType } from './resource-types.js';
+
+/** A recovery point candidate (the fields used to choose). */
+export interface Candidate {
+  readonly RecoveryPointArn: string;
+  readonly BackupVaultName: string;
+  readonly CreationDate: Date;
+  readonly Status: string;
+}
+
+/** The window a choice looked in, for the dead letter when nothing is found. */
+export interface Window {
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+}
+
+/** The window of a selection relative to a moment (the alarm's state change or a restore time). */
+export function windowOf(selection: PointSelection, at: Date): Window {
+  switch (selection.mode) {
+    case 'latest':
+      return {};
+    case 'before-alarm':
+      return { notAfter: at };
+    case 'look-back':
+      return { notAfter: at, notBefore: new Date(at.getTime() - selection.hours * 3_600_000) };
+  }
+}
+
+/**
+ * The latest COMPLETED recovery point inside the window, by creation date (the API's order is
+ * not guaranteed), optionally only from the allowed vaults.
+ */
+export function chooseRecoveryPoint(
+  points: readonly Candidate[],
+  window: Window,
+  allowedVaults?: readonly string[],
+): Candidate | undefined {
+  return points
+    .filter((p) => p.Status === 'COMPLETED')
+    .filter((p) => allowedVaults === undefined || allowedVaults.includes(p.BackupVaultName))
+    .filter((p) => window.notAfter === undefined || p.CreationDate.getTime() <= window.notAfter.getTime())
+    .filter((p) => window.notBefore === undefined || p.CreationDate.getTime() >= window.notBefore.getTime())
+    .sort((a, b) => b.CreationDate.getTime() - a.CreationDate.getTime())[0];
+}
+
+/** Says which window was searched, for a person. */
+export function describeWindow(window: Window): string {
+  if (window.notAfter === undefined) return 'at any time';
+  const before = `created at or before ${window.notAfter.toISOString()}`;
+  return window.notBefore === undefined ? before : `${before} and after ${window.notBefore.toISOString()}`;
+}
+
+/** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
+export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = {
+  RDS: ['DBSnapshotIdentifier', 'EngineVersion', 'KmsKeyId', 'Encrypted', 'vpcId'],
+  Aurora: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+  DocumentDB: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+  Neptune: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+  EC2: ['CpuOptions'],
+};
+
+/** A short, deterministic suffix for new names: the same restore always gets the same name. */
+export function identitySuffix(seed: string): string {
+  return `r${createHash('sha256').update(seed).digest('hex').slice(0, 7)}`;
+}
+
+/** `base-suffix`, cut to `max` and cleaned to fit a name rule. */
+function newName(
+  base: string | undefined,
+  suffix: string,
+  max: number,
+  clean: (s: string) => string,
+  fallback: string,
+): string {
+  const stem = clean(base ?? '') || fallback;
+  const room = max - suffix.length - 1;
+  return `${clean(stem.slice(0, room))}-${suffix}`;
+}
+
+// RDS, Aurora, DocumentDB, Neptune, Redshift: letters, digits, hyphens; starts with a letter; no
+// double hyphen; does not end with a hyphen; 63 characters at most.
+const dbName = (s: string) =>
+  s
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^A-Za-z]+/, '')
+    .replace(/-+$/, '');
+// S3 buckets: lowercase letters, digits, hyphens; starts and ends with a letter or digit; 63 at most.
+const bucketName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/-+$/, '');
+// DynamoDB tables: letters, digits, "_", "-", "."; 3 to 255 characters.
+const tableName = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '-');
+
+/** Finds a key regardless of case (DynamoDB's metadata keys are case-insensitive). */
+function keyOf(metadata: Record<string, string>, key: string): string {
+  return Object.keys(metadata).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
+}
+
+/**
+ * Builds restore metadata from what the recovery point stored: drops keys AWS rejects, gives the
+ * restored resource a new identity (restores never overwrite), then applies the overrides.
+ */
+export function prepareMetadata(
+  type: string,
+  stored: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string>>,
+  suffix: string,
+): Record<string, string> {
+  const metadata: Record<string, string> = { ...stored };
+  for (const key of DROPPED_KEYS[type as ResourceType] ?? []) delete metadata[key];
+  switch (type) {
+    case 'RDS':
+      metadata.DBInstanceIdentifier = newName(metadata.DBInstanceIdentifier, suffix, 63, dbName, 'restored');
+      break;
+    case 'Aurora':
+    case 'DocumentDB':
+    case 'Neptune':
+      metadata.dbClusterIdentifier = newName(metadata.dbClusterIdentifier, suffix, 63, dbName, 'restored');
+      break;
+    case 'Redshift':
+      metadata.ClusterIdentifier = newName(
+        metadata.ClusterIdentifier,
+        suffix,
+        63,
+        (s) => dbName(s).toLowerCase(),
+        'restored',
+      );
+      break;
+    case 'DynamoDB': {
+      const key = keyOf(metadata, 'targetTableName');
+      metadata[key] = newName(metadata[key], suffix, 255, tableName, 'restored');
+      break;
+    }
+    case 'S3':
+      metadata.DestinationBucketName = newName(
+        metadata.DestinationBucketName,
+        suffix,
+        63,
+        bucketName,
+        'restored',
+      );
+      metadata.NewBucket = 'true';
+      break;
+    case 'EFS':
+      metadata.newFileSystem = 'true';
+      metadata.CreationToken = newName(
+        metadata.CreationToken,
+        suffix,
+        64,
+        (s) => s.replace(/[^A-Za-z0-9_.-]/g, '-'),
+        'restore',
+      );
+      break;
+  }
+  // EC2: a network interface stored with the backup conflicts with an overridden subnet or group.
+  if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))
+    delete metadata.NetworkInterfaces;
+  return { ...metadata, ...overrides };
+}
+
+/** Every recovery point of a resource, following every page. */
+export async function listRecoveryPoints(backup: BackupClient, resourceArn: string): Promise<Candidate[]> {
+  const points: RecoveryPointByResource[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await backup.send(
+        new ListRecoveryPointsByResourceCommand({
+          ResourceArn: resourceArn,
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+      );
+      points.push(...(page.RecoveryPoints ?? []));
+      token = page.NextToken;
+    } while (token !== undefined && token !== '');
+  } catch (error) {
+    throw classifyAwsError('ListRecoveryPointsByResource', error);
+  }
+  return points
+    .filter((p) => p.RecoveryPointArn !== undefined && p.CreationDate !== undefined)
+    .map((p) => ({
+      RecoveryPointArn: p.RecoveryPointArn as string,
+      BackupVaultName: p.BackupVaultName ?? '',
+      CreationDate: p.CreationDate as Date,
+      Status: p.Status ?? 'UNKNOWN',
+    }));
+}
+
+/** The restore metadata and resource type stored with a recovery point. */
+export async function storedRestoreMetadata(
+  backup: BackupClient,
+  vault: string,
+  recoveryPointArn: string,
+): Promise<{ resourceType: string; metadata: Record<string, string> }> {
+  try {
+    const out = await backup.send(
+      new GetRecoveryPointRestoreMetadataCommand({
+        BackupVaultName: vault,
+        RecoveryPointArn: recoveryPointArn,
+      }),
+    );
+    return { resourceType: out.ResourceType ?? '', metadata: { ...(out.RestoreMetadata ?? {}) } };
+  } catch (error) {
+    throw classifyAwsError('GetRecoveryPointRestoreMetadata', error);
+  }
+}
+
+/** Restore jobs of a resource that are PENDING or RUNNING. */
+export async function activeRestoreJobIds(backup: BackupClient, resourceArn: string): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    for (const status of ['PENDING', 'RUNNING'] as RestoreJobStatus[]) {
+      let token: string | undefined;
+      do {
+        const page = await backup.send(
+          new ListRestoreJobsByProtectedResourceCommand({
+            ResourceArn: resourceArn,
+            ByStatus: status,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        );
+        ids.push(...(page.RestoreJobs ?? []).map((j) => j.RestoreJobId ?? '').filter(Boolean));
+        token = page.NextToken;
+      } while (token !== undefined && token !== '');
+    }
+  } catch (error) {
+    throw classifyAwsError('ListRestoreJobsByProtectedResource', error);
+  }
+  return ids;
+}
+
+/** Thrown when no recovery point fits: says which resource and which window. */
+export function noRecoveryPoint(
+  resourceArn: string,
+  window: Window,
+  vaults?: readonly string[],
+): InvalidRequestError {
+  const inVaults = vaults === undefined ? '' : ` in the vaults ${vaults.join(', ')}`;
+  return new InvalidRequestError(
+    `No COMPLETED recovery point of ${resourceArn}${inVaults} ${describeWindow(window)}: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
+  );
+}

@@ -1,0 +1,43 @@
+/** Types shared by the handlers and the flow they run. */
+
+import type { BackupClient } from '@aws-sdk/client-backup';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config.js';
+import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/** What every handler needs; built once at module scope, replaced in tests. */
+export interface Deps {
+  readonly config: Config;
+  readonly backup: BackupClient;
+  readonly sqs: SQSClient;
+  readonly ddb: DynamoDBClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => Date;
+}
+
+/** A request as it arrived, with what a redrive carried along. */
+export interface Incoming {
+  readonly original: OriginalRequest;
+  readonly redriveCount: number;
+  /** Set when the previous attempt's restore job failed: a fresh idempotency token is needed. */
+  readonly failedRestoreJobId?: string;
+}
+
+/** Where a request stands in its trigger's retries. */
+export interface AttemptInfo {
+  readonly trigger: TriggerInfo;
+  /** True when the trigger will not deliver the request again. */
+  readonly lastAttempt: boolean;
+}
+
+/** The outcome of a request that did not fail. */
+export type Outcome =
+  | { readonly status: 'started'; readonly restoreJobId: string }
+  /** A restore this pipeline started for the same resource is still PENDING or RUNNING. */
+  | { readonly status: 'skipped'; readonly reason: string; readonly activeRestoreJobId: string }
+  /** An alarm transition that does not ask for a restore (OK, INSUFFICIENT_DATA, ALARM repeats). */
+  | { readonly status: 'ignored'; readonly reason: string };
