@@ -196,18 +196,37 @@ export interface AsyncInvokerOptions {
   onFailureQueueUrl: string;
   /** Lambda waits about 1 and 2 minutes; local runs wait these milliseconds. */
   retryDelaysMs?: readonly number[];
+  /** The function's reserved concurrency: invocations beyond it wait their turn. */
+  concurrency?: number;
 }
 
 /** Delivers events as Lambda's asynchronous invocation does. */
 export class AsyncInvoker {
   readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0 };
   private pendingCount = 0;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly options: AsyncInvokerOptions) {}
 
   /** Invocations not finished yet (including retries waiting). */
   get pending(): number {
     return this.pendingCount;
+  }
+
+  private async acquire(): Promise<void> {
+    const limit = this.options.concurrency ?? Number.POSITIVE_INFINITY;
+    if (this.running < limit) {
+      this.running += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else this.running -= 1;
   }
 
   /** Invokes `handler` with `event`, retrying twice, then sends the destination record. */
@@ -222,11 +241,14 @@ export class AsyncInvoker {
           await sleep(delays[attempt - 1] ?? 0);
         }
         this.stats.invocations += 1;
+        await this.acquire();
         try {
           await handler(event, lambdaContext(this.options.functionName));
           return 'succeeded';
         } catch (error) {
           lastError = error;
+        } finally {
+          this.release();
         }
       }
       const record = {

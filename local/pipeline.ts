@@ -12,6 +12,7 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
+import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm.js';
 import {
   createHandler as createTrackHandler,
   type RestoreJobStateChange,
@@ -66,7 +67,7 @@ export interface LocalPipeline {
   readonly invoker: AsyncInvoker;
   /** Sends one request body to the request queue; returns the message id. */
   submit(body: string | object): Promise<string>;
-  /** Delivers an EventBridge event to the restore-from-event function, asynchronously. */
+  /** Delivers an EventBridge event asynchronously: alarms to restoreOnAlarm, others to restoreFromEvent. */
   emit(event: EventBridgeEvent<string, unknown>): Promise<'succeeded' | 'destination'>;
   /** Waits until the request queue is empty and nothing is in flight. */
   runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
@@ -197,6 +198,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
   const eventHandler = createEventHandler(deps);
+  const alarmHandler = createAlarmHandler(deps);
+  // restoreOnAlarm has a reserved concurrency of 1 in serverless.yml.
+  const alarmInvoker = new AsyncInvoker({
+    sqs: driver,
+    functionName: 'restoreOnAlarm',
+    onFailureQueueUrl: deadLetterQueueUrl,
+    concurrency: 1,
+    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+  });
   const trackDeps: TrackDeps = options.alerts
     ? { ...deps, alerts: { sns: new SNSClient({ region: REGION }), topicArn: ALERT_TOPIC } }
     : deps;
@@ -227,7 +237,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       );
       return out.MessageId ?? '';
     },
-    emit: (event) => invoker.invoke(eventHandler, event),
+    emit: (event) =>
+      event['detail-type'] === 'CloudWatch Alarm State Change'
+        ? alarmInvoker.invoke(alarmHandler, event as never)
+        : invoker.invoke(eventHandler, event),
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
       let quiet = 0;
@@ -239,6 +252,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
           !source.busy &&
           invoker.pending === 0 &&
+          alarmInvoker.pending === 0 &&
           !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
         quiet = idle ? quiet + 1 : 0;
       }

@@ -8,7 +8,7 @@
  *   npm run serve [-- --port 4566]         keep the endpoint up for `serverless invoke local`
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { DeadLetter } from '../src/dead-letter.js';
@@ -79,7 +79,16 @@ export function readInputs(file: string): Input[] {
       for (const r of o.Records as { body: string }[])
         inputs.push({ kind: 'sqs', label: describeBody(r.body), body: r.body });
     } else if (o && typeof o === 'object' && typeof o['detail-type'] === 'string') {
-      inputs.push({ kind: 'event', label: `event "${String(o['detail-type'])}"`, event: o as never });
+      const detail = (o.detail ?? {}) as {
+        alarmName?: string;
+        state?: { value?: string };
+        previousState?: { value?: string };
+      };
+      const label =
+        o['detail-type'] === 'CloudWatch Alarm State Change'
+          ? `alarm ${detail.alarmName} ${detail.previousState?.value} -> ${detail.state?.value}`
+          : `event "${String(o['detail-type'])}"`;
+      inputs.push({ kind: 'event', label, event: o as never });
     } else {
       const body = typeof item === 'string' ? item : JSON.stringify(item);
       inputs.push({ kind: 'sqs', label: describeBody(body), body });
@@ -92,19 +101,18 @@ const EVENTS_DIR = join(__dirname, '..', 'events');
 
 /** The embedded defaults: every sample in events/ that `npm start` runs. */
 export function defaultInputs(): Input[] {
-  return ['sqs-batch.json', 'restore-requested.json', 'restore-fails-after-start.json']
-    .map((f) => join(EVENTS_DIR, f))
-    .flatMap((f) => {
-      try {
-        return readInputs(f);
-      } catch {
-        return [];
-      }
-    });
+  const alarms = readdirSync(EVENTS_DIR)
+    .filter((f) => f.startsWith('alarm-'))
+    .sort();
+  return ['sqs-batch.json', 'restore-requested.json', 'restore-fails-after-start.json', ...alarms].flatMap(
+    (f) => readInputs(join(EVENTS_DIR, f)),
+  );
 }
 
 interface LogLine {
   message: string;
+  reason?: string;
+  activeRestoreJobId?: string;
   messageId?: string;
   eventId?: string;
   restoreJobId?: string;
@@ -205,6 +213,8 @@ export async function run(
         (l) => l.message === 'Restore job started' && (l.messageId === id || l.eventId === id),
       );
       const letter = letters.find((l) => l.letter.trigger?.id === id);
+      const ignored = logs.find((l) => l.message === 'Alarm state change ignored' && l.eventId === id);
+      const skipped = logs.find((l) => l.message?.startsWith('Restore skipped') && l.eventId === id);
       let outcome: string;
       if (started?.restoreJobId !== undefined) {
         const job = pipeline.aws.backup.jobs.find((j) => j.RestoreJobId === started.restoreJobId);
@@ -214,6 +224,9 @@ export async function run(
             ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
             : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
       } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
+      else if (ignored !== undefined) outcome = `ignored: ${ignored.reason}`;
+      else if (skipped !== undefined)
+        outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running`;
       else outcome = 'no outcome recorded (see the dead-letter queue below)';
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);
       out(`      -> ${outcome}`);

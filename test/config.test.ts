@@ -84,7 +84,11 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...base,
       ALARM_TARGETS: JSON.stringify({
-        'orders-db-corruption': { resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders', recoveryPoint: 'look-back:24h', metadata: { DBInstanceClass: 'db.r6g.large' } },
+        'orders-db-corruption': {
+          resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders',
+          recoveryPoint: 'look-back:24h',
+          metadata: { DBInstanceClass: 'db.r6g.large' },
+        },
       }),
     });
     expect(config.alarmTargets).toStrictEqual({
@@ -94,9 +98,13 @@ describe('loadConfig', () => {
         metadata: { DBInstanceClass: 'db.r6g.large' },
       },
     });
-    expect(() => loadConfig({ ...base, ALARM_TARGETS: '{"a": {"resourceArn": "x"}, "b": {"resourceArn": "arn:aws:s3:::b", "recoveryPoint": "soon"}}' })).toThrow(
-      /ALARM_TARGETS\["a"\] needs a resourceArn[\s\S]*ALARM_TARGETS\["b"\].recoveryPoint/,
-    );
+    expect(() =>
+      loadConfig({
+        ...base,
+        ALARM_TARGETS:
+          '{"a": {"resourceArn": "x"}, "b": {"resourceArn": "arn:aws:s3:::b", "recoveryPoint": "soon"}}',
+      }),
+    ).toThrow(/ALARM_TARGETS\["a"\] needs a resourceArn[\s\S]*ALARM_TARGETS\["b"\].recoveryPoint/);
     expect(() => loadConfig({ ...base, ALARM_TARGETS: 'not json' })).toThrow(/ALARM_TARGETS must be JSON/);
   });
 });

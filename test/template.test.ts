@@ -210,10 +210,24 @@ describe('IAM', () => {
     }
   });
 
-  it('starts restore jobs only from recovery points of this account and Region', () => {
+  it('starts restore jobs and reads recovery points only in this account and Region', () => {
     const backup = statements().filter((s) => actions(s).some((a) => a.startsWith('backup:')));
-    expect(backup.length).toBeGreaterThan(0);
+    expect(backup.flatMap(actions).sort()).toStrictEqual([
+      'backup:DescribeRecoveryPoint',
+      'backup:GetRecoveryPointRestoreMetadata',
+      'backup:ListRecoveryPointsByResource',
+      'backup:ListRestoreJobsByProtectedResource',
+      'backup:StartRestoreJob',
+    ]);
     for (const s of backup) {
+      if (s.Resource === '*') {
+        // Only the list actions, which support no resource-level permission, and only in this Region.
+        expect(actions(s).every((a) => a.startsWith('backup:List'))).toBe(true);
+        expect(s.Condition).toStrictEqual({
+          StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } },
+        });
+        continue;
+      }
       for (const resource of s.Resource as { 'Fn::Sub': string }[]) {
         const arn = resource['Fn::Sub'];
         expect(arn).toMatch(
@@ -224,5 +238,22 @@ describe('IAM', () => {
           expect(arn).toMatch(/:ec2:\$\{AWS::Region\}::(image|snapshot)\//);
       }
     }
+  });
+
+  it('lets only opted-in alarms going into ALARM reach the alarm function, one at a time', () => {
+    const rule = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .find((p) => p.EventPattern.source[0] === 'aws.cloudwatch');
+    expect(rule?.EventPattern).toStrictEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: {
+        state: { value: ['ALARM'] },
+        $or: [{ alarmName: [{ prefix: 'restore-' }] }, { alarmTags: { 'backup-restore:enabled': ['true'] } }],
+      },
+    });
+    expect((resources.RestoreOnAlarmLambdaFunction as Resource).Properties.ReservedConcurrentExecutions).toBe(
+      1,
+    );
   });
 });
