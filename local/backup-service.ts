@@ -51,6 +51,8 @@ export interface BackupSeed {
   failureRules?: FailureRule[];
   /** Milliseconds after creation at which a job is RUNNING, then done. */
   timing?: { runningAfterMs?: number; doneAfterMs?: number };
+  /** Largest page the list operations answer (AWS pages too; a small one exercises pagination). */
+  pageSize?: number;
 }
 
 /** A restore job as the local endpoint keeps it. */
@@ -315,6 +317,7 @@ export class LocalBackup {
       all.map((j) => this.jobView(j)),
       query,
       'RestoreJobs',
+      this.seed.pageSize,
     );
   }
 
@@ -329,7 +332,7 @@ export class LocalBackup {
         BackupVaultName: p.BackupVaultName,
         ResourceName: resourceArn.split(/[:/]/).pop(),
       }));
-    return paginate(points, query, 'RecoveryPoints');
+    return paginate(points, query, 'RecoveryPoints', this.seed.pageSize);
   }
 
   private pointIn(vault: string, arn: string): SeedRecoveryPoint {
@@ -370,8 +373,13 @@ export class LocalBackup {
   }
 }
 
-function paginate<T>(items: T[], query: URLSearchParams, key: string): Record<string, unknown> {
-  const max = Math.min(Number(query.get('maxResults') ?? 1000) || 1000, 1000);
+function paginate<T>(
+  items: T[],
+  query: URLSearchParams,
+  key: string,
+  pageSize = 1000,
+): Record<string, unknown> {
+  const max = Math.min(Number(query.get('maxResults') ?? pageSize) || pageSize, pageSize);
   const start = Number(query.get('nextToken') ?? 0) || 0;
   const page = items.slice(start, start + max);
   const next = start + max < items.length ? String(start + max) : undefined;
