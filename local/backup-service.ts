@@ -243,6 +243,11 @@ export class LocalBackup {
     }
     const resourceType = typeof type === 'string' ? type : point.ResourceType;
     const meta = metadata as Record<string, string>;
+    // AWS checks some values at once and echoes them in its message (so must the log scrubbing).
+    const zone = meta.availabilityZone;
+    if (resourceType === 'EBS' && zone !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone)) {
+      throw new LocalAwsError(400, 'InvalidParameterValueException', `Invalid availability zone: ${zone}`);
+    }
     const rule = (this.seed.failureRules ?? []).find(
       (r) =>
         (r.resourceType === undefined || r.resourceType === resourceType) &&
@@ -265,7 +270,8 @@ export class LocalBackup {
       CreationDate: now,
       Status: 'PENDING',
       finalStatus: rule === undefined ? 'COMPLETED' : (rule.status ?? 'FAILED'),
-      ...(rule === undefined ? {} : { finalMessage: rule.statusMessage }),
+      // "{key}" in a rule's message is replaced by that metadata value, as AWS's messages quote them.
+      ...(rule === undefined ? {} : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
     };
     this.jobs.push(job);
     if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });

@@ -290,6 +290,16 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       req.socket.destroy();
       return;
     }
+    if (decision.action === 'lost-response') {
+      try {
+        await run();
+        served[operation] = (served[operation] ?? 0) + 1;
+      } catch {
+        // The caller never learns either way.
+      }
+      req.socket.destroy();
+      return;
+    }
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     if (decision.action === 'error') {
       sendError(res, faultError(decision.kind, isSqs), protocol);

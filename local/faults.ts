@@ -4,7 +4,7 @@
  */
 
 /** The kinds of injected failure. */
-export type FaultKind = 'ServiceUnavailable' | 'Throttling' | 'ConnectionReset' | 'Timeout';
+export type FaultKind = 'ServiceUnavailable' | 'Throttling' | 'ConnectionReset' | 'Timeout' | 'LostResponse';
 
 /** Faults for one operation (or for every operation, under "*"). */
 export interface FaultSpec {
@@ -26,6 +26,8 @@ export type FaultDecision =
   | { action: 'pass'; latencyMs: number }
   | { action: 'error'; kind: 'ServiceUnavailable' | 'Throttling'; latencyMs: number; rateLimited: boolean }
   | { action: 'reset' }
+  /** The call is carried out, then the connection drops before the answer (the caller retries). */
+  | { action: 'lost-response' }
   | { action: 'hang'; ms: number };
 
 /** Counts of what was injected, per operation and kind. */
@@ -83,6 +85,7 @@ export class FaultInjector {
       if (roll < rate) {
         this.count(operation, kind);
         if (kind === 'ConnectionReset') return { action: 'reset' };
+        if (kind === 'LostResponse') return { action: 'lost-response' };
         if (kind === 'Timeout') return { action: 'hang', ms: spec.timeoutMs ?? 1500 };
         return { action: 'error', kind, latencyMs, rateLimited: false };
       }
@@ -108,7 +111,7 @@ export function parseFaultPlan(text: string): FaultPlan {
       if (key === 'latency') spec.latencyMs = value;
       else if (key === 'rate-limit') spec.rateLimitPerSecond = value;
       else if (key === 'timeout-ms') spec.timeoutMs = value;
-      else if (['ServiceUnavailable', 'Throttling', 'ConnectionReset', 'Timeout'].includes(key)) {
+      else if (['ServiceUnavailable', 'Throttling', 'ConnectionReset', 'Timeout', 'LostResponse'].includes(key)) {
         spec.errorRates = { ...spec.errorRates, [key]: value };
       } else throw new Error(`Unknown fault setting "${key}"`);
     }

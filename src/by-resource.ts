@@ -123,6 +123,7 @@ export async function restoreByResource(
     Metadata: metadata,
     IdempotencyToken: spec.idempotencyToken,
     BackupVaultName: point.BackupVaultName,
+    vaultChecked: true,
     ...(type === undefined ? {} : { ResourceType: type }),
     ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
     ...(spec.copySourceTags === undefined ? {} : { CopySourceTagsToRestoredResource: spec.copySourceTags }),

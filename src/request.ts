@@ -42,6 +42,8 @@ export interface RecoveryPointRequest {
   readonly CopySourceTagsToRestoredResource?: boolean;
   /** Optional: the vault holding the recovery point (needed when a vault allowlist is set). */
   readonly BackupVaultName?: string;
+  /** Set by the pipeline when it found the point in that vault itself. */
+  readonly vaultChecked?: boolean;
 }
 
 /** A request naming the protected resource; the pipeline picks the recovery point and metadata. */

@@ -1,7 +1,13 @@
 /** Starting a restore job: the only caller of StartRestoreJob, and the link to its request. */
 
-import { type BackupClient, StartRestoreJobCommand, type StartRestoreJobInput } from '@aws-sdk/client-backup';
-import { classifyAwsError } from './errors.js';
+import {
+  type BackupClient,
+  DescribeRecoveryPointCommand,
+  ResourceNotFoundException,
+  StartRestoreJobCommand,
+  type StartRestoreJobInput,
+} from '@aws-sdk/client-backup';
+import { classifyAwsError, ForbiddenRequestError } from './errors.js';
 import { recordJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
@@ -24,6 +30,21 @@ export async function startRestoreJob(backup: BackupClient, input: StartRestoreJ
   return restoreJobId;
 }
 
+/**
+ * Proves that a recovery point is in the named vault (a vault allowlist is only as good as this
+ * check: the ARN alone does not say which vault holds the point).
+ */
+export async function checkPointInVault(backup: BackupClient, vault: string, recoveryPointArn: string): Promise<void> {
+  try {
+    await backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: vault, RecoveryPointArn: recoveryPointArn }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) {
+      throw new ForbiddenRequestError(`Recovery point ${recoveryPointArn} is not in the vault ${vault}`);
+    }
+    throw classifyAwsError('DescribeRecoveryPoint', error);
+  }
+}
+
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
 export async function startRecoveryPoint(
   deps: Deps,
@@ -36,6 +57,9 @@ export async function startRecoveryPoint(
     restoreRoleArn: deps.config.restoreRoleArn,
     ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
   });
+  if (deps.config.allowedVaultNames !== undefined && request.BackupVaultName !== undefined && !request.vaultChecked) {
+    await checkPointInVault(deps.backup, request.BackupVaultName, request.RecoveryPointArn);
+  }
   // Metadata that came from AWS or configuration is as secret as the caller's.
   const log = parentLog.child({}, Object.values(input.Metadata ?? {}));
   log.debug('Starting restore job', {

@@ -177,7 +177,7 @@ describe('local AWS Backup', () => {
 
   it('lists restore jobs by status', async () => {
     await backup.send(
-      new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'a' } }),
+      new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' } }),
     );
     expect((await backup.send(new ListRestoreJobsCommand({ ByStatus: 'PENDING' }))).RestoreJobs).toHaveLength(
       1,
@@ -329,7 +329,7 @@ describe('fault injection', () => {
         single.send(
           new StartRestoreJobCommand({
             RecoveryPointArn: EBS_POINT,
-            Metadata: { availabilityZone: 'a' },
+            Metadata: { availabilityZone: 'eu-west-1a' },
             IdempotencyToken: `t${i}`,
           }),
         ),
@@ -352,5 +352,20 @@ describe('fault injection', () => {
       sqs.send(new SendMessageCommand({ QueueUrl: b.QueueUrl, MessageBody: 'x' })),
     );
     expect(error.name).toBe('ServiceUnavailable');
+  });
+
+  it('carries out a call whose answer it then loses: the SDK retries, and the token prevents a second job', async () => {
+    aws.faults.set({ StartRestoreJob: { errorRates: { LostResponse: 1 } } });
+    const lost = await rejectionOf(
+      backup.send(new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' }, IdempotencyToken: 'once' })),
+    );
+    expect(lost.message).toMatch(/socket hang up|ECONNRESET/);
+    expect(aws.backup.jobs).toHaveLength(1);
+    aws.faults.set({});
+    const again = await backup.send(
+      new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' }, IdempotencyToken: 'once' }),
+    );
+    expect(again.RestoreJobId).toBe(aws.backup.jobs[0]?.RestoreJobId);
+    expect(aws.backup.jobs).toHaveLength(1);
   });
 });
