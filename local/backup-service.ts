@@ -271,7 +271,9 @@ export class LocalBackup {
       Status: 'PENDING',
       finalStatus: rule === undefined ? 'COMPLETED' : (rule.status ?? 'FAILED'),
       // "{key}" in a rule's message is replaced by that metadata value, as AWS's messages quote them.
-      ...(rule === undefined ? {} : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
+      ...(rule === undefined
+        ? {}
+        : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
     };
     this.jobs.push(job);
     if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });

@@ -111,7 +111,9 @@ export function parseFaultPlan(text: string): FaultPlan {
       if (key === 'latency') spec.latencyMs = value;
       else if (key === 'rate-limit') spec.rateLimitPerSecond = value;
       else if (key === 'timeout-ms') spec.timeoutMs = value;
-      else if (['ServiceUnavailable', 'Throttling', 'ConnectionReset', 'Timeout', 'LostResponse'].includes(key)) {
+      else if (
+        ['ServiceUnavailable', 'Throttling', 'ConnectionReset', 'Timeout', 'LostResponse'].includes(key)
+      ) {
         spec.errorRates = { ...spec.errorRates, [key]: value };
       } else throw new Error(`Unknown fault setting "${key}"`);
     }

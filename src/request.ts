@@ -174,6 +174,19 @@ export interface RequestPolicy extends Scope {
  * (listing every problem) or ForbiddenRequestError; never anything else.
  */
 export function parseRestoreRequest(body: unknown, policy: RequestPolicy): RestoreRequest {
+  try {
+    return parseUnchecked(body, policy);
+  } catch (error) {
+    if (error instanceof InvalidRequestError || error instanceof ForbiddenRequestError) throw error;
+    // A request that trips the parser is as wrong as one it refuses: retrying cannot help.
+    throw new InvalidRequestError(
+      `The restore request could not be read (${error instanceof Error ? error.name : 'error'})`,
+      { cause: error },
+    );
+  }
+}
+
+function parseUnchecked(body: unknown, policy: RequestPolicy): RestoreRequest {
   if (!isPlainObject(body)) {
     throw new InvalidRequestError(
       `A restore request must be a JSON object with RecoveryPointArn and Metadata (or ResourceArn), got ${kindOf(body)}`,
@@ -267,7 +280,9 @@ export function parseRestoreRequest(body: unknown, policy: RequestPolicy): Resto
       request = {
         kind: 'resource',
         ResourceArn: resourceArn,
-        ...(typeof restoreTime === 'string' ? { RestoreTime: new Date(restoreTime).toISOString() } : {}),
+        ...(typeof restoreTime === 'string' && !Number.isNaN(Date.parse(restoreTime))
+          ? { RestoreTime: new Date(restoreTime).toISOString() }
+          : {}),
         ...common,
       };
     }

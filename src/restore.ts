@@ -11,6 +11,7 @@ import { classifyAwsError, ForbiddenRequestError } from './errors.js';
 import { recordJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
+import { retryRetryable } from './retry.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
 /** Calls StartRestoreJob; returns the job id or throws a classified RestorePipelineError. */
@@ -34,9 +35,15 @@ export async function startRestoreJob(backup: BackupClient, input: StartRestoreJ
  * Proves that a recovery point is in the named vault (a vault allowlist is only as good as this
  * check: the ARN alone does not say which vault holds the point).
  */
-export async function checkPointInVault(backup: BackupClient, vault: string, recoveryPointArn: string): Promise<void> {
+export async function checkPointInVault(
+  backup: BackupClient,
+  vault: string,
+  recoveryPointArn: string,
+): Promise<void> {
   try {
-    await backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: vault, RecoveryPointArn: recoveryPointArn }));
+    await backup.send(
+      new DescribeRecoveryPointCommand({ BackupVaultName: vault, RecoveryPointArn: recoveryPointArn }),
+    );
   } catch (error) {
     if (error instanceof ResourceNotFoundException) {
       throw new ForbiddenRequestError(`Recovery point ${recoveryPointArn} is not in the vault ${vault}`);
@@ -57,7 +64,11 @@ export async function startRecoveryPoint(
     restoreRoleArn: deps.config.restoreRoleArn,
     ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
   });
-  if (deps.config.allowedVaultNames !== undefined && request.BackupVaultName !== undefined && !request.vaultChecked) {
+  if (
+    deps.config.allowedVaultNames !== undefined &&
+    request.BackupVaultName !== undefined &&
+    !request.vaultChecked
+  ) {
     await checkPointInVault(deps.backup, request.BackupVaultName, request.RecoveryPointArn);
   }
   // Metadata that came from AWS or configuration is as secret as the caller's.
@@ -79,7 +90,8 @@ export async function startRecoveryPoint(
     startedAt: deps.now().toISOString(),
   };
   try {
-    await recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now());
+    // The job exists now: try harder than for other calls before giving the request back.
+    await retryRetryable(() => recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now()));
   } catch (error) {
     // Retried, the same token gives the same job back and the link is written then. On the last
     // attempt the job is running: dead-lettering the request would restore it twice on redrive.

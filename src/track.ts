@@ -8,8 +8,9 @@ import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-s
 import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
-import type { Logger } from './logger.js';
+import { errorFields, type Logger } from './logger.js';
 import { type Deps, metadataSecrets } from './pipeline.js';
+import { retryRetryable } from './retry.js';
 
 /** The detail of a `Restore Job State Change` event (fields used here). */
 export interface RestoreJobDetail {
@@ -116,7 +117,18 @@ export async function trackRestoreJob(
   }
 
   const table = deps.config.restoreJobsTable;
-  const link = await findJobLink(deps.ddb, table, restoreJobId);
+  let link: JobLink | undefined;
+  try {
+    link = await retryRetryable(() => findJobLink(deps.ddb, table, restoreJobId));
+  } catch (error) {
+    // A completion costs nothing if missed; retrying it would end in the dead-letter queue as noise.
+    if (meaning.kind !== 'completed') throw error;
+    log.error('Restore job completed, but its link could not be read', {
+      ...errorFields(error),
+      restoreJobId,
+    });
+    return 'completed';
+  }
   if (link === undefined) {
     const created = Date.parse(detail?.creationDate ?? '');
     const recent = Number.isFinite(created) && deps.now().getTime() - created < LINK_GRACE_MS;
@@ -147,7 +159,13 @@ export async function trackRestoreJob(
     const started = Date.parse(detail?.creationDate ?? link.startedAt);
     const ended = Date.parse(detail?.completionDate ?? '') || deps.now().getTime();
     const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
-    if (!(await markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED'))) return 'duplicate';
+    let first = true;
+    try {
+      first = await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED'));
+    } catch (error) {
+      jobLog.error('Could not mark the completed job as handled', errorFields(error));
+    }
+    if (!first) return 'duplicate';
     jobLog.info('Restore job completed', { createdResourceArn: detail?.createdResourceArn, durationSeconds });
     if (CLUSTER_ONLY_TYPES.has(resourceType)) {
       jobLog.warn(
@@ -179,7 +197,13 @@ export async function trackRestoreJob(
   });
   // Dead letter first, then the mark: a crash in between repeats the dead letter, never loses it.
   const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
-  await markJobOutcome(deps.ddb, table, restoreJobId, meaning.status);
+  try {
+    await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, meaning.status));
+  } catch (error) {
+    // The dead letter is sent: retrying the event now would send it again. Only a repeated event
+    // from AWS can still duplicate it.
+    jobLog.error('Dead letter sent, but the job could not be marked as handled', errorFields(error));
+  }
   jobLog.warn('Restore job failed after it started; its request was dead-lettered', {
     status: meaning.status,
     reason: meaning.reason,

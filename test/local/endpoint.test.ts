@@ -177,7 +177,10 @@ describe('local AWS Backup', () => {
 
   it('lists restore jobs by status', async () => {
     await backup.send(
-      new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' } }),
+      new StartRestoreJobCommand({
+        RecoveryPointArn: EBS_POINT,
+        Metadata: { availabilityZone: 'eu-west-1a' },
+      }),
     );
     expect((await backup.send(new ListRestoreJobsCommand({ ByStatus: 'PENDING' }))).RestoreJobs).toHaveLength(
       1,
@@ -357,13 +360,23 @@ describe('fault injection', () => {
   it('carries out a call whose answer it then loses: the SDK retries, and the token prevents a second job', async () => {
     aws.faults.set({ StartRestoreJob: { errorRates: { LostResponse: 1 } } });
     const lost = await rejectionOf(
-      backup.send(new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' }, IdempotencyToken: 'once' })),
+      backup.send(
+        new StartRestoreJobCommand({
+          RecoveryPointArn: EBS_POINT,
+          Metadata: { availabilityZone: 'eu-west-1a' },
+          IdempotencyToken: 'once',
+        }),
+      ),
     );
     expect(lost.message).toMatch(/socket hang up|ECONNRESET/);
     expect(aws.backup.jobs).toHaveLength(1);
     aws.faults.set({});
     const again = await backup.send(
-      new StartRestoreJobCommand({ RecoveryPointArn: EBS_POINT, Metadata: { availabilityZone: 'eu-west-1a' }, IdempotencyToken: 'once' }),
+      new StartRestoreJobCommand({
+        RecoveryPointArn: EBS_POINT,
+        Metadata: { availabilityZone: 'eu-west-1a' },
+        IdempotencyToken: 'once',
+      }),
     );
     expect(again.RestoreJobId).toBe(aws.backup.jobs[0]?.RestoreJobId);
     expect(aws.backup.jobs).toHaveLength(1);
