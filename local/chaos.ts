@@ -119,7 +119,13 @@ function requestFor(i: number, kind: Kind): string {
 
 function categoryOf(body: string): string {
   try {
-    const o = JSON.parse(body) as Record<string, any>;
+    const o = JSON.parse(body) as {
+      kind?: string;
+      failure?: string;
+      error?: { name?: string };
+      requestContext?: unknown;
+      responsePayload?: { errorMessage?: string };
+    };
     if (o.kind === 'restore-dead-letter')
       return o.failure === 'rejected' ? `rejected: ${o.error?.name}` : String(o.failure);
     if (o.requestContext !== undefined) {

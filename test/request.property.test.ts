@@ -143,11 +143,12 @@ function check(body: unknown): void {
   expect(Object.values(input.Metadata ?? {}).every((v) => typeof v === 'string')).toBe(true);
   expect(Object.getPrototypeOf(input.Metadata)).toBe(Object.prototype);
   expect(input.IdempotencyToken).toMatch(/^[\x21-\x7e]{1,128}$/);
-  if (input.ResourceType !== undefined) {
-    expect(isResourceType(input.ResourceType)).toBe(true);
-    expect(missingMetadataKeys(input.ResourceType, input.Metadata ?? {})).toStrictEqual([]);
-    if (input.CopySourceTagsToRestoredResource === true)
-      expect(COPY_TAGS_UNSUPPORTED.has(input.ResourceType)).toBe(false);
+  const type = input.ResourceType;
+  if (type !== undefined) {
+    expect(isResourceType(type)).toBe(true);
+    if (!isResourceType(type)) return;
+    expect(missingMetadataKeys(type, input.Metadata ?? {})).toStrictEqual([]);
+    if (input.CopySourceTagsToRestoredResource === true) expect(COPY_TAGS_UNSUPPORTED.has(type)).toBe(false);
   } else {
     expect(input.CopySourceTagsToRestoredResource).not.toBe(true);
   }
