@@ -126,7 +126,7 @@ async function serve(args: Args): Promise<void> {
   });
   await pipeline.source.stop();
   const e = pipeline.env;
-  console.log(`Local AWS endpoint on ${pipeline.aws.url} (AWS Backup and SQS). Ctrl-C stops it.
+  console.log(`Local AWS endpoint on ${pipeline.aws.url} (AWS Backup, SQS, DynamoDB, SNS). Ctrl-C stops it.
 
 Queues: ${pipeline.requestQueueUrl}
         ${pipeline.deadLetterQueueUrl}
@@ -134,11 +134,12 @@ Queues: ${pipeline.requestQueueUrl}
 Run a handler against it with serverless invoke local:
 
   export AWS_ENDPOINT_URL=${e.AWS_ENDPOINT_URL} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
-    DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} \\
+    DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
     ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS}
   npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
   npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
+  npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
 
 State (jobs, queues, injected faults): curl ${pipeline.aws.url}/__local/state`);
   await new Promise<void>((done) => {

@@ -21,14 +21,26 @@ it('keeps a Metadata secret out of every log line: success, rejection, AWS echo,
     logSink: (line) => lines.push(line),
     env: {
       LOG_LEVEL: 'debug',
-      ALARM_TARGETS: JSON.stringify({ 'restore-sessions-table-emptied': { resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions', metadata: { kmsMasterKeyArn: CANARY } } }),
+      ALARM_TARGETS: JSON.stringify({
+        'restore-sessions-table-emptied': {
+          resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
+          metadata: { kmsMasterKeyArn: CANARY },
+        },
+      }),
     },
   });
   pipeline = p;
-  p.aws.backup.addFailureRule({ metadata: { note: CANARY }, statusMessage: 'The restore failed on note {note}' });
+  p.aws.backup.addFailureRule({
+    metadata: { note: CANARY },
+    statusMessage: 'The restore failed on note {note}',
+  });
 
   // Started, and later failed with AWS quoting the value.
-  await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: 'eu-west-1a', note: CANARY } });
+  await p.submit({
+    RecoveryPointArn: POINT,
+    ResourceType: 'EBS',
+    Metadata: { availabilityZone: 'eu-west-1a', note: CANARY },
+  });
   // Refused by AWS at once, quoting the value in its message.
   await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: CANARY } });
   // Refused by the pipeline's own checks.
