@@ -64,7 +64,7 @@ export const CHAOS_FAULTS: FaultPlan = {
   },
   'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 0.1 } },
 };
-const FAULTED = ['StartRestoreJob', 'PutItem', 'GetItem', 'UpdateItem', 'SendMessage'];
+const FAULTED = ['StartRestoreJob', 'BatchWriteItem', 'PutItem', 'GetItem', 'UpdateItem', 'SendMessage'];
 
 /** A small deterministic generator (mulberry32), so a campaign can be repeated. */
 export function prng(seed: number): () => number {

@@ -9,6 +9,7 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from './config.js';
+import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Deps } from './pipeline.js';
@@ -25,17 +26,20 @@ let memo: Deps | undefined;
 export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, sink?: LogSink): Deps {
   const config = loadConfig(env);
   const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
+  const ddb = new DynamoDBClient({ region: config.region, requestHandler: REQUEST_HANDLER });
+  const now = () => new Date();
   return {
     config,
     backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
     sqs: new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
-    ddb: new DynamoDBClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
+    ddb,
+    links: createLinkWriter(ddb, config.restoreJobsTable, now),
     logger: createLogger({
       level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
       ...(sink === undefined ? {} : { sink }),
     }),
     metrics: createMetrics(sink ?? ((line) => process.stdout.write(`${line}\n`))),
-    now: () => new Date(),
+    now,
   };
 }
 

@@ -8,7 +8,6 @@ import {
   type StartRestoreJobInput,
 } from '@aws-sdk/client-backup';
 import { classifyAwsError, ForbiddenRequestError } from './errors.js';
-import { recordJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
 import { retryRetryable } from './retry.js';
@@ -91,7 +90,7 @@ export async function startRecoveryPoint(
   };
   try {
     // The job exists now: try harder than for other calls before giving the request back.
-    await retryRetryable(() => recordJobLink(deps.ddb, deps.config.restoreJobsTable, link, deps.now()));
+    await retryRetryable(() => deps.links.write(link));
   } catch (error) {
     // Retried, the same token gives the same job back and the link is written then. On the last
     // attempt the job is running: dead-lettering the request would restore it twice on redrive.

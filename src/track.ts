@@ -161,7 +161,7 @@ export async function trackRestoreJob(
     const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
     let first = true;
     try {
-      first = await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED'));
+      first = await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now()));
     } catch (error) {
       jobLog.error('Could not mark the completed job as handled', errorFields(error));
     }
@@ -198,7 +198,7 @@ export async function trackRestoreJob(
   // Dead letter first, then the mark: a crash in between repeats the dead letter, never loses it.
   const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
   try {
-    await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, meaning.status));
+    await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, meaning.status, deps.now()));
   } catch (error) {
     // The dead letter is sent: retrying the event now would send it again. Only a repeated event
     // from AWS can still duplicate it.

@@ -4,6 +4,7 @@ import type { BackupClient } from '@aws-sdk/client-backup';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
+import type { LinkWriter } from './job-link.js';
 import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -14,6 +15,8 @@ export interface Deps {
   readonly backup: BackupClient;
   readonly sqs: SQSClient;
   readonly ddb: DynamoDBClient;
+  /** Writes job links in batches (see job-link.ts). */
+  readonly links: LinkWriter;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;

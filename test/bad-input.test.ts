@@ -6,7 +6,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { BackupClient, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event';
@@ -252,7 +252,7 @@ function setup() {
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dl' });
   const ddb = mockClient(DynamoDBClient);
-  ddb.on(PutItemCommand).resolves({});
+  ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
     sqs: new SQSClient({ region: REGION }),

@@ -1,5 +1,5 @@
 import { BackupClient, ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +14,7 @@ function setup() {
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
   const ddb = mockClient(DynamoDBClient);
-  ddb.on(PutItemCommand).resolves({});
+  ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
     sqs: new SQSClient({ region: REGION }),

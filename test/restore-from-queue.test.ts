@@ -4,7 +4,7 @@ import {
   ServiceUnavailableException,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -25,7 +25,7 @@ function setup() {
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
   const ddb = mockClient(DynamoDBClient);
-  ddb.on(PutItemCommand).resolves({});
+  ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
     sqs: new SQSClient({ region: REGION }),
@@ -89,16 +89,11 @@ describe('restore-from-queue with the events/sqs-batch.json sample', () => {
       expect.objectContaining({ RecoveryPointArn: expect.stringContaining('dead-beef') }),
     ]);
 
-    // Each started job is linked to its request, for the restore-job tracker.
-    expect(
-      ddb
-        .commandCalls(PutItemCommand)
-        .map((c) => [c.args[0].input.TableName, c.args[0].input.Item?.restoreJobId?.S]),
-    ).toStrictEqual([
-      ['restore-jobs', 'job-EBS'],
-      ['restore-jobs', 'job-RDS'],
-      ['restore-jobs', 'job-DynamoDB'],
-    ]);
+    // Each started job is linked to its request, for the restore-job tracker: one call for the batch.
+    const writes = ddb.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input.RequestItems?.['restore-jobs'] ?? []);
+    expect(writes).toHaveLength(1);
+    expect(writes.flat().map((w) => w.PutRequest?.Item?.restoreJobId?.S)).toStrictEqual(['job-EBS', 'job-RDS', 'job-DynamoDB']);
+    expect(JSON.parse(writes[0]?.[0]?.PutRequest?.Item?.original?.S ?? '')).toStrictEqual({ trigger: 'sqs', body: event.Records[0]?.body });
     expect(deps.metricLines.map((l) => JSON.parse(l).ResourceType)).toStrictEqual(['EBS', 'RDS', 'DynamoDB']);
 
     const letters = deadLetters();
@@ -233,7 +228,7 @@ describe('restore-from-queue failures', () => {
     const { backup, ddb, handler, deadLetters, deps } = setup();
     backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-1' });
     ddb
-      .on(PutItemCommand)
+      .on(BatchWriteItemCommand)
       .rejects(
         Object.assign(new Error('busy'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
       );

@@ -197,9 +197,9 @@ describe('IAM', () => {
   it('reads and writes only the job link table, and publishes only to the alert topic', () => {
     for (const s of statements().filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))) {
       expect(actions(s).sort()).toStrictEqual([
+        'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
       ]);
       expect(s.Resource).toStrictEqual([{ 'Fn::GetAtt': ['RestoreJobsTable', 'Arn'] }]);
     }

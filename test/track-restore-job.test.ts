@@ -1,10 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,7 +18,7 @@ const JOB = '7F3E2A1B-4C5D-4E6F-8A9B-0C1D2E3F4A5B';
 function linkItem(extra: Record<string, unknown> = {}) {
   return {
     restoreJobId: { S: JOB },
-    original: { B: gzipSync(JSON.stringify({ trigger: 'sqs', body: BODY })) },
+    originalGzip: { B: gzipSync(JSON.stringify({ trigger: 'sqs', body: BODY })) },
     trigger: { S: JSON.stringify({ type: 'sqs', id: 'msg-1', attempt: 1 }) },
     redriveCount: { N: '0' },
     recoveryPointArn: { S: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718' },
@@ -33,12 +28,17 @@ function linkItem(extra: Record<string, unknown> = {}) {
   };
 }
 
-function setup(options: { link?: Record<string, unknown> | null; alerts?: boolean } = {}) {
+function setup(options: { link?: Record<string, unknown> | null; outcome?: string; alerts?: boolean } = {}) {
   const ddb = mockClient(DynamoDBClient);
   ddb
-    .on(GetItemCommand)
+    .on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } })
     .resolves(options.link === null ? {} : { Item: (options.link ?? linkItem()) as never });
-  ddb.on(UpdateItemCommand).resolves({});
+  ddb
+    .on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } })
+    .resolves(
+      options.outcome === undefined ? {} : { Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: options.outcome } } },
+    );
+  ddb.on(PutItemCommand).resolves({});
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dl-1' });
   const sns = mockClient(SNSClient);
@@ -136,9 +136,9 @@ describe('track-restore-job', () => {
         },
       },
     ]);
-    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
-      Key: { restoreJobId: { S: JOB } },
-      ExpressionAttributeValues: { ':outcome': { S: 'FAILED' } },
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
+      Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: 'FAILED' } },
+      ConditionExpression: 'attribute_not_exists(restoreJobId)',
     });
     expect(deps.metricLines.map((l) => JSON.parse(l))).toMatchObject([
       { RestoreJobsFailed: 1, ResourceType: 'EBS' },
@@ -205,7 +205,7 @@ describe('track-restore-job', () => {
   });
 
   it('ignores duplicate and out-of-order events of a job already handled', async () => {
-    const { handler, letters } = setup({ link: linkItem({ outcome: { S: 'FAILED' } }) });
+    const { handler, letters } = setup({ outcome: 'FAILED' });
     await expect(handler(event('restore-job-failed.json'), context)).resolves.toBe('duplicate');
     await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
     expect(letters()).toStrictEqual([]);
@@ -213,7 +213,7 @@ describe('track-restore-job', () => {
 
   it('treats a completion that lost the race to mark the job as a duplicate', async () => {
     const { handler, ddb } = setup();
-    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
     await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
   });
 
@@ -233,7 +233,7 @@ describe('track-restore-job', () => {
     await expect(handler(event('restore-job-failed.json'), context)).rejects.toMatchObject({
       retryable: true,
     });
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
   it('publishes one short alert per failed restore, without metadata values', async () => {

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/config';
+import { createLinkWriter } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import type { Deps } from '../../src/pipeline';
@@ -40,7 +41,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[]; metricLines: string[] } {
   const lines: string[] = [];
   const metricLines: string[] = [];
-  return {
+  const deps = {
     config: testConfig(),
     backup: new BackupClient({
       region: REGION,
@@ -58,6 +59,7 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[
     lines,
     metricLines,
   };
+  return { ...deps, links: overrides.links ?? createLinkWriter(deps.ddb, deps.config.restoreJobsTable, deps.now) };
 }
 
 /** An SQS record with `body`, shaped as the SQS event source delivers it. */
