@@ -34,7 +34,13 @@ export async function buildBundles(): Promise<Record<Entry, { path: string; byte
   const out = {} as Record<Entry, { path: string; bytes: number }>;
   for (const [name, entry] of Object.entries(ENTRIES) as [Entry, string][]) {
     const path = join(OUT, `${name}.js`);
-    await build({ ...ESBUILD_SETTINGS, mainFields: [...ESBUILD_SETTINGS.mainFields], entryPoints: [join(ROOT, entry)], outfile: path, logLevel: 'silent' });
+    await build({
+      ...ESBUILD_SETTINGS,
+      mainFields: [...ESBUILD_SETTINGS.mainFields],
+      entryPoints: [join(ROOT, entry)],
+      outfile: path,
+      logLevel: 'silent',
+    });
     out[name] = { path, bytes: statSync(path).size };
   }
   return out;

@@ -29,7 +29,12 @@ function batch(size) {
         Metadata: { availabilityZone: 'eu-west-1a' },
         IdempotencyToken: `bench-${id}`,
       }),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'bench', ApproximateFirstReceiveTimestamp: '0' },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '0',
+        SenderId: 'bench',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',
@@ -41,7 +46,11 @@ function batch(size) {
 }
 function context() {
   const deadline = Date.now() + 30000;
-  return { awsRequestId: `r-${next}`, functionName: 'bench', getRemainingTimeInMillis: () => deadline - Date.now() };
+  return {
+    awsRequestId: `r-${next}`,
+    functionName: 'bench',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
 }
 async function invoke(size) {
   const response = await mod.handler(batch(size), context());
@@ -58,7 +67,10 @@ async function main() {
     const w0 = hrtime.bigint();
     for (let i = 0; i < count / 10; i++) await invoke(10);
     const cpu = process.cpuUsage(cpu0);
-    return { cpuMicrosPerRequest: (cpu.user + cpu.system) / count, wallMs: Number(hrtime.bigint() - w0) / 1e6 };
+    return {
+      cpuMicrosPerRequest: (cpu.user + cpu.system) / count,
+      wallMs: Number(hrtime.bigint() - w0) / 1e6,
+    };
   }
   if (mode === 'memory') {
     for (let i = 0; i < count / 10; i++) await invoke(10);

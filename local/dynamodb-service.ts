@@ -152,14 +152,19 @@ export class LocalDynamoDb {
   }
 
   BatchWriteItem(body: Record<string, unknown>) {
-    const requests = body.RequestItems as Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>;
+    const requests = body.RequestItems as Record<
+      string,
+      { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]
+    >;
     const count = Object.values(requests ?? {}).reduce((n, r) => n + r.length, 0);
     if (count === 0 || count > 25) throw validation('Member must have length less than or equal to 25');
     for (const [tableName, writes] of Object.entries(requests)) {
       const table = this.table(tableName);
       for (const write of writes) {
-        if (write.PutRequest !== undefined) table.items.set(this.keyOf(table, write.PutRequest.Item), structuredClone(write.PutRequest.Item));
-        else if (write.DeleteRequest !== undefined) table.items.delete(this.keyOf(table, write.DeleteRequest.Key));
+        if (write.PutRequest !== undefined)
+          table.items.set(this.keyOf(table, write.PutRequest.Item), structuredClone(write.PutRequest.Item));
+        else if (write.DeleteRequest !== undefined)
+          table.items.delete(this.keyOf(table, write.DeleteRequest.Key));
       }
     }
     return { UnprocessedItems: {} };

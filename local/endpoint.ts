@@ -118,7 +118,14 @@ const SQS_OPERATIONS = new Set([
   'PurgeQueue',
 ]);
 
-const DYNAMODB_OPERATIONS = new Set(['CreateTable', 'PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+const DYNAMODB_OPERATIONS = new Set([
+  'CreateTable',
+  'PutItem',
+  'GetItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+]);
 
 type Protocol = 'rest-json' | 'json-1.0' | 'query';
 

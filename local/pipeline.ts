@@ -266,7 +266,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     close: async () => {
       await source.stop();
       deps.backup.destroy();
-      deps.sqs.destroy();
+      (await deps.sqs()).destroy();
       deps.ddb.destroy();
       trackDeps.alerts?.sns.destroy();
       driver.destroy();

@@ -25,6 +25,8 @@ export interface Config {
   readonly restoreJobsTable: string;
   /** Explicit alarm-to-resource mapping (ALARM_TARGETS). */
   readonly alarmTargets: AlarmTargets;
+  /** StartRestoreJob calls a second for one function instance; undefined for no pacing. */
+  readonly startRestoreRatePerSecond: number | undefined;
 }
 
 /** Thrown at cold start when the environment is not usable; lists every problem at once. */
@@ -119,6 +121,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
 
+  const rateText = env.START_RESTORE_RATE_PER_SECOND?.trim() ?? '';
+  const rate = rateText === '' ? undefined : Number(rateText);
+  if (rate !== undefined && !(rate > 0 && rate <= 1000)) {
+    problems.push(
+      `START_RESTORE_RATE_PER_SECOND must be a number above 0 and at most 1000, got "${rateText}"`,
+    );
+  }
+
   const alarms = parseAlarmTargets(env.ALARM_TARGETS);
   problems.push(...alarms.problems);
 
@@ -138,5 +148,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
     alarmTargets: Object.freeze({ ...alarms.targets }),
+    startRestoreRatePerSecond: rate,
   });
 }

@@ -4,7 +4,7 @@
  */
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError, describeError } from './errors.js';
 
 /** The request exactly as it reached the pipeline. */
@@ -90,9 +90,16 @@ export function buildDeadLetter(args: {
 }
 
 /** Sends a dead letter; a failure is thrown as a retryable error so the request is retried. */
-export async function sendDeadLetter(sqs: SQSClient, queueUrl: string, letter: DeadLetter): Promise<string> {
+export async function sendDeadLetter(
+  sqs: () => Promise<SQSClient>,
+  queueUrl: string,
+  letter: DeadLetter,
+): Promise<string> {
   try {
-    const out = await sqs.send(
+    // Loaded here, not at cold start: most invocations never send a dead letter.
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const client = await sqs();
+    const out = await client.send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(letter) }),
     );
     return out.MessageId ?? '';

@@ -7,17 +7,29 @@
 
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from './config.js';
 import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Deps } from './pipeline.js';
+import { createRateLimiter, UNLIMITED } from './rate-limit.js';
 
 /** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
 const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
 
 let memo: Deps | undefined;
+
+/** `make`, run once on first use (again after a failure). */
+export function lazily<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= make().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
 
 /**
  * Builds the dependencies from an environment; throws ConfigError listing every problem. The SDK
@@ -31,9 +43,16 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   return {
     config,
     backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
-    sqs: new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
+    sqs: lazily(async () => {
+      const { SQSClient } = await import('@aws-sdk/client-sqs');
+      return new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER });
+    }),
     ddb,
     links: createLinkWriter(ddb, config.restoreJobsTable, now),
+    startPacing:
+      config.startRestoreRatePerSecond === undefined
+        ? UNLIMITED
+        : createRateLimiter(config.startRestoreRatePerSecond),
     logger: createLogger({
       level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
       ...(sink === undefined ? {} : { sink }),

@@ -48,7 +48,9 @@ export function linkItem(link: JobLink, now: Date): Record<string, AttributeValu
   const original = JSON.stringify(link.original);
   return {
     restoreJobId: { S: link.restoreJobId },
-    ...(original.length > COMPRESS_ABOVE ? { originalGzip: { B: gzipSync(original) } } : { original: { S: original } }),
+    ...(original.length > COMPRESS_ABOVE
+      ? { originalGzip: { B: gzipSync(original) } }
+      : { original: { S: original } }),
     trigger: { S: JSON.stringify(link.trigger) },
     redriveCount: { N: String(link.redriveCount) },
     recoveryPointArn: { S: link.recoveryPointArn },
@@ -59,12 +61,21 @@ export function linkItem(link: JobLink, now: Date): Record<string, AttributeValu
 }
 
 /** Writes links, following up unprocessed items; throws a retryable error if some stay unwritten. */
-export async function recordJobLinks(ddb: DynamoDBClient, table: string, links: readonly JobLink[], now: Date): Promise<void> {
+export async function recordJobLinks(
+  ddb: DynamoDBClient,
+  table: string,
+  links: readonly JobLink[],
+  now: Date,
+): Promise<void> {
   for (let start = 0; start < links.length; start += BATCH_LIMIT) {
-    let requests: WriteRequest[] = links.slice(start, start + BATCH_LIMIT).map((link) => ({ PutRequest: { Item: linkItem(link, now) } }));
+    let requests: WriteRequest[] = links
+      .slice(start, start + BATCH_LIMIT)
+      .map((link) => ({ PutRequest: { Item: linkItem(link, now) } }));
     for (let round = 0; requests.length > 0; round++) {
       if (round >= 5) {
-        throw new RestorePipelineError(`BatchWriteItem left ${requests.length} restore job links unwritten`, { retryable: true });
+        throw new RestorePipelineError(`BatchWriteItem left ${requests.length} restore job links unwritten`, {
+          retryable: true,
+        });
       }
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       try {
@@ -83,7 +94,12 @@ export interface LinkWriter {
 }
 
 /** A LinkWriter that flushes `windowMs` after its first pending link, or at 25 links. */
-export function createLinkWriter(ddb: DynamoDBClient, table: string, now: () => Date, windowMs = 2): LinkWriter {
+export function createLinkWriter(
+  ddb: DynamoDBClient,
+  table: string,
+  now: () => Date,
+  windowMs = 2,
+): LinkWriter {
   let pending: { link: JobLink; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -119,7 +135,9 @@ type Item = Record<string, AttributeValue>;
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
   try {
-    const out = await ddb.send(new GetItemCommand({ TableName: table, Key: { restoreJobId: { S: key } }, ConsistentRead: true }));
+    const out = await ddb.send(
+      new GetItemCommand({ TableName: table, Key: { restoreJobId: { S: key } }, ConsistentRead: true }),
+    );
     return out.Item;
   } catch (error) {
     throw classifyAwsError('GetItem (restore job link)', error);
@@ -127,11 +145,20 @@ async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise
 }
 
 /** The link of a job, or undefined for a job this pipeline did not start (or whose link expired). */
-export async function findJobLink(ddb: DynamoDBClient, table: string, restoreJobId: string): Promise<JobLink | undefined> {
-  const [item, outcome] = await Promise.all([getItem(ddb, table, restoreJobId), getItem(ddb, table, outcomeKey(restoreJobId))]);
+export async function findJobLink(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<JobLink | undefined> {
+  const [item, outcome] = await Promise.all([
+    getItem(ddb, table, restoreJobId),
+    getItem(ddb, table, outcomeKey(restoreJobId)),
+  ]);
   if (item === undefined) return undefined;
   const original =
-    item.originalGzip?.B !== undefined ? gunzipSync(item.originalGzip.B).toString() : (item.original?.S ?? 'null');
+    item.originalGzip?.B !== undefined
+      ? gunzipSync(item.originalGzip.B).toString()
+      : (item.original?.S ?? 'null');
   return {
     restoreJobId,
     original: JSON.parse(original) as OriginalRequest,
@@ -156,7 +183,11 @@ export async function markJobOutcome(
     await ddb.send(
       new PutItemCommand({
         TableName: table,
-        Item: { restoreJobId: { S: outcomeKey(restoreJobId) }, outcome: { S: outcome }, expiresAt: expiresAt(now) },
+        Item: {
+          restoreJobId: { S: outcomeKey(restoreJobId) },
+          outcome: { S: outcome },
+          expiresAt: expiresAt(now),
+        },
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
       }),
     );

@@ -78,6 +78,7 @@ export async function startRecoveryPoint(
     metadataKeys: Object.keys(input.Metadata ?? {}),
     idempotencyToken: input.IdempotencyToken,
   });
+  await deps.startPacing.take();
   const restoreJobId = await startRestoreJob(deps.backup, input);
   const link = {
     restoreJobId,

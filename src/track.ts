@@ -161,7 +161,9 @@ export async function trackRestoreJob(
     const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
     let first = true;
     try {
-      first = await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now()));
+      first = await retryRetryable(() =>
+        markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now()),
+      );
     } catch (error) {
       jobLog.error('Could not mark the completed job as handled', errorFields(error));
     }

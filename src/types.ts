@@ -3,20 +3,28 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+
+/** A client built on first use: the dead-letter path is rare, and loading SQS costs cold start. */
+export type Lazy<T> = () => Promise<T>;
+
 import type { Config } from './config.js';
-import type { LinkWriter } from './job-link.js';
 import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
+import type { LinkWriter } from './job-link.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** What every handler needs; built once at module scope, replaced in tests. */
 export interface Deps {
   readonly config: Config;
   readonly backup: BackupClient;
-  readonly sqs: SQSClient;
+  /** SQS, for dead letters only; loaded on first use. */
+  readonly sqs: Lazy<SQSClient>;
   readonly ddb: DynamoDBClient;
   /** Writes job links in batches (see job-link.ts). */
   readonly links: LinkWriter;
+  /** Paces StartRestoreJob (START_RESTORE_RATE_PER_SECOND). */
+  readonly startPacing: RateLimiter;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;

@@ -6,7 +6,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { BackupClient, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event';
@@ -255,7 +255,7 @@ function setup() {
   ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
-    sqs: new SQSClient({ region: REGION }),
+    sqs: async () => new SQSClient({ region: REGION }),
     ddb: new DynamoDBClient({ region: REGION }),
   });
   const letters = () =>

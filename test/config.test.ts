@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       allowedVaultNames: undefined,
       restoreJobsTable: 'jobs',
       alarmTargets: {},
+      startRestoreRatePerSecond: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.allowedRoleArns)).toBe(true);

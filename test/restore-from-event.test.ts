@@ -1,5 +1,5 @@
 import { BackupClient, ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,7 +17,7 @@ function setup() {
   ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
-    sqs: new SQSClient({ region: REGION }),
+    sqs: async () => new SQSClient({ region: REGION }),
     ddb: new DynamoDBClient({ region: REGION }),
   });
   return { backup, sqs, ddb, deps, handler: createHandler(deps) };

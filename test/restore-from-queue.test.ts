@@ -4,7 +4,7 @@ import {
   ServiceUnavailableException,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,7 +28,7 @@ function setup() {
   ddb.on(BatchWriteItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
-    sqs: new SQSClient({ region: REGION }),
+    sqs: async () => new SQSClient({ region: REGION }),
     ddb: new DynamoDBClient({ region: REGION }),
   });
   const handler = createHandler(deps);
@@ -90,10 +90,19 @@ describe('restore-from-queue with the events/sqs-batch.json sample', () => {
     ]);
 
     // Each started job is linked to its request, for the restore-job tracker: one call for the batch.
-    const writes = ddb.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input.RequestItems?.['restore-jobs'] ?? []);
+    const writes = ddb
+      .commandCalls(BatchWriteItemCommand)
+      .map((c) => c.args[0].input.RequestItems?.['restore-jobs'] ?? []);
     expect(writes).toHaveLength(1);
-    expect(writes.flat().map((w) => w.PutRequest?.Item?.restoreJobId?.S)).toStrictEqual(['job-EBS', 'job-RDS', 'job-DynamoDB']);
-    expect(JSON.parse(writes[0]?.[0]?.PutRequest?.Item?.original?.S ?? '')).toStrictEqual({ trigger: 'sqs', body: event.Records[0]?.body });
+    expect(writes.flat().map((w) => w.PutRequest?.Item?.restoreJobId?.S)).toStrictEqual([
+      'job-EBS',
+      'job-RDS',
+      'job-DynamoDB',
+    ]);
+    expect(JSON.parse(writes[0]?.[0]?.PutRequest?.Item?.original?.S ?? '')).toStrictEqual({
+      trigger: 'sqs',
+      body: event.Records[0]?.body,
+    });
     expect(deps.metricLines.map((l) => JSON.parse(l).ResourceType)).toStrictEqual(['EBS', 'RDS', 'DynamoDB']);
 
     const letters = deadLetters();

@@ -1,5 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -36,7 +41,9 @@ function setup(options: { link?: Record<string, unknown> | null; outcome?: strin
   ddb
     .on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } })
     .resolves(
-      options.outcome === undefined ? {} : { Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: options.outcome } } },
+      options.outcome === undefined
+        ? {}
+        : { Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: options.outcome } } },
     );
   ddb.on(PutItemCommand).resolves({});
   const sqs = mockClient(SQSClient);
@@ -45,7 +52,7 @@ function setup(options: { link?: Record<string, unknown> | null; outcome?: strin
   sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
   const deps = testDeps({
     ddb: new DynamoDBClient({ region: REGION }),
-    sqs: new SQSClient({ region: REGION }),
+    sqs: async () => new SQSClient({ region: REGION }),
     now: () => new Date('2026-11-26T10:30:00.000Z'),
   });
   const handler = createHandler(

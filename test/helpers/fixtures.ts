@@ -11,6 +11,7 @@ import { createLinkWriter } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import type { Deps } from '../../src/pipeline';
+import { UNLIMITED } from '../../src/rate-limit';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -47,7 +48,8 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[
       region: REGION,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     }),
-    sqs: new SQSClient({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    sqs: async () =>
+      new SQSClient({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     ddb: new DynamoDBClient({
       region: REGION,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -59,7 +61,11 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[
     lines,
     metricLines,
   };
-  return { ...deps, links: overrides.links ?? createLinkWriter(deps.ddb, deps.config.restoreJobsTable, deps.now) };
+  return {
+    ...deps,
+    links: overrides.links ?? createLinkWriter(deps.ddb, deps.config.restoreJobsTable, deps.now),
+    startPacing: overrides.startPacing ?? UNLIMITED,
+  };
 }
 
 /** An SQS record with `body`, shaped as the SQS event source delivers it. */
