@@ -54,7 +54,7 @@ function context() {
 }
 async function invoke(size) {
   const response = await mod.handler(batch(size), context());
-  const failed = response && response.batchItemFailures ? response.batchItemFailures.length : 0;
+  const failed = response?.batchItemFailures ? response.batchItemFailures.length : 0;
   if (failed > 0) throw new Error(`${failed} records failed`);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -95,7 +95,7 @@ main().then(
     process.exit(0);
   },
   (error) => {
-    process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+    process.stderr.write(`${error?.stack ? error.stack : error}\n`);
     process.exit(1);
   },
 );

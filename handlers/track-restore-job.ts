@@ -12,10 +12,9 @@
  *   event twice, then sends it to the on-failure destination (the dead-letter queue).
  */
 
-import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { defaultDeps } from '../src/defaults.js';
+import { defaultDeps, lazily } from '../src/defaults.js';
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
 /** The event this function receives. */
@@ -40,7 +39,16 @@ function trackDeps(): TrackDeps {
   memo =
     topicArn === ''
       ? base
-      : { ...base, alerts: { sns: new SNSClient({ region: base.config.region }), topicArn } };
+      : {
+          ...base,
+          alerts: {
+            sns: lazily(async () => {
+              const { SNSClient } = await import('@aws-sdk/client-sns');
+              return new SNSClient({ region: base.config.region });
+            }),
+            topicArn,
+          },
+        };
   return memo;
 }
 

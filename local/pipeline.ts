@@ -207,8 +207,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     concurrency: 1,
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
+  const alertClient = new SNSClient({ region: REGION });
   const trackDeps: TrackDeps = options.alerts
-    ? { ...deps, alerts: { sns: new SNSClient({ region: REGION }), topicArn: ALERT_TOPIC } }
+    ? { ...deps, alerts: { sns: async () => alertClient, topicArn: ALERT_TOPIC } }
     : deps;
   const trackHandler = createTrackHandler(trackDeps);
   // AWS Backup's state-change events, delivered to the tracker as EventBridge does.
@@ -268,7 +269,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       deps.backup.destroy();
       (await deps.sqs()).destroy();
       deps.ddb.destroy();
-      trackDeps.alerts?.sns.destroy();
+      alertClient.destroy();
       driver.destroy();
       await aws.close();
     },

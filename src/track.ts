@@ -4,7 +4,7 @@
  * completes.
  */
 
-import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
@@ -77,7 +77,7 @@ export type TrackOutcome = 'progress' | 'not-ours' | 'duplicate' | 'completed' |
 /** Extra dependencies of the tracker. */
 export interface TrackDeps extends Deps {
   /** When set, one short message per failed restore is published here. */
-  readonly alerts?: { readonly sns: SNSClient; readonly topicArn: string };
+  readonly alerts?: { readonly sns: () => Promise<SNSClient>; readonly topicArn: string };
 }
 
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
@@ -234,7 +234,9 @@ async function alert(
     ),
   };
   try {
-    await alerts.sns.send(new PublishCommand(input));
+    // Loaded here: alerts are rare, and SNS would only slow every cold start.
+    const { PublishCommand } = await import('@aws-sdk/client-sns');
+    await (await alerts.sns()).send(new PublishCommand(input));
   } catch (error) {
     // The dead letter is already sent; a lost alert must not repeat it.
     log.error('Could not publish the failure alert', { error: classifyAwsError('Publish', error).message });

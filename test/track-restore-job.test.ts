@@ -60,7 +60,7 @@ function setup(options: { link?: Record<string, unknown> | null; outcome?: strin
       ? {
           ...deps,
           alerts: {
-            sns: new SNSClient({ region: REGION }),
+            sns: async () => new SNSClient({ region: REGION }),
             topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
           },
         }
