@@ -12,6 +12,7 @@
  *   event twice, then sends it to the on-failure destination (the dead-letter queue).
  */
 
+import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultDeps, lazily } from '../src/defaults.js';
@@ -43,7 +44,6 @@ function trackDeps(): TrackDeps {
           ...base,
           alerts: {
             sns: lazily(async () => {
-              const { SNSClient } = await import('@aws-sdk/client-sns');
               return new SNSClient({ region: base.config.region });
             }),
             topicArn,

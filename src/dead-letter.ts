@@ -4,7 +4,7 @@
  */
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError, describeError } from './errors.js';
 
 /** The request exactly as it reached the pipeline. */
@@ -96,8 +96,6 @@ export async function sendDeadLetter(
   letter: DeadLetter,
 ): Promise<string> {
   try {
-    // Loaded here, not at cold start: most invocations never send a dead letter.
-    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     const client = await sqs();
     const out = await client.send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(letter) }),

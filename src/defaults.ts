@@ -7,6 +7,7 @@
 
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from './config.js';
 import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
@@ -43,10 +44,8 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   return {
     config,
     backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
-    sqs: lazily(async () => {
-      const { SQSClient } = await import('@aws-sdk/client-sqs');
-      return new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER });
-    }),
+    // Built on the first dead letter: most containers never send one.
+    sqs: lazily(async () => new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER })),
     ddb,
     links: createLinkWriter(ddb, config.restoreJobsTable, now),
     startPacing:

@@ -4,7 +4,7 @@
  * completes.
  */
 
-import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
@@ -234,8 +234,6 @@ async function alert(
     ),
   };
   try {
-    // Loaded here: alerts are rare, and SNS would only slow every cold start.
-    const { PublishCommand } = await import('@aws-sdk/client-sns');
     await (await alerts.sns()).send(new PublishCommand(input));
   } catch (error) {
     // The dead letter is already sent; a lost alert must not repeat it.
