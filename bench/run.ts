@@ -88,6 +88,24 @@ function worker(
   });
 }
 
+/** Medians of `runs` worker measurements of the baseline and the queue function, run alternately. */
+async function paired(
+  mode: string,
+  count: number,
+  runs: number,
+  key: string,
+  bundles: Record<Entry, { path: string }>,
+  env: NodeJS.ProcessEnv,
+): Promise<{ value: number; baseline: number }> {
+  const values: Record<'baseline' | 'restoreFromQueue', number[]> = { baseline: [], restoreFromQueue: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const name of ['baseline', 'restoreFromQueue'] as const) {
+      values[name].push((await worker(mode, bundles[name].path, count, env))[key] ?? Number.NaN);
+    }
+  }
+  return { value: median(values.restoreFromQueue), baseline: median(values.baseline) };
+}
+
 /** Runs every measure; `say` reports progress. */
 export async function runBench(sizes: BenchSizes, say: (line: string) => void = () => undefined) {
   say('Bundling with the deployed esbuild settings...');
@@ -175,19 +193,12 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
     }
 
     say(`CPU per request: ${sizes.cpuRuns} x ${sizes.cpuRequests} requests per bundle...`);
-    const cpu: Record<string, number[]> = { baseline: [], restoreFromQueue: [] };
-    for (let i = 0; i < sizes.cpuRuns; i++) {
-      for (const name of ['baseline', 'restoreFromQueue'] as Entry[]) {
-        const r = await worker('cpu', bundles[name].path, sizes.cpuRequests, env);
-        cpu[name]?.push(r.cpuMicrosPerRequest ?? Number.NaN);
-      }
-    }
+    const cpu = await paired('cpu', sizes.cpuRequests, sizes.cpuRuns, 'cpuMicrosPerRequest', bundles, env);
     row(
       {
         measure: 'CPU per request',
         subject: 'restoreFromQueue',
-        value: median(cpu.restoreFromQueue ?? []),
-        baseline: median(cpu.baseline ?? []),
+        ...cpu,
         unit: 'µs',
         target: '<= 1.5x',
       },
@@ -195,19 +206,12 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
     );
 
     say(`Memory: peak RSS over ${sizes.memoryRequests} requests...`);
-    const memory: Record<string, number[]> = { baseline: [], restoreFromQueue: [] };
-    for (let i = 0; i < sizes.memoryRuns; i++) {
-      for (const name of ['baseline', 'restoreFromQueue'] as Entry[]) {
-        const r = await worker('memory', bundles[name].path, sizes.memoryRequests, env);
-        memory[name]?.push(r.maxRssMiB ?? Number.NaN);
-      }
-    }
+    const memory = await paired('memory', sizes.memoryRequests, sizes.memoryRuns, 'maxRssMiB', bundles, env);
     row(
       {
         measure: 'peak memory',
         subject: 'restoreFromQueue',
-        value: median(memory.restoreFromQueue ?? []),
-        baseline: median(memory.baseline ?? []),
+        ...memory,
         unit: 'MiB RSS',
         target: '<= 1.3x',
       },
@@ -216,24 +220,18 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
 
     say('One batch: 10 records, StartRestoreJob answering in 50 ms...');
     aws.faults.set({ StartRestoreJob: { latencyMs: 50 } });
-    const batch: Record<string, number[]> = { baseline: [], restoreFromQueue: [] };
-    for (let i = 0; i < sizes.batchRuns; i++) {
-      for (const name of ['baseline', 'restoreFromQueue'] as Entry[]) {
-        const r = await worker('batch', bundles[name].path, 0, env);
-        batch[name]?.push(r.batchMs ?? Number.NaN);
-      }
-    }
+    const batch = await paired('batch', 0, sizes.batchRuns, 'batchMs', bundles, env);
     aws.faults.set({});
     // The target compares the batch with one call's latency (50 ms); the baseline is shown too.
     rows.push({
       measure: 'one batch (10 records)',
       subject: 'restoreFromQueue',
-      value: median(batch.restoreFromQueue ?? []),
-      baseline: median(batch.baseline ?? []),
+      value: batch.value,
+      baseline: batch.baseline,
       unit: 'ms',
-      ratio: median(batch.restoreFromQueue ?? []) / 50,
+      ratio: batch.value / 50,
       target: '<= 1.5x one call (50 ms)',
-      met: median(batch.restoreFromQueue ?? []) / 50 <= 1.5,
+      met: batch.value / 50 <= 1.5,
     });
   } finally {
     await aws.close();

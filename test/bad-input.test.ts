@@ -5,15 +5,13 @@
  */
 
 import { gunzipSync } from 'node:zlib';
-import { BackupClient, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue';
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
 import type { DeadLetter } from '../src/dead-letter';
-import { context, loadEvent, REGION, sqsRecord, testDeps } from './helpers/fixtures';
+import { context, loadEvent, sqsRecord } from './helpers/fixtures';
+import { mockAws, restoreAws } from './helpers/mocks';
 
 const POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f';
 const EBS = { RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: 'eu-west-1a' } };
@@ -247,29 +245,12 @@ const BODIES: [string, string, RegExp][] = [
 ];
 
 function setup() {
-  const backup = mockClient(BackupClient);
-  backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-good' });
-  const sqs = mockClient(SQSClient);
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'dl' });
-  const ddb = mockClient(DynamoDBClient);
-  ddb.on(BatchWriteItemCommand).resolves({});
-  const deps = testDeps({
-    backup: new BackupClient({ region: REGION }),
-    sqs: async () => new SQSClient({ region: REGION }),
-    ddb: new DynamoDBClient({ region: REGION }),
-  });
-  const letters = () =>
-    sqs
-      .commandCalls(SendMessageCommand)
-      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '') as DeadLetter);
-  return { backup, deps, letters };
+  const mocks = mockAws();
+  mocks.backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-good' });
+  return { ...mocks, letters: mocks.deadLetters };
 }
 
-afterEach(() => {
-  mockClient(BackupClient).restore();
-  mockClient(SQSClient).restore();
-  mockClient(DynamoDBClient).restore();
-});
+afterEach(restoreAws);
 
 function originalText(letter: DeadLetter | undefined): string | undefined {
   const original = letter?.original as { body?: string; bodyGzipBase64?: string } | undefined;

@@ -1,33 +1,19 @@
-import { BackupClient, ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../handlers/restore-from-event';
 import type { DeadLetter } from '../src/dead-letter';
-import { context, DLQ_URL, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
+import { context, DLQ_URL, loadEvent, ROLE } from './helpers/fixtures';
+import { mockAws, restoreAws } from './helpers/mocks';
 
 type Event = EventBridgeEvent<string, Record<string, unknown>>;
 
 function setup() {
-  const backup = mockClient(BackupClient);
-  const sqs = mockClient(SQSClient);
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-  const ddb = mockClient(DynamoDBClient);
-  ddb.on(BatchWriteItemCommand).resolves({});
-  const deps = testDeps({
-    backup: new BackupClient({ region: REGION }),
-    sqs: async () => new SQSClient({ region: REGION }),
-    ddb: new DynamoDBClient({ region: REGION }),
-  });
-  return { backup, sqs, ddb, deps, handler: createHandler(deps) };
+  const mocks = mockAws();
+  return { ...mocks, handler: createHandler(mocks.deps) };
 }
 
-afterEach(() => {
-  mockClient(BackupClient).restore();
-  mockClient(SQSClient).restore();
-  mockClient(DynamoDBClient).restore();
-});
+afterEach(restoreAws);
 
 describe('restore-from-event', () => {
   it('starts the restore in the sample event with the exact input', async () => {

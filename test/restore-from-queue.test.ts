@@ -1,17 +1,15 @@
 import {
-  BackupClient,
   ResourceNotFoundException,
   ServiceUnavailableException,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../handlers/restore-from-queue';
-import type { DeadLetter } from '../src/dead-letter';
 import { deriveIdempotencyToken } from '../src/request';
-import { context, DLQ_URL, loadEvent, REGION, ROLE, sqsEvent, sqsRecord, testDeps } from './helpers/fixtures';
+import { context, DLQ_URL, loadEvent, REGION, ROLE, sqsEvent, sqsRecord } from './helpers/fixtures';
+import { mockAws, restoreAws } from './helpers/mocks';
 
 const EBS_POINT = `arn:aws:ec2:${REGION}::snapshot/snap-0a1b2c3d4e5f60718`;
 const GOOD = {
@@ -21,30 +19,17 @@ const GOOD = {
 };
 
 function setup() {
-  const backup = mockClient(BackupClient);
-  const sqs = mockClient(SQSClient);
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-  const ddb = mockClient(DynamoDBClient);
-  ddb.on(BatchWriteItemCommand).resolves({});
-  const deps = testDeps({
-    backup: new BackupClient({ region: REGION }),
-    sqs: async () => new SQSClient({ region: REGION }),
-    ddb: new DynamoDBClient({ region: REGION }),
-  });
-  const handler = createHandler(deps);
+  const mocks = mockAws();
+  const handler = createHandler(mocks.deps);
   const deadLetters = () =>
-    sqs.commandCalls(SendMessageCommand).map((call) => {
-      expect(call.args[0].input.QueueUrl).toBe(DLQ_URL);
-      return JSON.parse(call.args[0].input.MessageBody ?? '') as DeadLetter;
+    mocks.deadLetters().map((letter, i) => {
+      expect(mocks.sqs.commandCalls(SendMessageCommand)[i]?.args[0].input.QueueUrl).toBe(DLQ_URL);
+      return letter;
     });
-  return { backup, sqs, ddb, deps, handler, deadLetters };
+  return { ...mocks, handler, deadLetters };
 }
 
-afterEach(() => {
-  mockClient(BackupClient).restore();
-  mockClient(SQSClient).restore();
-  mockClient(DynamoDBClient).restore();
-});
+afterEach(restoreAws);
 
 describe('restore-from-queue with the events/sqs-batch.json sample', () => {
   it('starts the good requests, dead-letters the bad ones with reasons, and acknowledges all', async () => {
