@@ -255,4 +255,33 @@ describe('the local pipeline', () => {
     expect(jobs[1]?.IdempotencyToken).not.toBe(jobs[0]?.IdempotencyToken);
     expect(p.deadLetters()).toStrictEqual([]);
   });
+
+  it('restores only from the allowed vaults, and checks the recovery point really is in the vault named', async () => {
+    const p = await start({ env: { ALLOWED_BACKUP_VAULTS: 'Default' } });
+    const scratch = 'arn:aws:ec2:eu-west-1::snapshot/snap-0bbbbbbbbbbbbbbbb';
+    p.aws.backup.addRecoveryPoints([
+      {
+        RecoveryPointArn: scratch,
+        BackupVaultName: 'Scratch',
+        ResourceArn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-9',
+        ResourceType: 'EBS',
+        CreationDate: '2026-11-26T00:00:00Z',
+      },
+    ]);
+    await p.submit({ ...EBS, BackupVaultName: 'Default' });
+    await p.submit({ ...EBS, RecoveryPointArn: scratch, BackupVaultName: 'Default' });
+    await p.submit({ ...EBS, RecoveryPointArn: scratch, BackupVaultName: 'Scratch' });
+    await p.submit(EBS);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((j) => j.RecoveryPointArn)).toStrictEqual([EBS.RecoveryPointArn]);
+    expect(
+      letters(p)
+        .map((l) => l.reason)
+        .sort(),
+    ).toStrictEqual([
+      'Invalid restore request: BackupVaultName is required: this deployment restores only from the vaults Default',
+      `Recovery point ${scratch} is not in the vault Default`,
+      'Restore request refused: BackupVaultName Scratch is not one of the vaults this deployment restores from (Default)',
+    ]);
+  });
 });
