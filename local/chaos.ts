@@ -124,12 +124,16 @@ function categoryOf(body: string): string {
       failure?: string;
       error?: { name?: string };
       requestContext?: unknown;
+      requestPayload?: { 'detail-type'?: string };
       responsePayload?: { errorMessage?: string };
     };
     if (o.kind === 'restore-dead-letter')
       return o.failure === 'rejected' ? `rejected: ${o.error?.name}` : String(o.failure);
     if (o.requestContext !== undefined) {
       const message = String(o.responsePayload?.errorMessage);
+      if (o.requestPayload?.['detail-type'] === 'Restore Job State Change') {
+        return `tracker on-failure destination: ${message.replace(/ [0-9A-F-]{36}.*$/, '').slice(0, 60)}`;
+      }
       const what = /^(.*? failed with \w+)/.exec(message)?.[1] ?? message.replace(/ [0-9A-F-]{36}.*$/, '');
       return `lambda on-failure destination: ${what}`;
     }
@@ -251,7 +255,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       const jobs = jobsById.get(id) ?? 0;
       const letters = lettersById.get(id) ?? [];
       const asyncFailures = letters.filter(
-        (l) => l === 'restore-job-failed' || l.startsWith('lambda on-failure destination: No link yet'),
+        (l) => l === 'restore-job-failed' || l.startsWith('tracker on-failure destination'),
       );
       if (jobs > 1 || letters.length > 1 || (jobs === 1 && letters.length !== asyncFailures.length)) {
         tally.duplicates += 1;

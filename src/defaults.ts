@@ -12,8 +12,8 @@ import { loadConfig } from './config.js';
 import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
-import type { Deps } from './pipeline.js';
 import { createRateLimiter, UNLIMITED } from './rate-limit.js';
+import type { Deps } from './types.js';
 
 /** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
 const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;

@@ -15,16 +15,20 @@ import {
 } from './dead-letter.js';
 import { describeError, InvalidRequestError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
-import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
+import { deriveIdempotencyToken, metadataSecrets, parseRestoreRequest } from './request.js';
 import { startRecoveryPoint } from './restore.js';
+import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
+export { metadataSecrets } from './request.js';
 export type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */
 export const RESTORE_REQUESTED = 'Restore Requested';
 /** The detail-type of CloudWatch alarm state changes. */
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+/** The detail-type of AWS Backup's restore job events. */
+export const RESTORE_JOB_STATE_CHANGE = 'Restore Job State Change';
 
 /** Wraps an SQS body; a dead letter redriven to the request queue gives back its original. */
 export function decodeSqsBody(body: string): Incoming {
@@ -43,12 +47,16 @@ function describeJsonError(error: unknown): string {
 
 type EventLike = { 'detail-type'?: unknown; detail?: unknown };
 
-function alarmEventOf(original: OriginalRequest): AlarmEvent | undefined {
+function eventOfType(original: OriginalRequest, detailType: string): unknown {
   if (original.trigger !== 'eventbridge') return undefined;
   const event = original.event as EventLike | null;
-  return event !== null && typeof event === 'object' && event['detail-type'] === ALARM_STATE_CHANGE
-    ? (original.event as AlarmEvent)
+  return event !== null && typeof event === 'object' && event['detail-type'] === detailType
+    ? original.event
     : undefined;
+}
+
+function alarmEventOf(original: OriginalRequest): AlarmEvent | undefined {
+  return eventOfType(original, ALARM_STATE_CHANGE) as AlarmEvent | undefined;
 }
 
 /** The request object an original carries; throws InvalidRequestError when there is none. */
@@ -75,13 +83,6 @@ export function requestPayload(original: OriginalRequest): unknown {
   } catch (error) {
     throw new InvalidRequestError(`The message body is not valid JSON (${describeJsonError(error)})`);
   }
-}
-
-/** Metadata values of a payload, to scrub from logs before the payload is even checked. */
-export function metadataSecrets(payload: unknown): string[] {
-  const metadata = (payload as { Metadata?: unknown } | null)?.Metadata;
-  if (typeof metadata !== 'object' || metadata === null) return [];
-  return Object.values(metadata).filter((v): v is string => typeof v === 'string');
 }
 
 /** Metadata values an incoming request carries (never throws). */
@@ -144,6 +145,12 @@ export async function processIncoming(
 ): Promise<Outcome> {
   const alarm = alarmEventOf(incoming.original);
   if (alarm !== undefined) return processAlarm(deps, alarm, incoming, attempt, log);
+  const jobEvent = eventOfType(incoming.original, RESTORE_JOB_STATE_CHANGE);
+  if (jobEvent !== undefined) {
+    // The tracker's on-failure record, redriven: follow the job again, which dead-letters its request.
+    const tracked = await trackRestoreJob(deps, jobEvent as { id?: string; detail?: RestoreJobDetail }, log);
+    return { status: 'ignored', reason: `restore job event handled: ${tracked}` };
+  }
 
   const request = parseRestoreRequest(requestPayload(incoming.original), deps.config);
   if (request.kind === 'recovery-point') return startRecoveryPoint(deps, request, incoming, attempt, log);

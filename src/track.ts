@@ -9,8 +9,9 @@ import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js'
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { type Deps, metadataSecrets } from './pipeline.js';
+import { metadataSecrets } from './request.js';
 import { retryRetryable } from './retry.js';
+import type { Deps } from './types.js';
 
 /** The detail of a `Restore Job State Change` event (fields used here). */
 export interface RestoreJobDetail {

@@ -284,4 +284,22 @@ describe('the local pipeline', () => {
       'Restore request refused: BackupVaultName Scratch is not one of the vaults this deployment restores from (Default)',
     ]);
   });
+
+  it("turns a redriven tracker on-failure record back into the failed job's request", async () => {
+    const p = await start({ maxAttempts: 1 });
+    p.aws.faults.set({ GetItem: { errorRates: { ServiceUnavailable: 1 } } });
+    const body = JSON.stringify({ ...EBS, Metadata: { availabilityZone: 'eu-west-1z' } });
+    await p.submit(body);
+    await p.runUntilIdle();
+    const [record] = p.deadLetters().map((m) => JSON.parse(m.body));
+    expect(record).toMatchObject({
+      requestPayload: { 'detail-type': 'Restore Job State Change', detail: { status: 'FAILED' } },
+    });
+
+    p.aws.faults.set({});
+    p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
+    await p.submit(record);
+    await p.runUntilIdle();
+    expect(letters(p)).toMatchObject([{ failure: 'restore-job-failed', original: { trigger: 'sqs', body } }]);
+  });
 });
