@@ -13,7 +13,7 @@ import {
   sendDeadLetter,
   unwrapRedriven,
 } from './dead-letter.js';
-import { describeError, InvalidRequestError } from './errors.js';
+import { describeError, InvalidRequestError, RestorePipelineError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
 import { deriveIdempotencyToken, metadataSecrets, parseRestoreRequest } from './request.js';
 import { startRecoveryPoint } from './restore.js';
@@ -200,7 +200,15 @@ export async function settleFailure(
   const failure: FailureKind = described.retryable ? 'retries-exhausted' : 'rejected';
   const letter = buildDeadLetter({
     failure,
-    error,
+    error:
+      failure === 'retries-exhausted'
+        ? Object.assign(
+            new RestorePipelineError(`${described.message}. ${EXHAUSTED_HINT}`, { retryable: true }),
+            {
+              name: described.name,
+            },
+          )
+        : error,
     trigger: attempt.trigger,
     original: incoming.original,
     now: deps.now(),
@@ -217,6 +225,10 @@ export async function settleFailure(
     throw sendError;
   }
 }
+
+/** What a person should know about a request whose retries ran out. */
+export const EXHAUSTED_HINT =
+  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
 
 /** Logs an outcome the way every handler does. */
 export function logOutcome(log: Logger, outcome: Outcome, fields: Record<string, unknown> = {}): void {

@@ -78,8 +78,12 @@ export async function startRecoveryPoint(
     metadataKeys: Object.keys(input.Metadata ?? {}),
     idempotencyToken: input.IdempotencyToken,
   });
-  await deps.startPacing.take();
-  const restoreJobId = await startRestoreJob(deps.backup, input);
+  // Safe to repeat: the idempotency token makes AWS answer the same job. Trying harder here means
+  // fewer requests dead-lettered after AWS did start them but the answer was lost.
+  const restoreJobId = await retryRetryable(async () => {
+    await deps.startPacing.take();
+    return startRestoreJob(deps.backup, input);
+  });
   const link = {
     restoreJobId,
     original: incoming.original,

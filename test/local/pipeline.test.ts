@@ -94,10 +94,12 @@ describe('the local pipeline', () => {
   ] as const)(
     'retries %s through the SDK and SQS, then dead-letters it with the last error',
     async (kind, reason) => {
-      // The visibility timeout outlasts the SDK's backoff (up to 1 s for throttling), as it must on AWS.
+      // The visibility timeout outlasts the function's work (4 rounds of SDK retries, throttling
+      // backoff up to 1 s each), as it must on AWS.
       const p = await start({
         maxAttempts: 2,
-        visibilityTimeoutS: 1.2,
+        maxReceiveCount: 2,
+        visibilityTimeoutS: 5,
         faults: { StartRestoreJob: { errorRates: { [kind]: 1 }, timeoutMs: 20 } },
       });
       const id = await p.submit(EBS);
@@ -105,12 +107,12 @@ describe('the local pipeline', () => {
       const [letter] = letters(p);
       expect(letter).toMatchObject({
         failure: 'retries-exhausted',
-        trigger: { type: 'sqs', id, attempt: 3 },
+        trigger: { type: 'sqs', id, attempt: 2 },
       });
       expect(letter?.reason).toMatch(reason);
-      // 3 receives (maxReceiveCount) x 2 SDK attempts each.
-      expect(p.aws.faults.counts.StartRestoreJob?.[kind]).toBe(6);
-      expect(p.source.stats.failedRecords).toBe(2);
+      // 2 receives (maxReceiveCount) x 4 rounds in the function x 2 SDK attempts each.
+      expect(p.aws.faults.counts.StartRestoreJob?.[kind]).toBe(16);
+      expect(p.source.stats.failedRecords).toBe(1);
       expect(p.aws.backup.jobs).toHaveLength(0);
     },
   );
