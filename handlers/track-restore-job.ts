@@ -15,6 +15,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { snsAlerter } from '../src/alerts.js';
 import { defaultDeps, lazily } from '../src/defaults.js';
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
@@ -42,12 +43,10 @@ function trackDeps(): TrackDeps {
       ? base
       : {
           ...base,
-          alerts: {
-            sns: lazily(async () => {
-              return new SNSClient({ region: base.config.region });
-            }),
+          alerts: snsAlerter(
+            lazily(async () => new SNSClient({ region: base.config.region })),
             topicArn,
-          },
+          ),
         };
   return memo;
 }

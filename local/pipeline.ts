@@ -17,6 +17,7 @@ import {
   createHandler as createTrackHandler,
   type RestoreJobStateChange,
 } from '../handlers/track-restore-job.js';
+import { snsAlerter } from '../src/alerts.js';
 import { depsFromEnv } from '../src/defaults.js';
 import type { LogSink } from '../src/logger.js';
 import type { Deps } from '../src/pipeline.js';
@@ -209,7 +210,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   });
   const alertClient = new SNSClient({ region: REGION });
   const trackDeps: TrackDeps = options.alerts
-    ? { ...deps, alerts: { sns: async () => alertClient, topicArn: ALERT_TOPIC } }
+    ? { ...deps, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
     : deps;
   const trackHandler = createTrackHandler(trackDeps);
   // AWS Backup's state-change events, delivered to the tracker as EventBridge does.

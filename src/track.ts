@@ -4,7 +4,7 @@
  * completes.
  */
 
-import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import type { Alerter } from './alerts.js';
 import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
@@ -78,7 +78,7 @@ export type TrackOutcome = 'progress' | 'not-ours' | 'duplicate' | 'completed' |
 /** Extra dependencies of the tracker. */
 export interface TrackDeps extends Deps {
   /** When set, one short message per failed restore is published here. */
-  readonly alerts?: { readonly sns: () => Promise<SNSClient>; readonly topicArn: string };
+  readonly alerts?: Alerter;
 }
 
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
@@ -219,23 +219,20 @@ export async function trackRestoreJob(
 }
 
 async function alert(
-  alerts: NonNullable<TrackDeps['alerts']>,
+  publish: Alerter,
   restoreJobId: string,
   resourceType: string,
   meaning: { status: string; reason: string },
   secrets: readonly string[],
   log: Logger,
 ): Promise<void> {
-  const input: PublishCommandInput = {
-    TopicArn: alerts.topicArn,
-    Subject: `Restore ${meaning.status}: ${resourceType} job ${restoreJobId}`.slice(0, 99),
-    Message: scrub(
-      `AWS Backup restore job ${restoreJobId} (${resourceType}) ended ${meaning.status}: ${meaning.reason}\nThe request is in the dead-letter queue; redrive it once the cause is fixed.`,
-      secrets,
-    ),
-  };
+  const subject = `Restore ${meaning.status}: ${resourceType} job ${restoreJobId}`;
+  const message = scrub(
+    `AWS Backup restore job ${restoreJobId} (${resourceType}) ended ${meaning.status}: ${meaning.reason}\nThe request is in the dead-letter queue; redrive it once the cause is fixed.`,
+    secrets,
+  );
   try {
-    await (await alerts.sns()).send(new PublishCommand(input));
+    await publish(subject, message);
   } catch (error) {
     // The dead letter is already sent; a lost alert must not repeat it.
     log.error('Could not publish the failure alert', { error: classifyAwsError('Publish', error).message });

@@ -9,6 +9,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
+import { snsAlerter } from '../src/alerts';
 import type { DeadLetter } from '../src/dead-letter';
 import { interpretJobEvent } from '../src/track';
 import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
@@ -59,10 +60,10 @@ function setup(options: { link?: Record<string, unknown> | null; outcome?: strin
     options.alerts
       ? {
           ...deps,
-          alerts: {
-            sns: async () => new SNSClient({ region: REGION }),
-            topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
-          },
+          alerts: snsAlerter(
+            async () => new SNSClient({ region: REGION }),
+            'arn:aws:sns:eu-west-1:123456789012:alerts',
+          ),
         }
       : deps,
   );
