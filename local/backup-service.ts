@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { RESOURCE_TYPES } from '../src/resource-types.js';
 
 /** An error answered the way AWS answers it (status, error type, message). */
 export class LocalAwsError extends Error {
@@ -84,24 +85,8 @@ export type JobListener = (
   previous: LocalRestoreJob['Status'] | 'CREATED',
 ) => void;
 
-const KNOWN_TYPES = new Set([
-  'Aurora',
-  'CloudFormation',
-  'DocumentDB',
-  'DynamoDB',
-  'EBS',
-  'EC2',
-  'EFS',
-  'EKS',
-  'FSx',
-  'Neptune',
-  'RDS',
-  'Redshift',
-  'S3',
-  'Storage Gateway',
-  'Timestream',
-  'VirtualMachine',
-]);
+// The types AWS Backup restores are a fact of AWS, kept in one place.
+const KNOWN_TYPES: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 const TOKEN_TTL_MS = 60 * 60 * 1000;
 
 const epoch = (ms: number) => ms / 1000;
