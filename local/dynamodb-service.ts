@@ -103,20 +103,19 @@ export class LocalDynamoDb {
     return { TableDescription: { TableName: name, TableStatus: 'ACTIVE' } };
   }
 
+  /** The item at `key`, once the request's condition holds for it (else ConditionalCheckFailed). */
+  private checked(table: Table, key: string, body: Record<string, unknown>): Item | undefined {
+    const existing = table.items.get(key);
+    const condition = body.ConditionExpression as string | undefined;
+    if (!checkCondition(condition, existing, body.ExpressionAttributeNames as never)) throw conditionFailed();
+    return existing;
+  }
+
   PutItem(body: Record<string, unknown>) {
     const table = this.table(body.TableName);
     const item = body.Item as Item;
     const key = this.keyOf(table, item);
-    const existing = table.items.get(key);
-    if (
-      !checkCondition(
-        body.ConditionExpression as string | undefined,
-        existing,
-        body.ExpressionAttributeNames as never,
-      )
-    ) {
-      throw conditionFailed();
-    }
+    this.checked(table, key, body);
     table.items.set(key, structuredClone(item));
     return {};
   }
@@ -130,16 +129,7 @@ export class LocalDynamoDb {
   UpdateItem(body: Record<string, unknown>) {
     const table = this.table(body.TableName);
     const key = this.keyOf(table, body.Key);
-    const existing = table.items.get(key);
-    if (
-      !checkCondition(
-        body.ConditionExpression as string | undefined,
-        existing,
-        body.ExpressionAttributeNames as never,
-      )
-    ) {
-      throw conditionFailed();
-    }
+    const existing = this.checked(table, key, body);
     const item: Item = existing ?? structuredClone(body.Key as Item);
     applyUpdate(
       item,
