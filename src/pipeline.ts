@@ -9,22 +9,21 @@ import {
   buildDeadLetter,
   type FailureKind,
   type OriginalRequest,
-  originalBody,
   sendDeadLetter,
   unwrapRedriven,
 } from './dead-letter.js';
-import { describeError, InvalidRequestError, RestorePipelineError } from './errors.js';
+import { describeError, RestorePipelineError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
-import { deriveIdempotencyToken, metadataSecrets, parseRestoreRequest } from './request.js';
+import { payloadOf } from './payload.js';
+import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
 import { startRecoveryPoint } from './restore.js';
 import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
+export { incomingSecrets, RESTORE_REQUESTED, requestPayload } from './payload.js';
 export { metadataSecrets } from './request.js';
 export type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
-/** The detail-type of the events other systems put on a bus to ask for a restore. */
-export const RESTORE_REQUESTED = 'Restore Requested';
 /** The detail-type of CloudWatch alarm state changes. */
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 /** The detail-type of AWS Backup's restore job events. */
@@ -38,11 +37,13 @@ export function decodeSqsBody(body: string): Incoming {
   } catch {
     return { original: { trigger: 'sqs', body }, redriveCount: 0 };
   }
-  return unwrapRedriven(parsed) ?? { original: { trigger: 'sqs', body }, redriveCount: 0 };
-}
-
-function describeJsonError(error: unknown): string {
-  return error instanceof Error ? error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'unreadable';
+  return (
+    unwrapRedriven(parsed) ?? {
+      original: { trigger: 'sqs', body },
+      redriveCount: 0,
+      parsedBody: { value: parsed },
+    }
+  );
 }
 
 type EventLike = { 'detail-type'?: unknown; detail?: unknown };
@@ -57,42 +58,6 @@ function eventOfType(original: OriginalRequest, detailType: string): unknown {
 
 function alarmEventOf(original: OriginalRequest): AlarmEvent | undefined {
   return eventOfType(original, ALARM_STATE_CHANGE) as AlarmEvent | undefined;
-}
-
-/** The request object an original carries; throws InvalidRequestError when there is none. */
-export function requestPayload(original: OriginalRequest): unknown {
-  if (original.trigger === 'eventbridge') {
-    const event = original.event as EventLike | null;
-    if (typeof event !== 'object' || event === null) {
-      throw new InvalidRequestError('The event is not an EventBridge event object');
-    }
-    if (event['detail-type'] !== RESTORE_REQUESTED) {
-      throw new InvalidRequestError(
-        `The event's detail-type is ${JSON.stringify(String(event['detail-type']).slice(0, 80))}; this function handles "${RESTORE_REQUESTED}" events`,
-      );
-    }
-    if (event.detail === undefined)
-      throw new InvalidRequestError('The "Restore Requested" event has no detail');
-    return event.detail;
-  }
-  const body = originalBody(original) ?? '';
-  if (body.trim() === '')
-    throw new InvalidRequestError('The message body is empty; send one restore request as JSON');
-  try {
-    return JSON.parse(body);
-  } catch (error) {
-    throw new InvalidRequestError(`The message body is not valid JSON (${describeJsonError(error)})`);
-  }
-}
-
-/** Metadata values an incoming request carries (never throws). */
-export function incomingSecrets(incoming: Incoming): string[] {
-  if (alarmEventOf(incoming.original) !== undefined) return [];
-  try {
-    return metadataSecrets(requestPayload(incoming.original));
-  } catch {
-    return [];
-  }
 }
 
 /** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
@@ -152,7 +117,7 @@ export async function processIncoming(
     return { status: 'ignored', reason: `restore job event handled: ${tracked}` };
   }
 
-  const request = parseRestoreRequest(requestPayload(incoming.original), deps.config);
+  const request = parseRestoreRequest(payloadOf(incoming), deps.config);
   if (request.kind === 'recovery-point') return startRecoveryPoint(deps, request, incoming, attempt, log);
   const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
   const { kind: _kind, ...identity } = request;

@@ -5,11 +5,11 @@
  */
 
 import type { Alerter } from './alerts.js';
-import { buildDeadLetter, originalBody, sendDeadLetter } from './dead-letter.js';
+import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { metadataSecrets } from './request.js';
+import { originalSecrets } from './payload.js';
 import { retryRetryable } from './retry.js';
 import type { Deps } from './types.js';
 
@@ -84,17 +84,6 @@ export interface TrackDeps extends Deps {
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
 const LINK_GRACE_MS = 15 * 60 * 1000;
 
-function secretsOf(link: JobLink): string[] {
-  if (link.original.trigger === 'eventbridge') {
-    return metadataSecrets((link.original.event as { detail?: unknown } | null)?.detail);
-  }
-  try {
-    return metadataSecrets(JSON.parse(originalBody(link.original) ?? 'null'));
-  } catch {
-    return [];
-  }
-}
-
 function scrub(text: string, secrets: readonly string[]): string {
   return secrets.filter((s) => s.length >= 3).reduce((t, s) => t.split(s).join('[redacted]'), text);
 }
@@ -154,7 +143,7 @@ export async function trackRestoreJob(
     return 'duplicate';
   }
   const resourceType = detail?.resourceType ?? link.resourceType ?? 'Unknown';
-  const jobLog = log.child({ restoreJobId, resourceType }, secretsOf(link));
+  const jobLog = log.child({ restoreJobId, resourceType }, originalSecrets(link.original));
 
   if (meaning.kind === 'completed') {
     const started = Date.parse(detail?.creationDate ?? link.startedAt);
@@ -214,7 +203,7 @@ export async function trackRestoreJob(
   });
   deps.metrics.count('RestoreJobsFailed', resourceType);
   if (deps.alerts !== undefined)
-    await alert(deps.alerts, restoreJobId, resourceType, meaning, secretsOf(link), jobLog);
+    await alert(deps.alerts, restoreJobId, resourceType, meaning, originalSecrets(link.original), jobLog);
   return 'dead-lettered';
 }
 

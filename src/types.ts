@@ -36,6 +36,8 @@ export interface Incoming {
   readonly redriveCount: number;
   /** Set when the previous attempt's restore job failed: a fresh idempotency token is needed. */
   readonly failedRestoreJobId?: string;
+  /** An SQS body that is itself the request, as parsed on arrival (so it is parsed once). */
+  readonly parsedBody?: { readonly value: unknown };
 }
 
 /** Where a request stands in its trigger's retries. */
