@@ -1,32 +1,19 @@
 /** Restore on alarm, end to end: alarm events through the real handler, SDK and local endpoint. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
-import { defaultSeed, type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/dead-letter';
+import { defaultSeed } from '../../local/pipeline';
 import { deriveIdempotencyToken } from '../../src/request';
 import { identitySuffix } from '../../src/resolve';
 import { loadEvent } from '../helpers/fixtures';
+import { letters, localPipelines } from '../helpers/pipeline';
 
 type Event = EventBridgeEvent<string, any>;
-let pipeline: LocalPipeline | undefined;
+const start = localPipelines(() => ({
+  seed: { ...defaultSeed(), pageSize: 1, timing: { runningAfterMs: 50, doneAfterMs: 300 } },
+  visibilityTimeoutS: 0.5,
+  asyncRetryDelaysMs: [20, 40],
+}));
 
-async function start(options: Parameters<typeof startLocalPipeline>[0] = {}) {
-  const seed = defaultSeed();
-  pipeline = await startLocalPipeline({
-    seed: { ...seed, pageSize: 1, timing: { runningAfterMs: 50, doneAfterMs: 300 } },
-    visibilityTimeoutS: 0.5,
-    asyncRetryDelaysMs: [20, 40],
-    ...options,
-  });
-  return pipeline;
-}
-
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
-});
-
-const letters = (p: LocalPipeline) => p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
 const token = (alarm: string, at: string) =>
   deriveIdempotencyToken({
     alarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarm}`,

@@ -1,9 +1,8 @@
 /** End to end through the local triggers, the real handlers, the real SDK clients and the local endpoint. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/dead-letter';
 import { loadEvent } from '../helpers/fixtures';
+import { letters, localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -22,27 +21,16 @@ const DYNAMO = {
   Metadata: { targetTableName: 'orders-restored' },
 };
 
-let pipeline: LocalPipeline | undefined;
 const logs: string[] = [];
-
-async function start(options: Parameters<typeof startLocalPipeline>[0] = {}) {
+const start = localPipelines(() => {
   logs.length = 0;
-  pipeline = await startLocalPipeline({
+  return {
     visibilityTimeoutS: 0.2,
     maxReceiveCount: 3,
     asyncRetryDelaysMs: [20, 40],
-    logSink: (line) => logs.push(line),
-    ...options,
-  });
-  return pipeline;
-}
-
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
+    logSink: (line: string) => logs.push(line),
+  };
 });
-
-const letters = (p: LocalPipeline) => p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
 
 describe('the local pipeline', () => {
   it('restores several resource types from the queue and from an event', async () => {

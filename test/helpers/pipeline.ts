@@ -1,0 +1,25 @@
+/** A local pipeline per test, closed after it, with the dead letters read back parsed. */
+
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline';
+import type { DeadLetter } from '../../src/dead-letter';
+
+/**
+ * Returns a `start(options)` that starts a local pipeline on `defaults` (overridden by `options`)
+ * and registers an afterEach that closes it.
+ */
+export function localPipelines(
+  defaults: () => LocalPipelineOptions,
+): (options?: LocalPipelineOptions) => Promise<LocalPipeline> {
+  let pipeline: LocalPipeline | undefined;
+  afterEach(async () => {
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+  return async (options = {}) => {
+    pipeline = await startLocalPipeline({ ...defaults(), ...options });
+    return pipeline;
+  };
+}
+
+/** The dead-letter queue's messages, parsed. */
+export const letters = (p: LocalPipeline) => p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
