@@ -25,6 +25,11 @@ export interface Config {
   readonly restoreJobsTable: string;
   /** Explicit alarm-to-resource mapping (ALARM_TARGETS). */
   readonly alarmTargets: AlarmTargets;
+  /**
+   * Alarms opt in by a name starting with this prefix or the tag backup-restore:enabled=true; the
+   * EventBridge rule filters on the same, and the code checks again for alarms that arrive another way.
+   */
+  readonly alarmNamePrefix: string;
   /** StartRestoreJob calls a second for one function instance; undefined for no pacing. */
   readonly startRestoreRatePerSecond: number | undefined;
 }
@@ -132,6 +137,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const alarms = parseAlarmTargets(env.ALARM_TARGETS);
   problems.push(...alarms.problems);
 
+  const alarmNamePrefix = env.ALARM_NAME_PREFIX ?? 'restore-';
+  if (!/^[\x21-\x7e]{1,255}$/.test(alarmNamePrefix)) {
+    problems.push('ALARM_NAME_PREFIX must be 1 to 255 printable characters without spaces');
+  }
+
   const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
   const restoreConcurrency = integer(env, 'RESTORE_CONCURRENCY', 10, 1, 100, problems);
 
@@ -148,6 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
     alarmTargets: Object.freeze({ ...alarms.targets }),
+    alarmNamePrefix,
     startRestoreRatePerSecond: rate,
   });
 }

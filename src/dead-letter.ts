@@ -3,9 +3,11 @@
  * one that an operator redrove to the request queue.
  */
 
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError, describeError } from './errors.js';
+import { gunzipBounded } from './job-link.js';
 
 /** The request exactly as it reached the pipeline. */
 export type OriginalRequest =
@@ -35,6 +37,11 @@ export interface TriggerInfo {
 export interface DeadLetter {
   readonly kind: 'restore-dead-letter';
   readonly version: 1;
+  /**
+   * Stable for one failure of one request: a dead letter sent twice (a lost answer, a repeated
+   * event) carries the same id, and the request queue takes back only one letter of an id.
+   */
+  readonly deadLetterId: string;
   readonly failure: FailureKind;
   /** One line for a person: what went wrong and what to do. */
   readonly reason: string;
@@ -44,6 +51,8 @@ export interface DeadLetter {
   /** How many times this request was redriven from the dead-letter queue before this failure. */
   readonly redriveCount: number;
   readonly original: OriginalRequest;
+  /** Present (false) when the letter is larger than the request queue takes: see `reason`. */
+  readonly redrivable?: false;
   /** The restore job, for `restore-job-failed`. */
   readonly restoreJob?: {
     readonly restoreJobId: string;
@@ -55,8 +64,32 @@ export interface DeadLetter {
 
 /** SQS's largest message; the dead-letter queue is created with it. */
 export const DEAD_LETTER_MAX_BYTES = 1_048_576;
+/**
+ * The request queue's MaximumMessageSize (serverless.yml): a dead letter must fit in it to be
+ * redriven (docs/aws-behaviour.md#sqs-max-size).
+ */
+export const REDRIVE_MAX_BYTES = 262_144;
 
-/** Builds a dead letter. An original too large to fit as text is kept gzip-compressed. */
+/** The id of a dead letter (pure): one per failed job, or per failure of one delivery of a request. */
+export function deadLetterIdOf(args: {
+  failure: FailureKind;
+  trigger: TriggerInfo;
+  redriveCount: number;
+  restoreJobId?: string;
+}): string {
+  const parts =
+    args.failure === 'restore-job-failed' && args.restoreJobId !== undefined
+      ? ['job', args.restoreJobId]
+      : ['request', args.trigger.type, args.trigger.id, String(args.redriveCount)];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+const letterBytes = (letter: DeadLetter) => Buffer.byteLength(JSON.stringify(letter));
+
+/**
+ * Builds a dead letter. An original that would make the letter too large to redrive is kept
+ * gzip-compressed; one still too large is marked `redrivable: false`, with how to recover it.
+ */
 export function buildDeadLetter(args: {
   failure: FailureKind;
   error: unknown;
@@ -67,26 +100,40 @@ export function buildDeadLetter(args: {
   restoreJob?: DeadLetter['restoreJob'];
 }): DeadLetter {
   const error = describeError(args.error);
+  const redriveCount = args.redriveCount ?? 0;
   const letter: DeadLetter = {
     kind: 'restore-dead-letter',
     version: 1,
+    deadLetterId: deadLetterIdOf({
+      failure: args.failure,
+      trigger: args.trigger,
+      redriveCount,
+      ...(args.restoreJob === undefined ? {} : { restoreJobId: args.restoreJob.restoreJobId }),
+    }),
     failure: args.failure,
     reason: error.message,
     error,
     trigger: args.trigger,
     failedAt: args.now.toISOString(),
-    redriveCount: args.redriveCount ?? 0,
+    redriveCount,
     original: args.original,
     ...(args.restoreJob === undefined ? {} : { restoreJob: args.restoreJob }),
   };
+  if (letterBytes(letter) <= REDRIVE_MAX_BYTES) return letter;
   const original = args.original;
-  if ('body' in original && Buffer.byteLength(JSON.stringify(letter)) > DEAD_LETTER_MAX_BYTES) {
-    return {
-      ...letter,
-      original: { trigger: 'sqs', bodyGzipBase64: gzipSync(original.body).toString('base64') },
-    };
-  }
-  return letter;
+  const compressed: DeadLetter =
+    'body' in original
+      ? {
+          ...letter,
+          original: { trigger: 'sqs', bodyGzipBase64: gzipSync(original.body).toString('base64') },
+        }
+      : letter;
+  if (letterBytes(compressed) <= REDRIVE_MAX_BYTES) return compressed;
+  return {
+    ...compressed,
+    redrivable: false,
+    reason: `${letter.reason}. This letter is larger than the request queue accepts (${REDRIVE_MAX_BYTES} bytes), so it cannot be moved back as it is: take \`original\` out, make it smaller, and submit it again`,
+  };
 }
 
 /** Sends a dead letter; a failure is thrown as a retryable error so the request is retried. */
@@ -111,49 +158,73 @@ export async function sendDeadLetter(
 /** The original request body text of an SQS original. */
 export function originalBody(original: OriginalRequest): string | undefined {
   if ('body' in original) return original.body;
-  if ('bodyGzipBase64' in original)
-    return gunzipSync(Buffer.from(original.bodyGzipBase64, 'base64')).toString();
+  if ('bodyGzipBase64' in original) return gunzipBounded(Buffer.from(original.bodyGzipBase64, 'base64'));
   return undefined;
 }
 
-/** A request that came back from the dead-letter queue (or a Lambda on-failure destination). */
-export interface Redriven {
-  readonly original: OriginalRequest;
-  readonly redriveCount: number;
-  /** Set when the previous attempt's restore job failed: a fresh idempotency token is needed. */
-  readonly failedRestoreJobId?: string;
-}
+/** What a message on the request queue claims to carry back from the dead-letter queue. */
+export type Redriven =
+  /** A dead letter of this pipeline (its claims are checked before they are believed). */
+  | {
+      readonly kind: 'dead-letter';
+      readonly original: OriginalRequest;
+      readonly redriveCount: number;
+      readonly failure: FailureKind;
+      readonly deadLetterId: string;
+      /** For `restore-job-failed`: the job whose failure the letter reports. */
+      readonly failedRestoreJobId?: string;
+    }
+  /** Lambda's on-failure destination record of an asynchronous (EventBridge) invocation. */
+  | { readonly kind: 'on-failure-record'; readonly original: OriginalRequest; readonly redriveCount: number };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const FAILURE_KINDS: ReadonlySet<unknown> = new Set(['rejected', 'retries-exhausted', 'restore-job-failed']);
+const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
+const MAX_REDRIVES = 1_000;
+
 function isOriginal(value: unknown): value is OriginalRequest {
   if (!isObject(value)) return false;
   if (value.trigger === 'sqs')
     return typeof value.body === 'string' || typeof value.bodyGzipBase64 === 'string';
-  return value.trigger === 'eventbridge' && 'event' in value;
+  return value.trigger === 'eventbridge' && isObject(value.event);
 }
 
 /**
- * Recognises a dead letter (or a Lambda on-failure destination record) and returns the original
- * request it carries; undefined for anything else.
+ * Recognises a dead letter (or a Lambda on-failure destination record) and returns what it claims;
+ * undefined for anything else. Nothing here is trusted yet: the pipeline checks every claim
+ * (the job table for a failed job, the same checks as its own function for an event).
  */
 export function unwrapRedriven(body: unknown): Redriven | undefined {
   if (!isObject(body)) return undefined;
   if (body.kind === 'restore-dead-letter' && isOriginal(body.original)) {
     const job = isObject(body.restoreJob) ? body.restoreJob : undefined;
+    const count =
+      typeof body.redriveCount === 'number' && Number.isInteger(body.redriveCount) ? body.redriveCount : 0;
+    const failure = FAILURE_KINDS.has(body.failure) ? (body.failure as FailureKind) : 'rejected';
     return {
+      kind: 'dead-letter',
       original: body.original,
-      redriveCount: (typeof body.redriveCount === 'number' ? body.redriveCount : 0) + 1,
-      ...(body.failure === 'restore-job-failed' && typeof job?.restoreJobId === 'string'
-        ? { failedRestoreJobId: job.restoreJobId }
+      redriveCount: Math.min(MAX_REDRIVES, Math.max(0, count)) + 1,
+      failure,
+      deadLetterId:
+        typeof body.deadLetterId === 'string' && DEAD_LETTER_ID.test(body.deadLetterId)
+          ? body.deadLetterId
+          : '',
+      ...(failure === 'restore-job-failed' && typeof job?.restoreJobId === 'string'
+        ? { failedRestoreJobId: job.restoreJobId.slice(0, 200) }
         : {}),
     };
   }
   // Lambda's on-failure destination record for an asynchronous (EventBridge) invocation.
   if (isObject(body.requestContext) && isObject(body.requestPayload) && 'responseContext' in body) {
-    return { original: { trigger: 'eventbridge', event: body.requestPayload }, redriveCount: 1 };
+    return {
+      kind: 'on-failure-record',
+      original: { trigger: 'eventbridge', event: body.requestPayload },
+      redriveCount: 1,
+    };
   }
   return undefined;
 }

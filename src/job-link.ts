@@ -1,31 +1,38 @@
 /**
  * The link from a restore job to the request it came from, kept in a DynamoDB table with a TTL,
  * so that a FAILED or ABORTED event minutes later can be turned back into the original request.
- * A job's outcome is a second item (`<jobId>#outcome`), written once, so duplicate events produce
- * one dead letter, and a link written again by a retry never erases it.
  *
- * Links are written in batches (BatchWriteItem): the records of an SQS batch that start together
- * share one call instead of one call each.
+ * One table holds four kinds of item, told apart by their key:
+ * - `<jobId>`: the link, written once with a condition, so a link never overwrites another
+ *   (docs/aws-behaviour.md#ddb-batch-unconditional: BatchWriteItem cannot be conditional, so links
+ *   are written one by one, and one record's failure stays that record's);
+ * - `<jobId>#outcome`: the job's end, claimed before its dead letter is sent (one dead letter per job);
+ * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (one redrive per letter);
+ * - `active#<resourceArn>`: not here, see by-resource.
  */
 
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  type WriteRequest,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
-import { classifyAwsError, RestorePipelineError } from './errors.js';
+import { classifyAwsError, InvalidRequestError } from './errors.js';
 
 /** How long a link is kept: restores of large resources can run for days. */
 export const LINK_TTL_DAYS = 30;
-/** Originals above this size are stored gzip-compressed (an item holds 400 KB at most). */
+/** Originals above this size are stored gzip-compressed. */
 const COMPRESS_ABOVE = 64 * 1024;
-const BATCH_LIMIT = 25;
+/** DynamoDB's item limit is 400 KB (docs/aws-behaviour.md#ddb-item-size); keep a margin for the other attributes. */
+export const LINK_MAX_BYTES = 380 * 1024;
+/** Gunzip never unpacks more than this (an original is at most an SQS message, 1 MiB). */
+export const MAX_UNPACKED_BYTES = 1_048_576;
 
 /** What is kept about a started job. */
 export interface JobLink {
@@ -36,112 +43,178 @@ export interface JobLink {
   readonly recoveryPointArn: string;
   readonly resourceType?: string;
   readonly startedAt: string;
+  /** What was asked of AWS (a hash of the StartRestoreJob input without the token). */
+  readonly fingerprint: string;
   /** Set once the job's end has been acted on (dead-lettered or reported). */
   readonly outcome?: string;
 }
 
-const outcomeKey = (restoreJobId: string) => `${restoreJobId}#outcome`;
-const expiresAt = (now: Date) => ({ N: String(Math.floor(now.getTime() / 1000) + LINK_TTL_DAYS * 86_400) });
+/** What a link write found. */
+export type LinkWriteResult =
+  /** The link is new. */
+  | { readonly kind: 'written' }
+  /** The same restore was linked before (a retry, a duplicate delivery, a lost answer). */
+  | { readonly kind: 'same'; readonly existing: JobLink }
+  /** Another request with other parameters owns this job: its idempotency token was reused. */
+  | { readonly kind: 'conflict'; readonly existing: JobLink };
 
-/** The DynamoDB item of a link (pure). */
-export function linkItem(link: JobLink, now: Date): Record<string, AttributeValue> {
-  const original = JSON.stringify(link.original);
-  return {
+/** Writes one link; never overwrites a link that exists. */
+export interface LinkWriter {
+  write(link: JobLink): Promise<LinkWriteResult>;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const outcomeKey = (restoreJobId: string) => `${restoreJobId}#outcome`;
+const expiresAt = (now: Date, days = LINK_TTL_DAYS) => ({
+  N: String(Math.floor(now.getTime() / 1000) + days * 86_400),
+});
+
+/** A hash of what a StartRestoreJob input asks for, without its idempotency token (pure). */
+export function inputFingerprint(input: StartRestoreJobInput): string {
+  const metadata = input.Metadata ?? {};
+  const canonical = JSON.stringify([
+    input.RecoveryPointArn ?? '',
+    input.ResourceType ?? '',
+    input.IamRoleArn ?? '',
+    input.CopySourceTagsToRestoredResource ?? null,
+    Object.keys(metadata)
+      .sort()
+      .map((k) => [k, metadata[k]]),
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Unpacks gzip, never past `MAX_UNPACKED_BYTES` (a bomb throws instead of filling memory). */
+export function gunzipBounded(data: Uint8Array): string {
+  try {
+    return gunzipSync(data, { maxOutputLength: MAX_UNPACKED_BYTES }).toString();
+  } catch (error) {
+    throw new InvalidRequestError(
+      `The compressed original cannot be unpacked within ${MAX_UNPACKED_BYTES} bytes (too large or damaged); it is refused`,
+      { cause: error },
+    );
+  }
+}
+
+/** The size DynamoDB counts for an item: names plus values, in UTF-8 bytes (an upper bound for numbers). */
+export function itemBytes(item: Item): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) {
+    total += Buffer.byteLength(name);
+    if (value.S !== undefined) total += Buffer.byteLength(value.S);
+    else if (value.N !== undefined) total += value.N.length;
+    else if (value.B !== undefined) total += value.B.byteLength;
+    else total += Buffer.byteLength(JSON.stringify(value));
+  }
+  return total;
+}
+
+/**
+ * The DynamoDB item of a link (pure). Throws InvalidRequestError when the request cannot be kept
+ * (too large, or not serialisable): the caller builds it before starting the job, so such a request
+ * is refused before anything is restored.
+ */
+export function linkItem(link: JobLink, now: Date): Item {
+  let original: string;
+  try {
+    original = JSON.stringify(link.original);
+  } catch (error) {
+    throw new InvalidRequestError(
+      `The request cannot be recorded (${error instanceof Error ? error.name : 'Error'}): it is nested too deeply or not JSON`,
+    );
+  }
+  const item: Item = {
     restoreJobId: { S: link.restoreJobId },
     ...(original.length > COMPRESS_ABOVE
       ? { originalGzip: { B: gzipSync(original) } }
       : { original: { S: original } }),
     trigger: { S: JSON.stringify(link.trigger) },
+    triggerId: { S: link.trigger.id || 'unknown' },
     redriveCount: { N: String(link.redriveCount) },
     recoveryPointArn: { S: link.recoveryPointArn },
+    fingerprint: { S: link.fingerprint },
     ...(link.resourceType === undefined ? {} : { resourceType: { S: link.resourceType } }),
     startedAt: { S: link.startedAt },
     expiresAt: expiresAt(now),
   };
-}
-
-/** Writes links, following up unprocessed items; throws a retryable error if some stay unwritten. */
-export async function recordJobLinks(
-  ddb: DynamoDBClient,
-  table: string,
-  links: readonly JobLink[],
-  now: Date,
-): Promise<void> {
-  for (let start = 0; start < links.length; start += BATCH_LIMIT) {
-    let requests: WriteRequest[] = links
-      .slice(start, start + BATCH_LIMIT)
-      .map((link) => ({ PutRequest: { Item: linkItem(link, now) } }));
-    for (let round = 0; requests.length > 0; round++) {
-      if (round >= 5) {
-        throw new RestorePipelineError(`BatchWriteItem left ${requests.length} restore job links unwritten`, {
-          retryable: true,
-        });
-      }
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      try {
-        const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-        requests = out.UnprocessedItems?.[table] ?? [];
-      } catch (error) {
-        throw classifyAwsError('BatchWriteItem (restore job links)', error);
-      }
-    }
-  }
-}
-
-/** Collects the links written at about the same time and writes them in one call. */
-export interface LinkWriter {
-  write(link: JobLink): Promise<void>;
-}
-
-/** A LinkWriter that flushes `windowMs` after its first pending link, or at 25 links. */
-export function createLinkWriter(
-  ddb: DynamoDBClient,
-  table: string,
-  now: () => Date,
-  windowMs = 2,
-): LinkWriter {
-  let pending: { link: JobLink; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    const batch = pending;
-    pending = [];
-    recordJobLinks(
-      ddb,
-      table,
-      batch.map((p) => p.link),
-      now(),
-    ).then(
-      () => {
-        for (const p of batch) p.resolve();
-      },
-      (error: unknown) => {
-        for (const p of batch) p.reject(error);
-      },
+  const size = itemBytes(item);
+  if (size > LINK_MAX_BYTES) {
+    throw new InvalidRequestError(
+      `The request is too large to follow (${size} bytes compressed; at most ${LINK_MAX_BYTES}): keep Metadata to what the restore needs`,
     );
-  };
-  return {
-    write: (link) =>
-      new Promise<void>((resolve, reject) => {
-        pending.push({ link, resolve, reject });
-        if (pending.length >= BATCH_LIMIT) flush();
-        else timer ??= setTimeout(flush, windowMs);
-      }),
-  };
+  }
+  return item;
 }
 
-type Item = Record<string, AttributeValue>;
+/** The link kept in an item (pure); throws on an item that is not a link. */
+export function linkFromItem(item: Item): JobLink {
+  const original =
+    item.originalGzip?.B !== undefined ? gunzipBounded(item.originalGzip.B) : (item.original?.S ?? 'null');
+  return {
+    restoreJobId: item.restoreJobId?.S ?? '',
+    original: JSON.parse(original) as OriginalRequest,
+    trigger: JSON.parse(item.trigger?.S ?? '{}') as TriggerInfo,
+    redriveCount: Number(item.redriveCount?.N ?? 0),
+    recoveryPointArn: item.recoveryPointArn?.S ?? '',
+    ...(item.resourceType?.S === undefined ? {} : { resourceType: item.resourceType.S }),
+    startedAt: item.startedAt?.S ?? '',
+    fingerprint: item.fingerprint?.S ?? '',
+  };
+}
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
   try {
     const out = await ddb.send(
       new GetItemCommand({ TableName: table, Key: { restoreJobId: { S: key } }, ConsistentRead: true }),
     );
-    return out.Item;
+    return out?.Item;
   } catch (error) {
     throw classifyAwsError('GetItem (restore job link)', error);
   }
+}
+
+/**
+ * Writes a prepared link item unless a link of that job exists, and says whose it is. A lost answer
+ * on the put reads back as `same`, so retrying is always safe.
+ */
+export async function writeLinkItem(
+  ddb: DynamoDBClient,
+  table: string,
+  item: Item,
+  fingerprint: string,
+): Promise<LinkWriteResult> {
+  const restoreJobId = item.restoreJobId?.S ?? '';
+  try {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(restoreJobId)',
+      }),
+    );
+    return { kind: 'written' };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException))
+      throw classifyAwsError('PutItem (restore job link)', error);
+  }
+  const existingItem = await getItem(ddb, table, restoreJobId);
+  if (existingItem === undefined) {
+    // Deleted between the two calls (only TTL deletes links): the put can be tried again.
+    throw classifyAwsError(
+      'PutItem (restore job link)',
+      Object.assign(new Error('the link vanished while it was being written'), { name: 'InternalFailure' }),
+    );
+  }
+  const existing = linkFromItem(existingItem);
+  return existing.fingerprint === fingerprint || existing.fingerprint === ''
+    ? { kind: 'same', existing }
+    : { kind: 'conflict', existing };
+}
+
+/** A LinkWriter that writes each link with its own conditional put. */
+export function createLinkWriter(ddb: DynamoDBClient, table: string, now: () => Date): LinkWriter {
+  return { write: (link) => writeLinkItem(ddb, table, linkItem(link, now()), link.fingerprint) };
 }
 
 /** The link of a job, or undefined for a job this pipeline did not start (or whose link expired). */
@@ -155,23 +228,111 @@ export async function findJobLink(
     getItem(ddb, table, outcomeKey(restoreJobId)),
   ]);
   if (item === undefined) return undefined;
-  const original =
-    item.originalGzip?.B !== undefined
-      ? gunzipSync(item.originalGzip.B).toString()
-      : (item.original?.S ?? 'null');
-  return {
-    restoreJobId,
-    original: JSON.parse(original) as OriginalRequest,
-    trigger: JSON.parse(item.trigger?.S ?? '{}') as TriggerInfo,
-    redriveCount: Number(item.redriveCount?.N ?? 0),
-    recoveryPointArn: item.recoveryPointArn?.S ?? '',
-    ...(item.resourceType?.S === undefined ? {} : { resourceType: item.resourceType.S }),
-    startedAt: item.startedAt?.S ?? '',
-    ...(outcome?.outcome?.S === undefined ? {} : { outcome: outcome.outcome.S }),
-  };
+  const link = linkFromItem(item);
+  const state = outcome?.state?.S;
+  // An outcome claimed but never finished sending (a crash) does not count as handled.
+  return outcome?.outcome?.S === undefined || state === 'sending'
+    ? link
+    : { ...link, outcome: outcome.outcome.S };
 }
 
-/** Marks the job's outcome; false when it was already marked (a duplicate event). */
+/** What a claim on a job's outcome found. */
+export type OutcomeClaim = 'claimed' | 'handled' | 'in-progress';
+
+/** How long a claim to send a job's dead letter holds before another attempt may take it over. */
+export const OUTCOME_CLAIM_MS = 90_000;
+
+/**
+ * Claims the right to act on a job's end. `claimed`: this caller sends the dead letter (or records the
+ * completion) and then calls finishJobOutcome. `handled`: done before. `in-progress`: another caller
+ * claimed it moments ago; if it dies, the claim lapses after OUTCOME_CLAIM_MS and a retry takes over.
+ */
+export async function claimJobOutcome(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  outcome: string,
+  now: Date,
+): Promise<OutcomeClaim> {
+  try {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          restoreJobId: { S: outcomeKey(restoreJobId) },
+          outcome: { S: outcome },
+          state: { S: 'sending' },
+          claimedAt: { N: String(now.getTime()) },
+          expiresAt: expiresAt(now),
+        },
+        ConditionExpression:
+          'attribute_not_exists(restoreJobId) OR (#state = :sending AND claimedAt < :stale)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':sending': { S: 'sending' },
+          ':stale': { N: String(now.getTime() - OUTCOME_CLAIM_MS) },
+        },
+      }),
+    );
+    return 'claimed';
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException))
+      throw classifyAwsError('PutItem (restore job outcome)', error);
+  }
+  const existing = await getItem(ddb, table, outcomeKey(restoreJobId));
+  return existing?.state?.S === 'sending' ? 'in-progress' : 'handled';
+}
+
+/** Gives a claim up at once (its dead letter could not be sent), so a retry can take it. */
+export async function releaseJobOutcome(ddb: DynamoDBClient, table: string, restoreJobId: string): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
+        UpdateExpression: 'SET claimedAt = :never',
+        ConditionExpression: '#state = :sending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':never': { N: '0' }, ':sending': { S: 'sending' } },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return;
+    throw classifyAwsError('UpdateItem (restore job outcome)', error);
+  }
+}
+
+/** Marks a claimed outcome as done (its dead letter sent, or its completion recorded). */
+export async function finishJobOutcome(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  fields: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  const names: Record<string, string> = { '#state': 'state' };
+  const values: Record<string, AttributeValue> = { ':done': { S: 'done' } };
+  const sets = ['#state = :done'];
+  Object.entries(fields).forEach(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = { S: value };
+    sets.push(`#f${i} = :f${i}`);
+  });
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (error) {
+    throw classifyAwsError('UpdateItem (restore job outcome)', error);
+  }
+}
+
+/** Marks the job's outcome in one step; false when it was already marked (a duplicate event). */
 export async function markJobOutcome(
   ddb: DynamoDBClient,
   table: string,
@@ -186,6 +347,7 @@ export async function markJobOutcome(
         Item: {
           restoreJobId: { S: outcomeKey(restoreJobId) },
           outcome: { S: outcome },
+          state: { S: 'done' },
           expiresAt: expiresAt(now),
         },
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
@@ -196,4 +358,47 @@ export async function markJobOutcome(
     if (error instanceof ConditionalCheckFailedException) return false;
     throw classifyAwsError('PutItem (restore job outcome)', error);
   }
+}
+
+/** What a claim on a redriven dead letter found. */
+export type RedriveClaim =
+  | { readonly kind: 'claimed' }
+  /** This letter was redriven before (a duplicate letter, or the same letter moved twice). */
+  | { readonly kind: 'duplicate'; readonly firstMessageId: string };
+
+/** How long a redrive claim is kept: as long as the dead-letter queue keeps messages (14 days). */
+const REDRIVE_TTL_DAYS = 14;
+
+/**
+ * Claims a redriven dead letter for one SQS message: the same message may claim again (its own
+ * retries), another message carrying the same dead letter id is a duplicate.
+ */
+export async function claimRedrive(
+  ddb: DynamoDBClient,
+  table: string,
+  deadLetterId: string,
+  messageId: string,
+  now: Date,
+): Promise<RedriveClaim> {
+  try {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          restoreJobId: { S: `redrive#${deadLetterId}` },
+          messageId: { S: messageId },
+          claimedAt: { S: now.toISOString() },
+          expiresAt: expiresAt(now, REDRIVE_TTL_DAYS),
+        },
+        ConditionExpression: 'attribute_not_exists(restoreJobId) OR messageId = :me',
+        ExpressionAttributeValues: { ':me': { S: messageId } },
+      }),
+    );
+    return { kind: 'claimed' };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException))
+      throw classifyAwsError('PutItem (redrive claim)', error);
+  }
+  const existing = await getItem(ddb, table, `redrive#${deadLetterId}`);
+  return { kind: 'duplicate', firstMessageId: existing?.messageId?.S ?? 'unknown' };
 }

@@ -12,7 +12,14 @@ export const METRICS_NAMESPACE = 'BackupRestorePipeline';
 export interface Metrics {
   /** Adds 1 to `name` for the resource type. */
   count(
-    name: 'RestoreJobsStarted' | 'RestoreJobsCompleted' | 'RestoreJobsFailed' | 'RestoresSkipped',
+    name:
+      | 'RestoreJobsStarted'
+      | 'RestoreJobsCompleted'
+      | 'RestoreJobsFailed'
+      | 'RestoresSkipped'
+      | 'RestoreJobsUnlinked'
+      | 'RestoreJobsReconciled'
+      | 'RedrivesRefused',
     resourceType: string,
   ): void;
   /** Records a duration in seconds. */

@@ -12,7 +12,8 @@ import {
   sendDeadLetter,
   unwrapRedriven,
 } from './dead-letter.js';
-import { describeError, RestorePipelineError } from './errors.js';
+import { describeError, ForbiddenRequestError, RestorePipelineError } from './errors.js';
+import { claimRedrive, findJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { payloadOf } from './payload.js';
 import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
@@ -29,7 +30,10 @@ export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 /** The detail-type of AWS Backup's restore job events. */
 export const RESTORE_JOB_STATE_CHANGE = 'Restore Job State Change';
 
-/** Wraps an SQS body; a dead letter redriven to the request queue gives back its original. */
+/**
+ * Wraps an SQS body. A dead letter (or Lambda on-failure record) redriven to the request queue gives
+ * back its original, with its claims kept aside in `redriven` until processIncoming checks them.
+ */
 export function decodeSqsBody(body: string): Incoming {
   let parsed: unknown;
   try {
@@ -37,13 +41,10 @@ export function decodeSqsBody(body: string): Incoming {
   } catch {
     return { original: { trigger: 'sqs', body }, redriveCount: 0 };
   }
-  return (
-    unwrapRedriven(parsed) ?? {
-      original: { trigger: 'sqs', body },
-      redriveCount: 0,
-      parsedBody: { value: parsed },
-    }
-  );
+  const redriven = unwrapRedriven(parsed);
+  if (redriven === undefined)
+    return { original: { trigger: 'sqs', body }, redriveCount: 0, parsedBody: { value: parsed } };
+  return { original: redriven.original, redriveCount: redriven.redriveCount, redriven };
 }
 
 type EventLike = { 'detail-type'?: unknown; detail?: unknown };
@@ -68,6 +69,8 @@ export async function processAlarm(
   attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
+  const refused = alarmOptInProblem(event, deps.config.alarmNamePrefix);
+  if (refused !== undefined) throw new ForbiddenRequestError(refused);
   const transition = alarmTransition(event);
   if (!transition.act) {
     log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
@@ -101,19 +104,89 @@ export async function processAlarm(
   );
 }
 
+/**
+ * The rule the deployed EventBridge rule applies (serverless.yml, restoreOnAlarm), checked again in
+ * code: an alarm event can also arrive through the request queue, where no rule filtered it.
+ */
+export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
+  const envelope = event as AlarmEvent & { source?: unknown };
+  if (envelope.source !== undefined && envelope.source !== 'aws.cloudwatch')
+    return 'An alarm state change must come from the source aws.cloudwatch';
+  const detail = event.detail;
+  // A malformed event is refused by alarmTransition, with its own message.
+  if (typeof detail !== 'object' || detail === null || typeof detail.alarmName !== 'string') return undefined;
+  const name = detail.alarmName;
+  const tags = detail.alarmTags;
+  const tagged =
+    typeof tags === 'object' && tags !== null && Object.hasOwn(tags, 'backup-restore:enabled')
+      ? tags['backup-restore:enabled'] === 'true'
+      : false;
+  if (name.startsWith(prefix) || tagged) return undefined;
+  return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
+}
+
+/**
+ * Checks what a message taken back from the dead-letter queue claims. A dead letter is taken back
+ * once per dead-letter id; a failed job's letter is believed only when the job table holds that
+ * failure, and the request restored is the one the table kept, not the letter's copy.
+ */
+async function checkRedriven(deps: Deps, incoming: Incoming, attempt: AttemptInfo, log: Logger) {
+  const redriven = incoming.redriven;
+  if (redriven?.kind !== 'dead-letter') return { incoming };
+  const table = deps.config.restoreJobsTable;
+  if (redriven.deadLetterId !== '' && attempt.trigger.type === 'sqs') {
+    const claim = await claimRedrive(deps.ddb, table, redriven.deadLetterId, attempt.trigger.id, deps.now());
+    if (claim.kind === 'duplicate') {
+      log.info('Ignored a dead letter that was redriven before', {
+        deadLetterId: redriven.deadLetterId,
+        firstMessageId: claim.firstMessageId,
+      });
+      return {
+        done: {
+          status: 'ignored',
+          reason: `dead letter ${redriven.deadLetterId} was redriven before (message ${claim.firstMessageId})`,
+        } as Outcome,
+      };
+    }
+  }
+  if (redriven.failure !== 'restore-job-failed' || redriven.failedRestoreJobId === undefined)
+    return { incoming };
+  const jobId = redriven.failedRestoreJobId;
+  const link = await findJobLink(deps.ddb, table, jobId);
+  if (link === undefined || link.outcome === undefined || link.outcome === 'COMPLETED') {
+    deps.metrics.count('RedrivesRefused', 'Unknown');
+    throw new ForbiddenRequestError(
+      `The dead letter says restore job ${jobId} failed, but this pipeline holds no record of that failure (${link === undefined ? 'no such job, or its record expired' : `the job ended ${link.outcome ?? 'without a recorded end'}`}), so it is not restored again. To restore, submit the request itself`,
+    );
+  }
+  return {
+    incoming: {
+      original: link.original,
+      redriveCount: incoming.redriveCount,
+      failedRestoreJobId: jobId,
+    } satisfies Incoming,
+  };
+}
+
 /** Checks and starts one request (or alarm); throws a RestorePipelineError (or anything unexpected). */
 export async function processIncoming(
   deps: Deps,
-  incoming: Incoming,
+  arrived: Incoming,
   attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
+  const checked = await checkRedriven(deps, arrived, attempt, log);
+  if (checked.done !== undefined) return checked.done;
+  const incoming = checked.incoming;
   const alarm = alarmEventOf(incoming.original);
   if (alarm !== undefined) return processAlarm(deps, alarm, incoming, attempt, log);
   const jobEvent = eventOfType(incoming.original, RESTORE_JOB_STATE_CHANGE);
   if (jobEvent !== undefined) {
-    // The tracker's on-failure record, redriven: follow the job again, which dead-letters its request.
-    const tracked = await trackRestoreJob(deps, jobEvent as { id?: string; detail?: RestoreJobDetail }, log);
+    // The tracker's on-failure record, redriven: the job is read from AWS, never taken from the
+    // record (anyone who can send to the request queue can write one).
+    const tracked = await trackRestoreJob(deps, jobEvent as { id?: string; detail?: RestoreJobDetail }, log, {
+      trusted: false,
+    });
     return { status: 'ignored', reason: `restore job event handled: ${tracked}` };
   }
 

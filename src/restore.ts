@@ -7,7 +7,8 @@ import {
   StartRestoreJobCommand,
   type StartRestoreJobInput,
 } from '@aws-sdk/client-backup';
-import { classifyAwsError, ForbiddenRequestError } from './errors.js';
+import { classifyAwsError, describeError, ForbiddenRequestError, InvalidRequestError } from './errors.js';
+import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
 import { retryRetryable } from './retry.js';
@@ -72,6 +73,21 @@ export async function startRecoveryPoint(
   }
   // Metadata that came from AWS or configuration is as secret as the caller's.
   const log = parentLog.child({}, Object.values(input.Metadata ?? {}));
+  const fingerprint = inputFingerprint(input);
+  // Built before the job starts: a request that cannot be recorded is refused while nothing runs.
+  const item = linkItem(
+    {
+      restoreJobId: '',
+      original: incoming.original,
+      trigger: attempt.trigger,
+      redriveCount: incoming.redriveCount,
+      recoveryPointArn: input.RecoveryPointArn ?? '',
+      ...(input.ResourceType === undefined ? {} : { resourceType: input.ResourceType }),
+      startedAt: deps.now().toISOString(),
+      fingerprint,
+    },
+    deps.now(),
+  );
   log.debug('Starting restore job', {
     recoveryPointArn: input.RecoveryPointArn,
     resourceType: input.ResourceType,
@@ -84,26 +100,36 @@ export async function startRecoveryPoint(
     await deps.startPacing.take();
     return startRestoreJob(deps.backup, input);
   });
-  const link = {
-    restoreJobId,
-    original: incoming.original,
-    trigger: attempt.trigger,
-    redriveCount: incoming.redriveCount,
-    recoveryPointArn: input.RecoveryPointArn ?? '',
-    ...(input.ResourceType === undefined ? {} : { resourceType: input.ResourceType }),
-    startedAt: deps.now().toISOString(),
-  };
+  item.restoreJobId = { S: restoreJobId };
+  let written: LinkWriteResult;
   try {
     // The job exists now: try harder than for other calls before giving the request back.
-    await retryRetryable(() => deps.links.write(link));
+    written = await retryRetryable(() =>
+      writeLinkItem(deps.ddb, deps.config.restoreJobsTable, item, fingerprint),
+    );
   } catch (error) {
     // Retried, the same token gives the same job back and the link is written then. On the last
-    // attempt the job is running: dead-lettering the request would restore it twice on redrive.
-    if (!attempt.lastAttempt) throw error;
+    // attempt, or for an error a retry cannot mend, the job is running: a dead letter would
+    // restore it twice on redrive, so the request is acknowledged and the gap logged.
+    if (!attempt.lastAttempt && describeError(error).retryable) throw error;
     log.error(
       'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
       { ...errorFields(error), restoreJobId },
     );
+    deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
+    return { status: 'started', restoreJobId };
+  }
+  if (written.kind === 'conflict') {
+    throw new InvalidRequestError(
+      `The idempotency token of this request already belongs to restore job ${restoreJobId}, started for another request (${written.existing.trigger.type} ${written.existing.trigger.id}) that asked for something else (another recovery point, metadata or role). AWS answered with that job and started nothing for this request: if it is a new restore, send it again with a new IdempotencyToken`,
+    );
+  }
+  if (written.kind === 'same') {
+    log.info('Restore job already linked to this request (a repeated delivery or a retry)', {
+      restoreJobId,
+      firstTrigger: written.existing.trigger.id,
+    });
+    return { status: 'started', restoreJobId };
   }
   deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
   return { status: 'started', restoreJobId };

@@ -4,10 +4,22 @@
  * completes.
  */
 
+import {
+  DescribeRestoreJobCommand,
+  type DescribeRestoreJobCommandOutput,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-backup';
 import type { Alerter } from './alerts.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
-import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
+import {
+  claimJobOutcome,
+  findJobLink,
+  finishJobOutcome,
+  type JobLink,
+  markJobOutcome,
+  releaseJobOutcome,
+} from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { originalSecrets } from './payload.js';
 import { retryRetryable } from './retry.js';
@@ -55,8 +67,8 @@ export function interpretJobEvent(detail: RestoreJobDetail | undefined): JobEven
       return { kind: 'progress', status };
     case 'COMPLETED': {
       const message = detail.statusMessage ?? '';
-      // S3 restores report COMPLETED when some objects failed; the status message says so.
-      if ((detail.resourceType ?? '').startsWith('S3') && /fail/i.test(message)) {
+      // S3 (and EKS) restores report COMPLETED when some objects failed; the status message says so.
+      if (/^(S3|EKS)/.test(detail.resourceType ?? '') && /fail|skip/i.test(message)) {
         return { kind: 'failed', status: 'COMPLETED_WITH_FAILURES', reason: message };
       }
       return { kind: 'completed' };
@@ -84,28 +96,92 @@ export interface TrackDeps extends Deps {
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
 const LINK_GRACE_MS = 15 * 60 * 1000;
 
+/** Types whose restores can end COMPLETED with objects that failed (docs/aws-behaviour.md#b-partial-restore). */
+const PARTIAL_RESTORE_TYPES = /^(S3|EKS)/;
+
 function scrub(text: string, secrets: readonly string[]): string {
   return secrets.filter((s) => s.length >= 3).reduce((t, s) => t.split(s).join('[redacted]'), text);
 }
 
-/** Acts on one `Restore Job State Change` event. Throws (retryably) when it must be tried again. */
+/** A job as AWS describes it (DescribeRestoreJob), in the event's field names. */
+export async function describeRestoreJob(
+  deps: Deps,
+  restoreJobId: string,
+): Promise<RestoreJobDetail | undefined> {
+  let out: DescribeRestoreJobCommandOutput;
+  try {
+    out = await deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw classifyAwsError('DescribeRestoreJob', error);
+  }
+  const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : undefined);
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const detail: RestoreJobDetail = { restoreJobId };
+  const fields: [keyof RestoreJobDetail, string | undefined][] = [
+    ['status', text(out.Status)],
+    ['statusMessage', text(out.StatusMessage)],
+    ['resourceType', text(out.ResourceType)],
+    ['createdResourceArn', text(out.CreatedResourceArn)],
+    ['creationDate', iso(out.CreationDate)],
+    ['completionDate', iso(out.CompletionDate)],
+    ['iamRoleArn', text(out.IamRoleArn)],
+    ['recoveryPointArn', text(out.RecoveryPointArn)],
+  ];
+  for (const [name, value] of fields) if (value !== undefined) detail[name] = value;
+  return detail;
+}
+
+/**
+ * Acts on one `Restore Job State Change` event. Throws (retryably) when it must be tried again.
+ * `trusted` is false for an event that came through the request queue (anyone who can send to
+ * the queue can write one): its claims are replaced by what DescribeRestoreJob says.
+ */
 export async function trackRestoreJob(
   deps: TrackDeps,
   event: { id?: string; detail?: RestoreJobDetail },
   log: Logger,
+  options: { trusted?: boolean } = {},
 ): Promise<TrackOutcome> {
-  const detail = event.detail;
-  const meaning = interpretJobEvent(detail);
+  let detail = event.detail;
+  let meaning = interpretJobEvent(detail);
   if (meaning.kind === 'invalid') {
     log.warn('Ignored a restore job event', { reason: meaning.reason });
     return 'invalid';
   }
   const restoreJobId = detail?.restoreJobId as string;
-  if (meaning.kind === 'progress') {
+  const trusted = options.trusted ?? true;
+  if (meaning.kind === 'progress' && trusted) {
     log.debug('Restore job in progress', { restoreJobId, status: meaning.status });
     return 'progress';
   }
+  // A partial restore may end COMPLETED with no message in the event: AWS's own record decides.
+  if (!trusted || (meaning.kind === 'completed' && PARTIAL_RESTORE_TYPES.test(detail?.resourceType ?? ''))) {
+    const described = await retryRetryable(() => describeRestoreJob(deps, restoreJobId));
+    if (described === undefined) {
+      log.warn('Ignored an event for a restore job AWS does not know', { restoreJobId });
+      return 'invalid';
+    }
+    detail = { ...described, resourceType: described.resourceType ?? detail?.resourceType };
+    meaning = interpretJobEvent(detail);
+    if (meaning.kind === 'invalid' || meaning.kind === 'progress') {
+      log.info('Restore job not ended yet', { restoreJobId, status: detail.status });
+      return meaning.kind === 'invalid' ? 'invalid' : 'progress';
+    }
+  }
+  if (meaning.kind === 'progress') return 'progress';
+  return settleJobEnd(deps, detail as RestoreJobDetail & { restoreJobId: string }, meaning, event.id, log);
+}
 
+/** Acts once on a job that ended (completed or failed), whichever path sees the end first. */
+export async function settleJobEnd(
+  deps: TrackDeps,
+  detail: RestoreJobDetail & { restoreJobId: string },
+  meaning: Extract<JobEventMeaning, { kind: 'completed' | 'failed' }>,
+  eventId: string | undefined,
+  log: Logger,
+): Promise<TrackOutcome> {
+  const restoreJobId = detail.restoreJobId;
   const table = deps.config.restoreJobsTable;
   let link: JobLink | undefined;
   try {
@@ -120,12 +196,12 @@ export async function trackRestoreJob(
     return 'completed';
   }
   if (link === undefined) {
-    const created = Date.parse(detail?.creationDate ?? '');
+    const created = Date.parse(detail.creationDate ?? '');
     const recent = Number.isFinite(created) && deps.now().getTime() - created < LINK_GRACE_MS;
     if (
       meaning.kind === 'failed' &&
       recent &&
-      deps.config.allowedRoleArns.includes(detail?.iamRoleArn ?? '')
+      deps.config.allowedRoleArns.includes(detail.iamRoleArn ?? '')
     ) {
       // Started with one of our roles moments ago: the link may not be written yet.
       throw new RestorePipelineError(`No link yet for restore job ${restoreJobId}; retrying`, {
@@ -142,12 +218,12 @@ export async function trackRestoreJob(
     });
     return 'duplicate';
   }
-  const resourceType = detail?.resourceType ?? link.resourceType ?? 'Unknown';
+  const resourceType = detail.resourceType ?? link.resourceType ?? 'Unknown';
   const jobLog = log.child({ restoreJobId, resourceType }, originalSecrets(link.original));
 
   if (meaning.kind === 'completed') {
-    const started = Date.parse(detail?.creationDate ?? link.startedAt);
-    const ended = Date.parse(detail?.completionDate ?? '') || deps.now().getTime();
+    const started = Date.parse(detail.creationDate ?? link.startedAt);
+    const ended = Date.parse(detail.completionDate ?? '') || deps.now().getTime();
     const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
     let first = true;
     try {
@@ -158,11 +234,11 @@ export async function trackRestoreJob(
       jobLog.error('Could not mark the completed job as handled', errorFields(error));
     }
     if (!first) return 'duplicate';
-    jobLog.info('Restore job completed', { createdResourceArn: detail?.createdResourceArn, durationSeconds });
+    jobLog.info('Restore job completed', { createdResourceArn: detail.createdResourceArn, durationSeconds });
     if (CLUSTER_ONLY_TYPES.has(resourceType)) {
       jobLog.warn(
         `${resourceType} restores create a cluster with no instances: add an instance to the restored cluster before it can serve`,
-        { createdResourceArn: detail?.createdResourceArn },
+        { createdResourceArn: detail.createdResourceArn },
       );
     }
     deps.metrics.count('RestoreJobsCompleted', resourceType);
@@ -170,43 +246,63 @@ export async function trackRestoreJob(
     return 'completed';
   }
 
+  // Claimed before the dead letter is sent, so two deliveries at once send one letter; a claim
+  // whose sender died lapses, and a retry or the reconciler sends it (with the same dead-letter id).
+  const claim = await retryRetryable(() =>
+    claimJobOutcome(deps.ddb, table, restoreJobId, meaning.status, deps.now()),
+  );
+  if (claim !== 'claimed') {
+    jobLog.info('Ignored a repeated event for a restore job already being handled', { restoreJobId, claim });
+    return 'duplicate';
+  }
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );
   const letter = buildDeadLetter({
     failure: 'restore-job-failed',
     error,
-    trigger: { type: 'restore-job-event', id: event.id ?? restoreJobId, attempt: 1 },
+    trigger: { type: 'restore-job-event', id: eventId ?? restoreJobId, attempt: 1 },
     original: link.original,
     now: deps.now(),
     redriveCount: link.redriveCount,
     restoreJob: {
       restoreJobId,
       status: meaning.status,
-      ...(detail?.statusMessage === undefined ? {} : { statusMessage: detail.statusMessage }),
+      ...(detail.statusMessage === undefined ? {} : { statusMessage: detail.statusMessage }),
       resourceType,
     },
   });
-  // Dead letter first, then the mark: a crash in between repeats the dead letter, never loses it.
-  const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
+  let messageId: string;
   try {
-    await retryRetryable(() => markJobOutcome(deps.ddb, table, restoreJobId, meaning.status, deps.now()));
+    messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
   } catch (error) {
-    // The dead letter is sent: retrying the event now would send it again. Only a repeated event
-    // from AWS can still duplicate it.
+    // Given up at once, so Lambda's retry (or the reconciler) sends it; if this fails too, the
+    // claim lapses after OUTCOME_CLAIM_MS.
+    await releaseJobOutcome(deps.ddb, table, restoreJobId).catch((releaseError: unknown) =>
+      jobLog.error('Could not give up the claim on the job outcome', errorFields(releaseError)),
+    );
+    throw error;
+  }
+  try {
+    await retryRetryable(() =>
+      finishJobOutcome(deps.ddb, table, restoreJobId, { deadLetterId: letter.deadLetterId }),
+    );
+  } catch (error) {
+    // The dead letter is sent: retrying the event now would send it again. The claim lapses, and
+    // the reconciler may send it once more, with the same dead-letter id.
     jobLog.error('Dead letter sent, but the job could not be marked as handled', errorFields(error));
   }
   jobLog.warn('Restore job failed after it started; its request was dead-lettered', {
     status: meaning.status,
     reason: meaning.reason,
     deadLetterMessageId: messageId,
+    deadLetterId: letter.deadLetterId,
   });
   deps.metrics.count('RestoreJobsFailed', resourceType);
   if (deps.alerts !== undefined)
     await alert(deps.alerts, restoreJobId, resourceType, meaning, originalSecrets(link.original), jobLog);
   return 'dead-lettered';
 }
-
 async function alert(
   publish: Alerter,
   restoreJobId: string,

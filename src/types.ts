@@ -8,7 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 export type Lazy<T> = () => Promise<T>;
 
 import type { Config } from './config.js';
-import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
+import type { OriginalRequest, Redriven, TriggerInfo } from './dead-letter.js';
 import type { LinkWriter } from './job-link.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -34,10 +34,15 @@ export interface Deps {
 export interface Incoming {
   readonly original: OriginalRequest;
   readonly redriveCount: number;
-  /** Set when the previous attempt's restore job failed: a fresh idempotency token is needed. */
+  /**
+   * Set once the job table confirmed that the previous attempt's restore job failed: a fresh
+   * idempotency token is needed.
+   */
   readonly failedRestoreJobId?: string;
   /** An SQS body that is itself the request, as parsed on arrival (so it is parsed once). */
   readonly parsedBody?: { readonly value: unknown };
+  /** What a message taken back from the dead-letter queue claims (checked before it is believed). */
+  readonly redriven?: Redriven;
 }
 
 /** Where a request stands in its trigger's retries. */

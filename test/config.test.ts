@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       allowedVaultNames: undefined,
       restoreJobsTable: 'jobs',
       alarmTargets: {},
+      alarmNamePrefix: 'restore-',
       startRestoreRatePerSecond: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,5 +1,12 @@
-import { gunzipSync } from 'node:zlib';
-import { buildDeadLetter, DEAD_LETTER_MAX_BYTES, originalBody, unwrapRedriven } from '../src/dead-letter';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  buildDeadLetter,
+  deadLetterIdOf,
+  originalBody,
+  REDRIVE_MAX_BYTES,
+  unwrapRedriven,
+} from '../src/dead-letter';
 import { InvalidRequestError } from '../src/errors';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
@@ -18,6 +25,7 @@ describe('buildDeadLetter', () => {
     ).toStrictEqual({
       kind: 'restore-dead-letter',
       version: 1,
+      deadLetterId: deadLetterIdOf({ failure: 'rejected', trigger, redriveCount: 0 }),
       failure: 'rejected',
       reason: 'bad',
       error: { name: 'InvalidRequestError', message: 'bad', retryable: false },
@@ -28,7 +36,7 @@ describe('buildDeadLetter', () => {
     });
   });
 
-  it('compresses an original that would not fit in an SQS message once escaped, and keeps it whole', () => {
+  it('compresses an original that would not fit back in the request queue once escaped, and keeps it whole', () => {
     // 256 KiB of control characters escapes to 1.5 MiB of JSON.
     const body = '\u0001'.repeat(262_144);
     const letter = buildDeadLetter({
@@ -38,7 +46,8 @@ describe('buildDeadLetter', () => {
       original: { trigger: 'sqs', body },
       now,
     });
-    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(REDRIVE_MAX_BYTES);
+    expect(letter.redrivable).toBeUndefined();
     expect(letter.original).not.toHaveProperty('body');
     expect(originalBody(letter.original)).toBe(body);
     expect(
@@ -46,6 +55,87 @@ describe('buildDeadLetter', () => {
         Buffer.from((letter.original as { bodyGzipBase64: string }).bodyGzipBase64, 'base64'),
       ).toString(),
     ).toBe(body);
+  });
+});
+
+describe('dead letters that must go back to the request queue', () => {
+  it('keeps a valid 240 KB request redrivable: the letter fits in the request queue', () => {
+    const body = JSON.stringify({
+      RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:abc',
+      Metadata: Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, '"'.repeat(16_000)])),
+    });
+    expect(body.length).toBeGreaterThan(240_000);
+    const letter = buildDeadLetter({
+      failure: 'rejected',
+      error: new Error('x'),
+      trigger,
+      original: { trigger: 'sqs', body },
+      now,
+    });
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(REDRIVE_MAX_BYTES);
+    expect(originalBody(letter.original)).toBe(body);
+  });
+
+  it('marks a letter that cannot fit even compressed, and says how to recover it', () => {
+    const body = randomBytes(200_000).toString('base64');
+    const letter = buildDeadLetter({
+      failure: 'rejected',
+      error: new Error('bad'),
+      trigger,
+      original: { trigger: 'sqs', body },
+      now,
+    });
+    expect(letter.redrivable).toBe(false);
+    expect(letter.reason).toMatch(
+      /^bad\. This letter is larger than the request queue accepts \(262144 bytes\)/,
+    );
+    expect(originalBody(letter.original)).toBe(body);
+  });
+
+  it('gives one id to one failure, whoever sends it and however often', () => {
+    const a = buildDeadLetter({
+      failure: 'retries-exhausted',
+      error: new Error('x'),
+      trigger,
+      original: { trigger: 'sqs', body: '{}' },
+      now,
+    });
+    const b = buildDeadLetter({
+      failure: 'retries-exhausted',
+      error: new Error('y'),
+      trigger,
+      original: { trigger: 'sqs', body: '{}' },
+      now: new Date(),
+    });
+    expect(a.deadLetterId).toBe(b.deadLetterId);
+    const job = (id: string, eventId: string) =>
+      buildDeadLetter({
+        failure: 'restore-job-failed',
+        error: new Error('x'),
+        trigger: { type: 'restore-job-event', id: eventId, attempt: 1 },
+        original: { trigger: 'sqs', body: '{}' },
+        now,
+        restoreJob: { restoreJobId: id, status: 'FAILED' },
+      }).deadLetterId;
+    expect(job('J1', 'event-1')).toBe(job('J1', 'event-2'));
+    expect(job('J1', 'event-1')).not.toBe(job('J2', 'event-1'));
+    expect(a.deadLetterId).not.toBe(
+      buildDeadLetter({
+        failure: 'retries-exhausted',
+        error: new Error('x'),
+        trigger: { ...trigger, id: 'm-2' },
+        original: { trigger: 'sqs', body: '{}' },
+        now,
+      }).deadLetterId,
+    );
+  });
+
+  it('refuses to unpack a gzip bomb instead of filling memory', () => {
+    const bomb = gzipSync(Buffer.alloc(190 * 1024 * 1024)).toString('base64');
+    expect(bomb.length).toBeLessThan(300_000);
+    expect(() => originalBody({ trigger: 'sqs', bodyGzipBase64: bomb })).toThrow(
+      'The compressed original cannot be unpacked within 1048576 bytes (too large or damaged); it is refused',
+    );
   });
 });
 
@@ -61,8 +151,11 @@ describe('unwrapRedriven', () => {
 
   it('gives back the original of a dead letter and counts the redrive', () => {
     expect(unwrapRedriven(JSON.parse(JSON.stringify(letter)))).toStrictEqual({
+      kind: 'dead-letter',
       original: { trigger: 'sqs', body: '{"a":1}' },
       redriveCount: 3,
+      failure: 'rejected',
+      deadLetterId: letter.deadLetterId,
     });
   });
 
@@ -80,6 +173,7 @@ describe('unwrapRedriven', () => {
     expect(
       unwrapRedriven({ requestContext: {}, requestPayload: event, responseContext: {}, responsePayload: {} }),
     ).toStrictEqual({
+      kind: 'on-failure-record',
       original: { trigger: 'eventbridge', event },
       redriveCount: 1,
     });

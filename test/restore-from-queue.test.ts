@@ -3,7 +3,7 @@ import {
   ServiceUnavailableException,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../handlers/restore-from-queue';
@@ -74,17 +74,17 @@ describe('restore-from-queue with the events/sqs-batch.json sample', () => {
       expect.objectContaining({ RecoveryPointArn: expect.stringContaining('dead-beef') }),
     ]);
 
-    // Each started job is linked to its request, for the restore-job tracker: one call for the batch.
-    const writes = ddb
-      .commandCalls(BatchWriteItemCommand)
-      .map((c) => c.args[0].input.RequestItems?.['restore-jobs'] ?? []);
-    expect(writes).toHaveLength(1);
-    expect(writes.flat().map((w) => w.PutRequest?.Item?.restoreJobId?.S)).toStrictEqual([
-      'job-EBS',
-      'job-RDS',
-      'job-DynamoDB',
+    // Each started job is linked to its request, for the restore-job tracker: one conditional put
+    // per job, so a link never overwrites another and one record's failure stays its own.
+    const writes = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(
+      writes.map((w) => [w.Item?.restoreJobId?.S, w.Item?.triggerId?.S, w.ConditionExpression]),
+    ).toStrictEqual([
+      ['job-EBS', event.Records[0]?.messageId, 'attribute_not_exists(restoreJobId)'],
+      ['job-RDS', event.Records[1]?.messageId, 'attribute_not_exists(restoreJobId)'],
+      ['job-DynamoDB', event.Records[2]?.messageId, 'attribute_not_exists(restoreJobId)'],
     ]);
-    expect(JSON.parse(writes[0]?.[0]?.PutRequest?.Item?.original?.S ?? '')).toStrictEqual({
+    expect(JSON.parse(writes[0]?.Item?.original?.S ?? '')).toStrictEqual({
       trigger: 'sqs',
       body: event.Records[0]?.body,
     });
@@ -224,7 +224,7 @@ describe('restore-from-queue failures', () => {
     const { backup, ddb, handler, deadLetters, deps } = setup();
     backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: 'job-1' });
     ddb
-      .on(BatchWriteItemCommand)
+      .on(PutItemCommand)
       .rejects(
         Object.assign(new Error('busy'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
       );

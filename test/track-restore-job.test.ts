@@ -1,9 +1,11 @@
 import { gzipSync } from 'node:zlib';
+import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -129,6 +131,7 @@ describe('track-restore-job', () => {
       {
         kind: 'restore-dead-letter',
         version: 1,
+        deadLetterId: expect.stringMatching(/^[0-9a-f]{32}$/),
         failure: 'restore-job-failed',
         reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: eu-west-1z. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
         error: { name: 'RestoreJobFailedError', message: expect.any(String), retryable: false },
@@ -144,9 +147,16 @@ describe('track-restore-job', () => {
         },
       },
     ]);
+    // The outcome is claimed before the letter is sent (two deliveries at once send one letter),
+    // and marked done after, with the letter's id.
     expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
-      Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: 'FAILED' } },
-      ConditionExpression: 'attribute_not_exists(restoreJobId)',
+      Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: 'FAILED' }, state: { S: 'sending' } },
+      ConditionExpression: 'attribute_not_exists(restoreJobId) OR (#state = :sending AND claimedAt < :stale)',
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
+      Key: { restoreJobId: { S: `${JOB}#outcome` } },
+      UpdateExpression: 'SET #state = :done, #f0 = :f0',
+      ExpressionAttributeValues: { ':done': { S: 'done' }, ':f0': { S: letters()[0]?.deadLetterId } },
     });
     expect(deps.metricLines.map((l) => JSON.parse(l))).toMatchObject([
       { RestoreJobsFailed: 1, ResourceType: 'EBS' },
@@ -155,18 +165,24 @@ describe('track-restore-job', () => {
     expect(deps.lines.join('\n')).not.toContain('eu-west-1z');
   });
 
-  it('dead-letters an ABORTED job and an S3 restore that completed with failed objects', async () => {
+  it('dead-letters an ABORTED job and an S3 restore that completed with failed objects, read from AWS', async () => {
     const { handler, letters } = setup();
+    const backup = mockClient(BackupClient);
+    // The event of a partial restore need not carry the message: the job as AWS describes it does.
+    backup.on(DescribeRestoreJobCommand).resolves({
+      RestoreJobId: JOB,
+      Status: 'COMPLETED',
+      ResourceType: 'S3',
+      StatusMessage: 'Restore completed, 3 objects failed to restore',
+    });
     const aborted = event('restore-job-failed.json');
     aborted.detail.status = 'ABORTED';
     aborted.detail.statusMessage = 'Aborted by user';
     await handler(aborted, context);
     const partial = event('restore-job-completed.json');
-    Object.assign(partial.detail, {
-      resourceType: 'S3',
-      statusMessage: 'Restore completed, 3 objects failed to restore',
-    });
+    Object.assign(partial.detail, { resourceType: 'S3', statusMessage: '' });
     await handler(partial, context);
+    backup.restore();
     expect(letters().map((l) => [l.failure, l.restoreJob?.status])).toStrictEqual([
       ['restore-job-failed', 'ABORTED'],
       ['restore-job-failed', 'COMPLETED_WITH_FAILURES'],
@@ -235,13 +251,19 @@ describe('track-restore-job', () => {
     expect(letters()).toStrictEqual([]);
   });
 
-  it('throws when the dead letter cannot be sent, without marking the job', async () => {
+  it('throws when the dead letter cannot be sent, and gives its claim up so that the retry sends it', async () => {
     const { handler, sqs, ddb } = setup();
     sqs.on(SendMessageCommand).rejects(new Error('down'));
     await expect(handler(event('restore-job-failed.json'), context)).rejects.toMatchObject({
       retryable: true,
     });
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toMatchObject([
+      {
+        Key: { restoreJobId: { S: `${JOB}#outcome` } },
+        UpdateExpression: 'SET claimedAt = :never',
+        ConditionExpression: '#state = :sending',
+      },
+    ]);
   });
 
   it('publishes one short alert per failed restore, without metadata values', async () => {

@@ -1,7 +1,7 @@
 /** Mocked SDK clients for handler tests: dead letters and job links succeed unless a test says otherwise. */
 
 import { BackupClient } from '@aws-sdk/client-backup';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { DeadLetter } from '../../src/dead-letter';
@@ -14,7 +14,7 @@ export function mockAws(overrides: Partial<Deps> = {}) {
   const sqs = mockClient(SQSClient);
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
   const ddb = mockClient(DynamoDBClient);
-  ddb.on(BatchWriteItemCommand).resolves({});
+  ddb.on(PutItemCommand).resolves({});
   const deps = testDeps({
     backup: new BackupClient({ region: REGION }),
     sqs: async () => new SQSClient({ region: REGION }),
