@@ -31,6 +31,8 @@ export interface ChaosTally {
   deadLettered: number;
   deadLetteredByReason: Record<string, number>;
   duplicates: number;
+  /** Dead letters sent again with an id already seen (a lost answer on the send): recognised, not counted twice. */
+  repeatedDeadLetters: number;
   lost: number;
   retries: { sqsRedeliveries: number; asyncRetries: number };
   faults: { calls: number; injected: number; share: number; byKind: Record<string, number> };
@@ -62,7 +64,7 @@ export const CHAOS_FAULTS: FaultPlan = {
     errorRates: { ServiceUnavailable: 0.2, ConnectionReset: 0.1, Throttling: 0.05, Timeout: 0.03 },
     timeoutMs: 200,
   },
-  'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 0.1 } },
+  'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 0.1, LostResponse: 0.05 } },
 };
 const FAULTED = ['StartRestoreJob', 'BatchWriteItem', 'PutItem', 'GetItem', 'UpdateItem', 'SendMessage'];
 
@@ -222,7 +224,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
     }
     const lettersById = new Map<string, string[]>();
     const deadLetteredByReason: Record<string, number> = {};
+    const seenLetterIds = new Set<string>();
+    let repeatedDeadLetters = 0;
     for (const m of pipeline.deadLetters()) {
+      // The same failure sent twice carries one dead-letter id: an operator (and the redrive) sees one.
+      const letterId = /"deadLetterId":"([0-9a-f]{32})"/.exec(m.body)?.[1];
+      if (letterId !== undefined && seenLetterIds.has(letterId)) {
+        repeatedDeadLetters += 1;
+        continue;
+      }
+      if (letterId !== undefined) seenLetterIds.add(letterId);
       const category = categoryOf(m.body);
       deadLetteredByReason[category] = (deadLetteredByReason[category] ?? 0) + 1;
       let id = /chaos-\d{6}/.exec(m.body)?.[0];
@@ -241,6 +252,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       deadLettered: 0,
       deadLetteredByReason,
       duplicates: 0,
+      repeatedDeadLetters,
       lost: 0,
       retries: {
         sqsRedeliveries: pipeline.source.stats.failedRecords,
@@ -307,7 +319,7 @@ export function formatTally(t: ChaosTally): string {
     )
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
-    `duplicates          ${t.duplicates}`,
+    `duplicates          ${t.duplicates} (dead letters sent again under the same id, recognised: ${t.repeatedDeadLetters})`,
     `lost                ${t.lost}`,
     `time                ${t.seconds.toFixed(1)} s`,
   ];
