@@ -34,7 +34,8 @@ export function createHandler(deps: TrackDeps | (() => TrackDeps)) {
 
 let memo: TrackDeps | undefined;
 
-function trackDeps(): TrackDeps {
+/** The tracker's dependencies, built once per container (the reconciler shares them). */
+export function trackDeps(): TrackDeps {
   if (memo !== undefined) return memo;
   const base = defaultDeps();
   const topicArn = process.env.ALERT_TOPIC_ARN ?? '';

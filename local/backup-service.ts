@@ -296,14 +296,17 @@ export class LocalBackup {
     return this.jobView(job);
   }
 
-  /** ListRestoreJobs (filters: status, resourceType; pages of maxResults). */
+  /** ListRestoreJobs (filters: status, resourceType, completeAfter; pages of maxResults). */
   listRestoreJobs(query: URLSearchParams, resourceArn?: string): Record<string, unknown> {
     const status = query.get('status');
     const type = query.get('resourceType');
+    const completeAfter = query.get('completeAfter');
+    const after = completeAfter === null ? undefined : Date.parse(completeAfter);
     const all = this.jobs.filter(
       (j) =>
         (status === null || j.Status === status) &&
         (type === null || j.ResourceType === type) &&
+        (after === undefined || (j.CompletionDate !== undefined && j.CompletionDate > after)) &&
         (resourceArn === undefined || j.SourceResourceArn === resourceArn),
     );
     return paginate(

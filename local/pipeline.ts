@@ -10,6 +10,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { createHandler as createReconcileHandler } from '../handlers/reconcile-restore-jobs.js';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm.js';
@@ -21,10 +22,11 @@ import { snsAlerter } from '../src/alerts.js';
 import { depsFromEnv } from '../src/defaults.js';
 import type { LogSink } from '../src/logger.js';
 import type { Deps } from '../src/pipeline.js';
+import type { ReconcileReport } from '../src/reconcile.js';
 import type { TrackDeps } from '../src/track.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
-import { AsyncInvoker, SqsEventSource } from './event-source.js';
+import { AsyncInvoker, lambdaContext, SqsEventSource } from './event-source.js';
 import type { FaultPlan } from './faults.js';
 
 /** The default seed: recovery points for the samples in events/. */
@@ -53,7 +55,30 @@ export interface LocalPipelineOptions {
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
   asyncRetryDelaysMs?: readonly number[];
   random?: () => number;
+  /**
+   * How AWS Backup's job events reach the tracker. AWS sends them "in a best-effort manner"
+   * (docs/aws-behaviour.md#b-events-best-effort): by default some come late (so out of order),
+   * some twice, and some never; the reconciler, run by runUntilIdle as its schedule would, finds
+   * the lost ones.
+   */
+  jobEvents?: JobEventDelivery;
 }
+
+/** The reconciler's timeout (serverless.yml). */
+const RECONCILER_TIMEOUT_MS = 300_000;
+
+/** How unkind the local delivery of job events is. */
+export interface JobEventDelivery {
+  /** Share of events never delivered. */
+  lossRate: number;
+  /** Share of events delivered twice, at about the same time. */
+  duplicateRate: number;
+  /** Each delivery waits a random time up to this, so events overtake each other. */
+  maxDelayMs: number;
+}
+
+/** The default delivery of job events: late, out of order, duplicated and lost now and then. */
+export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRate: 0.1, maxDelayMs: 300 };
 
 /** A running local pipeline. */
 export interface LocalPipeline {
@@ -70,8 +95,15 @@ export interface LocalPipeline {
   submit(body: string | object): Promise<string>;
   /** Delivers an EventBridge event asynchronously: alarms to restoreOnAlarm, others to restoreFromEvent. */
   emit(event: EventBridgeEvent<string, unknown>): Promise<'succeeded' | 'destination'>;
-  /** Waits until the request queue is empty and nothing is in flight. */
+  /**
+   * Waits until the request queue is empty and nothing is in flight, then runs the reconciler (as
+   * its schedule would) and waits again, so job ends whose events were lost are settled too.
+   */
   runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
+  /** Runs the reconciler once (every ended job is old enough to settle). */
+  reconcile(): Promise<ReconcileReport>;
+  /** Job events dropped, delivered twice, in all (what the unkind delivery did). */
+  readonly jobEventStats: { delivered: number; lost: number; duplicated: number };
   /** The dead-letter queue's messages (read in place, not received). */
   deadLetters(): { messageId: string; body: string; movedFrom?: string }[];
   close(): Promise<void>;
@@ -213,9 +245,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ? { ...deps, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
     : deps;
   const trackHandler = createTrackHandler(trackDeps);
-  // AWS Backup's state-change events, delivered to the tracker as EventBridge does.
+  const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
+  const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
+  const random = options.random ?? Math.random;
+  const jobEventStats = { delivered: 0, lost: 0, duplicated: 0 };
+  let eventsInFlight = 0;
+  const deliver = (event: RestoreJobStateChange) => {
+    eventsInFlight++;
+    setTimeout(() => {
+      eventsInFlight--;
+      jobEventStats.delivered++;
+      void invoker.invoke(trackHandler, event);
+    }, random() * delivery.maxDelayMs);
+  };
+  // AWS Backup's state-change events, delivered to the tracker as EventBridge does: at best effort.
   aws.backup.onJobStateChange((job, previous) => {
-    void invoker.invoke(trackHandler, restoreJobEvent(job, previous === 'CREATED'));
+    if (random() < delivery.lossRate) {
+      jobEventStats.lost++;
+      return;
+    }
+    const event = restoreJobEvent(job, previous === 'CREATED');
+    deliver(event);
+    if (random() < delivery.duplicateRate) {
+      jobEventStats.duplicated++;
+      deliver(event);
+    }
   });
   source.start();
 
@@ -245,20 +299,35 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         : invoker.invoke(eventHandler, event),
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
-      let quiet = 0;
-      while (quiet < 3) {
-        if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
-        await sleep(50);
-        onProgress?.();
-        const idle =
-          (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
-          !source.busy &&
-          invoker.pending === 0 &&
-          alarmInvoker.pending === 0 &&
-          !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
-        quiet = idle ? quiet + 1 : 0;
-      }
+      const quiet = async () => {
+        let quietRounds = 0;
+        while (quietRounds < 3) {
+          if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
+          await sleep(50);
+          onProgress?.();
+          const idle =
+            (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
+            !source.busy &&
+            invoker.pending === 0 &&
+            alarmInvoker.pending === 0 &&
+            eventsInFlight === 0 &&
+            !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
+          quietRounds = idle ? quietRounds + 1 : 0;
+        }
+      };
+      await quiet();
+      await reconcileHandler(
+        { id: 'local-schedule' } as never,
+        lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+      );
+      await quiet();
     },
+    reconcile: () =>
+      reconcileHandler(
+        { id: 'local-schedule' } as never,
+        lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+      ),
+    jobEventStats,
     deadLetters: () =>
       (queueState(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
         messageId: m.MessageId,

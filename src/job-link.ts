@@ -284,7 +284,11 @@ export async function claimJobOutcome(
 }
 
 /** Gives a claim up at once (its dead letter could not be sent), so a retry can take it. */
-export async function releaseJobOutcome(ddb: DynamoDBClient, table: string, restoreJobId: string): Promise<void> {
+export async function releaseJobOutcome(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<void> {
   try {
     await ddb.send(
       new UpdateItemCommand({

@@ -30,6 +30,16 @@ export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 /** The detail-type of AWS Backup's restore job events. */
 export const RESTORE_JOB_STATE_CHANGE = 'Restore Job State Change';
 
+/** Whether a value survives JSON.stringify (an envelope nested thousands deep does not). */
+function serialisable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Wraps an SQS body. A dead letter (or Lambda on-failure record) redriven to the request queue gives
  * back its original, with its claims kept aside in `redriven` until processIncoming checks them.
@@ -42,7 +52,7 @@ export function decodeSqsBody(body: string): Incoming {
     return { original: { trigger: 'sqs', body }, redriveCount: 0 };
   }
   const redriven = unwrapRedriven(parsed);
-  if (redriven === undefined)
+  if (redriven === undefined || !serialisable(redriven.original))
     return { original: { trigger: 'sqs', body }, redriveCount: 0, parsedBody: { value: parsed } };
   return { original: redriven.original, redriveCount: redriven.redriveCount, redriven };
 }

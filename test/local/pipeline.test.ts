@@ -61,6 +61,11 @@ describe('the local pipeline', () => {
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(2);
     expect(p.aws.served.StartRestoreJob).toBe(4);
+    // The token reused for another restore: AWS answered with the first job, so the second request
+    // started nothing and says so, rather than being acknowledged with a job that is not its own.
+    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+      ['rejected', 'InvalidRequestError'],
+    ]);
   });
 
   it('dead-letters each permanent error at once, with the SDK trying it once', async () => {
@@ -276,7 +281,8 @@ describe('the local pipeline', () => {
   });
 
   it("turns a redriven tracker on-failure record back into the failed job's request", async () => {
-    const p = await start({ maxAttempts: 1 });
+    // Every event delivered: this test is about the tracker's own failure, not a lost event.
+    const p = await start({ maxAttempts: 1, jobEvents: { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 } });
     p.aws.faults.set({ GetItem: { errorRates: { ServiceUnavailable: 1 } } });
     const body = JSON.stringify({ ...EBS, Metadata: { availabilityZone: 'eu-west-1z' } });
     await p.submit(body);

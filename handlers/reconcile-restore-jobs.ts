@@ -1,0 +1,41 @@
+/**
+ * The reconciler (a schedule, every 15 minutes): finds restore jobs this pipeline started whose end
+ * event never reached the tracker, and settles them as the tracker would (src/reconcile.ts).
+ *
+ * Delivery and failure:
+ * - A job that cannot be settled in this run is logged and found again by the next run (it looks
+ *   back 24 hours), so nothing depends on one run.
+ * - The run fails (and the schedule's next run tries again) only when ListRestoreJobs cannot be read.
+ * - Two runs at once settle each job once: the tracker's outcome claim is the same for both.
+ */
+
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import {
+  RECONCILE_DEFAULTS,
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcileRestoreJobs,
+} from '../src/reconcile.js';
+import type { TrackDeps } from '../src/track.js';
+import { trackDeps } from './track-restore-job.js';
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(
+  deps: TrackDeps | (() => TrackDeps),
+  options: Omit<ReconcileOptions, 'deadline'> = RECONCILE_DEFAULTS,
+) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<ScheduledEvent, ReconcileReport>().handler(async (event, context) => {
+    const d = resolve();
+    const log = d.logger.child({ eventId: event?.id, function: 'reconcileRestoreJobs' });
+    // A reserve of 30 s lets the jobs under way finish (and send their dead letters) in time.
+    const deadline = Date.now() + Math.max(0, (context?.getRemainingTimeInMillis?.() ?? 300_000) - 30_000);
+    const report = await reconcileRestoreJobs(d, log, { ...options, deadline });
+    log.info('Reconciler run', { examined: report.examined, outcomes: report.outcomes });
+    return report;
+  });
+}
+
+/** The deployed handler. */
+export const handler = createHandler(trackDeps);

@@ -1,0 +1,132 @@
+/**
+ * The reconciler: AWS Backup's events are best effort (docs/aws-behaviour.md#b-events-best-effort),
+ * so a job whose end event never came is found here. On a schedule it lists the restore jobs that
+ * ended lately (ListRestoreJobs, by completion time), and for each one this pipeline started and
+ * has not settled, acts exactly as the tracker would: the same settleJobEnd, so one outcome per
+ * job, whichever path gets there first.
+ */
+
+import { ListRestoreJobsCommand, type RestoreJobsListMember } from '@aws-sdk/client-backup';
+import { mapSettled } from './concurrency.js';
+import { classifyAwsError } from './errors.js';
+import { errorFields, type Logger } from './logger.js';
+import { retryRetryable } from './retry.js';
+import {
+  interpretJobEvent,
+  type RestoreJobDetail,
+  settleJobEnd,
+  type TrackDeps,
+  type TrackOutcome,
+} from './track.js';
+
+/** How far back the reconciler looks, and how long it leaves a fresh end to the event path. */
+export interface ReconcileOptions {
+  readonly lookBackHours: number;
+  /** Jobs that ended less than this ago are left to their event (which AWS sends within minutes). */
+  readonly settleAfterMinutes: number;
+  /** Epoch milliseconds after which no further job is started (the invocation's time, less a reserve). */
+  readonly deadline: number;
+}
+
+/** Jobs settled at once: each takes a few DynamoDB calls, so the run stays within its timeout. */
+const RECONCILE_CONCURRENCY = 10;
+
+/** The defaults: a day back (a schedule that stopped for hours still catches up), ten minutes' grace. */
+export const RECONCILE_DEFAULTS: Omit<ReconcileOptions, 'deadline'> = {
+  lookBackHours: 24,
+  settleAfterMinutes: 10,
+};
+
+/** What one run did. */
+export interface ReconcileReport {
+  readonly examined: number;
+  readonly outcomes: Partial<Record<TrackOutcome | 'too-recent' | 'deferred' | 'error', number>>;
+}
+
+function detailOf(job: RestoreJobsListMember): RestoreJobDetail & { restoreJobId: string } {
+  const detail: RestoreJobDetail & { restoreJobId: string } = { restoreJobId: job.RestoreJobId ?? '' };
+  if (job.Status !== undefined) detail.status = job.Status;
+  if (job.StatusMessage !== undefined) detail.statusMessage = job.StatusMessage;
+  if (job.ResourceType !== undefined) detail.resourceType = job.ResourceType;
+  if (job.CreatedResourceArn !== undefined) detail.createdResourceArn = job.CreatedResourceArn;
+  if (job.CreationDate !== undefined) detail.creationDate = job.CreationDate.toISOString();
+  if (job.CompletionDate !== undefined) detail.completionDate = job.CompletionDate.toISOString();
+  if (job.IamRoleArn !== undefined) detail.iamRoleArn = job.IamRoleArn;
+  if (job.RecoveryPointArn !== undefined) detail.recoveryPointArn = job.RecoveryPointArn;
+  return detail;
+}
+
+/** Lists the jobs that ended after `after`, every page. */
+async function jobsEndedAfter(deps: TrackDeps, after: Date): Promise<RestoreJobsListMember[]> {
+  const jobs: RestoreJobsListMember[] = [];
+  let token: string | undefined;
+  do {
+    const page = await retryRetryable(async () => {
+      try {
+        return await deps.backup.send(
+          new ListRestoreJobsCommand({ ByCompleteAfter: after, MaxResults: 1000, NextToken: token }),
+        );
+      } catch (error) {
+        throw classifyAwsError('ListRestoreJobs', error);
+      }
+    });
+    jobs.push(...(page.RestoreJobs ?? []));
+    token = page.NextToken;
+  } while (token !== undefined && token !== '');
+  return jobs;
+}
+
+/**
+ * One run. A job that cannot be settled now (a throttled call, a dead letter that cannot be sent)
+ * is counted as an error and found again by the next run; the run itself fails only when AWS's
+ * list cannot be read.
+ */
+export async function reconcileRestoreJobs(
+  deps: TrackDeps,
+  log: Logger,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const now = deps.now().getTime();
+  const jobs = await jobsEndedAfter(deps, new Date(now - options.lookBackHours * 3_600_000));
+  const outcomes: ReconcileReport['outcomes'] = {};
+  const add = (key: keyof ReconcileReport['outcomes']) => {
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+  };
+  const settle = async (job: RestoreJobsListMember) => {
+    const detail = detailOf(job);
+    const meaning = interpretJobEvent(detail);
+    if (meaning.kind !== 'completed' && meaning.kind !== 'failed') {
+      add(meaning.kind === 'progress' ? 'progress' : 'invalid');
+      return;
+    }
+    const ended = job.CompletionDate?.getTime() ?? now;
+    if (now - ended < options.settleAfterMinutes * 60_000) {
+      add('too-recent');
+      return;
+    }
+    // Past the deadline the rest is left to the next run rather than cut off mid-way.
+    if (Date.now() > options.deadline) {
+      add('deferred');
+      return;
+    }
+    try {
+      const outcome = await settleJobEnd(deps, detail, meaning, `reconciler-${detail.restoreJobId}`, log);
+      add(outcome);
+      if (outcome === 'dead-lettered' || outcome === 'completed') {
+        log.warn('A restore job end was found by the reconciler: its event never reached the tracker', {
+          restoreJobId: detail.restoreJobId,
+          outcome,
+        });
+        deps.metrics.count('RestoreJobsReconciled', detail.resourceType ?? 'Unknown');
+      }
+    } catch (error) {
+      add('error');
+      log.error('Could not settle a restore job; the next run tries again', {
+        ...errorFields(error),
+        restoreJobId: detail.restoreJobId,
+      });
+    }
+  };
+  await mapSettled(jobs, RECONCILE_CONCURRENCY, settle);
+  return { examined: jobs.length, outcomes };
+}
