@@ -4,7 +4,7 @@
  *
  * One table holds four kinds of item, told apart by their key:
  * - `<jobId>`: the link, written once with a condition, so a link never overwrites another
- *   (docs/aws-behaviour.md#ddb-batch-unconditional: BatchWriteItem cannot be conditional, so links
+ *   (docs/aws-behaviour.md#ddb-batch-no-condition: BatchWriteItem cannot be conditional, so links
  *   are written one by one, and one record's failure stays that record's);
  * - `<jobId>#outcome`: the job's end, claimed before its dead letter is sent (one dead letter per job);
  * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (one redrive per letter);

@@ -48,7 +48,7 @@ function clients(maxAttempts = 3) {
 
 beforeEach(async () => {
   const seed = defaultSeed();
-  aws = await startLocalAws({ seed: { ...seed, timing: { runningAfterMs: 30, doneAfterMs: 80 } } });
+  aws = await startLocalAws({ seed: { ...seed, timing: { runningAfterMs: 150, doneAfterMs: 400 } } });
   ({ backup, sqs } = clients());
 });
 
@@ -59,6 +59,15 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The job once it has ended, polled (a fixed sleep is a race on a loaded machine). */
+async function jobEnd(RestoreJobId: string) {
+  for (;;) {
+    const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }));
+    if (job.Status === 'COMPLETED' || job.Status === 'FAILED' || job.Status === 'ABORTED') return job;
+    await sleep(10);
+  }
+}
 
 async function rejectionOf(
   promise: Promise<unknown>,
@@ -89,10 +98,15 @@ describe('local AWS Backup', () => {
       ResourceType: 'EBS',
     });
     expect(first.CreationDate).toBeInstanceOf(Date);
-    await sleep(50);
-    expect((await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).Status).toBe('RUNNING');
-    await sleep(60);
-    const done = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }));
+    // Polled rather than slept: on a loaded machine a fixed sleep can skip RUNNING entirely.
+    const seen = ['PENDING'];
+    let done = first;
+    while (done.Status !== 'COMPLETED' && done.Status !== 'FAILED') {
+      await sleep(5);
+      done = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }));
+      if (seen.at(-1) !== done.Status) seen.push(done.Status ?? '');
+    }
+    expect(seen).toStrictEqual(['PENDING', 'RUNNING', 'COMPLETED']);
     expect(done).toMatchObject({ Status: 'COMPLETED', PercentDone: '100.00%' });
     expect(done.CreatedResourceArn).toMatch(/^arn:aws:ec2:eu-west-1:123456789012:volume\//);
     expect(aws.backup.jobs).toHaveLength(1);
@@ -105,8 +119,7 @@ describe('local AWS Backup', () => {
         Metadata: { availabilityZone: 'eu-west-1z' },
       }),
     );
-    await sleep(120);
-    expect(await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).toMatchObject({
+    expect(await jobEnd(RestoreJobId ?? '')).toMatchObject({
       Status: 'FAILED',
       StatusMessage: expect.stringContaining('Invalid availability zone'),
     });
