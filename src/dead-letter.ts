@@ -20,11 +20,13 @@ export type FailureKind =
   /** A retryable error persisted until the last attempt. */
   | 'retries-exhausted'
   /** AWS accepted the restore job and it later ended FAILED or ABORTED (or partly failed). */
-  | 'restore-job-failed';
+  | 'restore-job-failed'
+  /** The job COMPLETED, but the resource it created failed validation (or could not be validated). */
+  | 'restore-validation-failed';
 
 /** What a dead letter says about the trigger that delivered the request. */
 export interface TriggerInfo {
-  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event';
+  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event' | 'restore-validation';
   /** SQS message id or EventBridge event id. */
   readonly id: string;
   /** 1 for the first delivery. */
@@ -146,7 +148,9 @@ export function unwrapRedriven(body: unknown): Redriven | undefined {
     return {
       original: body.original,
       redriveCount: (typeof body.redriveCount === 'number' ? body.redriveCount : 0) + 1,
-      ...(body.failure === 'restore-job-failed' && typeof job?.restoreJobId === 'string'
+      // A redrive after a failed job or a failed validation must restore again: a fresh token.
+      ...((body.failure === 'restore-job-failed' || body.failure === 'restore-validation-failed') &&
+      typeof job?.restoreJobId === 'string'
         ? { failedRestoreJobId: job.restoreJobId }
         : {}),
     };
