@@ -4,7 +4,7 @@
  * through the real SDK clients.
  */
 
-import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../handlers/validate-restore';
 import { requestValidation } from '../../src/validation/queue';
 import { findVerdict } from '../../src/validation/record';
@@ -265,5 +265,22 @@ describe('validateRestore', () => {
     expect(last).toEqual({ batchItemFailures: [] });
     expect(deadLetters(env)[0]?.reason).toMatch(/could not run/);
     expect(deadLetters(env)[0]?.restoreJob?.restoreJobId).toBe(job.restoreJobId);
+  });
+
+  it('ignores a message that is not a validation, and a job this pipeline did not start', async () => {
+    env = await startValidationEnv({ timing: { availableAfterMs: 0 } });
+    await env.sqs.send(
+      new SendMessageCommand({ QueueUrl: env.validationQueueUrl, MessageBody: '{"hello":1}' }),
+    );
+    await requestValidation(
+      { sqs: env.deps.sqs, validationQueueUrl: env.validationQueueUrl, now: () => new Date() },
+      { restoreJobId: 'NOT-OURS' },
+    );
+    const { response } = await deliver();
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(deadLetters(env)).toHaveLength(0);
+    expect(env.lines.some((l) => l.includes('not a validation request'))).toBe(true);
+    expect(env.lines.some((l) => l.includes('did not start'))).toBe(true);
+    expect(validationMessages(env)).toHaveLength(0);
   });
 });
