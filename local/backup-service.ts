@@ -31,6 +31,8 @@ export interface SeedRecoveryPoint {
   Status?: 'COMPLETED' | 'PARTIAL' | 'DELETING' | 'EXPIRED' | 'AVAILABLE' | 'STOPPED' | 'CREATING';
   /** What GetRecoveryPointRestoreMetadata answers. */
   RestoreMetadata?: Record<string, string>;
+  /** DescribeRecoveryPoint's BackupSizeInBytes (0: the source held no data). */
+  BackupSizeInBytes?: number;
 }
 
 /** A rule that makes matching restore jobs end FAILED (or ABORTED) with a status message. */
@@ -98,6 +100,8 @@ function createdResourceArn(job: LocalRestoreJob, region: string, account: strin
       return `arn:aws:ec2:${region}:${account}:volume/vol-${id}restored`;
     case 'EC2':
       return `arn:aws:ec2:${region}:${account}:instance/i-${id}restored`;
+    case 'EFS':
+      return `arn:aws:elasticfilesystem:${region}:${account}:file-system/fs-${id.toLowerCase()}`;
     case 'RDS':
       return `arn:aws:rds:${region}:${account}:db:${job.Metadata.DBInstanceIdentifier ?? id}`;
     case 'DynamoDB':
@@ -354,6 +358,7 @@ export class LocalBackup {
       ResourceType: p.ResourceType,
       Status: p.Status ?? 'COMPLETED',
       CreationDate: epoch(Date.parse(p.CreationDate)),
+      ...(p.BackupSizeInBytes === undefined ? {} : { BackupSizeInBytes: p.BackupSizeInBytes }),
     };
   }
 

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { type BackupSeed, LocalAwsError, LocalBackup } from './backup-service.js';
 import { LocalDynamoDb } from './dynamodb-service.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
+import { LocalReply, LocalResources, type ResourceTiming } from './resources/index.js';
 import { LocalSqs } from './sqs-service.js';
 
 /** A message published to a local SNS topic. */
@@ -28,6 +29,8 @@ export interface LocalAws {
   readonly backup: LocalBackup;
   readonly sqs: LocalSqs;
   readonly dynamodb: LocalDynamoDb;
+  /** Resources restores create (RDS, EC2/EBS, EFS, S3, DynamoDB tables) and local Lambda functions. */
+  readonly resources: LocalResources;
   /** Messages published to SNS (Publish only). */
   readonly published: PublishedMessage[];
   readonly faults: FaultInjector;
@@ -43,6 +46,8 @@ export interface LocalAwsOptions {
   port?: number;
   faults?: FaultPlan;
   random?: () => number;
+  /** When restored resources change state (creating -> available ...). */
+  resourceTiming?: ResourceTiming;
 }
 
 type Route = { operation: string; run: () => unknown };
@@ -187,6 +192,18 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const sqs = new LocalSqs(() => base, options.seed.region, options.seed.accountId);
   const dynamodb = new LocalDynamoDb();
   const published: PublishedMessage[] = [];
+  const resources = new LocalResources(
+    options.seed.region,
+    options.seed.accountId,
+    options.resourceTiming,
+    dynamodb.tables,
+    (arn) => options.seed.recoveryPoints.find((p) => p.RecoveryPointArn === arn)?.RestoreMetadata,
+    (arn) => options.seed.recoveryPoints.find((p) => p.RecoveryPointArn === arn)?.BackupSizeInBytes,
+  );
+  // A COMPLETED job's CreatedResourceArn comes into existence, as on AWS.
+  backup.onJobStateChange((job) => {
+    if (job.Status === 'COMPLETED') resources.restoreCompleted(job);
+  });
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -232,7 +249,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     let run: () => unknown;
     let queue: string | undefined;
     try {
-      if (isDynamoDb) {
+      const own = resources.route(req.headers, method, url, body);
+      if (own !== undefined) {
+        ({ operation, run } = own);
+      } else if (isDynamoDb) {
         operation = target.slice('DynamoDB_20120810.'.length);
         if (!DYNAMODB_OPERATIONS.has(operation)) {
           throw new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
@@ -315,6 +335,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     try {
       const result = await run();
       served[operation] = (served[operation] ?? 0) + 1;
+      if (result instanceof LocalReply) {
+        res.writeHead(result.status, result.headers).end(result.body);
+        return;
+      }
       res.writeHead(200, {
         'content-type':
           protocol === 'query'
@@ -344,6 +368,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     backup,
     sqs,
     dynamodb,
+    resources,
     published,
     faults,
     served,

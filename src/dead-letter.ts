@@ -22,11 +22,13 @@ export type FailureKind =
   /** A retryable error persisted until the last attempt. */
   | 'retries-exhausted'
   /** AWS accepted the restore job and it later ended FAILED or ABORTED (or partly failed). */
-  | 'restore-job-failed';
+  | 'restore-job-failed'
+  /** The job COMPLETED, but the resource it created failed validation (or could not be validated). */
+  | 'restore-validation-failed';
 
 /** What a dead letter says about the trigger that delivered the request. */
 export interface TriggerInfo {
-  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event';
+  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event' | 'restore-validation';
   /** SQS message id or EventBridge event id. */
   readonly id: string;
   /** 1 for the first delivery. */
@@ -78,8 +80,9 @@ export function deadLetterIdOf(args: {
   restoreJobId?: string;
 }): string {
   const parts =
-    args.failure === 'restore-job-failed' && args.restoreJobId !== undefined
-      ? ['job', args.restoreJobId]
+    (args.failure === 'restore-job-failed' || args.failure === 'restore-validation-failed') &&
+    args.restoreJobId !== undefined
+      ? ['job', args.failure, args.restoreJobId]
       : ['request', args.trigger.type, args.trigger.id, String(args.redriveCount)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
@@ -181,7 +184,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const FAILURE_KINDS: ReadonlySet<unknown> = new Set(['rejected', 'retries-exhausted', 'restore-job-failed']);
+const FAILURE_KINDS: ReadonlySet<unknown> = new Set([
+  'rejected',
+  'retries-exhausted',
+  'restore-job-failed',
+  'restore-validation-failed',
+]);
 const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
 const MAX_REDRIVES = 1_000;
 
@@ -213,7 +221,8 @@ export function unwrapRedriven(body: unknown): Redriven | undefined {
         typeof body.deadLetterId === 'string' && DEAD_LETTER_ID.test(body.deadLetterId)
           ? body.deadLetterId
           : '',
-      ...(failure === 'restore-job-failed' && typeof job?.restoreJobId === 'string'
+      ...((failure === 'restore-job-failed' || failure === 'restore-validation-failed') &&
+      typeof job?.restoreJobId === 'string'
         ? { failedRestoreJobId: job.restoreJobId.slice(0, 200) }
         : {}),
     };

@@ -20,6 +20,7 @@ import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
 import { startRecoveryPoint } from './restore.js';
 import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
+import { findVerdict } from './validation/record.js';
 
 export { incomingSecrets, RESTORE_REQUESTED, requestPayload } from './payload.js';
 export { metadataSecrets } from './request.js';
@@ -159,14 +160,23 @@ async function checkRedriven(deps: Deps, incoming: Incoming, attempt: AttemptInf
       };
     }
   }
-  if (redriven.failure !== 'restore-job-failed' || redriven.failedRestoreJobId === undefined)
-    return { incoming };
+  if (redriven.failedRestoreJobId === undefined) return { incoming };
   const jobId = redriven.failedRestoreJobId;
   const link = await findJobLink(deps.ddb, table, jobId);
-  if (link === undefined || link.outcome === undefined || link.outcome === 'COMPLETED') {
+  const problem =
+    link === undefined
+      ? 'no such job, or its record expired'
+      : redriven.failure === 'restore-validation-failed'
+        ? (await findVerdict(deps.ddb, table, jobId))?.verdict === 'fail'
+          ? undefined
+          : 'no failed validation is recorded for it'
+        : link.outcome === undefined || link.outcome === 'COMPLETED'
+          ? `the job ended ${link.outcome ?? 'without a recorded end'}`
+          : undefined;
+  if (link === undefined || problem !== undefined) {
     deps.metrics.count('RedrivesRefused', 'Unknown');
     throw new ForbiddenRequestError(
-      `The dead letter says restore job ${jobId} failed, but this pipeline holds no record of that failure (${link === undefined ? 'no such job, or its record expired' : `the job ended ${link.outcome ?? 'without a recorded end'}`}), so it is not restored again. To restore, submit the request itself`,
+      `The dead letter says restore job ${jobId} failed, but this pipeline holds no record of that failure (${problem}), so it is not restored again. To restore, submit the request itself`,
     );
   }
   return {

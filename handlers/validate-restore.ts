@@ -1,0 +1,140 @@
+/**
+ * Validation of restored resources (SQS event source on the validation queue, ReportBatchItemFailures).
+ * The tracker puts one message per COMPLETED job on the queue (requestValidation).
+ *
+ * Delivery and failure:
+ * - Each record is one validation; records are worked on independently.
+ * - Pass, fail or unchecked is final: recorded once on the job's link (a repeated message finds it
+ *   and does nothing), logged, counted and timed. A failure dead-letters the original request
+ *   (failure `restore-validation-failed`) with the reason.
+ * - Not yet (still creating, booting, status checks initializing): the validation is put back on
+ *   the queue with a delay (DelaySeconds, 30 s doubling up to 15 minutes) and the record succeeds;
+ *   at VALIDATION_DEADLINE_MINUTES after the first check a not-yet becomes a failure.
+ * - Retryable errors (throttling, 5xx, network): the record is reported in batchItemFailures and
+ *   SQS delivers it again; on the last receive (VALIDATION_MAX_RECEIVE_COUNT) the request is
+ *   dead-lettered saying the validation could not run. A permanent error does so at once.
+ * - Only this function bundles the RDS, EC2, EFS, S3 and Lambda clients, each built on first use.
+ */
+
+import { BackupClient } from '@aws-sdk/client-backup';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { RestorePipelineError } from '../src/errors.js';
+import { createLogger, errorFields, type LogLevel } from '../src/logger.js';
+import { loadValidationConfig } from '../src/validation/config.js';
+import { parseValidationMessage } from '../src/validation/queue.js';
+import {
+  deadLetterUnrunnable,
+  type ValidateDeps,
+  type ValidateOutcome,
+  validateRestore,
+} from '../src/validation/validate.js';
+
+async function handleRecord(
+  deps: ValidateDeps,
+  record: SQSRecord,
+): Promise<ValidateOutcome | 'invalid' | 'dead-lettered'> {
+  const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
+  const message = parseValidationMessage(record.body ?? '');
+  const log = deps.logger.child({
+    messageId: record.messageId,
+    receive: attempt,
+    restoreJobId: message?.restoreJobId,
+  });
+  if (message === undefined) {
+    // Nothing in it names a job or a request: nothing to dead-letter.
+    log.error('Ignored a validation queue message that is not a validation request');
+    return 'invalid';
+  }
+  try {
+    return await validateRestore(deps, message, log);
+  } catch (error) {
+    const retryable = !(error instanceof RestorePipelineError) || error.retryable;
+    if (retryable && attempt < deps.config.maxReceiveCount) {
+      log.warn('Validation failed with a retryable error; SQS delivers it again', errorFields(error));
+      throw error;
+    }
+    // Throws (and so is retried) when the dead letter itself cannot be sent.
+    const sent = await deadLetterUnrunnable(deps, message, error, log);
+    if (!sent)
+      log.error('Validation could not run, and the job has no link to dead-letter', errorFields(error));
+    return 'dead-lettered';
+  }
+}
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(deps: ValidateDeps | (() => ValidateDeps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<SQSEvent>()
+    .use(
+      sqsPartialBatchFailure({
+        logger: (reason: unknown, record: SQSRecord) =>
+          resolve().logger.debug('Record reported as failed', {
+            messageId: record.messageId,
+            reason: reason instanceof Error ? reason.name : 'Error',
+          }),
+      }),
+    )
+    .handler(async (event: SQSEvent) => {
+      const d = resolve();
+      return Promise.allSettled((event.Records ?? []).map((record) => handleRecord(d, record)));
+    });
+}
+
+const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+/** Builds the dependencies from an environment; throws ValidationConfigError listing every problem. */
+export function validateDepsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidateDeps {
+  const config = loadValidationConfig(env);
+  const client = { region: config.region, requestHandler: REQUEST_HANDLER };
+  const backup = new BackupClient(client);
+  const ddb = new DynamoDBClient(client);
+  const sqs = once(() => Promise.resolve(new SQSClient(client)));
+  const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
+  return {
+    config,
+    backup,
+    ddb,
+    sqs,
+    lambda: once(() => new LambdaClient(client)),
+    resources: {
+      backup,
+      ddb,
+      rds: once(() => new RDSClient(client)),
+      ec2: once(() => new EC2Client(client)),
+      efs: once(() => new EFSClient(client)),
+      s3: once(() => new S3Client(client)),
+    },
+    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
+    metricsSink: (line) => process.stdout.write(`${line}\n`),
+    now: () => new Date(),
+  };
+}
+
+let memo: ValidateDeps | undefined;
+const defaultValidateDeps = () => {
+  memo ??= validateDepsFromEnv(process.env);
+  return memo;
+};
+
+// In Lambda a bad configuration stops the function at cold start, before it takes any message.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultValidateDeps();
+
+/** The deployed handler. */
+export const handler = createHandler(defaultValidateDeps);

@@ -1,0 +1,179 @@
+/**
+ * Local Amazon EC2 (EC2 query protocol, XML answers, API version 2016-11-15): EBS volumes and EC2
+ * instances a restore created. DescribeVolumes, DescribeInstances, DescribeInstanceStatus,
+ * CreateTags, DeleteVolume, TerminateInstances.
+ */
+
+import { el, esc, formTags, type LocalReply, numbered, xml } from './reply.js';
+import type { LocalResource, ResourceStore } from './store.js';
+
+const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+/** EC2's error shape (not the ErrorResponse of the other query services). */
+function error(code: string, message: string): LocalReply {
+  return xml(
+    `<Response><Errors><Error><Code>${esc(code)}</Code><Message>${esc(message)}</Message></Error></Errors><RequestID>${crypto.randomUUID()}</RequestID></Response>`,
+    400,
+  );
+}
+
+function answer(action: string, body: string): LocalReply {
+  return xml(
+    `<${action}Response xmlns="${NS}"><requestId>${crypto.randomUUID()}</requestId>${body}</${action}Response>`,
+  );
+}
+
+const tagSet = (tags: Record<string, string>) =>
+  `<tagSet>${Object.entries(tags)
+    .map(([k, v]) => `<item>${el('key', k)}${el('value', v)}</item>`)
+    .join('')}</tagSet>`;
+
+const STATE_CODES: Record<string, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+function volumeState(store: ResourceStore, r: LocalResource): string {
+  if (r.deletedAt !== undefined) return 'deleting';
+  if (r.attachedTo !== undefined && r.state === undefined) return 'in-use';
+  return store.timed(r, 'creating', 'available');
+}
+
+function instanceState(store: ResourceStore, r: LocalResource): string {
+  if (r.deletedAt !== undefined)
+    return store.now() - r.deletedAt >= store.timing.goneAfterMs ? 'terminated' : 'shutting-down';
+  return store.timed(r, 'pending', 'running', store.timing.runningAfterMs);
+}
+
+function checks(store: ResourceStore, r: LocalResource): string {
+  if (r.statusChecks !== undefined) return r.statusChecks;
+  return store.age(r) >= store.timing.statusOkAfterMs ? 'ok' : 'initializing';
+}
+
+const stateXml = (tag: string, name: string) =>
+  `<${tag}>${el('code', STATE_CODES[name] ?? 0)}${el('name', name)}</${tag}>`;
+
+function volumeXml(store: ResourceStore, r: LocalResource): string {
+  const attachments =
+    r.attachedTo === undefined
+      ? '<attachmentSet/>'
+      : `<attachmentSet><item>${el('volumeId', r.id)}${el('instanceId', r.attachedTo)}${el('device', '/dev/xvdf')}${el('status', 'attached')}</item></attachmentSet>`;
+  return `<item>${el('volumeId', r.id)}${el('size', r.sizeGiB ?? 8)}${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}${el('status', volumeState(store, r))}${el('createTime', new Date(r.createdAt).toISOString())}${attachments}${tagSet(r.tags)}${el('volumeType', 'gp3')}${el('encrypted', false)}</item>`;
+}
+
+function instanceXml(store: ResourceStore, r: LocalResource): string {
+  return `<item>${el('instanceId', r.id)}${el('imageId', 'ami-0123456789abcdef0')}${stateXml('instanceState', instanceState(store, r))}${el('instanceType', 't3.micro')}${el('launchTime', new Date(r.createdAt).toISOString())}<placement>${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}</placement>${tagSet(r.tags)}</item>`;
+}
+
+function statusXml(store: ResourceStore, r: LocalResource): string {
+  const state = instanceState(store, r);
+  // Status checks run once an instance runs; before that (and after it stops) they do not apply.
+  const s = state === 'running' ? checks(store, r) : 'not-applicable';
+  const detail =
+    s === 'ok'
+      ? 'passed'
+      : s === 'impaired'
+        ? 'failed'
+        : s === 'initializing'
+          ? 'initializing'
+          : 'insufficient-data';
+  const summary = (tag: string) =>
+    `<${tag}>${el('status', s)}<details><item>${el('name', 'reachability')}${el('status', detail)}</item></details></${tag}>`;
+  return `<item>${el('instanceId', r.id)}${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}${stateXml('instanceState', state)}${summary('systemStatus')}${summary('instanceStatus')}</item>`;
+}
+
+/** The resources named, or the EC2 not-found error for the first that does not exist. */
+function named(
+  store: ResourceStore,
+  kind: 'volume' | 'instance',
+  ids: string[],
+): LocalResource[] | LocalReply {
+  const out: LocalResource[] = [];
+  for (const id of ids) {
+    const r = store.get(kind, id);
+    if (r === undefined) {
+      return kind === 'volume'
+        ? error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`)
+        : error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+/** Answers one EC2 query action; undefined for an action not served locally. */
+export function ec2Action(store: ResourceStore, form: URLSearchParams): LocalReply | undefined {
+  const action = form.get('Action') ?? '';
+  switch (action) {
+    case 'DescribeVolumes': {
+      const ids = numbered(form, 'VolumeId');
+      const found = ids.length === 0 ? store.list('volume') : named(store, 'volume', ids);
+      if (!Array.isArray(found)) return found;
+      return answer(action, `<volumeSet>${found.map((r) => volumeXml(store, r)).join('')}</volumeSet>`);
+    }
+    case 'DescribeInstances': {
+      const ids = numbered(form, 'InstanceId');
+      const found = ids.length === 0 ? store.list('instance') : named(store, 'instance', ids);
+      if (!Array.isArray(found)) return found;
+      const reservations = found
+        .map(
+          (r) =>
+            `<item>${el('reservationId', `r-${r.id.slice(2)}`)}${el('ownerId', store.accountId)}<instancesSet>${instanceXml(store, r)}</instancesSet></item>`,
+        )
+        .join('');
+      return answer(action, `<reservationSet>${reservations}</reservationSet>`);
+    }
+    case 'DescribeInstanceStatus': {
+      const ids = numbered(form, 'InstanceId');
+      const found = ids.length === 0 ? store.list('instance') : named(store, 'instance', ids);
+      if (!Array.isArray(found)) return found;
+      // Without IncludeAllInstances, AWS lists running instances only.
+      const all = form.get('IncludeAllInstances') === 'true';
+      const shown = found.filter((r) => all || instanceState(store, r) === 'running');
+      return answer(
+        action,
+        `<instanceStatusSet>${shown.map((r) => statusXml(store, r)).join('')}</instanceStatusSet>`,
+      );
+    }
+    case 'CreateTags': {
+      const ids = numbered(form, 'ResourceId');
+      const tags = formTags(form, /^Tag\.\d+\.Key$/);
+      for (const id of ids) {
+        const r = id.startsWith('vol-') ? store.get('volume', id) : store.get('instance', id);
+        if (r === undefined) {
+          return id.startsWith('vol-')
+            ? error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`)
+            : error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+        }
+        Object.assign(r.tags, tags);
+      }
+      return answer(action, '<return>true</return>');
+    }
+    case 'DeleteVolume': {
+      const id = form.get('VolumeId') ?? '';
+      const found = named(store, 'volume', [id]);
+      if (!Array.isArray(found)) return found;
+      const r = found[0] as LocalResource;
+      if (volumeState(store, r) === 'in-use')
+        return error('VolumeInUse', `Volume ${id} is currently attached to ${r.attachedTo}`);
+      store.markDeleted(r);
+      return answer(action, '<return>true</return>');
+    }
+    case 'TerminateInstances': {
+      const found = named(store, 'instance', numbered(form, 'InstanceId'));
+      if (!Array.isArray(found)) return found;
+      const items = found.map((r) => {
+        const previous = instanceState(store, r);
+        store.markDeleted(r);
+        return `<item>${el('instanceId', r.id)}${stateXml('currentState', 'shutting-down')}${stateXml('previousState', previous)}</item>`;
+      });
+      return answer(action, `<instancesSet>${items.join('')}</instancesSet>`);
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The local resource services (RDS, EC2/EBS, EFS, S3, the DynamoDB control plane, Lambda Invoke)
+ * behind the one local endpoint, and the hook that makes a completed restore job's resource exist.
+ *
+ * Each request is routed by the service in its SigV4 credential scope
+ * (`Credential=<key>/<date>/<region>/<service>/aws4_request`): every SDK client signs with its own
+ * service name, so routing never guesses from paths that two services share.
+ */
+
+import type { IncomingHttpHeaders } from 'node:http';
+import { DYNAMODB_CONTROL_OPERATIONS, dynamoDbControl } from './dynamodb-control.js';
+import { ec2Action } from './ec2.js';
+import { efsRoute } from './efs.js';
+import { LocalLambda } from './lambda.js';
+import { rdsAction } from './rds.js';
+import type { LocalReply } from './reply.js';
+import { s3Route } from './s3.js';
+import { type LocalResource, type ResourceKind, ResourceStore, type ResourceTiming } from './store.js';
+
+export { LocalReply } from './reply.js';
+export type { LocalResource, ResourceKind, ResourceTiming } from './store.js';
+
+/** A route the endpoint runs (with its fault injection) like its own. */
+export interface ResourceRoute {
+  operation: string;
+  run: () => LocalReply | Promise<LocalReply>;
+}
+
+/** What a completed restore job tells the store (fields of the local job used here). */
+export interface CompletedRestore {
+  ResourceType?: string;
+  CreatedResourceArn?: string;
+  Metadata: Record<string, string>;
+  RecoveryPointArn: string;
+}
+
+/** The service a request is signed for, from its Authorization header. */
+export function signedService(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  const m =
+    typeof auth === 'string' ? /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth) : null;
+  return m?.[1];
+}
+
+/** The local resources and their services. */
+export class LocalResources {
+  readonly store: ResourceStore;
+  readonly lambda: LocalLambda;
+
+  constructor(
+    region: string,
+    accountId: string,
+    timing: ResourceTiming = {},
+    /** Data-plane DynamoDB tables (described read-only). */
+    private readonly dataPlaneTables: ReadonlyMap<string, unknown> = new Map(),
+    /** Restore metadata of a recovery point (EBS `volumeSize`), when known. */
+    private readonly pointMetadata: (recoveryPointArn: string) => Record<string, string> | undefined = () =>
+      undefined,
+    /** The recovery point's BackupSizeInBytes, when known (0: the source held no data). */
+    private readonly pointSize: (recoveryPointArn: string) => number | undefined = () => undefined,
+  ) {
+    this.store = new ResourceStore(region, accountId, timing);
+    this.lambda = new LocalLambda(region, accountId);
+  }
+
+  /** The route for a request to one of these services; undefined for anything else. */
+  route(headers: IncomingHttpHeaders, method: string, url: URL, body: string): ResourceRoute | undefined {
+    const service = signedService(headers);
+    switch (service) {
+      case 'rds':
+      case 'ec2': {
+        if (method !== 'POST') return undefined;
+        const form = new URLSearchParams(body);
+        const action = form.get('Action') ?? '';
+        const reply = () =>
+          (service === 'rds' ? rdsAction(this.store, form) : ec2Action(this.store, form)) as LocalReply;
+        // Only the actions served here; the probe has no side effect (describe/tag/delete run in `run`).
+        const probe = service === 'rds' ? RDS_ACTIONS : EC2_ACTIONS;
+        return probe.has(action) ? { operation: action, run: reply } : undefined;
+      }
+      case 'elasticfilesystem':
+        return efsRoute(this.store, method, url, body);
+      case 's3':
+        return s3Route(this.store, method, url, body);
+      case 'lambda':
+        return this.lambda.route(method, url, body);
+      case 'dynamodb': {
+        const target = String(headers['x-amz-target'] ?? '');
+        const operation = target.slice('DynamoDB_20120810.'.length);
+        if (!DYNAMODB_CONTROL_OPERATIONS.has(operation)) return undefined;
+        return {
+          operation,
+          run: () =>
+            dynamoDbControl(
+              this.store,
+              operation,
+              JSON.parse(body || '{}') as Record<string, unknown>,
+              this.dataPlaneTables,
+            ),
+        };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Makes the resource a COMPLETED restore job names (its CreatedResourceArn) exist, `creating`. */
+  restoreCompleted(job: CompletedRestore): LocalResource | undefined {
+    const arn = job.CreatedResourceArn;
+    if (arn === undefined) return undefined;
+    const made = materialise(arn, job.ResourceType ?? '');
+    if (made === undefined) return undefined;
+    const meta = job.Metadata;
+    const pointMeta = this.pointMetadata(job.RecoveryPointArn) ?? {};
+    const size = this.pointSize(job.RecoveryPointArn);
+    const hadData = size === undefined || size > 0;
+    return this.store.put({
+      ...made,
+      arn,
+      ...(made.kind === 'volume'
+        ? {
+            sizeGiB: Number(meta.volumeSize ?? pointMeta.volumeSize ?? 8),
+            availabilityZone: meta.availabilityZone ?? `${this.store.region}a`,
+          }
+        : {}),
+      ...(made.kind === 'db' || made.kind === 'cluster' ? { engine: meta.engine ?? pointMeta.engine } : {}),
+      ...(made.kind === 'table' ? { items: hadData ? 3 : 0 } : {}),
+      ...(made.kind === 'bucket'
+        ? { objects: hadData ? ['data/a.csv', 'data/b.csv', 'index.html'] : [] }
+        : {}),
+    });
+  }
+}
+
+const RDS_ACTIONS: ReadonlySet<string> = new Set([
+  'DescribeDBInstances',
+  'DescribeDBClusters',
+  'ListTagsForResource',
+  'AddTagsToResource',
+  'DeleteDBInstance',
+  'DeleteDBCluster',
+]);
+
+const EC2_ACTIONS: ReadonlySet<string> = new Set([
+  'DescribeVolumes',
+  'DescribeInstances',
+  'DescribeInstanceStatus',
+  'CreateTags',
+  'DeleteVolume',
+  'TerminateInstances',
+]);
+
+/** The kind and id of the resource an ARN names, for the types restored locally. */
+export function materialise(
+  arn: string,
+  resourceType: string,
+): { kind: ResourceKind; id: string } | undefined {
+  const resource = arn.split(':').slice(5).join(':');
+  const after = (prefix: string) => (resource.startsWith(prefix) ? resource.slice(prefix.length) : undefined);
+  const volume = after('volume/');
+  if (volume !== undefined) return { kind: 'volume', id: volume };
+  const instance = after('instance/');
+  if (instance !== undefined) return { kind: 'instance', id: instance };
+  const db = after('db:');
+  if (db !== undefined) return { kind: 'db', id: db };
+  const cluster = after('cluster:');
+  if (cluster !== undefined) return { kind: 'cluster', id: cluster };
+  const table = after('table/');
+  if (table !== undefined) return { kind: 'table', id: table };
+  const fs = after('file-system/');
+  if (fs !== undefined) return { kind: 'file-system', id: fs };
+  if (arn.startsWith('arn:aws:s3:::') || resourceType === 'S3') return { kind: 'bucket', id: resource };
+  return undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * The verdict on the job's link: a second item `<restoreJobId>#validation` in the job-link table,
+ * written once (conditional put), so a redelivered or requeued message never gives a job two
+ * final verdicts.
+ */
+
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { classifyAwsError } from '../errors.js';
+
+/** The final verdict kept for a job. */
+export interface RecordedVerdict {
+  readonly verdict: 'pass' | 'fail' | 'unchecked';
+  readonly reason: string;
+  readonly validatedAt: string;
+  /** `built-in`, or the validator function's name. */
+  readonly checkedBy: string;
+  readonly attempts: number;
+}
+
+const keyOf = (restoreJobId: string) => ({ restoreJobId: { S: `${restoreJobId}#validation` } });
+const TTL_SECONDS = 30 * 86_400;
+
+/** The recorded verdict of a job, if any. */
+export async function findVerdict(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<RecordedVerdict | undefined> {
+  try {
+    const out = await ddb.send(
+      new GetItemCommand({ TableName: table, Key: keyOf(restoreJobId), ConsistentRead: true }),
+    );
+    const item = out.Item;
+    if (item === undefined) return undefined;
+    return {
+      verdict: (item.verdict?.S ?? 'unchecked') as RecordedVerdict['verdict'],
+      reason: item.reason?.S ?? '',
+      validatedAt: item.validatedAt?.S ?? '',
+      checkedBy: item.checkedBy?.S ?? '',
+      attempts: Number(item.attempts?.N ?? 0),
+    };
+  } catch (error) {
+    throw classifyAwsError('GetItem (restore validation)', error);
+  }
+}
+
+/** Records the final verdict; false when one was already recorded (the first one stands). */
+export async function recordVerdict(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  v: RecordedVerdict,
+): Promise<boolean> {
+  try {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...keyOf(restoreJobId),
+          verdict: { S: v.verdict },
+          reason: { S: v.reason },
+          validatedAt: { S: v.validatedAt },
+          checkedBy: { S: v.checkedBy },
+          attempts: { N: String(v.attempts) },
+          expiresAt: { N: String(Math.floor(Date.parse(v.validatedAt) / 1000) + TTL_SECONDS) },
+        },
+        ConditionExpression: 'attribute_not_exists(restoreJobId)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw classifyAwsError('PutItem (restore validation)', error);
+  }
+}

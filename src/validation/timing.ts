@@ -1,0 +1,117 @@
+/**
+ * Time to recovery (pure): from the moment the need arose (the alarm's state change, the message's
+ * sent time, the event's time) to job accepted, job COMPLETED and resource validated; and the
+ * CloudWatch embedded-metric lines for them (namespace BackupRestorePipeline, dimension ResourceType).
+ */
+
+import type { LogSink } from '../logger.js';
+import { METRICS_NAMESPACE } from '../metrics.js';
+
+/** The link's timestamps (ISO strings); the link fields are written by the start and the tracker. */
+export interface RecoveryTimestamps {
+  /** When the need arose: alarm state change, SQS SentTimestamp, or the event's `time`. */
+  readonly neededAt?: string;
+  /** StartRestoreJob answered (the job was accepted). */
+  readonly acceptedAt?: string;
+  /** The job COMPLETED (its completionDate). */
+  readonly completedAt?: string;
+  /** The final validation verdict was reached. */
+  readonly validatedAt?: string;
+}
+
+/** Durations in seconds; a duration is absent when either end is unknown or they are out of order. */
+export interface RecoveryDurations {
+  /** neededAt -> acceptedAt. */
+  readonly timeToAccepted?: number;
+  /** neededAt -> completedAt. */
+  readonly timeToRestored?: number;
+  /** neededAt -> validatedAt: the time to recovery. */
+  readonly timeToValidated?: number;
+  /** acceptedAt -> completedAt: how long AWS Backup took. */
+  readonly restoreDuration?: number;
+  /** completedAt -> validatedAt: how long the resource took to be usable. */
+  readonly validationDuration?: number;
+}
+
+const ms = (iso: string | undefined) => (iso === undefined ? Number.NaN : Date.parse(iso));
+
+function between(from: string | undefined, to: string | undefined): number | undefined {
+  const a = ms(from);
+  const b = ms(to);
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b < a) return undefined;
+  return (b - a) / 1000;
+}
+
+/** The durations of a link's timestamps. */
+export function recoveryDurations(t: RecoveryTimestamps): RecoveryDurations {
+  const entries: [keyof RecoveryDurations, number | undefined][] = [
+    ['timeToAccepted', between(t.neededAt, t.acceptedAt)],
+    ['timeToRestored', between(t.neededAt, t.completedAt)],
+    ['timeToValidated', between(t.neededAt, t.validatedAt)],
+    ['restoreDuration', between(t.acceptedAt, t.completedAt)],
+    ['validationDuration', between(t.completedAt, t.validatedAt)],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as RecoveryDurations;
+}
+
+/** The metric name of each duration. */
+export const DURATION_METRICS: Readonly<Record<keyof RecoveryDurations, string>> = {
+  timeToAccepted: 'TimeToRestoreAccepted',
+  timeToRestored: 'TimeToRestoreCompleted',
+  timeToValidated: 'TimeToRecovery',
+  restoreDuration: 'RestoreJobDuration',
+  validationDuration: 'ValidationDuration',
+};
+
+/** One EMF line carrying every known duration, in seconds (empty string when there is none). */
+export function durationMetricsLine(d: RecoveryDurations, resourceType: string, now: Date): string {
+  const known = (Object.keys(DURATION_METRICS) as (keyof RecoveryDurations)[]).filter(
+    (k) => d[k] !== undefined,
+  );
+  if (known.length === 0) return '';
+  return JSON.stringify({
+    _aws: {
+      Timestamp: now.getTime(),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['ResourceType']],
+          Metrics: known.map((k) => ({ Name: DURATION_METRICS[k], Unit: 'Seconds' })),
+        },
+      ],
+    },
+    ResourceType: resourceType || 'Unknown',
+    ...Object.fromEntries(known.map((k) => [DURATION_METRICS[k], d[k]])),
+  });
+}
+
+/** Writes the durations as one EMF line. */
+export function emitDurations(sink: LogSink, d: RecoveryDurations, resourceType: string, now: Date): void {
+  const line = durationMetricsLine(d, resourceType, now);
+  if (line !== '') sink(line);
+}
+
+/** When the need arose, from what arrived (pure): an alarm's state change, an SQS sent time, an event's time. */
+export function neededAtOf(
+  arrival:
+    | { readonly trigger: 'sqs'; readonly sentTimestamp?: string }
+    | { readonly trigger: 'eventbridge'; readonly event: unknown },
+): string | undefined {
+  if (arrival.trigger === 'sqs') {
+    // SQS attributes.SentTimestamp: epoch milliseconds as a string.
+    const t = Number(arrival.sentTimestamp);
+    return Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : undefined;
+  }
+  const e = arrival.event as {
+    time?: unknown;
+    source?: unknown;
+    detail?: { state?: { timestamp?: unknown } };
+  } | null;
+  if (e === null || typeof e !== 'object') return undefined;
+  const alarmTime = e.source === 'aws.cloudwatch' ? e.detail?.state?.timestamp : undefined;
+  const candidate =
+    typeof alarmTime === 'string' ? alarmTime : typeof e.time === 'string' ? e.time : undefined;
+  return candidate !== undefined && Number.isFinite(Date.parse(candidate))
+    ? new Date(candidate).toISOString()
+    : undefined;
+}
