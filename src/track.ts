@@ -7,6 +7,7 @@
 import type { Alerter } from './alerts.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
+import { scrubText } from './invocation.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { originalSecrets } from './payload.js';
@@ -85,7 +86,8 @@ export interface TrackDeps extends Deps {
 const LINK_GRACE_MS = 15 * 60 * 1000;
 
 function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length >= 3).reduce((t, s) => t.split(s).join('[redacted]'), text);
+  // The invocation's secrets too (ALARM_TARGETS overrides, values seen while handling it).
+  return scrubText(text, secrets);
 }
 
 /** Acts on one `Restore Job State Change` event. Throws (retryably) when it must be tried again. */
