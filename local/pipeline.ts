@@ -52,6 +52,8 @@ export interface LocalPipelineOptions {
   alerts?: boolean;
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
   asyncRetryDelaysMs?: readonly number[];
+  /** Function timeout of every local function (default: the deployed ones, from serverless.yml). */
+  functionTimeoutMs?: number;
   random?: () => number;
 }
 
@@ -191,11 +193,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     functionName: 'restoreFromQueue',
     handler: createQueueHandler(deps),
     pollers: options.pollers ?? 2,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
   });
   const invoker = new AsyncInvoker({
     sqs: driver,
     functionName: 'restoreFromEvent',
     onFailureQueueUrl: deadLetterQueueUrl,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
   const eventHandler = createEventHandler(deps);
