@@ -238,8 +238,6 @@ export interface AsyncStats {
   invocations: number;
   retries: number;
   toDestination: number;
-  /** Attempts ended at the function timeout (each counts as a failed attempt). */
-  timeouts: number;
 }
 
 /** Options of an asynchronous invoker. */
@@ -258,7 +256,9 @@ export interface AsyncInvokerOptions {
 
 /** Delivers events as Lambda's asynchronous invocation does. */
 export class AsyncInvoker {
-  readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0, timeouts: 0 };
+  readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0 };
+  /** Attempts ended at the function timeout (each counts as a failed attempt). */
+  timeouts = 0;
   private pendingCount = 0;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -307,7 +307,7 @@ export class AsyncInvoker {
           );
           return 'succeeded';
         } catch (error) {
-          if (error instanceof FunctionTimeoutError) this.stats.timeouts += 1;
+          if (error instanceof FunctionTimeoutError) this.timeouts += 1;
           lastError = error;
         } finally {
           this.release();

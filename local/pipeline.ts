@@ -180,6 +180,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
     RESTORE_JOBS_TABLE,
+    // Local runs pace StartRestoreJob as an account with a raised quota would (AWS's default is 5
+    // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
+    // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
+    START_RESTORE_RATE_PER_SECOND: '100',
     ...options.env,
   };
   Object.assign(process.env, env);

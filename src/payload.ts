@@ -3,10 +3,12 @@
  * original carried by a dead letter), and the Metadata values in it that logs must never show.
  */
 
+import type { BackupClient } from '@aws-sdk/client-backup';
 import type { Config } from './config.js';
 import { type OriginalRequest, originalBody } from './dead-letter.js';
 import { InvalidRequestError } from './errors.js';
 import { metadataSecrets } from './request.js';
+import { storedRestoreMetadata } from './resolve.js';
 import type { Incoming } from './types.js';
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */
@@ -106,4 +108,22 @@ export function incomingSecrets(incoming: Incoming): string[] {
  */
 export function configSecrets(config: Pick<Config, 'alarmTargets'>): string[] {
   return Object.values(config.alarmTargets).flatMap((target) => Object.values(target.metadata ?? {}));
+}
+
+/**
+ * Metadata values stored with the recovery point of a restore job (from its event's
+ * recoveryPointArn and backupVaultArn): AWS may quote them in the job's status message, and
+ * neither the request nor the job link holds them. Best effort: [] when they cannot be read.
+ */
+export async function storedSecretsOfJob(
+  backup: BackupClient,
+  detail: { recoveryPointArn?: string; backupVaultArn?: string },
+): Promise<string[]> {
+  const vault = /:backup-vault:(.+)$/.exec(detail.backupVaultArn ?? '')?.[1];
+  if (vault === undefined || detail.recoveryPointArn === undefined) return [];
+  try {
+    return Object.values((await storedRestoreMetadata(backup, vault, detail.recoveryPointArn)).metadata);
+  } catch {
+    return [];
+  }
 }

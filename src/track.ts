@@ -7,10 +7,10 @@
 import type { Alerter } from './alerts.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
-import { scrubText } from './invocation.js';
+import { rememberSecrets, scrubText } from './invocation.js';
 import { findJobLink, type JobLink, markJobOutcome } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { originalSecrets } from './payload.js';
+import { originalSecrets, storedSecretsOfJob } from './payload.js';
 import { retryRetryable } from './retry.js';
 import type { Deps } from './types.js';
 
@@ -172,6 +172,8 @@ export async function trackRestoreJob(
     return 'completed';
   }
 
+  // AWS's message may quote stored recovery-point metadata that neither the request nor the link holds.
+  rememberSecrets(await storedSecretsOfJob(deps.backup, detail ?? {}));
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );
