@@ -16,6 +16,8 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { handleEvent } from '../src/async-handler.js';
 import { defaultDeps } from '../src/defaults.js';
+import { runInvocation } from '../src/invocation.js';
+import { configSecrets } from '../src/payload.js';
 import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */
@@ -24,9 +26,11 @@ export type RestoreRequestedEvent = EventBridgeEvent<string, unknown>;
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: Deps | (() => Deps)) {
   const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<RestoreRequestedEvent, Outcome | undefined>().handler((event) =>
-    handleEvent(resolve(), event),
-  );
+  return middy<RestoreRequestedEvent, Outcome | undefined>().handler((event, context) => {
+    const d = resolve();
+    // Every call below works to this invocation's deadline, keeping a reserve for the dead letter.
+    return runInvocation(context, configSecrets(d.config), () => handleEvent(d, event));
+  });
 }
 
 /** The deployed handler. */

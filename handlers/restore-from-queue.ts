@@ -20,6 +20,8 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mapSettled } from '../src/concurrency.js';
 import { defaultDeps } from '../src/defaults.js';
+import { runInvocation } from '../src/invocation.js';
+import { configSecrets } from '../src/payload.js';
 import {
   type Deps,
   decodeSqsBody,
@@ -62,10 +64,12 @@ export function createHandler(deps: Deps | (() => Deps)) {
           }),
       }),
     )
-    .handler(async (event: SQSEvent) => {
+    .handler(async (event: SQSEvent, context) => {
       const d = resolve();
-      return mapSettled(event.Records ?? [], d.config.restoreConcurrency, (record) =>
-        handleRecord(d, record),
+      // Every call below works to this invocation's deadline, keeping a reserve for the dead
+      // letters of a last receive: Lambda must never end the invocation in the middle of a call.
+      return runInvocation(context, configSecrets(d.config), () =>
+        mapSettled(event.Records ?? [], d.config.restoreConcurrency, (record) => handleRecord(d, record)),
       );
     });
 }

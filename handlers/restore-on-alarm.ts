@@ -21,6 +21,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { AlarmDetail } from '../src/alarm.js';
 import { handleEvent } from '../src/async-handler.js';
 import { defaultDeps } from '../src/defaults.js';
+import { runInvocation } from '../src/invocation.js';
+import { configSecrets } from '../src/payload.js';
 import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */
@@ -29,7 +31,11 @@ export type AlarmStateChange = EventBridgeEvent<'CloudWatch Alarm State Change',
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: Deps | (() => Deps)) {
   const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<AlarmStateChange, Outcome | undefined>().handler((event) => handleEvent(resolve(), event));
+  return middy<AlarmStateChange, Outcome | undefined>().handler((event, context) => {
+    const d = resolve();
+    // Every call below works to this invocation's deadline, keeping a reserve for the dead letter.
+    return runInvocation(context, configSecrets(d.config), () => handleEvent(d, event));
+  });
 }
 
 /** The deployed handler. */

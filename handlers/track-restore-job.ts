@@ -16,7 +16,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
-import { defaultDeps, lazily } from '../src/defaults.js';
+import { underDeadline } from '../src/deadline.js';
+import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
+import { runInvocation } from '../src/invocation.js';
+import { configSecrets } from '../src/payload.js';
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
 /** The event this function receives. */
@@ -25,10 +28,13 @@ export type RestoreJobStateChange = EventBridgeEvent<'Restore Job State Change',
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: TrackDeps | (() => TrackDeps)) {
   const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<RestoreJobStateChange, TrackOutcome>().handler(async (event) => {
+  return middy<RestoreJobStateChange, TrackOutcome>().handler(async (event, context) => {
     const d = resolve();
-    const log = d.logger.child({ eventId: event?.id, restoreJobId: event?.detail?.restoreJobId });
-    return trackRestoreJob(d, event, log);
+    // Calls work to this invocation's deadline; AWS's status message is scrubbed of known secrets.
+    return runInvocation(context, configSecrets(d.config), () => {
+      const log = d.logger.child({ eventId: event?.id, restoreJobId: event?.detail?.restoreJobId });
+      return trackRestoreJob(d, event, log);
+    });
   });
 }
 
@@ -45,7 +51,9 @@ export function trackDeps(): TrackDeps {
       : {
           ...base,
           alerts: snsAlerter(
-            lazily(async () => new SNSClient({ region: base.config.region })),
+            lazily(async () =>
+              underDeadline(new SNSClient(clientOptions(base.config.region)), 'dead-letter'),
+            ),
             topicArn,
           ),
         };

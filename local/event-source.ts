@@ -4,6 +4,11 @@
  *   timeout, partial batch responses; redrive after maxReceiveCount is the queue's own.
  * - invokeAsync delivers an EventBridge event as an asynchronous invocation: two retries, then
  *   the on-failure destination gets Lambda's destination record.
+ * - Both end an invocation at the function's deployed timeout (serverless.yml), as Lambda does:
+ *   an SQS batch whose invocation timed out is not deleted (its messages come back after the
+ *   visibility timeout), and a timed-out asynchronous invocation is a failed attempt. Lambda
+ *   freezes the timed-out code; here it runs on unobserved, so a test must not count on what it
+ *   does after the timeout.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -15,6 +20,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { deployedTimeoutMs } from './function-timeouts.js';
 
 /** A Lambda handler as the local triggers call it. */
 export type LocalHandler<E, R> = (event: E, context: Context) => Promise<R>;
@@ -40,6 +46,38 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown (locally) when an invocation reaches its function timeout. */
+export class FunctionTimeoutError extends Error {
+  constructor(functionName: string, timeoutMs: number) {
+    super(`${functionName} timed out after ${timeoutMs} ms`);
+    this.name = 'FunctionTimeoutError';
+  }
+}
+
+/**
+ * Invokes `handler` as Lambda does: with a context whose remaining time counts down from
+ * `timeoutMs`, and ended at the timeout (FunctionTimeoutError) whether the handler is done or not.
+ */
+export async function invokeWithTimeout<E, R>(
+  handler: LocalHandler<E, R>,
+  event: E,
+  functionName: string,
+  timeoutMs: number,
+): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FunctionTimeoutError(functionName, timeoutMs)), timeoutMs);
+  });
+  const run = handler(event, lambdaContext(functionName, timeoutMs));
+  // The abandoned run may still fail later; nobody is listening any more.
+  run.catch(() => undefined);
+  try {
+    return await Promise.race([run, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What one SQS event source has done. */
 export interface SqsSourceStats {
   batches: number;
@@ -48,6 +86,8 @@ export interface SqsSourceStats {
   failedRecords: number;
   deleted: number;
   handlerErrors: number;
+  /** Invocations ended at the function timeout (their whole batch comes back). */
+  timeouts: number;
 }
 
 /** Options of an SQS event source. */
@@ -62,11 +102,20 @@ export interface SqsEventSourceOptions {
   /** Concurrent pollers (Lambda's concurrency for this source). */
   pollers?: number;
   waitTimeSeconds?: number;
+  /** The function timeout; default: the deployed one from serverless.yml. */
+  timeoutMs?: number;
 }
 
 /** Polls a queue and invokes the handler with batches, as Lambda's SQS event source does. */
 export class SqsEventSource {
-  readonly stats: SqsSourceStats = { batches: 0, records: 0, failedRecords: 0, deleted: 0, handlerErrors: 0 };
+  readonly stats: SqsSourceStats = {
+    batches: 0,
+    records: 0,
+    failedRecords: 0,
+    deleted: 0,
+    handlerErrors: 0,
+    timeouts: 0,
+  };
   private running = false;
   private inFlight = 0;
   private loops: Promise<void>[] = [];
@@ -141,9 +190,11 @@ export class SqsEventSource {
     this.stats.records += records.length;
     let failed: Set<string>;
     try {
-      const response = await this.options.handler(
+      const response = await invokeWithTimeout(
+        this.options.handler,
         { Records: records },
-        lambdaContext(this.options.functionName),
+        this.options.functionName,
+        this.options.timeoutMs ?? deployedTimeoutMs(this.options.functionName),
       );
       failed = new Set();
       const items = response?.batchItemFailures ?? [];
@@ -156,8 +207,9 @@ export class SqsEventSource {
         }
         failed.add(item.itemIdentifier);
       }
-    } catch {
-      this.stats.handlerErrors += 1;
+    } catch (error) {
+      if (error instanceof FunctionTimeoutError) this.stats.timeouts += 1;
+      else this.stats.handlerErrors += 1;
       failed = new Set(records.map((r) => r.messageId));
     }
     this.stats.failedRecords += failed.size;
@@ -198,11 +250,15 @@ export interface AsyncInvokerOptions {
   retryDelaysMs?: readonly number[];
   /** The function's reserved concurrency: invocations beyond it wait their turn. */
   concurrency?: number;
+  /** The function timeout; default: the deployed one from serverless.yml. */
+  timeoutMs?: number;
 }
 
 /** Delivers events as Lambda's asynchronous invocation does. */
 export class AsyncInvoker {
   readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0 };
+  /** Attempts ended at the function timeout (each counts as a failed attempt). */
+  timeouts = 0;
   private pendingCount = 0;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -243,9 +299,15 @@ export class AsyncInvoker {
         this.stats.invocations += 1;
         await this.acquire();
         try {
-          await handler(event, lambdaContext(this.options.functionName));
+          await invokeWithTimeout(
+            handler,
+            event,
+            this.options.functionName,
+            this.options.timeoutMs ?? deployedTimeoutMs(this.options.functionName),
+          );
           return 'succeeded';
         } catch (error) {
+          if (error instanceof FunctionTimeoutError) this.timeouts += 1;
           lastError = error;
         } finally {
           this.release();

@@ -38,6 +38,8 @@ export class FaultInjector {
   private plan: FaultPlan = {};
   private readonly calls = new Map<string, number[]>();
   readonly counts: FaultCounts = {};
+  /** When each call arrived (epoch ms), per operation: what pacing tests read. */
+  readonly arrivals: Record<string, number[]> = {};
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -65,6 +67,9 @@ export class FaultInjector {
       this.plan[operation] ??
       this.plan['*'];
     this.count(operation, 'calls');
+    const seen = this.arrivals[operation] ?? [];
+    seen.push(now);
+    this.arrivals[operation] = seen;
     if (spec === undefined) return { action: 'pass', latencyMs: 0 };
     const latencyMs = spec.latencyMs ?? 0;
 

@@ -54,6 +54,8 @@ export interface LocalPipelineOptions {
   alerts?: boolean;
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
   asyncRetryDelaysMs?: readonly number[];
+  /** Function timeout of every local function (default: the deployed ones, from serverless.yml). */
+  functionTimeoutMs?: number;
   random?: () => number;
   /**
    * How AWS Backup's job events reach the tracker. AWS sends them "in a best-effort manner"
@@ -210,6 +212,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
     RESTORE_JOBS_TABLE,
+    // Local runs pace StartRestoreJob as an account with a raised quota would (AWS's default is 5
+    // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
+    // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
+    START_RESTORE_RATE_PER_SECOND: '100',
     ...options.env,
   };
   Object.assign(process.env, env);
@@ -223,11 +229,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     functionName: 'restoreFromQueue',
     handler: createQueueHandler(deps),
     pollers: options.pollers ?? 2,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
   });
   const invoker = new AsyncInvoker({
     sqs: driver,
     functionName: 'restoreFromEvent',
     onFailureQueueUrl: deadLetterQueueUrl,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
   const eventHandler = createEventHandler(deps);

@@ -8,15 +8,21 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { REQUEST_HANDLER_OPTIONS, underDeadline } from './deadline.js';
 import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createRateLimiter, UNLIMITED } from './rate-limit.js';
+import { createRateLimiter, paceStartRestoreJob, startRestoreShare, UNLIMITED } from './rate-limit.js';
 import type { Deps } from './types.js';
 
-/** Socket timeouts, so a hung connection fails over to the SDK's retries instead of the Lambda timeout. */
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+/**
+ * Options of every SDK client: connection and request timeouts that throw (see deadline.ts).
+ * Build clients with these, then put them underDeadline.
+ */
+export function clientOptions(region: string) {
+  return { region, requestHandler: REQUEST_HANDLER_OPTIONS };
+}
 
 let memo: Deps | undefined;
 
@@ -38,20 +44,24 @@ export function lazily<T>(make: () => Promise<T>): () => Promise<T> {
  */
 export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, sink?: LogSink): Deps {
   const config = loadConfig(env);
+  const share = startRestoreShare(env, config.startRestoreRatePerSecond);
+  if (share.problems.length > 0) throw new ConfigError(share.problems);
   const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
-  const ddb = new DynamoDBClient({ region: config.region, requestHandler: REQUEST_HANDLER });
+  // Every call but the dead letter stops short of the reserve; the dead letter may use it.
+  const ddb = underDeadline(new DynamoDBClient(clientOptions(config.region)), 'work');
+  const backup = underDeadline(new BackupClient(clientOptions(config.region)), 'work');
+  // Every attempt, the SDK's retries included, takes a slot of this instance's share.
+  paceStartRestoreJob(backup, createRateLimiter(share.perSecond));
   const now = () => new Date();
   return {
     config,
-    backup: new BackupClient({ region: config.region, requestHandler: REQUEST_HANDLER }),
-    // Built on the first dead letter: most containers never send one.
-    sqs: lazily(async () => new SQSClient({ region: config.region, requestHandler: REQUEST_HANDLER })),
+    backup,
+    // Built on the first dead letter: most containers never send one. SQS is used for nothing else.
+    sqs: lazily(async () => underDeadline(new SQSClient(clientOptions(config.region)), 'dead-letter')),
     ddb,
     links: createLinkWriter(ddb, config.restoreJobsTable, now),
-    startPacing:
-      config.startRestoreRatePerSecond === undefined
-        ? UNLIMITED
-        : createRateLimiter(config.startRestoreRatePerSecond),
+    // Paced per attempt inside the Backup client (above); pacing here again would halve the rate.
+    startPacing: UNLIMITED,
     logger: createLogger({
       level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
       ...(sink === undefined ? {} : { sink }),

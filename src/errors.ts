@@ -4,6 +4,8 @@
  * retries) and dead-lettered on the last attempt.
  */
 
+import { scrubText } from './invocation.js';
+
 /** Base of every error the pipeline raises on purpose. */
 export class RestorePipelineError extends Error {
   readonly retryable: boolean;
@@ -122,11 +124,20 @@ export function classifyAwsError(operation: string, error: unknown): RestorePipe
   return new AwsCallError(operation, name, message, retryable, error);
 }
 
-/** A short description of any thrown value, for logs and dead letters (never the whole object). */
+/**
+ * A short description of any thrown value, for logs and dead letters (never the whole object).
+ * Text that came from outside (AWS's messages, anything not written by the pipeline's own checks)
+ * is scrubbed of the invocation's known secrets; the checks' own messages never quote a value.
+ */
 export function describeError(error: unknown): { name: string; message: string; retryable: boolean } {
+  const own = error instanceof InvalidRequestError || error instanceof ForbiddenRequestError;
   if (error instanceof RestorePipelineError) {
-    return { name: error.name, message: error.message, retryable: error.retryable };
+    return {
+      name: error.name,
+      message: own ? error.message : scrubText(error.message),
+      retryable: error.retryable,
+    };
   }
-  if (error instanceof Error) return { name: error.name, message: error.message, retryable: true };
-  return { name: 'Error', message: String(error), retryable: true };
+  if (error instanceof Error) return { name: error.name, message: scrubText(error.message), retryable: true };
+  return { name: 'Error', message: scrubText(String(error)), retryable: true };
 }

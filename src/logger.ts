@@ -1,7 +1,14 @@
 /**
- * Structured JSON logs, one object a line. Metadata values never reach a log: callers log keys
- * only, and every line is scrubbed of the secrets registered for the request being handled.
+ * Structured JSON logs, one object a line. Scrubbing is by structure, never on the finished line:
+ * metadata values never enter a field (callers log keys, ids and ARNs), and the strings of the
+ * fields that carry text from outside (OUTSIDE_TEXT_FIELDS: AWS messages, parse errors, status
+ * messages) are scrubbed as text of the secrets known to the logger and to the current
+ * invocation before the line is serialised. A line is therefore always
+ * valid JSON, whatever the secrets are (a value "false" cannot turn `"retryable":false` into
+ * `"retryable":[redacted]`).
  */
+
+import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './invocation.js';
 
 /** One log line's extra fields. */
 export type LogFields = Record<string, unknown>;
@@ -18,18 +25,47 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every line, and scrubs `secrets` from them. */
+  /**
+   * A logger that adds `fields` to every line and scrubs `secrets` from every string in them.
+   * The secrets are also remembered for the rest of the invocation (dead-letter reasons, alerts).
+   */
   child(fields: LogFields, secrets?: Iterable<string>): Logger;
 }
 
-const MIN_SECRET_LENGTH = 3;
+const MAX_DEPTH = 8;
 
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+/**
+ * Fields that carry text from outside (an error's message and cause, AWS's status message or a
+ * reason quoting it): their strings are scrubbed. Every other field is written by the pipeline
+ * from keys, ids and ARNs, never from a metadata value, and is left as it is.
+ */
+export const OUTSIDE_TEXT_FIELDS: ReadonlySet<string> = new Set([
+  'error',
+  'cause',
+  'reason',
+  'statusMessage',
+]);
+
+/**
+ * A JSON-safe copy of a field value; when `outside`, every string in it is scrubbed as text.
+ */
+function scrubValue(value: unknown, secrets: readonly string[], depth: number, outside = false): unknown {
+  if (typeof value === 'string') return outside ? scrubText(value, secrets) : value;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === undefined) return undefined;
+  if (typeof value === 'bigint') return value.toString();
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, secrets, depth + 1, outside) ?? null);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Error) return scrubValue(errorFields(value).error, secrets, depth + 1, true);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      out[k] = scrubValue(v, secrets, depth + 1, outside || OUTSIDE_TEXT_FIELDS.has(k));
+    }
+    return out;
   }
-  return out;
+  return `[${typeof value}]`;
 }
 
 /** Turns an error into loggable fields: name, message and cause, never the whole object. */
@@ -55,29 +91,39 @@ export function createLogger(
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const min = LEVELS[options.level ?? 'info'];
   const base = options.fields ?? {};
-  const secrets = options.secrets ?? [];
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= MIN_SECRET_LENGTH);
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < min) return;
-    const line = JSON.stringify({ level, time: new Date().toISOString(), message, ...base, ...fields });
-    sink(secrets.length === 0 ? line : scrub(line, secrets));
+    // The line's own keys come first and cannot be overwritten by a field.
+    const {
+      level: _l,
+      time: _t,
+      message: _m,
+      ...extra
+    } = scrubValue({ ...base, ...fields }, secrets, 0) as LogFields;
+    sink(
+      JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        message: String(message),
+        ...extra,
+      }),
+    );
   };
   return {
     debug: (m, f) => write('debug', m, f),
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (fields, more = []) =>
-      createLogger({
+    child: (fields, more = []) => {
+      const added = [...more].filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH);
+      rememberSecrets(added);
+      return createLogger({
         sink,
         level: options.level ?? 'info',
         fields: { ...base, ...fields },
-        secrets: [
-          ...secrets,
-          ...[...more]
-            .filter((s) => s.length >= MIN_SECRET_LENGTH)
-            .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
-            .sort((a, b) => b.length - a.length),
-        ],
-      }),
+        secrets: [...secrets, ...added],
+      });
+    },
   };
 }

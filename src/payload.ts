@@ -3,9 +3,12 @@
  * original carried by a dead letter), and the Metadata values in it that logs must never show.
  */
 
+import type { BackupClient } from '@aws-sdk/client-backup';
+import type { Config } from './config.js';
 import { type OriginalRequest, originalBody } from './dead-letter.js';
 import { InvalidRequestError } from './errors.js';
 import { metadataSecrets } from './request.js';
+import { storedRestoreMetadata } from './resolve.js';
 import type { Incoming } from './types.js';
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */
@@ -13,8 +16,39 @@ export const RESTORE_REQUESTED = 'Restore Requested';
 
 type EventLike = { 'detail-type'?: unknown; detail?: unknown };
 
-function describeJsonError(error: unknown): string {
-  return error instanceof Error ? error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'unreadable';
+/**
+ * Where a body stops being JSON, without the parser's words: V8 quotes a snippet of the body
+ * (`Unexpected token 'C', "{"a": CANARY-lon"... is not valid JSON`), which may hold a Metadata
+ * value that no scrubber knows yet (the body could not be read).
+ */
+export function describeJsonError(error: unknown, body: string): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /\bposition (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `syntax error at character ${position} of ${body.length}`;
+  if (/unexpected end/i.test(message)) return `the body ends early, after ${body.length} characters`;
+  return `syntax error in ${body.length} characters`;
+}
+
+/**
+ * The string values in a text that is not valid JSON (what follows a colon in quotes, or an
+ * unquoted word after a colon), so they can be scrubbed although the body cannot be parsed.
+ */
+export function valuesInBrokenJson(body: string): string[] {
+  const values: string[] = [];
+  for (const m of body.matchAll(/:\s*("(?:[^"\\]|\\.)*"?|[^\s,{}[\]":]+)/g)) {
+    const raw = m[1] ?? '';
+    if (!raw.startsWith('"')) {
+      values.push(raw);
+      continue;
+    }
+    const quoted = raw.endsWith('"') && raw.length > 1 ? raw : `${raw}"`;
+    try {
+      values.push(JSON.parse(quoted) as string);
+    } catch {
+      values.push(raw.slice(1).replace(/"$/, ''));
+    }
+  }
+  return values;
 }
 
 /** The request object an original carries; throws InvalidRequestError when there is none. */
@@ -39,7 +73,7 @@ export function requestPayload(original: OriginalRequest): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new InvalidRequestError(`The message body is not valid JSON (${describeJsonError(error)})`);
+    throw new InvalidRequestError(`The message body is not valid JSON (${describeJsonError(error, body)})`);
   }
 }
 
@@ -52,10 +86,12 @@ export function payloadOf(incoming: Incoming): unknown {
 export function originalSecrets(original: OriginalRequest): string[] {
   if (original.trigger === 'eventbridge')
     return metadataSecrets((original.event as EventLike | null)?.detail);
+  const body = originalBody(original) ?? 'null';
   try {
-    return metadataSecrets(JSON.parse(originalBody(original) ?? 'null'));
+    return metadataSecrets(JSON.parse(body));
   } catch {
-    return [];
+    // Not JSON: every value in it may be a Metadata value.
+    return valuesInBrokenJson(body);
   }
 }
 
@@ -64,4 +100,30 @@ export function incomingSecrets(incoming: Incoming): string[] {
   return incoming.parsedBody !== undefined
     ? metadataSecrets(incoming.parsedBody.value)
     : originalSecrets(incoming.original);
+}
+
+/**
+ * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
+ * every invocation, since AWS may echo them in any message about a restore they went into.
+ */
+export function configSecrets(config: Pick<Config, 'alarmTargets'>): string[] {
+  return Object.values(config.alarmTargets).flatMap((target) => Object.values(target.metadata ?? {}));
+}
+
+/**
+ * Metadata values stored with the recovery point of a restore job (from its event's
+ * recoveryPointArn and backupVaultArn): AWS may quote them in the job's status message, and
+ * neither the request nor the job link holds them. Best effort: [] when they cannot be read.
+ */
+export async function storedSecretsOfJob(
+  backup: BackupClient,
+  detail: { recoveryPointArn?: string; backupVaultArn?: string },
+): Promise<string[]> {
+  const vault = /:backup-vault:(.+)$/.exec(detail.backupVaultArn ?? '')?.[1];
+  if (vault === undefined || detail.recoveryPointArn === undefined) return [];
+  try {
+    return Object.values((await storedRestoreMetadata(backup, vault, detail.recoveryPointArn)).metadata);
+  } catch {
+    return [];
+  }
 }

@@ -1,13 +1,17 @@
 /** A bounded retry for the writes that must not fail once a restore job exists. */
 
+import { DeadlineExceededError } from './deadline.js';
 import { RestorePipelineError } from './errors.js';
+import { MIN_ATTEMPT_MS, timeLeft } from './invocation.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `work` up to `attempts` times while it throws a retryable RestorePipelineError, waiting
  * `baseDelayMs` times 2^n (with jitter) in between. The SDK's own retries happen inside each
- * attempt; these rounds also outlast an empty SDK retry quota.
+ * attempt; these rounds also outlast an empty SDK retry quota. They never stack past the
+ * invocation's deadline: a round that would start too late is not started, and the last error
+ * is thrown instead (a deadline error is never retried here).
  */
 export async function retryRetryable<T>(
   work: () => Promise<T>,
@@ -19,9 +23,12 @@ export async function retryRetryable<T>(
     try {
       return await work();
     } catch (error) {
-      const retryable = error instanceof RestorePipelineError && error.retryable;
+      const retryable =
+        error instanceof RestorePipelineError && error.retryable && !(error instanceof DeadlineExceededError);
       if (!retryable || attempt >= attempts) throw error;
-      await sleep(base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+      const delay = base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      if (timeLeft('work') < delay + MIN_ATTEMPT_MS) throw error;
+      await sleep(delay);
     }
   }
 }

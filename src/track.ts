@@ -12,6 +12,7 @@ import {
 import type { Alerter } from './alerts.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
+import { rememberSecrets, scrubText } from './invocation.js';
 import {
   claimJobOutcome,
   findJobLink,
@@ -21,7 +22,7 @@ import {
   releaseJobOutcome,
 } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { originalSecrets } from './payload.js';
+import { originalSecrets, storedSecretsOfJob } from './payload.js';
 import { retryRetryable } from './retry.js';
 import type { Deps } from './types.js';
 
@@ -100,7 +101,8 @@ const LINK_GRACE_MS = 15 * 60 * 1000;
 const PARTIAL_RESTORE_TYPES = /^(S3|EKS)/;
 
 function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length >= 3).reduce((t, s) => t.split(s).join('[redacted]'), text);
+  // The invocation's secrets too (ALARM_TARGETS overrides, values seen while handling it).
+  return scrubText(text, secrets);
 }
 
 /** A job as AWS describes it (DescribeRestoreJob), in the event's field names. */
@@ -255,6 +257,8 @@ export async function settleJobEnd(
     jobLog.info('Ignored a repeated event for a restore job already being handled', { restoreJobId, claim });
     return 'duplicate';
   }
+  // AWS's message may quote stored recovery-point metadata that neither the request nor the link holds.
+  rememberSecrets(await storedSecretsOfJob(deps.backup, detail ?? {}));
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );

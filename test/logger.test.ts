@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { runInvocation } from '../src/invocation';
 import { createLogger, errorFields } from '../src/logger';
 
 describe('logger', () => {
@@ -15,15 +17,40 @@ describe('logger', () => {
     });
   });
 
-  it('scrubs registered secrets, also where they appear JSON-escaped', () => {
+  it('scrubs registered secrets from outside text (errors, reasons), also where they appear JSON-escaped', () => {
     const lines: string[] = [];
     const log = createLogger({ sink: (l) => lines.push(l) }).child({}, ['CANARY-"s3cr3t"', 'ab']);
-    log.error('AWS said: invalid value CANARY-"s3cr3t"', { detail: 'CANARY-"s3cr3t"' });
+    const aws = new Error('Invalid value CANARY-"s3cr3t" in {"note":"CANARY-\\"s3cr3t\\""}');
+    log.error('AWS refused the restore', { ...errorFields(aws), reason: 'status: CANARY-"s3cr3t"' });
     expect(lines.join('')).not.toContain('s3cr3t');
-    expect(lines.join('')).toContain('[redacted]');
+    expect(JSON.parse(lines[0] ?? '').error.message).toBe(
+      'Invalid value [redacted] in {"note":"[redacted]"}',
+    );
     // Secrets shorter than 3 characters are not scrubbed (they would garble every line).
-    log.info('ab');
-    expect(JSON.parse(lines[1] ?? '').message).toBe('ab');
+    log.error('x', { reason: 'ab' });
+    expect(JSON.parse(lines[1] ?? '').reason).toBe('ab');
+  });
+
+  it('leaves its own structure alone: a secret "false" or "info" cannot change a field', () => {
+    const lines: string[] = [];
+    const log = createLogger({ sink: (l) => lines.push(l) }).child({ messageId: 'm-1' }, ['false', 'info']);
+    log.info('Request failed', {
+      ...errorFields(Object.assign(new Error('got false'), { retryable: false })),
+    });
+    const line = JSON.parse(lines[0] ?? '');
+    expect(line).toMatchObject({ level: 'info', messageId: 'm-1', error: { retryable: false } });
+    expect(line.error.message).toBe('got [redacted]');
+  });
+
+  it('scrubs secrets the invocation learnt elsewhere (a child logger of another module)', async () => {
+    const lines: string[] = [];
+    const root = createLogger({ sink: (l) => lines.push(l) });
+    await runInvocation(undefined, ['from-config-value'], async () => {
+      root.child({}, ['stored-metadata-value']);
+      root.warn('failed', errorFields(new Error('echo stored-metadata-value and from-config-value')));
+    });
+    expect(lines[0]).not.toContain('metadata-value');
+    expect(lines[0]).not.toContain('config-value');
   });
 
   it('logs errors as name, message and cause', () => {
@@ -31,5 +58,51 @@ describe('logger', () => {
     expect(errorFields(error)).toStrictEqual({
       error: { name: 'Error', message: 'outer', cause: { name: 'TypeError', message: 'inner' } },
     });
+  });
+
+  it('property: every line is valid JSON with its structure intact, for any secrets and any outside text', () => {
+    const words = fc.constantFrom(
+      'false',
+      'true',
+      'null',
+      '"',
+      '\\',
+      '}',
+      '{',
+      ':',
+      ',',
+      'level',
+      'info',
+      '[redacted]',
+    );
+    const value = fc.oneof(words, fc.string({ minLength: 0, maxLength: 12 }), fc.string({ unit: 'binary' }));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 6 }), fc.array(value, { maxLength: 4 }), (secrets, echo) => {
+        const lines: string[] = [];
+        const log = createLogger({ sink: (l) => lines.push(l), level: 'debug' }).child(
+          { messageId: 'm-1', attempt: 2 },
+          secrets,
+        );
+        const text = `AWS says ${echo.join(' ')} ${secrets.join(' / ')} ${JSON.stringify(secrets)}`;
+        log.warn('Request failed; it will be retried', {
+          ...errorFields(Object.assign(new Error(text, { cause: new Error(text) }), { retryable: false })),
+          reason: text,
+          attempt: 2,
+        });
+        for (const line of lines) {
+          const parsed = JSON.parse(line);
+          expect(parsed).toMatchObject({ level: 'warn', messageId: 'm-1', attempt: 2 });
+          expect(parsed.error.retryable).toBe(false);
+          // What is left between the [redacted] marks holds no secret.
+          const left = [parsed.error.message, parsed.error.cause.message, parsed.reason].flatMap(
+            (t: string) => t.split('[redacted]'),
+          );
+          for (const s of secrets.filter((v) => v.length >= 3)) {
+            for (const part of left) expect(part).not.toContain(s);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -133,7 +133,7 @@ describe('track-restore-job', () => {
         version: 1,
         deadLetterId: expect.stringMatching(/^[0-9a-f]{32}$/),
         failure: 'restore-job-failed',
-        reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: eu-west-1z. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
+        reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: [redacted]. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
         error: { name: 'RestoreJobFailedError', message: expect.any(String), retryable: false },
         trigger: { type: 'restore-job-event', id: failed.id, attempt: 1 },
         failedAt: '2026-11-26T10:30:00.000Z',

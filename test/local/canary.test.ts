@@ -1,7 +1,8 @@
-/** A canary secret in Metadata never reaches a log line, whatever path the request takes. */
+/** Canary secrets in Metadata never reach a log line, metric, alert or dead-letter reason, whatever path they take. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import { defaultSeed, type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import type { DeadLetter } from '../../src/dead-letter';
 import { loadEvent } from '../helpers/fixtures';
 
 const CANARY = 'CANARY-7f3a91c2-do-not-log';
@@ -67,3 +68,108 @@ it('keeps a Metadata secret out of every log line: success, rejection, AWS echo,
   // The dead letters themselves keep the original request whole, secret included.
   expect(letters.some((l) => l.body.includes(CANARY))).toBe(true);
 }, 60_000);
+
+/** Every source of metadata values, into every sink. */
+describe('canaries from every source stay out of every sink', () => {
+  const VOLUME = (id: string) => `arn:aws:ec2:eu-west-1:123456789012:volume/${id}`;
+  const CALLER = 'CANARY-caller-5b2e';
+  const TARGET_AT_ONCE = 'CANARY-target-at-once-91aa';
+  const TARGET_LATER = 'CANARY-target-later-77c1';
+  const STORED_AT_ONCE = 'CANARY-stored-at-once-3f0d';
+  const STORED_LATER = 'CANARY-stored-later-c4e8';
+
+  it('caller, ALARM_TARGETS overrides and stored recovery-point metadata never reach a log, metric, alert or dead-letter reason', async () => {
+    const seed = defaultSeed();
+    const point = (n: number, metadata: Record<string, string>) => ({
+      RecoveryPointArn: `arn:aws:ec2:eu-west-1::snapshot/snap-0ca0a0a0a0a0a0a0${n}`,
+      BackupVaultName: 'Default',
+      ResourceArn: VOLUME(`vol-0ca0a0a0a0a0a0a0${n}`),
+      ResourceType: 'EBS',
+      CreationDate: '2026-11-26T03:00:00Z',
+      Status: 'COMPLETED',
+      RestoreMetadata: metadata,
+    });
+    seed.recoveryPoints.push(
+      point(1, { availabilityZone: STORED_AT_ONCE, volumeType: 'gp3' }) as never,
+      point(2, { availabilityZone: 'eu-west-1a', note: STORED_LATER }) as never,
+    );
+    const lines: string[] = [];
+    const p = await startLocalPipeline({
+      seed,
+      alerts: true,
+      // Longer than any batch takes, as deployed: a redelivery in flight would double the letters.
+      visibilityTimeoutS: 5,
+      asyncRetryDelaysMs: [20, 40],
+      logSink: (line) => lines.push(line),
+      env: {
+        LOG_LEVEL: 'debug',
+        ALARM_TARGETS: JSON.stringify({
+          'restore-data-volume-stalled': {
+            resourceArn: VOLUME('vol-0c3d4e5f6a7b8c9d0'),
+            metadata: { availabilityZone: TARGET_AT_ONCE },
+          },
+          'restore-sessions-table-emptied': {
+            resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
+            metadata: { kmsMasterKeyArn: TARGET_LATER },
+          },
+        }),
+      },
+    });
+    pipeline = p;
+    // AWS quotes a value in the status message of a job that fails after it started.
+    p.aws.backup.addFailureRule({
+      metadata: { note: CALLER },
+      statusMessage: 'Restore failed on note {note}',
+    });
+    p.aws.backup.addFailureRule({ metadata: { note: STORED_LATER }, statusMessage: 'Bad note {note}' });
+    p.aws.backup.addFailureRule({
+      metadata: { kmsMasterKeyArn: TARGET_LATER },
+      statusMessage: 'KMS key {kmsMasterKeyArn} is not usable',
+    });
+
+    // Caller: fails later, refused at once, and a body that is not JSON (V8 quotes a snippet).
+    await p.submit({
+      RecoveryPointArn: POINT,
+      ResourceType: 'EBS',
+      Metadata: { availabilityZone: 'eu-west-1a', note: CALLER },
+    });
+    await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: CALLER } });
+    await p.submit(`{"RecoveryPointArn": "${POINT}", "Metadata": {"a": ${CALLER}}}`);
+    // Stored metadata: a request by resource whose stored values AWS echoes at once, and later.
+    await p.submit({ ResourceArn: VOLUME('vol-0ca0a0a0a0a0a0a01'), Metadata: {} });
+    await p.submit({ ResourceArn: VOLUME('vol-0ca0a0a0a0a0a0a02'), Metadata: {} });
+    // Target overrides: echoed at once (EBS zone) and later (DynamoDB KMS key).
+    await p.emit(loadEvent('alarm-ebs-volume.json'));
+    await p.emit(loadEvent('alarm-dynamodb-table.json'));
+    await p.runUntilIdle();
+
+    const letters = p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
+    const failures = letters.map((l) => l.failure).sort();
+    expect(failures).toStrictEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'restore-job-failed',
+      'restore-job-failed',
+      'restore-job-failed',
+    ]);
+    // AWS did quote every kind of value: the test exercises the echo, not an empty path.
+    const quoted = p.aws.backup.jobs.map((j) => j.StatusMessage ?? '').join(' ');
+    for (const value of [CALLER, STORED_LATER, TARGET_LATER]) expect(quoted).toContain(value);
+    expect(p.aws.published).toHaveLength(3);
+
+    const sinks = {
+      log: lines.filter((l) => !l.includes('"_aws"')),
+      metric: lines.filter((l) => l.includes('"_aws"')),
+      alert: p.aws.published.map((m) => `${m.Subject ?? ''}\n${m.Message}`),
+      reason: letters.flatMap((l) => [l.reason, l.error.message]),
+    };
+    expect(sinks.metric.length).toBeGreaterThan(0);
+    for (const [sink, texts] of Object.entries(sinks)) {
+      expect({ sink, leaks: texts.filter((t) => t.includes('CANARY')) }).toStrictEqual({ sink, leaks: [] });
+    }
+    // Every line stays JSON.
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  }, 60_000);
+});

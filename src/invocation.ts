@@ -1,0 +1,127 @@
+/**
+ * What one Lambda invocation knows about itself, carried through every await by
+ * AsyncLocalStorage so the modules in between need no new parameters:
+ * - its deadline (from `context.getRemainingTimeInMillis()`), split into the time for the work
+ *   and a reserve kept for the dead letter;
+ * - the secrets seen while handling it (Metadata values of the requests, of stored recovery
+ *   points, of ALARM_TARGETS overrides), so text that came from outside can be scrubbed of them
+ *   before it is written anywhere.
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Time kept back from the work for the dead letter (less on short timeouts, see reserveFor). */
+export const DEAD_LETTER_RESERVE_MS = 5_000;
+/** Time kept back even from the dead letter: the handler must still return its answer. */
+export const FINAL_MARGIN_MS = 300;
+/** An attempt with less time than this left is not started. */
+export const MIN_ATTEMPT_MS = 250;
+/** What a scrubbed secret becomes. */
+export const REDACTED = '[redacted]';
+/** Shorter values are not scrubbed: they would garble every line and hide nothing. */
+export const MIN_SECRET_LENGTH = 3;
+
+interface Scope {
+  /** Epoch ms at which Lambda ends the invocation; undefined when unknown (tests, local tools). */
+  readonly endsAt: number | undefined;
+  readonly reserveMs: number;
+  readonly secrets: Set<string>;
+}
+
+const storage = new AsyncLocalStorage<Scope>();
+
+/** The reserve for an invocation of `timeoutMs`: 5 s, but at most a quarter of the time. */
+export function reserveFor(timeoutMs: number): number {
+  return Math.min(DEAD_LETTER_RESERVE_MS, Math.floor(timeoutMs / 4));
+}
+
+/** The part of a Lambda context read here. */
+export interface DeadlineSource {
+  getRemainingTimeInMillis?: () => number;
+}
+
+/**
+ * Runs one invocation's work inside its scope. Without a usable context (tests, local tools) the
+ * work has no deadline, and secrets are still collected.
+ */
+export function runInvocation<T>(
+  context: DeadlineSource | undefined,
+  secrets: Iterable<string>,
+  work: () => Promise<T>,
+  now: () => number = Date.now,
+): Promise<T> {
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.NaN;
+  const known = Number.isFinite(remaining) && remaining > 0;
+  const scope: Scope = {
+    endsAt: known ? now() + remaining : undefined,
+    reserveMs: known ? reserveFor(remaining) : 0,
+    secrets: new Set(),
+  };
+  addTo(scope.secrets, secrets);
+  return storage.run(scope, work);
+}
+
+function addTo(set: Set<string>, values: Iterable<string>): void {
+  for (const value of values) {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) continue;
+    set.add(value);
+    // The same value as it appears inside JSON text (an AWS message echoing a request body).
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) set.add(escaped);
+  }
+}
+
+/** Remembers secrets for the rest of the invocation (no-op outside one). */
+export function rememberSecrets(values: Iterable<string>): void {
+  const scope = storage.getStore();
+  if (scope !== undefined) addTo(scope.secrets, values);
+}
+
+/** The secrets known to the current invocation. */
+export function currentSecrets(): readonly string[] {
+  return [...(storage.getStore()?.secrets ?? [])];
+}
+
+/**
+ * Replaces every secret in a text that came from outside (an AWS message, a parse error, a
+ * status message) with [redacted]: the invocation's secrets and `extra`, longest first.
+ */
+export function scrubText(text: string, extra: Iterable<string> = []): string {
+  const all = new Set(storage.getStore()?.secrets ?? []);
+  addTo(all, extra);
+  if (all.size === 0 || text === '') return text;
+  // Mark every character any occurrence of any secret covers, then replace each covered run once:
+  // overlapping secrets are all removed, and a replacement never joins text into a new match.
+  const covered = new Uint8Array(text.length);
+  let any = false;
+  for (const secret of all) {
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      covered.fill(1, at, at + secret.length);
+      any = true;
+    }
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (covered[i] === 0) out += text[i];
+    else if (i === 0 || covered[i - 1] === 0) out += REDACTED;
+  }
+  return out;
+}
+
+/** Which deadline a call works to: the work's, or the dead letter's (which may use the reserve). */
+export type DeadlineKind = 'work' | 'dead-letter';
+
+/** Epoch ms by which a call of this kind must be finished; undefined without a deadline. */
+export function deadlineFor(kind: DeadlineKind): number | undefined {
+  const scope = storage.getStore();
+  if (scope?.endsAt === undefined) return undefined;
+  return kind === 'work' ? scope.endsAt - scope.reserveMs : scope.endsAt - FINAL_MARGIN_MS;
+}
+
+/** Milliseconds left for a call of this kind; Infinity without a deadline. */
+export function timeLeft(kind: DeadlineKind, now: number = Date.now()): number {
+  const at = deadlineFor(kind);
+  return at === undefined ? Number.POSITIVE_INFINITY : at - now;
+}
