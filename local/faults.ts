@@ -38,6 +38,8 @@ export class FaultInjector {
   private plan: FaultPlan = {};
   private readonly calls = new Map<string, number[]>();
   readonly counts: FaultCounts = {};
+  /** When each call to a rate-limited operation arrived (passed or throttled), in ms since the epoch. */
+  readonly callTimes: Record<string, number[]> = {};
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -69,6 +71,9 @@ export class FaultInjector {
     const latencyMs = spec.latencyMs ?? 0;
 
     if (spec.rateLimitPerSecond !== undefined) {
+      const times = this.callTimes[operation] ?? [];
+      times.push(now);
+      this.callTimes[operation] = times;
       const key = queue === undefined ? operation : `${operation}:${queue}`;
       const window = (this.calls.get(key) ?? []).filter((t) => now - t < 1000);
       if (window.length >= spec.rateLimitPerSecond) {
