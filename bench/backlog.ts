@@ -5,6 +5,7 @@
  * for throttling, and every StartRestoreJob call the endpoint saw (throttled ones included).
  */
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { SeedRecoveryPoint } from '../local/backup-service.js';
 import { defaultSeed, startLocalPipeline } from '../local/pipeline.js';
@@ -37,6 +38,13 @@ export interface DrainResult {
   /** The most calls in any one-second window (the endpoint's rule) and in any whole second. */
   busiestWindow: number;
   busiestSecond: number;
+  /** StartRestoreJob calls in each whole second from the first call. */
+  callsPerSecond: number[];
+  /**
+   * How late this process's timers ran during the drain (the handlers, their pacer and the
+   * endpoint share it): a late timer releases several paced calls at once.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
   deadLetters: number;
   throttlingDeadLetters: number;
   /** Seconds from an alarm's delivery to its job, behind the backlog: median and max. */
@@ -130,6 +138,8 @@ export async function backlogDrain(
     pollers: 2,
     restoreConcurrency: 10,
   });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   try {
     const started = Date.now();
     for (let i = 0; i < size.queued; i++) {
@@ -175,6 +185,8 @@ export async function backlogDrain(
       throttled: pipeline.aws.faults.counts.StartRestoreJob?.RateLimited ?? 0,
       busiestWindow: maxInWindow(attemptTimes, 1000),
       busiestSecond: Math.max(0, ...perSecond(attemptTimes)),
+      callsPerSecond: perSecond(attemptTimes),
+      eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       deadLetters: letters.length,
       throttlingDeadLetters: letters.filter((m) => /Throttl|Rate exceeded/.test(m.body)).length,
       alarmToJobSeconds: {
@@ -183,6 +195,7 @@ export async function backlogDrain(
       },
     };
   } finally {
+    loopDelay.disable();
     await pipeline.close();
   }
 }

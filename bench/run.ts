@@ -413,10 +413,12 @@ async function main(): Promise<void> {
     pace: option(args, 'pace') ?? base.pace,
   };
   const started = Date.now();
-  const result = await runBench(sizes, (line) => console.log(line));
+  const result = await runBench(sizes, (line) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
+  );
   const seconds = (Date.now() - started) / 1000;
   console.log(
-    `\n${formatRows(result.rows)}\n\n${formatTrace(result.alarm)}\n\nDrain: ${JSON.stringify(result.drain)}\n\n(${seconds.toFixed(0)} s; node ${process.version}; absolute times vary between machines, the ratios hold)`,
+    `\n${formatRows(result.rows)}\n\n${formatTrace(result.alarm)}\n\nDrain: ${JSON.stringify({ ...result.drain, callsPerSecond: undefined })}\nStartRestoreJob calls per second: ${result.drain.callsPerSecond.join(' ')}\n\n(${seconds.toFixed(0)} s; node ${process.version}; absolute times vary between machines, the ratios hold)`,
   );
   if (!quick) {
     writeFileSync(
