@@ -38,7 +38,7 @@ export class FaultInjector {
   private plan: FaultPlan = {};
   private readonly calls = new Map<string, number[]>();
   readonly counts: FaultCounts = {};
-  /** When each call arrived (epoch ms), per operation: what pacing tests read. */
+  /** When each call arrived (epoch ms), per operation, throttled ones included: what pacing tests and the bench read. */
   readonly arrivals: Record<string, number[]> = {};
 
   constructor(private readonly random: () => number = Math.random) {}

@@ -1,9 +1,16 @@
-/** A quick smoke run of the benchmark, so that it cannot rot; the real run is `npm run bench`. */
+/**
+ * The benchmark's arithmetic (pairing, spreads, pacing counts), and a smoke run so that it cannot
+ * rot. The smoke asserts what was measured, never how fast: the real run is `npm run bench`.
+ */
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { criticalPath } from '../bench/alarm';
+import { drainSize } from '../bench/backlog';
 import { ESBUILD_SETTINGS } from '../bench/build';
 import { formatRows, QUICK, runBench } from '../bench/run';
+import { maxInWindow, perSecond, ratePerSecond, runPaired, spread } from '../bench/stats';
+import { FaultInjector } from '../local/faults';
 
 it('bundles with the esbuild settings of serverless.yml', () => {
   const yml = readFileSync(join(__dirname, '..', 'serverless.yml'), 'utf8');
@@ -14,20 +21,108 @@ it('bundles with the esbuild settings of serverless.yml', () => {
   }
 });
 
-it('measures every figure against the baseline', async () => {
-  const { rows } = await runBench(QUICK);
-  const measures = new Set(rows.map((r) => r.measure));
-  expect([...measures]).toStrictEqual([
+describe('paired runs', () => {
+  it('runs candidate and baseline in turn and gives one ratio per pair', async () => {
+    const order: string[] = [];
+    let c = 0;
+    const out = await runPaired(
+      3,
+      async () => {
+        order.push('A');
+        c += 1;
+        return c * 10;
+      },
+      async () => {
+        order.push('B');
+        return 5;
+      },
+    );
+    expect(order).toStrictEqual(['A', 'B', 'A', 'B', 'A', 'B']);
+    expect(out).toStrictEqual({ candidate: [10, 20, 30], baseline: [5, 5, 5], ratios: [2, 4, 6] });
+  });
+
+  it('reports min, median and max of the ratios', () => {
+    expect(spread([1.4, 1.1, 1.2, 1.9, 1.3])).toStrictEqual({ min: 1.1, median: 1.3, max: 1.9 });
+    expect(spread([2])).toStrictEqual({ min: 2, median: 2, max: 2 });
+  });
+});
+
+describe('pacing counts', () => {
+  it('finds the busiest one-second window as the endpoint counts it', () => {
+    // Five calls 200 ms apart fit one window; the sixth, 1000 ms after the first, starts a new one.
+    expect(maxInWindow([0, 200, 400, 600, 800, 1000, 1200])).toBe(5);
+    expect(maxInWindow([0, 200, 400, 600, 800, 999])).toBe(6);
+    expect(maxInWindow([])).toBe(0);
+  });
+
+  it('counts calls per whole second and the rate between the first and the last', () => {
+    expect(perSecond([1000, 1100, 1999, 2000, 3500])).toStrictEqual([3, 1, 1]);
+    expect(ratePerSecond([0, 250, 500, 750, 1000])).toBe(4);
+    expect(ratePerSecond([5])).toBeNaN();
+  });
+
+  it('records every call, throttled ones included', () => {
+    const faults = new FaultInjector(() => 1);
+    faults.set({ StartRestoreJob: { rateLimitPerSecond: 2 } });
+    const decisions = [0, 10, 20, 1500].map((t) => faults.decide('StartRestoreJob', undefined, t).action);
+    faults.decide('ListRestoreJobs', undefined, 30);
+    expect(decisions).toStrictEqual(['pass', 'pass', 'error', 'pass']);
+    expect(faults.arrivals).toStrictEqual({ StartRestoreJob: [0, 10, 20, 1500], ListRestoreJobs: [30] });
+  });
+
+  it('scales the drain: N queued, N/10 events, N/50 alarms', () => {
+    expect(drainSize(1000)).toStrictEqual({ queued: 1000, events: 100, alarms: 20 });
+    expect(drainSize(10)).toStrictEqual({ queued: 10, events: 1, alarms: 1 });
+  });
+});
+
+it('groups overlapping calls into one step of the critical path', () => {
+  const span = (operation: string, startMs: number, endMs: number) =>
+    ({ service: 'backup', operation, startMs, endMs }) as const;
+  expect(
+    criticalPath([
+      span('GetRecoveryPointRestoreMetadata', 100, 200),
+      span('ListRestoreJobsByProtectedResource', 0, 100),
+      span('ListRecoveryPointsByResource', 0, 100),
+      span('StartRestoreJob', 200, 300),
+    ]),
+  ).toStrictEqual([
+    ['ListRestoreJobsByProtectedResource', 'ListRecoveryPointsByResource'],
+    ['GetRecoveryPointRestoreMetadata'],
+    ['StartRestoreJob'],
+  ]);
+});
+
+it('smoke: measures every figure, paired, and traces the alarm and the drain', async () => {
+  const { rows, alarm, drain } = await runBench(QUICK);
+  expect([...new Set(rows.map((r) => r.measure))]).toStrictEqual([
     'bundle size',
-    'cold start',
+    'cold start: module load',
+    'cold start: whole process',
     'CPU per request',
     'peak memory',
     'one batch (10 records)',
-    'rate-limited throughput',
+    'alarm to job accepted',
+    'backlog drain (10 queued + 1 events + 1 alarms)',
+    'backlog drain: dead letters for throttling',
+    'backlog drain: StartRestoreJob calls in the busiest second',
   ]);
-  for (const row of rows) {
-    expect(Number.isFinite(row.value) && row.value > 0).toBe(true);
-    expect(Number.isFinite(row.ratio) && row.ratio > 0).toBe(true);
+  for (const row of rows.filter((r) => r.pairs > 1)) {
+    expect(row.pairs).toBe(2);
+    expect(row.ratioMin).toBeLessThanOrEqual(row.ratio);
+    expect(row.ratio).toBeLessThanOrEqual(row.ratioMax);
+    expect(Number.isFinite(row.value) && row.value > 0 && Number.isFinite(row.baseline)).toBe(true);
   }
+  // The traced alarm made the three calls a restore needs, and wrote its job link.
+  const operations = alarm.calls.map((c) => c.operation);
+  for (const op of ['ListRecoveryPointsByResource', 'GetRecoveryPointRestoreMetadata', 'StartRestoreJob']) {
+    expect(operations).toContain(op);
+  }
+  expect(operations.at(-1)).toBe('BatchWriteItem');
+  for (const call of alarm.calls) expect(call.endMs).toBeGreaterThanOrEqual(call.startMs);
+  // Every request of the drain became a job; every call the endpoint saw was counted.
+  expect(drain.jobs).toBe(drain.expected);
+  expect(drain.expected).toBe(12);
+  expect(drain.attempts).toBeGreaterThanOrEqual(drain.jobs);
   expect(formatRows(rows)).toContain('| bundle size | restoreFromQueue |');
-}, 120_000);
+}, 180_000);

@@ -1,0 +1,201 @@
+/**
+ * "Backlog drain": N queued requests plus N/10 "Restore Requested" events and N/50 alarms through
+ * the local triggers (startLocalPipeline), the local endpoint throttling StartRestoreJob above 5
+ * calls a second for the whole account. Measures the starts a second achieved, the dead letters
+ * for throttling, and every StartRestoreJob call the endpoint saw (throttled ones included).
+ */
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { SeedRecoveryPoint } from '../local/backup-service.js';
+import { defaultSeed, startLocalPipeline } from '../local/pipeline.js';
+import { maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
+
+/** AWS Backup's default StartRestoreJob quota: 5 calls a second per account and Region. */
+export const QUOTA_PER_SECOND = 5;
+
+/** The size of a drain: `backlog` queued requests, and events and alarms in proportion. */
+export function drainSize(backlog: number): { queued: number; events: number; alarms: number } {
+  return {
+    queued: backlog,
+    events: Math.max(1, Math.round(backlog / 10)),
+    alarms: Math.max(1, Math.round(backlog / 50)),
+  };
+}
+
+/** What a drain did. */
+export interface DrainResult {
+  size: { queued: number; events: number; alarms: number };
+  /** START_RESTORE_RATE_PER_SECOND the handlers ran with (one pacer for every local handler). */
+  pace: number;
+  jobs: number;
+  expected: number;
+  startsPerSecond: number;
+  wallSeconds: number;
+  /** StartRestoreJob calls the endpoint saw, throttled ones included. */
+  attempts: number;
+  throttled: number;
+  /** The most calls in any one-second window (the endpoint's rule) and in any whole second. */
+  busiestWindow: number;
+  busiestSecond: number;
+  /** StartRestoreJob calls in each whole second from the first call. */
+  callsPerSecond: number[];
+  /**
+   * How late this process's timers ran during the drain (the handlers, their pacer and the
+   * endpoint share it): a late timer releases several paced calls at once.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
+  deadLetters: number;
+  throttlingDeadLetters: number;
+  /** Seconds from an alarm's delivery to its job, behind the backlog: median and max. */
+  alarmToJobSeconds: { median: number; max: number };
+}
+
+const SNAPSHOT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
+const volume = (i: number) => `vol-0bench${String(i).padStart(8, '0')}`;
+
+/** One EBS volume per alarm, each with one COMPLETED recovery point. */
+function alarmPoints(alarms: number): SeedRecoveryPoint[] {
+  return Array.from({ length: alarms }, (_, i) => ({
+    RecoveryPointArn: `arn:aws:ec2:eu-west-1::snapshot/snap-0bench${String(i).padStart(8, '0')}`,
+    BackupVaultName: 'Default',
+    ResourceArn: `arn:aws:ec2:eu-west-1:123456789012:volume/${volume(i)}`,
+    ResourceType: 'EBS',
+    CreationDate: '2026-11-26T03:00:00Z',
+    Status: 'COMPLETED',
+    RestoreMetadata: { availabilityZone: 'eu-west-1a', volumeType: 'gp3', volumeSize: '100' },
+  }));
+}
+
+function alarm(i: number, at: string): EventBridgeEvent<string, unknown> {
+  const name = `restore-bench-volume-${i}`;
+  return {
+    version: '0',
+    id: `bench-backlog-alarm-${i}`,
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time: at,
+    region: 'eu-west-1',
+    resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
+    detail: {
+      alarmName: name,
+      state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: at },
+      previousState: { value: 'OK', reason: 'Threshold not crossed', timestamp: at },
+      configuration: {
+        metrics: [
+          {
+            id: 'm1',
+            metricStat: {
+              metric: {
+                namespace: 'AWS/EBS',
+                name: 'VolumeStalledIOCheck',
+                dimensions: { VolumeId: volume(i) },
+              },
+              period: 60,
+              stat: 'Maximum',
+            },
+            returnData: true,
+          },
+        ],
+      },
+    },
+  };
+}
+
+function restoreRequested(i: number): EventBridgeEvent<string, unknown> {
+  return {
+    version: '0',
+    id: `bench-backlog-event-${i}`,
+    'detail-type': 'Restore Requested',
+    source: 'backup-restore.requests',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail: {
+      RecoveryPointArn: SNAPSHOT,
+      ResourceType: 'EBS',
+      Metadata: { availabilityZone: 'eu-west-1a' },
+      IdempotencyToken: `backlog-event-${i}`,
+    },
+  };
+}
+
+/** Drains a backlog of `backlog` queued requests (and events and alarms in proportion). */
+export async function backlogDrain(
+  backlog: number,
+  pace: number,
+  say: (line: string) => void = () => undefined,
+): Promise<DrainResult> {
+  const size = drainSize(backlog);
+  const seed = defaultSeed();
+  const pipeline = await startLocalPipeline({
+    seed: { ...seed, recoveryPoints: [...seed.recoveryPoints, ...alarmPoints(size.alarms)] },
+    faults: { StartRestoreJob: { rateLimitPerSecond: QUOTA_PER_SECOND } },
+    env: { START_RESTORE_RATE_PER_SECOND: String(pace) },
+    visibilityTimeoutS: 30,
+    pollers: 2,
+    restoreConcurrency: 10,
+  });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  try {
+    const started = Date.now();
+    for (let i = 0; i < size.queued; i++) {
+      await pipeline.submit({
+        RecoveryPointArn: SNAPSHOT,
+        ResourceType: 'EBS',
+        Metadata: { availabilityZone: 'eu-west-1a' },
+        IdempotencyToken: `backlog-queued-${i}`,
+      });
+    }
+    // Events and alarms arrive while the queue's backlog is being worked off.
+    const delivered: Promise<unknown>[] = [];
+    for (let i = 0; i < size.events; i++) delivered.push(pipeline.emit(restoreRequested(i)));
+    const alarmsAt = Date.now();
+    const at = new Date(alarmsAt).toISOString();
+    for (let i = 0; i < size.alarms; i++) delivered.push(pipeline.emit(alarm(i, at)));
+    const expected = size.queued + size.events + size.alarms;
+    const progress = setInterval(() => {
+      say(`  ${pipeline.aws.backup.jobs.length} of ${expected} jobs started`);
+    }, 15_000);
+    try {
+      await Promise.all(delivered);
+      // Far more than the quota needs: a stall shows as a failed run, not a hang.
+      await pipeline.runUntilIdle({ timeoutMs: 120_000 + (expected / QUOTA_PER_SECOND) * 3_000 });
+    } finally {
+      clearInterval(progress);
+    }
+    const jobs = pipeline.aws.backup.jobs;
+    const created = jobs.map((j) => j.CreationDate);
+    const attemptTimes = pipeline.aws.faults.arrivals.StartRestoreJob ?? [];
+    const letters = pipeline.deadLetters();
+    const alarmJobs = jobs
+      .filter((j) => j.SourceResourceArn?.includes(':volume/vol-0bench') === true)
+      .map((j) => (j.CreationDate - alarmsAt) / 1000);
+    return {
+      size,
+      pace,
+      jobs: jobs.length,
+      expected,
+      startsPerSecond: ratePerSecond(created),
+      wallSeconds: (Date.now() - started) / 1000,
+      attempts: attemptTimes.length,
+      throttled: pipeline.aws.faults.counts.StartRestoreJob?.RateLimited ?? 0,
+      busiestWindow: maxInWindow(attemptTimes, 1000),
+      busiestSecond: Math.max(0, ...perSecond(attemptTimes)),
+      callsPerSecond: perSecond(attemptTimes),
+      eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+      deadLetters: letters.length,
+      throttlingDeadLetters: letters.filter((m) => /Throttl|Rate exceeded/.test(m.body)).length,
+      alarmToJobSeconds: {
+        median: median(alarmJobs),
+        max: alarmJobs.length === 0 ? Number.NaN : Math.max(...alarmJobs),
+      },
+    };
+  } finally {
+    loopDelay.disable();
+    await pipeline.close();
+  }
+}
