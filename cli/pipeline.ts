@@ -1,0 +1,11 @@
+/**
+ * Everything the CLI takes from the pipeline's own modules (src/), in one place, so that a move of
+ * those modules changes only this file.
+ */
+
+export { parseArn } from '../src/arn.js';
+export { ConfigError, loadConfig } from '../src/config.js';
+export type { DeadLetter, FailureKind } from '../src/dead-letter.js';
+export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
+export type { RequestPolicy, RestoreRequest } from '../src/request.js';
+export { parseRestoreRequest } from '../src/request.js';
