@@ -11,6 +11,7 @@ import {
   type HeldLetter,
   type LetterInfo,
   type MoveResult,
+  type MoveTask,
   matches,
   moveAll,
   moveOne,
@@ -116,7 +117,7 @@ function statusText(report: StatusReport, p: Paint): string {
     const colour =
       state === 'COMPLETED' ? p.green : state === 'FAILED' || state === 'ABORTED' ? p.red : p.yellow;
     lines.push(
-      `${p.bold(j.restoreJobId)}  ${colour(state)}${j.job?.percentDone ? ` (${j.job.percentDone}%)` : ''}`,
+      `${p.bold(j.restoreJobId)}  ${colour(state)}${j.job?.percentDone ? ` (${j.job.percentDone.replace(/%?$/, '%')})` : ''}`,
     );
     if (j.job?.statusMessage) lines.push(`  message:   ${j.job.statusMessage}`);
     if (j.job?.createdResourceArn) lines.push(`  created:   ${j.job.createdResourceArn}`);
@@ -233,13 +234,36 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .command('status')
     .description('what became of a request: its restore job, the job state from AWS Backup, and the outcome')
     .argument('<id>', 'restore job id, or the SQS message id / EventBridge event id of the request')
-    .action(async (id: string, _opts, command: Command) => {
+    .option('--no-dead-letters', 'when no job is found, do not look for the id in the dead-letter queue')
+    .action(async (id: string, opts: { deadLetters: boolean }, command: Command) => {
       const ctx = contextOf(command, io);
       await withTarget(ctx, async (target) => {
         const table = await target.table();
-        const report = await aws(target, `look up ${id}`, () => lookUp(target, table, id));
-        ctx.result(report, () => statusText(report, ctx.paint));
-        setExit(report.jobs.length > 0 ? EXIT.ok : EXIT.notFound);
+        let report = await aws(target, `look up ${id}`, () => lookUp(target, table, id));
+        let deadLetters: LetterInfo[] = [];
+        if (report.jobs.length === 0 && opts.deadLetters) {
+          // A request refused before any job started is only in the dead-letter queue.
+          const queueUrl = await target.deadLetterQueueUrl();
+          const held = await aws(target, 'read the dead-letter queue', () =>
+            receiveAll(target.sqs, queueUrl, {
+              limit: 100_000,
+              holdSeconds: DEFAULT_HOLD_SECONDS,
+              waitSeconds: 1,
+            }),
+          );
+          await release(target.sqs, queueUrl, held);
+          deadLetters = held.map((h) => h.info).filter((l) => matches(l, [id], undefined));
+          if (deadLetters.length > 0) {
+            report = {
+              ...report,
+              notes: [`In the dead-letter queue: ${plural(deadLetters.length, 'dead letter')} for ${id}.`],
+            };
+          }
+        }
+        ctx.result({ ...report, deadLetters: deadLetters.map(letterJson) }, () =>
+          [statusText(report, ctx.paint), ...deadLetters.map((l) => letterRow(l, ctx.paint))].join('\n'),
+        );
+        setExit(report.jobs.length > 0 || deadLetters.length > 0 ? EXIT.ok : EXIT.notFound);
       });
     });
 
@@ -425,14 +449,23 @@ async function redriveAll(
     ctx.result({ dryRun: true, from, to }, () => `would start a message move task from ${from} to ${to}`);
     return;
   }
-  const task = await aws(target, 'move all dead letters (StartMessageMoveTask)', () =>
-    moveAll(target.sqs, from, to, {
+  let task: MoveTask;
+  try {
+    task = await moveAll(target.sqs, from, to, {
       wait: opts.wait,
       ...(opts.rate === undefined ? {} : { ratePerSecond: opts.rate }),
       onProgress: (t) =>
         ctx.progress.update(`moved ${t.moved}${t.toMove === undefined ? '' : ` of ${t.toMove}`}`),
-    }),
-  );
+    });
+  } catch (error) {
+    const e = explainAwsError(error, 'move all dead letters (StartMessageMoveTask)', target);
+    if (e.code !== 'unsupported') throw e;
+    throw new CliError(
+      e.code,
+      `${e.message} Move them with --failure or --id instead: those are plain receives, sends and deletes.`,
+      e.exitCode,
+    );
+  }
   ctx.result(task, () =>
     opts.wait
       ? `move task ${task.status}: ${plural(task.moved, 'message')} moved${task.failureReason ? ` (${task.failureReason})` : ''}`

@@ -216,6 +216,26 @@ describe('submit and status', () => {
   });
 });
 
+describe('status of a refused request', () => {
+  it('finds it in the dead-letter queue by its message id, and leaves it there', async () => {
+    const p = await start();
+    const messageId = await p.submit(ROGUE_ROLE);
+    await p.runUntilIdle();
+    const r = await runCli([...at(p), '--json', 'status', messageId]);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({
+      foundBy: 'none',
+      jobs: [],
+      deadLetters: [
+        { failure: 'rejected', triggerId: messageId, reason: expect.stringMatching(/IamRoleArn/) },
+      ],
+    });
+    expect(await visibleDeadLetters(p)).toBe(1);
+    const skipped = await runCli([...at(p), 'status', '--no-dead-letters', messageId]);
+    expect(skipped.code).toBe(3);
+  });
+});
+
 describe('dead-letters and redrive', () => {
   async function withLetters() {
     const p = await start();
@@ -258,6 +278,8 @@ describe('dead-letters and redrive', () => {
     expect(p.deadLetters()).toHaveLength(3);
     expect(await visibleDeadLetters(p)).toBe(3);
 
+    const progress = await runCli([...at(p), '--progress', 'dead-letters']);
+    expect(progress.stderr).toContain('read 3 of about 3 dead letters');
     const text = await runCli([...at(p), 'dead-letters', '--failure', 'rejected']);
     expect(text.stdout).toMatch(/2 dead letters \(rejected\) of 3 read: 2 rejected, 1 restore-job-failed$/m);
     expect(await visibleDeadLetters(p)).toBe(3);
