@@ -160,6 +160,11 @@ export function checkRequest(file: string, text: string, source: PolicySource): 
   if (typeof event === 'object' && event !== null && event['detail-type'] === 'Restore Requested') {
     payload = event.detail;
   }
+  // `$schema` is for editors (schema/restore-request.schema.json); it is never sent.
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload) && '$schema' in payload) {
+    const { $schema: _editorsOnly, ...rest } = payload as Record<string, unknown>;
+    payload = rest;
+  }
   try {
     const request = parseRestoreRequest(payload, source.policy ?? shapeOnly(payload));
     return { ...base, valid: true, problems: [], request, payload };

@@ -224,6 +224,11 @@ describe('the schema', () => {
     expect(schemaVerdict(body)).toBe(verdict);
   });
 
+  it('lets editors name it in $schema, which the CLI drops and the pipeline itself refuses', () => {
+    const body = JSON.stringify({ $schema: './schema/restore-request.schema.json', ...JSON.parse(GOOD) });
+    expect([schemaVerdict(body), checksVerdict(body)]).toStrictEqual(['accepted', 'refused']);
+  });
+
   describe('rules a schema cannot say (the checks refuse, the schema accepts)', () => {
     it('a vault when the deployment restricts vaults (ALLOWED_BACKUP_VAULTS)', () => {
       const body = JSON.stringify({ RecoveryPointArn: POINT, Metadata: {} });
