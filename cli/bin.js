@@ -8,5 +8,12 @@ process.on('warning', (warning) => {
   if (warning.name !== 'NodeVersionSupportWarning')
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
-require('tsx/cjs');
+try {
+  require('tsx/cjs');
+} catch {
+  process.stderr.write(
+    'error: restore-pipeline runs through tsx, which is not installed: run `npm ci` (with dev dependencies) in the repository.\n',
+  );
+  process.exit(2);
+}
 require('./main.ts');
