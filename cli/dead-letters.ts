@@ -202,14 +202,30 @@ export async function receiveAll(
   return [...held.values()];
 }
 
-/** Makes held messages visible again at once; returns the ids it could not release. */
+/** Runs `work` on every item, at most `limit` at a time. */
+export async function inPool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Makes held messages visible again at once (ten at a time); returns the ids it could not release. */
 export async function release(
   sqs: SQSClient,
   queueUrl: string,
   letters: readonly HeldLetter[],
 ): Promise<string[]> {
   const failed: string[] = [];
-  for (const letter of letters) {
+  await inPool(letters, 10, async (letter) => {
     try {
       await sqs.send(
         new ChangeMessageVisibilityCommand({
@@ -222,7 +238,7 @@ export async function release(
       // It comes back by itself when the hold ends.
       failed.push(letter.info.messageId);
     }
-  }
+  });
   return failed;
 }
 

@@ -9,6 +9,7 @@ import {
   DEFAULT_HOLD_SECONDS,
   FAILURE_KINDS,
   type HeldLetter,
+  inPool,
   type LetterInfo,
   type MoveResult,
   type MoveTask,
@@ -380,12 +381,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
           const rest: HeldLetter[] = held.filter((h) => !chosen.includes(h));
           if (opts.dryRun) rest.push(...chosen);
           else {
-            for (const [i, letter] of chosen.entries()) {
-              ctx.progress.update(`moving ${i + 1} of ${chosen.length}`);
+            await inPool(chosen, 10, async (letter) => {
               const r = await moveOne(target.sqs, from, to, letter);
               results.push(r);
               if (r.result === 'not-moved') rest.push(letter);
-            }
+              ctx.progress.update(`moved ${results.length} of ${chosen.length}`);
+            });
           }
           await release(target.sqs, from, rest);
           ctx.progress.done();
