@@ -5,7 +5,7 @@
 // The SDK's notice about future Node.js versions says nothing about this command's work.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning')
+  if (!/NodeVersionSupportWarning/.test(`${warning.name} ${warning.message}`))
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 try {

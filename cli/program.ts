@@ -79,6 +79,7 @@ function verdictText(v: Verdict, p: Paint): string {
     lines.push(`${p.red(what)}  ${v.file}: ${plural(v.problems.length, 'problem')}`);
     for (const problem of v.problems) lines.push(`  - ${problem}`);
   }
+  if (v.note !== undefined) lines.push(p.yellow(`  ${v.note}`));
   if (v.notChecked.length > 0) {
     lines.push(
       p.yellow(
@@ -98,17 +99,36 @@ function verdictJson(v: Verdict) {
     ...(v.request === undefined ? {} : { request: v.request }),
     checkedAgainst: v.checkedAgainst,
     notChecked: v.notChecked,
+    ...(v.note === undefined ? {} : { note: v.note }),
   };
 }
 
-async function verdictFor(ctx: Context, file: string): Promise<Verdict> {
+/**
+ * Checks a request file. The rules come from the functions' variables in the environment, else
+ * from the deployed function (with --stage or --stack-name), else the local stack's (--local).
+ */
+async function verdictFor(ctx: Context, file: string, target?: Target): Promise<Verdict> {
   const text = await readInput(file, ctx.io);
   const local = ctx.options.local === true || ctx.options.endpointUrl !== undefined;
-  return checkRequest(
+  let deployment: Record<string, string> | undefined;
+  let note: string | undefined;
+  const stack = ctx.options.stage !== undefined || ctx.options.stackName !== undefined;
+  if (!local && stack && !ctx.io.env.RESTORE_ROLE_ARN) {
+    const t = target ?? resolveTarget(ctx.options, ctx.io);
+    try {
+      deployment = await t.deploymentSettings();
+    } catch (error) {
+      note = `The deployed functions' settings could not be read: ${(error as Error).message}`;
+    } finally {
+      if (target === undefined) t.close();
+    }
+  }
+  const verdict = checkRequest(
     file === '-' ? 'stdin' : file,
     text,
-    policySource(ctx.io.env, local, ctx.options.region),
+    policySource(ctx.io.env, local, ctx.options.region ?? ctx.io.env.AWS_REGION, deployment),
   );
+  return note === undefined ? verdict : { ...verdict, note };
 }
 
 function statusText(report: StatusReport, p: Paint): string {
@@ -204,16 +224,16 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .argument('<file>', 'JSON file with one restore request, or - for stdin')
     .action(async (file: string, _opts, command: Command) => {
       const ctx = contextOf(command, io);
-      const verdict = await verdictFor(ctx, file);
-      if (!verdict.valid) {
-        ctx.result(
-          { ...verdictJson(verdict), sent: false },
-          () => `${verdictText(verdict, ctx.paint)}\nNot sent.`,
-        );
-        setExit(EXIT.invalid);
-        return;
-      }
       await withTarget(ctx, async (target) => {
+        const verdict = await verdictFor(ctx, file, target);
+        if (!verdict.valid) {
+          ctx.result(
+            { ...verdictJson(verdict), sent: false },
+            () => `${verdictText(verdict, ctx.paint)}\nNot sent.`,
+          );
+          setExit(EXIT.invalid);
+          return;
+        }
         const queueUrl = await target.requestQueueUrl();
         const out = await aws(target, 'send the request to the request queue', () =>
           target.sqs.send(

@@ -11,6 +11,7 @@ import {
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CliError, EXIT, type Io } from './output.js';
 
@@ -31,6 +32,28 @@ export const LOCAL = {
     'arn:aws:iam::123456789012:role/RestoreOperator',
   ],
 } as const;
+
+/** The function whose environment holds the deployment's request rules (serverless.yml). */
+export const QUEUE_FUNCTION_RESOURCE = 'RestoreFromQueueLambdaFunction';
+
+/**
+ * The environment the deployed functions run with: the queue function's, found through the
+ * stack's resource. Throws what the SDK threw.
+ */
+export async function readDeploymentSettings(
+  cfn: CloudFormationClient,
+  lambda: LambdaClient,
+  stackName: string,
+): Promise<Record<string, string>> {
+  const resource = await cfn.send(
+    new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: QUEUE_FUNCTION_RESOURCE }),
+  );
+  const name = resource.StackResourceDetail?.PhysicalResourceId;
+  if (name === undefined || name === '')
+    throw new Error(`Stack ${stackName} has no ${QUEUE_FUNCTION_RESOURCE}`);
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  return { ...(config.Environment?.Variables ?? {}) };
+}
 
 /** Where to work, from the global options. */
 export interface TargetOptions {
@@ -56,6 +79,8 @@ export interface Target {
   requestQueueUrl(): Promise<string>;
   deadLetterQueueUrl(): Promise<string>;
   table(): Promise<string>;
+  /** The deployed functions' environment (undefined without a stack); throws a CliError when unreadable. */
+  deploymentSettings(): Promise<Record<string, string> | undefined>;
   close(): void;
 }
 
@@ -160,6 +185,7 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
   const ddb = new DynamoDBClient(common);
   const backup = new BackupClient(common);
   let cfn: CloudFormationClient | undefined;
+  let lambda: LambdaClient | undefined;
   const target = { description };
 
   const outputs = once(async () => {
@@ -245,7 +271,18 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
       }
       throw new CliError('no-output', `Stack ${stackName} has no job-link table: pass --table.`, EXIT.aws);
     }),
+    deploymentSettings: once(async () => {
+      if (local || stackName === undefined) return undefined;
+      cfn ??= new CloudFormationClient(common);
+      lambda ??= new LambdaClient(common);
+      try {
+        return await readDeploymentSettings(cfn, lambda, stackName);
+      } catch (error) {
+        throw explainAwsError(error, `read the settings of the functions of stack ${stackName}`, target);
+      }
+    }),
     close: () => {
+      lambda?.destroy();
       sqs.destroy();
       ddb.destroy();
       backup.destroy();

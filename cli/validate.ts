@@ -27,31 +27,45 @@ export const POLICY_VARIABLES = [
 
 /** What the request is checked against, and where that came from. */
 export interface PolicySource {
-  /** `environment`, `local` or `none` (scope, role and vault rules not checked). */
-  readonly source: 'environment' | 'local' | 'none';
+  /**
+   * `environment` (the functions' variables set here), `deployment` (read from the deployed
+   * function), `local`, or `none` (scope, role and vault rules not checked).
+   */
+  readonly source: 'environment' | 'deployment' | 'local' | 'none';
   readonly policy?: RequestPolicy;
+  /** Why the deployment's settings could not be used. */
+  readonly note?: string;
 }
 
 /**
  * The deployment's rules: from the functions' own variables in the environment (RESTORE_ROLE_ARN
  * and the others, with AWS_REGION), from the local stack's settings with --local, or none.
  */
-export function policySource(env: Io['env'], local: boolean, region: string | undefined): PolicySource {
-  if (env.RESTORE_ROLE_ARN !== undefined && env.RESTORE_ROLE_ARN !== '') {
+export function policySource(
+  env: Io['env'],
+  local: boolean,
+  region: string | undefined,
+  deployment?: Readonly<Record<string, string>>,
+): PolicySource {
+  const fromEnv = env.RESTORE_ROLE_ARN !== undefined && env.RESTORE_ROLE_ARN !== '';
+  const settings = fromEnv ? env : deployment;
+  if (settings !== undefined) {
     try {
       const config = loadConfig({
         // Not part of the checks; loadConfig requires them.
         DEAD_LETTER_QUEUE_URL: 'https://sqs.invalid/000000000000/unused',
         RESTORE_JOBS_TABLE: 'unused',
-        ...Object.fromEntries(POLICY_VARIABLES.map((name) => [name, env[name]])),
-        AWS_REGION: region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+        ...Object.fromEntries(POLICY_VARIABLES.map((name) => [name, settings[name]])),
+        AWS_REGION: fromEnv
+          ? (region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)
+          : (settings.AWS_REGION ?? region),
       });
-      return { source: 'environment', policy: config };
+      return { source: fromEnv ? 'environment' : 'deployment', policy: config };
     } catch (error) {
       if (error instanceof ConfigError) {
         throw new CliError(
           'bad-configuration',
-          `The deployment settings in the environment are not usable:\n- ${error.problems.join('\n- ')}`,
+          `The ${fromEnv ? 'deployment settings in the environment' : "deployed function's settings"} are not usable:\n- ${error.problems.join('\n- ')}`,
           EXIT.usage,
         );
       }
@@ -101,6 +115,8 @@ export interface Verdict {
   readonly checkedAgainst: PolicySource['source'];
   /** Rules not checked for want of the deployment's settings. */
   readonly notChecked: readonly string[];
+  /** Why the deployment's settings were not used, when they were asked for. */
+  readonly note?: string;
 }
 
 /** Splits the pipeline's one-line message ("Invalid restore request: a; b") into its problems. */

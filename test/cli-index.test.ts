@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -14,6 +15,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -22,6 +24,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { moveAll } from '../cli/dead-letters';
+import { readDeploymentSettings } from '../cli/target';
+import { checkRequest, policySource } from '../cli/validate';
 import { type LocalAws, startLocalAws } from '../local/endpoint';
 import { defaultSeed } from '../local/pipeline';
 import { runCli } from './helpers/cli';
@@ -256,6 +260,55 @@ describe('redrive --all (StartMessageMoveTask)', () => {
     });
     expect(seen).toStrictEqual([1, 3]);
     expect(task).toStrictEqual({ taskHandle: 'handle-1', status: 'COMPLETED', moved: 3, toMove: 3 });
+  });
+});
+
+describe("the deployed functions' settings", () => {
+  const cfn = mockClient(CloudFormationClient);
+  const lambda = mockClient(LambdaClient);
+  afterEach(() => {
+    cfn.reset();
+    lambda.reset();
+  });
+  const ROLE = 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole';
+
+  it("are read from the stack's queue function, and the checks use them", async () => {
+    cfn.on(DescribeStackResourceCommand).resolves({
+      StackResourceDetail: {
+        PhysicalResourceId: 'backup-restore-pipeline-prod-restoreFromQueue',
+      } as never,
+    });
+    lambda.on(GetFunctionConfigurationCommand).resolves({
+      Environment: { Variables: { RESTORE_ROLE_ARN: ROLE, ALLOWED_BACKUP_VAULTS: 'prod-vault' } },
+    });
+    const settings = await readDeploymentSettings(
+      new CloudFormationClient({ region: 'eu-west-1' }),
+      new LambdaClient({ region: 'eu-west-1' }),
+      'backup-restore-pipeline-prod',
+    );
+    expect(cfn.commandCalls(DescribeStackResourceCommand)[0]?.args[0].input).toStrictEqual({
+      StackName: 'backup-restore-pipeline-prod',
+      LogicalResourceId: 'RestoreFromQueueLambdaFunction',
+    });
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toStrictEqual({
+      FunctionName: 'backup-restore-pipeline-prod-restoreFromQueue',
+    });
+    expect(settings).toStrictEqual({ RESTORE_ROLE_ARN: ROLE, ALLOWED_BACKUP_VAULTS: 'prod-vault' });
+
+    const source = policySource({}, false, 'eu-west-1', settings);
+    expect(source.source).toBe('deployment');
+    const request = JSON.stringify({
+      RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:p-1',
+      Metadata: {},
+    });
+    expect(checkRequest('r.json', request, source)).toMatchObject({
+      valid: false,
+      problems: ['BackupVaultName is required: this deployment restores only from the vaults prod-vault'],
+    });
+    // Variables set here win over the deployed ones.
+    expect(
+      policySource({ RESTORE_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1' }, false, undefined, settings).source,
+    ).toBe('environment');
   });
 });
 
