@@ -78,7 +78,7 @@ export function paintFor(isTTY: boolean, env: Io['env'], flag: boolean): Paint {
   };
 }
 
-/** Progress on stderr, one line rewritten in place; silent when stderr is not a terminal or with --json. */
+/** Progress on stderr, one line rewritten in place; by default silent when stderr is not a terminal or with --json. */
 export interface Progress {
   update(text: string): void;
   done(): void;
@@ -87,6 +87,8 @@ export interface Progress {
 export function progressFor(io: Io, enabled: boolean): Progress {
   let shown = false;
   if (!enabled) return { update: () => undefined, done: () => undefined };
+  // Forced (--progress) into a file or a pipe: plain lines, no cursor control.
+  if (!io.stderrIsTTY) return { update: (text) => io.stderr.write(`${text}\n`), done: () => undefined };
   return {
     update: (text) => {
       shown = true;

@@ -281,7 +281,8 @@ describe('dead-letters and redrive', () => {
     expect(await visibleDeadLetters(p)).toBe(3);
 
     const progress = await runCli([...at(p), '--progress', 'dead-letters']);
-    expect(progress.stderr).toContain('read 3 of about 3 dead letters');
+    expect(progress.stderr).toContain('read 3 of about 3 dead letters\n');
+    expect(progress.stderr).not.toContain('\u001b[');
     const text = await runCli([...at(p), 'dead-letters', '--failure', 'rejected']);
     expect(text.stdout).toMatch(/2 dead letters \(rejected\) of 3 read: 2 rejected, 1 restore-job-failed$/m);
     expect(await visibleDeadLetters(p)).toBe(3);
