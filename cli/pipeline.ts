@@ -5,7 +5,6 @@
 
 export { parseArn } from '../src/arn.js';
 export { ConfigError, loadConfig } from '../src/config.js';
-export type { DeadLetter, FailureKind } from '../src/dead-letter.js';
 export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
 export type { RequestPolicy, RestoreRequest } from '../src/request.js';
 export { parseRestoreRequest } from '../src/request.js';
