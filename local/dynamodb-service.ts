@@ -184,9 +184,55 @@ function applyUpdate(
   }
 }
 
+/** A global secondary index as CreateTable declared it. */
+export interface IndexDeclaration {
+  name: string;
+  hash: string;
+  range?: string;
+  projection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  include: string[];
+}
+
+function indexDeclarations(body: Record<string, unknown>): IndexDeclaration[] {
+  const declared = (body.GlobalSecondaryIndexes ?? []) as {
+    IndexName: string;
+    KeySchema: { AttributeName: string; KeyType: string }[];
+    Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+  }[];
+  return declared.map((index) => {
+    const range = index.KeySchema.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+    return {
+      name: index.IndexName,
+      hash: index.KeySchema.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
+      ...(range === undefined ? {} : { range }),
+      projection: (index.Projection?.ProjectionType ?? 'ALL') as IndexDeclaration['projection'],
+      include: index.Projection?.NonKeyAttributes ?? [],
+    };
+  });
+}
+
+/** DynamoDB's item size: attribute names plus values, in bytes (close enough for 1 MB pages). */
+function itemSize(item: Item): number {
+  const valueSize = (value: AttributeValue): number => {
+    const [type, v] = Object.entries(value)[0] ?? ['NULL', true];
+    if (type === 'S' || type === 'N') return Buffer.byteLength(String(v));
+    if (type === 'B') return Buffer.from(String(v), 'base64').length;
+    if (type === 'L') return 3 + (v as AttributeValue[]).reduce((n, e) => n + 1 + valueSize(e), 0);
+    if (type === 'M') return 3 + itemSize(v as Item);
+    if (type === 'SS' || type === 'NS') return (v as string[]).reduce((n, e) => n + Buffer.byteLength(e), 0);
+    return 1;
+  };
+  return Object.entries(item).reduce((n, [name, value]) => n + Buffer.byteLength(name) + valueSize(value), 0);
+}
+
+/** A Query or Scan answers at most 1 MB of items per page. */
+const PAGE_BYTES = 1024 * 1024;
+
 /** The local DynamoDB service state and operations. */
 export class LocalDynamoDb {
   readonly tables = new Map<string, Table>();
+  /** Global secondary indexes declared by CreateTable, by table name. */
+  readonly indexes = new Map<string, IndexDeclaration[]>();
 
   private table(name: unknown): Table {
     const table = this.tables.get(String(name));
@@ -211,7 +257,10 @@ export class LocalDynamoDb {
     const schema = body.KeySchema as { AttributeName: string; KeyType: string }[];
     const hash = schema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
     if (hash === undefined) throw validation('KeySchema needs a HASH key');
-    if (!this.tables.has(name)) this.tables.set(name, { name, key: hash, items: new Map() });
+    if (!this.tables.has(name)) {
+      this.tables.set(name, { name, key: hash, items: new Map() });
+      this.indexes.set(name, indexDeclarations(body));
+    }
     return { TableDescription: { TableName: name, TableStatus: 'ACTIVE' } };
   }
 
@@ -309,5 +358,142 @@ export class LocalDynamoDb {
     const table = this.table(body.TableName);
     table.items.delete(this.keyOf(table, body.Key));
     return {};
+  }
+
+  /**
+   * Query on the table or a global secondary index: KeyConditionExpression `name = :value` on the
+   * partition key (DynamoDB's required form; sort-key conditions and FilterExpression are not
+   * served locally and are refused), ProjectionExpression and Select, the index's projection,
+   * Limit (items evaluated), ExclusiveStartKey, and pages of at most 1 MB with LastEvaluatedKey.
+   * Global secondary indexes are eventually consistent only: ConsistentRead on one is refused.
+   */
+  Query(body: Record<string, unknown>) {
+    const table = this.table(body.TableName);
+    const names = body.ExpressionAttributeNames as Record<string, string> | undefined;
+    const values = body.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
+    const indexName = body.IndexName as string | undefined;
+    const index =
+      indexName === undefined ? undefined : this.indexes.get(table.name)?.find((i) => i.name === indexName);
+    if (indexName !== undefined && index === undefined) {
+      throw validation(`The table does not have the specified index: ${indexName}`);
+    }
+    if (index !== undefined && body.ConsistentRead === true) {
+      throw validation('Consistent reads are not supported on global secondary indexes');
+    }
+    if (
+      body.FilterExpression !== undefined ||
+      body.KeyConditions !== undefined ||
+      body.QueryFilter !== undefined
+    ) {
+      throw validation(
+        'Only KeyConditionExpression is supported locally (no FilterExpression or legacy conditions)',
+      );
+    }
+    const expression = body.KeyConditionExpression;
+    if (typeof expression !== 'string' || expression.trim() === '') {
+      throw validation(
+        'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+      );
+    }
+    const m = /^\s*([#\w.]+)\s*=\s*(:\w+)\s*$/.exec(expression);
+    if (m === null) throw validation(`Unsupported key condition expression locally: ${expression}`);
+    const keyName = resolveName(m[1] ?? '', names);
+    const hash = index?.hash ?? table.key;
+    if (keyName !== hash) throw validation(`Query condition missed key schema element: ${hash}`);
+    const wanted = values?.[m[2] ?? ''];
+    if (wanted === undefined) {
+      throw validation(
+        `An expression attribute value used in expression is not defined; attribute value: ${m[2] ?? ''}`,
+      );
+    }
+    const limit = body.Limit === undefined ? undefined : Number(body.Limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+      throw validation(
+        "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+      );
+    }
+
+    // The index holds only items that carry its key (a sparse index), with its projected attributes.
+    const keysOf = (item: Item): Item => {
+      const keys: Item = {};
+      for (const name of [table.key, index?.hash, index?.range]) {
+        if (name !== undefined && item[name] !== undefined) keys[name] = item[name];
+      }
+      return keys;
+    };
+    const projected = (item: Item): Item => {
+      if (index === undefined || index.projection === 'ALL') return item;
+      const kept = keysOf(item);
+      if (index.projection === 'INCLUDE') {
+        for (const name of index.include) if (item[name] !== undefined) kept[name] = item[name];
+      }
+      return kept;
+    };
+    const select = body.Select as string | undefined;
+    if (index !== undefined && index.projection !== 'ALL' && select === 'ALL_ATTRIBUTES') {
+      throw validation(
+        'One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index ' +
+          index.name +
+          ' because its projection type is not ALL',
+      );
+    }
+    const projection = (body.ProjectionExpression as string | undefined)
+      ?.split(',')
+      .map((p) => resolveName(p.trim(), names))
+      .filter(Boolean);
+    if (projection !== undefined && index !== undefined && index.projection !== 'ALL') {
+      const available = new Set([
+        table.key,
+        index.hash,
+        ...(index.range === undefined ? [] : [index.range]),
+        ...index.include,
+      ]);
+      const missing = projection.filter((p) => !available.has(p));
+      if (missing.length > 0) {
+        throw validation(
+          `One or more parameter values were invalid: Global secondary index ${index.name} does not project [${missing.join(', ')}]`,
+        );
+      }
+    }
+
+    const matching = [...table.items.values()].filter(
+      (item) => item[hash] !== undefined && JSON.stringify(item[hash]) === JSON.stringify(wanted),
+    );
+    if (body.ScanIndexForward === false) matching.reverse();
+    const start = body.ExclusiveStartKey as Item | undefined;
+    let from = 0;
+    if (start !== undefined) {
+      const at = matching.findIndex(
+        (item) => JSON.stringify(item[table.key]) === JSON.stringify(start[table.key]),
+      );
+      from = at + 1;
+    }
+    const page: Item[] = [];
+    let bytes = 0;
+    let stopped = false;
+    for (let i = from; i < matching.length; i++) {
+      const item = projected(matching[i] as Item);
+      bytes += itemSize(item);
+      page.push(item);
+      if ((limit !== undefined && page.length >= limit) || bytes >= PAGE_BYTES) {
+        // DynamoDB stops at Limit or 1 MB and says where, even when nothing is left to read.
+        stopped = true;
+        break;
+      }
+    }
+    const last = page.at(-1);
+    const items = page.map((item) =>
+      projection === undefined
+        ? structuredClone(item)
+        : Object.fromEntries(
+            projection.filter((p) => item[p] !== undefined).map((p) => [p, structuredClone(item[p])]),
+          ),
+    );
+    return {
+      ...(select === 'COUNT' ? {} : { Items: items }),
+      Count: page.length,
+      ScannedCount: page.length,
+      ...(stopped && last !== undefined ? { LastEvaluatedKey: structuredClone(keysOf(last)) } : {}),
+    };
   }
 }

@@ -130,6 +130,7 @@ const DYNAMODB_OPERATIONS = new Set([
   'UpdateItem',
   'DeleteItem',
   'BatchWriteItem',
+  'Query',
 ]);
 
 type Protocol = 'rest-json' | 'json-1.0' | 'query';

@@ -1,0 +1,116 @@
+/** Where the CLI writes, how it colours, and the errors it ends with (each with its exit code). */
+
+/** Exit codes, documented in the README ("Operating it"). */
+export const EXIT = {
+  ok: 0,
+  /** The request is invalid or refused (validate, submit). */
+  invalid: 1,
+  /** The command line is wrong, or a file cannot be read. */
+  usage: 2,
+  /** Nothing found for the id (status), or no dead letter matched (redrive --id). */
+  notFound: 3,
+  /** AWS (or the local endpoint) could not be reached or refused the call. */
+  aws: 4,
+  /** Some of the work was done, some was not (redrive). */
+  partial: 5,
+} as const;
+
+/** An error that ends the command with a message a person can act on. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  readonly code: string;
+
+  constructor(code: string, message: string, exitCode: number) {
+    super(message);
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The process around the CLI: streams, environment, terminals. Tests pass their own. */
+export interface Io {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+}
+
+/** The Io of the running process. */
+export function processIo(): Io {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}
+
+/** Colours (ANSI), or plain text. */
+export interface Paint {
+  readonly enabled: boolean;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+/**
+ * Colours only on a terminal, never with NO_COLOR set to anything but the empty string
+ * (no-color.org), `TERM=dumb` or `--no-color`.
+ */
+export function paintFor(isTTY: boolean, env: Io['env'], flag: boolean): Paint {
+  const enabled = flag && isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+  const wrap = (open: number, close: number) => (text: string) =>
+    enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text;
+  return {
+    enabled,
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+  };
+}
+
+/** Progress on stderr, one line rewritten in place; by default silent when stderr is not a terminal or with --json. */
+export interface Progress {
+  update(text: string): void;
+  done(): void;
+}
+
+export function progressFor(io: Io, enabled: boolean): Progress {
+  let shown = false;
+  if (!enabled) return { update: () => undefined, done: () => undefined };
+  // Forced (--progress) into a file or a pipe: plain lines, no cursor control.
+  if (!io.stderrIsTTY) return { update: (text) => io.stderr.write(`${text}\n`), done: () => undefined };
+  return {
+    update: (text) => {
+      shown = true;
+      io.stderr.write(`\r\u001b[2K${text}`);
+    },
+    done: () => {
+      if (shown) io.stderr.write('\r\u001b[2K');
+      shown = false;
+    },
+  };
+}
+
+/** "1 dead letter", "2 dead letters". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** A duration in the largest unit that keeps it readable: 45s, 12m, 3h, 2d. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}

@@ -1,0 +1,10 @@
+/**
+ * Everything the CLI takes from the pipeline's own modules (src/), in one place, so that a move of
+ * those modules changes only this file.
+ */
+
+export { parseArn } from '../src/arn.js';
+export { ConfigError, loadConfig } from '../src/config.js';
+export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
+export type { RequestPolicy, RestoreRequest } from '../src/request.js';
+export { parseRestoreRequest } from '../src/request.js';
