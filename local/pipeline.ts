@@ -25,6 +25,7 @@ import type { TrackDeps } from '../src/track.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, SqsEventSource } from './event-source.js';
+import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
 
 /** The default seed: recovery points for the samples in events/. */
@@ -53,6 +54,8 @@ export interface LocalPipelineOptions {
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
   asyncRetryDelaysMs?: readonly number[];
   random?: () => number;
+  /** The deployed rules' settings (source of "Restore Requested" events, alarm name prefix). */
+  rules?: RuleSettings;
 }
 
 /** A running local pipeline. */
@@ -213,9 +216,26 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ? { ...deps, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
     : deps;
   const trackHandler = createTrackHandler(trackDeps);
-  // AWS Backup's state-change events, delivered to the tracker as EventBridge does.
+  // The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
+  // state-change events) reach the functions whose rule patterns they match, and only those.
+  const patterns = deployedPatterns(options.rules);
+  aws.events.addRule({
+    name: 'restoreFromEvent',
+    pattern: patterns.restoreFromEvent,
+    target: (event: BusEvent) => void invoker.invoke(eventHandler, event),
+  });
+  aws.events.addRule({
+    name: 'restoreOnAlarm',
+    pattern: patterns.restoreOnAlarm,
+    target: (event: BusEvent) => void alarmInvoker.invoke(alarmHandler, event as never),
+  });
+  aws.events.addRule({
+    name: 'trackRestoreJob',
+    pattern: patterns.trackRestoreJob,
+    target: (event: BusEvent) => void invoker.invoke(trackHandler, event as never),
+  });
   aws.backup.onJobStateChange((job, previous) => {
-    void invoker.invoke(trackHandler, restoreJobEvent(job, previous === 'CREATED'));
+    aws.events.publish(restoreJobEvent(job, previous === 'CREATED') as BusEvent);
   });
   source.start();
 
