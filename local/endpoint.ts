@@ -262,6 +262,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           })),
           faults: faults.counts,
           served,
+          events: events.events.map(({ event, matched }) => ({
+            id: event.id,
+            source: event.source,
+            detailType: event['detail-type'],
+            matched,
+          })),
         }),
       );
       return;

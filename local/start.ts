@@ -257,12 +257,12 @@ Ctrl-C stops it.
 Queues: ${pipeline.requestQueueUrl}
         ${pipeline.deadLetterQueueUrl}
 
-Drive it with the AWS CLI (any version: SQS answers both its JSON and its query protocol):
+Drive it with the AWS CLI, old or new (SQS answers both its JSON and its query protocol):
 
-  export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${REGION}
-  aws sqs send-message --queue-url ${pipeline.requestQueueUrl} --message-body file://events/request-ebs.json
-  aws events put-events --entries file://events/put-events-restore-requested.json
-  aws sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${REGION}
+  aws --endpoint-url ${url} sqs send-message --queue-url ${pipeline.requestQueueUrl} --message-body file://events/request-ebs.json
+  aws --endpoint-url ${url} events put-events --entries file://events/put-events-restore-requested.json
+  aws --endpoint-url ${url} sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
 
 Run one handler against it with serverless invoke local:
 

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { deployedPatterns } from '../local/eventbridge';
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Statement = {
@@ -171,6 +172,21 @@ describe('triggers', () => {
         ([, r]) => r.Properties.FunctionName.Ref === 'TrackRestoreJobLambdaFunction',
       )?.[1].Properties.DestinationConfig,
     ).toStrictEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
+  });
+
+  it('is routed locally by the same patterns as the deployed rules (npm run serve, PutEvents)', () => {
+    const byFunction = Object.fromEntries(
+      ofType('AWS::Events::Rule').map(([, r]) => [
+        r.Properties.Targets[0].Arn['Fn::GetAtt'][0].replace('LambdaFunction', ''),
+        r.Properties.EventPattern,
+      ]),
+    );
+    const local = deployedPatterns();
+    expect(byFunction).toStrictEqual({
+      RestoreFromEvent: local.restoreFromEvent,
+      RestoreOnAlarm: local.restoreOnAlarm,
+      TrackRestoreJob: local.trackRestoreJob,
+    });
   });
 
   it('indexes job links by trigger id for the operators (byTriggerId, all attributes)', () => {
