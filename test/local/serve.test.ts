@@ -296,6 +296,40 @@ except sqs.exceptions.QueueDoesNotExist:
     expect(put.FailedEntryCount).toBe(0);
   });
 
+  it('runs the tracker with serverless invoke local and the environment it prints', () => {
+    // The export block under "serverless invoke local", exactly as printed.
+    const block = output.slice(
+      output.indexOf('Run one handler against it'),
+      output.indexOf('npx serverless invoke local'),
+    );
+    const env = Object.fromEntries(
+      [...block.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    expect(Object.keys(env).sort()).toStrictEqual([
+      'ALERT_TOPIC_ARN',
+      'ALLOWED_RESTORE_ROLE_ARNS',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ENDPOINT_URL',
+      'AWS_SECRET_ACCESS_KEY',
+      'DEAD_LETTER_QUEUE_URL',
+      'RESTORE_JOBS_TABLE',
+      'RESTORE_ROLE_ARN',
+    ]);
+    const out = execFileSync(
+      join('node_modules', '.bin', 'serverless'),
+      ['invoke', 'local', '-f', 'trackRestoreJob', '-p', 'events/restore-job-completed.json'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1' },
+        encoding: 'utf8',
+        stdio: 'pipe',
+      },
+    );
+    // The sample's job was not started by this pipeline: the tracker read the link table and ignored it.
+    expect(out).toContain('Ignored an event for a restore job this pipeline did not start');
+    expect(out.trim().endsWith('"not-ours"')).toBe(true);
+  }, 90_000);
+
   it('refuses a port in use with a message that says what to do', () => {
     const port = new URL(url).port;
     let stderr = '';
