@@ -160,6 +160,16 @@ export class LocalSqs {
     const text = entry.MessageBody;
     if (typeof text !== 'string' || text === '')
       throw invalid('The request must contain the parameter MessageBody.');
+    // SendMessage: "Any characters not included in this list will be rejected" (the API's own words).
+    const bad = text.match(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u)?.[0];
+    if (bad !== undefined) {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#InvalidMessageContents',
+        `Invalid binary character '#x${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase()}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+        'InvalidMessageContents;Sender',
+      );
+    }
     const attributes = entry.MessageAttributes as Record<string, MessageAttribute> | undefined;
     const size = Buffer.byteLength(text) + Buffer.byteLength(JSON.stringify(attributes ?? {}));
     if (Buffer.byteLength(text) > queue.maximumMessageSize) {
@@ -214,7 +224,10 @@ export class LocalSqs {
         Failed.push({
           Id: entry.Id,
           SenderFault: true,
-          Code: 'InvalidParameterValue',
+          Code:
+            error instanceof LocalAwsError && error.queryErrorCode !== undefined
+              ? error.queryErrorCode.split(';')[0]
+              : 'InvalidParameterValue',
           Message: (error as Error).message,
         });
       }
