@@ -161,6 +161,7 @@ export class LocalSqs {
     if (typeof text !== 'string' || text === '')
       throw invalid('The request must contain the parameter MessageBody.');
     // SendMessage: "Any characters not included in this list will be rejected" (the API's own words).
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: tab, newline and carriage return are the allowed ones
     const bad = text.match(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u)?.[0];
     if (bad !== undefined) {
       throw new LocalAwsError(
