@@ -139,18 +139,6 @@ function checkCondition(
 /** DynamoDB's item limit: 400 KB, names and values in UTF-8 (docs/aws-behaviour.md#ddb-item-size). */
 const ITEM_MAX_BYTES = 400 * 1024;
 
-function itemSize(item: Item): number {
-  let total = 0;
-  for (const [name, value] of Object.entries(item)) {
-    total += Buffer.byteLength(name);
-    const [type, v] = Object.entries(value)[0] ?? [];
-    if (type === 'B') total += Buffer.from(String(v), 'base64').length;
-    else if (type === 'S' || type === 'N') total += Buffer.byteLength(String(v));
-    else total += Buffer.byteLength(JSON.stringify(v));
-  }
-  return total;
-}
-
 function checkItemSize(item: Item): void {
   if (itemSize(item) > ITEM_MAX_BYTES) throw validation('Item size has exceeded the maximum allowed size');
 }

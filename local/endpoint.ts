@@ -1,6 +1,8 @@
 /**
- * The local AWS endpoint on 127.0.0.1: AWS Backup (REST-JSON), SQS and DynamoDB (AWS JSON 1.0) and
- * SNS Publish (query) on one port, with fault injection. The unchanged SDK clients reach it through AWS_ENDPOINT_URL.
+ * The local AWS endpoint on 127.0.0.1: AWS Backup (REST-JSON), SQS (AWS JSON 1.0, and the query
+ * protocol with XML answers that older CLIs and SDKs speak), DynamoDB (AWS JSON 1.0), EventBridge
+ * PutEvents (AWS JSON 1.1) and SNS Publish (query) on one port, with fault injection. The unchanged
+ * SDK clients reach it through AWS_ENDPOINT_URL.
  *
  * Control API (for tests, the benchmark and other processes):
  *   GET  /__local/state           jobs, queues and injected-fault counts
@@ -11,9 +13,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type BackupSeed, LocalAwsError, LocalBackup } from './backup-service.js';
 import { LocalDynamoDb } from './dynamodb-service.js';
+import { LocalEventBus } from './eventbridge.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import { LocalReply, LocalResources, type ResourceTiming } from './resources/index.js';
-import { LocalSqs } from './sqs-service.js';
+import {
+  LocalSqs,
+  SQS_QUERY_ACTIONS,
+  sqsQueryError,
+  sqsQueryInput,
+  sqsQueryResponse,
+} from './sqs-service.js';
 
 /** A message published to a local SNS topic. */
 export interface PublishedMessage {
@@ -31,6 +40,8 @@ export interface LocalAws {
   readonly dynamodb: LocalDynamoDb;
   /** Resources restores create (RDS, EC2/EBS, EFS, S3, DynamoDB tables) and local Lambda functions. */
   readonly resources: LocalResources;
+  /** The default event bus (PutEvents); rules are added by whoever wires targets. */
+  readonly events: LocalEventBus;
   /** Messages published to SNS (Publish only). */
   readonly published: PublishedMessage[];
   readonly faults: FaultInjector;
@@ -133,9 +144,29 @@ const DYNAMODB_OPERATIONS = new Set([
   'Query',
 ]);
 
-type Protocol = 'rest-json' | 'json-1.0' | 'query';
+/** Every operation the endpoint answers: what a fault plan may name. */
+export const LOCAL_OPERATIONS: ReadonlySet<string> = new Set([
+  'StartRestoreJob',
+  'ListRestoreJobs',
+  'DescribeRestoreJob',
+  'ListRecoveryPointsByResource',
+  'ListRestoreJobsByProtectedResource',
+  'DescribeRecoveryPoint',
+  'GetRecoveryPointRestoreMetadata',
+  ...SQS_OPERATIONS,
+  ...DYNAMODB_OPERATIONS,
+  'PutEvents',
+  'Publish',
+]);
+
+type Protocol = 'rest-json' | 'json-1.0' | 'json-1.1' | 'query' | 'sqs-query';
 
 function sendError(res: ServerResponse, error: LocalAwsError, protocol: Protocol): void {
+  if (protocol === 'sqs-query') {
+    res.writeHead(error.status, { 'content-type': 'text/xml' });
+    res.end(sqsQueryError(error));
+    return;
+  }
   if (protocol === 'query') {
     res.writeHead(error.status, { 'content-type': 'text/xml' });
     res.end(
@@ -145,7 +176,11 @@ function sendError(res: ServerResponse, error: LocalAwsError, protocol: Protocol
   }
   const sqs = protocol === 'json-1.0';
   const headers: Record<string, string> = {
-    'content-type': sqs ? 'application/x-amz-json-1.0' : 'application/json',
+    'content-type': sqs
+      ? 'application/x-amz-json-1.0'
+      : protocol === 'json-1.1'
+        ? 'application/x-amz-json-1.1'
+        : 'application/json',
     'x-amzn-errortype': error.type.split('#').pop() ?? error.type,
     'x-amzn-requestid': crypto.randomUUID(),
   };
@@ -183,6 +218,16 @@ function faultError(kind: 'ServiceUnavailable' | 'Throttling', sqs: boolean): Lo
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The endpoint's port is taken by another process. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use (another \`npm run serve\`, or another local AWS endpoint?). Stop it, or pick another port: npm run serve -- --port 4567 (0 picks a free one).`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
 /** Starts the local endpoint. */
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const backup = new LocalBackup(options.seed);
@@ -205,6 +250,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   backup.onJobStateChange((job) => {
     if (job.Status === 'COMPLETED') resources.restoreCompleted(job);
   });
+  const events = new LocalEventBus(options.seed.region, options.seed.accountId);
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -234,6 +280,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           })),
           faults: faults.counts,
           served,
+          events: events.events.map(({ event, matched }) => ({
+            id: event.id,
+            source: event.source,
+            detailType: event['detail-type'],
+            matched,
+          })),
         }),
       );
       return;
@@ -242,10 +294,22 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     const target = req.headers['x-amz-target'];
     const isSqs = typeof target === 'string' && target.startsWith('AmazonSQS.');
     const isDynamoDb = typeof target === 'string' && target.startsWith('DynamoDB_20120810.');
+    const isEvents = typeof target === 'string' && target.startsWith('AWSEvents.');
     const isQuery =
       method === 'POST' &&
       String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const protocol: Protocol = isSqs || isDynamoDb ? 'json-1.0' : isQuery ? 'query' : 'rest-json';
+    const form = isQuery ? new URLSearchParams(body) : undefined;
+    const isSqsQuery = form !== undefined && SQS_QUERY_ACTIONS.has(form.get('Action') ?? '');
+    const protocol: Protocol =
+      isSqs || isDynamoDb
+        ? 'json-1.0'
+        : isEvents
+          ? 'json-1.1'
+          : isSqsQuery
+            ? 'sqs-query'
+            : isQuery
+              ? 'query'
+              : 'rest-json';
     let operation: string;
     let run: () => unknown;
     let queue: string | undefined;
@@ -261,8 +325,19 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
         const input = JSON.parse(body || '{}') as Record<string, unknown>;
         const op = operation as 'PutItem';
         run = () => dynamodb[op](input);
-      } else if (isQuery) {
-        const form = new URLSearchParams(body);
+      } else if (isEvents) {
+        operation = target.slice('AWSEvents.'.length);
+        if (operation !== 'PutEvents')
+          throw new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
+        const input = JSON.parse(body || '{}') as Record<string, unknown>;
+        run = () => events.PutEvents(input);
+      } else if (isSqsQuery && form !== undefined) {
+        const action = form.get('Action') as 'SendMessage';
+        operation = action;
+        const input = sqsQueryInput(form, url.pathname);
+        queue = sqs.queueName(input);
+        run = async () => sqsQueryResponse(action, await sqs[action](input));
+      } else if (form !== undefined) {
         operation = form.get('Action') ?? '';
         if (operation !== 'Publish')
           throw new LocalAwsError(400, 'InvalidAction', `${operation} is not supported locally`);
@@ -330,7 +405,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     }
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     if (decision.action === 'error') {
-      sendError(res, faultError(decision.kind, isSqs), protocol);
+      sendError(res, faultError(decision.kind, isSqs || isSqsQuery), protocol);
       return;
     }
     try {
@@ -342,11 +417,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       }
       res.writeHead(200, {
         'content-type':
-          protocol === 'query'
+          protocol === 'query' || protocol === 'sqs-query'
             ? 'text/xml'
             : protocol === 'json-1.0'
               ? 'application/x-amz-json-1.0'
-              : 'application/json',
+              : protocol === 'json-1.1'
+                ? 'application/x-amz-json-1.1'
+                : 'application/json',
         'x-amzn-requestid': crypto.randomUUID(),
       });
       res.end(typeof result === 'string' ? result : JSON.stringify(result));
@@ -360,7 +437,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      backup.close();
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port ?? 0) : error);
+    });
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
   return {
@@ -370,6 +453,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     sqs,
     dynamodb,
     resources,
+    events,
     published,
     faults,
     served,

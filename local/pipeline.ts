@@ -27,6 +27,7 @@ import type { TrackDeps } from '../src/track.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, lambdaContext, SqsEventSource } from './event-source.js';
+import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
 
 /** The default seed: recovery points for the samples in events/. */
@@ -64,6 +65,8 @@ export interface LocalPipelineOptions {
    * the lost ones.
    */
   jobEvents?: JobEventDelivery;
+  /** The deployed rules' settings (source of "Restore Requested" events, alarm name prefix). */
+  rules?: RuleSettings;
 }
 
 /** The reconciler's timeout (serverless.yml). */
@@ -253,6 +256,24 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ? { ...deps, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
     : deps;
   const trackHandler = createTrackHandler(trackDeps);
+  // The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
+  // state-change events) reach the functions whose rule patterns they match, and only those.
+  const patterns = deployedPatterns(options.rules);
+  aws.events.addRule({
+    name: 'restoreFromEvent',
+    pattern: patterns.restoreFromEvent,
+    target: (event: BusEvent) => void invoker.invoke(eventHandler, event),
+  });
+  aws.events.addRule({
+    name: 'restoreOnAlarm',
+    pattern: patterns.restoreOnAlarm,
+    target: (event: BusEvent) => void alarmInvoker.invoke(alarmHandler, event as never),
+  });
+  aws.events.addRule({
+    name: 'trackRestoreJob',
+    pattern: patterns.trackRestoreJob,
+    target: (event: BusEvent) => void invoker.invoke(trackHandler, event as never),
+  });
   const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
   const random = options.random ?? Math.random;
@@ -263,10 +284,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     setTimeout(() => {
       eventsInFlight--;
       jobEventStats.delivered++;
-      void invoker.invoke(trackHandler, event);
+      aws.events.publish(event as BusEvent);
     }, random() * delivery.maxDelayMs);
   };
-  // AWS Backup's state-change events, delivered to the tracker as EventBridge does: at best effort.
+  // AWS Backup's state-change events reach the bus at best effort, then the tracker's rule.
   aws.backup.onJobStateChange((job, previous) => {
     if (random() < delivery.lossRate) {
       jobEventStats.lost++;

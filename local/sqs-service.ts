@@ -160,6 +160,17 @@ export class LocalSqs {
     const text = entry.MessageBody;
     if (typeof text !== 'string' || text === '')
       throw invalid('The request must contain the parameter MessageBody.');
+    // SendMessage: "Any characters not included in this list will be rejected" (the API's own words).
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: tab, newline and carriage return are the allowed ones
+    const bad = text.match(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u)?.[0];
+    if (bad !== undefined) {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#InvalidMessageContents',
+        `Invalid binary character '#x${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase()}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+        'InvalidMessageContents;Sender',
+      );
+    }
     const attributes = entry.MessageAttributes as Record<string, MessageAttribute> | undefined;
     const size = Buffer.byteLength(text) + Buffer.byteLength(JSON.stringify(attributes ?? {}));
     if (Buffer.byteLength(text) > queue.maximumMessageSize) {
@@ -214,7 +225,10 @@ export class LocalSqs {
         Failed.push({
           Id: entry.Id,
           SenderFault: true,
-          Code: 'InvalidParameterValue',
+          Code:
+            error instanceof LocalAwsError && error.queryErrorCode !== undefined
+              ? error.queryErrorCode.split(';')[0]
+              : 'InvalidParameterValue',
           Message: (error as Error).message,
         });
       }
@@ -348,4 +362,151 @@ export class LocalSqs {
     this.byUrl(body.QueueUrl).messages = [];
     return {};
   }
+}
+
+/** The actions the local SQS answers in the query (XML) protocol, as older CLIs and SDKs send them. */
+export const SQS_QUERY_ACTIONS = new Set([
+  'CreateQueue',
+  'GetQueueUrl',
+  'SendMessage',
+  'SendMessageBatch',
+  'ReceiveMessage',
+  'DeleteMessage',
+  'ChangeMessageVisibility',
+  'GetQueueAttributes',
+  'PurgeQueue',
+]);
+
+/** The SQS query protocol's XML namespace (botocore's model: metadata.xmlNamespace). */
+export const SQS_XML_NAMESPACE = 'http://queue.amazonaws.com/doc/2012-11-05/';
+
+/** The fields of `Prefix.N` or `Prefix.N.Field` parameters, in index order (field '' for `Prefix.N`). */
+function indexed(params: Iterable<[string, string]>, prefix: string): Map<string, string>[] {
+  const byIndex = new Map<number, Map<string, string>>();
+  const pattern = new RegExp(`^${prefix}\\.(\\d+)(?:\\.(.+))?$`);
+  for (const [key, value] of params) {
+    const m = key.match(pattern);
+    if (m === null) continue;
+    const index = Number(m[1]);
+    const fields = byIndex.get(index) ?? new Map<string, string>();
+    fields.set(m[2] ?? '', value);
+    byIndex.set(index, fields);
+  }
+  return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, fields]) => fields);
+}
+
+/** `MessageAttribute.N.Name` / `.Value.StringValue|BinaryValue|DataType` as the JSON map. */
+function messageAttributes(params: Iterable<[string, string]>) {
+  const out: Record<string, Record<string, string>> = {};
+  for (const a of indexed(params, 'MessageAttribute')) {
+    const name = a.get('Name');
+    if (name === undefined) continue;
+    const value: Record<string, string> = {};
+    for (const field of ['StringValue', 'BinaryValue', 'DataType']) {
+      const v = a.get(`Value.${field}`);
+      if (v !== undefined) value[field] = v;
+    }
+    out[name] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/**
+ * A query-protocol request (form fields) as the JSON input the operations take. Lists and maps
+ * are flattened in the query protocol: `AttributeName.1`, `Attribute.1.Name`/`.Value`,
+ * `MessageAttribute.1.Name`/`.Value.StringValue`/`.Value.DataType`, `SendMessageBatchRequestEntry.1.Id`.
+ */
+export function sqsQueryInput(form: URLSearchParams, path: string): Record<string, unknown> {
+  const params = [...form];
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of params) {
+    if (key === 'Action' || key === 'Version' || key.includes('.')) continue;
+    input[key] = value;
+  }
+  const lists: Record<string, string> = {
+    AttributeName: 'AttributeNames',
+    MessageAttributeName: 'MessageAttributeNames',
+    MessageSystemAttributeName: 'MessageSystemAttributeNames',
+  };
+  for (const [prefix, name] of Object.entries(lists)) {
+    const values = indexed(params, prefix).map((f) => f.get('') ?? '');
+    if (values.length > 0) input[name] = values;
+  }
+  const attributes = indexed(params, 'Attribute').filter((f) => f.has('Name'));
+  if (attributes.length > 0)
+    input.Attributes = Object.fromEntries(attributes.map((f) => [f.get('Name'), f.get('Value') ?? '']));
+  const attrs = messageAttributes(params);
+  if (attrs !== undefined) input.MessageAttributes = attrs;
+  const entries = indexed(params, 'SendMessageBatchRequestEntry');
+  if (entries.length > 0) {
+    input.Entries = entries.map((fields) => {
+      const entry: Record<string, unknown> = {};
+      for (const [k, v] of fields) if (!k.includes('.')) entry[k] = v;
+      const entryAttrs = messageAttributes(fields);
+      if (entryAttrs !== undefined) entry.MessageAttributes = entryAttrs;
+      return entry;
+    });
+  }
+  // Older SDKs post to the queue's own URL and leave QueueUrl out.
+  if (input.QueueUrl === undefined && /^\/\d{12}\/[^/]+$/.test(path)) input.QueueUrl = path;
+  return input;
+}
+
+const xmlEscape = (text: string) =>
+  text.replace(
+    /[&<>"'\r]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;' })[c] ?? c,
+  );
+
+/** Flattened members of the query protocol's answers: the element each list item or map entry gets. */
+const FLATTENED: Record<string, string> = {
+  Messages: 'Message',
+  Successful: 'SendMessageBatchResultEntry',
+  Failed: 'BatchResultErrorEntry',
+  QueueUrls: 'QueueUrl',
+};
+const FLATTENED_MAPS: Record<string, string> = {
+  Attributes: 'Attribute',
+  MessageAttributes: 'MessageAttribute',
+};
+
+function toXml(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return xmlEscape(String(value));
+  return Object.entries(value as Record<string, unknown>)
+    .map(([key, v]) => {
+      if (v === undefined) return '';
+      const item = FLATTENED[key];
+      if (item !== undefined && Array.isArray(v))
+        return v.map((x) => `<${item}>${toXml(x)}</${item}>`).join('');
+      const entry = FLATTENED_MAPS[key];
+      if (entry !== undefined && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        return Object.entries(v as Record<string, unknown>)
+          .map(
+            ([name, inner]) =>
+              `<${entry}><Name>${xmlEscape(name)}</Name><Value>${toXml(inner)}</Value></${entry}>`,
+          )
+          .join('');
+      }
+      return `<${key}>${toXml(v)}</${key}>`;
+    })
+    .join('');
+}
+
+/** The XML answer of a query-protocol call: `<ActionResponse><ActionResult>...` and the request id. */
+export function sqsQueryResponse(action: string, result: unknown): string {
+  const body =
+    result !== null && typeof result === 'object' && Object.keys(result).length > 0
+      ? `<${action}Result>${toXml(result)}</${action}Result>`
+      : '';
+  return `<?xml version="1.0"?><${action}Response xmlns="${SQS_XML_NAMESPACE}">${body}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+}
+
+/** The XML error of a query-protocol call, with the query error code (`AWS.SimpleQueueService.NonExistentQueue`). */
+export function sqsQueryError(error: LocalAwsError): string {
+  const [code, fault] = (
+    error.queryErrorCode ??
+    `${error.type.split('#').pop() ?? error.type};${error.status >= 500 ? 'Receiver' : 'Sender'}`
+  ).split(';');
+  return `<?xml version="1.0"?><ErrorResponse xmlns="${SQS_XML_NAMESPACE}"><Error><Type>${fault ?? 'Sender'}</Type><Code>${xmlEscape(code ?? 'InternalFailure')}</Code><Message>${xmlEscape(error.message)}</Message><Detail/></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
 }

@@ -5,15 +5,25 @@
  *   npm start -- --events my-events.json   your own requests (see README: Local run)
  *   npm start -- --faults "StartRestoreJob=ServiceUnavailable:0.3"   with injected faults
  *   npm start -- --verbose                 also print the handlers' log lines
- *   npm run serve [-- --port 4566]         keep the endpoint up for `serverless invoke local`
+ *   npm run serve [-- --port 4566]         the pipeline as a local stack: the queue trigger polls,
+ *                                          PutEvents is routed by the deployed rules; real clients
+ *                                          (AWS CLI, SDKs, serverless invoke local) drive it
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { DeadLetter } from '../src/dead-letter.js';
-import { parseFaultPlan } from './faults.js';
-import { DEAD_LETTER_QUEUE, type LocalPipeline, REQUEST_QUEUE, startLocalPipeline } from './pipeline.js';
+import { LOCAL_OPERATIONS, PortInUseError } from './endpoint.js';
+import { type FaultPlan, parseFaultPlan } from './faults.js';
+import {
+  ALERT_TOPIC,
+  DEAD_LETTER_QUEUE,
+  type LocalPipeline,
+  REGION,
+  REQUEST_QUEUE,
+  startLocalPipeline,
+} from './pipeline.js';
 
 interface Args {
   events?: string;
@@ -35,15 +45,79 @@ function parseArgs(argv: string[]): Args {
     if (a === '--serve') args.serve = true;
     else if (a === '--verbose' || a === '-v') args.verbose = true;
     else if (a === '--events') args.events = next();
-    else if (a === '--port') args.port = Number(next());
-    else if (a === '--faults') args.faults = next();
+    else if (a === '--port') {
+      const port = next();
+      if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
+        throw new Error(`--port takes a port number from 0 to 65535 (0 picks a free one), not "${port}"`);
+      args.port = Number(port);
+    } else if (a === '--faults') args.faults = next();
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(__filename, 'utf8').split('*/')[0]);
       process.exit(0);
     } else throw new Error(`Unknown option ${a} (try --help)`);
   }
-  if (args.serve && args.port === 0) args.port = 4566;
+  if (args.serve && !argv.includes('--port')) args.port = 4566;
   return args;
+}
+
+/** `n thing` or `n things`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/**
+ * Parses `--faults` and refuses what would silently do nothing: an operation the endpoint does not
+ * answer (a typo), a rate outside 0..1, or rates of one operation adding up to more than 1.
+ */
+export function checkedFaultPlan(text: string): FaultPlan {
+  const plan = parseFaultPlan(text);
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(plan)) {
+    const operation = key.split(':')[0] ?? '';
+    if (operation !== '*' && !LOCAL_OPERATIONS.has(operation)) {
+      const near = [...LOCAL_OPERATIONS].filter(
+        (o) => editDistance(o.toLowerCase(), operation.toLowerCase()) <= 3,
+      );
+      problems.push(
+        `"${operation}" is not an operation of the local endpoint${near.length > 0 ? ` (did you mean ${near.slice(0, 3).join(', ')}?)` : ''}; use * or one of ${[...LOCAL_OPERATIONS].join(', ')}`,
+      );
+    }
+    let total = 0;
+    for (const [kind, rate] of Object.entries(spec.errorRates ?? {})) {
+      if (rate < 0 || rate > 1)
+        problems.push(`${key}: the rate of ${kind} is ${rate}; a rate is from 0 to 1`);
+      total += rate;
+    }
+    if (total > 1 && Object.values(spec.errorRates ?? {}).every((r) => r <= 1))
+      problems.push(`${key}: the rates add up to ${total}, more than 1`);
+    for (const [name, value] of [
+      ['latency', spec.latencyMs],
+      ['rate-limit', spec.rateLimitPerSecond],
+      ['timeout-ms', spec.timeoutMs],
+    ] as const) {
+      if (value !== undefined && value < 0)
+        problems.push(`${key}: ${name} is ${value}; it cannot be negative`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`--faults refused:\n  ${problems.join('\n  ')}`);
+  return plan;
 }
 
 /** One input of a local run: an SQS message body or an EventBridge event. */
@@ -70,14 +144,30 @@ function describeBody(body: string): string {
 
 /** Reads an events file: an SQS event ({Records}), an EventBridge event, or an array of either or of request bodies. */
 export function readInputs(file: string): Input[] {
-  const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : error instanceof SyntaxError
+          ? `not JSON (${error.message})`
+          : (error as Error).message;
+    throw new Error(
+      `The events file ${file} cannot be used: ${why}. It holds an SQS event ({"Records": [...]}), an EventBridge event, or an array of either or of request bodies.`,
+    );
+  }
   const items = Array.isArray(data) ? data : [data];
   const inputs: Input[] = [];
   for (const item of items) {
     const o = item as Record<string, unknown>;
     if (o && typeof o === 'object' && Array.isArray(o.Records)) {
-      for (const r of o.Records as { body: string }[])
+      for (const [i, r] of (o.Records as { body?: unknown }[]).entries()) {
+        if (typeof r?.body !== 'string')
+          throw new Error(`The events file ${file} has a record (Records[${i}]) without a string "body"`);
         inputs.push({ kind: 'sqs', label: describeBody(r.body), body: r.body });
+      }
     } else if (o && typeof o === 'object' && typeof o['detail-type'] === 'string') {
       const detail = (o.detail ?? {}) as {
         alarmName?: string;
@@ -119,34 +209,93 @@ interface LogLine {
   error?: { name: string; message: string };
 }
 
+/** Writes the outcome lines of handler logs (every line with --verbose). */
+function serveLogSink(verbose: boolean) {
+  const shown = new Set([
+    'Restore job started',
+    'Request dead-lettered',
+    'Request failed; it will be retried',
+    'Alarm state change ignored',
+    'Restore skipped: a restore this pipeline started for the resource is still running',
+  ]);
+  return (line: string) => {
+    if (verbose) {
+      console.log(`  log ${line}`);
+      return;
+    }
+    let l: LogLine & { level?: string; failure?: string };
+    try {
+      l = JSON.parse(line) as typeof l;
+    } catch {
+      return;
+    }
+    if (typeof l.message !== 'string' || !(shown.has(l.message) || l.level === 'error')) return;
+    const id = l.messageId !== undefined ? `message ${l.messageId}` : `event ${l.eventId ?? '?'}`;
+    const job = l.restoreJobId === undefined ? '' : ` job ${l.restoreJobId}`;
+    const why = l.reason ?? l.error?.message;
+    console.log(`  ${id}:${job} ${l.message}${why === undefined ? '' : `: ${short(why)}`}`);
+  };
+}
+
+/** `npm run serve`: the whole pipeline as a local stack, until Ctrl-C or SIGTERM. */
 async function serve(args: Args): Promise<void> {
   const pipeline = await startLocalPipeline({
     port: args.port,
-    ...(args.faults ? { faults: parseFaultPlan(args.faults) } : {}),
+    alerts: true,
+    // Lambda's retry waits, shortened so that a person sees the outcome.
+    asyncRetryDelaysMs: [1_000, 2_000],
+    visibilityTimeoutS: 5,
+    logSink: serveLogSink(args.verbose),
+    ...(args.faults ? { faults: checkedFaultPlan(args.faults) } : {}),
   });
-  await pipeline.source.stop();
   const e = pipeline.env;
-  console.log(`Local AWS endpoint on ${pipeline.aws.url} (AWS Backup, SQS, DynamoDB, SNS). Ctrl-C stops it.
+  const url = pipeline.aws.url;
+  console.log(`Local restore pipeline on ${url}: AWS Backup, SQS (JSON and query), DynamoDB, EventBridge PutEvents, SNS.
+The queue trigger polls ${REQUEST_QUEUE}; PutEvents reaches the functions whose deployed rule matches.
+Ctrl-C stops it.
 
 Queues: ${pipeline.requestQueueUrl}
         ${pipeline.deadLetterQueueUrl}
 
-Run a handler against it with serverless invoke local:
+Drive it with the AWS CLI, old or new (SQS answers both its JSON and its query protocol):
 
-  export AWS_ENDPOINT_URL=${e.AWS_ENDPOINT_URL} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${REGION}
+  aws --endpoint-url ${url} sqs send-message --queue-url ${pipeline.requestQueueUrl} --message-body file://events/request-ebs.json
+  aws --endpoint-url ${url} events put-events --entries file://events/put-events-restore-requested.json
+  aws --endpoint-url ${url} sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
+
+Run one handler against it with serverless invoke local:
+
+  export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
     DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
-    ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS}
+    ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS} \\
+    ALERT_TOPIC_ARN=${ALERT_TOPIC}
   npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
   npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
   npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
+  npx serverless invoke local -f trackRestoreJob -p events/restore-job-completed.json
 
-State (jobs, queues, injected faults): curl ${pipeline.aws.url}/__local/state`);
+State (jobs, queues, injected faults): curl ${url}/__local/state
+`);
   await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    let stopping = 0;
+    const stop = (signal: NodeJS.Signals) => {
+      // Ctrl-C reaches this process twice (the terminal's group, and tsx relaying it): a second
+      // signal more than a second later does not wait for the clean stop.
+      if (stopping > 0) {
+        if (Date.now() - stopping > 1_000) process.exit(signal === 'SIGINT' ? 130 : 143);
+        return;
+      }
+      stopping = Date.now();
+      console.log(`\n${signal}: stopping the local pipeline...`);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   await pipeline.close();
+  console.log('Stopped.');
 }
 
 function short(text: string, max = 160): string {
@@ -161,7 +310,7 @@ export async function run(
   const out = options.out ?? ((line: string) => console.log(line));
   const logs: LogLine[] = [];
   const pipeline: LocalPipeline = await startLocalPipeline({
-    ...(options.faults ? { faults: parseFaultPlan(options.faults) } : {}),
+    ...(options.faults ? { faults: checkedFaultPlan(options.faults) } : {}),
     logSink: (line) => {
       logs.push(JSON.parse(line) as LogLine);
       if (options.verbose) out(`    log ${line}`);
@@ -170,7 +319,7 @@ export async function run(
   try {
     out(`Local AWS endpoint on ${pipeline.aws.url}; queues ${REQUEST_QUEUE} and ${DEAD_LETTER_QUEUE}.`);
     out(
-      `Submitting ${inputs.length} requests (${inputs.filter((i) => i.kind === 'sqs').length} to the queue, ${inputs.filter((i) => i.kind === 'event').length} as events)...`,
+      `Submitting ${plural(inputs.length, 'request')} (${inputs.filter((i) => i.kind === 'sqs').length} to the queue, ${plural(inputs.filter((i) => i.kind === 'event').length, 'event')})...`,
     );
     const ids: string[] = [];
     const emitted: Promise<unknown>[] = [];
@@ -186,7 +335,7 @@ export async function run(
       onProgress: () => {
         const started = logs.filter((l) => l.message === 'Restore job started').length;
         const lettered = pipeline.deadLetters().length;
-        const line = `  progress: ${started} started, ${lettered} dead-lettered, ${pipeline.source.stats.failedRecords} retries`;
+        const line = `  progress: ${started} started, ${lettered} dead-lettered, ${plural(pipeline.source.stats.failedRecords, 'retry', 'retries')}`;
         if (line !== lastShown) {
           out(line);
           lastShown = line;
@@ -208,6 +357,8 @@ export async function run(
       .map((m) => ({ ...m, letter: JSON.parse(m.body) as Partial<DeadLetter> }));
     out('');
     out('Requests:');
+    let ignoredAlarms = 0;
+    let skippedAlarms = 0;
     inputs.forEach((input, i) => {
       const id = ids[i] ?? '';
       const started = logs.find(
@@ -225,15 +376,18 @@ export async function run(
             ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
             : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
       } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
-      else if (ignored !== undefined) outcome = `ignored: ${ignored.reason}`;
-      else if (skipped !== undefined)
+      else if (ignored !== undefined) {
+        ignoredAlarms += 1;
+        outcome = `ignored: ${ignored.reason}`;
+      } else if (skipped !== undefined) {
+        skippedAlarms += 1;
         outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running`;
-      else outcome = 'no outcome recorded (see the dead-letter queue below)';
+      } else outcome = 'no outcome recorded (see the dead-letter queue below)';
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);
       out(`      -> ${outcome}`);
     });
     out('');
-    out(`Dead-letter queue (${letters.length} messages):`);
+    out(`Dead-letter queue (${plural(letters.length, 'message')}):`);
     for (const [i, m] of letters.entries()) {
       const l = m.letter;
       if (l.kind === 'restore-dead-letter') {
@@ -253,8 +407,20 @@ export async function run(
     const jobs = pipeline.aws.backup.jobs;
     out('');
     out(
-      `Summary: ${inputs.length} requests, ${jobs.length} restore jobs started (${jobs.filter((j) => j.Status === 'COMPLETED').length} completed, ${jobs.filter((j) => j.Status === 'FAILED').length} failed), ${letters.length} dead letters.`,
+      `Summary: ${plural(inputs.length, 'request')}, ${plural(jobs.length, 'restore job')} started (${jobs.filter((j) => j.Status === 'COMPLETED').length} completed, ${jobs.filter((j) => j.Status === 'FAILED').length} failed), ${plural(letters.length, 'dead letter')}, ${plural(ignoredAlarms, 'alarm')} ignored, ${plural(skippedAlarms, 'alarm')} skipped.`,
     );
+    if (options.faults !== undefined) {
+      const injected = Object.entries(pipeline.aws.faults.counts).flatMap(([operation, counts]) =>
+        Object.entries(counts)
+          .filter(([kind]) => kind !== 'calls')
+          .map(([kind, n]) => ({ operation, kind, n })),
+      );
+      const total = injected.reduce((sum, f) => sum + f.n, 0);
+      const calls = Object.values(pipeline.aws.faults.counts).reduce((sum, c) => sum + (c.calls ?? 0), 0);
+      out(
+        `Faults injected: ${plural(total, 'fault')} in ${plural(calls, 'call')}${total === 0 ? '' : ` (${injected.map((f) => `${f.operation} ${f.kind} ${f.n}`).join(', ')})`}.`,
+      );
+    }
     return { pipeline, logs, letters };
   } finally {
     await pipeline.close();
@@ -272,7 +438,8 @@ if (require.main === module) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
+      // PortInUseError and the option checks say what to do; other errors are shown as they are.
+      console.error(error instanceof PortInUseError || error instanceof Error ? error.message : error);
       process.exit(1);
     },
   );

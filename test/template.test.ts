@@ -1,11 +1,13 @@
-/** The packaged CloudFormation template: resources, event source settings and a locked-down IAM policy. */
+/** The packaged CloudFormation template: resources, event source settings, per-function IAM, monitoring. */
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deployedPatterns } from '../local/eventbridge';
 
-type Resource = { Type: string; Properties: Record<string, any> };
+type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Statement = {
   Effect: string;
   Action: string | string[];
@@ -13,23 +15,42 @@ type Statement = {
   Condition?: Record<string, any>;
   Sid?: string;
 };
+type Template = {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, any>;
+  Conditions: Record<string, any>;
+};
 
 let resources: Record<string, Resource>;
-let dir: string;
+let template: Template;
+/** The same stack packaged with alerts: 'true'. */
+let withAlerts: Template;
+const dirs: string[] = [];
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
-  execFileSync(join('node_modules', '.bin', 'serverless'), ['package', '--stage', 'ci', '--package', dir], {
-    cwd: join(__dirname, '..'),
-    stdio: 'pipe',
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-  });
-  resources = JSON.parse(
-    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ).Resources;
-}, 120_000);
+async function packageStack(...params: string[]): Promise<Template> {
+  const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  dirs.push(dir);
+  await promisify(execFile)(
+    join('node_modules', '.bin', 'serverless'),
+    ['package', '--stage', 'ci', '--package', dir, ...params.map((p) => `--param=${p}`)],
+    {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    },
+  );
+  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+}
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  // One after the other: both build in the project's .esbuild folder.
+  template = await packageStack();
+  withAlerts = await packageStack('alerts=true');
+  resources = template.Resources;
+}, 240_000);
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const one = (type: string) => {
@@ -37,8 +58,26 @@ const one = (type: string) => {
   expect(found).toHaveLength(1);
   return (found[0] as [string, Resource])[1];
 };
-const statements = (): Statement[] =>
-  one('AWS::IAM::Role').Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement as Statement[]);
+const FUNCTIONS = [
+  'RestoreFromQueueLambdaFunction',
+  'RestoreFromEventLambdaFunction',
+  'RestoreOnAlarmLambdaFunction',
+  'TrackRestoreJobLambdaFunction',
+] as const;
+/** The statements of a function's own role (conditional statements as the stack would have them). */
+const roleStatements = (t: Template, fn: string, alertsOn = false): Statement[] => {
+  const role = t.Resources[t.Resources[fn]?.Properties.Role['Fn::GetAtt'][0]] as Resource;
+  expect(role.Type).toBe('AWS::IAM::Role');
+  return role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement as any[]).flatMap(
+    (s: any) => {
+      if (s['Fn::If'] === undefined) return [s as Statement];
+      expect(s['Fn::If'][0]).toBe('AlertsEnabled');
+      const chosen = s['Fn::If'][alertsOn ? 1 : 2];
+      return chosen?.Ref === 'AWS::NoValue' ? [] : [chosen as Statement];
+    },
+  );
+};
+const statements = (): Statement[] => FUNCTIONS.flatMap((fn) => roleStatements(template, fn, true));
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const queueFunction = () => resources.RestoreFromQueueLambdaFunction as Resource;
 const eventFunction = () => resources.RestoreFromEventLambdaFunction as Resource;
@@ -135,6 +174,33 @@ describe('triggers', () => {
     ).toStrictEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
   });
 
+  it('is routed locally by the same patterns as the deployed rules (npm run serve, PutEvents)', () => {
+    const byFunction = Object.fromEntries(
+      ofType('AWS::Events::Rule').map(([, r]) => [
+        r.Properties.Targets[0].Arn['Fn::GetAtt'][0].replace('LambdaFunction', ''),
+        r.Properties.EventPattern,
+      ]),
+    );
+    const local = deployedPatterns();
+    expect(byFunction).toStrictEqual({
+      RestoreFromEvent: local.restoreFromEvent,
+      RestoreOnAlarm: local.restoreOnAlarm,
+      TrackRestoreJob: local.trackRestoreJob,
+    });
+  });
+
+  it('indexes job links by trigger id for the operators (byTriggerId, all attributes)', () => {
+    const table = (resources.RestoreJobsTable as Resource).Properties;
+    expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'triggerId', AttributeType: 'S' });
+    expect(table.GlobalSecondaryIndexes).toStrictEqual([
+      {
+        IndexName: 'byTriggerId',
+        KeySchema: [{ AttributeName: 'triggerId', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+
   it('keeps job links in an encrypted table with a TTL, and makes the alert topic optional', () => {
     expect((resources.RestoreJobsTable as Resource).Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
@@ -160,6 +226,10 @@ describe('triggers', () => {
       expect(env.RESTORE_JOBS_TABLE).toStrictEqual({ Ref: 'RestoreJobsTable' });
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
     }
+    // The tracker's topic exists only with alerts on (a local value wins in serverless invoke local).
+    expect(
+      (resources.TrackRestoreJobLambdaFunction as Resource).Properties.Environment.Variables.ALERT_TOPIC_ARN,
+    ).toStrictEqual({ 'Fn::If': ['AlertsEnabled', { Ref: 'AlertTopic' }, ''] });
   });
 
   it('sets a retention on every log group', () => {
@@ -169,50 +239,136 @@ describe('triggers', () => {
   });
 });
 
-describe('IAM', () => {
-  it('allows no wildcard action', () => {
-    for (const s of statements().filter((s) => s.Effect === 'Allow')) {
-      for (const action of actions(s)) expect(action).not.toMatch(/\*/);
+describe('IAM: one role per function, with only what it calls', () => {
+  const RECOVERY_POINTS = 'recovery points of this account and Region';
+  const label = (fn: string, s: Statement): string => {
+    const r = JSON.stringify(s.Resource);
+    const c = JSON.stringify(s.Condition ?? null);
+    if (
+      s.Resource === '*' &&
+      c === JSON.stringify({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } })
+    )
+      return 'any, in this Region';
+    if (
+      Array.isArray(s.Resource) &&
+      s.Resource.length === 8 &&
+      s.Resource.every(
+        (x: any) => typeof x?.['Fn::Sub'] === 'string' && x['Fn::Sub'].includes('${AWS::Region}'),
+      )
+    )
+      return RECOVERY_POINTS;
+    if (
+      r.includes('role/') &&
+      !/role\/\*|"\*"/.test(r) &&
+      c === JSON.stringify({ StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' } })
+    )
+      return 'the allowed restore roles, to AWS Backup';
+    const named: Record<string, string> = {
+      [JSON.stringify([{ 'Fn::GetAtt': ['RestoreJobsTable', 'Arn'] }])]: 'the link table',
+      [JSON.stringify([{ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }])]: 'the dead-letter queue',
+      [JSON.stringify([{ 'Fn::GetAtt': ['RequestQueue', 'Arn'] }])]: 'the request queue',
+      [JSON.stringify([{ 'Fn::GetAtt': [fn.replace('LambdaFunction', 'LogGroup'), 'Arn'] }])]:
+        'its own log group',
+      [JSON.stringify([{ Ref: 'AlertTopic' }])]: 'the alert topic',
+    };
+    if (r === JSON.stringify([{ 'Fn::GetAtt': ['AlertTopicKey', 'Arn'] }]))
+      return c ===
+        JSON.stringify({
+          StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } },
+        })
+        ? 'the alert key, through SNS'
+        : `the alert key, ${c}`;
+    return named[r] !== undefined && s.Condition === undefined ? (named[r] as string) : `${r} ${c}`;
+  };
+  /** action -> what it may act on, for one function's role. */
+  const grants = (fn: string, alertsOn = false): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const s of roleStatements(alertsOn ? withAlerts : template, fn, alertsOn)) {
+      expect(s.Effect).toBe('Allow');
+      for (const action of actions(s)) {
+        expect(out[action]).toBeUndefined(); // each action granted once
+        out[action] = label(fn, s);
+      }
     }
+    return out;
+  };
+  const logs = { 'logs:CreateLogStream': 'its own log group', 'logs:PutLogEvents': 'its own log group' };
+  const starts = {
+    'backup:StartRestoreJob': RECOVERY_POINTS,
+    'iam:PassRole': 'the allowed restore roles, to AWS Backup',
+    'backup:GetRecoveryPointRestoreMetadata': RECOVERY_POINTS,
+    'backup:ListRecoveryPointsByResource': 'any, in this Region',
+    'dynamodb:BatchWriteItem': 'the link table',
+    'sqs:SendMessage': 'the dead-letter queue',
+  };
+
+  it('gives each function a role of its own', () => {
+    const roles = FUNCTIONS.map((fn) => (resources[fn] as Resource).Properties.Role['Fn::GetAtt'][0]);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    expect(ofType('AWS::IAM::Role')).toHaveLength(FUNCTIONS.length);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
   });
 
-  it('passes only the allowed restore roles, and only to AWS Backup', () => {
-    const pass = statements().filter((s) => actions(s).includes('iam:PassRole'));
-    expect(pass).toHaveLength(1);
-    const [s] = pass as [Statement];
-    expect(JSON.stringify(s.Resource)).not.toMatch(/role\/\*|"\*"/);
-    expect(JSON.stringify(s.Resource)).toContain('service-role/AWSBackupDefaultServiceRole');
-    expect(s.Condition).toStrictEqual({ StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' } });
+  it('lets the queue function poll its queue, start restores, and handle what a redrive brings back', () => {
+    expect(grants('RestoreFromQueueLambdaFunction')).toStrictEqual({
+      ...logs,
+      ...starts,
+      'sqs:ReceiveMessage': 'the request queue',
+      'sqs:DeleteMessage': 'the request queue',
+      'sqs:GetQueueAttributes': 'the request queue',
+      'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
+      // Redriven alarm events (one restore per resource) and redriven job events (the tracker's work).
+      'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
+      'dynamodb:GetItem': 'the link table',
+      'dynamodb:PutItem': 'the link table',
+    });
   });
 
-  it('sends SQS messages only to the dead-letter queue', () => {
-    const send = statements().filter((s) => actions(s).some((a) => a.startsWith('sqs:Send')));
-    expect(send.length).toBeGreaterThan(0);
-    for (const s of send) {
-      const targets = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
-      expect(targets).toStrictEqual(targets.map(() => ({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] })));
-    }
+  it('lets the event function start restores, check the vault, and dead-letter', () => {
+    expect(grants('RestoreFromEventLambdaFunction')).toStrictEqual({
+      ...logs,
+      ...starts,
+      'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
+    });
   });
 
-  it('reads and writes only the job link table, and publishes only to the alert topic', () => {
-    for (const s of statements().filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))) {
-      expect(actions(s).sort()).toStrictEqual([
-        'dynamodb:BatchWriteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-      ]);
-      expect(s.Resource).toStrictEqual([{ 'Fn::GetAtt': ['RestoreJobsTable', 'Arn'] }]);
-    }
-    for (const s of statements().filter((s) => actions(s).some((a) => a.startsWith('sns:')))) {
-      expect(JSON.stringify(s.Resource)).toMatch(
-        /:sns:\$\{AWS::Region\}:\$\{AWS::AccountId\}:backup-restore-pipeline-ci-restore-alerts"/,
-      );
+  it('lets the alarm function start restores and see the running restores of a resource', () => {
+    expect(grants('RestoreOnAlarmLambdaFunction')).toStrictEqual({
+      ...logs,
+      ...starts,
+      'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
+      'dynamodb:GetItem': 'the link table',
+    });
+  });
+
+  it('lets the tracker read links, mark outcomes, dead-letter and alert, and start or pass nothing', () => {
+    const tracker = {
+      ...logs,
+      'dynamodb:GetItem': 'the link table',
+      'dynamodb:PutItem': 'the link table',
+      'sqs:SendMessage': 'the dead-letter queue',
+    };
+    expect(grants('TrackRestoreJobLambdaFunction')).toStrictEqual(tracker);
+    expect(grants('TrackRestoreJobLambdaFunction', true)).toStrictEqual({
+      ...tracker,
+      'sns:Publish': 'the alert topic',
+      'kms:GenerateDataKey': 'the alert key, through SNS',
+      'kms:Decrypt': 'the alert key, through SNS',
+    });
+  });
+
+  it('allows no wildcard action, and no function queries the link table', () => {
+    for (const s of statements()) {
+      for (const action of actions(s)) {
+        expect(action).not.toMatch(/\*/);
+        expect(action).not.toBe('dynamodb:Query');
+      }
     }
   });
 
   it('starts restore jobs and reads recovery points only in this account and Region', () => {
     const backup = statements().filter((s) => actions(s).some((a) => a.startsWith('backup:')));
-    expect(backup.flatMap(actions).sort()).toStrictEqual([
+    expect([...new Set(backup.flatMap(actions))].sort()).toStrictEqual([
       'backup:DescribeRecoveryPoint',
       'backup:GetRecoveryPointRestoreMetadata',
       'backup:ListRecoveryPointsByResource',
@@ -255,5 +411,174 @@ describe('IAM', () => {
     expect((resources.RestoreOnAlarmLambdaFunction as Resource).Properties.ReservedConcurrentExecutions).toBe(
       1,
     );
+  });
+});
+
+/** Every `*.ts` file under `dir`. */
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The metric names the code writes (`metrics.count('X', ...)`, `metrics.seconds('X', ...)`). */
+const emittedMetrics = () =>
+  [
+    ...new Set(
+      sources(join(__dirname, '..', 'src'))
+        .concat(sources(join(__dirname, '..', 'handlers')))
+        .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/metrics\.(?:count|seconds)\(\s*'(\w+)'/g)])
+        .map((m) => m[1] as string),
+    ),
+  ].sort();
+
+/** The dashboard body with the Fn::Sub names replaced by `<Name>`, parsed. */
+function dashboard(t: Template): { widgets: { properties: { title: string; metrics: unknown[][] } }[] } {
+  const [body, vars] = (t.Resources.Dashboard as Resource).Properties.DashboardBody['Fn::Sub'] as [
+    string,
+    Record<string, string>,
+  ];
+  return JSON.parse(body.replace(/\$\{([^}]+)\}/g, (_, name: string) => vars[name] ?? `<${name}>`));
+}
+
+describe('dashboard, alarms and outputs', () => {
+  it('graphs every metric the pipeline writes, summed over resource types', () => {
+    const names = emittedMetrics();
+    expect(names).toStrictEqual([
+      'RestoreDuration',
+      'RestoreJobsCompleted',
+      'RestoreJobsFailed',
+      'RestoreJobsStarted',
+      'RestoresSkipped',
+    ]);
+    const text = JSON.stringify(dashboard(template));
+    const namespace = readFileSync(join(__dirname, '..', 'src', 'metrics.ts'), 'utf8').match(
+      /METRICS_NAMESPACE = '(\w+)'/,
+    )?.[1];
+    expect(namespace).toBeDefined();
+    for (const name of names) {
+      expect(text).toContain(`SEARCH('{${namespace},ResourceType} MetricName=\\"${name}\\"'`);
+    }
+    expect(template.Resources.Dashboard?.Properties.DashboardName).toBe('backup-restore-pipeline-ci');
+  });
+
+  it("graphs requests, the dead-letter queue, and each function's errors and throttles", () => {
+    const lines = dashboard(template).widgets.flatMap((w) => w.properties.metrics);
+    const has = (...line: string[]) =>
+      expect(lines.map((l) => l.filter((x) => typeof x === 'string'))).toContainEqual(line);
+    has('AWS/SQS', 'NumberOfMessagesSent', 'QueueName', '<RequestQueue.QueueName>');
+    has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', '<DeadLetterQueue.QueueName>');
+    has('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', '<DeadLetterQueue.QueueName>');
+    for (const fn of FUNCTIONS) {
+      has('AWS/Lambda', 'Errors', 'FunctionName', `<${fn}>`);
+      has('AWS/Lambda', 'Throttles', 'FunctionName', `<${fn}>`);
+    }
+  });
+
+  const alarm = (t: Template, name: string) => {
+    const r = t.Resources[name] as Resource;
+    expect(r.Type).toBe('AWS::CloudWatch::Alarm');
+    return r.Properties;
+  };
+
+  it('alarms on a dead-letter queue that is not empty or getting old', () => {
+    const dlq = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }];
+    expect(alarm(template, 'DeadLetterQueueNotEmptyAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: dlq,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const age = alarm(template, 'DeadLetterQueueAgeAlarm');
+    expect(age).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: dlq,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // Well before the queue's retention deletes the letter.
+    expect(age.Threshold).toBeGreaterThan(0);
+    expect(age.Threshold).toBeLessThan(
+      (resources.DeadLetterQueue as Resource).Properties.MessageRetentionPeriod,
+    );
+  });
+
+  it("alarms on failed restores of any resource type, and on any function's errors", () => {
+    const failed = alarm(template, 'RestoreJobsFailedAlarm');
+    expect(failed.Metrics).toStrictEqual([
+      {
+        Id: 'failed',
+        Expression: 'SELECT SUM(RestoreJobsFailed) FROM SCHEMA("BackupRestorePipeline", ResourceType)',
+        Period: 300,
+        ReturnData: true,
+      },
+    ]);
+    expect(failed).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    const errors = alarm(template, 'FunctionErrorsAlarm');
+    const watched = errors.Metrics.filter((m: any) => m.MetricStat !== undefined).map((m: any) => {
+      expect(m.MetricStat.Metric).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+      return m.MetricStat.Metric.Dimensions[0].Value.Ref as string;
+    });
+    expect(watched.sort()).toStrictEqual(
+      ofType('AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    );
+    const [sum] = errors.Metrics.filter((m: any) => m.ReturnData === true);
+    for (const m of errors.Metrics.filter((m: any) => m.MetricStat !== undefined))
+      expect(sum.Expression).toContain(`FILL(${m.Id}, 0)`);
+  });
+
+  it('sends the alarms to the alert topic when alerts are on, and nowhere otherwise', () => {
+    const names = ofType('AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect(names.sort()).toStrictEqual([
+      'DeadLetterQueueAgeAlarm',
+      'DeadLetterQueueNotEmptyAlarm',
+      'FunctionErrorsAlarm',
+      'RestoreJobsFailedAlarm',
+    ]);
+    for (const name of names) {
+      expect(alarm(template, name).AlarmActions).toStrictEqual({
+        'Fn::If': ['AlertsEnabled', [{ Ref: 'AlertTopic' }], { Ref: 'AWS::NoValue' }],
+      });
+    }
+    expect(template.Conditions.AlertsEnabled).toStrictEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(withAlerts.Conditions.AlertsEnabled).toStrictEqual({ 'Fn::Equals': ['true', 'true'] });
+  });
+
+  it('encrypts the alert topic with a key CloudWatch alarms may use (the AWS managed key cannot be shared)', () => {
+    const topic = withAlerts.Resources.AlertTopic as Resource;
+    expect(topic.Properties.KmsMasterKeyId).toStrictEqual({ Ref: 'AlertTopicKey' });
+    const key = withAlerts.Resources.AlertTopicKey as Resource;
+    expect(key.Condition).toBe('AlertsEnabled');
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    );
+  });
+
+  it("outputs what the operators' CLI needs", () => {
+    const outputs = (t: Template) =>
+      Object.fromEntries(
+        Object.entries(t.Outputs)
+          .filter(([name]) => !name.endsWith('QualifiedArn') && name !== 'ServerlessDeploymentBucketName')
+          .map(([name, o]) => [name, o.Condition === undefined ? o.Value : { [o.Condition]: o.Value }]),
+      );
+    const common = {
+      RequestQueueUrl: { Ref: 'RequestQueue' },
+      RequestQueueArn: { 'Fn::GetAtt': ['RequestQueue', 'Arn'] },
+      DeadLetterQueueUrl: { Ref: 'DeadLetterQueue' },
+      DeadLetterQueueArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
+      RestoreJobsTable: { Ref: 'RestoreJobsTable' },
+      AlertTopicArn: { AlertsEnabled: { Ref: 'AlertTopic' } },
+      DashboardName: { Ref: 'Dashboard' },
+    };
+    expect(outputs(template)).toStrictEqual(common);
+    expect(outputs(withAlerts)).toStrictEqual(common);
   });
 });
