@@ -129,7 +129,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
 
-  const alarms = parseAlarmTargets(env.ALARM_TARGETS);
+  // Targets are held to the same scope as requests: a mapped role, account or Region outside it
+  // stops the function at cold start rather than at the first alarm.
+  const alarms = parseAlarmTargets(env.ALARM_TARGETS, {
+    partition: roleMatch?.[1] ?? 'aws',
+    region,
+    accountId,
+    allowedRoleArns,
+    allowedVaultNames,
+  });
   problems.push(...alarms.problems);
 
   const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
@@ -147,7 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accountId,
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
-    alarmTargets: Object.freeze({ ...alarms.targets }),
+    alarmTargets: alarms.targets,
     startRestoreRatePerSecond: rate,
   });
 }

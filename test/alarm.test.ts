@@ -47,7 +47,11 @@ describe('alarmTarget', () => {
     ],
     ['alarm-s3-bucket.json', 'arn:aws:s3:::reports-bucket'],
   ])('finds the resource of %s from its dimensions', (file, resourceArn) => {
-    expect(target(file)).toStrictEqual({ target: { resourceArn }, source: 'dimensions' });
+    // Each sample alarm evaluates one 60-second datapoint: the moment restored to is a minute earlier.
+    expect(target(file)).toStrictEqual({
+      target: { resourceArn, recoveryPoint: { mode: 'before-alarm', marginSeconds: 60 } },
+      source: 'dimensions',
+    });
   });
 
   it('prefers the explicit mapping, by name or by ARN', () => {
@@ -62,14 +66,16 @@ describe('alarmTarget', () => {
     expect(target('alarm-rds-instance.json', { [ARN('restore-billing-db-corruption')]: mapped }).source).toBe(
       'mapping',
     );
-    expect(target('alarm-composite.json', { 'restore-checkout-composite': mapped }).target).toBe(mapped);
+    expect(target('alarm-composite.json', { 'restore-checkout-composite': mapped }).target).toStrictEqual(
+      mapped,
+    );
   });
 
   it('reads the target from alarm tags before the dimensions', () => {
     expect(target('alarm-tagged.json')).toStrictEqual({
       target: {
         resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:payments-db',
-        recoveryPoint: { mode: 'look-back', hours: 24 },
+        recoveryPoint: { mode: 'look-back', hours: 24, marginSeconds: 60 },
       },
       source: 'tags',
     });
