@@ -74,12 +74,21 @@ describe('chooseRecoveryPoint', () => {
     expect(chooseRecoveryPoint(bad, {})).toBeUndefined();
   });
 
-  it('never picks a composite (CloudFormation parent) point', () => {
-    const parent = { ...point('parent', '2026-11-26T05:00:00Z'), IsParent: true };
-    const stack = { ...point('stack', '2026-11-26T06:00:00Z'), ResourceType: 'CloudFormation' };
-    expect(
-      chooseRecoveryPoint([parent, stack, point('old', '2026-11-26T01:00:00Z')], {})?.RecoveryPointArn,
-    ).toBe('old');
+  it('never picks a composite (CloudFormation parent) point; a nested one is restorable', () => {
+    const parent = {
+      ...point('parent', '2026-11-26T05:00:00Z'),
+      IsParent: true,
+      ResourceType: 'CloudFormation',
+    };
+    const nested = {
+      ...point('nested', '2026-11-26T04:00:00Z'),
+      IsParent: false,
+      ResourceType: 'CloudFormation',
+    };
+    expect(chooseRecoveryPoint([parent, point('old', '2026-11-26T01:00:00Z')], {})?.RecoveryPointArn).toBe(
+      'old',
+    );
+    expect(chooseRecoveryPoint([parent, nested], {})?.RecoveryPointArn).toBe('nested');
   });
 
   it('restores a continuous point to the moment, to the second, when its window covers it', () => {

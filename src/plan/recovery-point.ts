@@ -63,9 +63,9 @@ export function toSecond(at: Date): Date {
 function usable(p: Candidate, allowedVaults: readonly string[] | undefined): boolean {
   return (
     ELIGIBLE_STATUSES.has(p.Status) &&
-    // A composite (CloudFormation parent) point cannot be restored. docs/aws-behaviour.md#composite-points
+    // "This composite recovery point cannot be restored, but nested recovery points can be
+    // restored." docs/aws-behaviour.md#composite-points
     p.IsParent !== true &&
-    p.ResourceType !== 'CloudFormation' &&
     (allowedVaults === undefined || allowedVaults.includes(p.BackupVaultName))
   );
 }
