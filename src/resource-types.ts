@@ -61,6 +61,11 @@ export const COPY_TAGS_UNSUPPORTED: ReadonlySet<ResourceType> = new Set([
  * The metadata key each type takes the moment of a point-in-time restore from a continuous
  * recovery point in (ISO 8601, to the second). Types without a key here have no continuous backup
  * the pipeline restores. docs/aws-behaviour.md#continuous-restore-keys
+ * Not confirmed from AWS Backup's per-type restore pages (not found in the reference searched):
+ * the names follow the services' own point-in-time parameters (RDS RestoreDBInstanceToPointInTime
+ * `RestoreTime`, RDS RestoreDBClusterToPointInTime `RestoreToTime` in Backup's camelCase for
+ * Aurora). Check them against restoring-rds.html, restoring-aur.html and restoring-s3.html before
+ * relying on them; this table is the one place to correct.
  */
 export const POINT_IN_TIME_KEYS: Readonly<Partial<Record<ResourceType, string>>> = {
   RDS: 'RestoreTime',
