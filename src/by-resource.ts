@@ -9,7 +9,6 @@ import type { PointSelection } from './alarm.js';
 import { checkResourceArn } from './arn.js';
 import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
 import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
-import { findJobLink } from './job-link.js';
 import type { Logger } from './logger.js';
 import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
 import type { RecoveryPointRequest } from './request.js';
@@ -74,20 +73,14 @@ export async function restoreByResource(
   if (spec.oneAtATime) {
     // Any active restore of the resource holds the next one back, ours or not, linked or not: a
     // job whose link write failed is still running, and is found here all the same (issue 11,
-    // item 5). The link only says whose it is, for the log.
+    // item 5). The job links are not read: the guard must not depend on them.
     const active = await activeRestoreJobs(deps.backup, spec.resourceArn);
     const first = active[0];
     if (first !== undefined) {
-      let ours: boolean | undefined;
-      try {
-        ours = (await findJobLink(deps.ddb, config.restoreJobsTable, first.restoreJobId)) !== undefined;
-      } catch {
-        // Whose job it is only colours the log line; the skip does not depend on it.
-      }
       log.info('Restore skipped: a restore of the resource is still running', {
         resourceArn: spec.resourceArn,
         activeRestoreJobId: first.restoreJobId,
-        startedByThisPipeline: ours,
+        activeRestoreJobs: active.length,
       });
       deps.metrics.count('RestoresSkipped', 'Unknown');
       return {
