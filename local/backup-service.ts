@@ -5,7 +5,12 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { RESOURCE_TYPES } from '../src/resource-types.js';
+import {
+  COPY_TAGS_UNSUPPORTED,
+  POINT_IN_TIME_KEYS,
+  RESOURCE_TYPES,
+  type ResourceType,
+} from '../src/resource-types.js';
 
 /** An error answered the way AWS answers it (status, error type, message). */
 export class LocalAwsError extends Error {
@@ -33,6 +38,17 @@ export interface SeedRecoveryPoint {
   RestoreMetadata?: Record<string, string>;
   /** DescribeRecoveryPoint's BackupSizeInBytes (0: the source held no data). */
   BackupSizeInBytes?: number;
+  /** A composite (CloudFormation stack) parent point: AWS restores none. */
+  IsParent?: boolean;
+  ParentRecoveryPointArn?: string;
+  /** Days the point is kept (Lifecycle.DeleteAfterDays). */
+  DeleteAfterDays?: number;
+  /**
+   * A continuous point (ARN `recovery-point:continuous:`) restores to moments in this window (ISO
+   * times). Absent: from its creation to 5 minutes before now, as RDS's latest restorable time.
+   */
+  RestorableFrom?: string;
+  RestorableTo?: string;
 }
 
 /** A rule that makes matching restore jobs end FAILED (or ABORTED) with a status message. */
@@ -115,6 +131,43 @@ function createdResourceArn(job: LocalRestoreJob, region: string, account: strin
     default:
       return `arn:aws:backup:${region}:${account}:restored-resource:${id}`;
   }
+}
+
+/** "Only Amazon EFS and Amazon EC2 recovery points return BackupVaultName". docs/aws-behaviour.md#vault-names */
+const LISTING_NAMES_VAULT: ReadonlySet<string> = new Set(['EFS', 'EC2']);
+
+const isContinuousArn = (arn: string) => arn.includes(':recovery-point:continuous:');
+
+/**
+ * Why AWS would fail a job it accepted, or undefined. AWS does not document whether a bad restore
+ * moment is refused by StartRestoreJob or fails the job; the local endpoint fails the job, the path
+ * that only the tracker sees. docs/aws-behaviour.md#continuous-restore-keys
+ */
+function acceptedThenFailed(
+  point: SeedRecoveryPoint,
+  type: string,
+  meta: Readonly<Record<string, string>>,
+  copyTagsSent: boolean,
+  now: number,
+): string | undefined {
+  // "The restore job will fail if this parameter is included for an unsupported resource". docs/aws-behaviour.md#copy-tags
+  if (copyTagsSent && COPY_TAGS_UNSUPPORTED.has(type as ResourceType)) {
+    return `CopySourceTagsToRestoredResource is not supported for resource type ${type}`;
+  }
+  if (!isContinuousArn(point.RecoveryPointArn)) return undefined;
+  const key = POINT_IN_TIME_KEYS[type as ResourceType];
+  const value = key === undefined ? undefined : meta[key];
+  if (key === undefined || value === undefined) {
+    return `A continuous recovery point needs the time to restore to (${key ?? 'no point-in-time restore for this type'})`;
+  }
+  const at = Date.parse(value);
+  const from = Date.parse(point.RestorableFrom ?? point.CreationDate);
+  const to = point.RestorableTo === undefined ? now - 5 * 60_000 : Date.parse(point.RestorableTo);
+  if (Number.isNaN(at)) return `${key} ${value} is not a time`;
+  if (at < from || at > to) {
+    return `The restore time ${value} is outside the restorable window ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`;
+  }
+  return undefined;
 }
 
 /** The local AWS Backup service state and operations. */
@@ -230,6 +283,13 @@ export class LocalBackup {
     if (point.Status !== undefined && point.Status !== 'COMPLETED' && point.Status !== 'AVAILABLE') {
       throw new LocalAwsError(400, 'InvalidRequestException', `Recovery point ${arn} is ${point.Status}`);
     }
+    if (point.IsParent === true) {
+      throw new LocalAwsError(
+        400,
+        'InvalidRequestException',
+        `Recovery point ${arn} is a composite recovery point, which cannot be restored`,
+      );
+    }
     const resourceType = typeof type === 'string' ? type : point.ResourceType;
     const meta = metadata as Record<string, string>;
     // AWS checks some values at once and echoes them in its message (so must the log scrubbing).
@@ -237,6 +297,13 @@ export class LocalBackup {
     if (resourceType === 'EBS' && zone !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone)) {
       throw new LocalAwsError(400, 'InvalidParameterValueException', `Invalid availability zone: ${zone}`);
     }
+    const awsFailure = acceptedThenFailed(
+      point,
+      resourceType,
+      meta,
+      body.CopySourceTagsToRestoredResource !== undefined,
+      now,
+    );
     const rule = (this.seed.failureRules ?? []).find(
       (r) =>
         (r.resourceType === undefined || r.resourceType === resourceType) &&
@@ -258,11 +325,14 @@ export class LocalBackup {
         : {}),
       CreationDate: now,
       Status: 'PENDING',
-      finalStatus: rule === undefined ? 'COMPLETED' : (rule.status ?? 'FAILED'),
+      finalStatus:
+        awsFailure !== undefined ? 'FAILED' : rule === undefined ? 'COMPLETED' : (rule.status ?? 'FAILED'),
       // "{key}" in a rule's message is replaced by that metadata value, as AWS's messages quote them.
-      ...(rule === undefined
-        ? {}
-        : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
+      ...(awsFailure !== undefined
+        ? { finalMessage: awsFailure }
+        : rule === undefined
+          ? {}
+          : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
     };
     this.jobs.push(job);
     if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });
@@ -329,8 +399,56 @@ export class LocalBackup {
         RecoveryPointArn: p.RecoveryPointArn,
         CreationDate: epoch(Date.parse(p.CreationDate)),
         Status: p.Status ?? 'COMPLETED',
-        BackupVaultName: p.BackupVaultName,
+        // As AWS: the vault is named only for EFS and EC2 points.
+        ...(LISTING_NAMES_VAULT.has(p.ResourceType) ? { BackupVaultName: p.BackupVaultName } : {}),
+        ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
+        ...(p.ParentRecoveryPointArn === undefined
+          ? {}
+          : { ParentRecoveryPointArn: p.ParentRecoveryPointArn }),
         ResourceName: resourceArn.split(/[:/]/).pop(),
+      }));
+    return paginate(points, query, 'RecoveryPoints', this.seed.pageSize);
+  }
+
+  /** ListBackupVaults (pages of maxResults). */
+  listBackupVaults(query: URLSearchParams): Record<string, unknown> {
+    const vaults = this.seed.vaults.map((name) => ({
+      BackupVaultName: name,
+      BackupVaultArn: this.vaultArn(name),
+      VaultType: 'BACKUP_VAULT',
+      CreationDate: epoch(Date.parse('2026-01-01T00:00:00Z')),
+      NumberOfRecoveryPoints: this.seed.recoveryPoints.filter((p) => p.BackupVaultName === name).length,
+    }));
+    return paginate(vaults, query, 'BackupVaultList', this.seed.pageSize);
+  }
+
+  /** ListRecoveryPointsByBackupVault (filters: resourceArn, resourceType; pages of maxResults). */
+  listRecoveryPointsByBackupVault(vault: string, query: URLSearchParams): Record<string, unknown> {
+    if (!this.seed.vaults.includes(vault)) {
+      throw new LocalAwsError(400, 'ResourceNotFoundException', `Backup vault ${vault} not found`);
+    }
+    const resourceArn = query.get('resourceArn');
+    const resourceType = query.get('resourceType');
+    const points = this.seed.recoveryPoints
+      .filter(
+        (p) =>
+          p.BackupVaultName === vault &&
+          (resourceArn === null || p.ResourceArn === resourceArn) &&
+          (resourceType === null || p.ResourceType === resourceType),
+      )
+      .map((p) => ({
+        RecoveryPointArn: p.RecoveryPointArn,
+        BackupVaultName: p.BackupVaultName,
+        BackupVaultArn: this.vaultArn(p.BackupVaultName),
+        ResourceArn: p.ResourceArn,
+        ResourceType: p.ResourceType,
+        Status: p.Status ?? 'COMPLETED',
+        CreationDate: epoch(Date.parse(p.CreationDate)),
+        ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
+        ...(p.ParentRecoveryPointArn === undefined
+          ? {}
+          : { ParentRecoveryPointArn: p.ParentRecoveryPointArn }),
+        ...(p.DeleteAfterDays === undefined ? {} : { Lifecycle: { DeleteAfterDays: p.DeleteAfterDays } }),
       }));
     return paginate(points, query, 'RecoveryPoints', this.seed.pageSize);
   }

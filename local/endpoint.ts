@@ -103,6 +103,21 @@ function backupRoute(backup: LocalBackup, method: string, url: URL, body: string
       };
     }
   }
+  if (a === 'backup-vaults' && method === 'GET' && b === undefined) {
+    return { operation: 'ListBackupVaults', run: () => backup.listBackupVaults(url.searchParams) };
+  }
+  if (
+    a === 'backup-vaults' &&
+    method === 'GET' &&
+    b !== undefined &&
+    c === 'recovery-points' &&
+    d === undefined
+  ) {
+    return {
+      operation: 'ListRecoveryPointsByBackupVault',
+      run: () => backup.listRecoveryPointsByBackupVault(b, url.searchParams),
+    };
+  }
   if (
     a === 'backup-vaults' &&
     b !== undefined &&

@@ -3,16 +3,27 @@
  * mapping, then alarm tags, then metric dimensions). Pure functions only.
  */
 
+import { checkResourceArn, parseArn, partitionOfRegion, ROLE_ARN_PATTERN, type Scope } from './arn.js';
 import { InvalidRequestError } from './errors.js';
 
 /** How to choose the recovery point. */
 export type PointSelection =
-  /** The latest COMPLETED point created before the alarm's state change (the default). */
-  | { readonly mode: 'before-alarm' }
-  /** The latest COMPLETED point, whenever it was created. */
+  /**
+   * The default: the state change minus `marginSeconds` is the moment to restore to (a continuous
+   * point covering it, restored to it; else the latest snapshot created at or before it).
+   */
+  | { readonly mode: 'before-alarm'; readonly marginSeconds?: number }
+  /** The latest snapshot, whenever it was created (never a point-in-time restore: no moment). */
   | { readonly mode: 'latest' }
-  /** The latest COMPLETED point created before the state change and at most `hours` before it. */
-  | { readonly mode: 'look-back'; readonly hours: number };
+  /** As before-alarm, and a snapshot at most `hours` before the state change. */
+  | { readonly mode: 'look-back'; readonly hours: number; readonly marginSeconds?: number };
+
+/** The longest look-back accepted (10 years): longer ones are typing errors, and overflow dates. */
+export const MAX_LOOK_BACK_HOURS = 87_600;
+/** The largest margin accepted before an alarm's state change (one day). */
+export const MAX_MARGIN_SECONDS = 86_400;
+/** The margin when the event says nothing of the alarm's period (CloudWatch's common 5 minutes). */
+export const DEFAULT_MARGIN_SECONDS = 300;
 
 /** A restore target from configuration or tags. */
 export interface AlarmTarget {
@@ -22,6 +33,8 @@ export interface AlarmTarget {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly iamRoleArn?: string;
   readonly recoveryPoint?: PointSelection;
+  /** Seconds before the state change to restore to; overrides the margin derived from the alarm. */
+  readonly pointInTimeMarginSeconds?: number;
 }
 
 /** Alarm name or ARN to target (the ALARM_TARGETS configuration). */
@@ -30,14 +43,18 @@ export type AlarmTargets = Readonly<Record<string, AlarmTarget>>;
 /** The fields of an alarm state change used here. */
 export interface AlarmDetail {
   alarmName?: string;
-  state?: { value?: string; reason?: string; timestamp?: string };
+  state?: { value?: string; reason?: string; reasonData?: string; timestamp?: string };
   previousState?: { value?: string; timestamp?: string };
   configuration?: {
     alarmRule?: string;
     metrics?: {
       id?: string;
       expression?: string;
-      metricStat?: { metric?: { namespace?: string; name?: string; dimensions?: Record<string, string> } };
+      metricStat?: {
+        metric?: { namespace?: string; name?: string; dimensions?: Record<string, string> };
+        period?: number;
+        stat?: string;
+      };
     }[];
   };
   alarmTags?: Record<string, string>;
@@ -59,6 +76,7 @@ export const ALARM_TAGS = {
   vault: 'backup-restore:vault',
   recoveryPoint: 'backup-restore:recovery-point',
   role: 'backup-restore:role-arn',
+  margin: 'backup-restore:margin-seconds',
 } as const;
 
 /** A transition worth acting on, or why not. */
@@ -82,8 +100,11 @@ export function alarmTransition(event: AlarmEvent): Transition {
   if (Number.isNaN(changedAt.getTime())) {
     throw new InvalidRequestError(`Alarm ${detail.alarmName} has no readable state timestamp`);
   }
+  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
   const alarmArn =
-    event.resources?.[0] ?? `arn:aws:cloudwatch:${event.region}:${event.account}:alarm:${detail.alarmName}`;
+    typeof named === 'string'
+      ? named
+      : `arn:${partitionOf(event)}:cloudwatch:${event.region}:${event.account}:alarm:${detail.alarmName}`;
   return { act: true, alarmName: detail.alarmName, alarmArn, changedAt };
 }
 
@@ -91,25 +112,117 @@ export function alarmTransition(event: AlarmEvent): Transition {
 export function parsePointSelection(value: string | undefined): PointSelection | undefined {
   if (value === undefined) return undefined;
   if (value === 'before-alarm' || value === 'latest') return { mode: value };
-  const m = /^look-?back:(\d+)h$/.exec(value);
-  if (m !== null) return { mode: 'look-back', hours: Number(m[1]) };
+  const m = /^look-?back:(\d{1,12})h$/.exec(value);
+  if (m !== null) {
+    const hours = Number(m[1]);
+    if (hours >= 1 && hours <= MAX_LOOK_BACK_HOURS) return { mode: 'look-back', hours };
+    throw new InvalidRequestError(
+      `"${value.slice(0, 40)}" looks back ${hours} hours: use 1 to ${MAX_LOOK_BACK_HOURS} (look-back:24h)`,
+    );
+  }
   throw new InvalidRequestError(
     `"${value.slice(0, 40)}" is not a recovery point rule: use before-alarm, latest or look-back:24h`,
   );
 }
 
-const DIMENSION_ARNS: Readonly<Record<string, (id: string, region: string, account: string) => string>> = {
-  DBInstanceIdentifier: (id, r, a) => `arn:aws:rds:${r}:${a}:db:${id}`,
-  DBClusterIdentifier: (id, r, a) => `arn:aws:rds:${r}:${a}:cluster:${id}`,
-  InstanceId: (id, r, a) => `arn:aws:ec2:${r}:${a}:instance/${id}`,
-  VolumeId: (id, r, a) => `arn:aws:ec2:${r}:${a}:volume/${id}`,
-  TableName: (id, r, a) => `arn:aws:dynamodb:${r}:${a}:table/${id}`,
-  FileSystemId: (id, r, a) => `arn:aws:elasticfilesystem:${r}:${a}:file-system/${id}`,
-  BucketName: (id) => `arn:aws:s3:::${id}`,
+/** The partition of an alarm event: from its alarm ARN, else from its Region. docs/aws-behaviour.md#partitions */
+export function partitionOf(event: AlarmEvent): string {
+  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
+  const arn = typeof named === 'string' ? parseArn(named) : undefined;
+  return arn?.partition ?? partitionOfRegion(event.region ?? '');
+}
+
+type ArnOf = (id: string, where: { partition: string; region: string; account: string }) => string;
+const rdsCluster: ArnOf = (id, w) => `arn:${w.partition}:rds:${w.region}:${w.account}:cluster:${id}`;
+
+/**
+ * Per namespace, the dimensions that name a restorable resource, first match wins. The namespace
+ * decides the type: FileSystemId is an FSx file system under AWS/FSx and an EFS one under AWS/EFS.
+ * Aurora, DocumentDB and Neptune are backed up per cluster, so the cluster dimension wins over the
+ * instance one. docs/aws-behaviour.md#alarm-dimensions
+ */
+const NAMESPACE_DIMENSIONS: Readonly<Record<string, readonly (readonly [string, ArnOf])[]>> = {
+  'AWS/RDS': [
+    ['DBClusterIdentifier', rdsCluster],
+    ['DBInstanceIdentifier', (id, w) => `arn:${w.partition}:rds:${w.region}:${w.account}:db:${id}`],
+  ],
+  'AWS/DocDB': [['DBClusterIdentifier', rdsCluster]],
+  'AWS/Neptune': [['DBClusterIdentifier', rdsCluster]],
+  'AWS/EC2': [['InstanceId', (id, w) => `arn:${w.partition}:ec2:${w.region}:${w.account}:instance/${id}`]],
+  'AWS/EBS': [['VolumeId', (id, w) => `arn:${w.partition}:ec2:${w.region}:${w.account}:volume/${id}`]],
+  'AWS/DynamoDB': [
+    ['TableName', (id, w) => `arn:${w.partition}:dynamodb:${w.region}:${w.account}:table/${id}`],
+  ],
+  'AWS/EFS': [
+    [
+      'FileSystemId',
+      (id, w) => `arn:${w.partition}:elasticfilesystem:${w.region}:${w.account}:file-system/${id}`,
+    ],
+  ],
+  'AWS/FSx': [
+    ['FileSystemId', (id, w) => `arn:${w.partition}:fsx:${w.region}:${w.account}:file-system/${id}`],
+  ],
+  'AWS/S3': [['BucketName', (id, w) => `arn:${w.partition}:s3:::${id}`]],
 };
 
 /** Where the target came from. */
 export type TargetSource = 'mapping' | 'tags' | 'dimensions';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An own property only: alarm names such as `constructor` or `__proto__` never read a prototype. */
+function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/**
+ * Seconds before the state change that the data was already bad: the alarm's period times the
+ * datapoints it evaluated ("M out of the last N datapoints", or the evaluated datapoints in
+ * reasonData). docs/aws-behaviour.md#alarm-margin
+ */
+export function evaluationMarginSeconds(detail: AlarmDetail): number {
+  const metrics = detail.configuration?.metrics;
+  const periods = (Array.isArray(metrics) ? metrics : [])
+    .map((m) => (isPlainObject(m) ? m.metricStat?.period : undefined))
+    .filter((p): p is number => typeof p === 'number' && Number.isFinite(p) && p > 0);
+  const period = periods.length === 0 ? undefined : Math.max(...periods);
+  let datapoints: number | undefined;
+  const reason = typeof detail.state?.reason === 'string' ? detail.state.reason : '';
+  const m = /out of the last (\d{1,4}) datapoints/.exec(reason);
+  if (m !== null) datapoints = Number(m[1]);
+  else if (typeof detail.state?.reasonData === 'string') {
+    try {
+      const data = JSON.parse(detail.state.reasonData) as { evaluatedDatapoints?: unknown };
+      if (Array.isArray(data.evaluatedDatapoints) && data.evaluatedDatapoints.length > 0)
+        datapoints = data.evaluatedDatapoints.length;
+    } catch {
+      // reasonData that is not JSON says nothing of the evaluation; the default margin applies.
+    }
+  }
+  if (period === undefined) return DEFAULT_MARGIN_SECONDS;
+  return Math.min(period * (datapoints ?? 1), MAX_MARGIN_SECONDS);
+}
+
+/** The selection of a target with the margin filled in (the target's own, else the alarm's). */
+function withMargin(target: AlarmTarget, detail: AlarmDetail): AlarmTarget {
+  const selection = target.recoveryPoint ?? { mode: 'before-alarm' };
+  if (selection.mode === 'latest') return { ...target, recoveryPoint: selection };
+  const marginSeconds = target.pointInTimeMarginSeconds ?? evaluationMarginSeconds(detail);
+  return { ...target, recoveryPoint: { ...selection, marginSeconds } };
+}
+
+function parseMargin(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_MARGIN_SECONDS) {
+    throw new InvalidRequestError(
+      `${what} must be a whole number of seconds from 0 to ${MAX_MARGIN_SECONDS}`,
+    );
+  }
+  return n;
+}
 
 /** Finds what an alarm guards; throws InvalidRequestError saying what to configure when it cannot. */
 export function alarmTarget(
@@ -117,100 +230,206 @@ export function alarmTarget(
   alarm: { alarmName: string; alarmArn: string },
   targets: AlarmTargets,
 ): { target: AlarmTarget; source: TargetSource } {
-  const mapped = targets[alarm.alarmArn] ?? targets[alarm.alarmName];
-  if (mapped !== undefined) return { target: mapped, source: 'mapping' };
+  const detail = event.detail ?? {};
+  const mapped = own(targets, alarm.alarmArn) ?? own(targets, alarm.alarmName);
+  if (mapped !== undefined) return { target: withMargin(mapped, detail), source: 'mapping' };
 
-  const tags = event.detail?.alarmTags ?? {};
-  const tagged = tags[ALARM_TAGS.resourceArn];
+  const rawTags = detail.alarmTags;
+  if (rawTags !== undefined && !isPlainObject(rawTags)) {
+    throw new InvalidRequestError(`Alarm ${alarm.alarmName} has alarmTags that are not an object of strings`);
+  }
+  const tags: Record<string, unknown> = rawTags ?? {};
+  const tag = (name: string): string | undefined => {
+    const v = own(tags, name);
+    if (v !== undefined && typeof v !== 'string')
+      throw new InvalidRequestError(`Alarm tag ${name} of ${alarm.alarmName} must be a string`);
+    return v;
+  };
+  const tagged = tag(ALARM_TAGS.resourceArn);
   if (tagged !== undefined) {
-    const selection = parsePointSelection(tags[ALARM_TAGS.recoveryPoint]);
-    return {
-      target: {
-        resourceArn: tagged,
-        ...(tags[ALARM_TAGS.vault] === undefined ? {} : { backupVaultName: tags[ALARM_TAGS.vault] }),
-        ...(tags[ALARM_TAGS.role] === undefined ? {} : { iamRoleArn: tags[ALARM_TAGS.role] }),
-        ...(selection === undefined ? {} : { recoveryPoint: selection }),
-      },
-      source: 'tags',
+    const selection = parsePointSelection(tag(ALARM_TAGS.recoveryPoint));
+    const vault = tag(ALARM_TAGS.vault);
+    const role = tag(ALARM_TAGS.role);
+    const margin = parseMargin(tag(ALARM_TAGS.margin), `Alarm tag ${ALARM_TAGS.margin}`);
+    const target: AlarmTarget = {
+      resourceArn: tagged,
+      ...(vault === undefined ? {} : { backupVaultName: vault }),
+      ...(role === undefined ? {} : { iamRoleArn: role }),
+      ...(selection === undefined ? {} : { recoveryPoint: selection }),
+      ...(margin === undefined ? {} : { pointInTimeMarginSeconds: margin }),
     };
+    return { target: withMargin(target, detail), source: 'tags' };
   }
 
   const hint = `add "${alarm.alarmName}" to ALARM_TARGETS ({"${alarm.alarmName}": {"resourceArn": "..."}}) or tag the alarm with ${ALARM_TAGS.resourceArn}`;
-  const configuration = event.detail?.configuration;
+  const configuration = detail.configuration;
+  if (configuration !== undefined && !isPlainObject(configuration)) {
+    throw new InvalidRequestError(
+      `Alarm ${alarm.alarmName} has a configuration that is not an object: ${hint}`,
+    );
+  }
   if (configuration?.alarmRule !== undefined) {
     throw new InvalidRequestError(
       `Alarm ${alarm.alarmName} is a composite alarm, which names no resource: ${hint}`,
     );
   }
-  const metrics = configuration?.metrics ?? [];
-  if (metrics.some((m) => m.expression !== undefined)) {
+  const metrics: unknown = configuration?.metrics ?? [];
+  if (!Array.isArray(metrics)) {
+    throw new InvalidRequestError(
+      `Alarm ${alarm.alarmName} has configuration.metrics that is not a list: it is not a CloudWatch Alarm State Change (${hint})`,
+    );
+  }
+  if (metrics.some((m) => !isPlainObject(m) || m.expression !== undefined)) {
     throw new InvalidRequestError(
       `Alarm ${alarm.alarmName} is a metric math alarm, which names no single resource: ${hint}`,
     );
   }
-  const dimensions = metrics[0]?.metricStat?.metric?.dimensions ?? {};
-  const region = event.region ?? '';
-  const account = event.account ?? '';
-  for (const [name, toArn] of Object.entries(DIMENSION_ARNS)) {
-    const id = dimensions[name];
+  const metric = (metrics[0] as AlarmDetail['configuration'] & { metricStat?: { metric?: unknown } })
+    ?.metricStat?.metric as { namespace?: unknown; dimensions?: unknown } | undefined;
+  const namespace = typeof metric?.namespace === 'string' ? metric.namespace : '';
+  const dimensions = isPlainObject(metric?.dimensions) ? metric.dimensions : {};
+  const where = { partition: partitionOf(event), region: event.region ?? '', account: event.account ?? '' };
+  for (const [name, toArn] of own(NAMESPACE_DIMENSIONS, namespace) ?? []) {
+    const id = own(dimensions, name);
     if (typeof id === 'string' && id !== '')
-      return { target: { resourceArn: toArn(id, region, account) }, source: 'dimensions' };
+      return { target: withMargin({ resourceArn: toArn(id, where) }, detail), source: 'dimensions' };
   }
+  if (
+    (namespace === 'AWS/DocDB' || namespace === 'AWS/Neptune') &&
+    typeof own(dimensions, 'DBInstanceIdentifier') === 'string'
+  ) {
+    throw new InvalidRequestError(
+      `Alarm ${alarm.alarmName} watches a ${namespace.slice(4)} instance, which is backed up through its cluster, and the metric does not name the cluster: ${hint} with the cluster's ARN`,
+    );
+  }
+  const known = Object.entries(NAMESPACE_DIMENSIONS)
+    .map(([ns, dims]) => `${ns} ${dims.map(([d]) => d).join('/')}`)
+    .join(', ');
   throw new InvalidRequestError(
-    `Alarm ${alarm.alarmName} has no dimension naming a restorable resource (${Object.keys(DIMENSION_ARNS).join(', ')}): ${hint}`,
+    `Alarm ${alarm.alarmName} has no dimension naming a restorable resource in namespace "${namespace.slice(0, 64)}" (known: ${known}): ${hint}`,
   );
 }
 
-/** Reads the ALARM_TARGETS configuration (JSON); returns problems instead of throwing. */
-export function parseAlarmTargets(text: string | undefined): { targets: AlarmTargets; problems: string[] } {
-  if (text === undefined || text.trim() === '') return { targets: {}, problems: [] };
+/** What a mapped target is checked against at cold start. */
+export interface TargetPolicy extends Scope {
+  readonly allowedRoleArns: readonly string[];
+  readonly allowedVaultNames: readonly string[] | undefined;
+}
+
+const TARGET_FIELDS = new Set([
+  'resourceArn',
+  'backupVaultName',
+  'metadata',
+  'iamRoleArn',
+  'recoveryPoint',
+  'pointInTimeMarginSeconds',
+]);
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const METADATA_KEY = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
+const VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
+
+function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefined): AlarmTarget | string[] {
+  const at = `ALARM_TARGETS[${JSON.stringify(alarm.slice(0, 80))}]`;
+  if (!isPlainObject(raw)) return [`${at} must be an object with a resourceArn`];
+  const problems: string[] = [];
+  const unknown = Object.keys(raw).filter((k) => !TARGET_FIELDS.has(k));
+  if (unknown.length > 0)
+    problems.push(
+      `${at} has unknown field(s) ${unknown.slice(0, 5).join(', ')}; accepted: ${[...TARGET_FIELDS].join(', ')}`,
+    );
+  const t = raw as Record<string, unknown>;
+  if (typeof t.resourceArn !== 'string' || parseArn(t.resourceArn) === undefined) {
+    problems.push(`${at} needs a resourceArn`);
+  } else if (policy !== undefined) {
+    const refused = checkResourceArn(t.resourceArn, policy);
+    if (refused !== undefined) problems.push(`${at}.resourceArn: ${refused}`);
+  }
+  const metadata = t.metadata;
+  if (
+    metadata !== undefined &&
+    (!isPlainObject(metadata) ||
+      Object.entries(metadata).some(
+        ([k, v]) => typeof v !== 'string' || RESERVED_NAMES.has(k) || !METADATA_KEY.test(k),
+      ))
+  ) {
+    problems.push(`${at}.metadata must be an object of string values with plain keys`);
+  }
+  if (t.iamRoleArn !== undefined) {
+    if (typeof t.iamRoleArn !== 'string' || !ROLE_ARN_PATTERN.test(t.iamRoleArn))
+      problems.push(`${at}.iamRoleArn must be an IAM role ARN`);
+    else if (policy !== undefined && !policy.allowedRoleArns.includes(t.iamRoleArn))
+      problems.push(`${at}.iamRoleArn ${t.iamRoleArn} is not on ALLOWED_RESTORE_ROLE_ARNS`);
+  }
+  if (t.backupVaultName !== undefined) {
+    if (typeof t.backupVaultName !== 'string' || !VAULT_NAME.test(t.backupVaultName))
+      problems.push(`${at}.backupVaultName must be a backup vault name`);
+    else if (policy?.allowedVaultNames !== undefined && !policy.allowedVaultNames.includes(t.backupVaultName))
+      problems.push(`${at}.backupVaultName ${t.backupVaultName} is not on ALLOWED_BACKUP_VAULTS`);
+  }
+  let selection: PointSelection | undefined;
+  if (t.recoveryPoint !== undefined && typeof t.recoveryPoint !== 'string') {
+    problems.push(`${at}.recoveryPoint must be a string (before-alarm, latest, look-back:24h)`);
+  } else {
+    try {
+      selection = parsePointSelection(t.recoveryPoint as string | undefined);
+    } catch (error) {
+      problems.push(`${at}.recoveryPoint: ${(error as Error).message}`);
+    }
+  }
+  let margin: number | undefined;
+  try {
+    margin = parseMargin(t.pointInTimeMarginSeconds, `${at}.pointInTimeMarginSeconds`);
+    if (typeof t.pointInTimeMarginSeconds === 'string')
+      problems.push(`${at}.pointInTimeMarginSeconds must be a number`);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0) return problems;
+  return Object.freeze({
+    resourceArn: t.resourceArn as string,
+    ...(typeof t.backupVaultName === 'string' ? { backupVaultName: t.backupVaultName } : {}),
+    ...(metadata === undefined
+      ? {}
+      : { metadata: Object.freeze({ ...(metadata as Record<string, string>) }) }),
+    ...(typeof t.iamRoleArn === 'string' ? { iamRoleArn: t.iamRoleArn } : {}),
+    ...(selection === undefined ? {} : { recoveryPoint: selection }),
+    ...(margin === undefined ? {} : { pointInTimeMarginSeconds: margin }),
+  });
+}
+
+/**
+ * Reads the ALARM_TARGETS configuration (JSON); returns problems instead of throwing. With a
+ * policy, each target's resource, role and vault must be within it (checked at cold start).
+ */
+export function parseAlarmTargets(
+  text: string | undefined,
+  policy?: TargetPolicy,
+): { targets: AlarmTargets; problems: string[] } {
+  const empty: AlarmTargets = Object.freeze(Object.create(null));
+  if (text === undefined || text.trim() === '') return { targets: empty, problems: [] };
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     return {
-      targets: {},
+      targets: empty,
       problems: ['ALARM_TARGETS must be JSON: {"alarm name or ARN": {"resourceArn": "..."}}'],
     };
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { targets: {}, problems: ['ALARM_TARGETS must be a JSON object keyed by alarm name or ARN'] };
+  if (!isPlainObject(data)) {
+    return { targets: empty, problems: ['ALARM_TARGETS must be a JSON object keyed by alarm name or ARN'] };
   }
   const problems: string[] = [];
-  const targets: Record<string, AlarmTarget> = {};
-  for (const [alarm, raw] of Object.entries(data as Record<string, unknown>)) {
-    const t = raw as Record<string, unknown>;
-    if (
-      typeof t !== 'object' ||
-      t === null ||
-      typeof t.resourceArn !== 'string' ||
-      !t.resourceArn.startsWith('arn:')
-    ) {
-      problems.push(`ALARM_TARGETS["${alarm}"] needs a resourceArn`);
+  // No prototype: a key such as "__proto__" can never reach or replace one.
+  const targets: Record<string, AlarmTarget> = Object.create(null);
+  for (const [alarm, raw] of Object.entries(data)) {
+    if (RESERVED_NAMES.has(alarm) || alarm.trim() === '') {
+      problems.push(`ALARM_TARGETS has the key ${JSON.stringify(alarm)}, which is not an alarm name or ARN`);
       continue;
     }
-    const metadata = t.metadata as Record<string, unknown> | undefined;
-    if (
-      metadata !== undefined &&
-      (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))
-    ) {
-      problems.push(`ALARM_TARGETS["${alarm}"].metadata must be an object of strings`);
-      continue;
-    }
-    let selection: PointSelection | undefined;
-    try {
-      selection = parsePointSelection(t.recoveryPoint as string | undefined);
-    } catch (error) {
-      problems.push(`ALARM_TARGETS["${alarm}"].recoveryPoint: ${(error as Error).message}`);
-      continue;
-    }
-    targets[alarm] = {
-      resourceArn: t.resourceArn,
-      ...(typeof t.backupVaultName === 'string' ? { backupVaultName: t.backupVaultName } : {}),
-      ...(metadata === undefined ? {} : { metadata: metadata as Record<string, string> }),
-      ...(typeof t.iamRoleArn === 'string' ? { iamRoleArn: t.iamRoleArn } : {}),
-      ...(selection === undefined ? {} : { recoveryPoint: selection }),
-    };
+    const checked = checkTarget(alarm, raw, policy);
+    if (Array.isArray(checked)) problems.push(...checked);
+    else targets[alarm] = checked;
   }
-  return { targets, problems };
+  return { targets: Object.freeze(targets), problems };
 }

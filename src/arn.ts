@@ -6,6 +6,13 @@ export const ROLE_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role
 const ARN_PATTERN =
   /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]{2,32}):([a-z0-9-]*):(\d{12}|):([\x21-\x7e]{1,1500})$/;
 
+/** The partition a Region belongs to (aws-cn for cn-*, aws-us-gov for us-gov-*). docs/aws-behaviour.md#partitions */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** The parts of an ARN. */
 export interface Arn {
   readonly partition: string;
@@ -28,7 +35,8 @@ export function parseArn(value: string): Arn | undefined {
  * that AWS Backup uses for EC2, EBS, RDS, Aurora, DocumentDB, Neptune, Redshift, FSx and DynamoDB.
  */
 const RECOVERY_POINT_RESOURCES: Readonly<Record<string, RegExp>> = {
-  backup: /^recovery-point:[A-Za-z0-9\-_.]+$/,
+  // A continuous backup's point: recovery-point:continuous:<id>. docs/aws-behaviour.md#continuous-arn
+  backup: /^recovery-point:(continuous:)?[A-Za-z0-9\-_.]+$/,
   ec2: /^(image\/ami-[0-9a-f]{8,17}|snapshot\/snap-[0-9a-f]{8,17})$/,
   rds: /^(snapshot|cluster-snapshot):[A-Za-z0-9\-:]+$/,
   redshift: /^snapshot:[A-Za-z0-9\-_/:.]+$/,

@@ -1,25 +1,18 @@
 /**
- * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): choose
- * the recovery point, prepare its metadata, and start the restore, at most one at a time per
- * resource for alarms.
+ * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): find its
+ * recovery points and their vaults, choose one (a snapshot, or a continuous point restored to a
+ * moment), prepare its metadata, and start the restore, at most one at a time per resource for
+ * alarms.
  */
 
 import type { PointSelection } from './alarm.js';
 import { checkResourceArn } from './arn.js';
+import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
 import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
-import { findJobLink } from './job-link.js';
 import type { Logger } from './logger.js';
+import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
 import type { RecoveryPointRequest } from './request.js';
-import {
-  activeRestoreJobIds,
-  chooseRecoveryPoint,
-  identitySuffix,
-  listRecoveryPoints,
-  noRecoveryPoint,
-  prepareMetadata,
-  storedRestoreMetadata,
-  windowOf,
-} from './resolve.js';
+import { identitySuffix, noRecoveryPoint, prepareMetadata, targetTime, windowOf } from './resolve.js';
 import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys } from './resource-types.js';
 import { startRecoveryPoint } from './restore.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
@@ -35,11 +28,19 @@ export interface ResourceRestore {
   readonly at: Date;
   readonly idempotencyToken: string;
   readonly copySourceTags?: boolean;
-  /** Skip when a restore this pipeline started for the resource is still running. */
+  /** Skip while any restore of the resource is PENDING or RUNNING. */
   readonly oneAtATime: boolean;
 }
 
-/** Starts the restore of a resource, or skips it while another of ours is active. */
+/**
+ * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
+ * failed job may have left a resource with the old name behind (issue 11, item 11).
+ */
+export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
+  return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
+}
+
+/** Starts the restore of a resource, or skips it while another restore of it is active. */
 export async function restoreByResource(
   deps: Deps,
   spec: ResourceRestore,
@@ -59,7 +60,6 @@ export async function restoreByResource(
       `The role ${spec.iamRoleArn} is not on this deployment's list of restore roles`,
     );
   }
-  const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
   if (
     spec.backupVaultName !== undefined &&
     config.allowedVaultNames !== undefined &&
@@ -71,33 +71,53 @@ export async function restoreByResource(
   }
 
   if (spec.oneAtATime) {
-    for (const jobId of await activeRestoreJobIds(deps.backup, spec.resourceArn)) {
-      if ((await findJobLink(deps.ddb, config.restoreJobsTable, jobId)) !== undefined) {
-        log.info('Restore skipped: a restore this pipeline started for the resource is still running', {
-          resourceArn: spec.resourceArn,
-          activeRestoreJobId: jobId,
-        });
-        deps.metrics.count('RestoresSkipped', 'Unknown');
-        return {
-          status: 'skipped',
-          reason: 'a restore of this resource is already running',
-          activeRestoreJobId: jobId,
-        };
-      }
+    // Any active restore of the resource holds the next one back, ours or not, linked or not: a
+    // job whose link write failed is still running, and is found here all the same (issue 11,
+    // item 5). The job links are not read: the guard must not depend on them.
+    const active = await activeRestoreJobs(deps.backup, spec.resourceArn);
+    const first = active[0];
+    if (first !== undefined) {
+      log.info('Restore skipped: a restore of the resource is still running', {
+        resourceArn: spec.resourceArn,
+        activeRestoreJobId: first.restoreJobId,
+        activeRestoreJobs: active.length,
+      });
+      deps.metrics.count('RestoresSkipped', 'Unknown');
+      return {
+        status: 'skipped',
+        reason: 'a restore of this resource is already running',
+        activeRestoreJobId: first.restoreJobId,
+      };
     }
   }
 
+  const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
+  const found = await findRecoveryPoints(deps.backup, spec.resourceArn, vaults);
   const window = windowOf(spec.selection, spec.at);
-  const point = chooseRecoveryPoint(await listRecoveryPoints(deps.backup, spec.resourceArn), window, vaults);
-  if (point === undefined) throw noRecoveryPoint(spec.resourceArn, window, vaults);
+  const moment = targetTime(spec.selection, spec.at);
+  const choice = chooseRecoveryPoint(found.points, {
+    window,
+    ...(moment === undefined ? {} : { pointInTime: moment }),
+    now: deps.now(),
+    ...(config.allowedVaultNames === undefined ? {} : { allowedVaults: config.allowedVaultNames }),
+  });
+  if (choice === undefined) throw noRecoveryPoint(spec.resourceArn, window, found.vaultsSearched);
+  const point = choice.point;
 
   const stored = await storedRestoreMetadata(deps.backup, point.BackupVaultName, point.RecoveryPointArn);
-  const metadata = prepareMetadata(
-    stored.resourceType,
-    stored.metadata,
-    spec.overrides,
-    identitySuffix(spec.idempotencyToken),
-  );
+  const suffix = identitySuffix(nameSeed(spec.idempotencyToken, incoming.failedRestoreJobId));
+  let metadata = prepareMetadata(stored.resourceType, stored.metadata, spec.overrides, suffix);
+  if (choice.kind === 'point-in-time') {
+    // Never a continuous point without its moment: without it AWS would restore the latest
+    // (already damaged) state, or fail. docs/aws-behaviour.md#continuous-restore-keys
+    const timed = withRestoreTime(stored.resourceType, metadata, choice.restoreTime);
+    if (timed === undefined) {
+      throw new InvalidRequestError(
+        `${point.RecoveryPointArn} is a continuous recovery point of a ${stored.resourceType} resource, for which this pipeline knows no point-in-time restore key: restore a snapshot instead (recoveryPoint latest or look-back:Nh)`,
+      );
+    }
+    metadata = timed;
+  }
   const type = isResourceType(stored.resourceType) ? stored.resourceType : undefined;
   const missing = type === undefined ? [] : missingMetadataKeys(type, metadata);
   if (missing.length > 0) {
@@ -105,9 +125,9 @@ export async function restoreByResource(
       `The metadata stored with ${point.RecoveryPointArn} lacks ${missing.join(', ')} for a ${type} restore: add them as overrides (Metadata of the request, or metadata of the alarm target)`,
     );
   }
-  if (spec.copySourceTags === true && type !== undefined && COPY_TAGS_UNSUPPORTED.has(type)) {
+  if (spec.copySourceTags === true && (type === undefined || COPY_TAGS_UNSUPPORTED.has(type))) {
     throw new InvalidRequestError(
-      `CopySourceTagsToRestoredResource: true makes AWS fail ${type} restores; set it to false or leave it out`,
+      `CopySourceTagsToRestoredResource: true makes AWS fail ${stored.resourceType} restores; set it to false or leave it out`,
     );
   }
   log.info('Recovery point chosen', {
@@ -116,6 +136,10 @@ export async function restoreByResource(
     recoveryPointCreated: point.CreationDate.toISOString(),
     backupVaultName: point.BackupVaultName,
     resourceType: stored.resourceType,
+    ...(choice.kind === 'point-in-time'
+      ? { restoreTime: choice.restoreTime.toISOString(), restoreTimeKey: pointInTimeKey(stored.resourceType) }
+      : {}),
+    ...(found.vaultsSearched === undefined ? {} : { vaultsSearched: found.vaultsSearched }),
   });
   const request: RecoveryPointRequest = {
     kind: 'recovery-point',
@@ -126,7 +150,8 @@ export async function restoreByResource(
     vaultChecked: true,
     ...(type === undefined ? {} : { ResourceType: type }),
     ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
-    ...(spec.copySourceTags === undefined ? {} : { CopySourceTagsToRestoredResource: spec.copySourceTags }),
+    // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
+    ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
   };
   return startRecoveryPoint(deps, request, incoming, attempt, log);
 }

@@ -134,7 +134,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
 
-  const alarms = parseAlarmTargets(env.ALARM_TARGETS);
+  // Targets are held to the same scope as requests: a mapped role, account or Region outside it
+  // stops the function at cold start rather than at the first alarm.
+  const alarms = parseAlarmTargets(env.ALARM_TARGETS, {
+    partition: roleMatch?.[1] ?? 'aws',
+    region,
+    accountId,
+    allowedRoleArns,
+    allowedVaultNames,
+  });
   problems.push(...alarms.problems);
 
   const alarmNamePrefix = env.ALARM_NAME_PREFIX ?? 'restore-';
@@ -157,7 +165,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accountId,
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
-    alarmTargets: Object.freeze({ ...alarms.targets }),
+    alarmTargets: alarms.targets,
     alarmNamePrefix,
     startRestoreRatePerSecond: rate,
   });

@@ -53,29 +53,53 @@ export class RestoreJobFailedError extends RestorePipelineError {
   }
 }
 
-const PERMANENT_AWS_ERRORS = new Set([
-  'InvalidParameterValueException',
-  'InvalidRequestException',
-  'MissingParameterValueException',
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'AccessDenied',
-  'ValidationException',
-  'ConflictException',
-  'DependencyFailureException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-]);
+/**
+ * What AWS documents an error to mean, where that is more than its fault: these win over the
+ * SDK's metadata. docs/aws-behaviour.md#error-meanings
+ */
+const DOCUMENTED_MEANING: Readonly<Record<string, boolean>> = {
+  // AWS Backup: "Backup can't perform the action that you requested until it finishes performing a
+  // previous action. Try again later."
+  ConflictException: true,
+  // AWS Backup: "AWS Backup is already performing an action on this recovery point ... Try again later."
+  InvalidResourceStateException: true,
+  // AWS Backup: a dependent service returned an error; a server fault.
+  DependencyFailureException: true,
+  // AWS Backup: "A limit in the request has been exceeded; for example, a maximum number of items
+  // allowed in a request." A limit of the request, not a rate: retrying the same request cannot pass.
+  LimitExceededException: false,
+  ServiceUnavailableException: true,
+  // DynamoDB: a condition that did not hold stays false on a retry of the same write.
+  ConditionalCheckFailedException: false,
+  ItemCollectionSizeLimitExceededException: false,
+  // DynamoDB: rates and transaction races pass.
+  ProvisionedThroughputExceededException: true,
+  RequestLimitExceeded: true,
+  TransactionConflictException: true,
+  // The pipeline's own calls are signed correctly; these are configuration, not luck.
+  AccessDeniedException: false,
+  AccessDenied: false,
+  UnrecognizedClientException: false,
+  InvalidSignatureException: false,
+};
 
-const RETRYABLE_AWS_ERRORS = new Set([
-  'ServiceUnavailableException',
+/** Rate limits are client faults that pass with time. */
+const THROTTLING_ERRORS = new Set([
   'ThrottlingException',
   'Throttling',
+  'ThrottledException',
   'TooManyRequestsException',
-  'LimitExceededException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'KmsThrottled',
+  'SlowDown',
   'RequestLimitExceeded',
+]);
+
+const TRANSIENT_NAMES = new Set([
   'InternalFailure',
   'InternalServerError',
+  'InternalServerException',
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
@@ -98,12 +122,14 @@ interface SdkLikeError {
   code?: unknown;
   $metadata?: { httpStatusCode?: number };
   $fault?: unknown;
+  $retryable?: unknown;
 }
 
 /**
- * Sorts an error thrown by an AWS SDK call into retryable or permanent and wraps it.
- * What is not recognised as permanent is retryable: a request is retried and dead-lettered on
- * its last attempt rather than dropped on a guess.
+ * Sorts an error thrown by any AWS SDK call into retryable or permanent and wraps it: first what
+ * AWS documents the error to mean, then the SDK's own metadata (`$retryable`, `$fault`), then the
+ * HTTP status. What is not recognised as permanent is retryable: a request is retried and
+ * dead-lettered on its last attempt rather than dropped on a guess.
  */
 export function classifyAwsError(operation: string, error: unknown): RestorePipelineError {
   if (error instanceof RestorePipelineError) return error;
@@ -114,8 +140,12 @@ export function classifyAwsError(operation: string, error: unknown): RestorePipe
   const code = typeof e.code === 'string' ? e.code : undefined;
 
   let retryable: boolean;
-  if (PERMANENT_AWS_ERRORS.has(name)) retryable = false;
-  else if (RETRYABLE_AWS_ERRORS.has(name)) retryable = true;
+  const documented = Object.hasOwn(DOCUMENTED_MEANING, name) ? DOCUMENTED_MEANING[name] : undefined;
+  if (documented !== undefined) retryable = documented;
+  else if (THROTTLING_ERRORS.has(name) || TRANSIENT_NAMES.has(name)) retryable = true;
+  else if (typeof e.$retryable === 'object' && e.$retryable !== null) retryable = true;
+  else if (e.$fault === 'server') retryable = true;
+  else if (e.$fault === 'client') retryable = status === 429;
   else if (code !== undefined && NETWORK_ERROR_CODES.has(code)) retryable = true;
   else if (status !== undefined && status >= 500) retryable = true;
   else if (status === 429) retryable = true;

@@ -4,11 +4,11 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
+import { storedRestoreMetadata } from './aws/backup.js';
 import type { Config } from './config.js';
 import { type OriginalRequest, originalBody } from './dead-letter.js';
 import { InvalidRequestError } from './errors.js';
 import { metadataSecrets } from './request.js';
-import { storedRestoreMetadata } from './resolve.js';
 import type { Incoming } from './types.js';
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */

@@ -11,6 +11,7 @@ import {
   COPY_TAGS_UNSUPPORTED,
   isResourceType,
   missingMetadataKeys,
+  POINT_IN_TIME_KEYS,
   RESOURCE_TYPES,
   type ResourceType,
 } from './resource-types.js';
@@ -311,6 +312,35 @@ function parseUnchecked(body: unknown, policy: RequestPolicy): RestoreRequest {
         }
       }
     }
+    // A continuous point restored without a moment restores the latest, possibly damaged, state:
+    // the request must say the type and the moment. docs/aws-behaviour.md#continuous-restore-keys
+    if (typeof arn === 'string' && /:recovery-point:continuous:/.test(arn)) {
+      const timeKey = resourceType === undefined ? undefined : POINT_IN_TIME_KEYS[resourceType];
+      if (type === undefined) {
+        problems.push(
+          `RecoveryPointArn is a continuous recovery point: give ResourceType and the moment to restore to in its restore-time key (${Object.entries(
+            POINT_IN_TIME_KEYS,
+          )
+            .map(([t, k]) => `${t}: ${k}`)
+            .join(', ')})`,
+        );
+      } else if (resourceType !== undefined && timeKey === undefined) {
+        problems.push(
+          `RecoveryPointArn is a continuous recovery point, which this pipeline does not restore for ${resourceType}`,
+        );
+      } else if (timeKey !== undefined) {
+        const value = metadata[timeKey];
+        if (
+          value === undefined ||
+          !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) ||
+          Number.isNaN(Date.parse(value))
+        ) {
+          problems.push(
+            `RecoveryPointArn is a continuous recovery point: Metadata.${timeKey} must hold the moment to restore to (e.g. 2026-11-26T09:55:00Z)`,
+          );
+        }
+      }
+    }
     if (copyTags === true) {
       if (type === undefined) {
         problems.push(
@@ -381,9 +411,12 @@ export function buildStartRestoreJobInput(
     Metadata: { ...request.Metadata },
     IamRoleArn: request.IamRoleArn ?? defaults.restoreRoleArn,
     ...(request.ResourceType === undefined ? {} : { ResourceType: request.ResourceType }),
-    ...(request.CopySourceTagsToRestoredResource === undefined
-      ? {}
-      : { CopySourceTagsToRestoredResource: request.CopySourceTagsToRestoredResource }),
+    // Only `true` is sent: AWS fails the job of an unsupported type when the field is present at
+    // all, and `false` is what leaving it out means. docs/aws-behaviour.md#copy-tags
+    ...(request.CopySourceTagsToRestoredResource === true &&
+    (request.ResourceType === undefined || !COPY_TAGS_UNSUPPORTED.has(request.ResourceType))
+      ? { CopySourceTagsToRestoredResource: true }
+      : {}),
   };
   const token =
     request.IdempotencyToken === undefined

@@ -4,59 +4,36 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  type BackupClient,
-  GetRecoveryPointRestoreMetadataCommand,
-  ListRecoveryPointsByResourceCommand,
-  ListRestoreJobsByProtectedResourceCommand,
-  type RecoveryPointByResource,
-  type RestoreJobStatus,
-} from '@aws-sdk/client-backup';
 import type { PointSelection } from './alarm.js';
-import { classifyAwsError, InvalidRequestError } from './errors.js';
+import { InvalidRequestError } from './errors.js';
+import type { Window } from './plan/recovery-point.js';
 import type { ResourceType } from './resource-types.js';
 
-/** A recovery point candidate (the fields used to choose). */
-export interface Candidate {
-  readonly RecoveryPointArn: string;
-  readonly BackupVaultName: string;
-  readonly CreationDate: Date;
-  readonly Status: string;
-}
+export type { Candidate, Window } from './plan/recovery-point.js';
 
-/** The window a choice looked in, for the dead letter when nothing is found. */
-export interface Window {
-  readonly notBefore?: Date;
-  readonly notAfter?: Date;
+/**
+ * The moment to restore to: the alarm's state change (or a request's restore time) minus the
+ * selection's margin, or undefined for "latest" (no moment: never a point-in-time restore).
+ */
+export function targetTime(selection: PointSelection, at: Date): Date | undefined {
+  if (selection.mode === 'latest') return undefined;
+  return new Date(at.getTime() - (selection.marginSeconds ?? 0) * 1000);
 }
 
 /** The window of a selection relative to a moment (the alarm's state change or a restore time). */
 export function windowOf(selection: PointSelection, at: Date): Window {
+  const target = targetTime(selection, at);
   switch (selection.mode) {
     case 'latest':
       return {};
     case 'before-alarm':
-      return { notAfter: at };
+      return { notAfter: target ?? at };
     case 'look-back':
-      return { notAfter: at, notBefore: new Date(at.getTime() - selection.hours * 3_600_000) };
+      return {
+        notAfter: target ?? at,
+        notBefore: new Date(at.getTime() - selection.hours * 3_600_000),
+      };
   }
-}
-
-/**
- * The latest COMPLETED recovery point inside the window, by creation date (the API's order is
- * not guaranteed), optionally only from the allowed vaults.
- */
-export function chooseRecoveryPoint(
-  points: readonly Candidate[],
-  window: Window,
-  allowedVaults?: readonly string[],
-): Candidate | undefined {
-  return points
-    .filter((p) => p.Status === 'COMPLETED')
-    .filter((p) => allowedVaults === undefined || allowedVaults.includes(p.BackupVaultName))
-    .filter((p) => window.notAfter === undefined || p.CreationDate.getTime() <= window.notAfter.getTime())
-    .filter((p) => window.notBefore === undefined || p.CreationDate.getTime() >= window.notBefore.getTime())
-    .sort((a, b) => b.CreationDate.getTime() - a.CreationDate.getTime())[0];
 }
 
 /** Says which window was searched, for a person. */
@@ -179,85 +156,19 @@ export function prepareMetadata(
   return { ...metadata, ...overrides };
 }
 
-/** Every recovery point of a resource, following every page. */
-export async function listRecoveryPoints(backup: BackupClient, resourceArn: string): Promise<Candidate[]> {
-  const points: RecoveryPointByResource[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await backup.send(
-        new ListRecoveryPointsByResourceCommand({
-          ResourceArn: resourceArn,
-          ...(token === undefined ? {} : { NextToken: token }),
-        }),
-      );
-      points.push(...(page.RecoveryPoints ?? []));
-      token = page.NextToken;
-    } while (token !== undefined && token !== '');
-  } catch (error) {
-    throw classifyAwsError('ListRecoveryPointsByResource', error);
-  }
-  return points
-    .filter((p) => p.RecoveryPointArn !== undefined && p.CreationDate !== undefined)
-    .map((p) => ({
-      RecoveryPointArn: p.RecoveryPointArn as string,
-      BackupVaultName: p.BackupVaultName ?? '',
-      CreationDate: p.CreationDate as Date,
-      Status: p.Status ?? 'UNKNOWN',
-    }));
-}
-
-/** The restore metadata and resource type stored with a recovery point. */
-export async function storedRestoreMetadata(
-  backup: BackupClient,
-  vault: string,
-  recoveryPointArn: string,
-): Promise<{ resourceType: string; metadata: Record<string, string> }> {
-  try {
-    const out = await backup.send(
-      new GetRecoveryPointRestoreMetadataCommand({
-        BackupVaultName: vault,
-        RecoveryPointArn: recoveryPointArn,
-      }),
-    );
-    return { resourceType: out.ResourceType ?? '', metadata: { ...(out.RestoreMetadata ?? {}) } };
-  } catch (error) {
-    throw classifyAwsError('GetRecoveryPointRestoreMetadata', error);
-  }
-}
-
-/** Restore jobs of a resource that are PENDING or RUNNING. */
-export async function activeRestoreJobIds(backup: BackupClient, resourceArn: string): Promise<string[]> {
-  const ids: string[] = [];
-  try {
-    for (const status of ['PENDING', 'RUNNING'] as RestoreJobStatus[]) {
-      let token: string | undefined;
-      do {
-        const page = await backup.send(
-          new ListRestoreJobsByProtectedResourceCommand({
-            ResourceArn: resourceArn,
-            ByStatus: status,
-            ...(token === undefined ? {} : { NextToken: token }),
-          }),
-        );
-        ids.push(...(page.RestoreJobs ?? []).map((j) => j.RestoreJobId ?? '').filter(Boolean));
-        token = page.NextToken;
-      } while (token !== undefined && token !== '');
-    }
-  } catch (error) {
-    throw classifyAwsError('ListRestoreJobsByProtectedResource', error);
-  }
-  return ids;
-}
-
-/** Thrown when no recovery point fits: says which resource and which window. */
+/** Thrown when no recovery point fits: says which resource, which vaults were searched and which window. */
 export function noRecoveryPoint(
   resourceArn: string,
   window: Window,
-  vaults?: readonly string[],
+  vaultsSearched?: readonly string[],
 ): InvalidRequestError {
-  const inVaults = vaults === undefined ? '' : ` in the vaults ${vaults.join(', ')}`;
+  const inVaults =
+    vaultsSearched === undefined
+      ? ''
+      : vaultsSearched.length === 0
+        ? ' (the account has no backup vault in this Region)'
+        : ` in the vaults searched (${vaultsSearched.join(', ')})`;
   return new InvalidRequestError(
-    `No COMPLETED recovery point of ${resourceArn}${inVaults} ${describeWindow(window)}: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
+    `No COMPLETED or AVAILABLE recovery point of ${resourceArn}${inVaults} ${describeWindow(window)}: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
   );
 }

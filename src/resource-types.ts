@@ -47,7 +47,8 @@ export const CASE_INSENSITIVE_KEYS: ReadonlySet<ResourceType> = new Set(['Dynamo
 
 /**
  * Types for which `CopySourceTagsToRestoredResource: true` makes the restore job fail
- * (restoring-a-backup.html). The pipeline refuses such requests before calling AWS.
+ * (restoring-a-backup.html). The pipeline refuses such requests before calling AWS, and never
+ * sends the field for them at all (not even `false`). docs/aws-behaviour.md#copy-tags
  */
 export const COPY_TAGS_UNSUPPORTED: ReadonlySet<ResourceType> = new Set([
   'DynamoDB',
@@ -55,6 +56,22 @@ export const COPY_TAGS_UNSUPPORTED: ReadonlySet<ResourceType> = new Set([
   'Timestream',
   'VirtualMachine',
 ]);
+
+/**
+ * The metadata key each type takes the moment of a point-in-time restore from a continuous
+ * recovery point in (ISO 8601, to the second). Types without a key here have no continuous backup
+ * the pipeline restores. docs/aws-behaviour.md#continuous-restore-keys
+ * Not confirmed from AWS Backup's per-type restore pages (not found in the reference searched):
+ * the names follow the services' own point-in-time parameters (RDS RestoreDBInstanceToPointInTime
+ * `RestoreTime`, RDS RestoreDBClusterToPointInTime `RestoreToTime` in Backup's camelCase for
+ * Aurora). Check them against restoring-rds.html, restoring-aur.html and restoring-s3.html before
+ * relying on them; this table is the one place to correct.
+ */
+export const POINT_IN_TIME_KEYS: Readonly<Partial<Record<ResourceType, string>>> = {
+  RDS: 'RestoreTime',
+  Aurora: 'restoreToTime',
+  S3: 'RestoreTime',
+};
 
 /** True when `value` is a resource type StartRestoreJob knows. */
 export function isResourceType(value: string): value is ResourceType {

@@ -123,6 +123,65 @@ describe('bad events', () => {
       () => ({ ...alarm(), detail: { ...alarm().detail, configuration: {} } }),
       /no dimension naming a restorable resource/,
     ],
+    // Issue 11 item 12: hostile alarm input ends in a dead letter with a reason, never a crash.
+    [
+      'an alarm tag asking to look back 99999999999 hours',
+      'alarm',
+      () => ({
+        ...alarm(),
+        detail: {
+          ...alarm().detail,
+          alarmTags: {
+            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
+            'backup-restore:recovery-point': 'look-back:99999999999h',
+          },
+        },
+      }),
+      /looks back 99999999999 hours/,
+    ],
+    [
+      'an alarm whose configuration.metrics is an object',
+      'alarm',
+      () => ({
+        ...alarm(),
+        detail: {
+          ...alarm().detail,
+          configuration: { metrics: { m1: alarm().detail.configuration.metrics[0] } },
+        },
+      }),
+      /configuration\.metrics that is not a list/,
+    ],
+    [
+      'an alarm whose dimensions are a list',
+      'alarm',
+      () => {
+        const e = alarm();
+        e.detail.configuration.metrics[0].metricStat.metric.dimensions = ['billing-db'];
+        return e;
+      },
+      /no dimension naming a restorable resource/,
+    ],
+    [
+      'an alarm tag margin that is not a number of seconds',
+      'alarm',
+      () => ({
+        ...alarm(),
+        detail: {
+          ...alarm().detail,
+          alarmTags: {
+            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
+            'backup-restore:margin-seconds': '-5',
+          },
+        },
+      }),
+      /margin-seconds must be a whole number of seconds/,
+    ],
+    [
+      'an alarm of another partition',
+      'alarm',
+      () => ({ ...alarm(), resources: ['arn:aws-us-gov:cloudwatch:eu-west-1:123456789012:alarm:x'] }),
+      /partition "aws-us-gov"/,
+    ],
   ];
 
   it.each(EVENTS)('dead-letters %s and the invocation succeeds', async (_name, kind, make, reason) => {

@@ -11,7 +11,9 @@ const base = {
 describe('loadConfig', () => {
   it('fills in the defaults and freezes the result', () => {
     const config = loadConfig(base);
-    expect(config).toStrictEqual({
+    // The mapping has no prototype: an alarm named "constructor" or "__proto__" finds nothing.
+    expect(Object.getPrototypeOf(config.alarmTargets)).toBeNull();
+    expect({ ...config, alarmTargets: { ...config.alarmTargets } }).toStrictEqual({
       deadLetterQueueUrl: DLQ_URL,
       restoreRoleArn: ROLE,
       allowedRoleArns: [ROLE],
@@ -93,7 +95,7 @@ describe('loadConfig', () => {
         },
       }),
     });
-    expect(config.alarmTargets).toStrictEqual({
+    expect(JSON.parse(JSON.stringify(config.alarmTargets))).toStrictEqual({
       'orders-db-corruption': {
         resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders',
         recoveryPoint: { mode: 'look-back', hours: 24 },

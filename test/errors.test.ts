@@ -1,5 +1,8 @@
 import {
+  ConflictException,
+  DependencyFailureException,
   InvalidParameterValueException,
+  InvalidResourceStateException,
   LimitExceededException,
   MissingParameterValueException,
   ResourceNotFoundException,
@@ -17,7 +20,19 @@ describe('classifyAwsError', () => {
     [Object.assign(new Error('no'), { name: 'AccessDeniedException', ...meta(403) }), false],
     [Object.assign(new Error('other 4xx'), { name: 'SomethingNew', ...meta(400) }), false],
     [new ServiceUnavailableException({ message: 'busy', ...meta(500) }), true],
-    [new LimitExceededException({ message: 'limit', ...meta(400) }), true],
+    // "A limit in the request has been exceeded": not a rate, so the same request cannot pass later.
+    [new LimitExceededException({ message: 'limit', ...meta(400) }), false],
+    // "Try again later" (a client fault by the SDK, retryable by AWS's documented meaning).
+    [new ConflictException({ message: 'busy', ...meta(409) }), true],
+    [new InvalidResourceStateException({ message: 'in use', ...meta(400) }), true],
+    [new DependencyFailureException({ message: 'dependency', ...meta(500) }), true],
+    // The SDK's own metadata: a modelled $retryable, and server against client faults.
+    [
+      Object.assign(new Error('busy'), { name: 'NewThing', $retryable: { throttling: true }, ...meta(400) }),
+      true,
+    ],
+    [Object.assign(new Error('server'), { name: 'NewServerThing', $fault: 'server', ...meta(400) }), true],
+    [Object.assign(new Error('client'), { name: 'NewClientThing', $fault: 'client', ...meta(500) }), false],
     [Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', ...meta(400) }), true],
     [Object.assign(new Error('slow down'), { name: 'Whatever', ...meta(429) }), true],
     [Object.assign(new Error('internal'), { name: 'Whatever', ...meta(503) }), true],

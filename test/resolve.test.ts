@@ -1,15 +1,21 @@
 import { BackupClient, ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
+import { listRecoveryPointsByResource } from '../src/aws/backup';
+import { chooseRecoveryPoint as choose, withRestoreTime } from '../src/plan/recovery-point';
 import {
   type Candidate,
-  chooseRecoveryPoint,
   describeWindow,
   identitySuffix,
-  listRecoveryPoints,
   noRecoveryPoint,
   prepareMetadata,
+  type Window,
   windowOf,
 } from '../src/resolve';
+
+const now = new Date('2026-11-28T00:00:00Z');
+/** The snapshot chosen for a window (no point-in-time moment). */
+const chooseRecoveryPoint = (points: Candidate[], window: Window, allowedVaults?: string[]) =>
+  choose(points, { window, now, ...(allowedVaults === undefined ? {} : { allowedVaults }) })?.point;
 
 const at = new Date('2026-11-26T10:00:00Z');
 const point = (
@@ -59,14 +65,84 @@ describe('chooseRecoveryPoint', () => {
     ).toBeUndefined();
   });
 
-  it('finds nothing when no point is COMPLETED, and says which resource and window', () => {
+  it('takes AVAILABLE like COMPLETED, and never PARTIAL, EXPIRED, DELETING, CREATING or STOPPED', () => {
+    const statuses = ['PARTIAL', 'EXPIRED', 'DELETING', 'CREATING', 'STOPPED'];
+    const bad = statuses.map((s, i) => point(s, `2026-11-26T0${i + 5}:00:00Z`, s));
+    expect(
+      chooseRecoveryPoint([...bad, point('ok', '2026-11-26T01:00:00Z', 'AVAILABLE')], {})?.RecoveryPointArn,
+    ).toBe('ok');
+    expect(chooseRecoveryPoint(bad, {})).toBeUndefined();
+  });
+
+  it('never picks a composite (CloudFormation parent) point; a nested one is restorable', () => {
+    const parent = {
+      ...point('parent', '2026-11-26T05:00:00Z'),
+      IsParent: true,
+      ResourceType: 'CloudFormation',
+    };
+    const nested = {
+      ...point('nested', '2026-11-26T04:00:00Z'),
+      IsParent: false,
+      ResourceType: 'CloudFormation',
+    };
+    expect(chooseRecoveryPoint([parent, point('old', '2026-11-26T01:00:00Z')], {})?.RecoveryPointArn).toBe(
+      'old',
+    );
+    expect(chooseRecoveryPoint([parent, nested], {})?.RecoveryPointArn).toBe('nested');
+  });
+
+  it('restores a continuous point to the moment, to the second, when its window covers it', () => {
+    const continuous = point(
+      'arn:aws:backup:eu-west-1:1:recovery-point:continuous:db-1',
+      '2026-11-20T00:00:00Z',
+    );
+    const snapshot = point('snap', '2026-11-26T03:00:00Z');
+    const moment = new Date('2026-11-26T09:57:00.750Z');
+    expect(
+      choose([snapshot, continuous], { window: { notAfter: moment }, pointInTime: moment, now }),
+    ).toStrictEqual({
+      kind: 'point-in-time',
+      point: continuous,
+      restoreTime: new Date('2026-11-26T09:57:00.000Z'),
+    });
+    // Without a moment (rule "latest") a continuous point is never chosen.
+    expect(choose([continuous], { window: {}, now })).toBeUndefined();
+    // Outside its window (before it began, or later than 5 minutes before now): the snapshot.
+    const early = new Date('2026-11-19T00:00:00Z');
+    expect(choose([snapshot, continuous], { window: {}, pointInTime: early, now })?.kind).toBe('snapshot');
+    const recent = new Date(now.getTime() - 60_000);
+    expect(choose([continuous], { window: { notAfter: recent }, pointInTime: recent, now })).toBeUndefined();
+    // Kept 3 days: a moment 4 days back is no longer restorable.
+    const kept = { ...continuous, DeleteAfterDays: 3 };
+    expect(
+      choose([kept], { window: {}, pointInTime: new Date('2026-11-24T00:00:00Z'), now }),
+    ).toBeUndefined();
+  });
+
+  it("puts the moment under the type's own key, and drops a stored use-latest flag", () => {
+    const at2 = new Date('2026-11-26T09:57:00.750Z');
+    expect(withRestoreTime('RDS', { UseLatestRestorableTime: 'true', A: 'b' }, at2)).toStrictEqual({
+      A: 'b',
+      RestoreTime: '2026-11-26T09:57:00Z',
+    });
+    expect(withRestoreTime('Aurora', {}, at2)).toStrictEqual({ restoreToTime: '2026-11-26T09:57:00Z' });
+    expect(withRestoreTime('EBS', {}, at2)).toBeUndefined();
+  });
+
+  it('moves the moment back by the margin', () => {
+    expect(windowOf({ mode: 'before-alarm', marginSeconds: 180 }, at)).toStrictEqual({
+      notAfter: new Date('2026-11-26T09:57:00Z'),
+    });
+  });
+
+  it('finds nothing when no point is COMPLETED, and says which resource, vaults and window', () => {
     expect(chooseRecoveryPoint([point('p', '2026-11-26T01:00:00Z', 'EXPIRED')], {})).toBeUndefined();
     const window = windowOf({ mode: 'look-back', hours: 6 }, at);
     expect(describeWindow(window)).toBe(
       'created at or before 2026-11-26T10:00:00.000Z and after 2026-11-26T04:00:00.000Z',
     );
-    expect(noRecoveryPoint('arn:aws:rds:eu-west-1:123456789012:db:x', window).message).toBe(
-      'No COMPLETED recovery point of arn:aws:rds:eu-west-1:123456789012:db:x created at or before 2026-11-26T10:00:00.000Z and after 2026-11-26T04:00:00.000Z: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)',
+    expect(noRecoveryPoint('arn:aws:rds:eu-west-1:123456789012:db:x', window, ['A', 'B']).message).toBe(
+      'No COMPLETED or AVAILABLE recovery point of arn:aws:rds:eu-west-1:123456789012:db:x in the vaults searched (A, B) created at or before 2026-11-26T10:00:00.000Z and after 2026-11-26T04:00:00.000Z: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)',
     );
   });
 });
@@ -173,7 +249,7 @@ describe('prepareMetadata', () => {
   });
 });
 
-describe('listRecoveryPoints', () => {
+describe('listRecoveryPointsByResource', () => {
   afterEach(() => mockClient(BackupClient).restore());
 
   it('follows every page', async () => {
@@ -194,8 +270,8 @@ describe('listRecoveryPoints', () => {
         NextToken: 't2',
       })
       .resolvesOnce({ RecoveryPoints: [{ RecoveryPointArn: 'p3', CreationDate: at, Status: 'EXPIRED' }] });
-    const points = await listRecoveryPoints(new BackupClient({ region: 'eu-west-1' }), arn);
-    expect(points.map((p) => p.RecoveryPointArn)).toStrictEqual(['p1', 'p2', 'p3']);
+    const points = await listRecoveryPointsByResource(new BackupClient({ region: 'eu-west-1' }), arn);
+    expect(points.map((p: Candidate) => p.RecoveryPointArn)).toStrictEqual(['p1', 'p2', 'p3']);
     expect(
       backup.commandCalls(ListRecoveryPointsByResourceCommand).map((c) => c.args[0].input),
     ).toStrictEqual([

@@ -144,7 +144,7 @@ describe('restore on alarm', () => {
     const p = await start({ seed });
     await p.emit(loadEvent<Event>('alarm-rds-instance.json'));
     expect(letters(p).map((l) => l.reason)).toStrictEqual([
-      'No COMPLETED recovery point of arn:aws:rds:eu-west-1:123456789012:db:billing-db created at or before 2026-11-26T10:00:00.000Z: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)',
+      'No COMPLETED or AVAILABLE recovery point of arn:aws:rds:eu-west-1:123456789012:db:billing-db in the vaults searched (Default, prod-vault, logs-vault) created at or before 2026-11-26T09:59:00.000Z: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)',
     ]);
   });
 

@@ -82,6 +82,8 @@ async function rejectionOf(
 
 describe('local AWS Backup', () => {
   it('starts a job, keeps it, and moves it through PENDING, RUNNING and COMPLETED', async () => {
+    // Slower jobs for this test, so a loaded machine still sees each state.
+    aws.backup.reseed({ ...defaultSeed(), timing: { runningAfterMs: 400, doneAfterMs: 1_000 } });
     const { RestoreJobId } = await backup.send(
       new StartRestoreJobCommand({
         RecoveryPointArn: EBS_POINT,

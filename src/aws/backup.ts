@@ -1,0 +1,201 @@
+/**
+ * The AWS Backup reads a restore by resource needs: the resource's recovery points with the vault
+ * that holds each, their stored restore metadata, and the restores already running. Every call
+ * follows every page; every error is sorted by classifyAwsError.
+ */
+
+import {
+  type BackupClient,
+  GetRecoveryPointRestoreMetadataCommand,
+  ListBackupVaultsCommand,
+  ListRecoveryPointsByBackupVaultCommand,
+  ListRecoveryPointsByResourceCommand,
+  ListRestoreJobsByProtectedResourceCommand,
+  type RestoreJobStatus,
+} from '@aws-sdk/client-backup';
+import { parseArn } from '../arn.js';
+import { classifyAwsError } from '../errors.js';
+import type { Candidate } from '../plan/recovery-point.js';
+
+/** Follows NextToken until the last page. */
+async function allPages<T>(
+  operation: string,
+  page: (token: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const out = await page(token);
+      items.push(...out.items);
+      token = out.next;
+    } while (token !== undefined && token !== '');
+  } catch (error) {
+    throw classifyAwsError(operation, error);
+  }
+  return items;
+}
+
+/**
+ * True when ListRecoveryPointsByResource names the vault of the resource's points: "Only Amazon
+ * EFS and Amazon EC2 recovery points return BackupVaultName". docs/aws-behaviour.md#vault-names
+ */
+export function listingNamesVault(resourceArn: string): boolean {
+  const arn = parseArn(resourceArn);
+  if (arn === undefined) return false;
+  return (
+    (arn.service === 'ec2' && arn.resource.startsWith('instance/')) ||
+    (arn.service === 'elasticfilesystem' && arn.resource.startsWith('file-system/'))
+  );
+}
+
+/** Every recovery point of a resource (ListRecoveryPointsByResource, all pages). */
+export async function listRecoveryPointsByResource(
+  backup: BackupClient,
+  resourceArn: string,
+): Promise<Candidate[]> {
+  const points = await allPages('ListRecoveryPointsByResource', async (token) => {
+    const out = await backup.send(
+      new ListRecoveryPointsByResourceCommand({
+        ResourceArn: resourceArn,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    return { items: out.RecoveryPoints ?? [], next: out.NextToken };
+  });
+  return points.flatMap((p) =>
+    p.RecoveryPointArn === undefined || p.CreationDate === undefined
+      ? []
+      : [
+          {
+            RecoveryPointArn: p.RecoveryPointArn,
+            BackupVaultName: p.BackupVaultName ?? '',
+            CreationDate: p.CreationDate,
+            Status: p.Status ?? 'UNKNOWN',
+            ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
+          },
+        ],
+  );
+}
+
+/** The names of every vault of the account and Region (ListBackupVaults, all pages). */
+export async function listBackupVaultNames(backup: BackupClient): Promise<string[]> {
+  const vaults = await allPages('ListBackupVaults', async (token) => {
+    const out = await backup.send(
+      new ListBackupVaultsCommand(token === undefined ? {} : { NextToken: token }),
+    );
+    return { items: out.BackupVaultList ?? [], next: out.NextToken };
+  });
+  return vaults.map((v) => v.BackupVaultName ?? '').filter((name) => name !== '');
+}
+
+/** The recovery points of one resource in one vault (ByResourceArn filter, all pages). */
+export async function listRecoveryPointsInVault(
+  backup: BackupClient,
+  vault: string,
+  resourceArn: string,
+): Promise<Candidate[]> {
+  const points = await allPages('ListRecoveryPointsByBackupVault', async (token) => {
+    const out = await backup.send(
+      new ListRecoveryPointsByBackupVaultCommand({
+        BackupVaultName: vault,
+        ByResourceArn: resourceArn,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    return { items: out.RecoveryPoints ?? [], next: out.NextToken };
+  });
+  return points.flatMap((p) =>
+    p.RecoveryPointArn === undefined || p.CreationDate === undefined
+      ? []
+      : [
+          {
+            RecoveryPointArn: p.RecoveryPointArn,
+            BackupVaultName: p.BackupVaultName ?? vault,
+            CreationDate: p.CreationDate,
+            Status: p.Status ?? 'UNKNOWN',
+            ...(p.ResourceType === undefined ? {} : { ResourceType: p.ResourceType }),
+            ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
+            ...(p.Lifecycle?.DeleteAfterDays === undefined
+              ? {}
+              : { DeleteAfterDays: p.Lifecycle.DeleteAfterDays }),
+          },
+        ],
+  );
+}
+
+/** The recovery points found, and where the pipeline looked. */
+export interface Found {
+  readonly points: Candidate[];
+  /** The vaults searched, or undefined when the listing by resource named them itself. */
+  readonly vaultsSearched: readonly string[] | undefined;
+}
+
+/**
+ * Finds a resource's recovery points with the vault of each, in the fewest calls: the given vaults
+ * (the target's or request's own vault, else the allowed vaults) searched in parallel; else, for
+ * EFS and EC2, the listing by resource (which names the vault); else every vault of the account
+ * (ListBackupVaults) searched in parallel. docs/aws-behaviour.md#vault-names
+ */
+export async function findRecoveryPoints(
+  backup: BackupClient,
+  resourceArn: string,
+  vaults: readonly string[] | undefined,
+): Promise<Found> {
+  if (vaults === undefined && listingNamesVault(resourceArn)) {
+    return { points: await listRecoveryPointsByResource(backup, resourceArn), vaultsSearched: undefined };
+  }
+  const searched = vaults ?? (await listBackupVaultNames(backup));
+  const perVault = await Promise.all(searched.map((v) => listRecoveryPointsInVault(backup, v, resourceArn)));
+  return { points: perVault.flat(), vaultsSearched: searched };
+}
+
+/** The restore metadata and resource type stored with a recovery point. */
+export async function storedRestoreMetadata(
+  backup: BackupClient,
+  vault: string,
+  recoveryPointArn: string,
+): Promise<{ resourceType: string; metadata: Record<string, string> }> {
+  try {
+    const out = await backup.send(
+      new GetRecoveryPointRestoreMetadataCommand({
+        BackupVaultName: vault,
+        RecoveryPointArn: recoveryPointArn,
+      }),
+    );
+    return { resourceType: out.ResourceType ?? '', metadata: { ...(out.RestoreMetadata ?? {}) } };
+  } catch (error) {
+    throw classifyAwsError('GetRecoveryPointRestoreMetadata', error);
+  }
+}
+
+/** A restore job of a resource that is PENDING or RUNNING. */
+export interface ActiveJob {
+  readonly restoreJobId: string;
+  readonly iamRoleArn?: string;
+}
+
+/** Restore jobs of a resource that are PENDING or RUNNING (both statuses, all pages). */
+export async function activeRestoreJobs(backup: BackupClient, resourceArn: string): Promise<ActiveJob[]> {
+  const jobs: ActiveJob[] = [];
+  for (const status of ['PENDING', 'RUNNING'] as RestoreJobStatus[]) {
+    const page = await allPages('ListRestoreJobsByProtectedResource', async (token) => {
+      const out = await backup.send(
+        new ListRestoreJobsByProtectedResourceCommand({
+          ResourceArn: resourceArn,
+          ByStatus: status,
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+      );
+      return { items: out.RestoreJobs ?? [], next: out.NextToken };
+    });
+    for (const j of page) {
+      if (j.RestoreJobId === undefined || j.RestoreJobId === '') continue;
+      jobs.push({
+        restoreJobId: j.RestoreJobId,
+        ...(j.IamRoleArn === undefined ? {} : { iamRoleArn: j.IamRoleArn }),
+      });
+    }
+  }
+  return jobs;
+}
