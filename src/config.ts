@@ -30,6 +30,8 @@ export interface Config {
    * EventBridge rule filters on the same, and the code checks again for alarms that arrive another way.
    */
   readonly alarmNamePrefix: string;
+  /** When set, every completed restore is handed to validateRestore through this queue. */
+  readonly validationQueueUrl: string | undefined;
   /** StartRestoreJob calls a second for one function instance; undefined for no pacing. */
   readonly startRestoreRatePerSecond: number | undefined;
 }
@@ -145,6 +147,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   });
   problems.push(...alarms.problems);
 
+  const validationQueueUrl = env.VALIDATION_QUEUE_URL?.trim() || undefined;
+  if (validationQueueUrl !== undefined && !URL_PATTERN.test(validationQueueUrl)) {
+    problems.push(`VALIDATION_QUEUE_URL must be an SQS queue URL, got "${validationQueueUrl}"`);
+  }
+
   const alarmNamePrefix = env.ALARM_NAME_PREFIX ?? 'restore-';
   if (!/^[\x21-\x7e]{1,255}$/.test(alarmNamePrefix)) {
     problems.push('ALARM_NAME_PREFIX must be 1 to 255 printable characters without spaces');
@@ -167,6 +174,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     restoreJobsTable,
     alarmTargets: alarms.targets,
     alarmNamePrefix,
+    validationQueueUrl,
     startRestoreRatePerSecond: rate,
   });
 }

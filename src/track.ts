@@ -25,6 +25,7 @@ import { errorFields, type Logger } from './logger.js';
 import { originalSecrets, storedSecretsOfJob } from './payload.js';
 import { retryRetryable } from './retry.js';
 import type { Deps } from './types.js';
+import { requestValidation } from './validation/queue.js';
 
 /** The detail of a `Restore Job State Change` event (fields used here). */
 export interface RestoreJobDetail {
@@ -227,6 +228,22 @@ export async function settleJobEnd(
     const started = Date.parse(detail.creationDate ?? link.startedAt);
     const ended = Date.parse(detail.completionDate ?? '') || deps.now().getTime();
     const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
+    // Validation is asked for before the job is marked: a repeated event may ask twice (the
+    // validator keeps one verdict per job), but a crash between the two never skips it.
+    const validationQueueUrl = deps.config.validationQueueUrl;
+    if (validationQueueUrl !== undefined) {
+      await requestValidation(
+        { sqs: deps.sqs, validationQueueUrl, now: deps.now },
+        {
+          restoreJobId,
+          resourceType,
+          ...(detail.createdResourceArn === undefined
+            ? {}
+            : { createdResourceArn: detail.createdResourceArn }),
+          ...(detail.completionDate === undefined ? {} : { completedAt: detail.completionDate }),
+        },
+      );
+    }
     let first = true;
     try {
       first = await retryRetryable(() =>

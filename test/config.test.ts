@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       restoreJobsTable: 'jobs',
       alarmTargets: {},
       alarmNamePrefix: 'restore-',
+      validationQueueUrl: undefined,
       startRestoreRatePerSecond: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);

@@ -53,16 +53,13 @@ afterAll(() => {
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-const one = (type: string) => {
-  const found = ofType(type);
-  expect(found).toHaveLength(1);
-  return (found[0] as [string, Resource])[1];
-};
 const FUNCTIONS = [
   'RestoreFromQueueLambdaFunction',
   'RestoreFromEventLambdaFunction',
   'RestoreOnAlarmLambdaFunction',
   'TrackRestoreJobLambdaFunction',
+  'ReconcileRestoreJobsLambdaFunction',
+  'ValidateRestoreLambdaFunction',
 ] as const;
 /** The statements of a function's own role (conditional statements as the stack would have them). */
 const roleStatements = (t: Template, fn: string, alertsOn = false): Statement[] => {
@@ -71,8 +68,9 @@ const roleStatements = (t: Template, fn: string, alertsOn = false): Statement[] 
   return role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement as any[]).flatMap(
     (s: any) => {
       if (s['Fn::If'] === undefined) return [s as Statement];
-      expect(s['Fn::If'][0]).toBe('AlertsEnabled');
-      const chosen = s['Fn::If'][alertsOn ? 1 : 2];
+      // Alerts as asked; validators as packaged (none allowed by default).
+      expect(['AlertsEnabled', 'ValidatorsAllowed']).toContain(s['Fn::If'][0]);
+      const chosen = s['Fn::If'][s['Fn::If'][0] === 'AlertsEnabled' && alertsOn ? 1 : 2];
       return chosen?.Ref === 'AWS::NoValue' ? [] : [chosen as Statement];
     },
   );
@@ -128,7 +126,9 @@ describe('queues', () => {
 
 describe('triggers', () => {
   it('feeds the queue function with partial batch responses', () => {
-    const mapping = one('AWS::Lambda::EventSourceMapping').Properties;
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, r]) => r.Properties)
+      .find((p) => p.FunctionName['Fn::GetAtt'][0] === 'RestoreFromQueueLambdaFunction');
     expect(mapping).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['RequestQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['RestoreFromQueueLambdaFunction', 'Arn'] },
@@ -140,7 +140,7 @@ describe('triggers', () => {
   it('routes "Restore Requested" events to the event function, with the dead-letter queue as on-failure destination', () => {
     const rule = ofType('AWS::Events::Rule')
       .map(([, r]) => r.Properties)
-      .find((p) => p.EventPattern['detail-type'][0] === 'Restore Requested');
+      .find((p) => p.EventPattern?.['detail-type'][0] === 'Restore Requested');
     expect(rule?.EventPattern).toStrictEqual({
       source: ['backup-restore.requests'],
       'detail-type': ['Restore Requested'],
@@ -160,7 +160,7 @@ describe('triggers', () => {
   it('routes restore job state changes to the tracker on detail.status, which FAILED events carry', () => {
     const rule = ofType('AWS::Events::Rule')
       .map(([, r]) => r.Properties)
-      .find((p) => p.EventPattern.source[0] === 'aws.backup');
+      .find((p) => p.EventPattern?.source[0] === 'aws.backup');
     expect(rule?.EventPattern).toStrictEqual({
       source: ['aws.backup'],
       'detail-type': ['Restore Job State Change'],
@@ -176,10 +176,12 @@ describe('triggers', () => {
 
   it('is routed locally by the same patterns as the deployed rules (npm run serve, PutEvents)', () => {
     const byFunction = Object.fromEntries(
-      ofType('AWS::Events::Rule').map(([, r]) => [
-        r.Properties.Targets[0].Arn['Fn::GetAtt'][0].replace('LambdaFunction', ''),
-        r.Properties.EventPattern,
-      ]),
+      ofType('AWS::Events::Rule')
+        .filter(([, r]) => r.Properties.EventPattern !== undefined)
+        .map(([, r]) => [
+          r.Properties.Targets[0].Arn['Fn::GetAtt'][0].replace('LambdaFunction', ''),
+          r.Properties.EventPattern,
+        ]),
     );
     const local = deployedPatterns();
     expect(byFunction).toStrictEqual({
@@ -267,6 +269,11 @@ describe('IAM: one role per function, with only what it calls', () => {
       [JSON.stringify([{ 'Fn::GetAtt': ['RestoreJobsTable', 'Arn'] }])]: 'the link table',
       [JSON.stringify([{ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }])]: 'the dead-letter queue',
       [JSON.stringify([{ 'Fn::GetAtt': ['RequestQueue', 'Arn'] }])]: 'the request queue',
+      [JSON.stringify([{ 'Fn::GetAtt': ['ValidationQueue', 'Arn'] }])]: 'the validation queue',
+      [JSON.stringify([
+        { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['ValidationQueue', 'Arn'] },
+      ])]: 'the dead-letter and validation queues',
       [JSON.stringify([{ 'Fn::GetAtt': [fn.replace('LambdaFunction', 'LogGroup'), 'Arn'] }])]:
         'its own log group',
       [JSON.stringify([{ Ref: 'AlertTopic' }])]: 'the alert topic',
@@ -298,8 +305,21 @@ describe('IAM: one role per function, with only what it calls', () => {
     'iam:PassRole': 'the allowed restore roles, to AWS Backup',
     'backup:GetRecoveryPointRestoreMetadata': RECOVERY_POINTS,
     'backup:ListRecoveryPointsByResource': 'any, in this Region',
-    'dynamodb:BatchWriteItem': 'the link table',
+    // Only EFS and EC2 points name their vault: the others' vaults are searched.
+    'backup:ListBackupVaults': 'any, in this Region',
+    'backup:ListRecoveryPointsByBackupVault': 'any, in this Region',
+    // Links are conditional puts; a link that exists is read to tell a repeat from a reused token.
+    'dynamodb:PutItem': 'the link table',
+    'dynamodb:GetItem': 'the link table',
     'sqs:SendMessage': 'the dead-letter queue',
+  };
+  /** What settles a job's end: the tracker, the reconciler, and the queue function for a redriven job event. */
+  const settles = {
+    'dynamodb:GetItem': 'the link table',
+    'dynamodb:PutItem': 'the link table',
+    'dynamodb:UpdateItem': 'the link table',
+    'backup:DescribeRestoreJob': 'any, in this Region',
+    'sqs:SendMessage': 'the dead-letter and validation queues',
   };
 
   it('gives each function a role of its own', () => {
@@ -313,14 +333,13 @@ describe('IAM: one role per function, with only what it calls', () => {
     expect(grants('RestoreFromQueueLambdaFunction')).toStrictEqual({
       ...logs,
       ...starts,
+      ...settles,
       'sqs:ReceiveMessage': 'the request queue',
       'sqs:DeleteMessage': 'the request queue',
       'sqs:GetQueueAttributes': 'the request queue',
       'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
-      // Redriven alarm events (one restore per resource) and redriven job events (the tracker's work).
+      // Redriven alarm events (one restore per resource).
       'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
-      'dynamodb:GetItem': 'the link table',
-      'dynamodb:PutItem': 'the link table',
     });
   });
 
@@ -337,23 +356,50 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...logs,
       ...starts,
       'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
-      'dynamodb:GetItem': 'the link table',
     });
   });
 
-  it('lets the tracker read links, mark outcomes, dead-letter and alert, and start or pass nothing', () => {
+  it('lets the tracker and the reconciler settle job ends, dead-letter and alert, and start or pass nothing', () => {
     const tracker = {
       ...logs,
-      'dynamodb:GetItem': 'the link table',
-      'dynamodb:PutItem': 'the link table',
-      'sqs:SendMessage': 'the dead-letter queue',
+      ...settles,
+      // The stored metadata, only to keep AWS's echo of it out of logs and alerts.
+      'backup:GetRecoveryPointRestoreMetadata': RECOVERY_POINTS,
     };
-    expect(grants('TrackRestoreJobLambdaFunction')).toStrictEqual(tracker);
-    expect(grants('TrackRestoreJobLambdaFunction', true)).toStrictEqual({
-      ...tracker,
+    const alerting = {
       'sns:Publish': 'the alert topic',
       'kms:GenerateDataKey': 'the alert key, through SNS',
       'kms:Decrypt': 'the alert key, through SNS',
+    };
+    expect(grants('TrackRestoreJobLambdaFunction')).toStrictEqual(tracker);
+    expect(grants('TrackRestoreJobLambdaFunction', true)).toStrictEqual({ ...tracker, ...alerting });
+    const reconciler = { ...tracker, 'backup:ListRestoreJobs': 'any, in this Region' };
+    expect(grants('ReconcileRestoreJobsLambdaFunction')).toStrictEqual(reconciler);
+    expect(grants('ReconcileRestoreJobsLambdaFunction', true)).toStrictEqual({ ...reconciler, ...alerting });
+  });
+
+  it('lets the validator describe restored resources and record verdicts, and invoke no function by default', () => {
+    const any = 'any, in this Region';
+    expect(grants('ValidateRestoreLambdaFunction')).toStrictEqual({
+      ...logs,
+      'sqs:ReceiveMessage': 'the validation queue',
+      'sqs:DeleteMessage': 'the validation queue',
+      'sqs:GetQueueAttributes': 'the validation queue',
+      'sqs:SendMessage': 'the dead-letter and validation queues',
+      'rds:DescribeDBInstances': any,
+      'rds:DescribeDBClusters': any,
+      'dynamodb:DescribeTable': any,
+      'dynamodb:Scan': any,
+      'ec2:DescribeVolumes': any,
+      'ec2:DescribeInstances': any,
+      'ec2:DescribeInstanceStatus': any,
+      'elasticfilesystem:DescribeFileSystems': any,
+      's3:ListBucket': any,
+      'backup:PutRestoreValidationResult': any,
+      'backup:DescribeRestoreJob': any,
+      'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
+      'dynamodb:GetItem': 'the link table',
+      'dynamodb:PutItem': 'the link table',
     });
   });
 
@@ -368,17 +414,33 @@ describe('IAM: one role per function, with only what it calls', () => {
 
   it('starts restore jobs and reads recovery points only in this account and Region', () => {
     const backup = statements().filter((s) => actions(s).some((a) => a.startsWith('backup:')));
-    expect([...new Set(backup.flatMap(actions))].sort()).toStrictEqual([
-      'backup:DescribeRecoveryPoint',
-      'backup:GetRecoveryPointRestoreMetadata',
-      'backup:ListRecoveryPointsByResource',
-      'backup:ListRestoreJobsByProtectedResource',
-      'backup:StartRestoreJob',
-    ]);
+    expect([...new Set(backup.flatMap(actions).filter((a) => a.startsWith('backup:')))].sort()).toStrictEqual(
+      [
+        'backup:DescribeRecoveryPoint',
+        'backup:DescribeRestoreJob',
+        'backup:GetRecoveryPointRestoreMetadata',
+        'backup:ListBackupVaults',
+        'backup:ListRecoveryPointsByBackupVault',
+        'backup:ListRecoveryPointsByResource',
+        'backup:ListRestoreJobs',
+        'backup:ListRestoreJobsByProtectedResource',
+        'backup:PutRestoreValidationResult',
+        'backup:StartRestoreJob',
+      ],
+    );
     for (const s of backup) {
       if (s.Resource === '*') {
-        // Only the list actions, which support no resource-level permission, and only in this Region.
-        expect(actions(s).every((a) => a.startsWith('backup:List'))).toBe(true);
+        // Only lists, reading a restore job and recording a validation verdict: nothing that acts
+        // on a recovery point, and only in this Region.
+        expect(
+          actions(s).every(
+            (a) =>
+              !a.startsWith('backup:') ||
+              a.startsWith('backup:List') ||
+              a === 'backup:DescribeRestoreJob' ||
+              a === 'backup:PutRestoreValidationResult',
+          ),
+        ).toBe(true);
         expect(s.Condition).toStrictEqual({
           StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } },
         });
@@ -399,7 +461,7 @@ describe('IAM: one role per function, with only what it calls', () => {
   it('lets only opted-in alarms going into ALARM reach the alarm function, one at a time', () => {
     const rule = ofType('AWS::Events::Rule')
       .map(([, r]) => r.Properties)
-      .find((p) => p.EventPattern.source[0] === 'aws.cloudwatch');
+      .find((p) => p.EventPattern?.source[0] === 'aws.cloudwatch');
     expect(rule?.EventPattern).toStrictEqual({
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
@@ -446,10 +508,13 @@ describe('dashboard, alarms and outputs', () => {
   it('graphs every metric the pipeline writes, summed over resource types', () => {
     const names = emittedMetrics();
     expect(names).toStrictEqual([
+      'RedrivesRefused',
       'RestoreDuration',
       'RestoreJobsCompleted',
       'RestoreJobsFailed',
+      'RestoreJobsReconciled',
       'RestoreJobsStarted',
+      'RestoreJobsUnlinked',
       'RestoresSkipped',
     ]);
     const text = JSON.stringify(dashboard(template));

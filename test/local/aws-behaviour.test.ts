@@ -530,6 +530,10 @@ describe('issue 11 item 12: hostile alarm input', () => {
       });
       const event = loadEvent<Event>('alarm-rds-instance.json');
       event.detail.alarmName = name;
+      // Opted in by its tag (a name like these cannot carry the prefix).
+      (event.detail as { alarmTags?: Record<string, string> }).alarmTags = {
+        'backup-restore:enabled': 'true',
+      };
       event.resources = [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`];
       await p.emit(event);
       await p.runUntilIdle();
