@@ -70,29 +70,36 @@ export async function restoreByResource(
     );
   }
 
-  if (spec.oneAtATime) {
-    // Any active restore of the resource holds the next one back, ours or not, linked or not: a
-    // job whose link write failed is still running, and is found here all the same (issue 11,
-    // item 5). The job links are not read: the guard must not depend on them.
-    const active = await activeRestoreJobs(deps.backup, spec.resourceArn);
-    const first = active[0];
-    if (first !== undefined) {
-      log.info('Restore skipped: a restore of the resource is still running', {
-        resourceArn: spec.resourceArn,
-        activeRestoreJobId: first.restoreJobId,
-        activeRestoreJobs: active.length,
-      });
-      deps.metrics.count('RestoresSkipped', 'Unknown');
-      return {
-        status: 'skipped',
-        reason: 'a restore of this resource is already running',
-        activeRestoreJobId: first.restoreJobId,
-      };
-    }
+  const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
+  // The guard and the search are independent reads: run together, the alarm path waits for the
+  // slower one only (a skipped restore wastes the search, which costs nothing but calls).
+  const [activeRead, search] = await Promise.allSettled([
+    spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
+    findRecoveryPoints(deps.backup, spec.resourceArn, vaults),
+  ]);
+  if (activeRead.status === 'rejected') throw activeRead.reason;
+  const active = activeRead.value;
+  // Any active restore of the resource holds the next one back, ours or not, linked or not: a
+  // job whose link write failed is still running, and is found here all the same (issue 11,
+  // item 5). The job links are not read: the guard must not depend on them.
+  const first = active[0];
+  if (first !== undefined) {
+    log.info('Restore skipped: a restore of the resource is still running', {
+      resourceArn: spec.resourceArn,
+      activeRestoreJobId: first.restoreJobId,
+      activeRestoreJobs: active.length,
+    });
+    deps.metrics.count('RestoresSkipped', 'Unknown');
+    return {
+      status: 'skipped',
+      reason: 'a restore of this resource is already running',
+      activeRestoreJobId: first.restoreJobId,
+    };
   }
 
-  const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
-  const found = await findRecoveryPoints(deps.backup, spec.resourceArn, vaults);
+  // A running restore wins over a failed search: the alarm is skipped either way.
+  if (search.status === 'rejected') throw search.reason;
+  const found = search.value;
   const window = windowOf(spec.selection, spec.at);
   const moment = targetTime(spec.selection, spec.at);
   const choice = chooseRecoveryPoint(found.points, {

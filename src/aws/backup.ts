@@ -177,25 +177,28 @@ export interface ActiveJob {
 
 /** Restore jobs of a resource that are PENDING or RUNNING (both statuses, all pages). */
 export async function activeRestoreJobs(backup: BackupClient, resourceArn: string): Promise<ActiveJob[]> {
+  // The two statuses are listed at once: they are independent, and the alarm path waits for both.
+  const pages = await Promise.all(
+    (['PENDING', 'RUNNING'] as RestoreJobStatus[]).map((status) =>
+      allPages('ListRestoreJobsByProtectedResource', async (token) => {
+        const out = await backup.send(
+          new ListRestoreJobsByProtectedResourceCommand({
+            ResourceArn: resourceArn,
+            ByStatus: status,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        );
+        return { items: out.RestoreJobs ?? [], next: out.NextToken };
+      }),
+    ),
+  );
   const jobs: ActiveJob[] = [];
-  for (const status of ['PENDING', 'RUNNING'] as RestoreJobStatus[]) {
-    const page = await allPages('ListRestoreJobsByProtectedResource', async (token) => {
-      const out = await backup.send(
-        new ListRestoreJobsByProtectedResourceCommand({
-          ResourceArn: resourceArn,
-          ByStatus: status,
-          ...(token === undefined ? {} : { NextToken: token }),
-        }),
-      );
-      return { items: out.RestoreJobs ?? [], next: out.NextToken };
+  for (const j of pages.flat()) {
+    if (j.RestoreJobId === undefined || j.RestoreJobId === '') continue;
+    jobs.push({
+      restoreJobId: j.RestoreJobId,
+      ...(j.IamRoleArn === undefined ? {} : { iamRoleArn: j.IamRoleArn }),
     });
-    for (const j of page) {
-      if (j.RestoreJobId === undefined || j.RestoreJobId === '') continue;
-      jobs.push({
-        restoreJobId: j.RestoreJobId,
-        ...(j.IamRoleArn === undefined ? {} : { iamRoleArn: j.IamRoleArn }),
-      });
-    }
   }
   return jobs;
 }
