@@ -86,7 +86,13 @@ export function payloadOf(incoming: Incoming): unknown {
 export function originalSecrets(original: OriginalRequest): string[] {
   if (original.trigger === 'eventbridge')
     return metadataSecrets((original.event as EventLike | null)?.detail);
-  const body = originalBody(original) ?? 'null';
+  let body: string;
+  try {
+    body = originalBody(original) ?? 'null';
+  } catch {
+    // A compressed original that cannot be unpacked: nothing of it is ever read, or logged.
+    return [];
+  }
   try {
     return metadataSecrets(JSON.parse(body));
   } catch {

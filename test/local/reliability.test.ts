@@ -169,7 +169,8 @@ describe('what the request queue may carry back', () => {
   });
 
   it('refuses a gzip bomb at once, without unpacking it', async () => {
-    const p = await start();
+    // A visibility timeout that outlasts reading a 250 KB message on a loaded machine (deployed: 180 s).
+    const p = await start({ visibilityTimeoutS: 5 });
     const bomb = gzipSync(Buffer.alloc(190 * 1024 * 1024)).toString('base64');
     await p.submit({
       kind: 'restore-dead-letter',
