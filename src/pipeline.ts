@@ -3,6 +3,7 @@
  * request or an alarm), and on failure, the decision between a retry and a dead letter.
  */
 
+import { createHash } from 'node:crypto';
 import { type AlarmEvent, alarmTarget, alarmTransition } from './alarm.js';
 import { restoreByResource } from './by-resource.js';
 import {
@@ -146,7 +147,13 @@ async function checkRedriven(deps: Deps, incoming: Incoming, attempt: AttemptInf
   if (redriven?.kind !== 'dead-letter') return { incoming };
   const table = deps.config.restoreJobsTable;
   if (redriven.deadLetterId !== '' && attempt.trigger.type === 'sqs') {
-    const claim = await claimRedrive(deps.ddb, table, redriven.deadLetterId, attempt.trigger.id, deps.now());
+    // Keyed by the id and what the letter carries: a forged letter that borrows a real letter's id
+    // cannot use up that letter's redrive, unless it carries the very same request.
+    const key = createHash('sha256')
+      .update(`${redriven.deadLetterId}\n${JSON.stringify(redriven.original)}`)
+      .digest('hex')
+      .slice(0, 32);
+    const claim = await claimRedrive(deps.ddb, table, key, attempt.trigger.id, deps.now());
     if (claim.kind === 'duplicate') {
       log.info('Ignored a dead letter that was redriven before', {
         deadLetterId: redriven.deadLetterId,

@@ -120,6 +120,27 @@ describe('what the request queue may carry back', () => {
     expect(p.deadLetters()).toStrictEqual([]);
   });
 
+  it("cannot use up a real letter's redrive with a forged letter that borrows its id", async () => {
+    const p = await start();
+    const letter = await failedJob(p);
+    p.aws.backup.clearFailureRules();
+    // The forger knows the id but not the request: its copy carries another one.
+    const forged = {
+      ...letter,
+      failure: 'rejected',
+      original: { trigger: 'sqs', body: '{"not":"a request"}' },
+    };
+    await p.submit(forged);
+    await p.runUntilIdle();
+    await p.submit(letter);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs).toHaveLength(2);
+    expect(p.aws.backup.jobs[1]?.Metadata).toStrictEqual(FAILS_LATER.Metadata);
+    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+      ['rejected', 'InvalidRequestError'],
+    ]);
+  });
+
   it('refuses a forged failed-job letter for a job that completed: no second restore', async () => {
     const p = await start();
     await p.submit(EBS);
