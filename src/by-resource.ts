@@ -9,10 +9,11 @@ import type { PointSelection } from './alarm.js';
 import { checkResourceArn } from './arn.js';
 import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
 import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
-import type { Logger } from './logger.js';
+import { errorFields, type Logger } from './logger.js';
 import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
 import type { RecoveryPointRequest } from './request.js';
 import { identitySuffix, noRecoveryPoint, prepareMetadata, targetTime, windowOf } from './resolve.js';
+import { claimResource, recordClaimedJob, releaseResource } from './resource-claim.js';
 import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys } from './resource-types.js';
 import { startRecoveryPoint } from './restore.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
@@ -160,5 +161,60 @@ export async function restoreByResource(
     // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
     ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
   };
-  return startRecoveryPoint(deps, request, incoming, attempt, log);
+  if (!spec.oneAtATime) return startRecoveryPoint(deps, request, incoming, attempt, log);
+  return startClaimed(deps, spec, request, incoming, attempt, log);
+}
+
+/**
+ * Starts an alarm's restore under the resource's claim (src/resource-claim.ts): two alarm records
+ * worked on at once (a batch, several instances) cannot both start one, as the running-restore
+ * check alone would let them.
+ */
+async function startClaimed(
+  deps: Deps,
+  spec: ResourceRestore,
+  request: RecoveryPointRequest,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const table = deps.config.restoreJobsTable;
+  const owner = spec.idempotencyToken;
+  let claim: Awaited<ReturnType<typeof claimResource>>;
+  try {
+    claim = await claimResource(deps, table, spec.resourceArn, owner, deps.now());
+  } catch (error) {
+    // The table cannot be reached: an alarm's restore matters more than the claim. The
+    // running-restore check above still holds, and the alarm function runs one at a time.
+    log.warn('Could not claim the resource; starting on the running-restore check alone', errorFields(error));
+    return startRecoveryPoint(deps, request, incoming, attempt, log);
+  }
+  if (claim.kind === 'busy') {
+    log.info('Restore skipped: another restore of the resource runs or is being started', {
+      resourceArn: spec.resourceArn,
+      ...(claim.restoreJobId === undefined ? {} : { activeRestoreJobId: claim.restoreJobId }),
+    });
+    deps.metrics.count('RestoresSkipped', request.ResourceType ?? 'Unknown');
+    return {
+      status: 'skipped',
+      reason: 'another restore of this resource runs or is being started',
+      activeRestoreJobId: claim.restoreJobId ?? 'being started',
+    };
+  }
+  let outcome: Outcome;
+  try {
+    outcome = await startRecoveryPoint(deps, request, incoming, attempt, log);
+  } catch (error) {
+    await releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
+      log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),
+    );
+    throw error;
+  }
+  if (outcome.status === 'started') {
+    await recordClaimedJob(deps.ddb, table, spec.resourceArn, owner, outcome.restoreJobId).catch(
+      (error: unknown) =>
+        log.warn('Could not name the job on the resource claim; it lapses by itself', errorFields(error)),
+    );
+  }
+  return outcome;
 }

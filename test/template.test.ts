@@ -356,6 +356,9 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...logs,
       ...starts,
       'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
+      // The claim on the resource (src/resource-claim.ts).
+      'dynamodb:UpdateItem': 'the link table',
+      'backup:DescribeRestoreJob': 'any, in this Region',
     });
   });
 

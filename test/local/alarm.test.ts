@@ -149,7 +149,10 @@ describe('restore on alarm', () => {
   });
 
   it('starts one restore per resource while it runs: flapping alarms are skipped, not dead-lettered', async () => {
-    const p = await start();
+    // A job that outlasts the flaps on a loaded machine (each alarm takes several calls).
+    const p = await start({
+      seed: { ...defaultSeed(), pageSize: 1, timing: { runningAfterMs: 50, doneAfterMs: 4000 } },
+    });
     const flaps = loadEvent<Event[]>('alarm-flapping.json');
     await p.emit(loadEvent<Event>('alarm-ebs-volume.json'));
     for (const flap of flaps) await p.emit(flap);

@@ -5,6 +5,7 @@
 
 import { gzipSync } from 'node:zlib';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { defaultSeed } from '../../local/pipeline';
 import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/dead-letter';
 import { RestoreJobFailedError } from '../../src/errors';
 import { loadEvent } from '../helpers/fixtures';
@@ -187,6 +188,24 @@ describe('what the request queue may carry back', () => {
       ['rejected', 'ForbiddenRequestError'],
     ]);
     expect(letters(p)[0]?.reason).toMatch(/has not opted in to restores/);
+  });
+
+  it('starts one restore when two transitions of an alarm come back through the queue in one batch', async () => {
+    // Records of one batch are worked on at once (and on several instances): the running-restore
+    // check alone lets both start; the claim on the resource does not.
+    const p = await start({
+      seed: { ...defaultSeed(), timing: { runningAfterMs: 50, doneAfterMs: 4000 } },
+    });
+    await p.source.stop();
+    for (const minute of ['10', '12', '14']) {
+      const alarm = loadEvent<{ detail: { state: { timestamp: string } } }>('alarm-ebs-volume.json');
+      alarm.detail.state.timestamp = `2026-11-26T10:${minute}:00.000+0000`;
+      await p.submit({ requestContext: {}, requestPayload: alarm, responseContext: {}, responsePayload: {} });
+    }
+    p.source.start();
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs).toHaveLength(1);
+    expect(p.deadLetters()).toStrictEqual([]);
   });
 
   it('refuses a gzip bomb at once, without unpacking it', async () => {
