@@ -26,7 +26,8 @@ function file(name: string, content: unknown): string {
 }
 
 const start = localPipelines(() => ({
-  visibilityTimeoutS: 0.2,
+  // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+  visibilityTimeoutS: 2,
   maxReceiveCount: 3,
   asyncRetryDelaysMs: [20, 40],
 }));

@@ -10,7 +10,8 @@ import { letters, localPipelines } from '../helpers/pipeline';
 type Event = EventBridgeEvent<string, any>;
 const start = localPipelines(() => ({
   seed: { ...defaultSeed(), pageSize: 1, timing: { runningAfterMs: 50, doneAfterMs: 300 } },
-  visibilityTimeoutS: 0.5,
+  // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+  visibilityTimeoutS: 2,
   asyncRetryDelaysMs: [20, 40],
 }));
 

@@ -17,7 +17,8 @@ afterEach(async () => {
 it('keeps a Metadata secret out of every log line: success, rejection, AWS echo, async failure, alarm override, redrive', async () => {
   const lines: string[] = [];
   const p = await startLocalPipeline({
-    visibilityTimeoutS: 0.5,
+    // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+    visibilityTimeoutS: 2,
     asyncRetryDelaysMs: [20, 40],
     logSink: (line) => lines.push(line),
     env: {

@@ -16,7 +16,8 @@ const EBS = {
 const HUNG = { StartRestoreJob: { errorRates: { Timeout: 1 }, timeoutMs: 12_000 } };
 
 const start = localPipelines(() => ({
-  visibilityTimeoutS: 0.5,
+  // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+  visibilityTimeoutS: 2,
   maxReceiveCount: 1,
   asyncRetryDelaysMs: [20, 40],
 }));

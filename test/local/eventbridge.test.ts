@@ -70,7 +70,8 @@ describe('the deployed rules, matched locally', () => {
 
 const start = localPipelines(() => ({
   seed: { ...defaultSeed(), timing: { runningAfterMs: 20, doneAfterMs: 60 } },
-  visibilityTimeoutS: 0.2,
+  // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+  visibilityTimeoutS: 2,
   asyncRetryDelaysMs: [10, 20],
 }));
 

@@ -25,7 +25,8 @@ const logs: string[] = [];
 const start = localPipelines(() => {
   logs.length = 0;
   return {
-    visibilityTimeoutS: 0.2,
+    // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+    visibilityTimeoutS: 2,
     maxReceiveCount: 3,
     asyncRetryDelaysMs: [20, 40],
     logSink: (line: string) => logs.push(line),

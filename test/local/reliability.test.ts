@@ -26,7 +26,8 @@ const RDS = {
 const NO_UNKINDNESS = { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 };
 
 const start = localPipelines(() => ({
-  visibilityTimeoutS: 0.2,
+  // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+  visibilityTimeoutS: 2,
   maxReceiveCount: 3,
   asyncRetryDelaysMs: [20, 40],
   jobEvents: NO_UNKINDNESS,
