@@ -44,6 +44,11 @@ export interface SeedRecoveryPoint {
   /** Days the point is kept (Lifecycle.DeleteAfterDays). */
   DeleteAfterDays?: number;
   /**
+   * The account owning `BackupVaultName` when it is a vault another account shares with this one
+   * (one of `sharedVaults`); absent: this account's own vault.
+   */
+  BackupVaultAccountId?: string;
+  /**
    * A continuous point (ARN `recovery-point:continuous:`) restores to moments in this window (ISO
    * times). Absent: from its creation to 5 minutes before now, as RDS's latest restorable time.
    */
@@ -66,6 +71,12 @@ export interface BackupSeed {
   accountId: string;
   region: string;
   vaults: string[];
+  /**
+   * Vaults other accounts share with this one (AWS RAM; logically air-gapped vaults). Their names
+   * are their owners': the calls that take `BackupVaultAccountId` find them only with it, as a
+   * vault name is "unique to the account used to create them". docs/aws-behaviour.md#x-shared-vault-restore
+   */
+  sharedVaults?: { name: string; accountId: string }[];
   recoveryPoints: SeedRecoveryPoint[];
   failureRules?: FailureRule[];
   /** Milliseconds after creation at which a job is RUNNING, then done. */
@@ -221,8 +232,46 @@ export class LocalBackup {
     return this.seed.recoveryPoints.find((p) => p.RecoveryPointArn === arn);
   }
 
-  private vaultArn(name: string): string {
-    return `arn:aws:backup:${this.seed.region}:${this.seed.accountId}:backup-vault:${name}`;
+  private vaultArn(name: string, accountId?: string): string {
+    return `arn:aws:backup:${this.seed.region}:${accountId ?? this.seed.accountId}:backup-vault:${name}`;
+  }
+
+  /**
+   * The owner a call names for its vault: `backupVaultAccountId` (checked as AWS's pattern
+   * `^[0-9]{12}$`), else this account. The own account named explicitly is the own account.
+   */
+  private ownerOf(query: URLSearchParams | undefined): string | undefined {
+    const owner = query?.get('backupVaultAccountId') ?? null;
+    if (owner === null || owner === this.seed.accountId) return undefined;
+    if (!/^[0-9]{12}$/.test(owner)) {
+      throw new LocalAwsError(
+        400,
+        'InvalidParameterValueException',
+        `Invalid BackupVaultAccountId: ${owner}`,
+      );
+    }
+    return owner;
+  }
+
+  /** Throws as AWS does when a vault of that name and owner is not visible to this account. */
+  private requireVault(vault: string, owner: string | undefined): void {
+    const found =
+      owner === undefined
+        ? this.seed.vaults.includes(vault)
+        : (this.seed.sharedVaults ?? []).some((v) => v.name === vault && v.accountId === owner);
+    if (!found) {
+      throw new LocalAwsError(
+        400,
+        'ResourceNotFoundException',
+        `Backup vault ${vault}${owner === undefined ? '' : ` of account ${owner}`} not found`,
+      );
+    }
+  }
+
+  /** A point is in (vault, owner) when both match; an own vault's point has no owner. */
+  private inVault(p: SeedRecoveryPoint, vault: string, owner: string | undefined): boolean {
+    const pointOwner = p.BackupVaultAccountId === this.seed.accountId ? undefined : p.BackupVaultAccountId;
+    return p.BackupVaultName === vault && pointOwner === owner;
   }
 
   private later(ms: number, fn: () => void): void {
@@ -315,7 +364,7 @@ export class LocalBackup {
       AccountId: this.seed.accountId,
       RecoveryPointArn: arn,
       SourceResourceArn: point.ResourceArn,
-      BackupVaultArn: this.vaultArn(point.BackupVaultName),
+      BackupVaultArn: this.vaultArn(point.BackupVaultName, point.BackupVaultAccountId),
       ...(typeof body.IamRoleArn === 'string' ? { IamRoleArn: body.IamRoleArn } : {}),
       ResourceType: resourceType,
       Metadata: { ...meta },
@@ -393,8 +442,10 @@ export class LocalBackup {
 
   /** ListRecoveryPointsByResource: in seed order, which is not creation order (as on AWS). */
   listRecoveryPointsByResource(resourceArn: string, query: URLSearchParams): Record<string, unknown> {
+    // It takes no owner's account: it lists the points in this account's own vaults only, never
+    // those of a vault another account shares. docs/aws-behaviour.md#b-vault-account-id
     const points = this.seed.recoveryPoints
-      .filter((p) => p.ResourceArn === resourceArn)
+      .filter((p) => p.ResourceArn === resourceArn && this.inVault(p, p.BackupVaultName, undefined))
       .map((p) => ({
         RecoveryPointArn: p.RecoveryPointArn,
         CreationDate: epoch(Date.parse(p.CreationDate)),
@@ -417,29 +468,28 @@ export class LocalBackup {
       BackupVaultArn: this.vaultArn(name),
       VaultType: 'BACKUP_VAULT',
       CreationDate: epoch(Date.parse('2026-01-01T00:00:00Z')),
-      NumberOfRecoveryPoints: this.seed.recoveryPoints.filter((p) => p.BackupVaultName === name).length,
+      NumberOfRecoveryPoints: this.seed.recoveryPoints.filter((p) => this.inVault(p, name, undefined)).length,
     }));
     return paginate(vaults, query, 'BackupVaultList', this.seed.pageSize);
   }
 
   /** ListRecoveryPointsByBackupVault (filters: resourceArn, resourceType; pages of maxResults). */
   listRecoveryPointsByBackupVault(vault: string, query: URLSearchParams): Record<string, unknown> {
-    if (!this.seed.vaults.includes(vault)) {
-      throw new LocalAwsError(400, 'ResourceNotFoundException', `Backup vault ${vault} not found`);
-    }
+    const owner = this.ownerOf(query);
+    this.requireVault(vault, owner);
     const resourceArn = query.get('resourceArn');
     const resourceType = query.get('resourceType');
     const points = this.seed.recoveryPoints
       .filter(
         (p) =>
-          p.BackupVaultName === vault &&
+          this.inVault(p, vault, owner) &&
           (resourceArn === null || p.ResourceArn === resourceArn) &&
           (resourceType === null || p.ResourceType === resourceType),
       )
       .map((p) => ({
         RecoveryPointArn: p.RecoveryPointArn,
         BackupVaultName: p.BackupVaultName,
-        BackupVaultArn: this.vaultArn(p.BackupVaultName),
+        BackupVaultArn: this.vaultArn(p.BackupVaultName, owner),
         ResourceArn: p.ResourceArn,
         ResourceType: p.ResourceType,
         Status: p.Status ?? 'COMPLETED',
@@ -453,9 +503,11 @@ export class LocalBackup {
     return paginate(points, query, 'RecoveryPoints', this.seed.pageSize);
   }
 
-  private pointIn(vault: string, arn: string): SeedRecoveryPoint {
+  private pointIn(vault: string, arn: string, query?: URLSearchParams): SeedRecoveryPoint {
+    const owner = this.ownerOf(query);
+    if (owner !== undefined) this.requireVault(vault, owner);
     const point = this.point(arn);
-    if (point === undefined || point.BackupVaultName !== vault) {
+    if (point === undefined || !this.inVault(point, vault, owner)) {
       throw new LocalAwsError(
         400,
         'ResourceNotFoundException',
@@ -466,12 +518,12 @@ export class LocalBackup {
   }
 
   /** DescribeRecoveryPoint. */
-  describeRecoveryPoint(vault: string, arn: string): Record<string, unknown> {
-    const p = this.pointIn(vault, arn);
+  describeRecoveryPoint(vault: string, arn: string, query?: URLSearchParams): Record<string, unknown> {
+    const p = this.pointIn(vault, arn, query);
     return {
       RecoveryPointArn: p.RecoveryPointArn,
       BackupVaultName: p.BackupVaultName,
-      BackupVaultArn: this.vaultArn(p.BackupVaultName),
+      BackupVaultArn: this.vaultArn(p.BackupVaultName, p.BackupVaultAccountId),
       ResourceArn: p.ResourceArn,
       ResourceType: p.ResourceType,
       Status: p.Status ?? 'COMPLETED',
@@ -481,10 +533,14 @@ export class LocalBackup {
   }
 
   /** GetRecoveryPointRestoreMetadata. */
-  getRecoveryPointRestoreMetadata(vault: string, arn: string): Record<string, unknown> {
-    const p = this.pointIn(vault, arn);
+  getRecoveryPointRestoreMetadata(
+    vault: string,
+    arn: string,
+    query?: URLSearchParams,
+  ): Record<string, unknown> {
+    const p = this.pointIn(vault, arn, query);
     return {
-      BackupVaultArn: this.vaultArn(p.BackupVaultName),
+      BackupVaultArn: this.vaultArn(p.BackupVaultName, p.BackupVaultAccountId),
       RecoveryPointArn: p.RecoveryPointArn,
       ResourceType: p.ResourceType,
       RestoreMetadata: { ...(p.RestoreMetadata ?? {}) },

@@ -126,11 +126,14 @@ function backupRoute(backup: LocalBackup, method: string, url: URL, body: string
     method === 'GET'
   ) {
     if (e === undefined)
-      return { operation: 'DescribeRecoveryPoint', run: () => backup.describeRecoveryPoint(b, d) };
+      return {
+        operation: 'DescribeRecoveryPoint',
+        run: () => backup.describeRecoveryPoint(b, d, url.searchParams),
+      };
     if (e === 'restore-metadata') {
       return {
         operation: 'GetRecoveryPointRestoreMetadata',
-        run: () => backup.getRecoveryPointRestoreMetadata(b, d),
+        run: () => backup.getRecoveryPointRestoreMetadata(b, d, url.searchParams),
       };
     }
   }

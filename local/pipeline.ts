@@ -116,6 +116,8 @@ export interface LocalPipeline {
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
+/** The member account that shares its logically air-gapped vault with the local account (local/seed.json). */
+export const SHARING_ACCOUNT = '444455556666';
 export const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole`;
 export const OPERATOR_ROLE = `arn:aws:iam::${ACCOUNT}:role/RestoreOperator`;
 export const REQUEST_QUEUE = 'restore-requests';
@@ -219,6 +221,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
+    // The member account whose vault the seed shares with this one (issue 15).
+    ALLOWED_SOURCE_ACCOUNT_IDS: SHARING_ACCOUNT,
     ...options.env,
   };
   Object.assign(process.env, env);

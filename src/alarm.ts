@@ -3,7 +3,15 @@
  * mapping, then alarm tags, then metric dimensions). Pure functions only.
  */
 
-import { checkResourceArn, parseArn, partitionOfRegion, ROLE_ARN_PATTERN, type Scope } from './arn.js';
+import {
+  accountRefusal,
+  checkResourceArn,
+  isAllowedAccount,
+  parseArn,
+  partitionOfRegion,
+  ROLE_ARN_PATTERN,
+  type Scope,
+} from './arn.js';
 import { InvalidRequestError } from './errors.js';
 
 /** How to choose the recovery point. */
@@ -29,6 +37,11 @@ export const DEFAULT_MARGIN_SECONDS = 300;
 export interface AlarmTarget {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
+  /**
+   * The account that owns `backupVaultName`, a vault it shares with this account (issue 15);
+   * absent: the resource's account when that is a source account, else this account.
+   */
+  readonly backupVaultAccountId?: string;
   /** Metadata overrides applied on top of the stored restore metadata. */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly iamRoleArn?: string;
@@ -74,6 +87,7 @@ export interface AlarmEvent {
 export const ALARM_TAGS = {
   resourceArn: 'backup-restore:resource-arn',
   vault: 'backup-restore:vault',
+  vaultAccount: 'backup-restore:vault-account-id',
   recoveryPoint: 'backup-restore:recovery-point',
   role: 'backup-restore:role-arn',
   margin: 'backup-restore:margin-seconds',
@@ -249,11 +263,17 @@ export function alarmTarget(
   if (tagged !== undefined) {
     const selection = parsePointSelection(tag(ALARM_TAGS.recoveryPoint));
     const vault = tag(ALARM_TAGS.vault);
+    const vaultAccount = tag(ALARM_TAGS.vaultAccount);
+    if (vaultAccount !== undefined && !/^\d{12}$/.test(vaultAccount))
+      throw new InvalidRequestError(
+        `Alarm tag ${ALARM_TAGS.vaultAccount} of ${alarm.alarmName} must be a 12-digit account id`,
+      );
     const role = tag(ALARM_TAGS.role);
     const margin = parseMargin(tag(ALARM_TAGS.margin), `Alarm tag ${ALARM_TAGS.margin}`);
     const target: AlarmTarget = {
       resourceArn: tagged,
       ...(vault === undefined ? {} : { backupVaultName: vault }),
+      ...(vaultAccount === undefined ? {} : { backupVaultAccountId: vaultAccount }),
       ...(role === undefined ? {} : { iamRoleArn: role }),
       ...(selection === undefined ? {} : { recoveryPoint: selection }),
       ...(margin === undefined ? {} : { pointInTimeMarginSeconds: margin }),
@@ -319,6 +339,7 @@ export interface TargetPolicy extends Scope {
 const TARGET_FIELDS = new Set([
   'resourceArn',
   'backupVaultName',
+  'backupVaultAccountId',
   'metadata',
   'iamRoleArn',
   'recoveryPoint',
@@ -366,6 +387,16 @@ function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefin
     else if (policy?.allowedVaultNames !== undefined && !policy.allowedVaultNames.includes(t.backupVaultName))
       problems.push(`${at}.backupVaultName ${t.backupVaultName} is not on ALLOWED_BACKUP_VAULTS`);
   }
+  if (t.backupVaultAccountId !== undefined) {
+    if (typeof t.backupVaultAccountId !== 'string' || !/^\d{12}$/.test(t.backupVaultAccountId))
+      problems.push(`${at}.backupVaultAccountId must be a 12-digit account id`);
+    else if (policy !== undefined && !isAllowedAccount(t.backupVaultAccountId, policy))
+      problems.push(
+        `${at}.backupVaultAccountId: ${accountRefusal('The backup vault', t.backupVaultAccountId, policy)}`,
+      );
+    else if (t.backupVaultName === undefined)
+      problems.push(`${at}.backupVaultAccountId needs backupVaultName (the vault that account shares)`);
+  }
   let selection: PointSelection | undefined;
   if (t.recoveryPoint !== undefined && typeof t.recoveryPoint !== 'string') {
     problems.push(`${at}.recoveryPoint must be a string (before-alarm, latest, look-back:24h)`);
@@ -388,6 +419,7 @@ function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefin
   return Object.freeze({
     resourceArn: t.resourceArn as string,
     ...(typeof t.backupVaultName === 'string' ? { backupVaultName: t.backupVaultName } : {}),
+    ...(typeof t.backupVaultAccountId === 'string' ? { backupVaultAccountId: t.backupVaultAccountId } : {}),
     ...(metadata === undefined
       ? {}
       : { metadata: Object.freeze({ ...(metadata as Record<string, string>) }) }),

@@ -48,7 +48,50 @@ const RECOVERY_POINT_RESOURCES: Readonly<Record<string, RegExp>> = {
 export interface Scope {
   readonly partition: string;
   readonly region: string;
+  /** The deployment's own account (where restores run and restored resources land). */
   readonly accountId: string;
+  /**
+   * Other accounts whose shared vaults this deployment may restore from (ALLOWED_SOURCE_ACCOUNT_IDS,
+   * issue 15); absent or empty: the deployment's own account only.
+   */
+  readonly sourceAccountIds?: readonly string[] | undefined;
+}
+
+/** The setting (and stage parameter) that lists the source accounts, named in every refusal. */
+export const SOURCE_ACCOUNTS_SETTING = 'ALLOWED_SOURCE_ACCOUNT_IDS (stage parameter allowedSourceAccountIds)';
+
+/** True when recovery points of `accountId` may be restored here: the own account or a listed source. */
+export function isAllowedAccount(accountId: string, scope: Scope): boolean {
+  return accountId === scope.accountId || (scope.sourceAccountIds ?? []).includes(accountId);
+}
+
+/** True when `accountId` is a listed source account other than the deployment's own. */
+export function isSourceAccount(accountId: string, scope: Scope): boolean {
+  return accountId !== scope.accountId && (scope.sourceAccountIds ?? []).includes(accountId);
+}
+
+/**
+ * The one refusal for an account outside the deployment's scope, shared by requests, requests by
+ * resource, alarm targets and ALARM_TARGETS at cold start: says which accounts are allowed and
+ * which setting to change.
+ */
+export function accountRefusal(what: string, accountId: string, scope: Scope): string {
+  const sources = (scope.sourceAccountIds ?? []).filter((a) => a !== scope.accountId);
+  const allowed =
+    sources.length === 0
+      ? `only account ${scope.accountId}`
+      : `only accounts ${[scope.accountId, ...sources].join(', ')}`;
+  return `${what} belongs to account "${accountId}"; this deployment restores from ${allowed}: to restore from vaults shared by account ${accountId}, add it to ${SOURCE_ACCOUNTS_SETTING}`;
+}
+
+/**
+ * The account a recovery point came from (the owner of the vault that holds it, as its ARN says);
+ * EC2 image and snapshot ARNs carry none and are the caller's. Undefined for a string that is not an ARN.
+ */
+export function sourceAccountOf(recoveryPointArn: string, scope: Scope): string | undefined {
+  const arn = parseArn(recoveryPointArn);
+  if (arn === undefined) return undefined;
+  return arn.accountId === '' ? scope.accountId : arn.accountId;
 }
 
 /** Checks a recovery point ARN's shape and scope; returns a reason when it is refused. */
@@ -70,8 +113,8 @@ export function checkRecoveryPointArn(value: string, scope: Scope): string | und
   }
   // EC2 image and snapshot ARNs carry no account; AWS resolves them in the caller's account.
   const accountless = arn.service === 'ec2' && arn.accountId === '';
-  if (!accountless && arn.accountId !== scope.accountId) {
-    return `RecoveryPointArn belongs to account "${arn.accountId}"; this deployment restores only recovery points of account ${scope.accountId}`;
+  if (!accountless && !isAllowedAccount(arn.accountId, scope)) {
+    return accountRefusal('RecoveryPointArn', arn.accountId, scope);
   }
   return undefined;
 }
@@ -89,8 +132,19 @@ export function checkResourceArn(value: string, scope: Scope): string | undefine
   if (!global && arn.region !== scope.region) {
     return `ResourceArn is in Region "${arn.region}"; this deployment restores only in "${scope.region}"`;
   }
-  if (!global && arn.accountId !== scope.accountId) {
-    return `ResourceArn belongs to account "${arn.accountId}"; this deployment restores only resources of account ${scope.accountId}`;
+  if (!global && !isAllowedAccount(arn.accountId, scope)) {
+    return accountRefusal('ResourceArn', arn.accountId, scope);
   }
   return undefined;
+}
+
+/**
+ * Marks an error with the account its recovery point came from, for the dead letter
+ * (`sourceAccountId`); an error already marked keeps its account. Returns the error.
+ */
+export function withSourceAccount<E>(error: E, accountId: string): E {
+  if (typeof error === 'object' && error !== null && !Object.hasOwn(error, 'sourceAccountId')) {
+    Object.defineProperty(error, 'sourceAccountId', { value: accountId, enumerable: false });
+  }
+  return error;
 }

@@ -6,7 +6,15 @@
  */
 
 import type { PointSelection } from './alarm.js';
-import { checkResourceArn } from './arn.js';
+import {
+  accountRefusal,
+  checkResourceArn,
+  isAllowedAccount,
+  isSourceAccount,
+  parseArn,
+  type Scope,
+  withSourceAccount,
+} from './arn.js';
 import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
 import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
@@ -22,6 +30,11 @@ import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 export interface ResourceRestore {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
+  /**
+   * The account that owns the vault (a vault shared with this account, issue 15). Absent: the
+   * resource's account when that is a source account, else this account.
+   */
+  readonly backupVaultAccountId?: string;
   readonly overrides: Readonly<Record<string, string>>;
   readonly iamRoleArn?: string;
   readonly selection: PointSelection;
@@ -41,13 +54,44 @@ export function nameSeed(token: string, failedRestoreJobId: string | undefined):
   return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
 }
 
-/** Starts the restore of a resource, or skips it while another restore of it is active. */
+/**
+ * The account whose vault holds the resource's points: the named owner, else the resource's
+ * account when it is a source account (its vault shared with this one), else this account.
+ */
+export function vaultOwnerOf(
+  spec: Pick<ResourceRestore, 'resourceArn' | 'backupVaultAccountId'>,
+  scope: Scope,
+): string {
+  const resourceAccount = parseArn(spec.resourceArn)?.accountId ?? '';
+  return (
+    spec.backupVaultAccountId ?? (isSourceAccount(resourceAccount, scope) ? resourceAccount : scope.accountId)
+  );
+}
+
+/**
+ * Starts the restore of a resource, or skips it while another restore of it is active. A failure
+ * carries the account the recovery point came from, for its dead letter.
+ */
 export async function restoreByResource(
   deps: Deps,
   spec: ResourceRestore,
   incoming: Incoming,
   attempt: AttemptInfo,
-  log: Logger,
+  parentLog: Logger,
+): Promise<Outcome> {
+  try {
+    return await restoreResource(deps, spec, incoming, attempt, parentLog);
+  } catch (error) {
+    throw withSourceAccount(error, vaultOwnerOf(spec, deps.config));
+  }
+}
+
+async function restoreResource(
+  deps: Deps,
+  spec: ResourceRestore,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  parentLog: Logger,
 ): Promise<Outcome> {
   const { config } = deps;
   const refused = checkResourceArn(spec.resourceArn, config);
@@ -71,12 +115,31 @@ export async function restoreByResource(
     );
   }
 
+  // Whose vault holds the points: the named owner, else the resource's account when it is a
+  // source account (its vault shared with this one), else this account's own vaults.
+  const resourceAccount = parseArn(spec.resourceArn)?.accountId ?? '';
+  const owner =
+    spec.backupVaultAccountId ??
+    (isSourceAccount(resourceAccount, config) ? resourceAccount : config.accountId);
+  if (!isAllowedAccount(owner, config)) {
+    throw new ForbiddenRequestError(accountRefusal('The backup vault', owner, config));
+  }
+  const sharedBy = owner === config.accountId ? undefined : owner;
   const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
+  if (sharedBy !== undefined && vaults === undefined) {
+    // ListRecoveryPointsByResource and ListBackupVaults take no owner's account: a shared vault
+    // is searched by name only. docs/aws-behaviour.md#b-vault-account-id
+    throw new InvalidRequestError(
+      `${spec.resourceArn} is searched for in vaults account ${sharedBy} shares with this account, and none is named: give the vault (BackupVaultName of the request, backupVaultName or the tag ${'backup-restore:vault'} of the alarm target, or ALLOWED_BACKUP_VAULTS)`,
+    );
+  }
+  // Every line of this restore says which account the recovery point comes from.
+  const log = parentLog.child({ sourceAccountId: owner });
   // The guard and the search are independent reads: run together, the alarm path waits for the
   // slower one only (a skipped restore wastes the search, which costs nothing but calls).
   const [activeRead, search] = await Promise.allSettled([
     spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
-    findRecoveryPoints(deps.backup, spec.resourceArn, vaults),
+    findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
   ]);
   if (activeRead.status === 'rejected') throw activeRead.reason;
   const active = activeRead.value;
@@ -112,7 +175,12 @@ export async function restoreByResource(
   if (choice === undefined) throw noRecoveryPoint(spec.resourceArn, window, found.vaultsSearched);
   const point = choice.point;
 
-  const stored = await storedRestoreMetadata(deps.backup, point.BackupVaultName, point.RecoveryPointArn);
+  const stored = await storedRestoreMetadata(
+    deps.backup,
+    point.BackupVaultName,
+    point.RecoveryPointArn,
+    point.BackupVaultAccountId,
+  );
   const suffix = identitySuffix(nameSeed(spec.idempotencyToken, incoming.failedRestoreJobId));
   let metadata = prepareMetadata(stored.resourceType, stored.metadata, spec.overrides, suffix);
   if (choice.kind === 'point-in-time') {
@@ -143,6 +211,7 @@ export async function restoreByResource(
     recoveryPointArn: point.RecoveryPointArn,
     recoveryPointCreated: point.CreationDate.toISOString(),
     backupVaultName: point.BackupVaultName,
+    sourceAccountId: point.BackupVaultAccountId ?? config.accountId,
     resourceType: stored.resourceType,
     ...(choice.kind === 'point-in-time'
       ? { restoreTime: choice.restoreTime.toISOString(), restoreTimeKey: pointInTimeKey(stored.resourceType) }

@@ -19,6 +19,11 @@ export interface Config {
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
+  /**
+   * Other accounts whose shared vaults this deployment restores from (ALLOWED_SOURCE_ACCOUNT_IDS);
+   * empty: its own account only. docs/aws-behaviour.md#x-shared-vault-restore
+   */
+  readonly sourceAccountIds: readonly string[];
   /** When set, only recovery points in these vaults may be restored. */
   readonly allowedVaultNames: readonly string[] | undefined;
   /** The DynamoDB table linking restore jobs to their requests. */
@@ -113,6 +118,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push(`ALLOWED_ACCOUNT_ID must be a 12-digit account id, got "${accountId}"`);
   }
 
+  const sourceAccountIds = [...new Set(list(env.ALLOWED_SOURCE_ACCOUNT_IDS) ?? [])];
+  for (const id of sourceAccountIds) {
+    if (!ACCOUNT_PATTERN.test(id))
+      problems.push(`ALLOWED_SOURCE_ACCOUNT_IDS holds "${id}", which is not a 12-digit account id`);
+  }
+
   const allowedVaultNames = list(env.ALLOWED_BACKUP_VAULTS);
   for (const name of allowedVaultNames ?? []) {
     if (!VAULT_NAME_PATTERN.test(name))
@@ -142,6 +153,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     partition: roleMatch?.[1] ?? 'aws',
     region,
     accountId,
+    sourceAccountIds,
     allowedRoleArns,
     allowedVaultNames,
   });
@@ -170,6 +182,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     partition: roleMatch?.[1] ?? 'aws',
     region,
     accountId,
+    sourceAccountIds: Object.freeze(sourceAccountIds.filter((id) => id !== accountId)),
     allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
     restoreJobsTable,
     alarmTargets: alarms.targets,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { parseArn } from './arn.js';
 import { classifyAwsError, describeError } from './errors.js';
 import { gunzipBounded } from './job-link.js';
 
@@ -53,6 +54,11 @@ export interface DeadLetter {
   /** How many times this request was redriven from the dead-letter queue before this failure. */
   readonly redriveCount: number;
   readonly original: OriginalRequest;
+  /**
+   * The account the recovery point came from (the owner of its vault; issue 15), when known: the
+   * one the pipeline found, else the account of the request's RecoveryPointArn or ResourceArn.
+   */
+  readonly sourceAccountId?: string;
   /** Present (false) when the letter is larger than the request queue takes: see `reason`. */
   readonly redrivable?: false;
   /** The restore job, for `restore-job-failed`. */
@@ -62,6 +68,38 @@ export interface DeadLetter {
     readonly statusMessage?: string;
     readonly resourceType?: string;
   };
+}
+
+/**
+ * `sourceAccountId` for a letter: the account an error was tagged with once the pipeline knew
+ * it, else the account in the request's RecoveryPointArn or ResourceArn (or an alarm's
+ * backup-restore tags); nothing when neither says (EC2 and S3 ARNs carry no account).
+ */
+export function sourceAccountField(error: unknown, original: OriginalRequest): { sourceAccountId?: string } {
+  const tagged = (error as { sourceAccountId?: unknown } | null)?.sourceAccountId;
+  if (typeof tagged === 'string' && /^\d{12}$/.test(tagged)) return { sourceAccountId: tagged };
+  let payload: unknown;
+  try {
+    payload =
+      original.trigger === 'eventbridge'
+        ? (original.event as { detail?: unknown } | null)?.detail
+        : JSON.parse(originalBody(original) ?? 'null');
+  } catch {
+    return {};
+  }
+  if (typeof payload !== 'object' || payload === null) return {};
+  const p = payload as Record<string, unknown>;
+  const tags = (typeof p.alarmTags === 'object' && p.alarmTags !== null ? p.alarmTags : {}) as Record<
+    string,
+    unknown
+  >;
+  const owner = tags['backup-restore:vault-account-id'];
+  if (typeof owner === 'string' && /^\d{12}$/.test(owner)) return { sourceAccountId: owner };
+  const arn = [p.RecoveryPointArn, p.ResourceArn, tags['backup-restore:resource-arn']].find(
+    (v): v is string => typeof v === 'string',
+  );
+  const account = arn === undefined ? undefined : parseArn(arn)?.accountId;
+  return account === undefined || account === '' ? {} : { sourceAccountId: account };
 }
 
 /** SQS's largest message; the dead-letter queue is created with it. */
@@ -120,6 +158,7 @@ export function buildDeadLetter(args: {
     failedAt: args.now.toISOString(),
     redriveCount,
     original: args.original,
+    ...sourceAccountField(args.error, args.original),
     ...(args.restoreJob === undefined ? {} : { restoreJob: args.restoreJob }),
   };
   if (letterBytes(letter) <= REDRIVE_MAX_BYTES) return letter;

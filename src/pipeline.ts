@@ -99,6 +99,9 @@ export async function processAlarm(
     {
       resourceArn: target.resourceArn,
       ...(target.backupVaultName === undefined ? {} : { backupVaultName: target.backupVaultName }),
+      ...(target.backupVaultAccountId === undefined
+        ? {}
+        : { backupVaultAccountId: target.backupVaultAccountId }),
       overrides: target.metadata ?? {},
       ...(target.iamRoleArn === undefined ? {} : { iamRoleArn: target.iamRoleArn }),
       selection: target.recoveryPoint ?? { mode: 'before-alarm' },
@@ -298,5 +301,9 @@ export const EXHAUSTED_HINT =
 /** Logs an outcome the way every handler does. */
 export function logOutcome(log: Logger, outcome: Outcome, fields: Record<string, unknown> = {}): void {
   if (outcome.status === 'started')
-    log.info('Restore job started', { restoreJobId: outcome.restoreJobId, ...fields });
+    log.info('Restore job started', {
+      restoreJobId: outcome.restoreJobId,
+      ...(outcome.sourceAccountId === undefined ? {} : { sourceAccountId: outcome.sourceAccountId }),
+      ...fields,
+    });
 }

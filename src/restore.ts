@@ -7,6 +7,7 @@ import {
   StartRestoreJobCommand,
   type StartRestoreJobInput,
 } from '@aws-sdk/client-backup';
+import { sourceAccountOf } from './arn.js';
 import { classifyAwsError, describeError, ForbiddenRequestError, InvalidRequestError } from './errors.js';
 import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
@@ -33,20 +34,29 @@ export async function startRestoreJob(backup: BackupClient, input: StartRestoreJ
 
 /**
  * Proves that a recovery point is in the named vault (a vault allowlist is only as good as this
- * check: the ARN alone does not say which vault holds the point).
+ * check: the ARN alone does not say which vault holds the point). A vault another account shares
+ * is named with its owner's account (`vaultAccountId`). docs/aws-behaviour.md#b-vault-account-id
  */
 export async function checkPointInVault(
   backup: BackupClient,
   vault: string,
   recoveryPointArn: string,
+  vaultAccountId?: string,
 ): Promise<void> {
   try {
     await backup.send(
-      new DescribeRecoveryPointCommand({ BackupVaultName: vault, RecoveryPointArn: recoveryPointArn }),
+      new DescribeRecoveryPointCommand({
+        BackupVaultName: vault,
+        ...(vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId }),
+        RecoveryPointArn: recoveryPointArn,
+      }),
     );
   } catch (error) {
     if (error instanceof ResourceNotFoundException) {
-      throw new ForbiddenRequestError(`Recovery point ${recoveryPointArn} is not in the vault ${vault}`);
+      const owner = vaultAccountId === undefined ? '' : ` of account ${vaultAccountId}`;
+      throw new ForbiddenRequestError(
+        `Recovery point ${recoveryPointArn} is not in the vault ${vault}${owner}`,
+      );
     }
     throw classifyAwsError('DescribeRecoveryPoint', error);
   }
@@ -64,15 +74,19 @@ export async function startRecoveryPoint(
     restoreRoleArn: deps.config.restoreRoleArn,
     ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
   });
+  // The owner of the vault is the account in the recovery point's ARN (issue 15).
+  const sourceAccountId = sourceAccountOf(request.RecoveryPointArn, deps.config) ?? deps.config.accountId;
+  const sharedBy = sourceAccountId === deps.config.accountId ? undefined : sourceAccountId;
   if (
     deps.config.allowedVaultNames !== undefined &&
     request.BackupVaultName !== undefined &&
     !request.vaultChecked
   ) {
-    await checkPointInVault(deps.backup, request.BackupVaultName, request.RecoveryPointArn);
+    await checkPointInVault(deps.backup, request.BackupVaultName, request.RecoveryPointArn, sharedBy);
   }
-  // Metadata that came from AWS or configuration is as secret as the caller's.
-  const log = parentLog.child({}, Object.values(input.Metadata ?? {}));
+  // Metadata that came from AWS or configuration is as secret as the caller's; every line says
+  // which account the recovery point came from.
+  const log = parentLog.child({ sourceAccountId }, Object.values(input.Metadata ?? {}));
   const fingerprint = inputFingerprint(input);
   // Built before the job starts: a request that cannot be recorded is refused while nothing runs.
   const item = linkItem(
@@ -117,7 +131,7 @@ export async function startRecoveryPoint(
       { ...errorFields(error), restoreJobId },
     );
     deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
-    return { status: 'started', restoreJobId };
+    return { status: 'started', restoreJobId, sourceAccountId };
   }
   if (written.kind === 'conflict') {
     throw new InvalidRequestError(
@@ -129,8 +143,8 @@ export async function startRecoveryPoint(
       restoreJobId,
       firstTrigger: written.existing.trigger.id,
     });
-    return { status: 'started', restoreJobId };
+    return { status: 'started', restoreJobId, sourceAccountId };
   }
   deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
-  return { status: 'started', restoreJobId };
+  return { status: 'started', restoreJobId, sourceAccountId };
 }

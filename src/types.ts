@@ -54,7 +54,12 @@ export interface AttemptInfo {
 
 /** The outcome of a request that did not fail. */
 export type Outcome =
-  | { readonly status: 'started'; readonly restoreJobId: string }
+  | {
+      readonly status: 'started';
+      readonly restoreJobId: string;
+      /** The account the recovery point came from (the owner of its vault; issue 15). */
+      readonly sourceAccountId?: string;
+    }
   /** A restore this pipeline started for the same resource is still PENDING or RUNNING. */
   | { readonly status: 'skipped'; readonly reason: string; readonly activeRestoreJobId: string }
   /** An alarm transition that does not ask for a restore (OK, INSUFFICIENT_DATA, ALARM repeats). */

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       deadLetterQueueUrl: DLQ_URL,
       restoreRoleArn: ROLE,
       allowedRoleArns: [ROLE],
+      sourceAccountIds: [],
       maxReceiveCount: 5,
       restoreConcurrency: 10,
       partition: 'aws',

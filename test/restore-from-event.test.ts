@@ -23,6 +23,7 @@ describe('restore-from-event', () => {
     await expect(handler(event, context)).resolves.toStrictEqual({
       status: 'started',
       restoreJobId: 'job-efs',
+      sourceAccountId: '123456789012',
     });
     expect(backup.commandCalls(StartRestoreJobCommand).map((c) => c.args[0].input)).toStrictEqual([
       expect.objectContaining({

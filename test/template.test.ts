@@ -25,6 +25,9 @@ let resources: Record<string, Resource>;
 let template: Template;
 /** The same stack packaged with alerts: 'true'. */
 let withAlerts: Template;
+/** The same stack packaged as a recovery account for two source accounts (issue 15). */
+let withSources: Template;
+const SOURCE_ACCOUNTS = ['444455556666', '555566667777'];
 const dirs: string[] = [];
 
 async function packageStack(...params: string[]): Promise<Template> {
@@ -45,8 +48,9 @@ beforeAll(async () => {
   // One after the other: both build in the project's .esbuild folder.
   template = await packageStack();
   withAlerts = await packageStack('alerts=true');
+  withSources = await packageStack(`allowedSourceAccountIds=${SOURCE_ACCOUNTS.join(',')}`);
   resources = template.Resources;
-}, 240_000);
+}, 360_000);
 
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -62,15 +66,18 @@ const FUNCTIONS = [
   'ValidateRestoreLambdaFunction',
 ] as const;
 /** The statements of a function's own role (conditional statements as the stack would have them). */
-const roleStatements = (t: Template, fn: string, alertsOn = false): Statement[] => {
+const roleStatements = (t: Template, fn: string, alertsOn = false, sourcesOn = false): Statement[] => {
   const role = t.Resources[t.Resources[fn]?.Properties.Role['Fn::GetAtt'][0]] as Resource;
   expect(role.Type).toBe('AWS::IAM::Role');
   return role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement as any[]).flatMap(
     (s: any) => {
       if (s['Fn::If'] === undefined) return [s as Statement];
       // Alerts as asked; validators as packaged (none allowed by default).
-      expect(['AlertsEnabled', 'ValidatorsAllowed']).toContain(s['Fn::If'][0]);
-      const chosen = s['Fn::If'][s['Fn::If'][0] === 'AlertsEnabled' && alertsOn ? 1 : 2];
+      expect(['AlertsEnabled', 'ValidatorsAllowed', 'SourceAccountsListed']).toContain(s['Fn::If'][0]);
+      const on =
+        (s['Fn::If'][0] === 'AlertsEnabled' && alertsOn) ||
+        (s['Fn::If'][0] === 'SourceAccountsListed' && sourcesOn);
+      const chosen = s['Fn::If'][on ? 1 : 2];
       return chosen?.Ref === 'AWS::NoValue' ? [] : [chosen as Statement];
     },
   );
@@ -461,6 +468,45 @@ describe('IAM: one role per function, with only what it calls', () => {
     }
   });
 
+  it('as a recovery account, starts restores and reads recovery points of each listed source account only, named', () => {
+    const RECOVERY_POINT_ACTIONS = [
+      'backup:DescribeRecoveryPoint',
+      'backup:GetRecoveryPointRestoreMetadata',
+      'backup:StartRestoreJob',
+    ];
+    const expected = SOURCE_ACCOUNTS.map((a) => `arn:aws:backup:eu-west-1:${a}:recovery-point:*`);
+    for (const fn of FUNCTIONS) {
+      const own = roleStatements(withSources, fn, false, false);
+      const all = roleStatements(withSources, fn, false, true);
+      const shared = all.filter((s) => !own.includes(s));
+      // A shared statement for exactly each recovery point action the function has on its own account.
+      const ownActions = own
+        .flatMap(actions)
+        .filter((a) => RECOVERY_POINT_ACTIONS.includes(a))
+        .sort();
+      expect(shared.flatMap(actions).sort()).toStrictEqual(ownActions);
+      for (const s of shared) {
+        expect(s.Sid).toMatch(/OfTheListedSourceAccounts$/);
+        expect(s.Condition).toBeUndefined();
+        expect(evaluate(s.Resource)).toStrictEqual(expected);
+      }
+      // Packaged without source accounts the condition is false (below): the role has none of them.
+      expect(roleStatements(template, fn).filter((s) => /SourceAccounts/.test(s.Sid ?? ''))).toStrictEqual(
+        [],
+      );
+    }
+    expect(withSources.Conditions.SourceAccountsListed).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': [SOURCE_ACCOUNTS.join(','), ''] }],
+    });
+    expect(template.Conditions.SourceAccountsListed).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+    });
+    expect(
+      (withSources.Resources.RestoreFromQueueLambdaFunction as Resource).Properties.Environment.Variables
+        .ALLOWED_SOURCE_ACCOUNT_IDS,
+    ).toBe(SOURCE_ACCOUNTS.join(','));
+  });
+
   it('lets only opted-in alarms going into ALARM reach the alarm function, one at a time', () => {
     const rule = ofType('AWS::Events::Rule')
       .map(([, r]) => r.Properties)
@@ -478,6 +524,23 @@ describe('IAM: one role per function, with only what it calls', () => {
     );
   });
 });
+
+/** Evaluates the Fn::Split and Fn::Join of a packaged value whose parts are all literal. */
+function evaluate(value: unknown): unknown {
+  if (typeof value === 'string' || Array.isArray(value)) {
+    return Array.isArray(value) ? value.map(evaluate) : value;
+  }
+  const v = value as Record<string, [string, unknown]>;
+  if (v['Fn::Split'] !== undefined) {
+    const [sep, of] = v['Fn::Split'];
+    return (evaluate(of) as string).split(sep);
+  }
+  if (v['Fn::Join'] !== undefined) {
+    const [sep, of] = v['Fn::Join'];
+    return (evaluate(of) as unknown[]).flatMap((x) => evaluate(x) as string).join(sep);
+  }
+  throw new Error(`not literal: ${JSON.stringify(value)}`);
+}
 
 /** Every `*.ts` file under `dir`. */
 function sources(dir: string): string[] {

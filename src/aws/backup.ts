@@ -89,16 +89,31 @@ export async function listBackupVaultNames(backup: BackupClient): Promise<string
   return vaults.map((v) => v.BackupVaultName ?? '').filter((name) => name !== '');
 }
 
-/** The recovery points of one resource in one vault (ByResourceArn filter, all pages). */
+/**
+ * `BackupVaultAccountId` for a vault another account shares with this one: sent only then, and
+ * only to the calls whose input has it (DescribeRecoveryPoint, GetRecoveryPointRestoreMetadata,
+ * ListRecoveryPointsByBackupVault; StartRestoreJob and the listings by resource have none).
+ * docs/aws-behaviour.md#b-vault-account-id
+ */
+export function vaultAccount(vaultAccountId: string | undefined): { BackupVaultAccountId?: string } {
+  return vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId };
+}
+
+/**
+ * The recovery points of one resource in one vault (ByResourceArn filter, all pages); a vault
+ * shared by another account is named with its owner's account (`vaultAccountId`).
+ */
 export async function listRecoveryPointsInVault(
   backup: BackupClient,
   vault: string,
   resourceArn: string,
+  vaultAccountId?: string,
 ): Promise<Candidate[]> {
   const points = await allPages('ListRecoveryPointsByBackupVault', async (token) => {
     const out = await backup.send(
       new ListRecoveryPointsByBackupVaultCommand({
         BackupVaultName: vault,
+        ...vaultAccount(vaultAccountId),
         ByResourceArn: resourceArn,
         ...(token === undefined ? {} : { NextToken: token }),
       }),
@@ -112,6 +127,7 @@ export async function listRecoveryPointsInVault(
           {
             RecoveryPointArn: p.RecoveryPointArn,
             BackupVaultName: p.BackupVaultName ?? vault,
+            ...(vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId }),
             CreationDate: p.CreationDate,
             Status: p.Status ?? 'UNKNOWN',
             ...(p.ResourceType === undefined ? {} : { ResourceType: p.ResourceType }),
@@ -136,30 +152,41 @@ export interface Found {
  * (the target's or request's own vault, else the allowed vaults) searched in parallel; else, for
  * EFS and EC2, the listing by resource (which names the vault); else every vault of the account
  * (ListBackupVaults) searched in parallel. docs/aws-behaviour.md#vault-names
+ *
+ * With `vaultAccountId` (vaults another account shares), only the given vaults are searched, each
+ * with its owner's account: the listing by resource and ListBackupVaults take no owner.
  */
 export async function findRecoveryPoints(
   backup: BackupClient,
   resourceArn: string,
   vaults: readonly string[] | undefined,
+  vaultAccountId?: string,
 ): Promise<Found> {
+  if (vaultAccountId !== undefined && vaults === undefined) {
+    throw new Error('findRecoveryPoints: a shared vault is searched only by name');
+  }
   if (vaults === undefined && listingNamesVault(resourceArn)) {
     return { points: await listRecoveryPointsByResource(backup, resourceArn), vaultsSearched: undefined };
   }
   const searched = vaults ?? (await listBackupVaultNames(backup));
-  const perVault = await Promise.all(searched.map((v) => listRecoveryPointsInVault(backup, v, resourceArn)));
+  const perVault = await Promise.all(
+    searched.map((v) => listRecoveryPointsInVault(backup, v, resourceArn, vaultAccountId)),
+  );
   return { points: perVault.flat(), vaultsSearched: searched };
 }
 
-/** The restore metadata and resource type stored with a recovery point. */
+/** The restore metadata and resource type stored with a recovery point (of a shared vault: with its owner's account). */
 export async function storedRestoreMetadata(
   backup: BackupClient,
   vault: string,
   recoveryPointArn: string,
+  vaultAccountId?: string,
 ): Promise<{ resourceType: string; metadata: Record<string, string> }> {
   try {
     const out = await backup.send(
       new GetRecoveryPointRestoreMetadataCommand({
         BackupVaultName: vault,
+        ...vaultAccount(vaultAccountId),
         RecoveryPointArn: recoveryPointArn,
       }),
     );

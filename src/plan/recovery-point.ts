@@ -10,6 +10,8 @@ export interface Candidate {
   readonly RecoveryPointArn: string;
   /** Empty when the listing did not say (ListRecoveryPointsByResource names it only for EFS and EC2). */
   readonly BackupVaultName: string;
+  /** The vault's owner, when another account shares the vault (issue 15); absent: this account. */
+  readonly BackupVaultAccountId?: string;
   readonly CreationDate: Date;
   readonly Status: string;
   /** The type, when the listing says it (ListRecoveryPointsByBackupVault does). */

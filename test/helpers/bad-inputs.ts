@@ -87,7 +87,7 @@ export const BODIES: [string, string, RegExp][] = [
   [
     'an ARN of another account',
     req({ RecoveryPointArn: POINT.replace('123456789012', '210987654321') }),
-    /account "210987654321"; this deployment restores only recovery points of account 123456789012/,
+    /account "210987654321"; this deployment restores from only account 123456789012: .*ALLOWED_SOURCE_ACCOUNT_IDS/,
   ],
   ['an S3 bucket ARN', req({ RecoveryPointArn: 'arn:aws:s3:::bucket' }), /not a recovery point ARN/],
   [
