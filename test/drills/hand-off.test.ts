@@ -11,7 +11,7 @@ import { createHandler, type RestoreJobStateChange } from '../../handlers/track-
 import type { DrillHandOff } from '../../src/track';
 import { context, loadEvent, testDeps } from '../helpers/fixtures';
 
-// biome-ignore lint/suspicious/noExplicitAny: a CommonJS file of the deployment, loaded as it is
+// A CommonJS file of the deployment, loaded as it is.
 const schedule: any = require('../../deploy/drill-schedule.js');
 
 const completed = loadEvent<RestoreJobStateChange>('restore-job-completed.json');
