@@ -20,6 +20,7 @@ import {
   release,
 } from './dead-letters.js';
 import { age, CliError, EXIT, type Io, type Paint, paintFor, plural, progressFor } from './output.js';
+import { collectRows, parseSince, reportCsv, reportText, summarise } from './report.js';
 import { lookUp, type StatusReport } from './status.js';
 import { explainAwsError, resolveTarget, type Target, type TargetOptions } from './target.js';
 import { checkRequest, describeRequest, policySource, readInput, type Verdict } from './validate.js';
@@ -285,6 +286,36 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
           [statusText(report, ctx.paint), ...deadLetters.map((l) => letterRow(l, ctx.paint))].join('\n'),
         );
         setExit(report.jobs.length > 0 || deadLetters.length > 0 ? EXIT.ok : EXIT.notFound);
+      });
+    });
+
+  program
+    .command('report')
+    .description(
+      'restores since a moment, per resource type: counts, validation pass rate, median and worst time to recovery',
+    )
+    .option('--since <age>', 'how far back: 90m, 36h, 7d or 2w', '7d')
+    .option('--csv', 'print CSV on standard output')
+    .action(async (opts: { since: string; csv?: boolean }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const window = parseSince(opts.since);
+      if (window === undefined) {
+        throw new CliError(
+          'usage',
+          `--since must be a number and a unit (m, h, d or w), such as 7d; got ${opts.since}`,
+          EXIT.usage,
+        );
+      }
+      const since = new Date(Date.now() - window);
+      await withTarget(ctx, async (target) => {
+        const table = await target.table();
+        const rows = await aws(target, 'read the job-link table', () => collectRows(target, table, since));
+        const summaries = summarise(rows);
+        if (opts.csv === true && ctx.options.json !== true) {
+          io.stdout.write(`${reportCsv(summaries)}\n`);
+          return;
+        }
+        ctx.result({ since: since.toISOString(), types: summaries }, () => reportText(summaries, since));
       });
     });
 

@@ -31,12 +31,19 @@ import {
   processIncoming,
   settleFailure,
 } from '../src/pipeline.js';
+import { neededAtOf } from '../src/validation/timing.js';
+
+/** When the message was sent (SentTimestamp), the moment the need arose, for the time to recovery. */
+function sentAt(record: SQSRecord): { neededAt?: string } {
+  const neededAt = neededAtOf({ trigger: 'sqs', sentTimestamp: record.attributes?.SentTimestamp });
+  return neededAt === undefined ? {} : { neededAt };
+}
 
 async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | undefined> {
   const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
   const incoming = decodeSqsBody(record.body ?? '');
   const attemptInfo = {
-    trigger: { type: 'sqs', id: record.messageId, attempt },
+    trigger: { type: 'sqs', id: record.messageId, attempt, ...sentAt(record) },
     lastAttempt: attempt >= deps.config.maxReceiveCount,
   } as const;
   const log = deps.logger.child({ messageId: record.messageId, attempt }, incomingSecrets(incoming));

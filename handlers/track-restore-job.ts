@@ -18,6 +18,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
 import { underDeadline } from '../src/deadline.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
+import { drillHandOffFor } from '../src/drills/clients.js';
 import { runInvocation } from '../src/invocation.js';
 import { configSecrets } from '../src/payload.js';
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
@@ -43,7 +44,17 @@ let memo: TrackDeps | undefined;
 /** The tracker's dependencies, built once per container (the reconciler shares them). */
 export function trackDeps(): TrackDeps {
   if (memo !== undefined) return memo;
-  const base = defaultDeps();
+  const plain = defaultDeps();
+  // Drills: the tracker tags the resource a drill created and schedules its cleanup (src/drills).
+  const base: TrackDeps = {
+    ...plain,
+    drillHandOff: drillHandOffFor({
+      region: plain.config.region,
+      ddb: plain.ddb,
+      table: plain.config.restoreJobsTable,
+      now: plain.now,
+    }),
+  };
   const topicArn = process.env.ALERT_TOPIC_ARN ?? '';
   memo =
     topicArn === ''

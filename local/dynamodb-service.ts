@@ -484,4 +484,72 @@ export class LocalDynamoDb {
       ...(stopped && last !== undefined ? { LastEvaluatedKey: structuredClone(keysOf(last)) } : {}),
     };
   }
+
+  /**
+   * Scan, as DynamoDB documents it: items are read in key order from ExclusiveStartKey, at most
+   * Limit items or 1 MB of them (what was read, before any filter) per page; FilterExpression is
+   * applied after the read, so a page may hold fewer items than it read, or none, and still carry
+   * LastEvaluatedKey. Count is what matched, ScannedCount what was read. ProjectionExpression and
+   * Select COUNT are served; parallel scans (Segment) are not.
+   */
+  Scan(body: Record<string, unknown>) {
+    const table = this.table(body.TableName);
+    const names = body.ExpressionAttributeNames as Record<string, string> | undefined;
+    const values = body.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
+    if (body.IndexName !== undefined) throw validation('Scan of an index is not supported locally');
+    if (body.Segment !== undefined || body.TotalSegments !== undefined)
+      throw validation('Parallel Scan (Segment, TotalSegments) is not supported locally');
+    if (body.ScanFilter !== undefined)
+      throw validation('Legacy ScanFilter is not supported locally; use FilterExpression');
+    const limit = body.Limit === undefined ? undefined : Number(body.Limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+      throw validation(
+        "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+      );
+    }
+    const filter = body.FilterExpression as string | undefined;
+    const keys = [...table.items.keys()].sort();
+    const start = body.ExclusiveStartKey as Item | undefined;
+    let from = 0;
+    if (start !== undefined) {
+      const startKey = this.keyOf(table, start);
+      from = keys.findIndex((k) => k > startKey);
+      if (from < 0) from = keys.length;
+    }
+    const matched: Item[] = [];
+    let scanned = 0;
+    let bytes = 0;
+    let lastKey: string | undefined;
+    let stopped = false;
+    for (let i = from; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const item = table.items.get(key) as Item;
+      scanned++;
+      bytes += itemSize(item);
+      lastKey = key;
+      if (checkCondition(filter, item, names, values)) matched.push(item);
+      if ((limit !== undefined && scanned >= limit) || bytes >= PAGE_BYTES) {
+        // DynamoDB stops at Limit or 1 MB and says where, even when nothing is left to read.
+        stopped = true;
+        break;
+      }
+    }
+    const projection = (body.ProjectionExpression as string | undefined)
+      ?.split(',')
+      .map((p) => resolveName(p.trim(), names))
+      .filter(Boolean);
+    const items = matched.map((item) =>
+      projection === undefined
+        ? structuredClone(item)
+        : Object.fromEntries(
+            projection.filter((p) => item[p] !== undefined).map((p) => [p, structuredClone(item[p])]),
+          ),
+    );
+    return {
+      ...(body.Select === 'COUNT' ? {} : { Items: items }),
+      Count: matched.length,
+      ScannedCount: scanned,
+      ...(stopped && lastKey !== undefined ? { LastEvaluatedKey: { [table.key]: JSON.parse(lastKey) } } : {}),
+    };
+  }
 }

@@ -160,6 +160,7 @@ const DYNAMODB_OPERATIONS = new Set([
   'DeleteItem',
   'BatchWriteItem',
   'Query',
+  'Scan',
 ]);
 
 /** Every operation the endpoint answers: what a fault plan may name. */

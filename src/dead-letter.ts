@@ -25,7 +25,9 @@ export type FailureKind =
   /** AWS accepted the restore job and it later ended FAILED or ABORTED (or partly failed). */
   | 'restore-job-failed'
   /** The job COMPLETED, but the resource it created failed validation (or could not be validated). */
-  | 'restore-validation-failed';
+  | 'restore-validation-failed'
+  /** A drill's resource could not be deleted, or an ownership check refused its deletion. */
+  | 'drill-cleanup-failed';
 
 /** What a dead letter says about the trigger that delivered the request. */
 export interface TriggerInfo {
@@ -34,6 +36,8 @@ export interface TriggerInfo {
   readonly id: string;
   /** 1 for the first delivery. */
   readonly attempt: number;
+  /** When the need arose, if the trigger says (an SQS message's SentTimestamp); kept on the job link. */
+  readonly neededAt?: string;
 }
 
 /** The dead-letter message body (JSON), version 1. Documented in the README. */
@@ -118,7 +122,9 @@ export function deadLetterIdOf(args: {
   restoreJobId?: string;
 }): string {
   const parts =
-    (args.failure === 'restore-job-failed' || args.failure === 'restore-validation-failed') &&
+    (args.failure === 'restore-job-failed' ||
+      args.failure === 'restore-validation-failed' ||
+      args.failure === 'drill-cleanup-failed') &&
     args.restoreJobId !== undefined
       ? ['job', args.failure, args.restoreJobId]
       : ['request', args.trigger.type, args.trigger.id, String(args.redriveCount)];
@@ -228,6 +234,7 @@ const FAILURE_KINDS: ReadonlySet<unknown> = new Set([
   'retries-exhausted',
   'restore-job-failed',
   'restore-validation-failed',
+  'drill-cleanup-failed',
 ]);
 const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
 const MAX_REDRIVES = 1_000;

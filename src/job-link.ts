@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
 import { classifyAwsError, InvalidRequestError } from './errors.js';
+import { neededAtOf } from './validation/timing.js';
 
 /** How long a link is kept: restores of large resources can run for days. */
 export const LINK_TTL_DAYS = 30;
@@ -47,6 +48,15 @@ export interface JobLink {
   readonly fingerprint: string;
   /** Set once the job's end has been acted on (dead-lettered or reported). */
   readonly outcome?: string;
+  /**
+   * When the need arose (read, not written: the SQS SentTimestamp kept on the trigger, or the
+   * event's time or the alarm's state change in the original).
+   */
+  readonly neededAt?: string;
+  /** When the job was accepted (read, not written: startedAt, taken just before StartRestoreJob answered). */
+  readonly acceptedAt?: string;
+  /** When the job COMPLETED, as the tracker recorded it on the outcome. */
+  readonly completedAt?: string;
 }
 
 /** What a link write found. */
@@ -151,10 +161,15 @@ export function linkItem(link: JobLink, now: Date): Item {
 export function linkFromItem(item: Item): JobLink {
   const original =
     item.originalGzip?.B !== undefined ? gunzipBounded(item.originalGzip.B) : (item.original?.S ?? 'null');
+  const parsed = JSON.parse(original) as OriginalRequest;
+  const trigger = JSON.parse(item.trigger?.S ?? '{}') as TriggerInfo;
+  const neededAt = trigger.neededAt ?? (parsed?.trigger === 'eventbridge' ? neededAtOf(parsed) : undefined);
   return {
     restoreJobId: item.restoreJobId?.S ?? '',
-    original: JSON.parse(original) as OriginalRequest,
-    trigger: JSON.parse(item.trigger?.S ?? '{}') as TriggerInfo,
+    original: parsed,
+    trigger,
+    ...(neededAt === undefined ? {} : { neededAt }),
+    ...(item.startedAt?.S === undefined ? {} : { acceptedAt: item.startedAt.S }),
     redriveCount: Number(item.redriveCount?.N ?? 0),
     recoveryPointArn: item.recoveryPointArn?.S ?? '',
     ...(item.resourceType?.S === undefined ? {} : { resourceType: item.resourceType.S }),
@@ -231,9 +246,11 @@ export async function findJobLink(
   const link = linkFromItem(item);
   const state = outcome?.state?.S;
   // An outcome claimed but never finished sending (a crash) does not count as handled.
+  const completedAt = outcome?.completedAt?.S;
+  const timed = completedAt === undefined ? link : { ...link, completedAt };
   return outcome?.outcome?.S === undefined || state === 'sending'
-    ? link
-    : { ...link, outcome: outcome.outcome.S };
+    ? timed
+    : { ...timed, outcome: outcome.outcome.S };
 }
 
 /** What a claim on a job's outcome found. */
@@ -343,12 +360,17 @@ export async function markJobOutcome(
   restoreJobId: string,
   outcome: string,
   now: Date = new Date(),
+  /** Extra string fields kept on the outcome (the tracker's `completedAt`). */
+  fields: Readonly<Record<string, string>> = {},
 ): Promise<boolean> {
+  const extra: Item = {};
+  for (const [name, value] of Object.entries(fields)) extra[name] = { S: value };
   try {
     await ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
+          ...extra,
           restoreJobId: { S: outcomeKey(restoreJobId) },
           outcome: { S: outcome },
           state: { S: 'done' },

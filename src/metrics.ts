@@ -19,7 +19,10 @@ export interface Metrics {
       | 'RestoresSkipped'
       | 'RestoreJobsUnlinked'
       | 'RestoreJobsReconciled'
-      | 'RedrivesRefused',
+      | 'RedrivesRefused'
+      | 'DrillsCleanedUp'
+      | 'DrillCleanupsRefused'
+      | 'DrillCleanupsFailed',
     resourceType: string,
   ): void;
   /** Records a duration in seconds. */

@@ -45,7 +45,20 @@ export interface RecoveryPointRequest {
   readonly BackupVaultName?: string;
   /** Set by the pipeline when it found the point in that vault itself. */
   readonly vaultChecked?: boolean;
+  /** A Lambda function (name or ARN) that validates the restored resource. */
+  readonly Validator?: string;
+  /** A restore drill: the created resource is deleted after DeleteAfterHours. */
+  readonly Drill?: DrillRequest;
 }
+
+/** A drill: restore, validate, time, then delete what the restore created. */
+export interface DrillRequest {
+  /** 0 (right after validation) to 168 hours. */
+  readonly DeleteAfterHours: number;
+}
+
+/** The longest a drill's resource is kept: one week. */
+export const DRILL_MAX_HOURS = 168;
 
 /** A request naming the protected resource; the pipeline picks the recovery point and metadata. */
 export interface ResourceRequest {
@@ -59,6 +72,8 @@ export interface ResourceRequest {
   readonly IdempotencyToken?: string;
   readonly CopySourceTagsToRestoredResource?: boolean;
   readonly BackupVaultName?: string;
+  readonly Validator?: string;
+  readonly Drill?: DrillRequest;
 }
 
 export type RestoreRequest = RecoveryPointRequest | ResourceRequest;
@@ -71,6 +86,8 @@ const RECOVERY_POINT_FIELDS = new Set([
   'ResourceType',
   'CopySourceTagsToRestoredResource',
   'BackupVaultName',
+  'Validator',
+  'Drill',
 ]);
 const RESOURCE_FIELDS = new Set([
   'ResourceArn',
@@ -80,7 +97,13 @@ const RESOURCE_FIELDS = new Set([
   'IdempotencyToken',
   'CopySourceTagsToRestoredResource',
   'BackupVaultName',
+  'Validator',
+  'Drill',
 ]);
+
+/** A Lambda function name, or a function ARN (optionally with a version or alias). */
+export const VALIDATOR_PATTERN =
+  /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]{1,128})?$/;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -168,6 +191,43 @@ function optionalString(
 export interface RequestPolicy extends Scope {
   readonly allowedRoleArns: readonly string[];
   readonly allowedVaultNames: readonly string[] | undefined;
+  /**
+   * ALLOWED_VALIDATOR_FUNCTIONS, when the caller knows it: a Validator not on it is refused. When
+   * undefined, only the shape is checked here and the validator function refuses it at run time.
+   */
+  readonly allowedValidators?: readonly string[];
+}
+
+function validatorOnList(validator: string, allowlist: readonly string[]): boolean {
+  const name = (v: string) => (v.startsWith('arn:') ? (v.split(':')[6] ?? '') : v);
+  return allowlist.some(
+    (allowed) =>
+      allowed === validator ||
+      (!allowed.startsWith('arn:') && !validator.startsWith('arn:') && allowed === name(validator)),
+  );
+}
+
+/** Checks `Drill` (pure); pushes problems and returns the drill when it is valid. */
+function checkDrill(value: unknown, problems: string[]): DrillRequest | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) {
+    problems.push(`Drill must be an object such as {"DeleteAfterHours": 4}, got ${kindOf(value)}`);
+    return undefined;
+  }
+  const extra = Object.keys(value).filter((k) => k !== 'DeleteAfterHours');
+  if (extra.length > 0) {
+    problems.push(
+      `Drill has unknown field(s) ${extra.slice(0, 5).map(quoteField).join(', ')}; its only field is DeleteAfterHours`,
+    );
+  }
+  const hours = value.DeleteAfterHours;
+  if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 0 || hours > DRILL_MAX_HOURS) {
+    problems.push(
+      `Drill.DeleteAfterHours must be a whole number of hours from 0 (delete right after validation) to ${DRILL_MAX_HOURS}, got ${typeof hours === 'number' ? hours : kindOf(hours)}`,
+    );
+    return undefined;
+  }
+  return extra.length > 0 ? undefined : { DeleteAfterHours: hours };
 }
 
 /**
@@ -229,8 +289,25 @@ function parseUnchecked(body: unknown, policy: RequestPolicy): RestoreRequest {
   if (copyTags !== undefined && typeof copyTags !== 'boolean') {
     problems.push(`CopySourceTagsToRestoredResource must be true or false, got ${kindOf(copyTags)}`);
   }
+  const validator = optionalString(
+    body,
+    'Validator',
+    VALIDATOR_PATTERN,
+    'must be a Lambda function name or ARN',
+    problems,
+  );
+  const drill = checkDrill(body.Drill, problems);
 
   const forbidden: string[] = [];
+  if (
+    validator !== undefined &&
+    policy.allowedValidators !== undefined &&
+    !validatorOnList(validator, policy.allowedValidators)
+  ) {
+    forbidden.push(
+      `Validator ${validator} is not on this deployment's ALLOWED_VALIDATOR_FUNCTIONS; name an allowed function, or ask the operators to add it`,
+    );
+  }
   const role = iamRoleArn ?? undefined;
   if (role !== undefined && !policy.allowedRoleArns.includes(role)) {
     forbidden.push(
@@ -257,6 +334,8 @@ function parseUnchecked(body: unknown, policy: RequestPolicy): RestoreRequest {
     ...(idempotencyToken === undefined ? {} : { IdempotencyToken: idempotencyToken }),
     ...(typeof copyTags === 'boolean' ? { CopySourceTagsToRestoredResource: copyTags } : {}),
     ...(vaultName === undefined ? {} : { BackupVaultName: vaultName }),
+    ...(validator === undefined ? {} : { Validator: validator }),
+    ...(drill === undefined ? {} : { Drill: Object.freeze(drill) }),
   };
 
   let request: RestoreRequest | undefined;

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-backup';
 import type { Alerter } from './alerts.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
-import { classifyAwsError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
+import { type DrillSpec, drillOf } from './drills/drill.js';
+import { classifyAwsError, describeError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import { rememberSecrets, scrubText } from './invocation.js';
 import {
   claimJobOutcome,
@@ -26,6 +27,15 @@ import { originalSecrets, storedSecretsOfJob } from './payload.js';
 import { retryRetryable } from './retry.js';
 import type { Deps } from './types.js';
 import { requestValidation } from './validation/queue.js';
+
+/** A completed drill, as the tracker hands it to the cleanup. */
+export interface DrillHandOff {
+  readonly restoreJobId: string;
+  readonly resourceType: string;
+  readonly createdResourceArn: string;
+  readonly completedAt: string;
+  readonly spec: DrillSpec;
+}
 
 /** The detail of a `Restore Job State Change` event (fields used here). */
 export interface RestoreJobDetail {
@@ -93,6 +103,12 @@ export type TrackOutcome = 'progress' | 'not-ours' | 'duplicate' | 'completed' |
 export interface TrackDeps extends Deps {
   /** When set, one short message per failed restore is published here. */
   readonly alerts?: Alerter;
+  /**
+   * Tags a drill's resource and writes its drill record at COMPLETED (handOffDrill in
+   * src/drills/cleanup.ts, wired by the handler so only it bundles the resource clients); without
+   * it, drills are not handed off and their resources are never deleted by the pipeline.
+   */
+  readonly drillHandOff?: (job: DrillHandOff) => Promise<void>;
 }
 
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
@@ -244,10 +260,13 @@ export async function settleJobEnd(
         },
       );
     }
+    const drill = drillOf(link.original);
+    if (drill !== undefined) await handOff(deps, link, detail, resourceType, drill, jobLog);
     let first = true;
+    const completedAt = detail.completionDate ?? deps.now().toISOString();
     try {
       first = await retryRetryable(() =>
-        markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now()),
+        markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now(), { completedAt }),
       );
     } catch (error) {
       jobLog.error('Could not mark the completed job as handled', errorFields(error));
@@ -324,6 +343,47 @@ export async function settleJobEnd(
     await alert(deps.alerts, restoreJobId, resourceType, meaning, originalSecrets(link.original), jobLog);
   return 'dead-lettered';
 }
+/**
+ * A drill's job COMPLETED: tag its resource and write its drill record (src/drills/cleanup.ts). A
+ * retryable failure is thrown (the event is retried, and the tag and record are idempotent); a
+ * permanent one is logged: the resource is then never deleted by the pipeline, which is the safe side.
+ */
+async function handOff(
+  deps: TrackDeps,
+  link: JobLink,
+  detail: RestoreJobDetail & { restoreJobId: string },
+  resourceType: string,
+  spec: DrillSpec,
+  log: Logger,
+): Promise<void> {
+  const arn = detail.createdResourceArn;
+  const handOffDrill = deps.drillHandOff;
+  if (handOffDrill === undefined || arn === undefined) {
+    log.warn(
+      'Drill completed, but it cannot be handed to the cleanup (no created resource, or no hand-off wired)',
+      {
+        createdResourceArn: arn,
+      },
+    );
+    return;
+  }
+  try {
+    await retryRetryable(() =>
+      handOffDrill({
+        restoreJobId: link.restoreJobId,
+        resourceType,
+        createdResourceArn: arn,
+        completedAt: detail.completionDate ?? deps.now().toISOString(),
+        spec,
+      }),
+    );
+    log.info('Drill resource tagged; its cleanup is scheduled', { deleteAfterHours: spec.deleteAfterHours });
+  } catch (error) {
+    if (describeError(error).retryable) throw error;
+    log.error('Drill resource could not be tagged: the pipeline will not delete it', errorFields(error));
+  }
+}
+
 async function alert(
   publish: Alerter,
   restoreJobId: string,

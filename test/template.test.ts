@@ -29,6 +29,20 @@ let withAlerts: Template;
 let withSources: Template;
 const SOURCE_ACCOUNTS = ['444455556666', '555566667777'];
 const dirs: string[] = [];
+let withDrills: Template;
+const DRILLS = [
+  {
+    resourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders-db',
+    rate: 'rate(7 days)',
+    deleteAfterHours: 4,
+    validator: 'check-orders',
+  },
+  {
+    resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders',
+    rate: 'rate(1 day)',
+    deleteAfterHours: 0,
+  },
+];
 
 async function packageStack(...params: string[]): Promise<Template> {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
@@ -49,6 +63,7 @@ beforeAll(async () => {
   template = await packageStack();
   withAlerts = await packageStack('alerts=true');
   withSources = await packageStack(`allowedSourceAccountIds=${SOURCE_ACCOUNTS.join(',')}`);
+  withDrills = await packageStack(`drillSchedule=${JSON.stringify(DRILLS)}`);
   resources = template.Resources;
 }, 360_000);
 
@@ -64,6 +79,7 @@ const FUNCTIONS = [
   'TrackRestoreJobLambdaFunction',
   'ReconcileRestoreJobsLambdaFunction',
   'ValidateRestoreLambdaFunction',
+  'CleanupDrillsLambdaFunction',
 ] as const;
 /** The statements of a function's own role (conditional statements as the stack would have them). */
 const roleStatements = (t: Template, fn: string, alertsOn = false, sourcesOn = false): Statement[] => {
@@ -375,6 +391,13 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...settles,
       // The stored metadata, only to keep AWS's echo of it out of logs and alerts.
       'backup:GetRecoveryPointRestoreMetadata': RECOVERY_POINTS,
+      // A drill's resource is tagged at COMPLETED (the reconciler settles ends as the tracker does).
+      'rds:AddTagsToResource': 'any, in this Region',
+      'dynamodb:TagResource': 'any, in this Region',
+      'ec2:CreateTags': 'any, in this Region',
+      'elasticfilesystem:TagResource': 'any, in this Region',
+      's3:GetBucketTagging': 'any, in this Region',
+      's3:PutBucketTagging': 'any, in this Region',
     };
     const alerting = {
       'sns:Publish': 'the alert topic',
@@ -410,6 +433,8 @@ describe('IAM: one role per function, with only what it calls', () => {
       'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
       'dynamodb:GetItem': 'the link table',
       'dynamodb:PutItem': 'the link table',
+      // A 0-hour drill is made due at its verdict.
+      'dynamodb:UpdateItem': 'the link table',
     });
   });
 
@@ -574,6 +599,9 @@ describe('dashboard, alarms and outputs', () => {
   it('graphs every metric the pipeline writes, summed over resource types', () => {
     const names = emittedMetrics();
     expect(names).toStrictEqual([
+      'DrillCleanupsFailed',
+      'DrillCleanupsRefused',
+      'DrillsCleanedUp',
       'RedrivesRefused',
       'RestoreDuration',
       'RestoreJobsCompleted',
@@ -711,5 +739,64 @@ describe('dashboard, alarms and outputs', () => {
     };
     expect(outputs(template)).toStrictEqual(common);
     expect(outputs(withAlerts)).toStrictEqual(common);
+  });
+});
+
+describe('drills', () => {
+  const rules = (t: Template) =>
+    Object.values(t.Resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression !== undefined,
+    );
+
+  it('deploys each drillSchedule entry as a schedule of restoreFromEvent sending a drill by resource', () => {
+    const drills = rules(withDrills).filter(
+      (r) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'RestoreFromEventLambdaFunction',
+    );
+    expect(drills.map((r) => r.Properties.ScheduleExpression)).toStrictEqual(['rate(7 days)', 'rate(1 day)']);
+    const event = JSON.parse(drills[0]?.Properties.Targets[0].InputTransformer.InputTemplate);
+    expect(event).toMatchObject({ 'detail-type': 'Restore Requested', id: '<id>', time: '<time>' });
+    expect(event.detail).toStrictEqual({
+      ResourceArn: DRILLS[0]?.resourceArn,
+      Drill: { DeleteAfterHours: 4 },
+      Validator: 'check-orders',
+    });
+    // The event function's own rule is still there, and none of this without a schedule.
+    expect(
+      rules(template)
+        .map((r) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0])
+        .sort(),
+    ).toStrictEqual(['CleanupDrillsLambdaFunction', 'ReconcileRestoreJobsLambdaFunction']);
+  });
+
+  it('runs the cleanup every 15 minutes, one run at a time', () => {
+    const cleanup = rules(template).find(
+      (r) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === 'CleanupDrillsLambdaFunction',
+    );
+    expect(cleanup?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(resources.CleanupDrillsLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('lets only the cleanup delete, and only resources tagged as drills', () => {
+    const deletes = [
+      'rds:DeleteDBInstance',
+      'rds:DeleteDBCluster',
+      'dynamodb:DeleteTable',
+      'ec2:DeleteVolume',
+      'ec2:TerminateInstances',
+      'elasticfilesystem:DeleteFileSystem',
+    ];
+    for (const fn of FUNCTIONS) {
+      const granting = roleStatements(template, fn, true).filter((s) =>
+        [s.Action].flat().some((a) => deletes.includes(a as string)),
+      );
+      if (fn !== 'CleanupDrillsLambdaFunction') {
+        expect(granting).toStrictEqual([]);
+        continue;
+      }
+      expect(granting).toHaveLength(1);
+      expect(granting[0]?.Condition?.StringLike).toStrictEqual({
+        'aws:ResourceTag/backup-restore:drill': '*',
+      });
+    }
   });
 });

@@ -16,6 +16,7 @@ export const DYNAMODB_CONTROL_OPERATIONS: ReadonlySet<string> = new Set([
   'TagResource',
   'ListTagsOfResource',
   'DeleteTable',
+  'UpdateTable',
 ]);
 
 function error(type: string, message: string): LocalReply {
@@ -95,6 +96,10 @@ export function dynamoDbControl(
       return ok({});
     case 'ListTagsOfResource':
       return ok({ Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) });
+    case 'UpdateTable':
+      if (typeof input.DeletionProtectionEnabled === 'boolean')
+        r.deletionProtection = input.DeletionProtectionEnabled;
+      return ok({ TableDescription: describe(store, r) });
     case 'DeleteTable':
       if (r.deletionProtection === true) {
         return error(

@@ -19,7 +19,7 @@ function lifeCycleState(store: ResourceStore, r: LocalResource): string {
 function view(store: ResourceStore, r: LocalResource) {
   return {
     OwnerId: store.accountId,
-    CreationToken: `restore-${r.id}`,
+    CreationToken: r.creationToken ?? `restore-${r.id}`,
     FileSystemId: r.id,
     FileSystemArn: r.arn,
     CreationTime: r.createdAt / 1000,

@@ -88,6 +88,11 @@ export class LocalResources {
         const target = String(headers['x-amz-target'] ?? '');
         const operation = target.slice('DynamoDB_20120810.'.length);
         if (!DYNAMODB_CONTROL_OPERATIONS.has(operation)) return undefined;
+        // A Scan of one of the pipeline's own tables is the local DynamoDB's, not a restored table's.
+        if (operation === 'Scan') {
+          const name = String((JSON.parse(body || '{}') as { TableName?: unknown }).TableName ?? '');
+          if (this.dataPlaneTables.has(name)) return undefined;
+        }
         return {
           operation,
           run: () =>
@@ -125,6 +130,9 @@ export class LocalResources {
         : {}),
       ...(made.kind === 'db' || made.kind === 'cluster' ? { engine: meta.engine ?? pointMeta.engine } : {}),
       ...(made.kind === 'table' ? { items: hadData ? 3 : 0 } : {}),
+      ...(made.kind === 'file-system' && meta.CreationToken !== undefined
+        ? { creationToken: meta.CreationToken }
+        : {}),
       ...(made.kind === 'bucket'
         ? { objects: hadData ? ['data/a.csv', 'data/b.csv', 'index.html'] : [] }
         : {}),
@@ -139,6 +147,8 @@ const RDS_ACTIONS: ReadonlySet<string> = new Set([
   'AddTagsToResource',
   'DeleteDBInstance',
   'DeleteDBCluster',
+  'ModifyDBInstance',
+  'ModifyDBCluster',
 ]);
 
 const EC2_ACTIONS: ReadonlySet<string> = new Set([

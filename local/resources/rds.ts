@@ -50,7 +50,7 @@ function instanceXml(store: ResourceStore, r: LocalResource): string {
 
 function clusterXml(store: ResourceStore, r: LocalResource): string {
   const s = status(store, r);
-  return `<DBCluster>${el('DBClusterIdentifier', r.id)}${el('DBClusterArn', r.arn)}${el('Status', s)}${el('Engine', r.engine ?? 'aurora-postgresql')}${s === 'creating' ? '' : `${el('Endpoint', `${r.id}.cluster-local.${store.region}.rds.amazonaws.com`)}${el('Port', PORTS[r.engine ?? 'aurora-postgresql'] ?? 3306)}`}<DBClusterMembers></DBClusterMembers>${el('ClusterCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBCluster>`;
+  return `<DBCluster>${el('DBClusterIdentifier', r.id)}${el('DBClusterArn', r.arn)}${el('Status', s)}${el('Engine', r.engine ?? 'aurora-postgresql')}${s === 'creating' ? '' : `${el('Endpoint', `${r.id}.cluster-local.${store.region}.rds.amazonaws.com`)}${el('Port', PORTS[r.engine ?? 'aurora-postgresql'] ?? 3306)}`}<DBClusterMembers>${(r.members ?? []).map((m) => `<DBClusterMember>${el('DBInstanceIdentifier', m)}${el('IsClusterWriter', false)}</DBClusterMember>`).join('')}</DBClusterMembers>${el('ClusterCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBCluster>`;
 }
 
 /** Answers one RDS query action; undefined for an action not served locally. */
@@ -100,6 +100,20 @@ export function rdsAction(store: ResourceStore, form: URLSearchParams): LocalRep
         `<AddTagsToResourceResponse xmlns="${NS}"><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></AddTagsToResourceResponse>`,
       );
     }
+    case 'ModifyDBInstance':
+    case 'ModifyDBCluster': {
+      const instance = action === 'ModifyDBInstance';
+      const id = idOf(form.get(instance ? 'DBInstanceIdentifier' : 'DBClusterIdentifier'));
+      const r = store.get(instance ? 'db' : 'cluster', id);
+      if (r === undefined) {
+        return instance
+          ? error(404, 'DBInstanceNotFound', `DBInstance ${id} not found.`)
+          : error(404, 'DBClusterNotFoundFault', `DBCluster ${id} not found.`);
+      }
+      const protection = form.get('DeletionProtection');
+      if (protection !== null) r.deletionProtection = protection === 'true';
+      return answer(action, instance ? instanceXml(store, r) : clusterXml(store, r));
+    }
     case 'DeleteDBInstance':
     case 'DeleteDBCluster': {
       const instance = action === 'DeleteDBInstance';
@@ -115,6 +129,18 @@ export function rdsAction(store: ResourceStore, form: URLSearchParams): LocalRep
           400,
           'InvalidParameterCombination',
           `Cannot delete protected ${instance ? 'DB Instance' : 'Cluster'}, please disable deletion protection and try again.`,
+        );
+      }
+      // RDS refuses to delete a cluster that still has instances not being deleted.
+      const live = (r.members ?? []).filter((m) => {
+        const member = store.get('db', m);
+        return member !== undefined && member.deletedAt === undefined;
+      });
+      if (!instance && live.length > 0) {
+        return error(
+          400,
+          'InvalidDBClusterStateFault',
+          'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
         );
       }
       const skip = form.get('SkipFinalSnapshot') === 'true';

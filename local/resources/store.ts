@@ -50,6 +50,10 @@ export interface LocalResource {
   attachedTo?: string;
   /** EFS: mount targets (a file system with mount targets cannot be deleted). */
   mountTargets?: number;
+  /** EFS: the CreationToken the restore was given. */
+  creationToken?: string;
+  /** Aurora, DocumentDB, Neptune: the cluster's DB instance identifiers. */
+  members?: string[];
 }
 
 const DEFAULT_TIMING: Required<ResourceTiming> = {

@@ -15,6 +15,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildDeadLetter, type OriginalRequest, originalBody, sendDeadLetter } from '../dead-letter.js';
+import { drillValidated } from '../drills/cleanup.js';
+import { drillOf } from '../drills/drill.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
 import { findJobLink, type JobLink } from '../job-link.js';
 import type { Logger, LogSink } from '../logger.js';
@@ -302,9 +304,13 @@ async function finish(
     ctx.jobLog.warn('Restored resource not validated', fields);
     count(deps, 'RestoreValidationsUnchecked', ctx.resourceType);
   }
+  if (drillOf(ctx.link.original) !== undefined) {
+    // A drill kept for 0 hours is due once its verdict is final (src/drills/cleanup.ts).
+    await drillValidated(deps.ddb, deps.config.restoreJobsTable, id, recorded.verdict, recorded.validatedAt);
+  }
   const completion = ctx.job.CompletionDate?.toISOString() ?? ctx.message.completedAt;
   const neededAt =
-    (ctx.link as JobLink & { neededAt?: string }).neededAt ??
+    ctx.link.neededAt ??
     (ctx.link.original.trigger === 'eventbridge' ? neededAtOf(ctx.link.original) : undefined);
   const durations = recoveryDurations({
     ...(neededAt === undefined ? {} : { neededAt }),

@@ -1,0 +1,73 @@
+/**
+ * Drill cleanup (a schedule, every 15 minutes): deletes the resources of drills that are due, and
+ * only those, when every ownership check holds (src/drills/cleanup.ts).
+ *
+ * Delivery and failure:
+ * - Due drills are found from the job-link table on each run: a run that fails, or is missed, leaves
+ *   them for the next one.
+ * - A refused or failed cleanup is recorded on the drill record (`drillState`) and the request is
+ *   dead-lettered (`drill-cleanup-failed`) with the reason; the resource is left as it is.
+ * - A retryable error leaves the drill due (tried again next run) up to CLEANUP_MAX_ATTEMPTS runs.
+ * - Reserved concurrency 1: two runs never clean the same drill at once.
+ */
+
+import { BackupClient } from '@aws-sdk/client-backup';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import { type CleanupDeps, type CleanupOutcome, cleanupDueDrills } from '../src/drills/cleanup.js';
+import { drillClients } from '../src/drills/clients.js';
+import { loadDrillConfig } from '../src/drills/config.js';
+import { createLogger, type LogLevel } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+
+/** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
+export function createHandler(deps: CleanupDeps | (() => CleanupDeps)) {
+  const resolve = typeof deps === 'function' ? deps : () => deps;
+  return middy<ScheduledEvent, Record<CleanupOutcome, number>>().handler(async (event) => {
+    const d = resolve();
+    return cleanupDueDrills({
+      ...d,
+      logger: d.logger.child({ eventId: event?.id, function: 'cleanupDrills' }),
+    });
+  });
+}
+
+/** Builds the dependencies from an environment; throws DrillConfigError listing every problem. */
+export function cleanupDepsFromEnv(env: Readonly<Record<string, string | undefined>>): CleanupDeps {
+  const config = loadDrillConfig(env);
+  const client = {
+    region: config.region,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  };
+  const ddb = new DynamoDBClient(client);
+  let sqs: SQSClient | undefined;
+  const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
+  const sink = (line: string) => process.stdout.write(`${line}\n`);
+  return {
+    config,
+    ddb,
+    backup: new BackupClient(client),
+    sqs: async () => {
+      sqs ??= new SQSClient(client);
+      return sqs;
+    },
+    clients: drillClients(config.region, ddb),
+    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
+    metrics: createMetrics(sink),
+    now: () => new Date(),
+  };
+}
+
+let memo: CleanupDeps | undefined;
+const defaultCleanupDeps = () => {
+  memo ??= cleanupDepsFromEnv(process.env);
+  return memo;
+};
+
+// In Lambda a bad configuration stops the function at cold start.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultCleanupDeps();
+
+/** The deployed handler. */
+export const handler = createHandler(defaultCleanupDeps);
