@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-backup';
 import type { Alerter } from './alerts.js';
+import { sourceAccountOf } from './arn.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { type DrillSpec, drillOf } from './drills/drill.js';
 import { classifyAwsError, describeError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
@@ -238,7 +239,12 @@ export async function settleJobEnd(
     return 'duplicate';
   }
   const resourceType = detail.resourceType ?? link.resourceType ?? 'Unknown';
-  const jobLog = log.child({ restoreJobId, resourceType }, originalSecrets(link.original));
+  // Which account's recovery point was restored (a recovery account restores from shared vaults).
+  const sourceAccountId = sourceAccountOf(link.recoveryPointArn, deps.config);
+  const jobLog = log.child(
+    { restoreJobId, resourceType, ...(sourceAccountId === undefined ? {} : { sourceAccountId }) },
+    originalSecrets(link.original),
+  );
 
   if (meaning.kind === 'completed') {
     const started = Date.parse(detail.creationDate ?? link.startedAt);

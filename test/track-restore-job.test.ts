@@ -161,6 +161,11 @@ describe('track-restore-job', () => {
     expect(deps.metricLines.map((l) => JSON.parse(l))).toMatchObject([
       { RestoreJobsFailed: 1, ResourceType: 'EBS' },
     ]);
+    // Every line about the job says whose recovery point it was (an EC2 snapshot ARN names none: ours).
+    const failedLine = deps.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => /its request was dead-lettered/.test(l.message));
+    expect(failedLine).toMatchObject({ restoreJobId: JOB, sourceAccountId: '123456789012' });
     // The metadata value AWS echoed in its message is not logged.
     expect(deps.lines.join('\n')).not.toContain('eu-west-1z');
   });
