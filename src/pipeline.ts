@@ -170,6 +170,13 @@ async function checkRedriven(deps: Deps, incoming: Incoming, attempt: AttemptInf
       };
     }
   }
+  if (redriven.failure === 'drill-cleanup-failed') {
+    // The restore succeeded; what failed is the deletion of a drill's resource. Restoring again
+    // would leave a second resource behind.
+    throw new ForbiddenRequestError(
+      "A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: it is not restored again. Check the resource named in its restoreJob and delete it by hand if it is the drill's",
+    );
+  }
   if (redriven.failedRestoreJobId === undefined) return { incoming };
   const jobId = redriven.failedRestoreJobId;
   const link = await findJobLink(deps.ddb, table, jobId);

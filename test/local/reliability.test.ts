@@ -209,6 +209,24 @@ describe('what the request queue may carry back', () => {
     expect(p.deadLetters()).toStrictEqual([]);
   });
 
+  it('refuses to restore again from a drill-cleanup-failed letter (the restore itself succeeded)', async () => {
+    const p = await start();
+    const letter = buildDeadLetter({
+      failure: 'drill-cleanup-failed',
+      error: new Error('the volume is attached'),
+      trigger: { type: 'restore-job-event', id: 'x', attempt: 1 },
+      original: { trigger: 'sqs', body: JSON.stringify(EBS) },
+      now: new Date(),
+      restoreJob: { restoreJobId: 'J-drill', status: 'COMPLETED' },
+    });
+    await p.submit(letter);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs).toHaveLength(0);
+    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+      ['rejected', 'ForbiddenRequestError'],
+    ]);
+  });
+
   it('refuses a gzip bomb at once, without unpacking it', async () => {
     // A visibility timeout that outlasts reading a 250 KB message on a loaded machine (deployed: 180 s).
     const p = await start({ visibilityTimeoutS: 5 });
