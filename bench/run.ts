@@ -8,7 +8,8 @@
  *
  *   npm run bench                      about two minutes (a backlog of 150 queued requests)
  *   npm run bench -- --backlog 1000    the full drain of 1,000 + 100 events + 20 alarms (about 6 min)
- *   npm run bench -- --pace 4.85       START_RESTORE_RATE_PER_SECOND of the drain
+ *   npm run bench -- --pace 5          START_RESTORE_RATE_PER_SECOND of the drain (the budget)
+ *   npm run bench -- --only cpu,alarm  only these measures; writes nothing
  *   npm run bench -- --quick           a smoke run with tiny counts (used by npm test); writes nothing
  */
 
@@ -20,7 +21,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalAws } from '../local/endpoint.js';
 import { defaultSeed, OPERATOR_ROLE, RESTORE_ROLE } from '../local/pipeline.js';
 import { type AlarmResult, alarmToJob, BACKUP_LATENCY_MS, criticalPath } from './alarm.js';
-import { backlogDrain, QUOTA_PER_SECOND } from './backlog.js';
+import { backlogDrain, QUOTA_PER_SECOND, START_RESTORE_INSTANCES } from './backlog.js';
 import { buildBundles, type Entry } from './build.js';
 import { median, runPaired, spread } from './stats.js';
 
@@ -50,7 +51,7 @@ export const FULL: BenchSizes = {
   batchPairs: 5,
   alarmPairs: 15,
   backlog: 150,
-  pace: 4.85,
+  pace: 5,
 };
 export const QUICK: BenchSizes = {
   coldStartPairs: 2,
@@ -61,7 +62,7 @@ export const QUICK: BenchSizes = {
   batchPairs: 2,
   alarmPairs: 2,
   backlog: 10,
-  pace: 4.85,
+  pace: 5,
 };
 
 /** One row of the results table. */
@@ -343,7 +344,7 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
   if (want('drain')) {
     const size = `${sizes.backlog} queued + ${Math.max(1, Math.round(sizes.backlog / 10))} events + ${Math.max(1, Math.round(sizes.backlog / 50))} alarms`;
     say(
-      `Backlog drain: ${size}, StartRestoreJob throttled above ${QUOTA_PER_SECOND}/s, paced at ${sizes.pace}/s...`,
+      `Backlog drain: ${size}, StartRestoreJob throttled above ${QUOTA_PER_SECOND}/s, a budget of ${sizes.pace}/s shared by ${START_RESTORE_INSTANCES} instances...`,
     );
     drain = await backlogDrain(sizes.backlog, sizes.pace, say);
     const single = (r: Omit<Row, 'ratioMin' | 'ratioMax' | 'pairs'>) =>
