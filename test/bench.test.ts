@@ -118,7 +118,12 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   }
   // The traced alarm made the three calls a restore needs, and wrote its job link (a conditional put).
   const operations = alarm.calls.map((c) => c.operation);
-  for (const op of ['ListRecoveryPointsByResource', 'GetRecoveryPointRestoreMetadata', 'StartRestoreJob']) {
+  // With its vault configured the alarm lists that vault's points of the resource.
+  for (const op of [
+    'ListRecoveryPointsByBackupVault',
+    'GetRecoveryPointRestoreMetadata',
+    'StartRestoreJob',
+  ]) {
     expect(operations).toContain(op);
   }
   expect(operations.at(-1)).toBe('PutItem');
