@@ -14,7 +14,7 @@ import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
 import {
-  ARRIVAL_MARGIN_MS,
+  ARRIVAL_MARGIN,
   createRateLimiter,
   paceStartRestoreJob,
   startRestoreShare,
@@ -57,7 +57,7 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   const ddb = underDeadline(new DynamoDBClient(clientOptions(config.region)), 'work');
   const backup = underDeadline(new BackupClient(clientOptions(config.region)), 'work');
   // Every attempt, the SDK's retries included, takes a slot of this instance's share.
-  paceStartRestoreJob(backup, createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN_MS));
+  paceStartRestoreJob(backup, createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN));
   const now = () => new Date();
   return {
     config,

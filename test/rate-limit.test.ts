@@ -14,7 +14,7 @@ describe('createRateLimiter', () => {
   });
 
   it('makes each slot longer by the arrival margin', async () => {
-    const limiter = createRateLimiter(1, () => Date.now(), 50);
+    const limiter = createRateLimiter(1, () => Date.now(), 0.05);
     const released: number[] = [];
     for (let i = 0; i < 3; i++) void limiter.take().then(() => released.push(Date.now()));
     await jest.advanceTimersByTimeAsync(3000);
