@@ -1,7 +1,10 @@
 /**
  * "Backlog drain": N queued requests plus N/10 "Restore Requested" events and N/50 alarms through
  * the local triggers (startLocalPipeline), the local endpoint throttling StartRestoreJob above 5
- * calls a second for the whole account. Measures the starts a second achieved, the dead letters
+ * calls a second for the whole account. The functions run as deployed (serverless.yml): the queue
+ * function's 2 instances, the event function's 2, the alarm function's 1, each instance with its
+ * own clients and pacer at its share of the budget (START_RESTORE_RATE_PER_SECOND /
+ * START_RESTORE_INSTANCES), never one pacer for all. Measures the starts a second achieved, the dead letters
  * for throttling, and every StartRestoreJob call the endpoint saw (throttled ones included).
  */
 
@@ -13,6 +16,12 @@ import { maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
 
 /** AWS Backup's default StartRestoreJob quota: 5 calls a second per account and Region. */
 export const QUOTA_PER_SECOND = 5;
+
+/** Instances of each function that starts restores, as serverless.yml deploys them. */
+export const DEPLOYED_INSTANCES = { queue: 2, event: 2, alarm: 1 } as const;
+/** START_RESTORE_INSTANCES of serverless.yml: the sum of the above. */
+export const START_RESTORE_INSTANCES =
+  DEPLOYED_INSTANCES.queue + DEPLOYED_INSTANCES.event + DEPLOYED_INSTANCES.alarm;
 
 /** The size of a drain: `backlog` queued requests, and events and alarms in proportion. */
 export function drainSize(backlog: number): { queued: number; events: number; alarms: number } {
@@ -26,8 +35,10 @@ export function drainSize(backlog: number): { queued: number; events: number; al
 /** What a drain did. */
 export interface DrainResult {
   size: { queued: number; events: number; alarms: number };
-  /** START_RESTORE_RATE_PER_SECOND the handlers ran with (one pacer for every local handler). */
+  /** START_RESTORE_RATE_PER_SECOND the handlers ran with: the account budget they share. */
   pace: number;
+  /** START_RESTORE_INSTANCES: each instance is paced at pace / instances. */
+  instances: number;
   jobs: number;
   expected: number;
   startsPerSecond: number;
@@ -133,9 +144,12 @@ export async function backlogDrain(
   const pipeline = await startLocalPipeline({
     seed: { ...seed, recoveryPoints: [...seed.recoveryPoints, ...alarmPoints(size.alarms)] },
     faults: { StartRestoreJob: { rateLimitPerSecond: QUOTA_PER_SECOND } },
-    env: { START_RESTORE_RATE_PER_SECOND: String(pace) },
+    env: {
+      START_RESTORE_RATE_PER_SECOND: String(pace),
+      START_RESTORE_INSTANCES: String(START_RESTORE_INSTANCES),
+    },
+    instances: DEPLOYED_INSTANCES,
     visibilityTimeoutS: 30,
-    pollers: 2,
     restoreConcurrency: 10,
   });
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -177,6 +191,7 @@ export async function backlogDrain(
     return {
       size,
       pace,
+      instances: START_RESTORE_INSTANCES,
       jobs: jobs.length,
       expected,
       startsPerSecond: ratePerSecond(created),

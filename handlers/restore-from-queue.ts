@@ -26,7 +26,6 @@ import {
   type Deps,
   decodeSqsBody,
   incomingSecrets,
-  logOutcome,
   type Outcome,
   processIncoming,
   settleFailure,
@@ -48,9 +47,8 @@ async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | un
   } as const;
   const log = deps.logger.child({ messageId: record.messageId, attempt }, incomingSecrets(incoming));
   try {
-    const outcome = await processIncoming(deps, incoming, attemptInfo, log);
-    logOutcome(log, outcome, { redriveCount: incoming.redriveCount });
-    return outcome;
+    // A started job is logged by restore.ts, on the line that also counts it.
+    return await processIncoming(deps, incoming, attemptInfo, log);
   } catch (error) {
     await settleFailure(deps, incoming, attemptInfo, error, log);
     return undefined;

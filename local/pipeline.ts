@@ -26,7 +26,7 @@ import type { ReconcileReport } from '../src/reconcile.js';
 import type { TrackDeps } from '../src/track.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
-import { AsyncInvoker, lambdaContext, SqsEventSource } from './event-source.js';
+import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
 
@@ -51,6 +51,13 @@ export interface LocalPipelineOptions {
   logSink?: LogSink;
   /** Extra environment for the handlers. */
   env?: Record<string, string>;
+  /**
+   * Function instances as deployed (the queue function's pollers, the event function's reserved
+   * concurrency, the alarm function's 1): each instance has its own dependencies, so its own
+   * StartRestoreJob pacer at its share of the budget. Absent: one set of dependencies serves every
+   * handler and the event function's concurrency is unlimited.
+   */
+  instances?: { queue: number; event: number; alarm: number };
   /** Publish failure alerts to a local SNS topic. */
   alerts?: boolean;
   /** Milliseconds Lambda waits before each asynchronous retry (Lambda: about 60000, 120000). */
@@ -156,6 +163,28 @@ export function restoreJobEvent(job: Readonly<LocalRestoreJob>, created: boolean
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `count` instances of one function, each built by `make` (its own clients and pacer), as Lambda
+ * runs them: an invocation takes a free instance and holds it until its handler has returned.
+ */
+function instancePool<E, R>(count: number, make: () => LocalHandler<E, R>): LocalHandler<E, R> {
+  const free = Array.from({ length: count }, make);
+  const waiting: (() => void)[] = [];
+  return async (event, context) => {
+    let instance = free.pop();
+    while (instance === undefined) {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      instance = free.pop();
+    }
+    try {
+      return await instance(event, context);
+    } finally {
+      free.push(instance);
+      waiting.shift()?.();
+    }
+  };
+}
+
 /** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const aws = await startLocalAws({
@@ -227,6 +256,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   };
   Object.assign(process.env, env);
   const deps = depsFromEnv(env, options.logSink ?? (() => undefined));
+  const instances = options.instances;
+  const ownDeps = () => depsFromEnv(env, options.logSink ?? (() => undefined));
 
   const source = new SqsEventSource({
     sqs: driver,
@@ -234,8 +265,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${REQUEST_QUEUE}`,
     region: REGION,
     functionName: 'restoreFromQueue',
-    handler: createQueueHandler(deps),
-    pollers: options.pollers ?? 2,
+    handler:
+      instances === undefined
+        ? createQueueHandler(deps)
+        : instancePool(instances.queue, () => createQueueHandler(ownDeps())),
+    pollers: instances?.queue ?? options.pollers ?? 2,
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
   });
   const invoker = new AsyncInvoker({
@@ -245,14 +279,32 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
-  const eventHandler = createEventHandler(deps);
-  const alarmHandler = createAlarmHandler(deps);
+  // restoreFromEvent has a reserved concurrency in serverless.yml; deployed-like runs keep to it.
+  const eventInvoker =
+    instances === undefined
+      ? invoker
+      : new AsyncInvoker({
+          sqs: driver,
+          functionName: 'restoreFromEvent',
+          onFailureQueueUrl: deadLetterQueueUrl,
+          concurrency: instances.event,
+          ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
+          ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+        });
+  const eventHandler =
+    instances === undefined
+      ? createEventHandler(deps)
+      : instancePool(instances.event, () => createEventHandler(ownDeps()));
+  const alarmHandler =
+    instances === undefined
+      ? createAlarmHandler(deps)
+      : instancePool(instances.alarm, () => createAlarmHandler(ownDeps()));
   // restoreOnAlarm has a reserved concurrency of 1 in serverless.yml.
   const alarmInvoker = new AsyncInvoker({
     sqs: driver,
     functionName: 'restoreOnAlarm',
     onFailureQueueUrl: deadLetterQueueUrl,
-    concurrency: 1,
+    concurrency: instances?.alarm ?? 1,
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
   });
   const alertClient = new SNSClient({ region: REGION });
@@ -266,7 +318,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   aws.events.addRule({
     name: 'restoreFromEvent',
     pattern: patterns.restoreFromEvent,
-    target: (event: BusEvent) => void invoker.invoke(eventHandler, event),
+    target: (event: BusEvent) => void eventInvoker.invoke(eventHandler, event),
   });
   aws.events.addRule({
     name: 'restoreOnAlarm',
@@ -329,7 +381,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     emit: (event) =>
       event['detail-type'] === 'CloudWatch Alarm State Change'
         ? alarmInvoker.invoke(alarmHandler, event as never)
-        : invoker.invoke(eventHandler, event),
+        : eventInvoker.invoke(eventHandler, event),
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
       const quiet = async () => {
@@ -342,6 +394,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
             !source.busy &&
             invoker.pending === 0 &&
+            eventInvoker.pending === 0 &&
             alarmInvoker.pending === 0 &&
             eventsInFlight === 0 &&
             !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');

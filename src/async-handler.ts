@@ -1,6 +1,6 @@
 /** The shared body of the EventBridge-triggered functions (asynchronous invocation). */
 
-import { incomingSecrets, logOutcome, processIncoming, settleFailure } from './pipeline.js';
+import { incomingSecrets, processIncoming, settleFailure } from './pipeline.js';
 import type { Deps, Incoming, Outcome } from './types.js';
 
 /**
@@ -15,9 +15,8 @@ export async function handleEvent(deps: Deps, event: { id?: unknown }): Promise<
   const attempt = { trigger: { type: 'eventbridge', id, attempt: 1 }, lastAttempt: false } as const;
   const log = deps.logger.child({ eventId: id }, incomingSecrets(incoming));
   try {
-    const outcome = await processIncoming(deps, incoming, attempt, log);
-    logOutcome(log, outcome);
-    return outcome;
+    // A started job is logged by restore.ts, on the line that also counts it.
+    return await processIncoming(deps, incoming, attempt, log);
   } catch (error) {
     await settleFailure(deps, incoming, attempt, error, log);
     return undefined;

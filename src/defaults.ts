@@ -13,7 +13,13 @@ import { REQUEST_HANDLER_OPTIONS, underDeadline } from './deadline.js';
 import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createRateLimiter, paceStartRestoreJob, startRestoreShare, UNLIMITED } from './rate-limit.js';
+import {
+  ARRIVAL_MARGIN,
+  createRateLimiter,
+  paceStartRestoreJob,
+  startRestoreShare,
+  UNLIMITED,
+} from './rate-limit.js';
 import type { Deps } from './types.js';
 
 /**
@@ -51,7 +57,7 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   const ddb = underDeadline(new DynamoDBClient(clientOptions(config.region)), 'work');
   const backup = underDeadline(new BackupClient(clientOptions(config.region)), 'work');
   // Every attempt, the SDK's retries included, takes a slot of this instance's share.
-  paceStartRestoreJob(backup, createRateLimiter(share.perSecond));
+  paceStartRestoreJob(backup, createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN));
   const now = () => new Date();
   return {
     config,

@@ -26,6 +26,11 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   /**
+   * An info line that is also a metric data point (`metric`: metricFields of metrics.ts, added
+   * to the line after scrubbing). Written whatever the level: LOG_LEVEL must not drop a metric.
+   */
+  metric(message: string, fields: LogFields, metric: Readonly<Record<string, unknown>>): void;
+  /**
    * A logger that adds `fields` to every line and scrubs `secrets` from every string in them.
    * The secrets are also remembered for the rest of the invocation (dead-letter reasons, alerts).
    */
@@ -92,8 +97,13 @@ export function createLogger(
   const min = LEVELS[options.level ?? 'info'];
   const base = options.fields ?? {};
   const secrets = (options.secrets ?? []).filter((s) => s.length >= MIN_SECRET_LENGTH);
-  const write = (level: LogLevel, message: string, fields?: LogFields) => {
-    if (LEVELS[level] < min) return;
+  const write = (
+    level: LogLevel,
+    message: string,
+    fields?: LogFields,
+    metric?: Readonly<Record<string, unknown>>,
+  ) => {
+    if (LEVELS[level] < min && metric === undefined) return;
     // The line's own keys come first and cannot be overwritten by a field.
     const {
       level: _l,
@@ -107,6 +117,8 @@ export function createLogger(
         time: new Date().toISOString(),
         message: String(message),
         ...extra,
+        // The metric's own fields (built by the pipeline from names and resource types) win.
+        ...metric,
       }),
     );
   };
@@ -115,6 +127,7 @@ export function createLogger(
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
+    metric: (m, f, metric) => write('info', m, f, metric),
     child: (fields, more = []) => {
       const added = [...more].filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH);
       rememberSecrets(added);

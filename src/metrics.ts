@@ -1,6 +1,7 @@
 /**
  * Metrics in CloudWatch's embedded metric format: one JSON log line per data point, turned into
- * CloudWatch metrics by Lambda's log ingestion with no API call.
+ * CloudWatch metrics by Lambda's log ingestion with no API call. A data point can also ride on a
+ * log line (metricFields): EMF allows other fields beside its own, so one line is both.
  */
 
 import type { LogSink } from './logger.js';
@@ -29,25 +30,34 @@ export interface Metrics {
   seconds(name: 'RestoreDuration', value: number, resourceType: string): void;
 }
 
+/** The top-level fields of one EMF data point (`_aws`, the dimension and the value). */
+export function metricFields(
+  name: string,
+  unit: 'Count' | 'Seconds',
+  value: number,
+  resourceType: string,
+  at: Date = new Date(),
+): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: at.getTime(),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['ResourceType']],
+          Metrics: [{ Name: name, Unit: unit }],
+        },
+      ],
+    },
+    ResourceType: resourceType || 'Unknown',
+    [name]: value,
+  };
+}
+
 /** Creates a metrics writer over a log sink (stdout in Lambda). */
 export function createMetrics(sink: LogSink, now: () => Date = () => new Date()): Metrics {
   const put = (name: string, unit: 'Count' | 'Seconds', value: number, resourceType: string) =>
-    sink(
-      JSON.stringify({
-        _aws: {
-          Timestamp: now().getTime(),
-          CloudWatchMetrics: [
-            {
-              Namespace: METRICS_NAMESPACE,
-              Dimensions: [['ResourceType']],
-              Metrics: [{ Name: name, Unit: unit }],
-            },
-          ],
-        },
-        ResourceType: resourceType || 'Unknown',
-        [name]: value,
-      }),
-    );
+    sink(JSON.stringify(metricFields(name, unit, value, resourceType, now())));
   return {
     count: (name, resourceType) => put(name, 'Count', 1, resourceType),
     seconds: (name, value, resourceType) => put(name, 'Seconds', value, resourceType),

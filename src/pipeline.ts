@@ -304,13 +304,3 @@ export async function settleFailure(
 /** What a person should know about a request whose retries ran out. */
 export const EXHAUSTED_HINT =
   'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
-
-/** Logs an outcome the way every handler does. */
-export function logOutcome(log: Logger, outcome: Outcome, fields: Record<string, unknown> = {}): void {
-  if (outcome.status === 'started')
-    log.info('Restore job started', {
-      restoreJobId: outcome.restoreJobId,
-      ...(outcome.sourceAccountId === undefined ? {} : { sourceAccountId: outcome.sourceAccountId }),
-      ...fields,
-    });
-}

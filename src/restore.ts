@@ -11,6 +11,7 @@ import { sourceAccountOf } from './arn.js';
 import { classifyAwsError, describeError, ForbiddenRequestError, InvalidRequestError } from './errors.js';
 import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
+import { metricFields } from './metrics.js';
 import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
 import { retryRetryable } from './retry.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
@@ -131,6 +132,11 @@ export async function startRecoveryPoint(
       { ...errorFields(error), restoreJobId },
     );
     deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
+    log.info('Restore job started', {
+      restoreJobId,
+      redriveCount: incoming.redriveCount,
+      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
+    });
     return { status: 'started', restoreJobId, sourceAccountId };
   }
   if (written.kind === 'conflict') {
@@ -143,8 +149,22 @@ export async function startRecoveryPoint(
       restoreJobId,
       firstTrigger: written.existing.trigger.id,
     });
+    log.info('Restore job started', {
+      restoreJobId,
+      redriveCount: incoming.redriveCount,
+      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
+    });
     return { status: 'started', restoreJobId, sourceAccountId };
   }
-  deps.metrics.count('RestoreJobsStarted', input.ResourceType ?? 'Unknown');
+  // One line is both the log line and the RestoreJobsStarted data point (half the stdout).
+  log.metric(
+    'Restore job started',
+    {
+      restoreJobId,
+      redriveCount: incoming.redriveCount,
+      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
+    },
+    metricFields('RestoreJobsStarted', 'Count', 1, input.ResourceType ?? 'Unknown', deps.now()),
+  );
   return { status: 'started', restoreJobId, sourceAccountId };
 }

@@ -95,6 +95,8 @@ it('groups overlapping calls into one step of the critical path', () => {
 
 it('smoke: measures every figure, paired, and traces the alarm and the drain', async () => {
   const { rows, alarm, drain } = await runBench(QUICK);
+  if (alarm === undefined || drain === undefined)
+    throw new Error('the alarm and the drain were not measured');
   expect([...new Set(rows.map((r) => r.measure))]).toStrictEqual([
     'bundle size',
     'cold start: module load',
@@ -103,6 +105,7 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
     'peak memory',
     'one batch (10 records)',
     'alarm to job accepted',
+    'alarm to job accepted, no vault configured (vaults searched)',
     'backlog drain (10 queued + 1 events + 1 alarms)',
     'backlog drain: dead letters for throttling',
     'backlog drain: StartRestoreJob calls in the busiest second',
@@ -115,10 +118,19 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   }
   // The traced alarm made the three calls a restore needs, and wrote its job link.
   const operations = alarm.calls.map((c) => c.operation);
-  for (const op of ['ListRecoveryPointsByResource', 'GetRecoveryPointRestoreMetadata', 'StartRestoreJob']) {
+  // With its vault configured the alarm lists that vault's points of the resource.
+  for (const op of [
+    'ListRecoveryPointsByBackupVault',
+    'GetRecoveryPointRestoreMetadata',
+    'StartRestoreJob',
+  ]) {
     expect(operations).toContain(op);
   }
-  expect(operations.at(-1)).toBe('BatchWriteItem');
+  // After the start: the job link (a conditional put), then the job named on the resource's claim.
+  expect(operations.slice(operations.indexOf('StartRestoreJob') + 1)).toStrictEqual([
+    'PutItem',
+    'UpdateItem',
+  ]);
   for (const call of alarm.calls) expect(call.endMs).toBeGreaterThanOrEqual(call.startMs);
   // Every request of the drain became a job; every call the endpoint saw was counted.
   expect(drain.jobs).toBe(drain.expected);

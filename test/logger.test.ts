@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { runInvocation } from '../src/invocation';
 import { createLogger, errorFields } from '../src/logger';
+import { metricFields } from '../src/metrics';
 
 describe('logger', () => {
   it('writes one JSON object a line with the child fields', () => {
@@ -14,6 +15,41 @@ describe('logger', () => {
       message: 'hello',
       messageId: 'm-1',
       restoreJobId: 'j-1',
+    });
+  });
+
+  it('writes a metric line as one line that is both the log line and an EMF data point, whatever the level', () => {
+    const lines: string[] = [];
+    const secret = 'hunter2-metadata-value';
+    const log = createLogger({ sink: (l) => lines.push(l), level: 'error' }).child({ messageId: 'm-1' }, [
+      secret,
+    ]);
+    log.info('dropped at error level');
+    log.metric(
+      'Restore job started',
+      { restoreJobId: 'j-1', reason: `quoting ${secret}` },
+      metricFields('RestoreJobsStarted', 'Count', 1, 'EBS', new Date(1_700_000_000_000)),
+    );
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toStrictEqual({
+      level: 'info',
+      time: expect.any(String),
+      message: 'Restore job started',
+      messageId: 'm-1',
+      restoreJobId: 'j-1',
+      reason: 'quoting [redacted]',
+      _aws: {
+        Timestamp: 1_700_000_000_000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'BackupRestorePipeline',
+            Dimensions: [['ResourceType']],
+            Metrics: [{ Name: 'RestoreJobsStarted', Unit: 'Count' }],
+          },
+        ],
+      },
+      ResourceType: 'EBS',
+      RestoreJobsStarted: 1,
     });
   });
 

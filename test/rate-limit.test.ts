@@ -13,6 +13,14 @@ describe('createRateLimiter', () => {
     expect(released).toStrictEqual([0, 200, 400, 600]);
   });
 
+  it('makes each slot longer by the arrival margin', async () => {
+    const limiter = createRateLimiter(1, () => Date.now(), 0.05);
+    const released: number[] = [];
+    for (let i = 0; i < 3; i++) void limiter.take().then(() => released.push(Date.now()));
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(released).toStrictEqual([0, 1050, 2100]);
+  });
+
   it('lets a call through at once after a quiet spell', async () => {
     const limiter = createRateLimiter(10, () => Date.now());
     await limiter.take();

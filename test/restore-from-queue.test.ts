@@ -88,7 +88,21 @@ describe('restore-from-queue with the events/sqs-batch.json sample', () => {
       trigger: 'sqs',
       body: event.Records[0]?.body,
     });
-    expect(deps.metricLines.map((l) => JSON.parse(l).ResourceType)).toStrictEqual(['EBS', 'RDS', 'DynamoDB']);
+    // Each start is counted on its own log line (embedded metric format), no line of its own.
+    expect(deps.metricLines).toStrictEqual([]);
+    const counted = deps.lines.map((l) => JSON.parse(l)).filter((l) => l._aws !== undefined);
+    expect(counted.map((l) => [l.message, l.ResourceType, l.RestoreJobsStarted])).toStrictEqual([
+      ['Restore job started', 'EBS', 1],
+      ['Restore job started', 'RDS', 1],
+      ['Restore job started', 'DynamoDB', 1],
+    ]);
+    expect(counted[0]._aws.CloudWatchMetrics).toStrictEqual([
+      {
+        Namespace: 'BackupRestorePipeline',
+        Dimensions: [['ResourceType']],
+        Metrics: [{ Name: 'RestoreJobsStarted', Unit: 'Count' }],
+      },
+    ]);
 
     const letters = deadLetters();
     const records = event.Records;

@@ -581,7 +581,9 @@ const emittedMetrics = () =>
     ...new Set(
       sources(join(__dirname, '..', 'src'))
         .concat(sources(join(__dirname, '..', 'handlers')))
-        .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/metrics\.(?:count|seconds)\(\s*'(\w+)'/g)])
+        .flatMap((f) => [
+          ...readFileSync(f, 'utf8').matchAll(/(?:metrics\.(?:count|seconds)|metricFields)\(\s*'(\w+)'/g),
+        ])
         .map((m) => m[1] as string),
     ),
   ].sort();
