@@ -85,6 +85,9 @@ export interface JobEventDelivery {
 /** The default delivery of job events: late, out of order, duplicated and lost now and then. */
 export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRate: 0.1, maxDelayMs: 300 };
 
+/** What became of an emitted event: the end of the invocations its rules made, or no rule matched. */
+export type EmitResult = 'succeeded' | 'destination' | 'unmatched';
+
 /** A running local pipeline. */
 export interface LocalPipeline {
   readonly aws: LocalAws;
@@ -98,8 +101,13 @@ export interface LocalPipeline {
   readonly invoker: AsyncInvoker;
   /** Sends one request body to the request queue; returns the message id. */
   submit(body: string | object): Promise<string>;
-  /** Delivers an EventBridge event asynchronously: alarms to restoreOnAlarm, others to restoreFromEvent. */
-  emit(event: EventBridgeEvent<string, unknown>): Promise<'succeeded' | 'destination'>;
+  /**
+   * Puts an EventBridge event on the local bus, as `npm run serve`'s PutEvents does: the deployed
+   * rules route it (asynchronously) to the functions whose patterns it matches, and only those.
+   * Resolves when those invocations end: 'destination' if one ran out of retries, 'unmatched' when
+   * no rule matched (EventBridge drops such an event; no function sees it).
+   */
+  emit(event: EventBridgeEvent<string, unknown>): Promise<EmitResult>;
   /**
    * Waits until the request queue is empty and nothing is in flight, then runs the reconciler (as
    * its schedule would) and waits again, so job ends whose events were lost are settled too.
@@ -107,6 +115,8 @@ export interface LocalPipeline {
   runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
   /** Runs the reconciler once (every ended job is old enough to settle). */
   reconcile(): Promise<ReconcileReport>;
+  /** What each run of the reconciler by runUntilIdle reported (the jobs it read and settled). */
+  readonly reconciled: ReconcileReport[];
   /** Job events dropped, delivered twice, in all (what the unkind delivery did). */
   readonly jobEventStats: { delivered: number; lost: number; duplicated: number };
   /** The dead-letter queue's messages (read in place, not received). */
@@ -259,25 +269,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   // The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
   // state-change events) reach the functions whose rule patterns they match, and only those.
   const patterns = deployedPatterns(options.rules);
+  // The invocations one publish starts (publish delivers synchronously), so emit can wait for them.
+  let delivered: Promise<'succeeded' | 'destination'>[] | undefined;
+  const deliverTo = (run: Promise<'succeeded' | 'destination'>) => {
+    delivered?.push(run);
+  };
   aws.events.addRule({
     name: 'restoreFromEvent',
     pattern: patterns.restoreFromEvent,
-    target: (event: BusEvent) => void invoker.invoke(eventHandler, event),
+    target: (event: BusEvent) => deliverTo(invoker.invoke(eventHandler, event)),
   });
   aws.events.addRule({
     name: 'restoreOnAlarm',
     pattern: patterns.restoreOnAlarm,
-    target: (event: BusEvent) => void alarmInvoker.invoke(alarmHandler, event as never),
+    target: (event: BusEvent) => deliverTo(alarmInvoker.invoke(alarmHandler, event as never)),
   });
   aws.events.addRule({
     name: 'trackRestoreJob',
     pattern: patterns.trackRestoreJob,
-    target: (event: BusEvent) => void invoker.invoke(trackHandler, event as never),
+    target: (event: BusEvent) => deliverTo(invoker.invoke(trackHandler, event as never)),
   });
   const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
   const random = options.random ?? Math.random;
   const jobEventStats = { delivered: 0, lost: 0, duplicated: 0 };
+  const reconciled: ReconcileReport[] = [];
   let eventsInFlight = 0;
   const deliver = (event: RestoreJobStateChange) => {
     eventsInFlight++;
@@ -322,10 +338,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       );
       return out.MessageId ?? '';
     },
-    emit: (event) =>
-      event['detail-type'] === 'CloudWatch Alarm State Change'
-        ? alarmInvoker.invoke(alarmHandler, event as never)
-        : invoker.invoke(eventHandler, event),
+    emit: async (event) => {
+      const runs: Promise<'succeeded' | 'destination'>[] = [];
+      delivered = runs;
+      try {
+        aws.events.publish(event as BusEvent);
+      } finally {
+        delivered = undefined;
+      }
+      if (runs.length === 0) return 'unmatched';
+      const results = await Promise.all(runs);
+      return results.includes('destination') ? 'destination' : 'succeeded';
+    },
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
       const quiet = async () => {
@@ -345,9 +369,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
       };
       await quiet();
-      await reconcileHandler(
-        { id: 'local-schedule' } as never,
-        lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+      reconciled.push(
+        await reconcileHandler(
+          { id: 'local-schedule' } as never,
+          lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+        ),
       );
       await quiet();
     },
@@ -357,6 +383,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
       ),
     jobEventStats,
+    reconciled,
     deadLetters: () =>
       (queueState(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
         messageId: m.MessageId,

@@ -323,11 +323,17 @@ export async function run(
     );
     const ids: string[] = [];
     const emitted: Promise<unknown>[] = [];
-    for (const input of inputs) {
+    // Events go on the local bus; those no deployed rule matches reach no function, as on AWS.
+    const unmatched = new Set<number>();
+    for (const [i, input] of inputs.entries()) {
       if (input.kind === 'sqs') ids.push(await pipeline.submit(input.body));
       else {
         ids.push(String(input.event.id));
-        emitted.push(pipeline.emit(input.event));
+        emitted.push(
+          pipeline.emit(input.event).then((result) => {
+            if (result === 'unmatched') unmatched.add(i);
+          }),
+        );
       }
     }
     let lastShown = '';
@@ -382,6 +388,11 @@ export async function run(
       } else if (skipped !== undefined) {
         skippedAlarms += 1;
         outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running`;
+      } else if (unmatched.has(i)) {
+        const isAlarm =
+          input.kind === 'event' && input.event['detail-type'] === 'CloudWatch Alarm State Change';
+        if (isAlarm) ignoredAlarms += 1;
+        outcome = `${isAlarm ? 'ignored' : 'not delivered'}: no deployed EventBridge rule matches it, so no function saw it`;
       } else outcome = 'no outcome recorded (see the dead-letter queue below)';
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);
       out(`      -> ${outcome}`);
