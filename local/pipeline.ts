@@ -244,9 +244,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     pollers: options.pollers ?? 2,
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
   });
+  // restoreFromEvent has a reserved concurrency of 2 in serverless.yml: events beyond it wait.
   const invoker = new AsyncInvoker({
     sqs: driver,
     functionName: 'restoreFromEvent',
+    onFailureQueueUrl: deadLetterQueueUrl,
+    concurrency: 2,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
+    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+  });
+  // The tracker's own invocations (its own timeout; no reserved concurrency).
+  const trackInvoker = new AsyncInvoker({
+    sqs: driver,
+    functionName: 'trackRestoreJob',
     onFailureQueueUrl: deadLetterQueueUrl,
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
@@ -287,7 +297,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   aws.events.addRule({
     name: 'trackRestoreJob',
     pattern: patterns.trackRestoreJob,
-    target: (event: BusEvent) => deliverTo(invoker.invoke(trackHandler, event as never)),
+    target: (event: BusEvent) => deliverTo(trackInvoker.invoke(trackHandler, event as never)),
   });
   const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
@@ -362,6 +372,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
             !source.busy &&
             invoker.pending === 0 &&
+            trackInvoker.pending === 0 &&
             alarmInvoker.pending === 0 &&
             eventsInFlight === 0 &&
             !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
