@@ -171,3 +171,38 @@ describe('StartMessageMoveTask as AWS documents it', () => {
     expect(history.Results?.map((t) => t.Status)).toStrictEqual(['CANCELLED']);
   });
 });
+
+describe('the move task in the query protocol (older CLIs and SDKs)', () => {
+  it('starts and lists a task with form parameters and XML answers', async () => {
+    const p = await start();
+    await p.submit(ROGUE_ROLE);
+    await p.runUntilIdle();
+    const call = async (params: Record<string, string>) => {
+      const res = await fetch(`${p.aws.url}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ Version: '2012-11-05', ...params }).toString(),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const started = await call({
+      Action: 'StartMessageMoveTask',
+      SourceArn: DLQ,
+      DestinationArn: REQUESTS,
+      MaxNumberOfMessagesPerSecond: '50',
+    });
+    expect(started.status).toBe(200);
+    expect(started.text).toMatch(
+      /<StartMessageMoveTaskResult><TaskHandle>[^<]+<\/TaskHandle><\/StartMessageMoveTaskResult>/,
+    );
+    await finished(p);
+    const listed = await call({ Action: 'ListMessageMoveTasks', SourceArn: DLQ, MaxResults: '10' });
+    expect(listed.text).toMatch(
+      /<ListMessageMoveTasksResult><ListMessageMoveTasksResultEntry><TaskHandle>[^<]+<\/TaskHandle><Status>COMPLETED<\/Status>/,
+    );
+    expect(listed.text).toContain('<MaxNumberOfMessagesPerSecond>50</MaxNumberOfMessagesPerSecond>');
+    const refused = await call({ Action: 'StartMessageMoveTask', SourceArn: REQUESTS });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<Code>InvalidParameterValue</Code>');
+  });
+});
