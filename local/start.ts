@@ -270,11 +270,13 @@ Run one handler against it with serverless invoke local:
     DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
     ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS} \\
-    ALERT_TOPIC_ARN=${ALERT_TOPIC}
+    ALERT_TOPIC_ARN=${ALERT_TOPIC} VALIDATION_QUEUE_URL=${url}/123456789012/restore-validations
   npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
   npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
   npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
   npx serverless invoke local -f trackRestoreJob -p events/restore-job-completed.json
+  npx serverless invoke local -f reconcileRestoreJobs -p events/scheduled-reconcile.json
+  npx serverless invoke local -f validateRestore -p events/validation-batch.json
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
