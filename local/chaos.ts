@@ -4,13 +4,32 @@
  * calls, runs until the queues drain, and accounts for every request exactly once: its restore job
  * started once, or it is in the dead-letter queue with a reason. Zero lost, zero duplicates.
  *
+ * What it injects: errors, throttling, resets, hangs and lost answers on StartRestoreJob, on every
+ * DynamoDB call (PutItem, GetItem, UpdateItem, Query, BatchWriteItem) and on the dead-letter send;
+ * hangs longer than the function timeout (Lambda ends the invocation); SQS delivering a message
+ * twice and "Restore Requested" events emitted twice at once; job end events late, twice or never
+ * (the reconciler settles the lost ones); opted-in alarms flapping (several ALARM transitions of
+ * one alarm at once: one active restore per resource); and, once the requests have drained, forged
+ * envelopes through the request queue (each must be refused with a reason and start nothing).
+ *
  *   npm run chaos                      2,000 requests
  *   npm run chaos -- --requests 500 --seed 7
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { FaultPlan } from './faults.js';
-import { ACCOUNT, OPERATOR_ROLE, REGION, startLocalPipeline } from './pipeline.js';
+import {
+  ACCOUNT,
+  type LocalPipeline,
+  OPERATOR_ROLE,
+  REGION,
+  REQUEST_QUEUE,
+  RESTORE_JOBS_TABLE,
+  startLocalPipeline,
+} from './pipeline.js';
 
 /** Options of a campaign. */
 export interface ChaosOptions {
@@ -19,7 +38,19 @@ export interface ChaosOptions {
   /** Share of requests sent as EventBridge events rather than queue messages. */
   eventShare?: number;
   timeoutMs?: number;
+  /** Share of queue requests SQS delivers twice, and of events emitted twice at once. */
+  duplicateShare?: number;
+  /** Alarms that flap: each goes into ALARM this many times at once. */
+  flaps?: number;
   progress?: (line: string) => void;
+}
+
+/** What one forged envelope became. */
+export interface ForgedOutcome {
+  name: string;
+  /** "dead-lettered (rejected, ForbiddenRequestError): <reason>" or "ignored: <the pipeline's log line>". */
+  became: string;
+  jobsStarted: number;
 }
 
 /** What a campaign found. */
@@ -34,13 +65,63 @@ export interface ChaosTally {
   /** Dead letters sent again with an id already seen (a lost answer on the send): recognised, not counted twice. */
   repeatedDeadLetters: number;
   lost: number;
+  /**
+   * Started, but what followed the start (the job link) ran out of retries: dead-lettered as
+   * retries-exhausted. The job runs; a redrive reuses its token, so AWS starts no second one.
+   */
+  startedThenExhausted: number;
+  /**
+   * Failed jobs whose end event the tracker gave up on (Lambda's on-failure record, beside the
+   * pipeline's own letter for the job): redriven, such a record is read from AWS and ignored.
+   */
+  trackerRecords: number;
+  /**
+   * Failed jobs whose dead letter waits for a claim to lapse (its sender died mid-send): the
+   * reconciler's next run sends it, after the campaign has ended.
+   */
+  pendingClaims: number;
+  /** Requests that started more than one restore job. */
+  secondRestores: number;
+  /** Requests with more than one dead letter id (a job that failed after it started excepted). */
+  duplicateDeadLetters: number;
+  /** Per request: how many had 0 and 1 jobs, 0 and 1 distinct dead letters. */
+  perRequest: { jobs: Record<string, number>; deadLetterIds: Record<string, number> };
+  /** Duplicates injected: SQS deliveries of one message twice, events emitted twice at once. */
+  duplicatesInjected: { sqsDeliveries: number; events: number };
+  /** Job end events: delivered, lost, delivered twice; what the reconciler did with the jobs it read. */
+  jobEvents: { delivered: number; lost: number; duplicated: number; reconciler: Record<string, number> };
+  /** Hangs longer than the function timeout injected, and invocations Lambda ended at the timeout. */
+  timeouts: { longHangs: number; invocationsTimedOut: number };
+  /** Alarm events (flapping), jobs they started, and resources with two restores running at once. */
+  alarms: { events: number; jobsStarted: number; overlappingRestores: number };
+  forged: ForgedOutcome[];
   retries: { sqsRedeliveries: number; asyncRetries: number };
   faults: { calls: number; injected: number; share: number; byKind: Record<string, number> };
   seconds: number;
   problems: string[];
 }
 
-/** The fault plan: about a third of the pipeline's calls fail, and the dead-letter queue 10% of sends. */
+/** The function timeout of every local function in a campaign (the deployed ones are 30 s and more). */
+export const CHAOS_FUNCTION_TIMEOUT_MS = 8_000;
+/** How long a long hang lasts: longer than the function timeout, so Lambda would end the invocation. */
+export const CHAOS_LONG_HANG_MS = 9_000;
+
+const ddbFaults = {
+  errorRates: {
+    ServiceUnavailable: 0.12,
+    ConnectionReset: 0.06,
+    Throttling: 0.05,
+    LostResponse: 0.05,
+    Timeout: 0.004,
+  },
+  timeoutMs: CHAOS_LONG_HANG_MS,
+};
+
+/**
+ * The fault plan: about a third of the pipeline's calls fail. DynamoDB calls and the dead-letter
+ * send also lose answers (the call is carried out, the caller never hears), and a few DynamoDB
+ * calls hang longer than the function timeout.
+ */
 export const CHAOS_FAULTS: FaultPlan = {
   StartRestoreJob: {
     errorRates: {
@@ -52,21 +133,25 @@ export const CHAOS_FAULTS: FaultPlan = {
     },
     timeoutMs: 200,
   },
-  PutItem: {
-    errorRates: { ServiceUnavailable: 0.2, ConnectionReset: 0.1, Throttling: 0.05, Timeout: 0.03 },
-    timeoutMs: 200,
+  PutItem: ddbFaults,
+  GetItem: ddbFaults,
+  UpdateItem: ddbFaults,
+  Query: ddbFaults,
+  BatchWriteItem: ddbFaults,
+  'SendMessage:restore-dead-letters': {
+    errorRates: { ServiceUnavailable: 0.1, LostResponse: 0.05, ConnectionReset: 0.03 },
   },
-  GetItem: {
-    errorRates: { ServiceUnavailable: 0.2, ConnectionReset: 0.1, Throttling: 0.05, Timeout: 0.03 },
-    timeoutMs: 200,
-  },
-  UpdateItem: {
-    errorRates: { ServiceUnavailable: 0.2, ConnectionReset: 0.1, Throttling: 0.05, Timeout: 0.03 },
-    timeoutMs: 200,
-  },
-  'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 0.1, LostResponse: 0.05 } },
 };
-const FAULTED = ['StartRestoreJob', 'BatchWriteItem', 'PutItem', 'GetItem', 'UpdateItem', 'SendMessage'];
+const FAULTED = [
+  'StartRestoreJob',
+  'BatchWriteItem',
+  'PutItem',
+  'GetItem',
+  'UpdateItem',
+  'Query',
+  'SendMessage',
+];
+const LONG_HANG_OPS = ['BatchWriteItem', 'PutItem', 'GetItem', 'UpdateItem', 'Query'];
 
 /** A small deterministic generator (mulberry32), so a campaign can be repeated. */
 export function prng(seed: number): () => number {
@@ -119,6 +204,31 @@ function requestFor(i: number, kind: Kind): string {
   }
 }
 
+/** The id of a Lambda on-failure record: its function and the event's id. */
+function lambdaRecordId(body: string): string | undefined {
+  try {
+    const o = JSON.parse(body) as {
+      requestContext?: { functionArn?: string };
+      requestPayload?: { id?: string };
+    };
+    return o.requestContext === undefined
+      ? undefined
+      : `${o.requestContext.functionArn}#${o.requestPayload?.id}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a dead letter says happened, without the details: the same family twice is a duplicate. */
+function familyOf(category: string): 'rejected' | 'exhausted' | 'job-failed' | 'tracker-record' | 'raw' {
+  if (category.startsWith('rejected')) return 'rejected';
+  if (category.startsWith('retries-exhausted') || category.startsWith('lambda on-failure destination'))
+    return 'exhausted';
+  if (category.startsWith('tracker on-failure destination')) return 'tracker-record';
+  if (category === 'restore-job-failed' || category === 'restore-validation-failed') return 'job-failed';
+  return 'raw';
+}
+
 function categoryOf(body: string): string {
   try {
     const o = JSON.parse(body) as {
@@ -145,24 +255,151 @@ function categoryOf(body: string): string {
   return 'raw request moved by the queue redrive policy';
 }
 
+/** The fields of an events/ sample the campaign changes. */
+type Sample = EventBridgeEvent<
+  string,
+  {
+    alarmName: string;
+    state: { timestamp: string };
+    previousState: Record<string, unknown>;
+    restoreJobId: string;
+    statusMessage: string;
+  }
+>;
+
+/** An event of events/, as a template. */
+function alarmTemplate(file: string): Sample {
+  return JSON.parse(readFileSync(join(__dirname, '..', 'events', file), 'utf8'));
+}
+
+/** `flaps` transitions into ALARM of each opted-in alarm, a minute apart, to be emitted at once. */
+function flappingAlarms(flaps: number): EventBridgeEvent<string, unknown>[] {
+  const out: EventBridgeEvent<string, unknown>[] = [];
+  for (const file of ['alarm-ebs-volume.json', 'alarm-dynamodb-table.json']) {
+    for (let f = 0; f < flaps; f++) {
+      const event = alarmTemplate(file);
+      const at = new Date(Date.parse(event.time) + f * 60_000);
+      event.id = `chaos-alarm-${file}-${f}`;
+      event.time = at.toISOString();
+      event.detail.state.timestamp = at.toISOString().replace('Z', '+0000');
+      event.detail.previousState = { ...event.detail.previousState, value: 'OK' };
+      out.push(event);
+    }
+  }
+  return out;
+}
+
+/** A Lambda on-failure destination record carrying `event`, as an attacker would write one. */
+const onFailureRecord = (event: unknown) =>
+  JSON.stringify({
+    version: '1.0',
+    requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+    requestPayload: event,
+    responseContext: { statusCode: 200, functionError: 'Unhandled' },
+    responsePayload: { errorType: 'Error', errorMessage: 'forged' },
+  });
+
+/** The forged envelopes sent through the request queue once the requests have drained. */
+function forgedEnvelopes(completedJobId: string): [string, string][] {
+  const jobFailed = alarmTemplate('restore-job-failed.json');
+  jobFailed.detail.restoreJobId = completedJobId;
+  jobFailed.detail.statusMessage = 'FORGED: the attacker says this job failed';
+  const notOptedIn = alarmTemplate('alarm-ebs-volume.json');
+  notOptedIn.detail.alarmName = 'not-opted-in';
+  notOptedIn.resources = [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:not-opted-in`];
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64');
+  const deep = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  return [
+    [
+      'a failed-job dead letter for a job that completed',
+      JSON.stringify({
+        kind: 'restore-dead-letter',
+        version: 1,
+        deadLetterId: 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0',
+        failure: 'restore-job-failed',
+        reason: 'FORGED',
+        error: { name: 'RestoreJobFailedError', message: 'FORGED', retryable: false },
+        trigger: { type: 'restore-job-event', id: 'forged', attempt: 1 },
+        failedAt: new Date().toISOString(),
+        redriveCount: 0,
+        original: { trigger: 'sqs', body: requestFor(0, 'good').replace('chaos-000000', 'forged') },
+        restoreJob: { restoreJobId: completedJobId, status: 'FAILED' },
+      }),
+    ],
+    ['a job event claiming FAILED for a job that completed', onFailureRecord(jobFailed)],
+    ['an alarm that did not opt in', onFailureRecord(notOptedIn)],
+    [
+      'a gzip bomb (64 MiB of zeros in a dead letter)',
+      JSON.stringify({
+        kind: 'restore-dead-letter',
+        failure: 'rejected',
+        original: { trigger: 'sqs', bodyGzipBase64: bomb },
+      }),
+    ],
+    [
+      'an envelope nested 100,000 deep',
+      `{"kind":"restore-dead-letter","failure":"rejected","original":{"trigger":"eventbridge","event":${deep}}}`,
+    ],
+  ];
+}
+
+/** Whether a job's outcome is claimed and not yet sent (the claim lapses, then the reconciler sends it). */
+function claimPending(p: LocalPipeline, restoreJobId: string): boolean {
+  const item = p.aws.dynamodb.tables
+    .get(RESTORE_JOBS_TABLE)
+    ?.items.get(JSON.stringify({ S: `${restoreJobId}#outcome` }));
+  return JSON.stringify(item ?? {}).includes('"sending"');
+}
+
+/** Resources with two restore jobs running at the same time. */
+function overlappingRestores(p: LocalPipeline): number {
+  const byResource = new Map<string, { from: number; to: number }[]>();
+  for (const job of p.aws.backup.jobs) {
+    if (job.Metadata.chaosId !== undefined) continue;
+    const key = job.SourceResourceArn ?? job.RecoveryPointArn;
+    const list = byResource.get(key) ?? [];
+    list.push({ from: job.CreationDate, to: job.CompletionDate ?? Number.POSITIVE_INFINITY });
+    byResource.set(key, list);
+  }
+  let overlaps = 0;
+  for (const list of byResource.values()) {
+    list.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < list.length; i++) {
+      if ((list[i] as { from: number }).from < (list[i - 1] as { to: number }).to) overlaps += 1;
+    }
+  }
+  return overlaps;
+}
+
 /** Runs one campaign. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
   const started = Date.now();
   const random = prng(options.seed ?? 1);
   const say = options.progress ?? (() => undefined);
+  // Log lines that name a forged envelope's message id (what the pipeline did with it).
+  const watched = new Map<string, string[]>();
   const pipeline = await startLocalPipeline({
     faults: CHAOS_FAULTS,
     random: prng((options.seed ?? 1) + 1),
-    visibilityTimeoutS: 5,
+    // Longer than the function timeout, so a batch comes back only once its invocation has ended.
+    visibilityTimeoutS: 8,
     maxReceiveCount: 5,
     pollers: 4,
     restoreConcurrency: 10,
     asyncRetryDelaysMs: [100, 200],
+    functionTimeoutMs: CHAOS_FUNCTION_TIMEOUT_MS,
+    logSink: (line) => {
+      if (watched.size === 0) return;
+      for (const [id, lines] of watched) if (line.includes(id)) lines.push(line);
+    },
   });
   const problems: string[] = [];
+  const duplicatesInjected = { sqsDeliveries: 0, events: 0 };
+  const requestQueue = pipeline.aws.sqs.queues.get(REQUEST_QUEUE);
   try {
     const kinds: Kind[] = [];
     const sends: Promise<unknown>[] = [];
+    const duplicateShare = options.duplicateShare ?? 0.1;
     for (let i = 0; i < options.requests; i++) {
       const roll = random();
       const kind: Kind =
@@ -177,6 +414,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
                 : 'fails-later';
       kinds.push(kind);
       const body = requestFor(i, kind);
+      const twice = random() < duplicateShare;
       if (random() < (options.eventShare ?? 0.3)) {
         let detail: unknown;
         try {
@@ -196,23 +434,96 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
           detail,
         };
         sends.push(pipeline.emit(event));
+        // EventBridge delivers at least once: the same event, twice, at the same time.
+        if (twice) {
+          duplicatesInjected.events += 1;
+          sends.push(pipeline.emit(event));
+        }
       } else {
-        sends.push(pipeline.submit(body));
+        sends.push(
+          pipeline.submit(body).then((messageId) => {
+            if (!twice || requestQueue === undefined) return;
+            // SQS delivers at least once: the same message (same id) comes a second time.
+            const message = requestQueue.messages.find((m) => m.MessageId === messageId);
+            if (message === undefined) return;
+            duplicatesInjected.sqsDeliveries += 1;
+            requestQueue.messages.push({
+              ...message,
+              ReceiveCount: 0,
+              visibleAt: Date.now(),
+              receiptHandle: undefined,
+            });
+          }),
+        );
       }
     }
-    say(`${options.requests} requests submitted; running until the queues drain...`);
+    // Opted-in alarms flapping while the requests run.
+    const alarms = flappingAlarms(options.flaps ?? 3);
+    for (const alarm of alarms) sends.push(pipeline.emit(alarm));
+    say(
+      `${options.requests} requests and ${alarms.length} alarm transitions submitted; running until the queues drain...`,
+    );
     let last = 0;
-    await pipeline.runUntilIdle({
-      timeoutMs: options.timeoutMs ?? 600_000,
-      onProgress: () => {
-        if (Date.now() - last < 2000) return;
-        last = Date.now();
-        say(
-          `  ${pipeline.aws.backup.jobs.length} jobs, ${pipeline.deadLetters().length} dead letters, ${pipeline.source.stats.failedRecords} redeliveries`,
-        );
-      },
-    });
+    const onProgress = () => {
+      if (Date.now() - last < 2000) return;
+      last = Date.now();
+      say(
+        `  ${pipeline.aws.backup.jobs.length} jobs, ${pipeline.deadLetters().length} dead letters, ${pipeline.source.stats.failedRecords} redeliveries`,
+      );
+    };
     await Promise.all(sends);
+    await pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
+
+    // Forged envelopes, once the requests have drained: each must be refused and start nothing.
+    const completed = pipeline.aws.backup.jobs.find(
+      (j) => j.Status === 'COMPLETED' && j.Metadata.chaosId !== undefined,
+    );
+    const jobsBefore = pipeline.aws.backup.jobs.length;
+    const forgedIds: [string, string][] = [];
+    for (const [name, body] of forgedEnvelopes(completed?.RestoreJobId ?? 'none')) {
+      const id = await pipeline.submit(body);
+      watched.set(id, []);
+      forgedIds.push([name, id]);
+    }
+    await pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
+    const forged: ForgedOutcome[] = forgedIds.map(([name, id]) => {
+      const letter = pipeline
+        .deadLetters()
+        .map(
+          (m) =>
+            JSON.parse(m.body) as {
+              trigger?: { id?: string };
+              failure?: string;
+              error?: { name?: string };
+              reason?: string;
+            },
+        )
+        .find((l) => l.trigger?.id === id);
+      const lines = (watched.get(id) ?? []).map(
+        (l) => JSON.parse(l) as { message?: string; reason?: string },
+      );
+      const lastLine = lines[lines.length - 1];
+      const became =
+        letter !== undefined
+          ? `dead-lettered (${letter.failure}, ${letter.error?.name}): ${String(letter.reason).slice(0, 160)}`
+          : lastLine !== undefined
+            ? `ignored: ${lastLine.message}${lastLine.reason === undefined ? '' : ` (${lastLine.reason})`}`
+            : 'no trace';
+      if (became === 'no trace') problems.push(`forged envelope "${name}" left no trace`);
+      return { name, became, jobsStarted: 0 };
+    });
+    const jobsAfter = pipeline.aws.backup.jobs.length;
+    if (jobsAfter !== jobsBefore) {
+      problems.push(`forged envelopes started ${jobsAfter - jobsBefore} restore job(s)`);
+      for (const f of forged) f.jobsStarted = jobsAfter - jobsBefore;
+    }
+    if (completed !== undefined) {
+      const link = pipeline.aws.dynamodb.tables
+        .get(RESTORE_JOBS_TABLE)
+        ?.items.get(JSON.stringify({ S: completed.RestoreJobId }));
+      if (link !== undefined && JSON.stringify(link).includes('FAILED'))
+        problems.push(`a forged envelope marked completed job ${completed.RestoreJobId} as failed`);
+    }
 
     // Account for every request.
     const jobsById = new Map<string, number>();
@@ -225,25 +536,41 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
     const lettersById = new Map<string, string[]>();
     const deadLetteredByReason: Record<string, number> = {};
     const seenLetterIds = new Set<string>();
+    const forgedMessageIds = new Set(forgedIds.map(([, id]) => id));
     let repeatedDeadLetters = 0;
     for (const m of pipeline.deadLetters()) {
       // The same failure sent twice carries one dead-letter id: an operator (and the redrive) sees one.
-      const letterId = /"deadLetterId":"([0-9a-f]{32})"/.exec(m.body)?.[1];
+      // Lambda's on-failure records have no dead-letter id: one per event (an event delivered twice is one).
+      const letterId = /"deadLetterId":"([0-9a-f]{32})"/.exec(m.body)?.[1] ?? lambdaRecordId(m.body);
       if (letterId !== undefined && seenLetterIds.has(letterId)) {
         repeatedDeadLetters += 1;
         continue;
       }
       if (letterId !== undefined) seenLetterIds.add(letterId);
+      const triggerId = /"trigger":\{"type":"sqs","id":"([^"]+)"/.exec(m.body)?.[1];
+      if (triggerId !== undefined && forgedMessageIds.has(triggerId)) continue;
       const category = categoryOf(m.body);
       deadLetteredByReason[category] = (deadLetteredByReason[category] ?? 0) + 1;
       let id = /chaos-\d{6}/.exec(m.body)?.[0];
       // A tracker event that ran out of retries carries the job id, not the request.
       if (id === undefined) id = jobOwner.get(/"restoreJobId":"([^"]+)"/.exec(m.body)?.[1] ?? '');
-      if (id === undefined) {
+      if (id === undefined || id === '') {
+        if (/chaos-alarm-/.test(m.body)) continue;
         problems.push(`a dead letter belongs to no request: ${m.body.slice(0, 200)}`);
         continue;
       }
       lettersById.set(id, [...(lettersById.get(id) ?? []), category]);
+    }
+    const failedJobIds = new Map(
+      pipeline.aws.backup.jobs
+        .filter((j) => j.Status === 'FAILED')
+        .map((j) => [j.Metadata.chaosId ?? '', j.RestoreJobId]),
+    );
+    const failedJobs = new Set(failedJobIds.keys());
+    const reconciler: Record<string, number> = {};
+    for (const report of pipeline.reconciled) {
+      for (const [outcome, n] of Object.entries(report.outcomes))
+        reconciler[outcome] = (reconciler[outcome] ?? 0) + (n ?? 0);
     }
     const tally: ChaosTally = {
       requests: options.requests,
@@ -254,6 +581,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       duplicates: 0,
       repeatedDeadLetters,
       lost: 0,
+      secondRestores: 0,
+      duplicateDeadLetters: 0,
+      startedThenExhausted: 0,
+      trackerRecords: 0,
+      pendingClaims: 0,
+      perRequest: { jobs: {}, deadLetterIds: {} },
+      duplicatesInjected,
+      jobEvents: { ...pipeline.jobEventStats, reconciler },
+      timeouts: {
+        longHangs: 0,
+        invocationsTimedOut: pipeline.source.stats.timeouts + pipeline.invoker.timeouts,
+      },
+      alarms: {
+        events: alarms.length,
+        jobsStarted: pipeline.aws.backup.jobs.filter((j) => j.Metadata.chaosId === undefined).length,
+        overlappingRestores: overlappingRestores(pipeline),
+      },
+      forged,
       retries: {
         sqsRedeliveries: pipeline.source.stats.failedRecords,
         asyncRetries: pipeline.invoker.stats.retries,
@@ -262,22 +607,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       seconds: 0,
       problems,
     };
+    if (tally.alarms.overlappingRestores > 0)
+      problems.push(`${tally.alarms.overlappingRestores} resource(s) had two restores running at once`);
+    const bump = (into: Record<string, number>, n: number) => {
+      into[String(n)] = (into[String(n)] ?? 0) + 1;
+    };
     for (let i = 0; i < options.requests; i++) {
       const id = marker(i);
       const jobs = jobsById.get(id) ?? 0;
       const letters = lettersById.get(id) ?? [];
-      const asyncFailures = letters.filter(
-        (l) => l === 'restore-job-failed' || l.startsWith('tracker on-failure destination'),
-      );
-      if (jobs > 1 || letters.length > 1 || (jobs === 1 && letters.length !== asyncFailures.length)) {
+      bump(tally.perRequest.jobs, jobs);
+      bump(tally.perRequest.deadLetterIds, letters.length);
+      const families = letters.map(familyOf);
+      const asyncFailures = families.filter((f) => f === 'job-failed');
+      const repeatedFamily = families.some((f, k) => f !== 'tracker-record' && families.indexOf(f) !== k);
+      const rejectedAfterStart = jobs > 0 && families.includes('rejected');
+      if (jobs > 1) tally.secondRestores += 1;
+      if (repeatedFamily) tally.duplicateDeadLetters += 1;
+      if (families.includes('tracker-record')) tally.trackerRecords += 1;
+      if (jobs > 1 || repeatedFamily || rejectedAfterStart) {
         tally.duplicates += 1;
         problems.push(`${id} (${kinds[i]}): ${jobs} jobs, dead letters ${JSON.stringify(letters)}`);
-      } else if (jobs === 1 && letters.length === 1) tally.startedThenFailed += 1;
+      } else if (jobs === 1 && asyncFailures.length > 0) tally.startedThenFailed += 1;
+      else if (jobs === 1 && families.includes('exhausted')) tally.startedThenExhausted += 1;
       else if (jobs === 1) tally.started += 1;
-      else if (letters.length === 1) tally.deadLettered += 1;
+      else if (families.some((f) => f !== 'tracker-record')) tally.deadLettered += 1;
       else {
         tally.lost += 1;
         problems.push(`${id} (${kinds[i]}) was lost: no job, no dead letter`);
+      }
+      // A job that failed after it started must be reported, whether its end event came or not.
+      // (When the start's answer never came and the retries ran out, the request's own letter is that report.)
+      if (failedJobs.has(id) && asyncFailures.length === 0 && !families.includes('exhausted')) {
+        // A claim on the outcome whose sender died (a hang past the function timeout) holds for
+        // OUTCOME_CLAIM_MS, then the reconciler's next run (every 15 minutes) takes it over: late,
+        // not lost. The campaign does not wait that long; it counts such jobs.
+        if (claimPending(pipeline, failedJobIds.get(id) ?? '')) tally.pendingClaims += 1;
+        else problems.push(`${id}: its restore job failed and nobody was told (no dead letter)`);
       }
       // A good request may only end in the dead-letter queue because its retries ran out.
       const exhausted = (l: string) =>
@@ -293,6 +659,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
         if (kind === 'calls') continue;
         tally.faults.injected += n;
         tally.faults.byKind[kind] = (tally.faults.byKind[kind] ?? 0) + n;
+        if (kind === 'Timeout' && LONG_HANG_OPS.includes(op)) tally.timeouts.longHangs += n;
       }
     }
     tally.faults.share = tally.faults.calls === 0 ? 0 : tally.faults.injected / tally.faults.calls;
@@ -305,21 +672,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
 
 /** The tally as a person reads it. */
 export function formatTally(t: ChaosTally): string {
+  const counts = (r: Record<string, number>) =>
+    Object.entries(r)
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ');
   const lines = [
     `requests            ${t.requests}`,
     `started             ${t.started}`,
     `started, then failed and dead-lettered  ${t.startedThenFailed}`,
+    `started, then its link ran out of retries (dead-lettered; a redrive reuses the token)  ${t.startedThenExhausted}`,
+    `failed jobs whose end event the tracker gave up on (Lambda's record too; read from AWS if redriven)  ${t.trackerRecords}`,
+    `failed jobs whose letter waits for a lapsed claim (the reconciler's next run sends it)  ${t.pendingClaims}`,
     `dead-lettered       ${t.deadLettered}`,
     ...Object.entries(t.deadLetteredByReason)
       .sort()
       .map(([reason, n]) => `    ${String(n).padStart(5)}  ${reason}`),
+    `per request         jobs started (${counts(t.perRequest.jobs)}); dead letter ids (${counts(t.perRequest.deadLetterIds)})`,
+    `duplicates sent     ${t.duplicatesInjected.sqsDeliveries} SQS messages delivered twice, ${t.duplicatesInjected.events} events emitted twice at once`,
+    `job end events      ${t.jobEvents.delivered} delivered, ${t.jobEvents.lost} lost, ${t.jobEvents.duplicated} delivered twice; the reconciler read the unsettled jobs: ${counts(t.jobEvents.reconciler) || 'none'}`,
+    `function timeouts   ${t.timeouts.longHangs} calls hung longer than the function timeout; ${t.timeouts.invocationsTimedOut} invocations ended at the timeout`,
+    `alarms              ${t.alarms.events} ALARM transitions (flapping, at once): ${t.alarms.jobsStarted} restores started, ${t.alarms.overlappingRestores} resources with two restores at once`,
+    'forged envelopes',
+    ...t.forged.map(
+      (f) => `    ${f.name}: ${f.became}${f.jobsStarted > 0 ? ` (STARTED ${f.jobsStarted})` : ''}`,
+    ),
     `retries             ${t.retries.sqsRedeliveries} SQS redeliveries, ${t.retries.asyncRetries} asynchronous retries`,
     `faults injected     ${t.faults.injected} of ${t.faults.calls} calls (${(t.faults.share * 100).toFixed(1)}%): ${Object.entries(
       t.faults.byKind,
     )
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
-    `duplicates          ${t.duplicates} (dead letters sent again under the same id, recognised: ${t.repeatedDeadLetters})`,
+    `second restores     ${t.secondRestores}`,
+    `duplicate dead letters by id  ${t.duplicateDeadLetters} (the same letter sent again under its id, recognised: ${t.repeatedDeadLetters})`,
     `lost                ${t.lost}`,
     `time                ${t.seconds.toFixed(1)} s`,
   ];
@@ -339,7 +724,12 @@ async function main(): Promise<void> {
   });
   console.log(`\n${formatTally(tally)}`);
   for (const p of tally.problems.slice(0, 20)) console.log(`problem: ${p}`);
-  const ok = tally.lost === 0 && tally.duplicates === 0 && tally.problems.length === 0;
+  const ok =
+    tally.lost === 0 &&
+    tally.duplicates === 0 &&
+    tally.secondRestores === 0 &&
+    tally.duplicateDeadLetters === 0 &&
+    tally.problems.length === 0;
   console.log(ok ? '\nEvery request accounted for exactly once.' : '\nFAILED: requests lost or duplicated.');
   process.exit(ok ? 0 : 1);
 }

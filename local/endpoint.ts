@@ -150,6 +150,9 @@ const SQS_OPERATIONS = new Set([
   'ChangeMessageVisibility',
   'GetQueueAttributes',
   'PurgeQueue',
+  'StartMessageMoveTask',
+  'ListMessageMoveTasks',
+  'CancelMessageMoveTask',
 ]);
 
 const DYNAMODB_OPERATIONS = new Set([

@@ -92,6 +92,9 @@ export interface JobEventDelivery {
 /** The default delivery of job events: late, out of order, duplicated and lost now and then. */
 export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRate: 0.1, maxDelayMs: 300 };
 
+/** What became of an emitted event: the end of the invocations its rules made, or no rule matched. */
+export type EmitResult = 'succeeded' | 'destination' | 'unmatched';
+
 /** A running local pipeline. */
 export interface LocalPipeline {
   readonly aws: LocalAws;
@@ -105,8 +108,13 @@ export interface LocalPipeline {
   readonly invoker: AsyncInvoker;
   /** Sends one request body to the request queue; returns the message id. */
   submit(body: string | object): Promise<string>;
-  /** Delivers an EventBridge event asynchronously: alarms to restoreOnAlarm, others to restoreFromEvent. */
-  emit(event: EventBridgeEvent<string, unknown>): Promise<'succeeded' | 'destination'>;
+  /**
+   * Puts an EventBridge event on the local bus, as `npm run serve`'s PutEvents does: the deployed
+   * rules route it (asynchronously) to the functions whose patterns it matches, and only those.
+   * Resolves when those invocations end: 'destination' if one ran out of retries, 'unmatched' when
+   * no rule matched (EventBridge drops such an event; no function sees it).
+   */
+  emit(event: EventBridgeEvent<string, unknown>): Promise<EmitResult>;
   /**
    * Waits until the request queue is empty and nothing is in flight, then runs the reconciler (as
    * its schedule would) and waits again, so job ends whose events were lost are settled too.
@@ -114,6 +122,8 @@ export interface LocalPipeline {
   runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
   /** Runs the reconciler once (every ended job is old enough to settle). */
   reconcile(): Promise<ReconcileReport>;
+  /** What each run of the reconciler by runUntilIdle reported (the jobs it read and settled). */
+  readonly reconciled: ReconcileReport[];
   /** Job events dropped, delivered twice, in all (what the unkind delivery did). */
   readonly jobEventStats: { delivered: number; lost: number; duplicated: number };
   /** The dead-letter queue's messages (read in place, not received). */
@@ -272,9 +282,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     pollers: instances?.queue ?? options.pollers ?? 2,
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
   });
+  // restoreFromEvent has a reserved concurrency of 2 in serverless.yml: events beyond it wait.
   const invoker = new AsyncInvoker({
     sqs: driver,
     functionName: 'restoreFromEvent',
+    onFailureQueueUrl: deadLetterQueueUrl,
+    concurrency: 2,
+    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
+    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+  });
+  // The tracker's own invocations (its own timeout; no reserved concurrency).
+  const trackInvoker = new AsyncInvoker({
+    sqs: driver,
+    functionName: 'trackRestoreJob',
     onFailureQueueUrl: deadLetterQueueUrl,
     ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
     ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
@@ -315,25 +335,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   // The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
   // state-change events) reach the functions whose rule patterns they match, and only those.
   const patterns = deployedPatterns(options.rules);
+  // The invocations one publish starts (publish delivers synchronously), so emit can wait for them.
+  let delivered: Promise<'succeeded' | 'destination'>[] | undefined;
+  const deliverTo = (run: Promise<'succeeded' | 'destination'>) => {
+    delivered?.push(run);
+  };
   aws.events.addRule({
     name: 'restoreFromEvent',
     pattern: patterns.restoreFromEvent,
-    target: (event: BusEvent) => void eventInvoker.invoke(eventHandler, event),
+    target: (event: BusEvent) => deliverTo(eventInvoker.invoke(eventHandler, event)),
   });
   aws.events.addRule({
     name: 'restoreOnAlarm',
     pattern: patterns.restoreOnAlarm,
-    target: (event: BusEvent) => void alarmInvoker.invoke(alarmHandler, event as never),
+    target: (event: BusEvent) => deliverTo(alarmInvoker.invoke(alarmHandler, event as never)),
   });
   aws.events.addRule({
     name: 'trackRestoreJob',
     pattern: patterns.trackRestoreJob,
-    target: (event: BusEvent) => void invoker.invoke(trackHandler, event as never),
+    target: (event: BusEvent) => deliverTo(trackInvoker.invoke(trackHandler, event as never)),
   });
   const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
   const random = options.random ?? Math.random;
   const jobEventStats = { delivered: 0, lost: 0, duplicated: 0 };
+  const reconciled: ReconcileReport[] = [];
   let eventsInFlight = 0;
   const deliver = (event: RestoreJobStateChange) => {
     eventsInFlight++;
@@ -378,10 +404,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       );
       return out.MessageId ?? '';
     },
-    emit: (event) =>
-      event['detail-type'] === 'CloudWatch Alarm State Change'
-        ? alarmInvoker.invoke(alarmHandler, event as never)
-        : eventInvoker.invoke(eventHandler, event),
+    emit: async (event) => {
+      const runs: Promise<'succeeded' | 'destination'>[] = [];
+      delivered = runs;
+      try {
+        aws.events.publish(event as BusEvent);
+      } finally {
+        delivered = undefined;
+      }
+      if (runs.length === 0) return 'unmatched';
+      const results = await Promise.all(runs);
+      return results.includes('destination') ? 'destination' : 'succeeded';
+    },
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
       const quiet = async () => {
@@ -395,6 +429,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
             !source.busy &&
             invoker.pending === 0 &&
             eventInvoker.pending === 0 &&
+            trackInvoker.pending === 0 &&
             alarmInvoker.pending === 0 &&
             eventsInFlight === 0 &&
             !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
@@ -402,9 +437,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
       };
       await quiet();
-      await reconcileHandler(
-        { id: 'local-schedule' } as never,
-        lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+      reconciled.push(
+        await reconcileHandler(
+          { id: 'local-schedule' } as never,
+          lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+        ),
       );
       await quiet();
     },
@@ -414,6 +451,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
       ),
     jobEventStats,
+    reconciled,
     deadLetters: () =>
       (queueState(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
         messageId: m.MessageId,

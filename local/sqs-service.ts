@@ -1,6 +1,8 @@
 /**
  * The local SQS (AWS JSON 1.0 protocol): queues with visibility timeouts, receive counts, delays,
- * long polling, a maximum message size, and redrive to a dead-letter queue after maxReceiveCount.
+ * long polling, a maximum message size, and redrive to a dead-letter queue after maxReceiveCount;
+ * message move tasks (StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask) out of a
+ * dead-letter queue, as docs/aws-behaviour.md#sqs-move-task records them.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -82,9 +84,38 @@ const invalid = (message: string) =>
     'InvalidParameterValue;Sender',
   );
 
+/** A message move task as the local SQS keeps it. */
+export interface LocalMoveTask {
+  TaskHandle: string;
+  SourceArn: string;
+  DestinationArn?: string;
+  MaxNumberOfMessagesPerSecond?: number;
+  Status: 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+  ApproximateNumberOfMessagesMoved: number;
+  ApproximateNumberOfMessagesToMove: number;
+  FailureReason?: string;
+  StartedTimestamp: number;
+  /** The messages the task was started with (SQS counts them at the start), oldest first. */
+  pending: string[];
+}
+
+const notFound = (message: string) =>
+  new LocalAwsError(
+    400,
+    'com.amazonaws.sqs#ResourceNotFoundException',
+    message,
+    'ResourceNotFoundException;Sender',
+  );
+
+/** SQS's own ceiling on a move task's rate (StartMessageMoveTask: "The maximum value ... is 500"). */
+const MOVE_MAX_PER_SECOND = 500;
+const MOVE_TICK_MS = 50;
+
 /** The local SQS service state and operations. */
 export class LocalSqs {
   readonly queues = new Map<string, LocalQueue>();
+  /** Move tasks per source queue ARN, newest first. */
+  readonly moveTasks = new Map<string, LocalMoveTask[]>();
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -111,7 +142,9 @@ export class LocalSqs {
       ? url.split('/').pop()
       : typeof body.QueueName === 'string'
         ? body.QueueName
-        : undefined;
+        : typeof body.SourceArn === 'string'
+          ? body.SourceArn.split(':').pop()
+          : undefined;
   }
 
   private wake(): void {
@@ -362,6 +395,162 @@ export class LocalSqs {
     this.byUrl(body.QueueUrl).messages = [];
     return {};
   }
+
+  /**
+   * Starts moving the messages of a dead-letter queue: to DestinationArn, or, without it, each back
+   * to the queue whose redrive policy moved it there. A message sent to the dead-letter queue
+   * directly has no such queue: the task fails with CouldNotDetermineMessageSource when it reaches
+   * one (what was moved before stays moved). One active task per source queue.
+   */
+  StartMessageMoveTask(body: Record<string, unknown>) {
+    const sourceArn = body.SourceArn;
+    if (typeof sourceArn !== 'string' || sourceArn === '')
+      throw invalid('The request must contain the parameter SourceArn.');
+    const source = this.byArn(sourceArn);
+    if (source === undefined)
+      throw notFound(`The resource that you specified for the SourceArn parameter doesn't exist.`);
+    const isDeadLetterQueue = [...this.queues.values()].some(
+      (q) => q.redrive?.deadLetterTargetArn === sourceArn,
+    );
+    if (!isDeadLetterQueue) throw invalid('Source queue must be configured as a Dead Letter Queue.');
+    let destination: LocalQueue | undefined;
+    if (body.DestinationArn !== undefined && body.DestinationArn !== '') {
+      destination = this.byArn(String(body.DestinationArn));
+      if (destination === undefined)
+        throw notFound(`The resource that you specified for the DestinationArn parameter doesn't exist.`);
+      if (destination === source) throw invalid('The source queue and the destination queue must differ.');
+    }
+    let rate: number | undefined;
+    if (body.MaxNumberOfMessagesPerSecond !== undefined && body.MaxNumberOfMessagesPerSecond !== '') {
+      rate = Number(body.MaxNumberOfMessagesPerSecond);
+      if (!Number.isInteger(rate) || rate < 1 || rate > MOVE_MAX_PER_SECOND) {
+        throw invalid(
+          `Value ${String(body.MaxNumberOfMessagesPerSecond)} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be between 1 and ${MOVE_MAX_PER_SECOND}.`,
+        );
+      }
+    }
+    const tasks = this.moveTasks.get(sourceArn) ?? [];
+    if (tasks.some((t) => t.Status === 'RUNNING' || t.Status === 'CANCELLING')) {
+      throw invalid(
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
+    }
+    const task: LocalMoveTask = {
+      TaskHandle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn })).toString('base64'),
+      SourceArn: sourceArn,
+      ...(destination === undefined ? {} : { DestinationArn: destination.arn }),
+      ...(rate === undefined ? {} : { MaxNumberOfMessagesPerSecond: rate }),
+      Status: 'RUNNING',
+      ApproximateNumberOfMessagesMoved: 0,
+      ApproximateNumberOfMessagesToMove: source.messages.length,
+      StartedTimestamp: Date.now(),
+      pending: source.messages.map((m) => m.MessageId),
+    };
+    tasks.unshift(task);
+    this.moveTasks.set(sourceArn, tasks);
+    this.runMoveTask(task, source, destination);
+    return { TaskHandle: task.TaskHandle };
+  }
+
+  private runMoveTask(task: LocalMoveTask, source: LocalQueue, destination: LocalQueue | undefined): void {
+    const perSecond = task.MaxNumberOfMessagesPerSecond ?? MOVE_MAX_PER_SECOND;
+    const timer = setInterval(() => {
+      if (task.Status === 'CANCELLING') {
+        task.Status = 'CANCELLED';
+        clearInterval(timer);
+        return;
+      }
+      const allowed = Math.floor((perSecond * (Date.now() - task.StartedTimestamp)) / 1000) + 1;
+      const now = Date.now();
+      while (task.pending.length > 0 && task.ApproximateNumberOfMessagesMoved < allowed) {
+        const id = task.pending[0] as string;
+        const message = source.messages.find((m) => m.MessageId === id);
+        if (message === undefined) {
+          // Deleted (or moved) since the task started: nothing to move.
+          task.pending.shift();
+          continue;
+        }
+        // The task receives the messages it moves: one held by a consumer waits for its visibility timeout.
+        if (message.visibleAt > now) break;
+        const target =
+          destination ?? (message.movedFrom === undefined ? undefined : this.queues.get(message.movedFrom));
+        if (target === undefined) {
+          task.Status = 'FAILED';
+          task.FailureReason = 'CouldNotDetermineMessageSource';
+          clearInterval(timer);
+          return;
+        }
+        try {
+          // A moved message is a new message: new id, receive count and retention (developer guide).
+          this.enqueue(target, {
+            MessageBody: message.Body,
+            ...(message.MessageAttributes === undefined
+              ? {}
+              : { MessageAttributes: message.MessageAttributes }),
+            DelaySeconds: 0,
+          });
+        } catch (error) {
+          task.Status = 'FAILED';
+          task.FailureReason =
+            error instanceof LocalAwsError ? (error.queryErrorCode ?? error.type) : String(error);
+          clearInterval(timer);
+          return;
+        }
+        source.messages.splice(source.messages.indexOf(message), 1);
+        task.pending.shift();
+        task.ApproximateNumberOfMessagesMoved += 1;
+      }
+      if (task.pending.length === 0) {
+        task.Status = 'COMPLETED';
+        clearInterval(timer);
+      }
+    }, MOVE_TICK_MS);
+    timer.unref();
+  }
+
+  /** The most recent move tasks of a source queue (1 by default, at most 10), newest first. */
+  ListMessageMoveTasks(body: Record<string, unknown>) {
+    const sourceArn = String(body.SourceArn ?? '');
+    if (this.byArn(sourceArn) === undefined)
+      throw notFound(`The resource that you specified for the SourceArn parameter doesn't exist.`);
+    const max = body.MaxResults === undefined ? 1 : Number(body.MaxResults);
+    if (!Number.isInteger(max) || max < 1 || max > 10)
+      throw invalid(
+        `Value ${String(body.MaxResults)} for parameter MaxResults is invalid. Reason: must be between 1 and 10.`,
+      );
+    return {
+      Results: (this.moveTasks.get(sourceArn) ?? []).slice(0, max).map((t) => ({
+        TaskHandle: t.TaskHandle,
+        Status: t.Status,
+        SourceArn: t.SourceArn,
+        ...(t.DestinationArn === undefined ? {} : { DestinationArn: t.DestinationArn }),
+        ...(t.MaxNumberOfMessagesPerSecond === undefined
+          ? {}
+          : { MaxNumberOfMessagesPerSecond: t.MaxNumberOfMessagesPerSecond }),
+        ApproximateNumberOfMessagesMoved: t.ApproximateNumberOfMessagesMoved,
+        ApproximateNumberOfMessagesToMove: t.ApproximateNumberOfMessagesToMove,
+        ...(t.Status === 'FAILED' && t.FailureReason !== undefined ? { FailureReason: t.FailureReason } : {}),
+        StartedTimestamp: t.StartedTimestamp,
+      })),
+    };
+  }
+
+  /** Cancels a RUNNING task; what it moved stays moved. */
+  CancelMessageMoveTask(body: Record<string, unknown>) {
+    const handle = String(body.TaskHandle ?? '');
+    const task = [...this.moveTasks.values()].flat().find((t) => t.TaskHandle === handle);
+    if (task === undefined) throw notFound(`The task handle ${handle} does not exist.`);
+    if (task.Status !== 'RUNNING') {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#UnsupportedOperation',
+        `Only a RUNNING task can be cancelled; this one is ${task.Status}.`,
+        'AWS.SimpleQueueService.UnsupportedOperation;Sender',
+      );
+    }
+    task.Status = 'CANCELLING';
+    return { ApproximateNumberOfMessagesMoved: task.ApproximateNumberOfMessagesMoved };
+  }
 }
 
 /** The actions the local SQS answers in the query (XML) protocol, as older CLIs and SDKs send them. */
@@ -375,6 +564,9 @@ export const SQS_QUERY_ACTIONS = new Set([
   'ChangeMessageVisibility',
   'GetQueueAttributes',
   'PurgeQueue',
+  'StartMessageMoveTask',
+  'ListMessageMoveTasks',
+  'CancelMessageMoveTask',
 ]);
 
 /** The SQS query protocol's XML namespace (botocore's model: metadata.xmlNamespace). */
@@ -464,6 +656,7 @@ const FLATTENED: Record<string, string> = {
   Successful: 'SendMessageBatchResultEntry',
   Failed: 'BatchResultErrorEntry',
   QueueUrls: 'QueueUrl',
+  Results: 'ListMessageMoveTasksResultEntry',
 };
 const FLATTENED_MAPS: Record<string, string> = {
   Attributes: 'Attribute',

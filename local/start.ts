@@ -284,11 +284,13 @@ Run one handler against it with serverless invoke local:
     DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
     ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS} \\
-    ALERT_TOPIC_ARN=${ALERT_TOPIC}
+    ALERT_TOPIC_ARN=${ALERT_TOPIC} VALIDATION_QUEUE_URL=${url}/123456789012/restore-validations
   npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
   npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
   npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
   npx serverless invoke local -f trackRestoreJob -p events/restore-job-completed.json
+  npx serverless invoke local -f reconcileRestoreJobs -p events/scheduled-reconcile.json
+  npx serverless invoke local -f validateRestore -p events/validation-batch.json
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
@@ -337,11 +339,17 @@ export async function run(
     );
     const ids: string[] = [];
     const emitted: Promise<unknown>[] = [];
-    for (const input of inputs) {
+    // Events go on the local bus; those no deployed rule matches reach no function, as on AWS.
+    const unmatched = new Set<number>();
+    for (const [i, input] of inputs.entries()) {
       if (input.kind === 'sqs') ids.push(await pipeline.submit(input.body));
       else {
         ids.push(String(input.event.id));
-        emitted.push(pipeline.emit(input.event));
+        emitted.push(
+          pipeline.emit(input.event).then((result) => {
+            if (result === 'unmatched') unmatched.add(i);
+          }),
+        );
       }
     }
     let lastShown = '';
@@ -396,6 +404,11 @@ export async function run(
       } else if (skipped !== undefined) {
         skippedAlarms += 1;
         outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running`;
+      } else if (unmatched.has(i)) {
+        const isAlarm =
+          input.kind === 'event' && input.event['detail-type'] === 'CloudWatch Alarm State Change';
+        if (isAlarm) ignoredAlarms += 1;
+        outcome = `${isAlarm ? 'ignored' : 'not delivered'}: no deployed EventBridge rule matches it, so no function saw it`;
       } else outcome = 'no outcome recorded (see the dead-letter queue below)';
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);
       out(`      -> ${outcome}`);

@@ -11,7 +11,7 @@
  * - `active#<resourceArn>`: not here, see by-resource.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import {
@@ -263,6 +263,8 @@ export const OUTCOME_CLAIM_MS = 90_000;
  * Claims the right to act on a job's end. `claimed`: this caller sends the dead letter (or records the
  * completion) and then calls finishJobOutcome. `handled`: done before. `in-progress`: another caller
  * claimed it moments ago; if it dies, the claim lapses after OUTCOME_CLAIM_MS and a retry takes over.
+ * `claimant` names the caller: a claim whose answer was lost (written, then retried into a failed
+ * condition) is recognised as its own, instead of blocking its own dead letter until it lapses.
  */
 export async function claimJobOutcome(
   ddb: DynamoDBClient,
@@ -270,6 +272,7 @@ export async function claimJobOutcome(
   restoreJobId: string,
   outcome: string,
   now: Date,
+  claimant: string = randomUUID(),
 ): Promise<OutcomeClaim> {
   try {
     await ddb.send(
@@ -280,6 +283,7 @@ export async function claimJobOutcome(
           outcome: { S: outcome },
           state: { S: 'sending' },
           claimedAt: { N: String(now.getTime()) },
+          claimant: { S: claimant },
           expiresAt: expiresAt(now),
         },
         ConditionExpression:
@@ -297,7 +301,8 @@ export async function claimJobOutcome(
       throw classifyAwsError('PutItem (restore job outcome)', error);
   }
   const existing = await getItem(ddb, table, outcomeKey(restoreJobId));
-  return existing?.state?.S === 'sending' ? 'in-progress' : 'handled';
+  if (existing?.state?.S !== 'sending') return 'handled';
+  return existing.claimant?.S === claimant ? 'claimed' : 'in-progress';
 }
 
 /** Gives a claim up at once (its dead letter could not be sent), so a retry can take it. */

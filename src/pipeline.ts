@@ -16,14 +16,29 @@ import {
 import { describeError, ForbiddenRequestError, RestorePipelineError } from './errors.js';
 import { claimRedrive, findJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { payloadOf } from './payload.js';
+import { payloadOf, incomingSecrets as secretsOfIncoming } from './payload.js';
 import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
 import { startRecoveryPoint } from './restore.js';
 import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 import { findVerdict } from './validation/record.js';
 
-export { incomingSecrets, RESTORE_REQUESTED, requestPayload } from './payload.js';
+export { RESTORE_REQUESTED, requestPayload } from './payload.js';
+
+/**
+ * Metadata values an incoming request carries, for scrubbing its logs; never throws. An original
+ * that cannot be read (a compressed body that does not unpack within the bound: a gzip bomb) has
+ * no values to scrub, and its refusal must reach the dead-letter queue: the handlers call this
+ * before their per-record error handling, so a throw here used to fail the record on every
+ * receive until the queue's redrive policy moved the raw body, with no reason.
+ */
+export function incomingSecrets(incoming: Incoming): string[] {
+  try {
+    return secretsOfIncoming(incoming);
+  } catch {
+    return [];
+  }
+}
 export { metadataSecrets } from './request.js';
 export type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 

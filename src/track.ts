@@ -4,6 +4,7 @@
  * completes.
  */
 
+import { randomUUID } from 'node:crypto';
 import {
   DescribeRestoreJobCommand,
   type DescribeRestoreJobCommandOutput,
@@ -292,8 +293,10 @@ export async function settleJobEnd(
 
   // Claimed before the dead letter is sent, so two deliveries at once send one letter; a claim
   // whose sender died lapses, and a retry or the reconciler sends it (with the same dead-letter id).
+  // One claimant for every attempt of this claim: an attempt whose answer was lost still owns it.
+  const claimant = randomUUID();
   const claim = await retryRetryable(() =>
-    claimJobOutcome(deps.ddb, table, restoreJobId, meaning.status, deps.now()),
+    claimJobOutcome(deps.ddb, table, restoreJobId, meaning.status, deps.now(), claimant),
   );
   if (claim !== 'claimed') {
     jobLog.info('Ignored a repeated event for a restore job already being handled', { restoreJobId, claim });

@@ -10,9 +10,10 @@ import { createHandler as createEventHandler } from '../handlers/restore-from-ev
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue';
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
 import type { DeadLetter } from '../src/dead-letter';
-import { BODIES, GOOD } from './helpers/bad-inputs';
+import { BODIES, ENVELOPES, GOOD, SECRET } from './helpers/bad-inputs';
 import { context, loadEvent, sqsRecord } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
+import { letters, localPipelines } from './helpers/pipeline';
 
 function setup() {
   const mocks = mockAws();
@@ -197,4 +198,65 @@ describe('bad events', () => {
       event: JSON.parse(JSON.stringify(event)),
     });
   });
+});
+
+describe('forged envelopes and hostile input through the request queue (local endpoint, real SDK clients)', () => {
+  const logs: string[] = [];
+  const start = localPipelines(() => ({
+    visibilityTimeoutS: 0.5,
+    maxReceiveCount: 3,
+    jobEvents: { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 },
+    logSink: (line) => logs.push(line),
+  }));
+  const EBS_REQUEST = {
+    RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+    ResourceType: 'EBS',
+    Metadata: { availabilityZone: 'eu-west-1a' },
+  };
+
+  it.each(ENVELOPES)(
+    '%s: refused or ignored with a reason, and no restore started',
+    async (_name, make, becomes) => {
+      const p = await start();
+      await p.submit({ ...EBS_REQUEST, IdempotencyToken: 'the-completed-one' });
+      await p.runUntilIdle();
+      const completed = p.aws.backup.jobs[0];
+      expect(completed?.Status).toBe('COMPLETED');
+      logs.length = 0;
+
+      await p.source.stop();
+      const id = await p.submit(make(completed?.RestoreJobId ?? ''));
+      const mate = await p.submit({ ...EBS_REQUEST, IdempotencyToken: 'the-batch-mate' });
+      p.source.start();
+      await p.runUntilIdle();
+
+      // Only the batch-mate started a restore; nothing was moved raw by the queue's redrive policy.
+      expect(p.aws.backup.jobs.map((j) => j.IdempotencyToken)).toStrictEqual([
+        'the-completed-one',
+        'the-batch-mate',
+      ]);
+      expect(p.deadLetters().filter((m) => m.movedFrom !== undefined)).toStrictEqual([]);
+      expect(letters(p).filter((l) => l.trigger.id === mate)).toStrictEqual([]);
+      const own = letters(p).filter((l) => l.trigger.id === id);
+      if (becomes === 'ignored') {
+        expect(own).toStrictEqual([]);
+        // The completed job stays completed in the job table.
+        const link = p.aws.dynamodb.tables
+          .get('restore-jobs')
+          ?.items.get(JSON.stringify({ S: completed?.RestoreJobId }));
+        expect(JSON.stringify(link)).not.toMatch(/FAILED|ATTACKER/);
+      } else {
+        expect(own).toHaveLength(1);
+        expect(own[0]).toMatchObject({ failure: 'rejected', error: { retryable: false } });
+        expect(own[0]?.reason).toMatch(becomes);
+      }
+      // The secret a body carries reaches no reason and no log line.
+      for (const l of own) expect(`${l.reason} ${l.error.message}`).not.toContain(SECRET);
+      for (const line of logs) {
+        expect(() => JSON.parse(line)).not.toThrow();
+        expect(line).not.toContain(SECRET);
+      }
+    },
+    60_000,
+  );
 });

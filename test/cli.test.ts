@@ -341,15 +341,34 @@ describe('dead-letters and redrive', () => {
     expect((await runCli([...at(p), 'redrive', '--all', '--failure', 'rejected'])).code).toBe(2);
   });
 
-  it('redrive --all asks SQS for a move task; the local endpoint has none, and the CLI says so (exit 4)', async () => {
+  it('redrive --all moves every letter with a move task to the request queue; the failed job is restored once', async () => {
     const p = await withLetters();
+    p.aws.backup.clearFailureRules();
     const r = await runCli([...at(p), '--json', 'redrive', '--all']);
-    expect(r.code).toBe(4);
-    expect(r.json().error).toMatchObject({
-      code: 'unsupported',
-      message: expect.stringMatching(/StartMessageMoveTask/),
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({
+      status: 'COMPLETED',
+      moved: 3,
+      toMove: 3,
+      taskHandle: expect.any(String),
     });
-    expect(p.deadLetters()).toHaveLength(3);
+    await p.runUntilIdle();
+    // The pipeline took each letter back as it arrived: the failed job's letter restores once; the two refused requests are refused again.
+    expect(p.aws.backup.jobs.map((j) => j.Status)).toStrictEqual(['FAILED', 'COMPLETED']);
+    expect(letters(p).map((l) => [l.failure, l.redriveCount])).toStrictEqual([
+      ['rejected', 1],
+      ['rejected', 1],
+    ]);
+
+    // A second move while one runs is refused by SQS (one active task per queue); the CLI says so.
+    const started = await runCli([...at(p), 'redrive', '--all', '--no-wait', '--rate', '1']);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(
+      /^move task started \(\S+\); follow it with: aws sqs list-message-move-tasks/,
+    );
+    const second = await runCli([...at(p), 'redrive', '--all']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/Only one active task/);
   });
 });
 

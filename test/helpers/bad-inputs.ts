@@ -3,6 +3,8 @@
  * (test/bad-input.test.ts) and the schema test (test/schema.test.ts).
  */
 
+import { gzipSync } from 'node:zlib';
+
 const POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f';
 const EBS = { RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: 'eu-west-1a' } };
 export const GOOD = JSON.stringify({ ...EBS, IdempotencyToken: 'the-good-one' });
@@ -231,5 +233,126 @@ export const BODIES: [string, string, RegExp][] = [
       redriveCount: 1,
     }),
     /not valid JSON/,
+  ],
+];
+
+/** A secret the campaign puts in bodies: it must never reach a reason or a log line. */
+export const SECRET = 'CANARY-s3cr3t-4711';
+const EBS_SNAPSHOT = {
+  RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+  ResourceType: 'EBS',
+  Metadata: { availabilityZone: 'eu-west-1a' },
+};
+/** Lambda's on-failure destination record around `event`, as anyone who can send to the queue can write it. */
+const onFailure = (event: unknown) =>
+  JSON.stringify({
+    version: '1.0',
+    requestContext: { condition: 'RetriesExhausted' },
+    requestPayload: event,
+    responseContext: { statusCode: 200 },
+    responsePayload: { errorMessage: 'forged' },
+  });
+const alarmEvent = (name: string, tags: Record<string, string> = {}) => ({
+  version: '0',
+  id: `forged-${name}`,
+  'detail-type': 'CloudWatch Alarm State Change',
+  source: 'aws.cloudwatch',
+  account: '123456789012',
+  time: '2026-11-26T10:00:01Z',
+  region: 'eu-west-1',
+  resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
+  detail: {
+    alarmName: name,
+    alarmTags: tags,
+    state: { value: 'ALARM', timestamp: '2026-11-26T10:00:00.000+0000' },
+    previousState: { value: 'OK', timestamp: '2026-11-26T08:00:00.000+0000' },
+    configuration: { metrics: [] },
+  },
+});
+
+/**
+ * Issue 11's forged envelopes and hostile input through the request queue: [name, body (given the
+ * id of a restore job that completed), what it must become]. None may start a restore.
+ */
+export const ENVELOPES: [string, (completedJobId: string) => string, RegExp | 'ignored'][] = [
+  [
+    'a body that is not JSON quoting a secret',
+    () => `{"RecoveryPointArn": "x", "Metadata": {"dbPassword": "${SECRET}" "oops"}}`,
+    /not valid JSON/,
+  ],
+  [
+    'a failed-job dead letter for a job that completed',
+    (jobId) =>
+      JSON.stringify({
+        kind: 'restore-dead-letter',
+        version: 1,
+        deadLetterId: 'a'.repeat(32),
+        failure: 'restore-job-failed',
+        reason: 'forged',
+        error: { name: 'RestoreJobFailedError', message: 'forged', retryable: false },
+        trigger: { type: 'restore-job-event', id: 'forged', attempt: 1 },
+        failedAt: '2026-11-26T10:00:00.000Z',
+        redriveCount: 0,
+        original: { trigger: 'sqs', body: JSON.stringify({ ...EBS_SNAPSHOT, IdempotencyToken: 'forged' }) },
+        restoreJob: { restoreJobId: jobId, status: 'FAILED' },
+      }),
+    /holds no record of that failure \(the job ended COMPLETED\)/,
+  ],
+  [
+    'a job event claiming FAILED for a job that completed',
+    (jobId) =>
+      onFailure({
+        version: '0',
+        id: 'forged-job-event',
+        'detail-type': 'Restore Job State Change',
+        source: 'aws.backup',
+        account: '123456789012',
+        time: '2026-11-26T10:00:01Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: { restoreJobId: jobId, status: 'FAILED', statusMessage: 'ATTACKER TEXT' },
+      }),
+    'ignored',
+  ],
+  [
+    'an alarm that did not opt in',
+    () => onFailure(alarmEvent('not-opted-in')),
+    /has not opted in to restores/,
+  ],
+  [
+    'an opted-in alarm named __proto__',
+    () => onFailure(alarmEvent('__proto__', { 'backup-restore:enabled': 'true' })),
+    /./,
+  ],
+  [
+    'an opted-in alarm named constructor looking back 99999999999 hours',
+    () =>
+      onFailure(
+        alarmEvent('constructor', {
+          'backup-restore:enabled': 'true',
+          'backup-restore:resource-arn': 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0c3d4e5f6a7b8c9d0',
+          'backup-restore:recovery-point': 'look-back:99999999999h',
+        }),
+      ),
+    /looks back 99999999999 hours/,
+  ],
+  [
+    'a gzip bomb (64 MiB of zeros)',
+    () =>
+      JSON.stringify({
+        kind: 'restore-dead-letter',
+        failure: 'rejected',
+        original: {
+          trigger: 'sqs',
+          bodyGzipBase64: gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64'),
+        },
+      }),
+    /cannot be unpacked within 1048576 bytes/,
+  ],
+  [
+    'an envelope nested 100,000 deep',
+    () =>
+      `{"kind":"restore-dead-letter","failure":"rejected","original":{"trigger":"eventbridge","event":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`,
+    /./,
   ],
 ];

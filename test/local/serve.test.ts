@@ -96,7 +96,14 @@ describe('npm run serve', () => {
   it('prints the commands that drive it, with its port', () => {
     expect(output).toContain(`aws --endpoint-url ${url} sqs send-message --queue-url ${requestQueue}`);
     expect(output).toContain(`aws --endpoint-url ${url} events put-events`);
-    for (const fn of ['restoreFromQueue', 'restoreFromEvent', 'restoreOnAlarm', 'trackRestoreJob'])
+    for (const fn of [
+      'restoreFromQueue',
+      'restoreFromEvent',
+      'restoreOnAlarm',
+      'trackRestoreJob',
+      'reconcileRestoreJobs',
+      'validateRestore',
+    ])
       expect(output).toContain(`npx serverless invoke local -f ${fn} -p events/`);
     expect(output).toContain('ALERT_TOPIC_ARN=');
   });
@@ -314,6 +321,8 @@ except sqs.exceptions.QueueDoesNotExist:
       'DEAD_LETTER_QUEUE_URL',
       'RESTORE_JOBS_TABLE',
       'RESTORE_ROLE_ARN',
+      // serverless.yml reads it for every function (from the stack unless set).
+      'VALIDATION_QUEUE_URL',
     ]);
     const out = execFileSync(
       join('node_modules', '.bin', 'serverless'),
