@@ -11,6 +11,8 @@
 
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
+import { runInvocation } from '../src/invocation.js';
+import { configSecrets } from '../src/payload.js';
 import {
   RECONCILE_DEFAULTS,
   type ReconcileOptions,
@@ -28,12 +30,16 @@ export function createHandler(
   const resolve = typeof deps === 'function' ? deps : () => deps;
   return middy<ScheduledEvent, ReconcileReport>().handler(async (event, context) => {
     const d = resolve();
-    const log = d.logger.child({ eventId: event?.id, function: 'reconcileRestoreJobs' });
-    // A reserve of 30 s lets the jobs under way finish (and send their dead letters) in time.
-    const deadline = Date.now() + Math.max(0, (context?.getRemainingTimeInMillis?.() ?? 300_000) - 30_000);
-    const report = await reconcileRestoreJobs(d, log, { ...options, deadline });
-    log.info('Reconciler run', { examined: report.examined, outcomes: report.outcomes });
-    return report;
+    // As the tracker: calls work to this invocation's deadline, and the configuration's metadata
+    // (ALARM_TARGETS overrides) is secret in every line and alert it writes.
+    return runInvocation(context, configSecrets(d.config), async () => {
+      const log = d.logger.child({ eventId: event?.id, function: 'reconcileRestoreJobs' });
+      // A reserve of 30 s lets the jobs under way finish (and send their dead letters) in time.
+      const deadline = Date.now() + Math.max(0, (context?.getRemainingTimeInMillis?.() ?? 300_000) - 30_000);
+      const report = await reconcileRestoreJobs(d, log, { ...options, deadline });
+      log.info('Reconciler run', { examined: report.examined, outcomes: report.outcomes });
+      return report;
+    });
   });
 }
 

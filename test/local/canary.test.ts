@@ -174,3 +174,34 @@ describe('canaries from every source stay out of every sink', () => {
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   }, 60_000);
 });
+
+it('keeps an ALARM_TARGETS secret out of the lines the reconciler writes for a job whose end event was lost', async () => {
+  const lines: string[] = [];
+  const p = await startLocalPipeline({
+    visibilityTimeoutS: 2,
+    logSink: (line) => lines.push(line),
+    // Every end event lost: only the reconciler sees the failure.
+    jobEvents: { lossRate: 1, duplicateRate: 0, maxDelayMs: 0 },
+    env: {
+      LOG_LEVEL: 'debug',
+      ALARM_TARGETS: JSON.stringify({
+        'restore-sessions-table-emptied': {
+          resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
+          metadata: { kmsMasterKeyArn: CANARY },
+        },
+      }),
+    },
+  });
+  pipeline = p;
+  p.aws.backup.addFailureRule({
+    metadata: { kmsMasterKeyArn: CANARY },
+    statusMessage: 'The restore failed: key {kmsMasterKeyArn} is disabled',
+  });
+  await p.emit(loadEvent('alarm-dynamodb-table.json'));
+  await p.runUntilIdle();
+  const letters = p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
+  expect(letters.map((l) => l.failure)).toStrictEqual(['restore-job-failed']);
+  expect(lines.some((l) => l.includes('found by the reconciler'))).toBe(true);
+  for (const line of lines) expect(line).not.toContain(CANARY);
+  expect(letters[0]?.reason).not.toContain(CANARY);
+});
