@@ -22,7 +22,7 @@ import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/rec
 import type { RecoveryPointRequest } from './request.js';
 import { identitySuffix, noRecoveryPoint, prepareMetadata, targetTime, windowOf } from './resolve.js';
 import { claimResource, recordClaimedJob, releaseResource } from './resource-claim.js';
-import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys } from './resource-types.js';
+import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys, withArticle } from './resource-types.js';
 import { startRecoveryPoint } from './restore.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
@@ -189,7 +189,7 @@ async function restoreResource(
     const timed = withRestoreTime(stored.resourceType, metadata, choice.restoreTime);
     if (timed === undefined) {
       throw new InvalidRequestError(
-        `${point.RecoveryPointArn} is a continuous recovery point of a ${stored.resourceType} resource, for which this pipeline knows no point-in-time restore key: restore a snapshot instead (recoveryPoint latest or look-back:Nh)`,
+        `${point.RecoveryPointArn} is a continuous recovery point of ${withArticle(stored.resourceType)} resource, for which this pipeline knows no point-in-time restore key: restore a snapshot instead (recoveryPoint latest or look-back:Nh)`,
       );
     }
     metadata = timed;
@@ -198,7 +198,7 @@ async function restoreResource(
   const missing = type === undefined ? [] : missingMetadataKeys(type, metadata);
   if (missing.length > 0) {
     throw new InvalidRequestError(
-      `The metadata stored with ${point.RecoveryPointArn} lacks ${missing.join(', ')} for a ${type} restore: add them as overrides (Metadata of the request, or metadata of the alarm target)`,
+      `The metadata stored with ${point.RecoveryPointArn} lacks ${missing.join(', ')} for ${withArticle(type ?? stored.resourceType)} restore: add them as overrides (Metadata of the request, or metadata of the alarm target)`,
     );
   }
   if (spec.copySourceTags === true && (type === undefined || COPY_TAGS_UNSUPPORTED.has(type))) {

@@ -14,6 +14,7 @@ import {
   POINT_IN_TIME_KEYS,
   RESOURCE_TYPES,
   type ResourceType,
+  withArticle,
 } from './resource-types.js';
 
 /** Limits on Metadata, so that one request cannot carry megabytes into AWS or the logs. */
@@ -387,7 +388,7 @@ function parseUnchecked(body: unknown, policy: RequestPolicy): RestoreRequest {
         resourceType = type;
         const missing = missingMetadataKeys(type, metadata);
         if (missing.length > 0 && body.Metadata !== undefined) {
-          problems.push(`Metadata for a ${type} restore needs ${missing.join(', ')}`);
+          problems.push(`Metadata for ${withArticle(type)} restore needs ${missing.join(', ')}`);
         }
       }
     }

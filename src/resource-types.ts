@@ -90,3 +90,13 @@ export function missingMetadataKeys(
     : (key: string) => present.includes(key);
   return required.filter((key) => !has(key));
 }
+
+/**
+ * "a" or "an" before a resource type, as it is read aloud: "an EBS restore", "an S3 restore",
+ * "an Aurora restore", "a DynamoDB restore" (letters of an acronym by their names).
+ */
+export function withArticle(type: string): string {
+  const acronym = /^[A-Z0-9]{2,}/.test(type) || /^[A-Z]{2}/.test(type);
+  const vowelSound = acronym ? /^[AEFHILMNORSX]/.test(type) : /^[AEIOU]/i.test(type);
+  return `${vowelSound ? 'an' : 'a'} ${type}`;
+}

@@ -263,7 +263,7 @@ describe('dead-letters and redrive', () => {
         .map((l: any) => l.reason)
         .sort(),
     ).toStrictEqual([
-      expect.stringMatching(/^Invalid restore request: Metadata for a EBS restore needs availabilityZone/),
+      expect.stringMatching(/^Invalid restore request: Metadata for an EBS restore needs availabilityZone/),
       expect.stringMatching(/^Restore request refused: IamRoleArn/),
     ]);
     expect(byFailure('restore-job-failed')[0]).toMatchObject({

@@ -1,5 +1,6 @@
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
 import { buildStartRestoreJobInput, deriveIdempotencyToken, parseRestoreRequest } from '../src/request';
+import { withArticle } from '../src/resource-types';
 import { ACCOUNT, OTHER_ROLE, REGION, ROLE, testConfig } from './helpers/fixtures';
 
 const policy = testConfig();
@@ -252,5 +253,39 @@ describe('buildStartRestoreJobInput', () => {
     expect(
       buildStartRestoreJobInput(request, { restoreRoleArn: ROLE, generation: 'job-1' }).IdempotencyToken,
     ).not.toBe(buildStartRestoreJobInput(request, { restoreRoleArn: ROLE }).IdempotencyToken);
+  });
+});
+
+describe('withArticle', () => {
+  it('reads a resource type aloud: an EBS, an S3, an Aurora, a DynamoDB, a Neptune', () => {
+    expect(
+      [
+        'EBS',
+        'EC2',
+        'EFS',
+        'FSx',
+        'RDS',
+        'S3',
+        'Aurora',
+        'DynamoDB',
+        'DocumentDB',
+        'Neptune',
+        'Redshift',
+        'CloudFormation',
+      ].map(withArticle),
+    ).toStrictEqual([
+      'an EBS',
+      'an EC2',
+      'an EFS',
+      'an FSx',
+      'an RDS',
+      'an S3',
+      'an Aurora',
+      'a DynamoDB',
+      'a DocumentDB',
+      'a Neptune',
+      'a Redshift',
+      'a CloudFormation',
+    ]);
   });
 });

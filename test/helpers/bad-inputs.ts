@@ -140,7 +140,7 @@ export const BODIES: [string, string, RegExp][] = [
   [
     'an EBS restore without availabilityZone',
     req({ Metadata: { volumeType: 'gp3' } }),
-    /Metadata for a EBS restore needs availabilityZone/,
+    /Metadata for an EBS restore needs availabilityZone/,
   ],
   [
     'an RDS restore without DBInstanceIdentifier',
