@@ -62,7 +62,10 @@ beforeAll(async () => {
   // One after the other: both build in the project's .esbuild folder.
   template = await packageStack();
   withAlerts = await packageStack('alerts=true');
-  withSources = await packageStack(`allowedSourceAccountIds=${SOURCE_ACCOUNTS.join(',')}`);
+  withSources = await packageStack(
+    `allowedSourceAccountIds=${SOURCE_ACCOUNTS.join(',')}`,
+    'allowedRestoreRoleNames=service-role/AWSBackupDefaultServiceRole,RestoreOperator',
+  );
   withDrills = await packageStack(`drillSchedule=${JSON.stringify(DRILLS)}`);
   resources = template.Resources;
 }, 360_000);
@@ -435,6 +438,26 @@ describe('IAM: one role per function, with only what it calls', () => {
       'dynamodb:PutItem': 'the link table',
       // A 0-hour drill is made due at its verdict.
       'dynamodb:UpdateItem': 'the link table',
+    });
+  });
+
+  it("passes each allowed role by its own ARN, in the stack's partition and account", () => {
+    const roleArn = (name: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}`,
+    });
+    const passRole = (t: Template) =>
+      roleStatements(t, 'RestoreFromEventLambdaFunction').find((s) => actions(s).includes('iam:PassRole'));
+    expect(passRole(template)?.Resource).toStrictEqual([roleArn('service-role/AWSBackupDefaultServiceRole')]);
+    // Two names: each ARN is its own substitution (a Join delimiter cannot carry the partition).
+    expect(passRole(withSources)?.Resource).toStrictEqual([
+      roleArn('service-role/AWSBackupDefaultServiceRole'),
+      roleArn('RestoreOperator'),
+    ]);
+    expect(
+      (withSources.Resources.RestoreFromEventLambdaFunction as Resource).Properties.Environment.Variables
+        .ALLOWED_RESTORE_ROLE_ARNS,
+    ).toStrictEqual({
+      'Fn::Join': [',', [roleArn('service-role/AWSBackupDefaultServiceRole'), roleArn('RestoreOperator')]],
     });
   });
 
