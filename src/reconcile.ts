@@ -53,6 +53,8 @@ function detailOf(job: RestoreJobsListMember): RestoreJobDetail & { restoreJobId
   if (job.CompletionDate !== undefined) detail.completionDate = job.CompletionDate.toISOString();
   if (job.IamRoleArn !== undefined) detail.iamRoleArn = job.IamRoleArn;
   if (job.RecoveryPointArn !== undefined) detail.recoveryPointArn = job.RecoveryPointArn;
+  // The vault lets the tracker read the point's stored metadata, so AWS's echo of it is scrubbed.
+  if (job.BackupVaultArn !== undefined) detail.backupVaultArn = job.BackupVaultArn;
   return detail;
 }
 

@@ -175,13 +175,26 @@ describe('canaries from every source stay out of every sink', () => {
   }, 60_000);
 });
 
-it('keeps an ALARM_TARGETS secret out of the lines the reconciler writes for a job whose end event was lost', async () => {
+/** The default seed, the sessions table's recovery points carrying a stored canary. */
+function storedCanarySeed() {
+  const seed = defaultSeed();
+  for (const point of seed.recoveryPoints) {
+    if (point.ResourceArn.endsWith(':table/sessions'))
+      point.RestoreMetadata = { ...(point.RestoreMetadata ?? {}), encryptionNote: STORED_CANARY };
+  }
+  return seed;
+}
+const STORED_CANARY = 'CANARY-stored-by-aws-9b1d';
+
+it('keeps ALARM_TARGETS and stored recovery-point secrets out of the lines the reconciler writes for a job whose end event was lost', async () => {
   const lines: string[] = [];
   const p = await startLocalPipeline({
     visibilityTimeoutS: 2,
     logSink: (line) => lines.push(line),
     // Every end event lost: only the reconciler sees the failure.
     jobEvents: { lossRate: 1, duplicateRate: 0, maxDelayMs: 0 },
+    // The recovery point's stored metadata holds a value too, which AWS's message quotes.
+    seed: storedCanarySeed(),
     env: {
       LOG_LEVEL: 'debug',
       ALARM_TARGETS: JSON.stringify({
@@ -195,13 +208,19 @@ it('keeps an ALARM_TARGETS secret out of the lines the reconciler writes for a j
   pipeline = p;
   p.aws.backup.addFailureRule({
     metadata: { kmsMasterKeyArn: CANARY },
-    statusMessage: 'The restore failed: key {kmsMasterKeyArn} is disabled',
+    statusMessage: 'The restore failed: key {kmsMasterKeyArn} is disabled, table {encryptionNote}',
   });
   await p.emit(loadEvent('alarm-dynamodb-table.json'));
   await p.runUntilIdle();
   const letters = p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
   expect(letters.map((l) => l.failure)).toStrictEqual(['restore-job-failed']);
   expect(lines.some((l) => l.includes('found by the reconciler'))).toBe(true);
-  for (const line of lines) expect(line).not.toContain(CANARY);
+  // AWS's message quoted both; a letter's reason and every line name neither.
+  expect(letters[0]?.restoreJob?.statusMessage).toContain(STORED_CANARY);
+  for (const line of lines) {
+    expect(line).not.toContain(CANARY);
+    expect(line).not.toContain(STORED_CANARY);
+  }
   expect(letters[0]?.reason).not.toContain(CANARY);
+  expect(letters[0]?.reason).not.toContain(STORED_CANARY);
 });
