@@ -10,16 +10,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, loadConfig } from './config.js';
 import { REQUEST_HANDLER_OPTIONS, underDeadline } from './deadline.js';
-import { createLinkWriter } from './job-link.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
-import {
-  ARRIVAL_MARGIN,
-  createRateLimiter,
-  paceStartRestoreJob,
-  startRestoreShare,
-  UNLIMITED,
-} from './rate-limit.js';
+import { ARRIVAL_MARGIN, createRateLimiter, paceStartRestoreJob, startRestoreShare } from './rate-limit.js';
 import type { Deps } from './types.js';
 
 /**
@@ -65,9 +58,7 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     // Built on the first dead letter: most containers never send one. SQS is used for nothing else.
     sqs: lazily(async () => underDeadline(new SQSClient(clientOptions(config.region)), 'dead-letter')),
     ddb,
-    links: createLinkWriter(ddb, config.restoreJobsTable, now),
     // Paced per attempt inside the Backup client (above); pacing here again would halve the rate.
-    startPacing: UNLIMITED,
     logger: createLogger({
       level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
       ...(sink === undefined ? {} : { sink }),

@@ -22,9 +22,6 @@ export interface RateLimiter {
   take(notAfter?: number): Promise<void>;
 }
 
-/** No pacing. */
-export const UNLIMITED: RateLimiter = { take: async () => undefined };
-
 /** AWS Backup's default StartRestoreJob quota: calls a second per account and Region. */
 export const START_RESTORE_JOB_QUOTA = 5;
 

@@ -110,11 +110,9 @@ export async function startRecoveryPoint(
     idempotencyToken: input.IdempotencyToken,
   });
   // Safe to repeat: the idempotency token makes AWS answer the same job. Trying harder here means
-  // fewer requests dead-lettered after AWS did start them but the answer was lost.
-  const restoreJobId = await retryRetryable(async () => {
-    await deps.startPacing.take();
-    return startRestoreJob(deps.backup, input);
-  });
+  // fewer requests dead-lettered after AWS did start them but the answer was lost. Every HTTP
+  // attempt is paced by the Backup client itself (paceStartRestoreJob in src/rate-limit.ts).
+  const restoreJobId = await retryRetryable(() => startRestoreJob(deps.backup, input));
   item.restoreJobId = { S: restoreJobId };
   let written: LinkWriteResult;
   try {

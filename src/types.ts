@@ -9,10 +9,8 @@ export type Lazy<T> = () => Promise<T>;
 
 import type { Config } from './config.js';
 import type { OriginalRequest, Redriven, TriggerInfo } from './dead-letter.js';
-import type { LinkWriter } from './job-link.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { RateLimiter } from './rate-limit.js';
 
 /** What every handler needs; built once at module scope, replaced in tests. */
 export interface Deps {
@@ -21,10 +19,6 @@ export interface Deps {
   /** SQS, for dead letters only; loaded on first use. */
   readonly sqs: Lazy<SQSClient>;
   readonly ddb: DynamoDBClient;
-  /** Writes job links in batches (see job-link.ts). */
-  readonly links: LinkWriter;
-  /** Paces StartRestoreJob (START_RESTORE_RATE_PER_SECOND). */
-  readonly startPacing: RateLimiter;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;

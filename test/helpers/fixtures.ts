@@ -7,11 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/config';
-import { createLinkWriter } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import type { Deps } from '../../src/pipeline';
-import { UNLIMITED } from '../../src/rate-limit';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -42,7 +40,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[]; metricLines: string[] } {
   const lines: string[] = [];
   const metricLines: string[] = [];
-  const deps = {
+  return {
     config: testConfig(),
     backup: new BackupClient({
       region: REGION,
@@ -60,11 +58,6 @@ export function testDeps(overrides: Partial<Deps> = {}): Deps & { lines: string[
     ...overrides,
     lines,
     metricLines,
-  };
-  return {
-    ...deps,
-    links: overrides.links ?? createLinkWriter(deps.ddb, deps.config.restoreJobsTable, deps.now),
-    startPacing: overrides.startPacing ?? UNLIMITED,
   };
 }
 
