@@ -22,6 +22,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHolds } from './aws/conditional.js';
 import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
 import { classifyAwsError, InvalidRequestError } from './errors.js';
 import { neededAtOf } from './validation/timing.js';
@@ -311,8 +312,9 @@ export async function releaseJobOutcome(
   table: string,
   restoreJobId: string,
 ): Promise<void> {
-  try {
-    await ddb.send(
+  // Not 'sending' any more (sent, or taken over): nothing to give up.
+  await conditionHolds('UpdateItem (restore job outcome)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
@@ -321,11 +323,8 @@ export async function releaseJobOutcome(
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':never': { N: '0' }, ':sending': { S: 'sending' } },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw classifyAwsError('UpdateItem (restore job outcome)', error);
-  }
+    ),
+  );
 }
 
 /** Marks a claimed outcome as done (its dead letter sent, or its completion recorded). */
@@ -370,8 +369,8 @@ export async function markJobOutcome(
 ): Promise<boolean> {
   const extra: Item = {};
   for (const [name, value] of Object.entries(fields)) extra[name] = { S: value };
-  try {
-    await ddb.send(
+  return conditionHolds('PutItem (restore job outcome)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -383,12 +382,8 @@ export async function markJobOutcome(
         },
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw classifyAwsError('PutItem (restore job outcome)', error);
-  }
+    ),
+  );
 }
 
 /** What a claim on a redriven dead letter found. */

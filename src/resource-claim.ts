@@ -13,12 +13,12 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-backup';
 import {
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHolds } from './aws/conditional.js';
 import { classifyAwsError, RestorePipelineError } from './errors.js';
 
 /** A claim whose starter never named its job is taken over after this (the start had died). */
@@ -50,8 +50,8 @@ async function put(
   condition: string,
   values: Record<string, unknown>,
 ): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionHolds('PutItem (resource claim)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: item as never,
@@ -60,12 +60,8 @@ async function put(
         ...(condition.includes('#owner') ? { ExpressionAttributeNames: { '#owner': 'owner' } } : {}),
         ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values as never }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw classifyAwsError('PutItem (resource claim)', error);
-  }
+    ),
+  );
 }
 
 async function jobRuns(backup: BackupClient, restoreJobId: string): Promise<boolean> {
@@ -132,8 +128,9 @@ export async function recordClaimedJob(
   owner: string,
   restoreJobId: string,
 ): Promise<void> {
-  try {
-    await ddb.send(
+  // Not the owner any more (the claim was taken over): nothing to name.
+  await conditionHolds('UpdateItem (resource claim)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(resourceArn),
@@ -142,11 +139,8 @@ export async function recordClaimedJob(
         ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
         ExpressionAttributeValues: { ':job': { S: restoreJobId }, ':me': { S: owner } },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw classifyAwsError('UpdateItem (resource claim)', error);
-  }
+    ),
+  );
 }
 
 /** Gives a claim up at once (its restore did not start), so the next alarm need not wait. */
@@ -156,8 +150,9 @@ export async function releaseResource(
   resourceArn: string,
   owner: string,
 ): Promise<void> {
-  try {
-    await ddb.send(
+  // Not ours, or it names a job already: left as it is.
+  await conditionHolds('UpdateItem (resource claim)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(resourceArn),
@@ -166,9 +161,6 @@ export async function releaseResource(
         ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
         ExpressionAttributeValues: { ':never': { N: '0' }, ':me': { S: owner } },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw classifyAwsError('UpdateItem (resource claim)', error);
-  }
+    ),
+  );
 }

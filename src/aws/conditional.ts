@@ -1,0 +1,18 @@
+/** DynamoDB's conditional writes: the pipeline's one way to write without overwriting. */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { classifyAwsError } from '../errors.js';
+
+/**
+ * Runs a conditional write; false when its condition did not hold (docs/aws-behaviour.md#ddb-condition).
+ * Any other error is sorted (classifyAwsError) and thrown.
+ */
+export async function conditionHolds(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw classifyAwsError(operation, error);
+  }
+}
