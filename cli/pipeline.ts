@@ -4,7 +4,8 @@
  */
 
 export { parseArn } from '../src/arn.js';
+export type { RequestPolicy } from '../src/checks/policy.js';
+export { parseRestoreRequest } from '../src/checks/request.js';
 export { ConfigError, loadConfig } from '../src/config.js';
 export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
-export type { RequestPolicy, RestoreRequest } from '../src/request.js';
-export { parseRestoreRequest } from '../src/request.js';
+export type { RestoreRequest } from '../src/request.js';

@@ -3,16 +3,19 @@
  * mapping, then alarm tags, then metric dimensions). Pure functions only.
  */
 
+import { parseArn, partitionOfRegion } from './arn.js';
+import { checkTargetPolicy, type RequestPolicy } from './checks/policy.js';
+import { problemsOf } from './checks/result.js';
 import {
-  accountRefusal,
-  checkResourceArn,
-  isAllowedAccount,
-  parseArn,
-  partitionOfRegion,
-  ROLE_ARN_PATTERN,
-  type Scope,
-} from './arn.js';
+  ACCOUNT_ID,
+  METADATA_KEY_PATTERN,
+  RESERVED_KEYS,
+  ROLE_ARN,
+  stringProblem,
+  VAULT_NAME,
+} from './checks/shape.js';
 import { InvalidRequestError } from './errors.js';
+import { isPlainObject } from './json.js';
 
 /** How to choose the recovery point. */
 export type PointSelection =
@@ -182,10 +185,6 @@ const NAMESPACE_DIMENSIONS: Readonly<Record<string, readonly (readonly [string, 
 /** Where the target came from. */
 export type TargetSource = 'mapping' | 'tags' | 'dimensions';
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** An own property only: alarm names such as `constructor` or `__proto__` never read a prototype. */
 function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
@@ -264,7 +263,7 @@ export function alarmTarget(
     const selection = parsePointSelection(tag(ALARM_TAGS.recoveryPoint));
     const vault = tag(ALARM_TAGS.vault);
     const vaultAccount = tag(ALARM_TAGS.vaultAccount);
-    if (vaultAccount !== undefined && !/^\d{12}$/.test(vaultAccount))
+    if (vaultAccount !== undefined && !ACCOUNT_ID.pattern.test(vaultAccount))
       throw new InvalidRequestError(
         `Alarm tag ${ALARM_TAGS.vaultAccount} of ${alarm.alarmName} must be a 12-digit account id`,
       );
@@ -330,12 +329,6 @@ export function alarmTarget(
   );
 }
 
-/** What a mapped target is checked against at cold start. */
-export interface TargetPolicy extends Scope {
-  readonly allowedRoleArns: readonly string[];
-  readonly allowedVaultNames: readonly string[] | undefined;
-}
-
 const TARGET_FIELDS = new Set([
   'resourceArn',
   'backupVaultName',
@@ -345,11 +338,8 @@ const TARGET_FIELDS = new Set([
   'recoveryPoint',
   'pointInTimeMarginSeconds',
 ]);
-const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
-const METADATA_KEY = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
-const VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
 
-function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefined): AlarmTarget | string[] {
+function checkTarget(alarm: string, raw: unknown, policy: RequestPolicy): AlarmTarget | string[] {
   const at = `ALARM_TARGETS[${JSON.stringify(alarm.slice(0, 80))}]`;
   if (!isPlainObject(raw)) return [`${at} must be an object with a resourceArn`];
   const problems: string[] = [];
@@ -359,44 +349,43 @@ function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefin
       `${at} has unknown field(s) ${unknown.slice(0, 5).join(', ')}; accepted: ${[...TARGET_FIELDS].join(', ')}`,
     );
   const t = raw as Record<string, unknown>;
-  if (typeof t.resourceArn !== 'string' || parseArn(t.resourceArn) === undefined) {
-    problems.push(`${at} needs a resourceArn`);
-  } else if (policy !== undefined) {
-    const refused = checkResourceArn(t.resourceArn, policy);
-    if (refused !== undefined) problems.push(`${at}.resourceArn: ${refused}`);
-  }
+  const resourceProblem =
+    typeof t.resourceArn !== 'string' || parseArn(t.resourceArn) === undefined
+      ? `${at} needs a resourceArn`
+      : undefined;
+  const roleProblem = stringProblem(`${at}.iamRoleArn`, t.iamRoleArn, ROLE_ARN);
+  const vaultProblem = stringProblem(`${at}.backupVaultName`, t.backupVaultName, VAULT_NAME);
+  const ownerProblem = stringProblem(`${at}.backupVaultAccountId`, t.backupVaultAccountId, ACCOUNT_ID);
+  const named = (value: unknown, problem: string | undefined) =>
+    problem === undefined && typeof value === 'string' ? value : undefined;
+  // The same policy checks, and messages, as an alarm's target at run time (src/by-resource.ts).
+  const policyOf = checkTargetPolicy(
+    {
+      resourceArn: named(t.resourceArn, resourceProblem),
+      iamRoleArn: named(t.iamRoleArn, roleProblem),
+      backupVaultName: named(t.backupVaultName, vaultProblem),
+      backupVaultAccountId: named(t.backupVaultAccountId, ownerProblem),
+    },
+    policy,
+  );
+  const field = (problem: string | undefined, name: keyof typeof policyOf) =>
+    problem === undefined ? problemsOf(policyOf[name], `${at}.${name}: `) : [problem];
+  problems.push(...field(resourceProblem, 'resourceArn'));
   const metadata = t.metadata;
   if (
     metadata !== undefined &&
     (!isPlainObject(metadata) ||
       Object.entries(metadata).some(
-        ([k, v]) => typeof v !== 'string' || RESERVED_NAMES.has(k) || !METADATA_KEY.test(k),
+        ([k, v]) => typeof v !== 'string' || RESERVED_KEYS.has(k) || !METADATA_KEY_PATTERN.test(k),
       ))
   ) {
     problems.push(`${at}.metadata must be an object of string values with plain keys`);
   }
-  if (t.iamRoleArn !== undefined) {
-    if (typeof t.iamRoleArn !== 'string' || !ROLE_ARN_PATTERN.test(t.iamRoleArn))
-      problems.push(`${at}.iamRoleArn must be an IAM role ARN`);
-    else if (policy !== undefined && !policy.allowedRoleArns.includes(t.iamRoleArn))
-      problems.push(`${at}.iamRoleArn ${t.iamRoleArn} is not on ALLOWED_RESTORE_ROLE_ARNS`);
-  }
-  if (t.backupVaultName !== undefined) {
-    if (typeof t.backupVaultName !== 'string' || !VAULT_NAME.test(t.backupVaultName))
-      problems.push(`${at}.backupVaultName must be a backup vault name`);
-    else if (policy?.allowedVaultNames !== undefined && !policy.allowedVaultNames.includes(t.backupVaultName))
-      problems.push(`${at}.backupVaultName ${t.backupVaultName} is not on ALLOWED_BACKUP_VAULTS`);
-  }
-  if (t.backupVaultAccountId !== undefined) {
-    if (typeof t.backupVaultAccountId !== 'string' || !/^\d{12}$/.test(t.backupVaultAccountId))
-      problems.push(`${at}.backupVaultAccountId must be a 12-digit account id`);
-    else if (policy !== undefined && !isAllowedAccount(t.backupVaultAccountId, policy))
-      problems.push(
-        `${at}.backupVaultAccountId: ${accountRefusal('The backup vault', t.backupVaultAccountId, policy)}`,
-      );
-    else if (t.backupVaultName === undefined)
-      problems.push(`${at}.backupVaultAccountId needs backupVaultName (the vault that account shares)`);
-  }
+  problems.push(...field(roleProblem, 'iamRoleArn'), ...field(vaultProblem, 'backupVaultName'));
+  const owner = field(ownerProblem, 'backupVaultAccountId');
+  problems.push(...owner);
+  if (owner.length === 0 && t.backupVaultAccountId !== undefined && t.backupVaultName === undefined)
+    problems.push(`${at}.backupVaultAccountId needs backupVaultName (the vault that account shares)`);
   let selection: PointSelection | undefined;
   if (t.recoveryPoint !== undefined && typeof t.recoveryPoint !== 'string') {
     problems.push(`${at}.recoveryPoint must be a string (before-alarm, latest, look-back:24h)`);
@@ -430,12 +419,12 @@ function checkTarget(alarm: string, raw: unknown, policy: TargetPolicy | undefin
 }
 
 /**
- * Reads the ALARM_TARGETS configuration (JSON); returns problems instead of throwing. With a
- * policy, each target's resource, role and vault must be within it (checked at cold start).
+ * Reads the ALARM_TARGETS configuration (JSON); returns problems instead of throwing. Each
+ * target's resource, role, vault and vault owner must be within the policy (checked at cold start).
  */
 export function parseAlarmTargets(
   text: string | undefined,
-  policy?: TargetPolicy,
+  policy: RequestPolicy,
 ): { targets: AlarmTargets; problems: string[] } {
   const empty: AlarmTargets = Object.freeze(Object.create(null));
   if (text === undefined || text.trim() === '') return { targets: empty, problems: [] };
@@ -455,7 +444,7 @@ export function parseAlarmTargets(
   // No prototype: a key such as "__proto__" can never reach or replace one.
   const targets: Record<string, AlarmTarget> = Object.create(null);
   for (const [alarm, raw] of Object.entries(data)) {
-    if (RESERVED_NAMES.has(alarm) || alarm.trim() === '') {
+    if (RESERVED_KEYS.has(alarm) || alarm.trim() === '') {
       problems.push(`ALARM_TARGETS has the key ${JSON.stringify(alarm)}, which is not an alarm name or ARN`);
       continue;
     }

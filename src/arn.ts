@@ -1,4 +1,7 @@
-/** ARN parsing and the checks that keep requests inside the deployment's account and Region. */
+/**
+ * ARNs: parsing, partitions, and the scope (partition, Region, accounts) a deployment restores in.
+ * The checks that refuse an ARN outside it are policy: src/checks/policy.ts.
+ */
 
 /** An IAM role ARN; group 1 is the partition, group 2 the account. */
 export const ROLE_ARN_PATTERN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
@@ -30,20 +33,6 @@ export function parseArn(value: string): Arn | undefined {
   return { partition, service, region, accountId, resource };
 }
 
-/**
- * Recovery point ARN shapes by service: AWS Backup's own, and the native snapshot or image ARNs
- * that AWS Backup uses for EC2, EBS, RDS, Aurora, DocumentDB, Neptune, Redshift, FSx and DynamoDB.
- */
-const RECOVERY_POINT_RESOURCES: Readonly<Record<string, RegExp>> = {
-  // A continuous backup's point: recovery-point:continuous:<id>. docs/aws-behaviour.md#continuous-arn
-  backup: /^recovery-point:(continuous:)?[A-Za-z0-9\-_.]+$/,
-  ec2: /^(image\/ami-[0-9a-f]{8,17}|snapshot\/snap-[0-9a-f]{8,17})$/,
-  rds: /^(snapshot|cluster-snapshot):[A-Za-z0-9\-:]+$/,
-  redshift: /^snapshot:[A-Za-z0-9\-_/:.]+$/,
-  fsx: /^backup\/backup-[0-9a-f]{8,17}$/,
-  dynamodb: /^table\/[A-Za-z0-9_.-]{3,255}\/backup\/[A-Za-z0-9.-]+$/,
-};
-
 /** Where a recovery point may come from. */
 export interface Scope {
   readonly partition: string;
@@ -57,9 +46,6 @@ export interface Scope {
   readonly sourceAccountIds?: readonly string[] | undefined;
 }
 
-/** The setting (and stage parameter) that lists the source accounts, named in every refusal. */
-export const SOURCE_ACCOUNTS_SETTING = 'ALLOWED_SOURCE_ACCOUNT_IDS (stage parameter allowedSourceAccountIds)';
-
 /** True when recovery points of `accountId` may be restored here: the own account or a listed source. */
 export function isAllowedAccount(accountId: string, scope: Scope): boolean {
   return accountId === scope.accountId || (scope.sourceAccountIds ?? []).includes(accountId);
@@ -71,20 +57,6 @@ export function isSourceAccount(accountId: string, scope: Scope): boolean {
 }
 
 /**
- * The one refusal for an account outside the deployment's scope, shared by requests, requests by
- * resource, alarm targets and ALARM_TARGETS at cold start: says which accounts are allowed and
- * which setting to change.
- */
-export function accountRefusal(what: string, accountId: string, scope: Scope): string {
-  const sources = (scope.sourceAccountIds ?? []).filter((a) => a !== scope.accountId);
-  const allowed =
-    sources.length === 0
-      ? `only account ${scope.accountId}`
-      : `only accounts ${[scope.accountId, ...sources].join(', ')}`;
-  return `${what} belongs to account "${accountId}"; this deployment restores from ${allowed}: to restore from vaults shared by account ${accountId}, add it to ${SOURCE_ACCOUNTS_SETTING}`;
-}
-
-/**
  * The account a recovery point came from (the owner of the vault that holds it, as its ARN says);
  * EC2 image and snapshot ARNs carry none and are the caller's. Undefined for a string that is not an ARN.
  */
@@ -92,50 +64,6 @@ export function sourceAccountOf(recoveryPointArn: string, scope: Scope): string 
   const arn = parseArn(recoveryPointArn);
   if (arn === undefined) return undefined;
   return arn.accountId === '' ? scope.accountId : arn.accountId;
-}
-
-/** Checks a recovery point ARN's shape and scope; returns a reason when it is refused. */
-export function checkRecoveryPointArn(value: string, scope: Scope): string | undefined {
-  const arn = parseArn(value);
-  const shape = arn === undefined ? undefined : RECOVERY_POINT_RESOURCES[arn.service];
-  if (arn === undefined || shape === undefined || !shape.test(arn.resource)) {
-    return (
-      'RecoveryPointArn is not a recovery point ARN (expected e.g. ' +
-      `arn:${scope.partition}:backup:${scope.region}:${scope.accountId}:recovery-point:ID, or an EC2 AMI, ` +
-      'EBS/RDS/Redshift snapshot, FSx backup or DynamoDB backup ARN)'
-    );
-  }
-  if (arn.partition !== scope.partition) {
-    return `RecoveryPointArn is in partition "${arn.partition}"; this deployment restores only in "${scope.partition}"`;
-  }
-  if (arn.region !== scope.region) {
-    return `RecoveryPointArn is in Region "${arn.region}"; this deployment restores only in "${scope.region}" (copy the recovery point to ${scope.region} first)`;
-  }
-  // EC2 image and snapshot ARNs carry no account; AWS resolves them in the caller's account.
-  const accountless = arn.service === 'ec2' && arn.accountId === '';
-  if (!accountless && !isAllowedAccount(arn.accountId, scope)) {
-    return accountRefusal('RecoveryPointArn', arn.accountId, scope);
-  }
-  return undefined;
-}
-
-/** Checks a protected resource ARN's scope (the "by resource" form); returns a reason when refused. */
-export function checkResourceArn(value: string, scope: Scope): string | undefined {
-  const arn = parseArn(value);
-  if (arn === undefined)
-    return 'ResourceArn is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)';
-  if (arn.partition !== scope.partition) {
-    return `ResourceArn is in partition "${arn.partition}"; this deployment restores only in "${scope.partition}"`;
-  }
-  // S3 bucket ARNs carry neither Region nor account.
-  const global = arn.service === 's3' && arn.region === '' && arn.accountId === '';
-  if (!global && arn.region !== scope.region) {
-    return `ResourceArn is in Region "${arn.region}"; this deployment restores only in "${scope.region}"`;
-  }
-  if (!global && !isAllowedAccount(arn.accountId, scope)) {
-    return accountRefusal('ResourceArn', arn.accountId, scope);
-  }
-  return undefined;
 }
 
 /**

@@ -6,17 +6,11 @@
  */
 
 import type { PointSelection } from './alarm.js';
-import {
-  accountRefusal,
-  checkResourceArn,
-  isAllowedAccount,
-  isSourceAccount,
-  parseArn,
-  type Scope,
-  withSourceAccount,
-} from './arn.js';
+import { isSourceAccount, parseArn, type Scope, withSourceAccount } from './arn.js';
 import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
-import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
+import { checkTargetPolicy } from './checks/policy.js';
+import { combine, refusalError } from './checks/result.js';
+import { InvalidRequestError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
 import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
 import type { RecoveryPointRequest } from './request.js';
@@ -94,36 +88,19 @@ async function restoreResource(
   parentLog: Logger,
 ): Promise<Outcome> {
   const { config } = deps;
-  const refused = checkResourceArn(spec.resourceArn, config);
-  if (refused !== undefined) {
-    throw refused.includes('not an ARN')
-      ? new InvalidRequestError(refused)
-      : new ForbiddenRequestError(refused);
-  }
-  if (spec.iamRoleArn !== undefined && !config.allowedRoleArns.includes(spec.iamRoleArn)) {
-    throw new ForbiddenRequestError(
-      `The role ${spec.iamRoleArn} is not on this deployment's list of restore roles`,
-    );
-  }
-  if (
-    spec.backupVaultName !== undefined &&
-    config.allowedVaultNames !== undefined &&
-    !config.allowedVaultNames.includes(spec.backupVaultName)
-  ) {
-    throw new ForbiddenRequestError(
-      `The vault ${spec.backupVaultName} is not one this deployment restores from`,
-    );
-  }
-
-  // Whose vault holds the points: the named owner, else the resource's account when it is a
-  // source account (its vault shared with this one), else this account's own vaults.
-  const resourceAccount = parseArn(spec.resourceArn)?.accountId ?? '';
-  const owner =
-    spec.backupVaultAccountId ??
-    (isSourceAccount(resourceAccount, config) ? resourceAccount : config.accountId);
-  if (!isAllowedAccount(owner, config)) {
-    throw new ForbiddenRequestError(accountRefusal('The backup vault', owner, config));
-  }
+  const owner = vaultOwnerOf(spec, config);
+  // The same policy checks, and messages, as ALARM_TARGETS at cold start (src/alarm.ts).
+  const policy = checkTargetPolicy(
+    {
+      resourceArn: spec.resourceArn,
+      iamRoleArn: spec.iamRoleArn,
+      backupVaultName: spec.backupVaultName,
+      backupVaultAccountId: owner,
+    },
+    config,
+  );
+  const refused = combine(...Object.values(policy));
+  if (refused.kind !== 'ok') throw refusalError(refused);
   const sharedBy = owner === config.accountId ? undefined : owner;
   const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
   if (sharedBy !== undefined && vaults === undefined) {
@@ -223,8 +200,6 @@ async function restoreResource(
     RecoveryPointArn: point.RecoveryPointArn,
     Metadata: metadata,
     IdempotencyToken: spec.idempotencyToken,
-    BackupVaultName: point.BackupVaultName,
-    vaultChecked: true,
     ...(type === undefined ? {} : { ResourceType: type }),
     ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
     // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags

@@ -2,6 +2,7 @@
 
 import { type AlarmTargets, parseAlarmTargets } from './alarm.js';
 import { ROLE_ARN_PATTERN } from './arn.js';
+import { ACCOUNT_ID, VAULT_NAME } from './checks/shape.js';
 
 /** The checked configuration every handler runs with. */
 export interface Config {
@@ -54,8 +55,6 @@ export class ConfigError extends Error {
 
 const URL_PATTERN = /^https?:\/\/[^\s/]+\/\S+$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const ACCOUNT_PATTERN = /^\d{12}$/;
-const VAULT_NAME_PATTERN = /^[a-zA-Z0-9\-_]{2,50}$/;
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -114,19 +113,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!REGION_PATTERN.test(region)) problems.push(`AWS_REGION must be a Region name, got "${region}"`);
 
   const accountId = env.ALLOWED_ACCOUNT_ID ?? roleMatch?.[2] ?? '';
-  if (!ACCOUNT_PATTERN.test(accountId)) {
+  if (!ACCOUNT_ID.pattern.test(accountId)) {
     problems.push(`ALLOWED_ACCOUNT_ID must be a 12-digit account id, got "${accountId}"`);
   }
 
   const sourceAccountIds = [...new Set(list(env.ALLOWED_SOURCE_ACCOUNT_IDS) ?? [])];
   for (const id of sourceAccountIds) {
-    if (!ACCOUNT_PATTERN.test(id))
+    if (!ACCOUNT_ID.pattern.test(id))
       problems.push(`ALLOWED_SOURCE_ACCOUNT_IDS holds "${id}", which is not a 12-digit account id`);
   }
 
   const allowedVaultNames = list(env.ALLOWED_BACKUP_VAULTS);
   for (const name of allowedVaultNames ?? []) {
-    if (!VAULT_NAME_PATTERN.test(name))
+    if (!VAULT_NAME.pattern.test(name))
       problems.push(`ALLOWED_BACKUP_VAULTS holds an invalid vault name "${name}"`);
   }
 

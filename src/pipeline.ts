@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { type AlarmEvent, alarmTarget, alarmTransition } from './alarm.js';
 import { restoreByResource } from './by-resource.js';
+import { parseRestoreRequest } from './checks/request.js';
 import {
   buildDeadLetter,
   type FailureKind,
@@ -17,7 +18,7 @@ import { describeError, ForbiddenRequestError, RestorePipelineError } from './er
 import { claimRedrive, findJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { payloadOf, incomingSecrets as secretsOfIncoming } from './payload.js';
-import { deriveIdempotencyToken, parseRestoreRequest } from './request.js';
+import { deriveIdempotencyToken } from './plan/start-input.js';
 import { startRecoveryPoint } from './restore.js';
 import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';

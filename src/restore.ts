@@ -12,7 +12,8 @@ import { classifyAwsError, describeError, ForbiddenRequestError, InvalidRequestE
 import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
 import { metricFields } from './metrics.js';
-import { buildStartRestoreJobInput, type RecoveryPointRequest } from './request.js';
+import { buildStartRestoreJobInput } from './plan/start-input.js';
+import type { RecoveryPointRequest } from './request.js';
 import { retryRetryable } from './retry.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 
@@ -78,11 +79,7 @@ export async function startRecoveryPoint(
   // The owner of the vault is the account in the recovery point's ARN (issue 15).
   const sourceAccountId = sourceAccountOf(request.RecoveryPointArn, deps.config) ?? deps.config.accountId;
   const sharedBy = sourceAccountId === deps.config.accountId ? undefined : sourceAccountId;
-  if (
-    deps.config.allowedVaultNames !== undefined &&
-    request.BackupVaultName !== undefined &&
-    !request.vaultChecked
-  ) {
+  if (deps.config.allowedVaultNames !== undefined && request.BackupVaultName !== undefined) {
     await checkPointInVault(deps.backup, request.BackupVaultName, request.RecoveryPointArn, sharedBy);
   }
   // Metadata that came from AWS or configuration is as secret as the caller's; every line says

@@ -1,10 +1,11 @@
 /** Property-based tests: random requests either build a valid StartRestoreJob input or are refused permanently. */
 
 import fc from 'fast-check';
-import { checkRecoveryPointArn } from '../src/arn';
+import { checkRecoveryPointArn } from '../src/checks/policy';
+import { parseRestoreRequest } from '../src/checks/request';
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
 import { decodeSqsBody, requestPayload } from '../src/pipeline';
-import { buildStartRestoreJobInput, parseRestoreRequest } from '../src/request';
+import { buildStartRestoreJobInput } from '../src/plan/start-input';
 import {
   COPY_TAGS_UNSUPPORTED,
   isResourceType,
@@ -138,7 +139,7 @@ function check(body: unknown): void {
   outcomes.built += 1;
   if (parsed.kind !== 'recovery-point') return;
   const input = buildStartRestoreJobInput(parsed, { restoreRoleArn: ROLE });
-  expect(checkRecoveryPointArn(input.RecoveryPointArn ?? '', config)).toBeUndefined();
+  expect(checkRecoveryPointArn(input.RecoveryPointArn ?? '', config)).toStrictEqual({ kind: 'ok' });
   expect(config.allowedRoleArns).toContain(input.IamRoleArn);
   expect(Object.values(input.Metadata ?? {}).every((v) => typeof v === 'string')).toBe(true);
   expect(Object.getPrototypeOf(input.Metadata)).toBe(Object.prototype);

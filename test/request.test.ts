@@ -1,5 +1,6 @@
+import { parseRestoreRequest } from '../src/checks/request';
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
-import { buildStartRestoreJobInput, deriveIdempotencyToken, parseRestoreRequest } from '../src/request';
+import { buildStartRestoreJobInput, deriveIdempotencyToken } from '../src/plan/start-input';
 import { withArticle } from '../src/resource-types';
 import { ACCOUNT, OTHER_ROLE, REGION, ROLE, testConfig } from './helpers/fixtures';
 

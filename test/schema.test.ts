@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { parseRestoreRequest } from '../src/request';
+import { parseRestoreRequest } from '../src/checks/request';
 import { BODIES, GOOD } from './helpers/bad-inputs';
 import { loadEvent, testConfig } from './helpers/fixtures';
 

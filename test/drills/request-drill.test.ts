@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
+import { parseRestoreRequest } from '../../src/checks/request';
 import { drillDueAt, drillOf, ownershipRefusals } from '../../src/drills/drill';
 import { ForbiddenRequestError, InvalidRequestError } from '../../src/errors';
-import { parseRestoreRequest } from '../../src/request';
 import { ACCOUNT, REGION, testConfig } from '../helpers/fixtures';
 
 const POINT = `arn:aws:backup:${REGION}:${ACCOUNT}:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f`;

@@ -160,7 +160,7 @@ export const BODIES: [string, string, RegExp][] = [
   [
     'a role outside the allowlist',
     req({ IamRoleArn: 'arn:aws:iam::123456789012:role/Admin' }),
-    /not on this deployment's list of restore roles; leave IamRoleArn out/,
+    /IamRoleArn \S+ is not on this deployment's list of restore roles; leave it out to use the default restore role/,
   ],
   [
     'a role of another account',

@@ -2,7 +2,7 @@
 
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed } from '../../local/pipeline';
-import { deriveIdempotencyToken } from '../../src/request';
+import { deriveIdempotencyToken } from '../../src/plan/start-input';
 import { identitySuffix } from '../../src/resolve';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';

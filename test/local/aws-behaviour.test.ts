@@ -565,7 +565,7 @@ describe('issue 11 item 12: hostile alarm input', () => {
     [
       'a role outside the allowlist',
       JSON.stringify({ a: { resourceArn: LEDGER, iamRoleArn: 'arn:aws:iam::123456789012:role/Admin' } }),
-      /is not on ALLOWED_RESTORE_ROLE_ARNS/,
+      /iamRoleArn: The role \S+ is not on this deployment's list of restore roles/,
     ],
     [
       'another account',

@@ -14,7 +14,7 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, SHARING_ACCOUNT } from '../../local/pipeline';
 import { loadConfig } from '../../src/config';
-import { deriveIdempotencyToken } from '../../src/request';
+import { deriveIdempotencyToken } from '../../src/plan/start-input';
 import { identitySuffix } from '../../src/resolve';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';
