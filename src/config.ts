@@ -2,6 +2,13 @@
 
 import { type AlarmTargets, parseAlarmTargets } from './alarm.js';
 import { ROLE_ARN_PATTERN } from './arn.js';
+import {
+  integerSettings,
+  listSetting,
+  QUEUE_URL_PATTERN,
+  REGION_PATTERN,
+  TABLE_NAME_PATTERN,
+} from './checks/settings.js';
 import { ACCOUNT_ID, VAULT_NAME } from './checks/shape.js';
 
 /** The checked configuration every handler runs with. */
@@ -53,42 +60,13 @@ export class ConfigError extends Error {
   }
 }
 
-const URL_PATTERN = /^https?:\/\/[^\s/]+\/\S+$/;
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-function integer(
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
-
 /** Reads and checks the configuration; throws ConfigError naming every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const problems: string[] = [];
 
   const deadLetterQueueUrl = env.DEAD_LETTER_QUEUE_URL ?? '';
   if (deadLetterQueueUrl === '') problems.push('DEAD_LETTER_QUEUE_URL is not set');
-  else if (!URL_PATTERN.test(deadLetterQueueUrl)) {
+  else if (!QUEUE_URL_PATTERN.test(deadLetterQueueUrl)) {
     problems.push(`DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "${deadLetterQueueUrl}"`);
   }
 
@@ -99,7 +77,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push(`RESTORE_ROLE_ARN must be an IAM role ARN, got "${restoreRoleArn}"`);
   }
 
-  const allowedRoleArns = list(env.ALLOWED_RESTORE_ROLE_ARNS) ?? (restoreRoleArn ? [restoreRoleArn] : []);
+  const allowedRoleArns =
+    listSetting(env.ALLOWED_RESTORE_ROLE_ARNS) ?? (restoreRoleArn ? [restoreRoleArn] : []);
   for (const arn of allowedRoleArns) {
     if (!ROLE_ARN_PATTERN.test(arn)) {
       problems.push(`ALLOWED_RESTORE_ROLE_ARNS holds "${arn}", which is not an IAM role ARN`);
@@ -117,20 +96,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push(`ALLOWED_ACCOUNT_ID must be a 12-digit account id, got "${accountId}"`);
   }
 
-  const sourceAccountIds = [...new Set(list(env.ALLOWED_SOURCE_ACCOUNT_IDS) ?? [])];
+  const sourceAccountIds = [...new Set(listSetting(env.ALLOWED_SOURCE_ACCOUNT_IDS) ?? [])];
   for (const id of sourceAccountIds) {
     if (!ACCOUNT_ID.pattern.test(id))
       problems.push(`ALLOWED_SOURCE_ACCOUNT_IDS holds "${id}", which is not a 12-digit account id`);
   }
 
-  const allowedVaultNames = list(env.ALLOWED_BACKUP_VAULTS);
+  const allowedVaultNames = listSetting(env.ALLOWED_BACKUP_VAULTS);
   for (const name of allowedVaultNames ?? []) {
     if (!VAULT_NAME.pattern.test(name))
       problems.push(`ALLOWED_BACKUP_VAULTS holds an invalid vault name "${name}"`);
   }
 
   const restoreJobsTable = env.RESTORE_JOBS_TABLE ?? '';
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(restoreJobsTable)) {
+  if (!TABLE_NAME_PATTERN.test(restoreJobsTable)) {
     problems.push(
       restoreJobsTable === ''
         ? 'RESTORE_JOBS_TABLE is not set'
@@ -159,7 +138,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   problems.push(...alarms.problems);
 
   const validationQueueUrl = env.VALIDATION_QUEUE_URL?.trim() || undefined;
-  if (validationQueueUrl !== undefined && !URL_PATTERN.test(validationQueueUrl)) {
+  if (validationQueueUrl !== undefined && !QUEUE_URL_PATTERN.test(validationQueueUrl)) {
     problems.push(`VALIDATION_QUEUE_URL must be an SQS queue URL, got "${validationQueueUrl}"`);
   }
 
@@ -168,8 +147,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push('ALARM_NAME_PREFIX must be 1 to 255 printable characters without spaces');
   }
 
-  const maxReceiveCount = integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1000, problems);
-  const restoreConcurrency = integer(env, 'RESTORE_CONCURRENCY', 10, 1, 100, problems);
+  const integer = integerSettings(env, problems);
+  const maxReceiveCount = integer('MAX_RECEIVE_COUNT', 5, 1, 1000);
+  const restoreConcurrency = integer('RESTORE_CONCURRENCY', 10, 1, 100);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

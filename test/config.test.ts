@@ -1,4 +1,7 @@
+import { integerSettings, listSetting } from '../src/checks/settings';
 import { ConfigError, loadConfig } from '../src/config';
+import { loadDrillConfig } from '../src/drills/config';
+import { loadValidationConfig } from '../src/validation/config';
 import { DLQ_URL, OTHER_ROLE, ROLE } from './helpers/fixtures';
 
 const base = {
@@ -112,5 +115,47 @@ describe('loadConfig', () => {
       }),
     ).toThrow(/ALARM_TARGETS\["a"\] needs a resourceArn[\s\S]*ALARM_TARGETS\["b"\].recoveryPoint/);
     expect(() => loadConfig({ ...base, ALARM_TARGETS: 'not json' })).toThrow(/ALARM_TARGETS must be JSON/);
+  });
+});
+
+describe('the settings readers the three configurations share', () => {
+  it('reads a whole number, falls back when unset or blank, and names the setting and its range when out of it', () => {
+    const problems: string[] = [];
+    const integer = integerSettings({ A: ' 7 ', B: '', C: '1.5', D: '1001' }, problems);
+    expect([
+      integer('A', 1, 1, 10),
+      integer('B', 2, 1, 10),
+      integer('C', 3, 1, 10),
+      integer('D', 4, 1, 1000),
+    ]).toStrictEqual([7, 2, 3, 4]);
+    expect(integer('UNSET', 5, 1, 10)).toBe(5);
+    expect(problems).toStrictEqual([
+      'C must be a whole number from 1 to 10, got "1.5"',
+      'D must be a whole number from 1 to 1000, got "1001"',
+    ]);
+  });
+
+  it('reads a list without blanks, and nothing from a blank setting', () => {
+    expect(listSetting(' a , ,b,')).toStrictEqual(['a', 'b']);
+    expect(listSetting('  ')).toBeUndefined();
+    expect(listSetting(undefined)).toBeUndefined();
+  });
+
+  it('gives the validator and drill functions the same problem for the same bad setting', () => {
+    expect(() =>
+      loadValidationConfig({
+        DEAD_LETTER_QUEUE_URL: DLQ_URL,
+        VALIDATION_QUEUE_URL: DLQ_URL,
+        RESTORE_JOBS_TABLE: 'jobs',
+        AWS_REGION: 'eu-west-1',
+        VALIDATION_MAX_RECEIVE_COUNT: '0',
+      }),
+    ).toThrow('VALIDATION_MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "0"');
+    expect(() => loadConfig({ ...base, MAX_RECEIVE_COUNT: '0' })).toThrow(
+      'MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "0"',
+    );
+    expect(() =>
+      loadDrillConfig({ AWS_REGION: 'eu-west-1', RESTORE_JOBS_TABLE: 'jobs', DEAD_LETTER_QUEUE_URL: 'x' }),
+    ).toThrow('DEAD_LETTER_QUEUE_URL must be a queue URL');
   });
 });

@@ -1,5 +1,7 @@
 /** The validator function's configuration: read once at cold start, checked, frozen. */
 
+import { integerSettings, listSetting, QUEUE_URL_PATTERN, TABLE_NAME_PATTERN } from '../checks/settings.js';
+
 /** The checked configuration of validateRestore. */
 export interface ValidationConfig {
   readonly region: string;
@@ -25,68 +27,33 @@ export class ValidationConfigError extends Error {
   }
 }
 
-const URL_PATTERN = /^https?:\/\/[^\s/]+\/\S+$/;
-const TABLE_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 const FUNCTION_PATTERN =
   /^(arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:)?[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]+))?$/;
-
-function integer(
-  text: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-  name: string,
-  problems: string[],
-) {
-  if (text === undefined || text.trim() === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-    return fallback;
-  }
-  return n;
-}
 
 /** Reads the configuration (pure); throws ValidationConfigError with every problem. */
 export function loadValidationConfig(env: Readonly<Record<string, string | undefined>>): ValidationConfig {
   const problems: string[] = [];
   const url = (name: string) => {
     const value = env[name] ?? '';
-    if (!URL_PATTERN.test(value))
+    if (!QUEUE_URL_PATTERN.test(value))
       problems.push(value === '' ? `${name} is not set` : `${name} must be a queue URL`);
     return value;
   };
   const deadLetterQueueUrl = url('DEAD_LETTER_QUEUE_URL');
   const validationQueueUrl = url('VALIDATION_QUEUE_URL');
   const restoreJobsTable = env.RESTORE_JOBS_TABLE ?? '';
-  if (!TABLE_PATTERN.test(restoreJobsTable))
+  if (!TABLE_NAME_PATTERN.test(restoreJobsTable))
     problems.push('RESTORE_JOBS_TABLE must be a DynamoDB table name');
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
   if (region === '') problems.push('AWS_REGION is not set');
-  const allowedValidators = (env.ALLOWED_VALIDATOR_FUNCTIONS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const allowedValidators = listSetting(env.ALLOWED_VALIDATOR_FUNCTIONS) ?? [];
   for (const f of allowedValidators) {
     if (!FUNCTION_PATTERN.test(f))
       problems.push(`ALLOWED_VALIDATOR_FUNCTIONS: "${f}" is not a function name or ARN`);
   }
-  const deadlineMinutes = integer(
-    env.VALIDATION_DEADLINE_MINUTES,
-    120,
-    1,
-    7 * 24 * 60,
-    'VALIDATION_DEADLINE_MINUTES',
-    problems,
-  );
-  const maxReceiveCount = integer(
-    env.VALIDATION_MAX_RECEIVE_COUNT,
-    5,
-    1,
-    1000,
-    'VALIDATION_MAX_RECEIVE_COUNT',
-    problems,
-  );
+  const integer = integerSettings(env, problems);
+  const deadlineMinutes = integer('VALIDATION_DEADLINE_MINUTES', 120, 1, 7 * 24 * 60);
+  const maxReceiveCount = integer('VALIDATION_MAX_RECEIVE_COUNT', 5, 1, 1000);
   const alarmValidators: Record<string, string> = {};
   if (env.ALARM_TARGETS !== undefined && env.ALARM_TARGETS.trim() !== '') {
     try {
