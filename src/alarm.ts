@@ -263,10 +263,12 @@ export function alarmTarget(
     const selection = parsePointSelection(tag(ALARM_TAGS.recoveryPoint));
     const vault = tag(ALARM_TAGS.vault);
     const vaultAccount = tag(ALARM_TAGS.vaultAccount);
-    if (vaultAccount !== undefined && !ACCOUNT_ID.pattern.test(vaultAccount))
-      throw new InvalidRequestError(
-        `Alarm tag ${ALARM_TAGS.vaultAccount} of ${alarm.alarmName} must be a 12-digit account id`,
-      );
+    const badAccount = stringProblem(
+      `Alarm tag ${ALARM_TAGS.vaultAccount} of ${alarm.alarmName}`,
+      vaultAccount,
+      ACCOUNT_ID,
+    );
+    if (badAccount !== undefined) throw new InvalidRequestError(badAccount);
     const role = tag(ALARM_TAGS.role);
     const margin = parseMargin(tag(ALARM_TAGS.margin), `Alarm tag ${ALARM_TAGS.margin}`);
     const target: AlarmTarget = {

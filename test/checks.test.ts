@@ -7,6 +7,7 @@
 import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue';
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
+import { type AlarmEvent, alarmTarget } from '../src/alarm';
 import {
   checkRecoveryPointArn,
   checkRequestPolicy,
@@ -379,5 +380,34 @@ describe('one message per policy rule', () => {
       'forbidden',
       'forbidden',
     ]);
+  });
+});
+
+describe('one message per shape rule of a target', () => {
+  it('says the same of a bad account id in an alarm tag and in ALARM_TARGETS', () => {
+    const event = loadEvent<AlarmEvent>('alarm-rds-instance.json');
+    if (event.detail === undefined) throw new Error('the sample has a detail');
+    event.detail.alarmTags = { 'backup-restore:resource-arn': DB, 'backup-restore:vault-account-id': '4711' };
+    const alarm = { alarmName: 'restore-billing-db-corruption', alarmArn: 'arn' };
+    expect(() => alarmTarget(event, alarm, {})).toThrow(
+      new InvalidRequestError(
+        'Alarm tag backup-restore:vault-account-id of restore-billing-db-corruption must be a 12-digit account id, got an invalid string',
+      ),
+    );
+    const target = { resourceArn: DB, backupVaultName: 'prod-vault', backupVaultAccountId: '4711' };
+    expect(() => testConfig({ ALARM_TARGETS: JSON.stringify({ a: target }) })).toThrow(
+      'ALARM_TARGETS["a"].backupVaultAccountId must be a 12-digit account id, got an invalid string',
+    );
+  });
+
+  it('says the same of a role that is no role ARN in a request and in ALARM_TARGETS', () => {
+    const user = `arn:aws:iam::${ACCOUNT}:user/alice`;
+    expect(checkRestoreRequest({ ResourceArn: DB, IamRoleArn: user }, policy)).toStrictEqual({
+      kind: 'invalid',
+      problems: ['IamRoleArn must be an IAM role ARN, got an invalid string'],
+    });
+    expect(() =>
+      testConfig({ ALARM_TARGETS: JSON.stringify({ a: { resourceArn: DB, iamRoleArn: user } }) }),
+    ).toThrow('ALARM_TARGETS["a"].iamRoleArn must be an IAM role ARN, got an invalid string');
   });
 });
