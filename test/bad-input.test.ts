@@ -64,6 +64,17 @@ describe('bad queue messages', () => {
 describe('bad events', () => {
   const restoreRequested = () => loadEvent<Record<string, any>>('restore-requested.json');
   const alarm = () => loadEvent<Record<string, any>>('alarm-rds-instance.json');
+  /** The alarm, tagged with its resource and `tags`. */
+  const taggedAlarm = (tags: Record<string, string>) => ({
+    ...alarm(),
+    detail: {
+      ...alarm().detail,
+      alarmTags: {
+        'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
+        ...tags,
+      },
+    },
+  });
   const EVENTS: [string, 'event' | 'alarm', () => Record<string, any>, RegExp][] = [
     [
       'a restore-requested event without detail',
@@ -128,16 +139,7 @@ describe('bad events', () => {
     [
       'an alarm tag asking to look back 99999999999 hours',
       'alarm',
-      () => ({
-        ...alarm(),
-        detail: {
-          ...alarm().detail,
-          alarmTags: {
-            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
-            'backup-restore:recovery-point': 'look-back:99999999999h',
-          },
-        },
-      }),
+      () => taggedAlarm({ 'backup-restore:recovery-point': 'look-back:99999999999h' }),
       /looks back 99999999999 hours/,
     ],
     [
@@ -165,16 +167,7 @@ describe('bad events', () => {
     [
       'an alarm tag margin that is not a number of seconds',
       'alarm',
-      () => ({
-        ...alarm(),
-        detail: {
-          ...alarm().detail,
-          alarmTags: {
-            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
-            'backup-restore:margin-seconds': '-5',
-          },
-        },
-      }),
+      () => taggedAlarm({ 'backup-restore:margin-seconds': '-5' }),
       /margin-seconds must be a whole number of seconds/,
     ],
     [

@@ -19,26 +19,15 @@ function rejection(body: unknown, p = policy): Error {
 
 describe('parseRestoreRequest', () => {
   it('accepts a full request and keeps every field', () => {
-    const request = parseRestoreRequest(
-      {
-        RecoveryPointArn: EBS_POINT,
-        ResourceType: 'EBS',
-        Metadata: { availabilityZone: 'eu-west-1a' },
-        IamRoleArn: OTHER_ROLE,
-        IdempotencyToken: 'tok-1',
-        CopySourceTagsToRestoredResource: false,
-      },
-      policy,
-    );
-    expect(request).toStrictEqual({
-      kind: 'recovery-point',
+    const body = {
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
       Metadata: { availabilityZone: 'eu-west-1a' },
       IamRoleArn: OTHER_ROLE,
       IdempotencyToken: 'tok-1',
       CopySourceTagsToRestoredResource: false,
-    });
+    };
+    expect(parseRestoreRequest(body, policy)).toStrictEqual({ kind: 'recovery-point', ...body });
   });
 
   it('accepts the minimal request: RecoveryPointArn and Metadata', () => {

@@ -10,6 +10,9 @@ const EBS = { RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabi
 export const GOOD = JSON.stringify({ ...EBS, IdempotencyToken: 'the-good-one' });
 const req = (patch: Record<string, unknown>) => JSON.stringify({ ...EBS, ...patch });
 const meta = (metadata: unknown) => JSON.stringify({ RecoveryPointArn: POINT, Metadata: metadata });
+/** A request of `type` with its metadata, asking to copy the source's tags. */
+const copyingTags = (type: string, metadata: Record<string, string>) =>
+  req({ ResourceType: type, Metadata: metadata, CopySourceTagsToRestoredResource: true });
 /** A valid JSON request of exactly 256 KiB, SQS's default maximum message size. */
 function atMaxSize(): string {
   const shell = req({ Metadata: { availabilityZone: '' } });
@@ -174,22 +177,10 @@ export const BODIES: [string, string, RegExp][] = [
   ],
   [
     'copying tags on DynamoDB',
-    req({
-      ResourceType: 'DynamoDB',
-      Metadata: { targetTableName: 't' },
-      CopySourceTagsToRestoredResource: true,
-    }),
+    copyingTags('DynamoDB', { targetTableName: 't' }),
     /makes AWS fail DynamoDB restores/,
   ],
-  [
-    'copying tags on S3',
-    req({
-      ResourceType: 'S3',
-      Metadata: { DestinationBucketName: 'b' },
-      CopySourceTagsToRestoredResource: true,
-    }),
-    /makes AWS fail S3 restores/,
-  ],
+  ['copying tags on S3', copyingTags('S3', { DestinationBucketName: 'b' }), /makes AWS fail S3 restores/],
   [
     'copying tags with no type',
     JSON.stringify({ RecoveryPointArn: POINT, Metadata: {}, CopySourceTagsToRestoredResource: true }),
