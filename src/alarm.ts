@@ -5,7 +5,7 @@
 
 import { parseArn, partitionOfRegion } from './arn.js';
 import { checkTargetPolicy, type RequestPolicy } from './checks/policy.js';
-import { problemsOf } from './checks/result.js';
+import { problemLines } from './checks/result.js';
 import {
   ACCOUNT_ID,
   METADATA_KEY_PATTERN,
@@ -371,7 +371,7 @@ function checkTarget(alarm: string, raw: unknown, policy: RequestPolicy): AlarmT
     policy,
   );
   const field = (problem: string | undefined, name: keyof typeof policyOf) =>
-    problem === undefined ? problemsOf(policyOf[name], `${at}.${name}: `) : [problem];
+    problem === undefined ? problemLines(policyOf[name], `${at}.${name}: `) : [problem];
   problems.push(...field(resourceProblem, 'resourceArn'));
   const metadata = t.metadata;
   if (

@@ -36,7 +36,7 @@ export function combine(...verdicts: readonly Verdict[]): Verdict {
 }
 
 /** The problems of a verdict, each after `lead` (none when it is ok). */
-export function problemsOf(verdict: Verdict, lead = ''): string[] {
+export function problemLines(verdict: Verdict, lead = ''): string[] {
   return verdict.kind === 'ok' ? [] : verdict.problems.map((problem) => `${lead}${problem}`);
 }
 
