@@ -1,16 +1,14 @@
 import { BackupClient, ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listRecoveryPointsByResource } from '../src/aws/backup';
-import { chooseRecoveryPoint as choose, withRestoreTime } from '../src/plan/recovery-point';
+import { identitySuffix, prepareMetadata } from '../src/plan/metadata';
 import {
   type Candidate,
-  describeWindow,
-  identitySuffix,
-  noRecoveryPoint,
-  prepareMetadata,
+  chooseRecoveryPoint as choose,
   type Window,
-  windowOf,
-} from '../src/resolve';
+  withRestoreTime,
+} from '../src/plan/recovery-point';
+import { describeWindow, noRecoveryPoint, windowOf } from '../src/plan/window';
 
 const now = new Date('2026-11-28T00:00:00Z');
 /** The snapshot chosen for a window (no point-in-time moment). */

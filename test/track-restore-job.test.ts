@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
 import type { DeadLetter } from '../src/dead-letter';
-import { interpretJobEvent } from '../src/track';
+import { interpretJobEvent } from '../src/outcome/job-event';
 import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
 
 const BODY = JSON.stringify({

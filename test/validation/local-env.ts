@@ -18,8 +18,8 @@ import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
 import type { DeadLetter } from '../../src/dead-letter';
-import { createLinkWriter, inputFingerprint } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
+import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
 import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
 

@@ -1,11 +1,10 @@
 /**
  * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): find its
- * recovery points and their vaults, choose one (a snapshot, or a continuous point restored to a
- * moment), prepare its metadata, and start the restore, at most one at a time per resource for
- * alarms.
+ * recovery points and their vaults (src/aws/backup.ts), choose one and prepare its metadata (plan/),
+ * claim the resource (alarms: one restore at a time), and start the restore (restore-point.ts).
  */
 
-import type { PointSelection } from './alarm.js';
+import type { PointSelection } from '../alarm.js';
 import {
   accountRefusal,
   checkResourceArn,
@@ -14,17 +13,23 @@ import {
   parseArn,
   type Scope,
   withSourceAccount,
-} from './arn.js';
-import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
-import { ForbiddenRequestError, InvalidRequestError } from './errors.js';
-import { errorFields, type Logger } from './logger.js';
-import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
-import type { RecoveryPointRequest } from './request.js';
-import { identitySuffix, noRecoveryPoint, prepareMetadata, targetTime, windowOf } from './resolve.js';
-import { claimResource, recordClaimedJob, releaseResource } from './resource-claim.js';
-import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys, withArticle } from './resource-types.js';
-import { startRecoveryPoint } from './restore.js';
-import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
+} from '../arn.js';
+import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from '../aws/backup.js';
+import { ForbiddenRequestError, InvalidRequestError } from '../errors.js';
+import { errorFields, type Logger } from '../logger.js';
+import { claimResource, recordClaimedJob, releaseResource } from '../outcome/resource-claim.js';
+import { identitySuffix, nameSeed, prepareMetadata } from '../plan/metadata.js';
+import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from '../plan/recovery-point.js';
+import { noRecoveryPoint, targetTime, windowOf } from '../plan/window.js';
+import type { RecoveryPointRequest } from '../request.js';
+import {
+  COPY_TAGS_UNSUPPORTED,
+  isResourceType,
+  missingMetadataKeys,
+  withArticle,
+} from '../resource-types.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+import { startRestoreOfPoint } from './restore-point.js';
 
 /** What to restore, and how to choose the recovery point. */
 export interface ResourceRestore {
@@ -44,14 +49,6 @@ export interface ResourceRestore {
   readonly copySourceTags?: boolean;
   /** Skip while any restore of the resource is PENDING or RUNNING. */
   readonly oneAtATime: boolean;
-}
-
-/**
- * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
- * failed job may have left a resource with the old name behind (issue 11, item 11).
- */
-export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
-  return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
 }
 
 /**
@@ -80,19 +77,21 @@ export async function restoreByResource(
   parentLog: Logger,
 ): Promise<Outcome> {
   try {
-    return await restoreResource(deps, spec, incoming, attempt, parentLog);
+    return await restoreResource({ deps, incoming, attempt }, spec, parentLog);
   } catch (error) {
     throw withSourceAccount(error, vaultOwnerOf(spec, deps.config));
   }
 }
 
-async function restoreResource(
-  deps: Deps,
-  spec: ResourceRestore,
-  incoming: Incoming,
-  attempt: AttemptInfo,
-  parentLog: Logger,
-): Promise<Outcome> {
+/** What one restore by resource works with, besides the resource and its log. */
+interface Run {
+  readonly deps: Deps;
+  readonly incoming: Incoming;
+  readonly attempt: AttemptInfo;
+}
+
+async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logger): Promise<Outcome> {
+  const { deps, incoming, attempt } = run;
   const { config } = deps;
   const refused = checkResourceArn(spec.resourceArn, config);
   if (refused !== undefined) {
@@ -230,23 +229,22 @@ async function restoreResource(
     // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
     ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
   };
-  if (!spec.oneAtATime) return startRecoveryPoint(deps, request, incoming, attempt, log);
-  return startClaimed(deps, spec, request, incoming, attempt, log);
+  if (!spec.oneAtATime) return startRestoreOfPoint(deps, request, incoming, attempt, log);
+  return startClaimed(run, spec, request, log);
 }
 
 /**
- * Starts an alarm's restore under the resource's claim (src/resource-claim.ts): two alarm records
- * worked on at once (a batch, several instances) cannot both start one, as the running-restore
- * check alone would let them.
+ * Starts an alarm's restore under the resource's claim (src/outcome/resource-claim.ts): two alarm
+ * records worked on at once (a batch, several instances) cannot both start one, as the
+ * running-restore check alone would let them.
  */
 async function startClaimed(
-  deps: Deps,
+  run: Run,
   spec: ResourceRestore,
   request: RecoveryPointRequest,
-  incoming: Incoming,
-  attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
+  const { deps, incoming, attempt } = run;
   const table = deps.config.restoreJobsTable;
   const owner = spec.idempotencyToken;
   let claim: Awaited<ReturnType<typeof claimResource>>;
@@ -256,7 +254,7 @@ async function startClaimed(
     // The table cannot be reached: an alarm's restore matters more than the claim. The
     // running-restore check above still holds, and the alarm function runs one at a time.
     log.warn('Could not claim the resource; starting on the running-restore check alone', errorFields(error));
-    return startRecoveryPoint(deps, request, incoming, attempt, log);
+    return startRestoreOfPoint(deps, request, incoming, attempt, log);
   }
   if (claim.kind === 'busy') {
     log.info('Restore skipped: another restore of the resource runs or is being started', {
@@ -272,7 +270,7 @@ async function startClaimed(
   }
   let outcome: Outcome;
   try {
-    outcome = await startRecoveryPoint(deps, request, incoming, attempt, log);
+    outcome = await startRestoreOfPoint(deps, request, incoming, attempt, log);
   } catch (error) {
     await releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
       log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),
