@@ -306,20 +306,16 @@ export async function restoreJobsEndedAfter(
   backup: BackupClient,
   after: Date,
 ): Promise<RestoreJobsListMember[]> {
-  const jobs: RestoreJobsListMember[] = [];
-  let token: string | undefined;
-  do {
-    const page = await retryRetryable(async () => {
+  return allPages('ListRestoreJobs', (token) =>
+    retryRetryable(async () => {
       try {
-        return await backup.send(
+        const out = await backup.send(
           new ListRestoreJobsCommand({ ByCompleteAfter: after, MaxResults: 1000, NextToken: token }),
         );
+        return { items: out.RestoreJobs ?? [], next: out.NextToken };
       } catch (error) {
         throw classifyAwsError('ListRestoreJobs', error);
       }
-    });
-    jobs.push(...(page.RestoreJobs ?? []));
-    token = page.NextToken;
-  } while (token !== undefined && token !== '');
-  return jobs;
+    }),
+  );
 }

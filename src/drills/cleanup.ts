@@ -266,16 +266,22 @@ export async function cleanupDrill(
   });
   const table = deps.config.restoreJobsTable;
   const link = await findJobLink(deps.ddb, table, record.restoreJobId);
-  const refuse = async (reason: string): Promise<CleanupOutcome> => {
-    // The letter first: a record marked refused without its letter would never be reported.
+  // Refused or failed: the request is dead-lettered with the reason, and the record says which.
+  const giveUp = async (state: 'refused' | 'failed', reason: string): Promise<CleanupOutcome> => {
+    // The letter first: a record marked without its letter would never be reported.
     const messageId =
       link === undefined
         ? undefined
         : await deadLetter(deps, record, link.original, link.redriveCount, reason);
-    await finish(deps, record, 'refused', reason);
-    jobLog.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
-    deps.metrics.count('DrillCleanupsRefused', record.resourceType);
-    return 'refused';
+    await finish(deps, record, state, reason);
+    if (state === 'refused') {
+      jobLog.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
+      deps.metrics.count('DrillCleanupsRefused', record.resourceType);
+    } else {
+      jobLog.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
+      deps.metrics.count('DrillCleanupsFailed', record.resourceType);
+    }
+    return state;
   };
   try {
     const job = await deps.backup
@@ -308,7 +314,7 @@ export async function cleanupDrill(
       nameByAws: view.nameByAws,
     });
     if (view.inUse !== undefined) refusals.push(view.inUse);
-    if (refusals.length > 0) return await refuse(refusals.join('; '));
+    if (refusals.length > 0) return await giveUp('refused', refusals.join('; '));
     const steps = await deleteResource(
       deps.clients,
       record.resourceType,
@@ -326,15 +332,7 @@ export async function cleanupDrill(
       jobLog.warn('Drill cleanup will be tried again on the next run', { error: described.message });
       return 'retry';
     }
-    const reason = `${described.name}: ${described.message}`;
-    const messageId =
-      link === undefined
-        ? undefined
-        : await deadLetter(deps, record, link.original, link.redriveCount, reason);
-    await finish(deps, record, 'failed', reason);
-    jobLog.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
-    deps.metrics.count('DrillCleanupsFailed', record.resourceType);
-    return 'failed';
+    return giveUp('failed', `${described.name}: ${described.message}`);
   }
 }
 

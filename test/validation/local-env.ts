@@ -142,7 +142,7 @@ export async function restoreAndLink(
   const { Validator: _validator, ...input } = request;
   const { RestoreJobId } = await env.backup.send(new StartRestoreJobCommand({ ...input, IamRoleArn: ROLE }));
   const restoreJobId = RestoreJobId ?? '';
-  // The link the pipeline writes for a started job (src/job-link.ts), through the real client.
+  // The link the pipeline writes for a started job (src/outcome/job-link.ts), through the real client.
   await createLinkWriter(env.deps.ddb, TABLE, () => new Date()).write({
     restoreJobId,
     original: { trigger: 'sqs', body: JSON.stringify(request) },
