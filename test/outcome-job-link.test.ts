@@ -6,9 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalAws, startLocalAws } from '../local/endpoint';
-import { defaultSeed } from '../local/pipeline';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvalidRequestError } from '../src/errors';
 import {
   findJobLink,
@@ -20,33 +18,17 @@ import {
   MAX_UNPACKED_BYTES,
   writeLinkItem,
 } from '../src/outcome/job-link';
+import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';
 
-const TABLE = 'restore-jobs';
 const NOW = new Date('2026-11-27T10:00:00.000Z');
 
-let aws: LocalAws;
+let env: OutcomeEnv;
 let ddb: DynamoDBClient;
 beforeAll(async () => {
-  aws = await startLocalAws({ seed: defaultSeed() });
-  ddb = new DynamoDBClient({
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  env = await startOutcomeEnv();
+  ddb = env.ddb;
 });
-afterAll(async () => {
-  ddb.destroy();
-  await aws.close();
-});
+afterAll(() => env.close());
 
 /** A link whose request body is `body`. */
 const link = (restoreJobId: string, body: string, fingerprint = 'fp-1'): JobLink => ({

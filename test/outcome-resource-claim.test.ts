@@ -5,10 +5,8 @@
  * the owner's alone.
  */
 
-import { BackupClient } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalAws, startLocalAws } from '../local/endpoint';
-import { defaultSeed } from '../local/pipeline';
+import type { BackupClient } from '@aws-sdk/client-backup';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startRestoreJob } from '../src/aws/backup';
 import {
   CLAIM_START_MS,
@@ -16,13 +14,13 @@ import {
   recordClaimedJob,
   releaseResource,
 } from '../src/outcome/resource-claim';
+import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';
 
-const TABLE = 'restore-jobs';
 const RESOURCE = 'arn:aws:rds:eu-west-1:123456789012:db:orders-db';
 const T0 = new Date('2026-11-27T10:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
 
-let aws: LocalAws;
+let env: OutcomeEnv;
 let ddb: DynamoDBClient;
 let backup: BackupClient;
 let deps: { ddb: DynamoDBClient; backup: BackupClient };
@@ -30,32 +28,11 @@ let resource: string;
 let n = 0;
 beforeAll(async () => {
   // Jobs stay PENDING for the whole test: a named job that runs keeps its claim.
-  aws = await startLocalAws({
-    seed: { ...defaultSeed(), timing: { runningAfterMs: 600_000, doneAfterMs: 900_000 } },
-  });
-  const client = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
-  ddb = new DynamoDBClient(client);
-  backup = new BackupClient(client);
+  env = await startOutcomeEnv((s) => ({ ...s, timing: { runningAfterMs: 600_000, doneAfterMs: 900_000 } }));
+  ({ ddb, backup } = env);
   deps = { ddb, backup };
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
 });
-afterAll(async () => {
-  ddb.destroy();
-  backup.destroy();
-  await aws.close();
-});
+afterAll(() => env.close());
 // Each test claims its own resource.
 beforeEach(() => {
   n += 1;
