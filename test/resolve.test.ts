@@ -20,6 +20,7 @@ import {
   type Window,
   withRestoreTime,
 } from '../src/plan/recovery-point';
+import { choosePointOf, requestForChoice } from '../src/plan/resource-restore';
 import { describeWindow, noRecoveryPoint, windowOf } from '../src/plan/window';
 
 const now = new Date('2026-11-28T00:00:00Z');
@@ -445,5 +446,119 @@ describe('describeRestoreJob', () => {
       awsErrorName: 'AccessDeniedException',
       retryable: false,
     });
+  });
+});
+
+describe('a restore by resource, planned (pure)', () => {
+  const snapshot: Candidate = {
+    RecoveryPointArn: 'arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1',
+    BackupVaultName: 'prod-vault',
+    CreationDate: new Date('2026-11-26T09:00:00Z'),
+    Status: 'COMPLETED',
+  };
+  const continuous: Candidate = {
+    RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:continuous:db-1',
+    BackupVaultName: 'prod-vault',
+    CreationDate: new Date('2026-11-20T00:00:00Z'),
+    Status: 'COMPLETED',
+  };
+  const spec = { overrides: { DBInstanceClass: 'db.r6g.large' }, idempotencyToken: 'alarm-1' };
+  const rds = { resourceType: 'RDS', metadata: { DBInstanceIdentifier: 'orders', EngineVersion: '15.4' } };
+
+  it('chooses the continuous point at the moment before the alarm, else says where it looked', () => {
+    const found = { points: [snapshot, continuous], vaultsSearched: ['prod-vault'] };
+    const options = {
+      selection: { mode: 'before-alarm' as const, marginSeconds: 60 },
+      at,
+      now,
+      allowedVaults: undefined,
+    };
+    expect(choosePointOf('arn:r', found, options)).toStrictEqual({
+      kind: 'point-in-time',
+      point: continuous,
+      restoreTime: new Date('2026-11-26T09:59:00Z'),
+    });
+    expect(choosePointOf('arn:r', found, { ...options, selection: { mode: 'latest' } })).toStrictEqual({
+      kind: 'snapshot',
+      point: snapshot,
+    });
+    expect(() => choosePointOf('arn:r', found, { ...options, allowedVaults: ['other-vault'] })).toThrow(
+      noRecoveryPoint('arn:r', windowOf({ mode: 'before-alarm', marginSeconds: 60 }, at), ['prod-vault'])
+        .message,
+    );
+  });
+
+  it('builds the request of a snapshot: stored metadata prepared, a new name, the overrides', () => {
+    expect(requestForChoice({ kind: 'snapshot', point: snapshot }, rds, spec, undefined)).toStrictEqual({
+      kind: 'recovery-point',
+      RecoveryPointArn: snapshot.RecoveryPointArn,
+      Metadata: {
+        DBInstanceIdentifier: `orders-${identitySuffix('alarm-1')}`,
+        DBInstanceClass: 'db.r6g.large',
+      },
+      IdempotencyToken: 'alarm-1',
+      BackupVaultName: 'prod-vault',
+      vaultChecked: true,
+      ResourceType: 'RDS',
+    });
+    // A retry after a failed job: another name, the same token.
+    const retried = requestForChoice({ kind: 'snapshot', point: snapshot }, rds, spec, 'failed-job');
+    expect(retried.Metadata.DBInstanceIdentifier).toBe(
+      `orders-${identitySuffix('alarm-1/after:failed-job')}`,
+    );
+  });
+
+  it('sets the moment of a point-in-time restore, with the role and the tag flag only when true', () => {
+    const choice = {
+      kind: 'point-in-time' as const,
+      point: continuous,
+      restoreTime: new Date('2026-11-26T09:59:00.700Z'),
+    };
+    const role = 'arn:aws:iam::123456789012:role/restore';
+    expect(
+      requestForChoice(choice, rds, { ...spec, iamRoleArn: role, copySourceTags: true }, undefined),
+    ).toStrictEqual({
+      kind: 'recovery-point',
+      RecoveryPointArn: continuous.RecoveryPointArn,
+      Metadata: {
+        DBInstanceIdentifier: `orders-${identitySuffix('alarm-1')}`,
+        DBInstanceClass: 'db.r6g.large',
+        RestoreTime: '2026-11-26T09:59:00Z',
+      },
+      IdempotencyToken: 'alarm-1',
+      BackupVaultName: 'prod-vault',
+      vaultChecked: true,
+      ResourceType: 'RDS',
+      IamRoleArn: role,
+      CopySourceTagsToRestoredResource: true,
+    });
+    expect(requestForChoice(choice, rds, { ...spec, copySourceTags: false }, undefined)).not.toHaveProperty(
+      'CopySourceTagsToRestoredResource',
+    );
+  });
+
+  it('refuses what cannot be restored as asked', () => {
+    const pit = { kind: 'point-in-time' as const, point: continuous, restoreTime: at };
+    expect(() => requestForChoice(pit, { resourceType: 'EBS', metadata: {} }, spec, undefined)).toThrow(
+      /is a continuous recovery point of an EBS resource, for which this pipeline knows no point-in-time restore key/,
+    );
+    expect(() =>
+      requestForChoice(
+        { kind: 'snapshot', point: snapshot },
+        { resourceType: 'EBS', metadata: {} },
+        spec,
+        undefined,
+      ),
+    ).toThrow(/lacks availabilityZone for an EBS restore/);
+    expect(() =>
+      requestForChoice(
+        { kind: 'snapshot', point: snapshot },
+        { resourceType: 'DynamoDB', metadata: { targetTableName: 'orders' } },
+        { ...spec, copySourceTags: true },
+        undefined,
+      ),
+    ).toThrow(
+      'CopySourceTagsToRestoredResource: true makes AWS fail DynamoDB restores; set it to false or leave it out',
+    );
   });
 });

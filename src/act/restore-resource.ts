@@ -18,21 +18,14 @@ import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from '..
 import { ForbiddenRequestError, InvalidRequestError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { claimResource, recordClaimedJob, releaseResource } from '../outcome/resource-claim.js';
-import { identitySuffix, nameSeed, prepareMetadata } from '../plan/metadata.js';
-import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from '../plan/recovery-point.js';
-import { noRecoveryPoint, targetTime, windowOf } from '../plan/window.js';
+import { pointInTimeKey } from '../plan/recovery-point.js';
+import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
 import type { RecoveryPointRequest } from '../request.js';
-import {
-  COPY_TAGS_UNSUPPORTED,
-  isResourceType,
-  missingMetadataKeys,
-  withArticle,
-} from '../resource-types.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
 /** What to restore, and how to choose the recovery point. */
-export interface ResourceRestore {
+export interface ResourceRestore extends ResourceRequestSpec {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
   /**
@@ -40,13 +33,9 @@ export interface ResourceRestore {
    * resource's account when that is a source account, else this account.
    */
   readonly backupVaultAccountId?: string;
-  readonly overrides: Readonly<Record<string, string>>;
-  readonly iamRoleArn?: string;
   readonly selection: PointSelection;
   /** The moment the selection is relative to (the alarm's state change, or the restore time). */
   readonly at: Date;
-  readonly idempotencyToken: string;
-  readonly copySourceTags?: boolean;
   /** Skip while any restore of the resource is PENDING or RUNNING. */
   readonly oneAtATime: boolean;
 }
@@ -163,48 +152,20 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   // A running restore wins over a failed search: the alarm is skipped either way.
   if (search.status === 'rejected') throw search.reason;
   const found = search.value;
-  const window = windowOf(spec.selection, spec.at);
-  const moment = targetTime(spec.selection, spec.at);
-  const choice = chooseRecoveryPoint(found.points, {
-    window,
-    ...(moment === undefined ? {} : { pointInTime: moment }),
+  const choice = choosePointOf(spec.resourceArn, found, {
+    selection: spec.selection,
+    at: spec.at,
     now: deps.now(),
-    ...(config.allowedVaultNames === undefined ? {} : { allowedVaults: config.allowedVaultNames }),
+    allowedVaults: config.allowedVaultNames,
   });
-  if (choice === undefined) throw noRecoveryPoint(spec.resourceArn, window, found.vaultsSearched);
   const point = choice.point;
-
   const stored = await storedRestoreMetadata(
     deps.backup,
     point.BackupVaultName,
     point.RecoveryPointArn,
     point.BackupVaultAccountId,
   );
-  const suffix = identitySuffix(nameSeed(spec.idempotencyToken, incoming.failedRestoreJobId));
-  let metadata = prepareMetadata(stored.resourceType, stored.metadata, spec.overrides, suffix);
-  if (choice.kind === 'point-in-time') {
-    // Never a continuous point without its moment: without it AWS would restore the latest
-    // (already damaged) state, or fail. docs/aws-behaviour.md#continuous-restore-keys
-    const timed = withRestoreTime(stored.resourceType, metadata, choice.restoreTime);
-    if (timed === undefined) {
-      throw new InvalidRequestError(
-        `${point.RecoveryPointArn} is a continuous recovery point of ${withArticle(stored.resourceType)} resource, for which this pipeline knows no point-in-time restore key: restore a snapshot instead (recoveryPoint latest or look-back:Nh)`,
-      );
-    }
-    metadata = timed;
-  }
-  const type = isResourceType(stored.resourceType) ? stored.resourceType : undefined;
-  const missing = type === undefined ? [] : missingMetadataKeys(type, metadata);
-  if (missing.length > 0) {
-    throw new InvalidRequestError(
-      `The metadata stored with ${point.RecoveryPointArn} lacks ${missing.join(', ')} for ${withArticle(type ?? stored.resourceType)} restore: add them as overrides (Metadata of the request, or metadata of the alarm target)`,
-    );
-  }
-  if (spec.copySourceTags === true && (type === undefined || COPY_TAGS_UNSUPPORTED.has(type))) {
-    throw new InvalidRequestError(
-      `CopySourceTagsToRestoredResource: true makes AWS fail ${stored.resourceType} restores; set it to false or leave it out`,
-    );
-  }
+  const request = requestForChoice(choice, stored, spec, incoming.failedRestoreJobId);
   log.info('Recovery point chosen', {
     resourceArn: spec.resourceArn,
     recoveryPointArn: point.RecoveryPointArn,
@@ -217,18 +178,6 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
       : {}),
     ...(found.vaultsSearched === undefined ? {} : { vaultsSearched: found.vaultsSearched }),
   });
-  const request: RecoveryPointRequest = {
-    kind: 'recovery-point',
-    RecoveryPointArn: point.RecoveryPointArn,
-    Metadata: metadata,
-    IdempotencyToken: spec.idempotencyToken,
-    BackupVaultName: point.BackupVaultName,
-    vaultChecked: true,
-    ...(type === undefined ? {} : { ResourceType: type }),
-    ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
-    // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
-    ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
-  };
   if (!spec.oneAtATime) return startRestoreOfPoint(deps, request, incoming, attempt, log);
   return startClaimed(run, spec, request, log);
 }
