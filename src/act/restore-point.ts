@@ -65,6 +65,8 @@ export async function startRestoreOfPoint(
   // attempt is paced by the Backup client itself (paceStartRestoreJob in src/rate-limit.ts).
   const restoreJobId = await retryRetryable(() => startRestoreJob(deps.backup, input));
   item.restoreJobId = { S: restoreJobId };
+  // What every "started" line says (the source account is always known: this account at least).
+  const started = { restoreJobId, redriveCount: incoming.redriveCount, sourceAccountId };
   let written: LinkWriteResult;
   try {
     // The job exists now: try harder than for other calls before giving the request back.
@@ -81,11 +83,7 @@ export async function startRestoreOfPoint(
       { ...errorFields(error), restoreJobId },
     );
     deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
-    log.info('Restore job started', {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    });
+    log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };
   }
   if (written.kind === 'conflict') {
@@ -98,21 +96,13 @@ export async function startRestoreOfPoint(
       restoreJobId,
       firstTrigger: written.existing.trigger.id,
     });
-    log.info('Restore job started', {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    });
+    log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };
   }
   // One line is both the log line and the RestoreJobsStarted data point (half the stdout).
   log.metric(
     'Restore job started',
-    {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    },
+    started,
     metricFields('RestoreJobsStarted', 'Count', 1, input.ResourceType ?? 'Unknown', deps.now()),
   );
   return { status: 'started', restoreJobId, sourceAccountId };
