@@ -12,14 +12,14 @@
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { runInvocation } from '../src/invocation.js';
-import { configSecrets } from '../src/payload.js';
+import type { TrackDeps } from '../src/outcome/job-event.js';
 import {
   RECONCILE_DEFAULTS,
   type ReconcileOptions,
   type ReconcileReport,
   reconcileRestoreJobs,
-} from '../src/reconcile.js';
-import type { TrackDeps } from '../src/track.js';
+} from '../src/outcome/reconcile.js';
+import { configSecrets } from '../src/payload.js';
 import { trackDeps } from './track-restore-job.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */

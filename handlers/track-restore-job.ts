@@ -20,8 +20,9 @@ import { underDeadline } from '../src/deadline.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
 import { drillHandOffFor } from '../src/drills/clients.js';
 import { runInvocation } from '../src/invocation.js';
+import type { RestoreJobDetail, TrackDeps, TrackOutcome } from '../src/outcome/job-event.js';
+import { trackRestoreJob } from '../src/outcome/track.js';
 import { configSecrets } from '../src/payload.js';
-import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
 /** The event this function receives. */
 export type RestoreJobStateChange = EventBridgeEvent<'Restore Job State Change', RestoreJobDetail>;

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseArn } from './arn.js';
 import { classifyAwsError, describeError } from './errors.js';
-import { gunzipBounded } from './job-link.js';
+import { gunzipBounded } from './outcome/job-link.js';
 
 /** The request exactly as it reached the pipeline. */
 export type OriginalRequest =

@@ -4,8 +4,9 @@
  */
 
 import { createHash } from 'node:crypto';
+import { startRestoreOfPoint } from './act/restore-point.js';
+import { restoreByResource } from './act/restore-resource.js';
 import { type AlarmEvent, alarmTarget, alarmTransition } from './alarm.js';
-import { restoreByResource } from './by-resource.js';
 import { parseRestoreRequest } from './checks/request.js';
 import {
   buildDeadLetter,
@@ -15,12 +16,12 @@ import {
   unwrapRedriven,
 } from './dead-letter.js';
 import { describeError, ForbiddenRequestError, RestorePipelineError } from './errors.js';
-import { claimRedrive, findJobLink } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
+import type { RestoreJobDetail } from './outcome/job-event.js';
+import { claimRedrive, findJobLink } from './outcome/job-link.js';
+import { trackRestoreJob } from './outcome/track.js';
 import { payloadOf, incomingSecrets as secretsOfIncoming } from './payload.js';
 import { deriveIdempotencyToken } from './plan/start-input.js';
-import { startRecoveryPoint } from './restore.js';
-import { type RestoreJobDetail, trackRestoreJob } from './track.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
 import { findVerdict } from './validation/record.js';
 
@@ -244,7 +245,7 @@ export async function processIncoming(
   }
 
   const request = parseRestoreRequest(payloadOf(incoming), deps.config);
-  if (request.kind === 'recovery-point') return startRecoveryPoint(deps, request, incoming, attempt, log);
+  if (request.kind === 'recovery-point') return startRestoreOfPoint(deps, request, incoming, attempt, log);
   const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
   const { kind: _kind, ...identity } = request;
   return restoreByResource(

@@ -1,16 +1,27 @@
-import { BackupClient, ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  ListRecoveryPointsByBackupVaultCommand,
+  ListRecoveryPointsByResourceCommand,
+  ListRestoreJobsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
-import { listRecoveryPointsByResource } from '../src/aws/backup';
-import { chooseRecoveryPoint as choose, withRestoreTime } from '../src/plan/recovery-point';
+import {
+  describeRestoreJob,
+  listRecoveryPointsByResource,
+  listRecoveryPointsInVault,
+  restoreJobsEndedAfter,
+} from '../src/aws/backup';
+import { identitySuffix, prepareMetadata } from '../src/plan/metadata';
 import {
   type Candidate,
-  describeWindow,
-  identitySuffix,
-  noRecoveryPoint,
-  prepareMetadata,
+  chooseRecoveryPoint as choose,
   type Window,
-  windowOf,
-} from '../src/resolve';
+  withRestoreTime,
+} from '../src/plan/recovery-point';
+import { choosePointOf, requestForChoice } from '../src/plan/resource-restore';
+import { describeWindow, noRecoveryPoint, windowOf } from '../src/plan/window';
 
 const now = new Date('2026-11-28T00:00:00Z');
 /** The snapshot chosen for a window (no point-in-time moment). */
@@ -279,5 +290,275 @@ describe('listRecoveryPointsByResource', () => {
       { ResourceArn: arn, NextToken: 't1' },
       { ResourceArn: arn, NextToken: 't2' },
     ]);
+  });
+});
+
+describe('the recovery points as candidates', () => {
+  afterEach(() => mockClient(BackupClient).restore());
+  const client = () => new BackupClient({ region: 'eu-west-1' });
+
+  it('from the listing by resource: the vault when it names one, else empty; points without ARN or date left out', async () => {
+    mockClient(BackupClient)
+      .on(ListRecoveryPointsByResourceCommand)
+      .resolves({
+        RecoveryPoints: [
+          {
+            RecoveryPointArn: 'p1',
+            CreationDate: at,
+            Status: 'COMPLETED',
+            BackupVaultName: 'V',
+            IsParent: false,
+          },
+          { RecoveryPointArn: 'p2', CreationDate: at },
+          { RecoveryPointArn: 'p3', Status: 'COMPLETED' },
+          { CreationDate: at, Status: 'COMPLETED' },
+        ],
+      });
+    await expect(
+      listRecoveryPointsByResource(client(), 'arn:aws:ec2:eu-west-1:123456789012:instance/i-1'),
+    ).resolves.toStrictEqual([
+      {
+        RecoveryPointArn: 'p1',
+        BackupVaultName: 'V',
+        CreationDate: at,
+        Status: 'COMPLETED',
+        IsParent: false,
+      },
+      { RecoveryPointArn: 'p2', BackupVaultName: '', CreationDate: at, Status: 'UNKNOWN' },
+    ]);
+  });
+
+  it('from a vault: the vault searched when the listing does not say, its owner, type and lifecycle', async () => {
+    const backup = mockClient(BackupClient);
+    backup.on(ListRecoveryPointsByBackupVaultCommand).resolves({
+      RecoveryPoints: [
+        {
+          RecoveryPointArn: 'p1',
+          CreationDate: at,
+          Status: 'AVAILABLE',
+          ResourceType: 'RDS',
+          Lifecycle: { DeleteAfterDays: 7 },
+        },
+        {
+          RecoveryPointArn: 'p2',
+          BackupVaultName: 'named',
+          CreationDate: at,
+          Status: 'COMPLETED',
+          IsParent: true,
+        },
+        { RecoveryPointArn: 'p3' },
+      ],
+    });
+    await expect(
+      listRecoveryPointsInVault(client(), 'shared-vault', 'arn:r', '444455556666'),
+    ).resolves.toStrictEqual([
+      {
+        RecoveryPointArn: 'p1',
+        BackupVaultName: 'shared-vault',
+        BackupVaultAccountId: '444455556666',
+        CreationDate: at,
+        Status: 'AVAILABLE',
+        ResourceType: 'RDS',
+        DeleteAfterDays: 7,
+      },
+      {
+        RecoveryPointArn: 'p2',
+        BackupVaultName: 'named',
+        BackupVaultAccountId: '444455556666',
+        CreationDate: at,
+        Status: 'COMPLETED',
+        IsParent: true,
+      },
+    ]);
+    expect(backup.commandCalls(ListRecoveryPointsByBackupVaultCommand)[0]?.args[0].input).toStrictEqual({
+      BackupVaultName: 'shared-vault',
+      BackupVaultAccountId: '444455556666',
+      ByResourceArn: 'arn:r',
+    });
+    await expect(listRecoveryPointsInVault(client(), 'own-vault', 'arn:r')).resolves.toMatchObject([
+      { RecoveryPointArn: 'p1', BackupVaultName: 'own-vault' },
+      { RecoveryPointArn: 'p2' },
+    ]);
+    expect((await listRecoveryPointsInVault(client(), 'own-vault', 'arn:r'))[0]).not.toHaveProperty(
+      'BackupVaultAccountId',
+    );
+  });
+});
+
+/** An error as the SDK throws it for an AWS error answer Backup's model does not name. */
+const awsError = (name: string, status: number) =>
+  Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+
+describe('restoreJobsEndedAfter', () => {
+  afterEach(() => mockClient(BackupClient).restore());
+
+  it('follows every page by completion time, and tries a throttled page again', async () => {
+    const after = new Date('2026-11-26T00:00:00Z');
+    const backup = mockClient(BackupClient);
+    backup
+      .on(ListRestoreJobsCommand)
+      .resolvesOnce({ RestoreJobs: [{ RestoreJobId: 'j1' }], NextToken: 't1' })
+      .rejectsOnce(awsError('ThrottlingException', 429))
+      .resolvesOnce({ RestoreJobs: [{ RestoreJobId: 'j2' }, { RestoreJobId: 'j3' }], NextToken: '' });
+    const jobs = await restoreJobsEndedAfter(new BackupClient({ region: 'eu-west-1' }), after);
+    expect(jobs.map((j) => j.RestoreJobId)).toStrictEqual(['j1', 'j2', 'j3']);
+    expect(backup.commandCalls(ListRestoreJobsCommand).map((c) => c.args[0].input)).toStrictEqual([
+      { ByCompleteAfter: after, MaxResults: 1000, NextToken: undefined },
+      { ByCompleteAfter: after, MaxResults: 1000, NextToken: 't1' },
+      { ByCompleteAfter: after, MaxResults: 1000, NextToken: 't1' },
+    ]);
+  });
+
+  it('throws a permanent error at once, sorted', async () => {
+    mockClient(BackupClient).on(ListRestoreJobsCommand).rejects(awsError('AccessDeniedException', 403));
+    await expect(
+      restoreJobsEndedAfter(new BackupClient({ region: 'eu-west-1' }), new Date()),
+    ).rejects.toMatchObject({
+      name: 'AwsCallError',
+      awsErrorName: 'AccessDeniedException',
+      retryable: false,
+    });
+  });
+});
+
+describe('describeRestoreJob', () => {
+  afterEach(() => mockClient(BackupClient).restore());
+
+  it("answers AWS's description, nothing for a job AWS does not know, and sorts other errors", async () => {
+    const backup = mockClient(BackupClient);
+    backup
+      .on(DescribeRestoreJobCommand, { RestoreJobId: 'j1' })
+      .resolves({ RestoreJobId: 'j1', Status: 'RUNNING' });
+    backup
+      .on(DescribeRestoreJobCommand, { RestoreJobId: 'gone' })
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
+    backup
+      .on(DescribeRestoreJobCommand, { RestoreJobId: 'denied' })
+      .rejects(awsError('AccessDeniedException', 403));
+    const client = new BackupClient({ region: 'eu-west-1' });
+    await expect(describeRestoreJob(client, 'j1')).resolves.toStrictEqual({
+      RestoreJobId: 'j1',
+      Status: 'RUNNING',
+    });
+    await expect(describeRestoreJob(client, 'gone')).resolves.toBeUndefined();
+    await expect(describeRestoreJob(client, 'denied')).rejects.toMatchObject({
+      name: 'AwsCallError',
+      awsErrorName: 'AccessDeniedException',
+      retryable: false,
+    });
+  });
+});
+
+describe('a restore by resource, planned (pure)', () => {
+  const snapshot: Candidate = {
+    RecoveryPointArn: 'arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1',
+    BackupVaultName: 'prod-vault',
+    CreationDate: new Date('2026-11-26T09:00:00Z'),
+    Status: 'COMPLETED',
+  };
+  const continuous: Candidate = {
+    RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:continuous:db-1',
+    BackupVaultName: 'prod-vault',
+    CreationDate: new Date('2026-11-20T00:00:00Z'),
+    Status: 'COMPLETED',
+  };
+  const spec = { overrides: { DBInstanceClass: 'db.r6g.large' }, idempotencyToken: 'alarm-1' };
+  const rds = { resourceType: 'RDS', metadata: { DBInstanceIdentifier: 'orders', EngineVersion: '15.4' } };
+
+  it('chooses the continuous point at the moment before the alarm, else says where it looked', () => {
+    const found = { points: [snapshot, continuous], vaultsSearched: ['prod-vault'] };
+    const options = {
+      selection: { mode: 'before-alarm' as const, marginSeconds: 60 },
+      at,
+      now,
+      allowedVaults: undefined,
+    };
+    expect(choosePointOf('arn:r', found, options)).toStrictEqual({
+      kind: 'point-in-time',
+      point: continuous,
+      restoreTime: new Date('2026-11-26T09:59:00Z'),
+    });
+    expect(choosePointOf('arn:r', found, { ...options, selection: { mode: 'latest' } })).toStrictEqual({
+      kind: 'snapshot',
+      point: snapshot,
+    });
+    expect(() => choosePointOf('arn:r', found, { ...options, allowedVaults: ['other-vault'] })).toThrow(
+      noRecoveryPoint('arn:r', windowOf({ mode: 'before-alarm', marginSeconds: 60 }, at), ['prod-vault'])
+        .message,
+    );
+  });
+
+  it('builds the request of a snapshot: stored metadata prepared, a new name, the overrides', () => {
+    expect(requestForChoice({ kind: 'snapshot', point: snapshot }, rds, spec, undefined)).toStrictEqual({
+      kind: 'recovery-point',
+      RecoveryPointArn: snapshot.RecoveryPointArn,
+      Metadata: {
+        DBInstanceIdentifier: `orders-${identitySuffix('alarm-1')}`,
+        DBInstanceClass: 'db.r6g.large',
+      },
+      IdempotencyToken: 'alarm-1',
+      BackupVaultName: 'prod-vault',
+      vaultChecked: true,
+      ResourceType: 'RDS',
+    });
+    // A retry after a failed job: another name, the same token.
+    const retried = requestForChoice({ kind: 'snapshot', point: snapshot }, rds, spec, 'failed-job');
+    expect(retried.Metadata.DBInstanceIdentifier).toBe(
+      `orders-${identitySuffix('alarm-1/after:failed-job')}`,
+    );
+  });
+
+  it('sets the moment of a point-in-time restore, with the role and the tag flag only when true', () => {
+    const choice = {
+      kind: 'point-in-time' as const,
+      point: continuous,
+      restoreTime: new Date('2026-11-26T09:59:00.700Z'),
+    };
+    const role = 'arn:aws:iam::123456789012:role/restore';
+    expect(
+      requestForChoice(choice, rds, { ...spec, iamRoleArn: role, copySourceTags: true }, undefined),
+    ).toStrictEqual({
+      kind: 'recovery-point',
+      RecoveryPointArn: continuous.RecoveryPointArn,
+      Metadata: {
+        DBInstanceIdentifier: `orders-${identitySuffix('alarm-1')}`,
+        DBInstanceClass: 'db.r6g.large',
+        RestoreTime: '2026-11-26T09:59:00Z',
+      },
+      IdempotencyToken: 'alarm-1',
+      BackupVaultName: 'prod-vault',
+      vaultChecked: true,
+      ResourceType: 'RDS',
+      IamRoleArn: role,
+      CopySourceTagsToRestoredResource: true,
+    });
+    expect(requestForChoice(choice, rds, { ...spec, copySourceTags: false }, undefined)).not.toHaveProperty(
+      'CopySourceTagsToRestoredResource',
+    );
+  });
+
+  it('refuses what cannot be restored as asked', () => {
+    const pit = { kind: 'point-in-time' as const, point: continuous, restoreTime: at };
+    expect(() => requestForChoice(pit, { resourceType: 'EBS', metadata: {} }, spec, undefined)).toThrow(
+      /is a continuous recovery point of an EBS resource, for which this pipeline knows no point-in-time restore key/,
+    );
+    expect(() =>
+      requestForChoice(
+        { kind: 'snapshot', point: snapshot },
+        { resourceType: 'EBS', metadata: {} },
+        spec,
+        undefined,
+      ),
+    ).toThrow(/lacks availabilityZone for an EBS restore/);
+    expect(() =>
+      requestForChoice(
+        { kind: 'snapshot', point: snapshot },
+        { resourceType: 'DynamoDB', metadata: { targetTableName: 'orders' } },
+        { ...spec, copySourceTags: true },
+        undefined,
+      ),
+    ).toThrow(
+      'CopySourceTagsToRestoredResource: true makes AWS fail DynamoDB restores; set it to false or leave it out',
+    );
   });
 });

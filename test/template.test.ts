@@ -382,7 +382,7 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...logs,
       ...starts,
       'backup:ListRestoreJobsByProtectedResource': 'any, in this Region',
-      // The claim on the resource (src/resource-claim.ts).
+      // The claim on the resource (src/outcome/resource-claim.ts).
       'dynamodb:UpdateItem': 'the link table',
       'backup:DescribeRestoreJob': 'any, in this Region',
     });

@@ -1,4 +1,3 @@
-import { gzipSync } from 'node:zlib';
 import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   ConditionalCheckFailedException,
@@ -13,7 +12,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
 import type { DeadLetter } from '../src/dead-letter';
-import { interpretJobEvent } from '../src/track';
+import { interpretJobEvent } from '../src/outcome/job-event';
+import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
 import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
 
 const BODY = JSON.stringify({
@@ -23,24 +23,35 @@ const BODY = JSON.stringify({
 });
 const JOB = '7F3E2A1B-4C5D-4E6F-8A9B-0C1D2E3F4A5B';
 
-function linkItem(extra: Record<string, unknown> = {}) {
-  return {
-    restoreJobId: { S: JOB },
-    originalGzip: { B: gzipSync(JSON.stringify({ trigger: 'sqs', body: BODY })) },
-    trigger: { S: JSON.stringify({ type: 'sqs', id: 'msg-1', attempt: 1 }) },
-    redriveCount: { N: '0' },
-    recoveryPointArn: { S: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718' },
-    resourceType: { S: 'EBS' },
-    startedAt: { S: '2026-11-26T10:15:00.000Z' },
-    ...extra,
-  };
+/** The job's link as the pipeline writes it (src/outcome/job-link.ts), not built by hand. */
+function linkItem(overrides: Partial<JobLink> = {}) {
+  return buildLinkItem(
+    {
+      restoreJobId: JOB,
+      original: { trigger: 'sqs', body: BODY },
+      trigger: { type: 'sqs', id: 'msg-1', attempt: 1 },
+      redriveCount: 0,
+      recoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+      resourceType: 'EBS',
+      startedAt: '2026-11-26T10:15:00.000Z',
+      fingerprint: inputFingerprint({
+        RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+        ResourceType: 'EBS',
+        Metadata: { availabilityZone: 'eu-west-1z' },
+      }),
+      ...overrides,
+    },
+    new Date('2026-11-26T10:15:00.000Z'),
+  );
 }
 
-function setup(options: { link?: Record<string, unknown> | null; outcome?: string; alerts?: boolean } = {}) {
+function setup(
+  options: { link?: ReturnType<typeof linkItem> | null; outcome?: string; alerts?: boolean } = {},
+) {
   const ddb = mockClient(DynamoDBClient);
   ddb
     .on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } })
-    .resolves(options.link === null ? {} : { Item: (options.link ?? linkItem()) as never });
+    .resolves(options.link === null ? {} : { Item: options.link ?? linkItem() });
   ddb
     .on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } })
     .resolves(
@@ -210,7 +221,7 @@ describe('track-restore-job', () => {
   });
 
   it('says that an Aurora restore has no instances yet', async () => {
-    const { handler, deps } = setup({ link: linkItem({ resourceType: { S: 'Aurora' } }) });
+    const { handler, deps } = setup({ link: linkItem({ resourceType: 'Aurora' }) });
     const completed = event('restore-job-completed.json');
     completed.detail.resourceType = 'Aurora';
     await handler(completed, context);

@@ -1,21 +1,32 @@
 /**
- * The AWS Backup reads a restore by resource needs: the resource's recovery points with the vault
- * that holds each, their stored restore metadata, and the restores already running. Every call
- * follows every page; every error is sorted by classifyAwsError.
+ * Every AWS Backup call of the restore path, and the only caller of StartRestoreJob: the resource's
+ * recovery points with the vault that holds each, their stored restore metadata, whether a point is
+ * in a vault, the restores already running, one job's description, the jobs that ended lately, and
+ * the start itself. Every listing follows every page; every error is sorted by classifyAwsError.
  */
 
 import {
   type BackupClient,
+  DescribeRecoveryPointCommand,
+  DescribeRestoreJobCommand,
+  type DescribeRestoreJobCommandOutput,
   GetRecoveryPointRestoreMetadataCommand,
   ListBackupVaultsCommand,
   ListRecoveryPointsByBackupVaultCommand,
   ListRecoveryPointsByResourceCommand,
   ListRestoreJobsByProtectedResourceCommand,
+  ListRestoreJobsCommand,
+  type RecoveryPointByBackupVault,
+  ResourceNotFoundException,
   type RestoreJobStatus,
+  type RestoreJobsListMember,
+  StartRestoreJobCommand,
+  type StartRestoreJobInput,
 } from '@aws-sdk/client-backup';
 import { parseArn } from '../arn.js';
-import { classifyAwsError } from '../errors.js';
+import { classifyAwsError, ForbiddenRequestError } from '../errors.js';
 import type { Candidate } from '../plan/recovery-point.js';
+import { retryRetryable } from '../retry.js';
 
 /** Follows NextToken until the last page. */
 async function allPages<T>(
@@ -49,6 +60,35 @@ export function listingNamesVault(resourceArn: string): boolean {
   );
 }
 
+/**
+ * A listed recovery point as a candidate, or none when the listing left out its ARN or date.
+ * `vault` stands in when the listing does not name the vault; `vaultAccountId` is the shared
+ * vault's owner, when the listing was of one.
+ */
+function candidateOf(
+  p: Pick<
+    RecoveryPointByBackupVault,
+    'RecoveryPointArn' | 'BackupVaultName' | 'CreationDate' | 'Status' | 'IsParent'
+  > &
+    Partial<Pick<RecoveryPointByBackupVault, 'ResourceType' | 'Lifecycle'>>,
+  vault: string,
+  vaultAccountId?: string,
+): Candidate[] {
+  if (p.RecoveryPointArn === undefined || p.CreationDate === undefined) return [];
+  return [
+    {
+      RecoveryPointArn: p.RecoveryPointArn,
+      BackupVaultName: p.BackupVaultName ?? vault,
+      ...(vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId }),
+      CreationDate: p.CreationDate,
+      Status: p.Status ?? 'UNKNOWN',
+      ...(p.ResourceType === undefined ? {} : { ResourceType: p.ResourceType }),
+      ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
+      ...(p.Lifecycle?.DeleteAfterDays === undefined ? {} : { DeleteAfterDays: p.Lifecycle.DeleteAfterDays }),
+    },
+  ];
+}
+
 /** Every recovery point of a resource (ListRecoveryPointsByResource, all pages). */
 export async function listRecoveryPointsByResource(
   backup: BackupClient,
@@ -63,19 +103,7 @@ export async function listRecoveryPointsByResource(
     );
     return { items: out.RecoveryPoints ?? [], next: out.NextToken };
   });
-  return points.flatMap((p) =>
-    p.RecoveryPointArn === undefined || p.CreationDate === undefined
-      ? []
-      : [
-          {
-            RecoveryPointArn: p.RecoveryPointArn,
-            BackupVaultName: p.BackupVaultName ?? '',
-            CreationDate: p.CreationDate,
-            Status: p.Status ?? 'UNKNOWN',
-            ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
-          },
-        ],
-  );
+  return points.flatMap((p) => candidateOf(p, ''));
 }
 
 /** The names of every vault of the account and Region (ListBackupVaults, all pages). */
@@ -120,24 +148,7 @@ export async function listRecoveryPointsInVault(
     );
     return { items: out.RecoveryPoints ?? [], next: out.NextToken };
   });
-  return points.flatMap((p) =>
-    p.RecoveryPointArn === undefined || p.CreationDate === undefined
-      ? []
-      : [
-          {
-            RecoveryPointArn: p.RecoveryPointArn,
-            BackupVaultName: p.BackupVaultName ?? vault,
-            ...(vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId }),
-            CreationDate: p.CreationDate,
-            Status: p.Status ?? 'UNKNOWN',
-            ...(p.ResourceType === undefined ? {} : { ResourceType: p.ResourceType }),
-            ...(p.IsParent === undefined ? {} : { IsParent: p.IsParent }),
-            ...(p.Lifecycle?.DeleteAfterDays === undefined
-              ? {}
-              : { DeleteAfterDays: p.Lifecycle.DeleteAfterDays }),
-          },
-        ],
-  );
+  return points.flatMap((p) => candidateOf(p, vault, vaultAccountId));
 }
 
 /** The recovery points found, and where the pipeline looked. */
@@ -228,4 +239,83 @@ export async function activeRestoreJobs(backup: BackupClient, resourceArn: strin
     });
   }
   return jobs;
+}
+
+/** Calls StartRestoreJob; returns the job id or throws a classified RestorePipelineError. */
+export async function startRestoreJob(backup: BackupClient, input: StartRestoreJobInput): Promise<string> {
+  let restoreJobId: string | undefined;
+  try {
+    ({ RestoreJobId: restoreJobId } = await backup.send(new StartRestoreJobCommand(input)));
+  } catch (error) {
+    throw classifyAwsError('StartRestoreJob', error);
+  }
+  if (restoreJobId === undefined || restoreJobId === '') {
+    throw classifyAwsError(
+      'StartRestoreJob',
+      Object.assign(new Error('the answer held no RestoreJobId'), { name: 'InternalFailure' }),
+    );
+  }
+  return restoreJobId;
+}
+
+/**
+ * Proves that a recovery point is in the named vault (a vault allowlist is only as good as this
+ * check: the ARN alone does not say which vault holds the point). A vault another account shares
+ * is named with its owner's account (`vaultAccountId`). docs/aws-behaviour.md#b-vault-account-id
+ */
+export async function checkPointInVault(
+  backup: BackupClient,
+  vault: string,
+  recoveryPointArn: string,
+  vaultAccountId?: string,
+): Promise<void> {
+  try {
+    await backup.send(
+      new DescribeRecoveryPointCommand({
+        BackupVaultName: vault,
+        ...vaultAccount(vaultAccountId),
+        RecoveryPointArn: recoveryPointArn,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) {
+      const owner = vaultAccountId === undefined ? '' : ` of account ${vaultAccountId}`;
+      throw new ForbiddenRequestError(
+        `Recovery point ${recoveryPointArn} is not in the vault ${vault}${owner}`,
+      );
+    }
+    throw classifyAwsError('DescribeRecoveryPoint', error);
+  }
+}
+
+/** A restore job as AWS describes it (DescribeRestoreJob), or undefined for a job AWS does not know. */
+export async function describeRestoreJob(
+  backup: BackupClient,
+  restoreJobId: string,
+): Promise<DescribeRestoreJobCommandOutput | undefined> {
+  try {
+    return await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw classifyAwsError('DescribeRestoreJob', error);
+  }
+}
+
+/** The restore jobs that ended after `after` (ListRestoreJobs by completion time, every page, each page retried). */
+export async function restoreJobsEndedAfter(
+  backup: BackupClient,
+  after: Date,
+): Promise<RestoreJobsListMember[]> {
+  return allPages('ListRestoreJobs', (token) =>
+    retryRetryable(async () => {
+      try {
+        const out = await backup.send(
+          new ListRestoreJobsCommand({ ByCompleteAfter: after, MaxResults: 1000, NextToken: token }),
+        );
+        return { items: out.RestoreJobs ?? [], next: out.NextToken };
+      } catch (error) {
+        throw classifyAwsError('ListRestoreJobs', error);
+      }
+    }),
+  );
 }

@@ -12,7 +12,6 @@
 import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -21,11 +20,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { conditionHolds } from '../aws/conditional.js';
 import { buildDeadLetter, sendDeadLetter } from '../dead-letter.js';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
-import { findJobLink } from '../job-link.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { findJobLink } from '../outcome/job-link.js';
 import { type DrillSpec, drillDueAt, drillOf, ownershipRefusals } from './drill.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
 
@@ -93,8 +93,9 @@ export async function handOffDrill(
   await tagDrillResource(deps.clients, job.resourceType, job.createdResourceArn, job.restoreJobId);
   const dueAt = drillDueAt(job.spec, job.completedAt);
   const now = deps.now();
-  try {
-    await deps.ddb.send(
+  // A record written before (a repeated event) stands.
+  await conditionHolds('PutItem (drill record)', () =>
+    deps.ddb.send(
       new PutItemCommand({
         TableName: deps.table,
         Item: {
@@ -111,11 +112,8 @@ export async function handOffDrill(
         },
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw classifyAwsError('PutItem (drill record)', error);
-  }
+    ),
+  );
 }
 
 /**
@@ -131,8 +129,8 @@ export async function drillValidated(
 ): Promise<boolean> {
   const t = Date.parse(validatedAt);
   const due = new Date(verdict === 'fail' ? t + INSPECT_AFTER_FAILURE_HOURS * 3_600_000 : t).toISOString();
-  try {
-    await ddb.send(
+  return conditionHolds('UpdateItem (drill record)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: drillKey(restoreJobId) } },
@@ -141,12 +139,8 @@ export async function drillValidated(
           'attribute_exists(restoreJobId) AND deleteAfterHours = :zero AND attribute_not_exists(dueAt)',
         ExpressionAttributeValues: { ':due': { S: due }, ':zero': { N: '0' } },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw classifyAwsError('UpdateItem (drill record)', error);
-  }
+    ),
+  );
 }
 
 /** What the cleanup function needs. */
@@ -195,8 +189,9 @@ async function finish(
   reason: string,
 ): Promise<void> {
   const now = deps.now().toISOString();
-  try {
-    await deps.ddb.send(
+  // A record no longer waiting was finished by another run: left as it is.
+  await conditionHolds('UpdateItem (drill record)', () =>
+    deps.ddb.send(
       new UpdateItemCommand({
         TableName: deps.config.restoreJobsTable,
         Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
@@ -209,11 +204,8 @@ async function finish(
           ':waiting': { S: 'waiting' },
         },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw classifyAwsError('UpdateItem (drill record)', error);
-  }
+    ),
+  );
 }
 
 async function countAttempt(deps: CleanupDeps, record: DrillRecord): Promise<void> {
@@ -274,16 +266,22 @@ export async function cleanupDrill(
   });
   const table = deps.config.restoreJobsTable;
   const link = await findJobLink(deps.ddb, table, record.restoreJobId);
-  const refuse = async (reason: string): Promise<CleanupOutcome> => {
-    // The letter first: a record marked refused without its letter would never be reported.
+  // Refused or failed: the request is dead-lettered with the reason, and the record says which.
+  const giveUp = async (state: 'refused' | 'failed', reason: string): Promise<CleanupOutcome> => {
+    // The letter first: a record marked without its letter would never be reported.
     const messageId =
       link === undefined
         ? undefined
         : await deadLetter(deps, record, link.original, link.redriveCount, reason);
-    await finish(deps, record, 'refused', reason);
-    jobLog.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
-    deps.metrics.count('DrillCleanupsRefused', record.resourceType);
-    return 'refused';
+    await finish(deps, record, state, reason);
+    if (state === 'refused') {
+      jobLog.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
+      deps.metrics.count('DrillCleanupsRefused', record.resourceType);
+    } else {
+      jobLog.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
+      deps.metrics.count('DrillCleanupsFailed', record.resourceType);
+    }
+    return state;
   };
   try {
     const job = await deps.backup
@@ -316,7 +314,7 @@ export async function cleanupDrill(
       nameByAws: view.nameByAws,
     });
     if (view.inUse !== undefined) refusals.push(view.inUse);
-    if (refusals.length > 0) return await refuse(refusals.join('; '));
+    if (refusals.length > 0) return await giveUp('refused', refusals.join('; '));
     const steps = await deleteResource(
       deps.clients,
       record.resourceType,
@@ -334,15 +332,7 @@ export async function cleanupDrill(
       jobLog.warn('Drill cleanup will be tried again on the next run', { error: described.message });
       return 'retry';
     }
-    const reason = `${described.name}: ${described.message}`;
-    const messageId =
-      link === undefined
-        ? undefined
-        : await deadLetter(deps, record, link.original, link.redriveCount, reason);
-    await finish(deps, record, 'failed', reason);
-    jobLog.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
-    deps.metrics.count('DrillCleanupsFailed', record.resourceType);
-    return 'failed';
+    return giveUp('failed', `${described.name}: ${described.message}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { type OriginalRequest, originalBody } from '../dead-letter.js';
 /** The tag the tracker puts on a drill's resource at COMPLETED; its value is the restore job id. */
 export const DRILL_TAG_KEY = 'backup-restore:drill';
 
-/** The restore suffix the pipeline gives the names it chooses (`<original>-r<7 hex>`, src/resolve.ts). */
+/** The restore suffix the pipeline gives the names it chooses (`<original>-r<7 hex>`, src/plan/metadata.ts). */
 export const RESTORE_SUFFIX = /-r[0-9a-f]{7}$/;
 
 /** What a drill asked for. */

@@ -4,13 +4,8 @@
  * final verdicts.
  */
 
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { classifyAwsError } from '../errors.js';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHolds, sortedCall } from '../aws/conditional.js';
 
 /** The final verdict kept for a job. */
 export interface RecordedVerdict {
@@ -31,22 +26,18 @@ export async function findVerdict(
   table: string,
   restoreJobId: string,
 ): Promise<RecordedVerdict | undefined> {
-  try {
-    const out = await ddb.send(
-      new GetItemCommand({ TableName: table, Key: keyOf(restoreJobId), ConsistentRead: true }),
-    );
-    const item = out.Item;
-    if (item === undefined) return undefined;
-    return {
-      verdict: (item.verdict?.S ?? 'unchecked') as RecordedVerdict['verdict'],
-      reason: item.reason?.S ?? '',
-      validatedAt: item.validatedAt?.S ?? '',
-      checkedBy: item.checkedBy?.S ?? '',
-      attempts: Number(item.attempts?.N ?? 0),
-    };
-  } catch (error) {
-    throw classifyAwsError('GetItem (restore validation)', error);
-  }
+  const out = await sortedCall('GetItem (restore validation)', () =>
+    ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(restoreJobId), ConsistentRead: true })),
+  );
+  const item = out.Item;
+  if (item === undefined) return undefined;
+  return {
+    verdict: (item.verdict?.S ?? 'unchecked') as RecordedVerdict['verdict'],
+    reason: item.reason?.S ?? '',
+    validatedAt: item.validatedAt?.S ?? '',
+    checkedBy: item.checkedBy?.S ?? '',
+    attempts: Number(item.attempts?.N ?? 0),
+  };
 }
 
 /** Records the final verdict; false when one was already recorded (the first one stands). */
@@ -56,8 +47,8 @@ export async function recordVerdict(
   restoreJobId: string,
   v: RecordedVerdict,
 ): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionHolds('PutItem (restore validation)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -71,10 +62,6 @@ export async function recordVerdict(
         },
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw classifyAwsError('PutItem (restore validation)', error);
-  }
+    ),
+  );
 }

@@ -18,9 +18,9 @@ import { buildDeadLetter, type OriginalRequest, originalBody, sendDeadLetter } f
 import { drillValidated } from '../drills/cleanup.js';
 import { drillOf } from '../drills/drill.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
-import { findJobLink, type JobLink } from '../job-link.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
+import { findJobLink, type JobLink } from '../outcome/job-link.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import type { ValidationConfig } from './config.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';

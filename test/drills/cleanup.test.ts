@@ -13,9 +13,9 @@ import {
   handOffDrill,
 } from '../../src/drills/cleanup';
 import type { DrillClients } from '../../src/drills/resources';
-import { createLinkWriter, inputFingerprint } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
+import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
 import { deadLetters, ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 
 let env: ValidationEnv;

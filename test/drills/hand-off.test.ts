@@ -8,7 +8,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../../handlers/track-restore-job';
-import type { DrillHandOff } from '../../src/track';
+import type { DrillHandOff } from '../../src/outcome/job-event';
 import { context, loadEvent, testDeps } from '../helpers/fixtures';
 
 // A CommonJS file of the deployment, loaded as it is.

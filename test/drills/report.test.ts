@@ -5,7 +5,7 @@
 
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { parseSince, reportCsv, summarise } from '../../cli/report';
-import { createLinkWriter, findJobLink, markJobOutcome } from '../../src/job-link';
+import { createLinkWriter, findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { recordVerdict } from '../../src/validation/record';
 import { runCli } from '../helpers/cli';
 import { startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';

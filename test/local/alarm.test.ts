@@ -2,8 +2,8 @@
 
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed } from '../../local/pipeline';
+import { identitySuffix } from '../../src/plan/metadata';
 import { deriveIdempotencyToken } from '../../src/plan/start-input';
-import { identitySuffix } from '../../src/resolve';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';
 

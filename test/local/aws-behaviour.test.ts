@@ -19,11 +19,11 @@ import {
   activeRestoreJobs,
   listBackupVaultNames,
   listRecoveryPointsInVault,
+  startRestoreJob,
   storedRestoreMetadata,
 } from '../../src/aws/backup';
 import { ConfigError, loadConfig } from '../../src/config';
 import { AwsCallError } from '../../src/errors';
-import { startRestoreJob } from '../../src/restore';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';
 

@@ -14,8 +14,8 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, SHARING_ACCOUNT } from '../../local/pipeline';
 import { loadConfig } from '../../src/config';
+import { identitySuffix } from '../../src/plan/metadata';
 import { deriveIdempotencyToken } from '../../src/plan/start-input';
-import { identitySuffix } from '../../src/resolve';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';
 

@@ -18,8 +18,8 @@ import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
 import type { DeadLetter } from '../../src/dead-letter';
-import { createLinkWriter, inputFingerprint } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
+import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
 import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
 
@@ -142,7 +142,7 @@ export async function restoreAndLink(
   const { Validator: _validator, ...input } = request;
   const { RestoreJobId } = await env.backup.send(new StartRestoreJobCommand({ ...input, IamRoleArn: ROLE }));
   const restoreJobId = RestoreJobId ?? '';
-  // The link the pipeline writes for a started job (src/job-link.ts), through the real client.
+  // The link the pipeline writes for a started job (src/outcome/job-link.ts), through the real client.
   await createLinkWriter(env.deps.ddb, TABLE, () => new Date()).write({
     restoreJobId,
     original: { trigger: 'sqs', body: JSON.stringify(request) },

@@ -1,71 +1,22 @@
-/** Starting a restore job: the only caller of StartRestoreJob, and the link to its request. */
-
-import {
-  type BackupClient,
-  DescribeRecoveryPointCommand,
-  ResourceNotFoundException,
-  StartRestoreJobCommand,
-  type StartRestoreJobInput,
-} from '@aws-sdk/client-backup';
-import { sourceAccountOf } from './arn.js';
-import { classifyAwsError, describeError, ForbiddenRequestError, InvalidRequestError } from './errors.js';
-import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from './job-link.js';
-import { errorFields, type Logger } from './logger.js';
-import { metricFields } from './metrics.js';
-import { buildStartRestoreJobInput } from './plan/start-input.js';
-import type { RecoveryPointRequest } from './request.js';
-import { retryRetryable } from './retry.js';
-import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
-
-/** Calls StartRestoreJob; returns the job id or throws a classified RestorePipelineError. */
-export async function startRestoreJob(backup: BackupClient, input: StartRestoreJobInput): Promise<string> {
-  let restoreJobId: string | undefined;
-  try {
-    ({ RestoreJobId: restoreJobId } = await backup.send(new StartRestoreJobCommand(input)));
-  } catch (error) {
-    throw classifyAwsError('StartRestoreJob', error);
-  }
-  if (restoreJobId === undefined || restoreJobId === '') {
-    throw classifyAwsError(
-      'StartRestoreJob',
-      Object.assign(new Error('the answer held no RestoreJobId'), { name: 'InternalFailure' }),
-    );
-  }
-  return restoreJobId;
-}
-
 /**
- * Proves that a recovery point is in the named vault (a vault allowlist is only as good as this
- * check: the ARN alone does not say which vault holds the point). A vault another account shares
- * is named with its owner's account (`vaultAccountId`). docs/aws-behaviour.md#b-vault-account-id
+ * Starting the restore of a checked recovery point request: build its StartRestoreJob input, prove
+ * the point is in its vault when vaults are allowlisted, start the job (src/aws/backup.ts) and link
+ * the job to its request (src/outcome/job-link.ts).
  */
-export async function checkPointInVault(
-  backup: BackupClient,
-  vault: string,
-  recoveryPointArn: string,
-  vaultAccountId?: string,
-): Promise<void> {
-  try {
-    await backup.send(
-      new DescribeRecoveryPointCommand({
-        BackupVaultName: vault,
-        ...(vaultAccountId === undefined ? {} : { BackupVaultAccountId: vaultAccountId }),
-        RecoveryPointArn: recoveryPointArn,
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) {
-      const owner = vaultAccountId === undefined ? '' : ` of account ${vaultAccountId}`;
-      throw new ForbiddenRequestError(
-        `Recovery point ${recoveryPointArn} is not in the vault ${vault}${owner}`,
-      );
-    }
-    throw classifyAwsError('DescribeRecoveryPoint', error);
-  }
-}
+
+import { sourceAccountOf } from '../arn.js';
+import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
+import { describeError, InvalidRequestError } from '../errors.js';
+import { errorFields, type Logger } from '../logger.js';
+import { metricFields } from '../metrics.js';
+import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../outcome/job-link.js';
+import { buildStartRestoreJobInput } from '../plan/start-input.js';
+import type { RecoveryPointRequest } from '../request.js';
+import { retryRetryable } from '../retry.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
-export async function startRecoveryPoint(
+export async function startRestoreOfPoint(
   deps: Deps,
   request: RecoveryPointRequest,
   incoming: Incoming,
@@ -111,6 +62,8 @@ export async function startRecoveryPoint(
   // attempt is paced by the Backup client itself (paceStartRestoreJob in src/rate-limit.ts).
   const restoreJobId = await retryRetryable(() => startRestoreJob(deps.backup, input));
   item.restoreJobId = { S: restoreJobId };
+  // What every "started" line says (the source account is always known: this account at least).
+  const started = { restoreJobId, redriveCount: incoming.redriveCount, sourceAccountId };
   let written: LinkWriteResult;
   try {
     // The job exists now: try harder than for other calls before giving the request back.
@@ -127,11 +80,7 @@ export async function startRecoveryPoint(
       { ...errorFields(error), restoreJobId },
     );
     deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
-    log.info('Restore job started', {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    });
+    log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };
   }
   if (written.kind === 'conflict') {
@@ -144,21 +93,13 @@ export async function startRecoveryPoint(
       restoreJobId,
       firstTrigger: written.existing.trigger.id,
     });
-    log.info('Restore job started', {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    });
+    log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };
   }
   // One line is both the log line and the RestoreJobsStarted data point (half the stdout).
   log.metric(
     'Restore job started',
-    {
-      restoreJobId,
-      redriveCount: incoming.redriveCount,
-      ...(sourceAccountId === undefined ? {} : { sourceAccountId }),
-    },
+    started,
     metricFields('RestoreJobsStarted', 'Count', 1, input.ResourceType ?? 'Unknown', deps.now()),
   );
   return { status: 'started', restoreJobId, sourceAccountId };

@@ -1,47 +1,11 @@
 /**
- * From a resource to a restore: the recovery point to use, and metadata AWS accepts that gives the
- * restored resource a new identity. Pure choices first, then the AWS reads they need.
+ * The restore metadata of a recovery point chosen by resource: what the point stored, less the keys
+ * AWS rejects, with a new identity for the restored resource (restores never overwrite), then the
+ * overrides. Pure.
  */
 
 import { createHash } from 'node:crypto';
-import type { PointSelection } from './alarm.js';
-import { InvalidRequestError } from './errors.js';
-import type { Window } from './plan/recovery-point.js';
-import type { ResourceType } from './resource-types.js';
-
-export type { Candidate, Window } from './plan/recovery-point.js';
-
-/**
- * The moment to restore to: the alarm's state change (or a request's restore time) minus the
- * selection's margin, or undefined for "latest" (no moment: never a point-in-time restore).
- */
-export function targetTime(selection: PointSelection, at: Date): Date | undefined {
-  if (selection.mode === 'latest') return undefined;
-  return new Date(at.getTime() - (selection.marginSeconds ?? 0) * 1000);
-}
-
-/** The window of a selection relative to a moment (the alarm's state change or a restore time). */
-export function windowOf(selection: PointSelection, at: Date): Window {
-  const target = targetTime(selection, at);
-  switch (selection.mode) {
-    case 'latest':
-      return {};
-    case 'before-alarm':
-      return { notAfter: target ?? at };
-    case 'look-back':
-      return {
-        notAfter: target ?? at,
-        notBefore: new Date(at.getTime() - selection.hours * 3_600_000),
-      };
-  }
-}
-
-/** Says which window was searched, for a person. */
-export function describeWindow(window: Window): string {
-  if (window.notAfter === undefined) return 'at any time';
-  const before = `created at or before ${window.notAfter.toISOString()}`;
-  return window.notBefore === undefined ? before : `${before} and after ${window.notBefore.toISOString()}`;
-}
+import type { ResourceType } from '../resource-types.js';
 
 /** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
 export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = {
@@ -51,6 +15,14 @@ export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string
   Neptune: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
   EC2: ['CpuOptions'],
 };
+
+/**
+ * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
+ * failed job may have left a resource with the old name behind (issue 11, item 11).
+ */
+export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
+  return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
+}
 
 /** A short, deterministic suffix for new names: the same restore always gets the same name. */
 export function identitySuffix(seed: string): string {
@@ -154,21 +126,4 @@ export function prepareMetadata(
   if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))
     delete metadata.NetworkInterfaces;
   return { ...metadata, ...overrides };
-}
-
-/** Thrown when no recovery point fits: says which resource, which vaults were searched and which window. */
-export function noRecoveryPoint(
-  resourceArn: string,
-  window: Window,
-  vaultsSearched?: readonly string[],
-): InvalidRequestError {
-  const inVaults =
-    vaultsSearched === undefined
-      ? ''
-      : vaultsSearched.length === 0
-        ? ' (the account has no backup vault in this Region)'
-        : ` in the vaults searched (${vaultsSearched.join(', ')})`;
-  return new InvalidRequestError(
-    `No COMPLETED or AVAILABLE recovery point of ${resourceArn}${inVaults} ${describeWindow(window)}: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
-  );
 }

@@ -1,27 +1,25 @@
 /**
  * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): find its
- * recovery points and their vaults, choose one (a snapshot, or a continuous point restored to a
- * moment), prepare its metadata, and start the restore, at most one at a time per resource for
- * alarms.
+ * recovery points and their vaults (src/aws/backup.ts), choose one and prepare its metadata (plan/),
+ * claim the resource (alarms: one restore at a time), and start the restore (restore-point.ts).
  */
 
-import type { PointSelection } from './alarm.js';
-import { isSourceAccount, parseArn, type Scope, withSourceAccount } from './arn.js';
-import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from './aws/backup.js';
-import { checkTargetPolicy } from './checks/policy.js';
-import { combine, refusalError } from './checks/result.js';
-import { InvalidRequestError } from './errors.js';
-import { errorFields, type Logger } from './logger.js';
-import { chooseRecoveryPoint, pointInTimeKey, withRestoreTime } from './plan/recovery-point.js';
-import type { RecoveryPointRequest } from './request.js';
-import { identitySuffix, noRecoveryPoint, prepareMetadata, targetTime, windowOf } from './resolve.js';
-import { claimResource, recordClaimedJob, releaseResource } from './resource-claim.js';
-import { COPY_TAGS_UNSUPPORTED, isResourceType, missingMetadataKeys, withArticle } from './resource-types.js';
-import { startRecoveryPoint } from './restore.js';
-import type { AttemptInfo, Deps, Incoming, Outcome } from './types.js';
+import type { PointSelection } from '../alarm.js';
+import { isSourceAccount, parseArn, type Scope, withSourceAccount } from '../arn.js';
+import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from '../aws/backup.js';
+import { checkTargetPolicy } from '../checks/policy.js';
+import { combine, refusalError } from '../checks/result.js';
+import { InvalidRequestError } from '../errors.js';
+import { errorFields, type Logger } from '../logger.js';
+import { claimResource, recordClaimedJob, releaseResource } from '../outcome/resource-claim.js';
+import { pointInTimeKey } from '../plan/recovery-point.js';
+import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
+import type { RecoveryPointRequest } from '../request.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+import { startRestoreOfPoint } from './restore-point.js';
 
 /** What to restore, and how to choose the recovery point. */
-export interface ResourceRestore {
+export interface ResourceRestore extends ResourceRequestSpec {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
   /**
@@ -29,23 +27,11 @@ export interface ResourceRestore {
    * resource's account when that is a source account, else this account.
    */
   readonly backupVaultAccountId?: string;
-  readonly overrides: Readonly<Record<string, string>>;
-  readonly iamRoleArn?: string;
   readonly selection: PointSelection;
   /** The moment the selection is relative to (the alarm's state change, or the restore time). */
   readonly at: Date;
-  readonly idempotencyToken: string;
-  readonly copySourceTags?: boolean;
   /** Skip while any restore of the resource is PENDING or RUNNING. */
   readonly oneAtATime: boolean;
-}
-
-/**
- * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
- * failed job may have left a resource with the old name behind (issue 11, item 11).
- */
-export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
-  return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
 }
 
 /**
@@ -74,19 +60,21 @@ export async function restoreByResource(
   parentLog: Logger,
 ): Promise<Outcome> {
   try {
-    return await restoreResource(deps, spec, incoming, attempt, parentLog);
+    return await restoreResource({ deps, incoming, attempt }, spec, parentLog);
   } catch (error) {
     throw withSourceAccount(error, vaultOwnerOf(spec, deps.config));
   }
 }
 
-async function restoreResource(
-  deps: Deps,
-  spec: ResourceRestore,
-  incoming: Incoming,
-  attempt: AttemptInfo,
-  parentLog: Logger,
-): Promise<Outcome> {
+/** What one restore by resource works with, besides the resource and its log. */
+interface Run {
+  readonly deps: Deps;
+  readonly incoming: Incoming;
+  readonly attempt: AttemptInfo;
+}
+
+async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logger): Promise<Outcome> {
+  const { deps, incoming, attempt } = run;
   const { config } = deps;
   const owner = vaultOwnerOf(spec, config);
   // The same policy checks, and messages, as ALARM_TARGETS at cold start (src/alarm.ts).
@@ -141,48 +129,20 @@ async function restoreResource(
   // A running restore wins over a failed search: the alarm is skipped either way.
   if (search.status === 'rejected') throw search.reason;
   const found = search.value;
-  const window = windowOf(spec.selection, spec.at);
-  const moment = targetTime(spec.selection, spec.at);
-  const choice = chooseRecoveryPoint(found.points, {
-    window,
-    ...(moment === undefined ? {} : { pointInTime: moment }),
+  const choice = choosePointOf(spec.resourceArn, found, {
+    selection: spec.selection,
+    at: spec.at,
     now: deps.now(),
-    ...(config.allowedVaultNames === undefined ? {} : { allowedVaults: config.allowedVaultNames }),
+    allowedVaults: config.allowedVaultNames,
   });
-  if (choice === undefined) throw noRecoveryPoint(spec.resourceArn, window, found.vaultsSearched);
   const point = choice.point;
-
   const stored = await storedRestoreMetadata(
     deps.backup,
     point.BackupVaultName,
     point.RecoveryPointArn,
     point.BackupVaultAccountId,
   );
-  const suffix = identitySuffix(nameSeed(spec.idempotencyToken, incoming.failedRestoreJobId));
-  let metadata = prepareMetadata(stored.resourceType, stored.metadata, spec.overrides, suffix);
-  if (choice.kind === 'point-in-time') {
-    // Never a continuous point without its moment: without it AWS would restore the latest
-    // (already damaged) state, or fail. docs/aws-behaviour.md#continuous-restore-keys
-    const timed = withRestoreTime(stored.resourceType, metadata, choice.restoreTime);
-    if (timed === undefined) {
-      throw new InvalidRequestError(
-        `${point.RecoveryPointArn} is a continuous recovery point of ${withArticle(stored.resourceType)} resource, for which this pipeline knows no point-in-time restore key: restore a snapshot instead (recoveryPoint latest or look-back:Nh)`,
-      );
-    }
-    metadata = timed;
-  }
-  const type = isResourceType(stored.resourceType) ? stored.resourceType : undefined;
-  const missing = type === undefined ? [] : missingMetadataKeys(type, metadata);
-  if (missing.length > 0) {
-    throw new InvalidRequestError(
-      `The metadata stored with ${point.RecoveryPointArn} lacks ${missing.join(', ')} for ${withArticle(type ?? stored.resourceType)} restore: add them as overrides (Metadata of the request, or metadata of the alarm target)`,
-    );
-  }
-  if (spec.copySourceTags === true && (type === undefined || COPY_TAGS_UNSUPPORTED.has(type))) {
-    throw new InvalidRequestError(
-      `CopySourceTagsToRestoredResource: true makes AWS fail ${stored.resourceType} restores; set it to false or leave it out`,
-    );
-  }
+  const request = requestForChoice(choice, stored, spec, incoming.failedRestoreJobId);
   log.info('Recovery point chosen', {
     resourceArn: spec.resourceArn,
     recoveryPointArn: point.RecoveryPointArn,
@@ -195,33 +155,22 @@ async function restoreResource(
       : {}),
     ...(found.vaultsSearched === undefined ? {} : { vaultsSearched: found.vaultsSearched }),
   });
-  const request: RecoveryPointRequest = {
-    kind: 'recovery-point',
-    RecoveryPointArn: point.RecoveryPointArn,
-    Metadata: metadata,
-    IdempotencyToken: spec.idempotencyToken,
-    ...(type === undefined ? {} : { ResourceType: type }),
-    ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
-    // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
-    ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
-  };
-  if (!spec.oneAtATime) return startRecoveryPoint(deps, request, incoming, attempt, log);
-  return startClaimed(deps, spec, request, incoming, attempt, log);
+  if (!spec.oneAtATime) return startRestoreOfPoint(deps, request, incoming, attempt, log);
+  return startClaimed(run, spec, request, log);
 }
 
 /**
- * Starts an alarm's restore under the resource's claim (src/resource-claim.ts): two alarm records
- * worked on at once (a batch, several instances) cannot both start one, as the running-restore
- * check alone would let them.
+ * Starts an alarm's restore under the resource's claim (src/outcome/resource-claim.ts): two alarm
+ * records worked on at once (a batch, several instances) cannot both start one, as the
+ * running-restore check alone would let them.
  */
 async function startClaimed(
-  deps: Deps,
+  run: Run,
   spec: ResourceRestore,
   request: RecoveryPointRequest,
-  incoming: Incoming,
-  attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
+  const { deps, incoming, attempt } = run;
   const table = deps.config.restoreJobsTable;
   const owner = spec.idempotencyToken;
   let claim: Awaited<ReturnType<typeof claimResource>>;
@@ -231,7 +180,7 @@ async function startClaimed(
     // The table cannot be reached: an alarm's restore matters more than the claim. The
     // running-restore check above still holds, and the alarm function runs one at a time.
     log.warn('Could not claim the resource; starting on the running-restore check alone', errorFields(error));
-    return startRecoveryPoint(deps, request, incoming, attempt, log);
+    return startRestoreOfPoint(deps, request, incoming, attempt, log);
   }
   if (claim.kind === 'busy') {
     log.info('Restore skipped: another restore of the resource runs or is being started', {
@@ -247,7 +196,7 @@ async function startClaimed(
   }
   let outcome: Outcome;
   try {
-    outcome = await startRecoveryPoint(deps, request, incoming, attempt, log);
+    outcome = await startRestoreOfPoint(deps, request, incoming, attempt, log);
   } catch (error) {
     await releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
       log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),

@@ -6,18 +6,12 @@
  * job, whichever path gets there first.
  */
 
-import { ListRestoreJobsCommand, type RestoreJobsListMember } from '@aws-sdk/client-backup';
-import { mapSettled } from './concurrency.js';
-import { classifyAwsError } from './errors.js';
-import { errorFields, type Logger } from './logger.js';
-import { retryRetryable } from './retry.js';
-import {
-  interpretJobEvent,
-  type RestoreJobDetail,
-  settleJobEnd,
-  type TrackDeps,
-  type TrackOutcome,
-} from './track.js';
+import type { RestoreJobsListMember } from '@aws-sdk/client-backup';
+import { restoreJobsEndedAfter } from '../aws/backup.js';
+import { mapSettled } from '../concurrency.js';
+import { errorFields, type Logger } from '../logger.js';
+import { type EndedJobDetail, interpretJobEvent, type TrackDeps, type TrackOutcome } from './job-event.js';
+import { settleJobEnd } from './track.js';
 
 /** How far back the reconciler looks, and how long it leaves a fresh end to the event path. */
 export interface ReconcileOptions {
@@ -43,8 +37,8 @@ export interface ReconcileReport {
   readonly outcomes: Partial<Record<TrackOutcome | 'too-recent' | 'deferred' | 'error', number>>;
 }
 
-function detailOf(job: RestoreJobsListMember): RestoreJobDetail & { restoreJobId: string } {
-  const detail: RestoreJobDetail & { restoreJobId: string } = { restoreJobId: job.RestoreJobId ?? '' };
+function detailOf(job: RestoreJobsListMember): EndedJobDetail {
+  const detail: EndedJobDetail = { restoreJobId: job.RestoreJobId ?? '' };
   if (job.Status !== undefined) detail.status = job.Status;
   if (job.StatusMessage !== undefined) detail.statusMessage = job.StatusMessage;
   if (job.ResourceType !== undefined) detail.resourceType = job.ResourceType;
@@ -58,26 +52,6 @@ function detailOf(job: RestoreJobsListMember): RestoreJobDetail & { restoreJobId
   return detail;
 }
 
-/** Lists the jobs that ended after `after`, every page. */
-async function jobsEndedAfter(deps: TrackDeps, after: Date): Promise<RestoreJobsListMember[]> {
-  const jobs: RestoreJobsListMember[] = [];
-  let token: string | undefined;
-  do {
-    const page = await retryRetryable(async () => {
-      try {
-        return await deps.backup.send(
-          new ListRestoreJobsCommand({ ByCompleteAfter: after, MaxResults: 1000, NextToken: token }),
-        );
-      } catch (error) {
-        throw classifyAwsError('ListRestoreJobs', error);
-      }
-    });
-    jobs.push(...(page.RestoreJobs ?? []));
-    token = page.NextToken;
-  } while (token !== undefined && token !== '');
-  return jobs;
-}
-
 /**
  * One run. A job that cannot be settled now (a throttled call, a dead letter that cannot be sent)
  * is counted as an error and found again by the next run; the run itself fails only when AWS's
@@ -89,7 +63,7 @@ export async function reconcileRestoreJobs(
   options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const now = deps.now().getTime();
-  const jobs = await jobsEndedAfter(deps, new Date(now - options.lookBackHours * 3_600_000));
+  const jobs = await restoreJobsEndedAfter(deps.backup, new Date(now - options.lookBackHours * 3_600_000));
   const outcomes: ReconcileReport['outcomes'] = {};
   const add = (key: keyof ReconcileReport['outcomes']) => {
     outcomes[key] = (outcomes[key] ?? 0) + 1;

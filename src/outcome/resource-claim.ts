@@ -7,19 +7,16 @@
  * later alarm finds whether that job still runs (DescribeRestoreJob).
  */
 
-import {
-  type BackupClient,
-  DescribeRestoreJobCommand,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-backup';
+import type { BackupClient } from '@aws-sdk/client-backup';
 import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHolds } from './aws/conditional.js';
-import { classifyAwsError, RestorePipelineError } from './errors.js';
+import { describeRestoreJob } from '../aws/backup.js';
+import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import { RestorePipelineError } from '../errors.js';
 
 /** A claim whose starter never named its job is taken over after this (the start had died). */
 export const CLAIM_START_MS = 120_000;
@@ -64,14 +61,36 @@ async function put(
   );
 }
 
+/** True while AWS says the job is PENDING or RUNNING (a job AWS does not know runs no more). */
 async function jobRuns(backup: BackupClient, restoreJobId: string): Promise<boolean> {
-  try {
-    const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
-    return job.Status === 'PENDING' || job.Status === 'RUNNING';
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return false;
-    throw classifyAwsError('DescribeRestoreJob', error);
-  }
+  const status = (await describeRestoreJob(backup, restoreJobId))?.Status;
+  return status === 'PENDING' || status === 'RUNNING';
+}
+
+/**
+ * A conditional update of the claim, made only while `owner` holds it (and, with `extraCondition`,
+ * only while that holds too); a claim taken over is left as it is.
+ */
+async function updateOwnClaim(
+  ddb: DynamoDBClient,
+  table: string,
+  resourceArn: string,
+  owner: string,
+  update: { readonly set: string; readonly values: Record<string, { S: string } | { N: string }> },
+  extraCondition = '',
+): Promise<void> {
+  await conditionHolds('UpdateItem (resource claim)', () =>
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(resourceArn),
+        UpdateExpression: `SET ${update.set}`,
+        ConditionExpression: `#owner = :me${extraCondition}`,
+        ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
+        ExpressionAttributeValues: { ...update.values, ':me': { S: owner } },
+      }),
+    ),
+  );
 }
 
 /**
@@ -93,15 +112,10 @@ export async function claimResource(
     })
   )
     return { kind: 'claimed' };
-  let existing: Record<string, { S?: string; N?: string }> | undefined;
-  try {
-    const out = await deps.ddb.send(
-      new GetItemCommand({ TableName: table, Key: keyOf(resourceArn), ConsistentRead: true }),
-    );
-    existing = out?.Item as Record<string, { S?: string; N?: string }> | undefined;
-  } catch (error) {
-    throw classifyAwsError('GetItem (resource claim)', error);
-  }
+  const out = await sortedCall('GetItem (resource claim)', () =>
+    deps.ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(resourceArn), ConsistentRead: true })),
+  );
+  const existing = out?.Item as Record<string, { S?: string; N?: string }> | undefined;
   if (existing === undefined) {
     // Gone between the two calls (TTL, or given up): the next attempt of the request tries again.
     throw new RestorePipelineError(`The claim on ${resourceArn} changed while it was read; retrying`, {
@@ -129,18 +143,10 @@ export async function recordClaimedJob(
   restoreJobId: string,
 ): Promise<void> {
   // Not the owner any more (the claim was taken over): nothing to name.
-  await conditionHolds('UpdateItem (resource claim)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: keyOf(resourceArn),
-        UpdateExpression: 'SET #job = :job',
-        ConditionExpression: '#owner = :me',
-        ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
-        ExpressionAttributeValues: { ':job': { S: restoreJobId }, ':me': { S: owner } },
-      }),
-    ),
-  );
+  await updateOwnClaim(ddb, table, resourceArn, owner, {
+    set: '#job = :job',
+    values: { ':job': { S: restoreJobId } },
+  });
 }
 
 /** Gives a claim up at once (its restore did not start), so the next alarm need not wait. */
@@ -151,16 +157,12 @@ export async function releaseResource(
   owner: string,
 ): Promise<void> {
   // Not ours, or it names a job already: left as it is.
-  await conditionHolds('UpdateItem (resource claim)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: keyOf(resourceArn),
-        UpdateExpression: 'SET claimedAt = :never',
-        ConditionExpression: '#owner = :me AND attribute_not_exists(#job)',
-        ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
-        ExpressionAttributeValues: { ':never': { N: '0' }, ':me': { S: owner } },
-      }),
-    ),
+  await updateOwnClaim(
+    ddb,
+    table,
+    resourceArn,
+    owner,
+    { set: 'claimedAt = :never', values: { ':never': { N: '0' } } },
+    ' AND attribute_not_exists(#job)',
   );
 }

@@ -8,7 +8,7 @@
  *   are written one by one, and one record's failure stays that record's);
  * - `<jobId>#outcome`: the job's end, claimed before its dead letter is sent (one dead letter per job);
  * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (one redrive per letter);
- * - `active#<resourceArn>`: not here, see by-resource.
+ * - `active#<resourceArn>`: not here, see resource-claim.ts.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -16,16 +16,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHolds } from './aws/conditional.js';
-import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
-import { classifyAwsError, InvalidRequestError } from './errors.js';
-import { neededAtOf } from './validation/timing.js';
+import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import type { OriginalRequest, TriggerInfo } from '../dead-letter.js';
+import { classifyAwsError, InvalidRequestError } from '../errors.js';
+import { neededAtOf } from '../validation/timing.js';
 
 /** How long a link is kept: restores of large resources can run for days. */
 export const LINK_TTL_DAYS = 30;
@@ -180,14 +179,12 @@ export function linkFromItem(item: Item): JobLink {
 }
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
-  try {
-    const out = await ddb.send(
+  const out = await sortedCall('GetItem (restore job link)', () =>
+    ddb.send(
       new GetItemCommand({ TableName: table, Key: { restoreJobId: { S: key } }, ConsistentRead: true }),
-    );
-    return out?.Item;
-  } catch (error) {
-    throw classifyAwsError('GetItem (restore job link)', error);
-  }
+    ),
+  );
+  return out?.Item;
 }
 
 /**
@@ -201,19 +198,16 @@ export async function writeLinkItem(
   fingerprint: string,
 ): Promise<LinkWriteResult> {
   const restoreJobId = item.restoreJobId?.S ?? '';
-  try {
-    await ddb.send(
+  const written = await conditionHolds('PutItem (restore job link)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: item,
         ConditionExpression: 'attribute_not_exists(restoreJobId)',
       }),
-    );
-    return { kind: 'written' };
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException))
-      throw classifyAwsError('PutItem (restore job link)', error);
-  }
+    ),
+  );
+  if (written) return { kind: 'written' };
   const existingItem = await getItem(ddb, table, restoreJobId);
   if (existingItem === undefined) {
     // Deleted between the two calls (only TTL deletes links): the put can be tried again.
@@ -275,8 +269,8 @@ export async function claimJobOutcome(
   now: Date,
   claimant: string = randomUUID(),
 ): Promise<OutcomeClaim> {
-  try {
-    await ddb.send(
+  const claimed = await conditionHolds('PutItem (restore job outcome)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -295,12 +289,9 @@ export async function claimJobOutcome(
           ':stale': { N: String(now.getTime() - OUTCOME_CLAIM_MS) },
         },
       }),
-    );
-    return 'claimed';
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException))
-      throw classifyAwsError('PutItem (restore job outcome)', error);
-  }
+    ),
+  );
+  if (claimed) return 'claimed';
   const existing = await getItem(ddb, table, outcomeKey(restoreJobId));
   if (existing?.state?.S !== 'sending') return 'handled';
   return existing.claimant?.S === claimant ? 'claimed' : 'in-progress';
@@ -342,8 +333,8 @@ export async function finishJobOutcome(
     values[`:f${i}`] = { S: value };
     sets.push(`#f${i} = :f${i}`);
   });
-  try {
-    await ddb.send(
+  await sortedCall('UpdateItem (restore job outcome)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
@@ -351,10 +342,8 @@ export async function finishJobOutcome(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
-    );
-  } catch (error) {
-    throw classifyAwsError('UpdateItem (restore job outcome)', error);
-  }
+    ),
+  );
 }
 
 /** Marks the job's outcome in one step; false when it was already marked (a duplicate event). */
@@ -406,8 +395,8 @@ export async function claimRedrive(
   messageId: string,
   now: Date,
 ): Promise<RedriveClaim> {
-  try {
-    await ddb.send(
+  const claimed = await conditionHolds('PutItem (redrive claim)', () =>
+    ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -419,12 +408,9 @@ export async function claimRedrive(
         ConditionExpression: 'attribute_not_exists(restoreJobId) OR messageId = :me',
         ExpressionAttributeValues: { ':me': { S: messageId } },
       }),
-    );
-    return { kind: 'claimed' };
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException))
-      throw classifyAwsError('PutItem (redrive claim)', error);
-  }
+    ),
+  );
+  if (claimed) return { kind: 'claimed' };
   const existing = await getItem(ddb, table, `redrive#${deadLetterId}`);
   return { kind: 'duplicate', firstMessageId: existing?.messageId?.S ?? 'unknown' };
 }
