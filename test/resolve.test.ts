@@ -497,8 +497,6 @@ describe('a restore by resource, planned (pure)', () => {
         DBInstanceClass: 'db.r6g.large',
       },
       IdempotencyToken: 'alarm-1',
-      BackupVaultName: 'prod-vault',
-      vaultChecked: true,
       ResourceType: 'RDS',
     });
     // A retry after a failed job: another name, the same token.
@@ -526,8 +524,6 @@ describe('a restore by resource, planned (pure)', () => {
         RestoreTime: '2026-11-26T09:59:00Z',
       },
       IdempotencyToken: 'alarm-1',
-      BackupVaultName: 'prod-vault',
-      vaultChecked: true,
       ResourceType: 'RDS',
       IamRoleArn: role,
       CopySourceTagsToRestoredResource: true,
