@@ -9,6 +9,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseArn } from './arn.js';
 import { classifyAwsError, describeError } from './errors.js';
 import { gunzipBounded } from './job-link.js';
+import { isPlainObject } from './json.js';
 
 /** The request exactly as it reached the pipeline. */
 export type OriginalRequest =
@@ -225,10 +226,6 @@ export type Redriven =
   /** Lambda's on-failure destination record of an asynchronous (EventBridge) invocation. */
   | { readonly kind: 'on-failure-record'; readonly original: OriginalRequest; readonly redriveCount: number };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const FAILURE_KINDS: ReadonlySet<unknown> = new Set([
   'rejected',
   'retries-exhausted',
@@ -240,10 +237,10 @@ const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
 const MAX_REDRIVES = 1_000;
 
 function isOriginal(value: unknown): value is OriginalRequest {
-  if (!isObject(value)) return false;
+  if (!isPlainObject(value)) return false;
   if (value.trigger === 'sqs')
     return typeof value.body === 'string' || typeof value.bodyGzipBase64 === 'string';
-  return value.trigger === 'eventbridge' && isObject(value.event);
+  return value.trigger === 'eventbridge' && isPlainObject(value.event);
 }
 
 /**
@@ -252,9 +249,9 @@ function isOriginal(value: unknown): value is OriginalRequest {
  * (the job table for a failed job, the same checks as its own function for an event).
  */
 export function unwrapRedriven(body: unknown): Redriven | undefined {
-  if (!isObject(body)) return undefined;
+  if (!isPlainObject(body)) return undefined;
   if (body.kind === 'restore-dead-letter' && isOriginal(body.original)) {
-    const job = isObject(body.restoreJob) ? body.restoreJob : undefined;
+    const job = isPlainObject(body.restoreJob) ? body.restoreJob : undefined;
     const count =
       typeof body.redriveCount === 'number' && Number.isInteger(body.redriveCount) ? body.redriveCount : 0;
     const failure = FAILURE_KINDS.has(body.failure) ? (body.failure as FailureKind) : 'rejected';
@@ -274,7 +271,7 @@ export function unwrapRedriven(body: unknown): Redriven | undefined {
     };
   }
   // Lambda's on-failure destination record for an asynchronous (EventBridge) invocation.
-  if (isObject(body.requestContext) && isObject(body.requestPayload) && 'responseContext' in body) {
+  if (isPlainObject(body.requestContext) && isPlainObject(body.requestPayload) && 'responseContext' in body) {
     return {
       kind: 'on-failure-record',
       original: { trigger: 'eventbridge', event: body.requestPayload },
