@@ -11,7 +11,6 @@
 
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { runInvocation } from '../src/invocation.js';
 import { configSecrets } from '../src/payload.js';
 import {
   RECONCILE_DEFAULTS,
@@ -19,6 +18,7 @@ import {
   type ReconcileReport,
   reconcileRestoreJobs,
 } from '../src/reconcile.js';
+import { runInvocation } from '../src/runner/invocation.js';
 import type { TrackDeps } from '../src/track.js';
 import { trackDeps } from './track-restore-job.js';
 

@@ -18,9 +18,7 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { mapSettled } from '../src/concurrency.js';
 import { defaultDeps } from '../src/defaults.js';
-import { runInvocation } from '../src/invocation.js';
 import { configSecrets } from '../src/payload.js';
 import {
   type Deps,
@@ -30,6 +28,8 @@ import {
   processIncoming,
   settleFailure,
 } from '../src/pipeline.js';
+import { mapSettled } from '../src/runner/concurrency.js';
+import { runInvocation } from '../src/runner/invocation.js';
 import { neededAtOf } from '../src/validation/timing.js';
 
 /** When the message was sent (SentTimestamp), the moment the need arose, for the time to recovery. */

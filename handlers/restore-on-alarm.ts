@@ -21,8 +21,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { AlarmDetail } from '../src/alarm.js';
 import { handleEvent } from '../src/async-handler.js';
 import { defaultDeps } from '../src/defaults.js';
-import { runInvocation } from '../src/invocation.js';
 import { configSecrets } from '../src/payload.js';
+import { runInvocation } from '../src/runner/invocation.js';
 import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */

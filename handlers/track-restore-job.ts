@@ -16,11 +16,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
-import { underDeadline } from '../src/deadline.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
 import { drillHandOffFor } from '../src/drills/clients.js';
-import { runInvocation } from '../src/invocation.js';
 import { configSecrets } from '../src/payload.js';
+import { underDeadline } from '../src/runner/deadline.js';
+import { runInvocation } from '../src/runner/invocation.js';
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
 /** The event this function receives. */

@@ -9,10 +9,10 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, loadConfig } from './config.js';
-import { REQUEST_HANDLER_OPTIONS, underDeadline } from './deadline.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ARRIVAL_MARGIN, createRateLimiter, paceStartRestoreJob, startRestoreShare } from './rate-limit.js';
+import { REQUEST_HANDLER_OPTIONS, underDeadline } from './runner/deadline.js';
 import type { Deps } from './types.js';
 
 /**

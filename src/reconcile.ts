@@ -7,10 +7,10 @@
  */
 
 import { ListRestoreJobsCommand, type RestoreJobsListMember } from '@aws-sdk/client-backup';
-import { mapSettled } from './concurrency.js';
 import { classifyAwsError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
 import { retryRetryable } from './retry.js';
+import { mapSettled } from './runner/concurrency.js';
 import {
   interpretJobEvent,
   type RestoreJobDetail,

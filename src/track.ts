@@ -15,7 +15,6 @@ import { sourceAccountOf } from './arn.js';
 import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
 import { type DrillSpec, drillOf } from './drills/drill.js';
 import { classifyAwsError, describeError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
-import { rememberSecrets, scrubText } from './invocation.js';
 import {
   claimJobOutcome,
   findJobLink,
@@ -27,6 +26,7 @@ import {
 import { errorFields, type Logger } from './logger.js';
 import { originalSecrets, storedSecretsOfJob } from './payload.js';
 import { retryRetryable } from './retry.js';
+import { rememberSecrets, scrubText } from './runner/invocation.js';
 import type { Deps } from './types.js';
 import { requestValidation } from './validation/queue.js';
 
