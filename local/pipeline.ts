@@ -21,9 +21,9 @@ import {
 import { snsAlerter } from '../src/alerts.js';
 import { depsFromEnv } from '../src/defaults.js';
 import type { LogSink } from '../src/logger.js';
-import type { Deps } from '../src/pipeline.js';
 import type { ReconcileReport } from '../src/reconcile.js';
 import type { TrackDeps } from '../src/track.js';
+import type { Deps } from '../src/types.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';

@@ -22,8 +22,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { OriginalRequest, TriggerInfo } from './arrival/original.js';
 import { conditionHolds } from './aws/conditional.js';
-import type { OriginalRequest, TriggerInfo } from './dead-letter.js';
 import { classifyAwsError, InvalidRequestError } from './errors.js';
 import { neededAtOf } from './validation/timing.js';
 

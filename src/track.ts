@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-backup';
 import type { Alerter } from './alerts.js';
 import { sourceAccountOf } from './arn.js';
-import { buildDeadLetter, sendDeadLetter } from './dead-letter.js';
+import { secretsOfOriginal, secretsOfStoredJob } from './arrival/secrets.js';
 import { type DrillSpec, drillOf } from './drills/drill.js';
 import { classifyAwsError, describeError, RestoreJobFailedError, RestorePipelineError } from './errors.js';
 import {
@@ -24,7 +24,7 @@ import {
   releaseJobOutcome,
 } from './job-link.js';
 import { errorFields, type Logger } from './logger.js';
-import { originalSecrets, storedSecretsOfJob } from './payload.js';
+import { buildDeadLetter, sendDeadLetter } from './outcome/dead-letters.js';
 import { retryRetryable } from './retry.js';
 import { rememberSecrets, scrubText } from './runner/invocation.js';
 import type { Deps } from './types.js';
@@ -244,7 +244,7 @@ export async function settleJobEnd(
   const sourceAccountId = sourceAccountOf(link.recoveryPointArn, deps.config);
   const jobLog = log.child(
     { restoreJobId, resourceType, ...(sourceAccountId === undefined ? {} : { sourceAccountId }) },
-    originalSecrets(link.original),
+    secretsOfOriginal(link.original),
   );
 
   if (meaning.kind === 'completed') {
@@ -303,7 +303,7 @@ export async function settleJobEnd(
     return 'duplicate';
   }
   // AWS's message may quote stored recovery-point metadata that neither the request nor the link holds.
-  rememberSecrets(await storedSecretsOfJob(deps.backup, detail ?? {}));
+  rememberSecrets(await secretsOfStoredJob(deps.backup, detail ?? {}));
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );
@@ -349,7 +349,7 @@ export async function settleJobEnd(
   });
   deps.metrics.count('RestoreJobsFailed', resourceType);
   if (deps.alerts !== undefined)
-    await alert(deps.alerts, restoreJobId, resourceType, meaning, originalSecrets(link.original), jobLog);
+    await alert(deps.alerts, restoreJobId, resourceType, meaning, secretsOfOriginal(link.original), jobLog);
   return 'dead-lettered';
 }
 /**

@@ -2,8 +2,8 @@
 
 import fc from 'fast-check';
 import { checkRecoveryPointArn } from '../src/arn';
+import { arriveFromSqs, requestObject } from '../src/arrival/decode';
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
-import { decodeSqsBody, requestPayload } from '../src/pipeline';
 import { buildStartRestoreJobInput, parseRestoreRequest } from '../src/request';
 import {
   COPY_TAGS_UNSUPPORTED,
@@ -176,7 +176,7 @@ describe('parse and build', () => {
       fc.property(body, (text) => {
         let payload: unknown;
         try {
-          payload = requestPayload(decodeSqsBody(text).original);
+          payload = requestObject(arriveFromSqs(text));
         } catch (error) {
           expect(error).toBeInstanceOf(InvalidRequestError);
           return;

@@ -12,7 +12,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
-import type { DeadLetter } from '../src/dead-letter';
+import type { DeadLetter } from '../src/outcome/dead-letters';
 import { interpretJobEvent } from '../src/track';
 import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
 

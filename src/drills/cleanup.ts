@@ -21,11 +21,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { buildDeadLetter, sendDeadLetter } from '../dead-letter.js';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
 import { findJobLink } from '../job-link.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { type DrillSpec, drillDueAt, drillOf, ownershipRefusals } from './drill.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
 

@@ -17,9 +17,9 @@ import type { BackupSeed } from '../../local/backup-service';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
-import type { DeadLetter } from '../../src/dead-letter';
 import { createLinkWriter, inputFingerprint } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
+import type { DeadLetter } from '../../src/outcome/dead-letters';
 import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
 
