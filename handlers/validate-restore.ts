@@ -29,7 +29,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { RestorePipelineError } from '../src/errors.js';
 import { createLogger, errorFields, type LogLevel } from '../src/logger.js';
-import { atColdStart, type DepsSource, depsOf, partialBatchOptions } from '../src/runner/handler.js';
+import { atColdStart, type DepsSource, depsOf, once, partialBatchOptions } from '../src/runner/handler.js';
 import { loadValidationConfig } from '../src/validation/config.js';
 import { parseValidationMessage } from '../src/validation/queue.js';
 import {
@@ -83,14 +83,6 @@ export function createHandler(deps: DepsSource<ValidateDeps>) {
 }
 
 const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
-
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= make();
-    return value;
-  };
-}
 
 /** Builds the dependencies from an environment; throws ValidationConfigError listing every problem. */
 export function validateDepsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidateDeps {

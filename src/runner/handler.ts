@@ -18,6 +18,15 @@ export function depsOf<D extends object>(deps: DepsSource<D>): () => D {
   return typeof deps === 'function' ? (deps as () => D) : () => deps;
 }
 
+/** `make`, run once on first use (a client, or a handler's dependencies). */
+export function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
 /**
  * The dependencies of a deployed handler: built once per container, and in Lambda at cold start,
  * so a bad configuration stops the function before it takes any message.
@@ -25,12 +34,8 @@ export function depsOf<D extends object>(deps: DepsSource<D>): () => D {
 export function atColdStart<D>(
   build: () => D,
   env: Readonly<Record<string, string | undefined>> = process.env,
-) {
-  let memo: D | undefined;
-  const get = (): D => {
-    memo ??= build();
-    return memo;
-  };
+): () => D {
+  const get = once(build);
   if (env.AWS_LAMBDA_FUNCTION_NAME !== undefined) get();
   return get;
 }
