@@ -19,13 +19,14 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { AlarmDetail } from '../src/alarm.js';
+import type { ALARM_STATE_CHANGE } from '../src/arrival/decode.js';
 import { defaultDeps } from '../src/defaults.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { runEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */
-export type AlarmStateChange = EventBridgeEvent<'CloudWatch Alarm State Change', AlarmDetail>;
+export type AlarmStateChange = EventBridgeEvent<typeof ALARM_STATE_CHANGE, AlarmDetail>;
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<Deps>) {

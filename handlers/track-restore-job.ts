@@ -16,6 +16,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
+import type { RESTORE_JOB_STATE_CHANGE } from '../src/arrival/decode.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
 import { drillHandOffFor } from '../src/drills/clients.js';
 import { underDeadline } from '../src/runner/deadline.js';
@@ -23,7 +24,7 @@ import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handle
 import { type RestoreJobDetail, type TrackDeps, type TrackOutcome, trackRestoreJob } from '../src/track.js';
 
 /** The event this function receives. */
-export type RestoreJobStateChange = EventBridgeEvent<'Restore Job State Change', RestoreJobDetail>;
+export type RestoreJobStateChange = EventBridgeEvent<typeof RESTORE_JOB_STATE_CHANGE, RestoreJobDetail>;
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<TrackDeps>) {
