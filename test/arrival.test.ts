@@ -3,6 +3,7 @@ import { arriveFromEvent, arriveFromSqs, requestObject } from '../src/arrival/de
 import { secretsOfOriginal } from '../src/arrival/secrets';
 import { InvalidRequestError } from '../src/errors';
 import { buildDeadLetter } from '../src/outcome/dead-letters';
+import { letters, localPipelines } from './helpers/pipeline';
 
 const POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
 const REQUEST = {
@@ -252,5 +253,31 @@ describe('arriveFromEvent', () => {
         'The event\'s detail-type is "CloudWatch Alarm State Change"; this function handles "Restore Requested" events',
       ),
     );
+  });
+});
+
+describe('arrival, end to end through the local queue, the real handler and the local endpoint', () => {
+  const start = localPipelines(() => ({
+    visibilityTimeoutS: 2,
+    maxReceiveCount: 3,
+    jobEvents: { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 },
+  }));
+
+  it('restores the compressed original of a redriven letter once, and dead-letters a broken body exactly as sent', async () => {
+    const p = await start();
+    const original = { trigger: 'sqs', bodyGzipBase64: gzipSync(JSON.stringify(REQUEST)).toString('base64') };
+    await p.submit({ kind: 'restore-dead-letter', failure: 'retries-exhausted', original });
+    const broken = '{"RecoveryPointArn": "p", "Metadata": {"password": "CANARY-xyz", broken';
+    await p.submit(broken);
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs.map((job) => job.RecoveryPointArn)).toStrictEqual([POINT]);
+    expect(letters(p).map((l) => [l.failure, l.original, l.redriveCount, l.reason])).toStrictEqual([
+      [
+        'rejected',
+        { trigger: 'sqs', body: broken },
+        0,
+        `The message body is not valid JSON (syntax error at character 65 of ${broken.length})`,
+      ],
+    ]);
   });
 });
