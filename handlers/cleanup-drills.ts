@@ -21,10 +21,11 @@ import { drillClients } from '../src/drills/clients.js';
 import { loadDrillConfig } from '../src/drills/config.js';
 import { createLogger, type LogLevel } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import { atColdStart, type DepsSource, depsOf } from '../src/runner/handler.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
-export function createHandler(deps: CleanupDeps | (() => CleanupDeps)) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
+export function createHandler(deps: DepsSource<CleanupDeps>) {
+  const resolve = depsOf(deps);
   return middy<ScheduledEvent, Record<CleanupOutcome, number>>().handler(async (event) => {
     const d = resolve();
     return cleanupDueDrills({
@@ -60,14 +61,5 @@ export function cleanupDepsFromEnv(env: Readonly<Record<string, string | undefin
   };
 }
 
-let memo: CleanupDeps | undefined;
-const defaultCleanupDeps = () => {
-  memo ??= cleanupDepsFromEnv(process.env);
-  return memo;
-};
-
-// In Lambda a bad configuration stops the function at cold start.
-if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultCleanupDeps();
-
 /** The deployed handler. */
-export const handler = createHandler(defaultCleanupDeps);
+export const handler = createHandler(atColdStart(() => cleanupDepsFromEnv(process.env)));

@@ -11,7 +11,6 @@
 
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { runInvocation } from '../src/invocation.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
 import {
   RECONCILE_DEFAULTS,
@@ -19,29 +18,27 @@ import {
   type ReconcileReport,
   reconcileRestoreJobs,
 } from '../src/outcome/reconcile.js';
-import { configSecrets } from '../src/payload.js';
+import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { trackDeps } from './track-restore-job.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(
-  deps: TrackDeps | (() => TrackDeps),
+  deps: DepsSource<TrackDeps>,
   options: Omit<ReconcileOptions, 'deadline'> = RECONCILE_DEFAULTS,
 ) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<ScheduledEvent, ReconcileReport>().handler(async (event, context) => {
-    const d = resolve();
+  return middy<ScheduledEvent, ReconcileReport>().handler(
     // As the tracker: calls work to this invocation's deadline, and the configuration's metadata
     // (ALARM_TARGETS overrides) is secret in every line and alert it writes.
-    return runInvocation(context, configSecrets(d.config), async () => {
+    inInvocation(deps, async (d, event: ScheduledEvent, context) => {
       const log = d.logger.child({ eventId: event?.id, function: 'reconcileRestoreJobs' });
       // A reserve of 30 s lets the jobs under way finish (and send their dead letters) in time.
       const deadline = Date.now() + Math.max(0, (context?.getRemainingTimeInMillis?.() ?? 300_000) - 30_000);
       const report = await reconcileRestoreJobs(d, log, { ...options, deadline });
       log.info('Reconciler run', { examined: report.examined, outcomes: report.outcomes });
       return report;
-    });
-  });
+    }),
+  );
 }
 
 /** The deployed handler. */
-export const handler = createHandler(trackDeps);
+export const handler = createHandler(atColdStart(trackDeps));

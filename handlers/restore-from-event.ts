@@ -14,24 +14,18 @@
 
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { handleEvent } from '../src/async-handler.js';
 import { defaultDeps } from '../src/defaults.js';
-import { runInvocation } from '../src/invocation.js';
-import { configSecrets } from '../src/payload.js';
+import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
+import { runEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
 
 /** The event this function receives. */
 export type RestoreRequestedEvent = EventBridgeEvent<string, unknown>;
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
-export function createHandler(deps: Deps | (() => Deps)) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<RestoreRequestedEvent, Outcome | undefined>().handler((event, context) => {
-    const d = resolve();
-    // Every call below works to this invocation's deadline, keeping a reserve for the dead letter.
-    return runInvocation(context, configSecrets(d.config), () => handleEvent(d, event));
-  });
+export function createHandler(deps: DepsSource<Deps>) {
+  return middy<RestoreRequestedEvent, Outcome | undefined>().handler(inInvocation(deps, runEvent));
 }
 
 /** The deployed handler. */
-export const handler = createHandler(defaultDeps);
+export const handler = createHandler(atColdStart(defaultDeps));

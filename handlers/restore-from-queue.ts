@@ -17,67 +17,32 @@
 
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { mapSettled } from '../src/concurrency.js';
+import type { SQSEvent } from 'aws-lambda';
 import { defaultDeps } from '../src/defaults.js';
-import { runInvocation } from '../src/invocation.js';
-import { configSecrets } from '../src/payload.js';
+import { mapSettled } from '../src/runner/concurrency.js';
 import {
-  type Deps,
-  decodeSqsBody,
-  incomingSecrets,
-  type Outcome,
-  processIncoming,
-  settleFailure,
-} from '../src/pipeline.js';
-import { neededAtOf } from '../src/validation/timing.js';
-
-/** When the message was sent (SentTimestamp), the moment the need arose, for the time to recovery. */
-function sentAt(record: SQSRecord): { neededAt?: string } {
-  const neededAt = neededAtOf({ trigger: 'sqs', sentTimestamp: record.attributes?.SentTimestamp });
-  return neededAt === undefined ? {} : { neededAt };
-}
-
-async function handleRecord(deps: Deps, record: SQSRecord): Promise<Outcome | undefined> {
-  const attempt = Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
-  const incoming = decodeSqsBody(record.body ?? '');
-  const attemptInfo = {
-    trigger: { type: 'sqs', id: record.messageId, attempt, ...sentAt(record) },
-    lastAttempt: attempt >= deps.config.maxReceiveCount,
-  } as const;
-  const log = deps.logger.child({ messageId: record.messageId, attempt }, incomingSecrets(incoming));
-  try {
-    // A started job is logged by restore.ts, on the line that also counts it.
-    return await processIncoming(deps, incoming, attemptInfo, log);
-  } catch (error) {
-    await settleFailure(deps, incoming, attemptInfo, error, log);
-    return undefined;
-  }
-}
+  atColdStart,
+  type DepsSource,
+  depsOf,
+  inInvocation,
+  partialBatchOptions,
+} from '../src/runner/handler.js';
+import { runSqsRecord } from '../src/runner/run-item.js';
+import type { Deps } from '../src/types.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
-export function createHandler(deps: Deps | (() => Deps)) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
+export function createHandler(deps: DepsSource<Deps>) {
+  const resolve = depsOf(deps);
   return middy<SQSEvent>()
-    .use(
-      sqsPartialBatchFailure({
-        // The middleware's own logger would print whole records, Metadata included.
-        logger: (reason: unknown, record: SQSRecord) =>
-          resolve().logger.debug('Record reported as failed', {
-            messageId: record.messageId,
-            reason: reason instanceof Error ? reason.name : 'Error',
-          }),
-      }),
-    )
-    .handler(async (event: SQSEvent, context) => {
-      const d = resolve();
-      // Every call below works to this invocation's deadline, keeping a reserve for the dead
-      // letters of a last receive: Lambda must never end the invocation in the middle of a call.
-      return runInvocation(context, configSecrets(d.config), () =>
-        mapSettled(event.Records ?? [], d.config.restoreConcurrency, (record) => handleRecord(d, record)),
-      );
-    });
+    .use(sqsPartialBatchFailure(partialBatchOptions(() => resolve().logger)))
+    .handler(
+      // Every call works to this invocation's deadline, keeping a reserve for the dead letters of a
+      // last receive: Lambda must never end the invocation in the middle of a call.
+      inInvocation(resolve, (d, event: SQSEvent) =>
+        mapSettled(event.Records ?? [], d.config.restoreConcurrency, (record) => runSqsRecord(d, record)),
+      ),
+    );
 }
 
 /** The deployed handler. */
-export const handler = createHandler(defaultDeps);
+export const handler = createHandler(atColdStart(defaultDeps));

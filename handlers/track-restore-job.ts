@@ -16,28 +16,26 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
-import { underDeadline } from '../src/deadline.js';
+import type { RESTORE_JOB_STATE_CHANGE } from '../src/arrival/decode.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
 import { drillHandOffFor } from '../src/drills/clients.js';
-import { runInvocation } from '../src/invocation.js';
 import type { RestoreJobDetail, TrackDeps, TrackOutcome } from '../src/outcome/job-event.js';
 import { trackRestoreJob } from '../src/outcome/track.js';
-import { configSecrets } from '../src/payload.js';
+import { underDeadline } from '../src/runner/deadline.js';
+import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 
 /** The event this function receives. */
-export type RestoreJobStateChange = EventBridgeEvent<'Restore Job State Change', RestoreJobDetail>;
+export type RestoreJobStateChange = EventBridgeEvent<typeof RESTORE_JOB_STATE_CHANGE, RestoreJobDetail>;
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
-export function createHandler(deps: TrackDeps | (() => TrackDeps)) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
-  return middy<RestoreJobStateChange, TrackOutcome>().handler(async (event, context) => {
-    const d = resolve();
+export function createHandler(deps: DepsSource<TrackDeps>) {
+  return middy<RestoreJobStateChange, TrackOutcome>().handler(
     // Calls work to this invocation's deadline; AWS's status message is scrubbed of known secrets.
-    return runInvocation(context, configSecrets(d.config), () => {
+    inInvocation(deps, (d, event: RestoreJobStateChange) => {
       const log = d.logger.child({ eventId: event?.id, restoreJobId: event?.detail?.restoreJobId });
       return trackRestoreJob(d, event, log);
-    });
-  });
+    }),
+  );
 }
 
 let memo: TrackDeps | undefined;
@@ -73,4 +71,4 @@ export function trackDeps(): TrackDeps {
 }
 
 /** The deployed handler. */
-export const handler = createHandler(trackDeps);
+export const handler = createHandler(atColdStart(trackDeps));

@@ -29,6 +29,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { RestorePipelineError } from '../src/errors.js';
 import { createLogger, errorFields, type LogLevel } from '../src/logger.js';
+import { atColdStart, type DepsSource, depsOf, once, partialBatchOptions } from '../src/runner/handler.js';
 import { loadValidationConfig } from '../src/validation/config.js';
 import { parseValidationMessage } from '../src/validation/queue.js';
 import {
@@ -71,18 +72,10 @@ async function handleRecord(
 }
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
-export function createHandler(deps: ValidateDeps | (() => ValidateDeps)) {
-  const resolve = typeof deps === 'function' ? deps : () => deps;
+export function createHandler(deps: DepsSource<ValidateDeps>) {
+  const resolve = depsOf(deps);
   return middy<SQSEvent>()
-    .use(
-      sqsPartialBatchFailure({
-        logger: (reason: unknown, record: SQSRecord) =>
-          resolve().logger.debug('Record reported as failed', {
-            messageId: record.messageId,
-            reason: reason instanceof Error ? reason.name : 'Error',
-          }),
-      }),
-    )
+    .use(sqsPartialBatchFailure(partialBatchOptions(() => resolve().logger)))
     .handler(async (event: SQSEvent) => {
       const d = resolve();
       return Promise.allSettled((event.Records ?? []).map((record) => handleRecord(d, record)));
@@ -90,14 +83,6 @@ export function createHandler(deps: ValidateDeps | (() => ValidateDeps)) {
 }
 
 const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
-
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= make();
-    return value;
-  };
-}
 
 /** Builds the dependencies from an environment; throws ValidationConfigError listing every problem. */
 export function validateDepsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidateDeps {
@@ -127,14 +112,5 @@ export function validateDepsFromEnv(env: Readonly<Record<string, string | undefi
   };
 }
 
-let memo: ValidateDeps | undefined;
-const defaultValidateDeps = () => {
-  memo ??= validateDepsFromEnv(process.env);
-  return memo;
-};
-
-// In Lambda a bad configuration stops the function at cold start, before it takes any message.
-if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultValidateDeps();
-
 /** The deployed handler. */
-export const handler = createHandler(defaultValidateDeps);
+export const handler = createHandler(atColdStart(() => validateDepsFromEnv(process.env)));

@@ -23,7 +23,7 @@ import { depsFromEnv } from '../src/defaults.js';
 import type { LogSink } from '../src/logger.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
 import type { ReconcileReport } from '../src/outcome/reconcile.js';
-import type { Deps } from '../src/pipeline.js';
+import type { Deps } from '../src/types.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';

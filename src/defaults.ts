@@ -9,10 +9,10 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, loadConfig } from './config.js';
-import { REQUEST_HANDLER_OPTIONS, underDeadline } from './deadline.js';
 import { createLogger, type LogLevel, type LogSink } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ARRIVAL_MARGIN, createRateLimiter, paceStartRestoreJob, startRestoreShare } from './rate-limit.js';
+import { REQUEST_HANDLER_OPTIONS, underDeadline } from './runner/deadline.js';
 import type { Deps } from './types.js';
 
 /**
@@ -68,16 +68,11 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   };
 }
 
-/** Builds (once per container) the dependencies from `process.env`. */
+/**
+ * The dependencies from `process.env`, built on first use (once per container). The handler files
+ * ask for them at cold start (src/runner/handler.ts atColdStart): nothing runs when this module loads.
+ */
 export function defaultDeps(): Deps {
   memo ??= depsFromEnv(process.env);
   return memo;
 }
-
-/** Forgets the memoised dependencies (local runs that change the environment between runs). */
-export function resetDefaultDeps(): void {
-  memo = undefined;
-}
-
-// In Lambda a bad configuration stops the function at cold start, before it takes any message.
-if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) defaultDeps();

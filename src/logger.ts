@@ -8,7 +8,7 @@
  * `"retryable":[redacted]`).
  */
 
-import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './invocation.js';
+import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './runner/invocation.js';
 
 /** One log line's extra fields. */
 export type LogFields = Record<string, unknown>;

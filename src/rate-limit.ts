@@ -10,8 +10,8 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import { DeadlineExceededError } from './deadline.js';
-import { deadlineFor, MIN_ATTEMPT_MS } from './invocation.js';
+import { DeadlineExceededError } from './runner/deadline.js';
+import { deadlineFor, MIN_ATTEMPT_MS } from './runner/invocation.js';
 
 /** Waits for the next slot. */
 export interface RateLimiter {

@@ -3,14 +3,13 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { OriginalRequest, TriggerInfo } from './arrival/original.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /** A client built on first use: the dead-letter path is rare, and loading SQS costs cold start. */
 export type Lazy<T> = () => Promise<T>;
-
-import type { Config } from './config.js';
-import type { OriginalRequest, Redriven, TriggerInfo } from './dead-letter.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
 
 /** What every handler needs; built once at module scope, replaced in tests. */
 export interface Deps {
@@ -24,7 +23,10 @@ export interface Deps {
   readonly now: () => Date;
 }
 
-/** A request as it arrived, with what a redrive carried along. */
+/**
+ * A request as it arrived, with what a redrive carried along: the part of an Arrival
+ * (src/arrival/decode.ts) that starting a restore and its outcome read.
+ */
 export interface Incoming {
   readonly original: OriginalRequest;
   readonly redriveCount: number;
@@ -33,10 +35,6 @@ export interface Incoming {
    * idempotency token is needed.
    */
   readonly failedRestoreJobId?: string;
-  /** An SQS body that is itself the request, as parsed on arrival (so it is parsed once). */
-  readonly parsedBody?: { readonly value: unknown };
-  /** What a message taken back from the dead-letter queue claims (checked before it is believed). */
-  readonly redriven?: Redriven;
 }
 
 /** Where a request stands in its trigger's retries. */

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  buildDeadLetter,
-  deadLetterIdOf,
-  originalBody,
-  REDRIVE_MAX_BYTES,
-  unwrapRedriven,
-} from '../src/dead-letter';
+import { originalBody } from '../src/arrival/original';
+import { unwrapRedriven } from '../src/arrival/redriven';
 import { InvalidRequestError } from '../src/errors';
+import { buildDeadLetter, deadLetterIdOf, REDRIVE_MAX_BYTES } from '../src/outcome/dead-letters';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
 const trigger = { type: 'sqs', id: 'm-1', attempt: 2 } as const;

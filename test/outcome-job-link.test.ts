@@ -7,15 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { gunzipBounded, MAX_UNPACKED_BYTES } from '../src/arrival/original';
 import { InvalidRequestError } from '../src/errors';
 import {
   findJobLink,
-  gunzipBounded,
   type JobLink,
   LINK_MAX_BYTES,
   linkFromItem,
   linkItem,
-  MAX_UNPACKED_BYTES,
   writeLinkItem,
 } from '../src/outcome/job-link';
 import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';

@@ -1,10 +1,10 @@
 /** Property-based tests: random requests either build a valid StartRestoreJob input or are refused permanently. */
 
 import fc from 'fast-check';
+import { arriveFromSqs, requestObject } from '../src/arrival/decode';
 import { checkRecoveryPointArn } from '../src/checks/policy';
 import { parseRestoreRequest } from '../src/checks/request';
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
-import { decodeSqsBody, requestPayload } from '../src/pipeline';
 import { buildStartRestoreJobInput } from '../src/plan/start-input';
 import {
   COPY_TAGS_UNSUPPORTED,
@@ -177,7 +177,7 @@ describe('parse and build', () => {
       fc.property(body, (text) => {
         let payload: unknown;
         try {
-          payload = requestPayload(decodeSqsBody(text).original);
+          payload = requestObject(arriveFromSqs(text));
         } catch (error) {
           expect(error).toBeInstanceOf(InvalidRequestError);
           return;

@@ -2,7 +2,7 @@ import { ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/cl
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler } from '../handlers/restore-from-event';
-import type { DeadLetter } from '../src/dead-letter';
+import type { DeadLetter } from '../src/outcome/dead-letters';
 import { context, DLQ_URL, loadEvent, ROLE } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 

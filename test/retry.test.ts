@@ -4,10 +4,10 @@
  * setTimeout (run at once) and the jitter pinned through Math.random.
  */
 
-import { DeadlineExceededError } from '../src/deadline';
 import { AwsCallError, InvalidRequestError, RestorePipelineError } from '../src/errors';
-import { MIN_ATTEMPT_MS, runInvocation } from '../src/invocation';
 import { retryRetryable } from '../src/retry';
+import { DeadlineExceededError } from '../src/runner/deadline';
+import { MIN_ATTEMPT_MS, runInvocation } from '../src/runner/invocation';
 
 let waits: number[];
 beforeEach(() => {

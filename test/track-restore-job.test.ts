@@ -11,7 +11,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
-import type { DeadLetter } from '../src/dead-letter';
+import type { DeadLetter } from '../src/outcome/dead-letters';
 import { interpretJobEvent } from '../src/outcome/job-event';
 import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
 import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';

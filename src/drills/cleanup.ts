@@ -21,10 +21,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { conditionHolds } from '../aws/conditional.js';
-import { buildDeadLetter, sendDeadLetter } from '../dead-letter.js';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink } from '../outcome/job-link.js';
 import { type DrillSpec, drillDueAt, drillOf, ownershipRefusals } from './drill.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';

@@ -3,7 +3,7 @@
  * the ownership checks every deletion must pass. Nothing here calls AWS.
  */
 
-import { type OriginalRequest, originalBody } from '../dead-letter.js';
+import { type OriginalRequest, originalBody } from '../arrival/original.js';
 
 /** The tag the tracker puts on a drill's resource at COMPLETED; its value is the restore job id. */
 export const DRILL_TAG_KEY = 'backup-restore:drill';

@@ -6,12 +6,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Alerter } from '../alerts.js';
-import { buildDeadLetter, sendDeadLetter } from '../dead-letter.js';
+import { secretsOfOriginal, secretsOfStoredJob } from '../arrival/secrets.js';
 import { classifyAwsError, RestoreJobFailedError } from '../errors.js';
-import { rememberSecrets, scrubText } from '../invocation.js';
 import { errorFields, type Logger } from '../logger.js';
-import { originalSecrets, storedSecretsOfJob } from '../payload.js';
 import { retryRetryable } from '../retry.js';
+import { rememberSecrets, scrubText } from '../runner/invocation.js';
+import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
 import type { EndedJobDetail, JobEventMeaning, TrackDeps, TrackOutcome } from './job-event.js';
 import { claimJobOutcome, finishJobOutcome, type JobLink, releaseJobOutcome } from './job-link.js';
 
@@ -39,7 +39,7 @@ export async function settleFailed(
     return 'duplicate';
   }
   // AWS's message may quote stored recovery-point metadata that neither the request nor the link holds.
-  rememberSecrets(await storedSecretsOfJob(deps.backup, detail ?? {}));
+  rememberSecrets(await secretsOfStoredJob(deps.backup, detail ?? {}));
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );
@@ -85,7 +85,7 @@ export async function settleFailed(
   });
   deps.metrics.count('RestoreJobsFailed', resourceType);
   if (deps.alerts !== undefined)
-    await alert(deps.alerts, restoreJobId, resourceType, meaning, originalSecrets(link.original), jobLog);
+    await alert(deps.alerts, restoreJobId, resourceType, meaning, secretsOfOriginal(link.original), jobLog);
   return 'dead-lettered';
 }
 

@@ -12,7 +12,7 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
@@ -21,8 +21,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { gunzipBounded, type OriginalRequest, type TriggerInfo } from '../arrival/original.js';
 import { conditionHolds, sortedCall } from '../aws/conditional.js';
-import type { OriginalRequest, TriggerInfo } from '../dead-letter.js';
 import { classifyAwsError, InvalidRequestError } from '../errors.js';
 import { neededAtOf } from '../validation/timing.js';
 
@@ -32,8 +32,6 @@ export const LINK_TTL_DAYS = 30;
 const COMPRESS_ABOVE = 64 * 1024;
 /** DynamoDB's item limit is 400 KB (docs/aws-behaviour.md#ddb-item-size); keep a margin for the other attributes. */
 export const LINK_MAX_BYTES = 380 * 1024;
-/** Gunzip never unpacks more than this (an original is at most an SQS message, 1 MiB). */
-export const MAX_UNPACKED_BYTES = 1_048_576;
 
 /** What is kept about a started job. */
 export interface JobLink {
@@ -93,18 +91,6 @@ export function inputFingerprint(input: StartRestoreJobInput): string {
       .map((k) => [k, metadata[k]]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-/** Unpacks gzip, never past `MAX_UNPACKED_BYTES` (a bomb throws instead of filling memory). */
-export function gunzipBounded(data: Uint8Array): string {
-  try {
-    return gunzipSync(data, { maxOutputLength: MAX_UNPACKED_BYTES }).toString();
-  } catch (error) {
-    throw new InvalidRequestError(
-      `The compressed original cannot be unpacked within ${MAX_UNPACKED_BYTES} bytes (too large or damaged); it is refused`,
-      { cause: error },
-    );
-  }
 }
 
 /** The size DynamoDB counts for an item: names plus values, in UTF-8 bytes (an upper bound for numbers). */

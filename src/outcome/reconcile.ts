@@ -8,8 +8,8 @@
 
 import type { RestoreJobsListMember } from '@aws-sdk/client-backup';
 import { restoreJobsEndedAfter } from '../aws/backup.js';
-import { mapSettled } from '../concurrency.js';
 import { errorFields, type Logger } from '../logger.js';
+import { mapSettled } from '../runner/concurrency.js';
 import { type EndedJobDetail, interpretJobEvent, type TrackDeps, type TrackOutcome } from './job-event.js';
 import { settleJobEnd } from './track.js';
 

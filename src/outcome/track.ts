@@ -6,10 +6,10 @@
  */
 
 import { sourceAccountOf } from '../arn.js';
+import { secretsOfOriginal } from '../arrival/secrets.js';
 import { describeRestoreJob } from '../aws/backup.js';
 import { RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
-import { originalSecrets } from '../payload.js';
 import { retryRetryable } from '../retry.js';
 import { settleCompleted } from './job-completed.js';
 import {
@@ -121,7 +121,7 @@ export async function settleJobEnd(
   const sourceAccountId = sourceAccountOf(link.recoveryPointArn, deps.config);
   const jobLog = log.child(
     { restoreJobId, resourceType, ...(sourceAccountId === undefined ? {} : { sourceAccountId }) },
-    originalSecrets(link.original),
+    secretsOfOriginal(link.original),
   );
   return meaning.kind === 'completed'
     ? settleCompleted(deps, detail, link, resourceType, jobLog)

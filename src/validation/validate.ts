@@ -14,12 +14,13 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { buildDeadLetter, type OriginalRequest, originalBody, sendDeadLetter } from '../dead-letter.js';
+import { type OriginalRequest, originalBody } from '../arrival/original.js';
 import { drillValidated } from '../drills/cleanup.js';
 import { drillOf } from '../drills/drill.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
+import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../outcome/job-link.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import type { ValidationConfig } from './config.js';

@@ -9,7 +9,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import type { Deps } from '../../src/pipeline';
+import type { Deps } from '../../src/types';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';

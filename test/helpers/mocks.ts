@@ -4,7 +4,7 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { DeadLetter } from '../../src/dead-letter';
+import type { DeadLetter } from '../../src/outcome/dead-letters';
 import type { Deps } from '../../src/types';
 import { REGION, testDeps } from './fixtures';
 

@@ -1,7 +1,7 @@
 /** A local pipeline per test, closed after it, with the dead letters read back parsed. */
 
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/dead-letter';
+import type { DeadLetter } from '../../src/outcome/dead-letters';
 
 /**
  * Returns a `start(options)` that starts a local pipeline on `defaults` (overridden by `options`)

@@ -2,7 +2,7 @@
 
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/dead-letter';
+import type { DeadLetter } from '../../src/outcome/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 
 const CANARY = 'CANARY-7f3a91c2-do-not-log';

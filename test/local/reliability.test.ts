@@ -6,8 +6,8 @@
 import { gzipSync } from 'node:zlib';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultSeed } from '../../local/pipeline';
-import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/dead-letter';
 import { RestoreJobFailedError } from '../../src/errors';
+import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/outcome/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 import { letters, localPipelines } from '../helpers/pipeline';
 

@@ -9,7 +9,7 @@
  * connection held one attempt until the server dropped it (45 s) although requestTimeout was 10 s.
  */
 
-import { RestorePipelineError } from './errors.js';
+import { RestorePipelineError } from '../errors.js';
 import { type DeadlineKind, deadlineFor, MIN_ATTEMPT_MS } from './invocation.js';
 
 /** Socket limits of every SDK attempt, before the deadline shortens them. */

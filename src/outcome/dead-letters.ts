@@ -1,44 +1,15 @@
 /**
- * The dead-letter message: build it (pure), send it, and take the original request back out of
- * one that an operator redrove to the request queue.
+ * The dead-letter message: build it (pure) and send it. A letter taken back to the request queue
+ * is decoded on arrival (src/arrival/redriven.ts).
  */
 
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { parseArn } from './arn.js';
-import { classifyAwsError, describeError } from './errors.js';
-import { gunzipBounded } from './outcome/job-link.js';
-
-/** The request exactly as it reached the pipeline. */
-export type OriginalRequest =
-  | { readonly trigger: 'sqs'; readonly body: string }
-  | { readonly trigger: 'sqs'; readonly bodyGzipBase64: string }
-  | { readonly trigger: 'eventbridge'; readonly event: unknown };
-
-/** Why a request is in the dead-letter queue. */
-export type FailureKind =
-  /** The request was refused before or by StartRestoreJob (a permanent error). */
-  | 'rejected'
-  /** A retryable error persisted until the last attempt. */
-  | 'retries-exhausted'
-  /** AWS accepted the restore job and it later ended FAILED or ABORTED (or partly failed). */
-  | 'restore-job-failed'
-  /** The job COMPLETED, but the resource it created failed validation (or could not be validated). */
-  | 'restore-validation-failed'
-  /** A drill's resource could not be deleted, or an ownership check refused its deletion. */
-  | 'drill-cleanup-failed';
-
-/** What a dead letter says about the trigger that delivered the request. */
-export interface TriggerInfo {
-  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event' | 'restore-validation';
-  /** SQS message id or EventBridge event id. */
-  readonly id: string;
-  /** 1 for the first delivery. */
-  readonly attempt: number;
-  /** When the need arose, if the trigger says (an SQS message's SentTimestamp); kept on the job link. */
-  readonly neededAt?: string;
-}
+import { parseArn } from '../arn.js';
+import { type OriginalRequest, originalBody, type TriggerInfo } from '../arrival/original.js';
+import type { FailureKind } from '../arrival/redriven.js';
+import { classifyAwsError, describeError } from '../errors.js';
 
 /** The dead-letter message body (JSON), version 1. Documented in the README. */
 export interface DeadLetter {
@@ -201,85 +172,4 @@ export async function sendDeadLetter(
     // Whatever SQS said, the request must not be acknowledged without its dead letter.
     throw Object.assign(wrapped, { retryable: true });
   }
-}
-
-/** The original request body text of an SQS original. */
-export function originalBody(original: OriginalRequest): string | undefined {
-  if ('body' in original) return original.body;
-  if ('bodyGzipBase64' in original) return gunzipBounded(Buffer.from(original.bodyGzipBase64, 'base64'));
-  return undefined;
-}
-
-/** What a message on the request queue claims to carry back from the dead-letter queue. */
-export type Redriven =
-  /** A dead letter of this pipeline (its claims are checked before they are believed). */
-  | {
-      readonly kind: 'dead-letter';
-      readonly original: OriginalRequest;
-      readonly redriveCount: number;
-      readonly failure: FailureKind;
-      readonly deadLetterId: string;
-      /** For `restore-job-failed`: the job whose failure the letter reports. */
-      readonly failedRestoreJobId?: string;
-    }
-  /** Lambda's on-failure destination record of an asynchronous (EventBridge) invocation. */
-  | { readonly kind: 'on-failure-record'; readonly original: OriginalRequest; readonly redriveCount: number };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const FAILURE_KINDS: ReadonlySet<unknown> = new Set([
-  'rejected',
-  'retries-exhausted',
-  'restore-job-failed',
-  'restore-validation-failed',
-  'drill-cleanup-failed',
-]);
-const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
-const MAX_REDRIVES = 1_000;
-
-function isOriginal(value: unknown): value is OriginalRequest {
-  if (!isObject(value)) return false;
-  if (value.trigger === 'sqs')
-    return typeof value.body === 'string' || typeof value.bodyGzipBase64 === 'string';
-  return value.trigger === 'eventbridge' && isObject(value.event);
-}
-
-/**
- * Recognises a dead letter (or a Lambda on-failure destination record) and returns what it claims;
- * undefined for anything else. Nothing here is trusted yet: the pipeline checks every claim
- * (the job table for a failed job, the same checks as its own function for an event).
- */
-export function unwrapRedriven(body: unknown): Redriven | undefined {
-  if (!isObject(body)) return undefined;
-  if (body.kind === 'restore-dead-letter' && isOriginal(body.original)) {
-    const job = isObject(body.restoreJob) ? body.restoreJob : undefined;
-    const count =
-      typeof body.redriveCount === 'number' && Number.isInteger(body.redriveCount) ? body.redriveCount : 0;
-    const failure = FAILURE_KINDS.has(body.failure) ? (body.failure as FailureKind) : 'rejected';
-    return {
-      kind: 'dead-letter',
-      original: body.original,
-      redriveCount: Math.min(MAX_REDRIVES, Math.max(0, count)) + 1,
-      failure,
-      deadLetterId:
-        typeof body.deadLetterId === 'string' && DEAD_LETTER_ID.test(body.deadLetterId)
-          ? body.deadLetterId
-          : '',
-      ...((failure === 'restore-job-failed' || failure === 'restore-validation-failed') &&
-      typeof job?.restoreJobId === 'string'
-        ? { failedRestoreJobId: job.restoreJobId.slice(0, 200) }
-        : {}),
-    };
-  }
-  // Lambda's on-failure destination record for an asynchronous (EventBridge) invocation.
-  if (isObject(body.requestContext) && isObject(body.requestPayload) && 'responseContext' in body) {
-    return {
-      kind: 'on-failure-record',
-      original: { trigger: 'eventbridge', event: body.requestPayload },
-      redriveCount: 1,
-    };
-  }
-  return undefined;
 }

@@ -1,0 +1,41 @@
+/**
+ * The Metadata values that logs, alerts and dead-letter reasons must never show: those of an
+ * original request, of this deployment's configuration, and of a restore job's recovery point.
+ */
+
+import type { BackupClient } from '@aws-sdk/client-backup';
+import { storedRestoreMetadata } from '../aws/backup.js';
+import type { Config } from '../config.js';
+import { arrivalOf } from './decode.js';
+import type { OriginalRequest } from './original.js';
+
+/** Metadata values an original carries, from an event's detail or an SQS body (never throws). */
+export function secretsOfOriginal(original: OriginalRequest): readonly string[] {
+  return arrivalOf(original, { redriveCount: 0 }).secrets;
+}
+
+/**
+ * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
+ * every invocation, since AWS may echo them in any message about a restore they went into.
+ */
+export function secretsOfConfig(config: Pick<Config, 'alarmTargets'>): string[] {
+  return Object.values(config.alarmTargets).flatMap((target) => Object.values(target.metadata ?? {}));
+}
+
+/**
+ * Metadata values stored with the recovery point of a restore job (from its event's
+ * recoveryPointArn and backupVaultArn): AWS may quote them in the job's status message, and
+ * neither the request nor the job link holds them. Best effort: [] when they cannot be read.
+ */
+export async function secretsOfStoredJob(
+  backup: BackupClient,
+  detail: { recoveryPointArn?: string; backupVaultArn?: string },
+): Promise<string[]> {
+  const vault = /:backup-vault:(.+)$/.exec(detail.backupVaultArn ?? '')?.[1];
+  if (vault === undefined || detail.recoveryPointArn === undefined) return [];
+  try {
+    return Object.values((await storedRestoreMetadata(backup, vault, detail.recoveryPointArn)).metadata);
+  } catch {
+    return [];
+  }
+}

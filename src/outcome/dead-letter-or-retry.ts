@@ -1,0 +1,62 @@
+/**
+ * What a failed request becomes: retried by its trigger, or dead-lettered with a reason. The one
+ * place that decides, for the queue and the EventBridge functions alike.
+ */
+
+import { describeError, RestorePipelineError } from '../errors.js';
+import { errorFields, type Logger } from '../logger.js';
+import type { AttemptInfo, Deps, Incoming } from '../types.js';
+import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
+
+/** What a person should know about a request whose retries ran out. */
+export const EXHAUSTED_HINT =
+  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
+
+/**
+ * Dead-letters a failed request, or rethrows so its trigger retries it. Permanent errors, and
+ * retryable ones on the last attempt, are dead-lettered and resolve; other retryable errors are
+ * rethrown. A dead letter that cannot be sent throws, so the request is retried rather than lost.
+ */
+export async function deadLetterOrRetry(
+  deps: Deps,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  error: unknown,
+  log: Logger,
+): Promise<void> {
+  const described = describeError(error);
+  if (described.retryable && !attempt.lastAttempt) {
+    log.warn('Request failed; it will be retried', {
+      ...errorFields(error),
+      attempt: attempt.trigger.attempt,
+    });
+    throw error;
+  }
+  const failure = described.retryable ? 'retries-exhausted' : 'rejected';
+  const letter = buildDeadLetter({
+    failure,
+    error:
+      failure === 'retries-exhausted'
+        ? Object.assign(
+            new RestorePipelineError(`${described.message}. ${EXHAUSTED_HINT}`, { retryable: true }),
+            {
+              name: described.name,
+            },
+          )
+        : error,
+    trigger: attempt.trigger,
+    original: incoming.original,
+    now: deps.now(),
+    redriveCount: incoming.redriveCount,
+  });
+  try {
+    const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
+    log.warn('Request dead-lettered', { ...errorFields(error), failure, deadLetterMessageId: messageId });
+  } catch (sendError) {
+    log.error('Could not send the dead letter; the request will be retried', {
+      ...errorFields(sendError),
+      reason: described.message,
+    });
+    throw sendError;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * A message taken back from the dead-letter queue, checked against what this pipeline recorded
+ * before any of its claims is believed.
+ */
+
+import { createHash } from 'node:crypto';
+import { type Arrival, arrivalOf } from '../arrival/decode.js';
+import { ForbiddenRequestError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AttemptInfo, Deps, Outcome } from '../types.js';
+import { findVerdict } from '../validation/record.js';
+import { claimRedrive, findJobLink } from './job-link.js';
+
+/**
+ * Checks what a message taken back from the dead-letter queue claims. A dead letter is taken back
+ * once per dead-letter id; a failed job's letter is believed only when the job table holds that
+ * failure, and the request restored is the one the table kept, not the letter's copy.
+ */
+export async function checkRedriven(
+  deps: Deps,
+  arrival: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<{ done: Outcome } | { arrival: Arrival }> {
+  const redriven = arrival.redriven;
+  if (redriven?.kind !== 'dead-letter') return { arrival };
+  const table = deps.config.restoreJobsTable;
+  if (redriven.deadLetterId !== '' && attempt.trigger.type === 'sqs') {
+    // Keyed by the id and what the letter carries: a forged letter that borrows a real letter's id
+    // cannot use up that letter's redrive, unless it carries the very same request.
+    const key = createHash('sha256')
+      .update(`${redriven.deadLetterId}\n${JSON.stringify(redriven.original)}`)
+      .digest('hex')
+      .slice(0, 32);
+    const claim = await claimRedrive(deps.ddb, table, key, attempt.trigger.id, deps.now());
+    if (claim.kind === 'duplicate') {
+      log.info('Ignored a dead letter that was redriven before', {
+        deadLetterId: redriven.deadLetterId,
+        firstMessageId: claim.firstMessageId,
+      });
+      return {
+        done: {
+          status: 'ignored',
+          reason: `dead letter ${redriven.deadLetterId} was redriven before (message ${claim.firstMessageId})`,
+        },
+      };
+    }
+  }
+  if (redriven.failure === 'drill-cleanup-failed') {
+    // The restore succeeded; what failed is the deletion of a drill's resource. Restoring again
+    // would leave a second resource behind.
+    throw new ForbiddenRequestError(
+      "A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: it is not restored again. Check the resource named in its restoreJob and delete it by hand if it is the drill's",
+    );
+  }
+  if (redriven.failedRestoreJobId === undefined) return { arrival };
+  const jobId = redriven.failedRestoreJobId;
+  const link = await findJobLink(deps.ddb, table, jobId);
+  const problem =
+    link === undefined
+      ? 'no such job, or its record expired'
+      : redriven.failure === 'restore-validation-failed'
+        ? (await findVerdict(deps.ddb, table, jobId))?.verdict === 'fail'
+          ? undefined
+          : 'no failed validation is recorded for it'
+        : link.outcome === undefined || link.outcome === 'COMPLETED'
+          ? `the job ended ${link.outcome ?? 'without a recorded end'}`
+          : undefined;
+  if (link === undefined || problem !== undefined) {
+    deps.metrics.count('RedrivesRefused', 'Unknown');
+    throw new ForbiddenRequestError(
+      `The dead letter says restore job ${jobId} failed, but this pipeline holds no record of that failure (${problem}), so it is not restored again. To restore, submit the request itself`,
+    );
+  }
+  // The table's request, decoded as it was when it first arrived; the letter's claims stay behind.
+  return {
+    arrival: arrivalOf(link.original, { redriveCount: arrival.redriveCount, failedRestoreJobId: jobId }),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * One arrival to its outcome: its redrive claims checked, then by kind: an alarm (restore the
+ * resource it guards), a job event (the tracker's redriven on-failure record), or a restore
+ * request (by recovery point or by resource). Failures are thrown to the runner.
+ */
+
+import { startRestoreOfPoint } from '../act/restore-point.js';
+import { restoreByResource } from '../act/restore-resource.js';
+import type { AlarmEvent } from '../alarm.js';
+import { alarmTarget, alarmTransition } from '../alarm.js';
+import { type Arrival, requestObject } from '../arrival/decode.js';
+import { parseRestoreRequest } from '../checks/request.js';
+import { ForbiddenRequestError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RestoreJobDetail } from '../outcome/job-event.js';
+import { checkRedriven } from '../outcome/redrives.js';
+import { trackRestoreJob } from '../outcome/track.js';
+import { deriveIdempotencyToken } from '../plan/start-input.js';
+import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+
+/** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
+export async function processAlarm(
+  deps: Deps,
+  event: AlarmEvent,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const refused = alarmOptInProblem(event, deps.config.alarmNamePrefix);
+  if (refused !== undefined) throw new ForbiddenRequestError(refused);
+  const transition = alarmTransition(event);
+  if (!transition.act) {
+    log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
+    return { status: 'ignored', reason: transition.reason };
+  }
+  const { target, source } = alarmTarget(event, transition, deps.config.alarmTargets);
+  log.info('Alarm target found', {
+    alarmName: transition.alarmName,
+    resourceArn: target.resourceArn,
+    source,
+  });
+  return restoreByResource(
+    deps,
+    {
+      resourceArn: target.resourceArn,
+      ...(target.backupVaultName === undefined ? {} : { backupVaultName: target.backupVaultName }),
+      ...(target.backupVaultAccountId === undefined
+        ? {}
+        : { backupVaultAccountId: target.backupVaultAccountId }),
+      overrides: target.metadata ?? {},
+      ...(target.iamRoleArn === undefined ? {} : { iamRoleArn: target.iamRoleArn }),
+      selection: target.recoveryPoint ?? { mode: 'before-alarm' },
+      at: transition.changedAt,
+      // The same alarm transition always asks for the same restore, however often it is delivered.
+      idempotencyToken: deriveIdempotencyToken({
+        alarmArn: transition.alarmArn,
+        changedAt: transition.changedAt.toISOString(),
+      }),
+      oneAtATime: true,
+    },
+    incoming,
+    attempt,
+    log,
+  );
+}
+
+/**
+ * The rule the deployed EventBridge rule applies (serverless.yml, restoreOnAlarm), checked again in
+ * code: an alarm event can also arrive through the request queue, where no rule filtered it.
+ */
+export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
+  const envelope = event as AlarmEvent & { source?: unknown };
+  if (envelope.source !== undefined && envelope.source !== 'aws.cloudwatch')
+    return 'An alarm state change must come from the source aws.cloudwatch';
+  const detail = event.detail;
+  // A malformed event is refused by alarmTransition, with its own message.
+  if (typeof detail !== 'object' || detail === null || typeof detail.alarmName !== 'string') return undefined;
+  const name = detail.alarmName;
+  const tags = detail.alarmTags;
+  const tagged =
+    typeof tags === 'object' && tags !== null && Object.hasOwn(tags, 'backup-restore:enabled')
+      ? tags['backup-restore:enabled'] === 'true'
+      : false;
+  if (name.startsWith(prefix) || tagged) return undefined;
+  return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
+}
+
+/** Checks and starts a restore request, by recovery point or by resource. */
+async function processRequest(
+  deps: Deps,
+  body: unknown,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const request = parseRestoreRequest(body, deps.config);
+  if (request.kind === 'recovery-point') return startRestoreOfPoint(deps, request, incoming, attempt, log);
+  const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
+  const { kind: _kind, ...identity } = request;
+  return restoreByResource(
+    deps,
+    {
+      resourceArn: request.ResourceArn,
+      ...(request.BackupVaultName === undefined ? {} : { backupVaultName: request.BackupVaultName }),
+      overrides: request.Metadata,
+      ...(request.IamRoleArn === undefined ? {} : { iamRoleArn: request.IamRoleArn }),
+      selection: request.RestoreTime === undefined ? { mode: 'latest' } : { mode: 'before-alarm' },
+      at,
+      idempotencyToken: request.IdempotencyToken ?? deriveIdempotencyToken(identity),
+      ...(request.CopySourceTagsToRestoredResource === undefined
+        ? {}
+        : { copySourceTags: request.CopySourceTagsToRestoredResource }),
+      oneAtATime: false,
+    },
+    incoming,
+    attempt,
+    log,
+  );
+}
+
+/** Checks and starts what arrived; throws a RestorePipelineError (or anything unexpected). */
+export async function processIncoming(
+  deps: Deps,
+  arrived: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const checked = await checkRedriven(deps, arrived, attempt, log);
+  if ('done' in checked) return checked.done;
+  const arrival = checked.arrival;
+  switch (arrival.kind) {
+    case 'alarm':
+      return processAlarm(deps, arrival.event as AlarmEvent, arrival, attempt, log);
+    case 'job-event': {
+      // The tracker's on-failure record, redriven: the job is read from AWS, never taken from the
+      // record (anyone who can send to the request queue can write one).
+      const event = arrival.event as { id?: string; detail?: RestoreJobDetail };
+      const tracked = await trackRestoreJob(deps, event, log, { trusted: false });
+      return { status: 'ignored', reason: `restore job event handled: ${tracked}` };
+    }
+    default:
+      return processRequest(deps, requestObject(arrival), arrival, attempt, log);
+  }
+}
