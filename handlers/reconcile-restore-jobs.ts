@@ -1,6 +1,6 @@
 /**
  * The reconciler (a schedule, every 15 minutes): finds restore jobs this pipeline started whose end
- * event never reached the tracker, and settles them as the tracker would (src/reconcile.ts).
+ * event never reached the tracker, and settles them as the tracker would (src/outcome/reconcile.ts).
  *
  * Delivery and failure:
  * - A job that cannot be settled in this run is logged and found again by the next run (it looks

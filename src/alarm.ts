@@ -360,7 +360,7 @@ function checkTarget(alarm: string, raw: unknown, policy: RequestPolicy): AlarmT
   const ownerProblem = stringProblem(`${at}.backupVaultAccountId`, t.backupVaultAccountId, ACCOUNT_ID);
   const named = (value: unknown, problem: string | undefined) =>
     problem === undefined && typeof value === 'string' ? value : undefined;
-  // The same policy checks, and messages, as an alarm's target at run time (src/by-resource.ts).
+  // The same policy checks, and messages, as an alarm's target at run time (src/act/restore-resource.ts).
   const policyOf = checkTargetPolicy(
     {
       resourceArn: named(t.resourceArn, resourceProblem),

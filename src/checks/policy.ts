@@ -186,7 +186,7 @@ export interface TargetVerdicts {
 
 /**
  * The policy of a resource to restore: the same checks, and messages, for an alarm's target at
- * run time (src/by-resource.ts) and for ALARM_TARGETS at cold start (src/alarm.ts); a request by
+ * run time (src/act/restore-resource.ts) and for ALARM_TARGETS at cold start (src/alarm.ts); a request by
  * resource runs the same rules with its own field names as subjects (src/checks/request.ts).
  */
 export function checkTargetPolicy(target: TargetNames, policy: RequestPolicy): TargetVerdicts {

@@ -14,7 +14,7 @@ import type { RequestFields } from './shape.js';
 
 /**
  * Checks the per-type rules (invalid or ok). A request by resource has no type until its point
- * is chosen: the same rules run then, against the point's stored metadata (src/by-resource.ts).
+ * is chosen: the same rules run then, against the point's stored metadata (src/act/restore-resource.ts).
  */
 export function checkTypeRules(fields: RequestFields): Verdict {
   if (fields.byResource) return OK;

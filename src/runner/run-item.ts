@@ -24,7 +24,7 @@ export async function runItem(
 ): Promise<Outcome | undefined> {
   const log = deps.logger.child(fields, arrival.secrets);
   try {
-    // A started job is logged by restore.ts, on the line that also counts it.
+    // A started job is logged by act/restore-point.ts, on the line that also counts it.
     return await processIncoming(deps, arrival, attempt, log);
   } catch (error) {
     await deadLetterOrRetry(deps, arrival, attempt, error, log);
