@@ -48,10 +48,3 @@ export interface ResourceRequest {
 }
 
 export type RestoreRequest = RecoveryPointRequest | ResourceRequest;
-
-/** Metadata values of a payload, to scrub from logs before the payload is even checked. */
-export function metadataSecrets(payload: unknown): string[] {
-  const metadata = (payload as { Metadata?: unknown } | null)?.Metadata;
-  if (typeof metadata !== 'object' || metadata === null) return [];
-  return Object.values(metadata).filter((v): v is string => typeof v === 'string');
-}

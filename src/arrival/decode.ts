@@ -7,10 +7,16 @@
 
 import { InvalidRequestError } from '../errors.js';
 import { isPlainObject } from '../json.js';
-import { metadataSecrets } from '../request.js';
 import type { Incoming } from '../types.js';
 import { type OriginalRequest, originalBody } from './original.js';
 import { type Redriven, unwrapRedriven } from './redriven.js';
+
+/** Metadata values of a payload, to scrub from logs before the payload is even checked. */
+function secretsOfPayload(payload: unknown): string[] {
+  const metadata = (payload as { Metadata?: unknown } | null)?.Metadata;
+  if (typeof metadata !== 'object' || metadata === null) return [];
+  return Object.values(metadata).filter((v): v is string => typeof v === 'string');
+}
 
 /** The detail-type of the events other systems put on a bus to ask for a restore. */
 export const RESTORE_REQUESTED = 'Restore Requested';
@@ -147,7 +153,7 @@ function decodeOriginal(
     return {
       content: unlessThrown(() => eventContent(original.event)),
       // The detail of any event, whatever its detail-type: a refused event's letter is logged too.
-      secrets: safely(() => metadataSecrets((original.event as EventLike | null)?.detail)),
+      secrets: safely(() => secretsOfPayload((original.event as EventLike | null)?.detail)),
     };
   let body: string;
   try {
@@ -159,7 +165,7 @@ function decodeOriginal(
   return {
     content: { kind: requestKind(request), request },
     // Not JSON: every value in it may be a Metadata value.
-    secrets: safely(() => ('value' in request ? metadataSecrets(request.value) : valuesInBrokenJson(body))),
+    secrets: safely(() => ('value' in request ? secretsOfPayload(request.value) : valuesInBrokenJson(body))),
   };
 }
 
