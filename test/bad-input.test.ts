@@ -11,9 +11,10 @@ import { createHandler as createQueueHandler } from '../handlers/restore-from-qu
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
 import type { DeadLetter } from '../src/dead-letter';
 import { BODIES, ENVELOPES, GOOD, SECRET } from './helpers/bad-inputs';
+import { deadLetters } from './helpers/dead-letters';
 import { context, loadEvent, sqsRecord } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
-import { letters, localPipelines } from './helpers/pipeline';
+import { localPipelines } from './helpers/pipeline';
 
 function setup() {
   const mocks = mockAws();
@@ -64,6 +65,17 @@ describe('bad queue messages', () => {
 describe('bad events', () => {
   const restoreRequested = () => loadEvent<Record<string, any>>('restore-requested.json');
   const alarm = () => loadEvent<Record<string, any>>('alarm-rds-instance.json');
+  /** The alarm, tagged to restore the billing database, with `tags` besides. */
+  const taggedAlarm = (tags: Record<string, string>) => ({
+    ...alarm(),
+    detail: {
+      ...alarm().detail,
+      alarmTags: {
+        'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
+        ...tags,
+      },
+    },
+  });
   const EVENTS: [string, 'event' | 'alarm', () => Record<string, any>, RegExp][] = [
     [
       'a restore-requested event without detail',
@@ -128,16 +140,7 @@ describe('bad events', () => {
     [
       'an alarm tag asking to look back 99999999999 hours',
       'alarm',
-      () => ({
-        ...alarm(),
-        detail: {
-          ...alarm().detail,
-          alarmTags: {
-            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
-            'backup-restore:recovery-point': 'look-back:99999999999h',
-          },
-        },
-      }),
+      () => taggedAlarm({ 'backup-restore:recovery-point': 'look-back:99999999999h' }),
       /looks back 99999999999 hours/,
     ],
     [
@@ -165,16 +168,7 @@ describe('bad events', () => {
     [
       'an alarm tag margin that is not a number of seconds',
       'alarm',
-      () => ({
-        ...alarm(),
-        detail: {
-          ...alarm().detail,
-          alarmTags: {
-            'backup-restore:resource-arn': 'arn:aws:rds:eu-west-1:123456789012:db:billing-db',
-            'backup-restore:margin-seconds': '-5',
-          },
-        },
-      }),
+      () => taggedAlarm({ 'backup-restore:margin-seconds': '-5' }),
       /margin-seconds must be a whole number of seconds/,
     ],
     [
@@ -236,8 +230,8 @@ describe('forged envelopes and hostile input through the request queue (local en
         'the-batch-mate',
       ]);
       expect(p.deadLetters().filter((m) => m.movedFrom !== undefined)).toStrictEqual([]);
-      expect(letters(p).filter((l) => l.trigger.id === mate)).toStrictEqual([]);
-      const own = letters(p).filter((l) => l.trigger.id === id);
+      expect(deadLetters(p).filter((l) => l.trigger.id === mate)).toStrictEqual([]);
+      const own = deadLetters(p).filter((l) => l.trigger.id === id);
       if (becomes === 'ignored') {
         expect(own).toStrictEqual([]);
         // The completed job stays completed in the job table.

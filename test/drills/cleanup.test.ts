@@ -16,7 +16,8 @@ import type { DrillClients } from '../../src/drills/resources';
 import { createLinkWriter, inputFingerprint } from '../../src/job-link';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { deadLetters, ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
+import { deadLetters } from '../helpers/dead-letters';
+import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 
 let env: ValidationEnv;
 let deps: CleanupDeps;
@@ -35,7 +36,7 @@ beforeEach(async () => {
     backup: env.backup,
     sqs: async () => env.sqs,
     clients,
-    config: { restoreJobsTable: TABLE, deadLetterQueueUrl: env.dlqUrl },
+    config: { restoreJobsTable: TABLE, deadLetterQueueUrl: env.deadLetterQueueUrl },
     logger: createLogger({ sink: (l) => env.lines.push(l), level: 'debug' }),
     metrics: createMetrics((l) => metricLines.push(l)),
     now: () => new Date(),

@@ -24,8 +24,9 @@ import {
 import { ConfigError, loadConfig } from '../../src/config';
 import { AwsCallError } from '../../src/errors';
 import { startRestoreJob } from '../../src/restore';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { localPipelines } from '../helpers/pipeline';
 
 type Event = EventBridgeEvent<string, any>;
 
@@ -132,7 +133,7 @@ describe('issue 10 item 1: the vault of a point the listing by resource does not
     const p = await start({ env: { ALLOWED_BACKUP_VAULTS: 'Default,logs-vault' } });
     await p.submit({ ResourceArn: LEDGER });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
       [
         'rejected',
         `No COMPLETED or AVAILABLE recovery point of ${LEDGER} in the vaults searched (Default, logs-vault) at any time: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
@@ -232,7 +233,7 @@ describe('issue 10 item 3: continuous points and point-in-time restore', () => {
       Metadata: { DBInstanceIdentifier: 'ledger-copy-2', RestoreTime: moment },
     });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/continuous recovery point: give ResourceType and the moment/),
     ]);
     expect(
@@ -400,7 +401,7 @@ describe('issue 10 item 6: alarm dimensions', () => {
       dimensions: { DBInstanceIdentifier: 'docs-1' },
     };
     await p.emit(event);
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/DocDB instance, which is backed up through its cluster/),
     ]);
   });
@@ -411,7 +412,7 @@ describe('issue 10 item 6: alarm dimensions', () => {
     event.region = 'cn-north-1';
     event.resources = ['arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:restore-billing-db-corruption'];
     await p.emit(event);
-    expect(letters(p).map((l) => [l.error.name, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.error.name, l.reason])).toStrictEqual([
       [
         'ForbiddenRequestError',
         expect.stringContaining(
@@ -427,7 +428,7 @@ describe('issue 10 item 9: CloudFormation composite points', () => {
     const p = await start();
     await p.submit({ ResourceArn: STACK });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/^No COMPLETED or AVAILABLE recovery point of arn:aws:cloudformation/),
     ]);
     expect(p.aws.backup.jobs).toStrictEqual([]);
@@ -517,7 +518,7 @@ describe('issue 11 item 12: hostile alarm input', () => {
     const event = loadEvent<Event>('alarm-rds-instance.json');
     edit(event);
     expect(await p.emit(event)).toBe('succeeded');
-    expect(letters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
       ['rejected', expect.stringMatching(reason)],
     ]);
   });

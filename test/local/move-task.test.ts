@@ -14,7 +14,8 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ACCOUNT, type LocalPipeline, REGION } from '../../local/pipeline';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { deadLetters } from '../helpers/dead-letters';
+import { localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -51,7 +52,7 @@ describe('StartMessageMoveTask as AWS documents it', () => {
     await p.submit(ROGUE_ROLE);
     await p.runUntilIdle();
     expect(
-      letters(p)
+      deadLetters(p)
         .map((l) => l.failure)
         .sort(),
     ).toStrictEqual(['rejected', 'restore-job-failed']);
@@ -82,9 +83,9 @@ describe('StartMessageMoveTask as AWS documents it', () => {
       ['COMPLETED', 'eu-west-1z'],
     ]);
     // The second copy was recognised by its dead-letter id and ignored; the refused one is back.
-    expect(letters(p).map((l) => [l.failure, l.redriveCount, /IamRoleArn/.test(l.reason)])).toStrictEqual([
-      ['rejected', 1, true],
-    ]);
+    expect(deadLetters(p).map((l) => [l.failure, l.redriveCount, /IamRoleArn/.test(l.reason)])).toStrictEqual(
+      [['rejected', 1, true]],
+    );
   });
 
   it('without DestinationArn fails on a message sent to the dead-letter queue directly (CouldNotDetermineMessageSource)', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from '@aws-sdk/client-backup';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseDeadLetter } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
@@ -87,9 +88,7 @@ async function deadLetterOf(triggerId: string) {
   const out = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: deadLetterQueue, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
   );
-  return (out.Messages ?? [])
-    .map((m) => JSON.parse(m.Body ?? '{}'))
-    .find((l: { trigger?: { id?: string } }) => l.trigger?.id === triggerId);
+  return (out.Messages ?? []).map((m) => parseDeadLetter(m.Body)).find((l) => l.trigger.id === triggerId);
 }
 
 describe('npm run serve', () => {

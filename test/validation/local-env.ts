@@ -15,7 +15,6 @@ import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
 import { localClientConfig, setUpValidation, startLinkedRestore } from '../../local/setup';
 import { sleep } from '../../local/time';
-import type { DeadLetter } from '../../src/dead-letter';
 import { createLogger } from '../../src/logger';
 import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
@@ -29,7 +28,7 @@ export interface ValidationEnv {
   readonly deps: ValidateDeps;
   readonly backup: BackupClient;
   readonly sqs: SQSClient;
-  readonly dlqUrl: string;
+  readonly deadLetterQueueUrl: string;
   readonly validationQueueUrl: string;
   /** Log lines and EMF metric lines written by the validator. */
   readonly lines: string[];
@@ -52,11 +51,11 @@ export async function startValidationEnv(
     ...(options.timing === undefined ? {} : { resourceTiming: options.timing }),
   });
   const setup = await setUpValidation(aws.url, 'eu-west-1');
-  const { backup, ddb, sqs, dlqUrl, validationQueueUrl } = setup;
+  const { backup, ddb, sqs, validationQueueUrl } = setup;
   const lambda = new LambdaClient({ ...localClientConfig(aws.url, 'eu-west-1'), maxAttempts: 1 });
   const config = loadValidationConfig({
     AWS_REGION: 'eu-west-1',
-    DEAD_LETTER_QUEUE_URL: dlqUrl,
+    DEAD_LETTER_QUEUE_URL: setup.dlqUrl,
     VALIDATION_QUEUE_URL: validationQueueUrl,
     RESTORE_JOBS_TABLE: TABLE,
     ...options.env,
@@ -87,7 +86,7 @@ export async function startValidationEnv(
     deps,
     backup,
     sqs,
-    dlqUrl,
+    deadLetterQueueUrl: setup.dlqUrl,
     validationQueueUrl,
     lines,
     metricLines,
@@ -143,12 +142,6 @@ export async function receive(env: ValidationEnv, queueUrl: string): Promise<SQS
       sqsRecordOf(m, 'arn:aws:sqs:eu-west-1:123456789012:restore-validation', 'eu-west-1'),
     ),
   };
-}
-
-/** The dead letters on the dead-letter queue (read from the local queue's state, not received). */
-export function deadLetters(env: ValidationEnv): DeadLetter[] {
-  const q = [...env.aws.sqs.queues.values()].find((x) => x.name === 'restore-dlq');
-  return (q?.messages ?? []).map((m) => JSON.parse(m.Body) as DeadLetter);
 }
 
 /** The validation queue's messages with the time each becomes visible. */
