@@ -15,6 +15,7 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { BackupSeed, SeedRecoveryPoint } from '../../local/backup-service';
 import { defaultSeed, type LocalPipeline, OPERATOR_ROLE, RESTORE_ROLE } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
 import {
   activeRestoreJobs,
   listBackupVaultNames,
@@ -327,9 +328,7 @@ describe('issue 10 item 5: errors of every Backup call, sorted by their document
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     client = new BackupClient({
-      region: 'eu-west-1',
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...localClientConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'eu-west-1'),
       maxAttempts: 1,
     });
   });

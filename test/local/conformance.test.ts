@@ -47,6 +47,7 @@ import type { NormalizedSchema } from '@smithy/core/schema';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
 import { conformance, errorSchemas, outputSchema } from '../helpers/model-conformance';
 
 /** One answer as it crossed the wire. */
@@ -80,9 +81,7 @@ class RecordingHandler extends NodeHttpHandler {
 let aws: LocalAws;
 const handler = new RecordingHandler();
 const config = () => ({
-  region: 'eu-west-1',
-  endpoint: aws.url,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  ...localClientConfig(aws.url, 'eu-west-1'),
   requestHandler: handler,
   maxAttempts: 1,
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from '@aws-sdk/client-backup';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../../local/setup';
 import { parseDeadLetter } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 
@@ -62,11 +63,7 @@ beforeAll(async () => {
   await eventually(async () => (output.includes('__local/state') ? true : undefined));
   requestQueue = `${url}/123456789012/restore-requests`;
   deadLetterQueue = `${url}/123456789012/restore-dead-letters`;
-  const config = {
-    region: 'eu-west-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
+  const config = localClientConfig(url, 'eu-west-1');
   sqs = new SQSClient(config);
   backup = new BackupClient(config);
   ddb = new DynamoDBClient(config);

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, SHARING_ACCOUNT } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
 import { deriveIdempotencyToken } from '../../src/request';
 import { identitySuffix } from '../../src/resolve';
 import { deadLetters } from '../helpers/dead-letters';
@@ -176,12 +177,7 @@ describe('restore from a vault another account shares', () => {
 
 describe('the local endpoint: a shared vault is found only with its owner account', () => {
   const client = (p: LocalPipeline) =>
-    new BackupClient({
-      endpoint: p.aws.url,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    new BackupClient({ ...localClientConfig(p.aws.url, 'eu-west-1'), maxAttempts: 1 });
 
   it('answers DescribeRecoveryPoint, GetRecoveryPointRestoreMetadata and ListRecoveryPointsByBackupVault only with BackupVaultAccountId', async () => {
     const p = await start();
