@@ -5,6 +5,7 @@
  */
 
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { sleep } from '../../local/time';
 import {
   type CleanupDeps,
   cleanupDueDrills,
@@ -47,7 +48,6 @@ afterEach(async () => {
   await env.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOURS_AGO = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 type Original = Parameters<ReturnType<typeof createLinkWriter>['write']>[0]['original'];

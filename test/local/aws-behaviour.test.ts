@@ -16,6 +16,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { BackupSeed, SeedRecoveryPoint } from '../../local/backup-service';
 import { defaultSeed, type LocalPipeline, OPERATOR_ROLE, RESTORE_ROLE } from '../../local/pipeline';
 import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import {
   activeRestoreJobs,
   listBackupVaultNames,
@@ -253,7 +254,7 @@ describe('issue 10 item 3: continuous points and point-in-time restore', () => {
       for (let i = 0; i < 50; i++) {
         const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }));
         if (job.Status === 'COMPLETED' || job.Status === 'FAILED') return [job.Status, job.StatusMessage];
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return ['still running'];
     };
@@ -309,7 +310,7 @@ describe('issue 10 item 4: CopySourceTagsToRestoredResource', () => {
         CopySourceTagsToRestoredResource: false,
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(await p.deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).toMatchObject({
       Status: 'FAILED',
       StatusMessage: 'CopySourceTagsToRestoredResource is not supported for resource type DynamoDB',

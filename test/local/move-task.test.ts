@@ -14,6 +14,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ACCOUNT, type LocalPipeline, REGION } from '../../local/pipeline';
+import { sleep } from '../../local/time';
 import { deadLetters } from '../helpers/dead-letters';
 import { localPipelines } from '../helpers/pipeline';
 
@@ -40,7 +41,7 @@ async function finished(p: LocalPipeline, sourceArn = DLQ): Promise<ListMessageM
     const out = await p.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn }));
     const task = out.Results?.[0];
     if (task !== undefined && task.Status !== 'RUNNING' && task.Status !== 'CANCELLING') return task;
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
   throw new Error('the move task did not finish');
 }
@@ -110,7 +111,7 @@ describe('StartMessageMoveTask as AWS documents it', () => {
     // Received past maxReceiveCount without being deleted: SQS's redrive policy moves it.
     for (let i = 0; i < 4; i++) {
       p.aws.sqs.ReceiveMessage({ QueueUrl: p.requestQueueUrl, VisibilityTimeout: 0 });
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     expect(p.deadLetters()).toMatchObject([{ movedFrom: 'restore-requests' }]);
     await p.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: DLQ, MaxNumberOfMessagesPerSecond: 1 }));

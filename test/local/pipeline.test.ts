@@ -1,6 +1,7 @@
 /** End to end through the local triggers, the real handlers, the real SDK clients and the local endpoint. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
+import { sleep } from '../../local/time';
 import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 import { localPipelines } from '../helpers/pipeline';
@@ -118,7 +119,7 @@ describe('the local pipeline', () => {
       maxAttempts: 1,
     });
     await p.submit(EBS);
-    while ((p.aws.faults.counts.StartRestoreJob?.calls ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    while ((p.aws.faults.counts.StartRestoreJob?.calls ?? 0) < 1) await sleep(10);
     p.aws.faults.set({});
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
@@ -160,8 +161,7 @@ describe('the local pipeline', () => {
       faults: { 'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 1 } } },
     });
     const id = await p.submit('{"bad json');
-    while ((p.aws.faults.counts.SendMessage?.ServiceUnavailable ?? 0) < 3)
-      await new Promise((r) => setTimeout(r, 10));
+    while ((p.aws.faults.counts.SendMessage?.ServiceUnavailable ?? 0) < 3) await sleep(10);
     expect(p.aws.sqs.queues.get('restore-requests')?.messages).toHaveLength(1);
     p.aws.faults.set({});
     await p.runUntilIdle();

@@ -13,13 +13,12 @@ import { BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from 
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import { parseDeadLetter } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 let server: ChildProcess;
 let output = '';
 let url = '';

@@ -14,6 +14,7 @@ import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import type { LocalResource } from '../../local/resources/index';
 import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import { checkResource, type Expectations, type ResourceClients } from '../../src/validation/read-resources';
 import type { CheckedType } from '../../src/validation/verdicts';
 
@@ -270,7 +271,7 @@ describe('a COMPLETED restore job', () => {
     );
     let arn: string | undefined;
     for (let i = 0; i < 200 && arn === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
       arn = (await clients.backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).CreatedResourceArn;
     }
     const r = aws.resources.store.byArn(arn ?? '');
