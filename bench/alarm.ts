@@ -14,7 +14,7 @@ import {
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type AlarmStateChange, createHandler } from '../handlers/restore-on-alarm.js';
-import { startLocalAws } from '../local/endpoint.js';
+import { DYNAMODB_OPERATIONS, startLocalAws } from '../local/endpoint.js';
 import type { FaultPlan } from '../local/faults.js';
 import { defaultSeed, OPERATOR_ROLE, RESTORE_ROLE } from '../local/pipeline.js';
 import { depsFromEnv } from '../src/defaults.js';
@@ -23,20 +23,11 @@ import { type Paired, runPaired } from './stats.js';
 /** AWS Backup and SQS calls answer in 100 ms, DynamoDB calls in 10 ms. */
 export const BACKUP_LATENCY_MS = 100;
 export const DYNAMODB_LATENCY_MS = 10;
-const DYNAMODB_OPERATIONS = [
-  'CreateTable',
-  'PutItem',
-  'GetItem',
-  'UpdateItem',
-  'DeleteItem',
-  'BatchWriteItem',
-  'Query',
-];
 
 /** The fault plan of this measure: latency only, per operation. */
 export const ALARM_LATENCIES: FaultPlan = {
   '*': { latencyMs: BACKUP_LATENCY_MS },
-  ...Object.fromEntries(DYNAMODB_OPERATIONS.map((op) => [op, { latencyMs: DYNAMODB_LATENCY_MS }])),
+  ...Object.fromEntries([...DYNAMODB_OPERATIONS].map((op) => [op, { latencyMs: DYNAMODB_LATENCY_MS }])),
 };
 
 /** The resource the alarm guards: an RDS instance of the default seed. */

@@ -231,6 +231,9 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
       throw explainAwsError(error, `find the queue ${name}`, target);
     }
   };
+  /** A queue's URL: as given, else the local queue's, else the stack's output (or what flag to pass). */
+  const queueUrl = (given: string | undefined, localName: string, outputKey: string, flag: string) =>
+    once(async () => (given !== undefined ? given : local ? localQueue(localName) : output(outputKey, flag)));
 
   return {
     local,
@@ -239,19 +242,17 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
     sqs,
     ddb,
     backup,
-    requestQueueUrl: once(async () =>
-      options.requestQueueUrl !== undefined
-        ? options.requestQueueUrl
-        : local
-          ? localQueue(LOCAL.requestQueue)
-          : output('RequestQueueUrl', '--request-queue-url'),
+    requestQueueUrl: queueUrl(
+      options.requestQueueUrl,
+      LOCAL.requestQueue,
+      'RequestQueueUrl',
+      '--request-queue-url',
     ),
-    deadLetterQueueUrl: once(async () =>
-      options.deadLetterQueueUrl !== undefined
-        ? options.deadLetterQueueUrl
-        : local
-          ? localQueue(LOCAL.deadLetterQueue)
-          : output('DeadLetterQueueUrl', '--dead-letter-queue-url'),
+    deadLetterQueueUrl: queueUrl(
+      options.deadLetterQueueUrl,
+      LOCAL.deadLetterQueue,
+      'DeadLetterQueueUrl',
+      '--dead-letter-queue-url',
     ),
     table: once(async () => {
       if (options.table !== undefined) return options.table;

@@ -216,6 +216,25 @@ function itemSize(item: Item): number {
 /** A Query or Scan answers at most 1 MB of items per page. */
 const PAGE_BYTES = 1024 * 1024;
 
+/** The attribute names a ProjectionExpression asks for (`#name`s resolved); undefined without one. */
+function projectionOf(body: Record<string, unknown>, names: Record<string, string> | undefined) {
+  return (body.ProjectionExpression as string | undefined)
+    ?.split(',')
+    .map((p) => resolveName(p.trim(), names))
+    .filter(Boolean);
+}
+
+/** Copies of `items` as a read returns them: only the projected attributes, or all without a projection. */
+function projectItems(items: Item[], projection: string[] | undefined) {
+  return items.map((item) =>
+    projection === undefined
+      ? structuredClone(item)
+      : Object.fromEntries(
+          projection.filter((p) => item[p] !== undefined).map((p) => [p, structuredClone(item[p])]),
+        ),
+  );
+}
+
 /** The local DynamoDB service state and operations. */
 export class LocalDynamoDb {
   readonly tables = new Map<string, Table>();
@@ -425,10 +444,7 @@ export class LocalDynamoDb {
           ' because its projection type is not ALL',
       );
     }
-    const projection = (body.ProjectionExpression as string | undefined)
-      ?.split(',')
-      .map((p) => resolveName(p.trim(), names))
-      .filter(Boolean);
+    const projection = projectionOf(body, names);
     if (projection !== undefined && index !== undefined && index.projection !== 'ALL') {
       const available = new Set([
         table.key,
@@ -470,13 +486,7 @@ export class LocalDynamoDb {
       }
     }
     const last = page.at(-1);
-    const items = page.map((item) =>
-      projection === undefined
-        ? structuredClone(item)
-        : Object.fromEntries(
-            projection.filter((p) => item[p] !== undefined).map((p) => [p, structuredClone(item[p])]),
-          ),
-    );
+    const items = projectItems(page, projection);
     return {
       ...(select === 'COUNT' ? {} : { Items: items }),
       Count: page.length,
@@ -534,17 +544,8 @@ export class LocalDynamoDb {
         break;
       }
     }
-    const projection = (body.ProjectionExpression as string | undefined)
-      ?.split(',')
-      .map((p) => resolveName(p.trim(), names))
-      .filter(Boolean);
-    const items = matched.map((item) =>
-      projection === undefined
-        ? structuredClone(item)
-        : Object.fromEntries(
-            projection.filter((p) => item[p] !== undefined).map((p) => [p, structuredClone(item[p])]),
-          ),
-    );
+    const projection = projectionOf(body, names);
+    const items = projectItems(matched, projection);
     return {
       ...(body.Select === 'COUNT' ? {} : { Items: items }),
       Count: matched.length,

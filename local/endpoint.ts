@@ -16,13 +16,8 @@ import { LocalDynamoDb } from './dynamodb-service.js';
 import { LocalEventBus } from './eventbridge.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import { LocalReply, LocalResources, type ResourceTiming } from './resources/index.js';
-import {
-  LocalSqs,
-  SQS_QUERY_ACTIONS,
-  sqsQueryError,
-  sqsQueryInput,
-  sqsQueryResponse,
-} from './sqs-service.js';
+import { LocalSqs, SQS_OPERATIONS, sqsQueryError, sqsQueryInput, sqsQueryResponse } from './sqs-service.js';
+import { sleep } from './time.js';
 
 /** A message published to a local SNS topic. */
 export interface PublishedMessage {
@@ -140,22 +135,8 @@ function backupRoute(backup: LocalBackup, method: string, url: URL, body: string
   return undefined;
 }
 
-const SQS_OPERATIONS = new Set([
-  'CreateQueue',
-  'GetQueueUrl',
-  'SendMessage',
-  'SendMessageBatch',
-  'ReceiveMessage',
-  'DeleteMessage',
-  'ChangeMessageVisibility',
-  'GetQueueAttributes',
-  'PurgeQueue',
-  'StartMessageMoveTask',
-  'ListMessageMoveTasks',
-  'CancelMessageMoveTask',
-]);
-
-const DYNAMODB_OPERATIONS = new Set([
+/** The DynamoDB operations the endpoint answers. */
+export const DYNAMODB_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateTable',
   'PutItem',
   'GetItem',
@@ -238,8 +219,6 @@ function faultError(kind: 'ServiceUnavailable' | 'Throttling', sqs: boolean): Lo
     : new LocalAwsError(500, 'ServiceUnavailableException', 'Service is unavailable, try again later');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The endpoint's port is taken by another process. */
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
@@ -321,7 +300,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       method === 'POST' &&
       String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     const form = isQuery ? new URLSearchParams(body) : undefined;
-    const isSqsQuery = form !== undefined && SQS_QUERY_ACTIONS.has(form.get('Action') ?? '');
+    const isSqsQuery = form !== undefined && SQS_OPERATIONS.has(form.get('Action') ?? '');
     const protocol: Protocol =
       isSqs || isDynamoDb
         ? 'json-1.0'

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deployedTimeoutMs } from './function-timeouts.js';
+import { sleep } from './time.js';
 
 /** A Lambda handler as the local triggers call it. */
 export type LocalHandler<E, R> = (event: E, context: Context) => Promise<R>;
@@ -44,7 +45,25 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A received message as the SQS event source hands it to a function: one record of its event. */
+export function sqsRecordOf(m: Message, queueArn: string, region: string): SQSRecord {
+  return {
+    messageId: m.MessageId ?? '',
+    receiptHandle: m.ReceiptHandle ?? '',
+    body: m.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+      SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
+      SenderId: m.Attributes?.SenderId ?? '',
+      ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
+    },
+    messageAttributes: {},
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
 
 /** Thrown (locally) when an invocation reaches its function timeout. */
 export class FunctionTimeoutError extends Error {
@@ -138,25 +157,6 @@ export class SqsEventSource {
     await Promise.all(this.loops);
   }
 
-  private toRecord(m: Message): SQSRecord {
-    return {
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
-        SenderId: m.Attributes?.SenderId ?? '',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.options.queueArn,
-      awsRegion: this.options.region,
-    };
-  }
-
   private async loop(): Promise<void> {
     const { sqs, queueUrl } = this.options;
     while (this.running) {
@@ -178,7 +178,9 @@ export class SqsEventSource {
       if (messages.length === 0) continue;
       this.inFlight += 1;
       try {
-        await this.handleBatch(messages.map((m) => this.toRecord(m)));
+        await this.handleBatch(
+          messages.map((m) => sqsRecordOf(m, this.options.queueArn, this.options.region)),
+        );
       } finally {
         this.inFlight -= 1;
       }

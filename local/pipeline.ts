@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -29,6 +29,8 @@ import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
+import { createRestoreJobsTable, localClientConfig } from './setup.js';
+import { sleep } from './time.js';
 
 /** The default seed: recovery points for the samples in events/. */
 export function defaultSeed(): BackupSeed {
@@ -171,8 +173,6 @@ export function restoreJobEvent(job: Readonly<LocalRestoreJob>, created: boolean
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * `count` instances of one function, each built by `make` (its own clients and pacer), as Lambda
  * runs them: an invocation takes a free instance and holds it until its handler has returned.
@@ -204,11 +204,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   const maxReceiveCount = options.maxReceiveCount ?? 5;
-  const driver = new SQSClient({
-    region: REGION,
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const driver = new SQSClient(localClientConfig(aws.url, REGION));
   const dlq = await driver.send(
     new CreateQueueCommand({
       QueueName: DEAD_LETTER_QUEUE,
@@ -226,19 +222,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     }),
   );
-  const tables = new DynamoDBClient({
-    region: REGION,
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await tables.send(
-    new CreateTableCommand({
-      TableName: RESTORE_JOBS_TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const tables = new DynamoDBClient(localClientConfig(aws.url, REGION));
+  await createRestoreJobsTable(tables, RESTORE_JOBS_TABLE);
   tables.destroy();
   const requestQueueUrl = requests.QueueUrl ?? '';
   const deadLetterQueueUrl = dlq.QueueUrl ?? '';

@@ -553,8 +553,11 @@ export class LocalSqs {
   }
 }
 
-/** The actions the local SQS answers in the query (XML) protocol, as older CLIs and SDKs send them. */
-export const SQS_QUERY_ACTIONS = new Set([
+/**
+ * The actions the local SQS answers: in the JSON 1.0 protocol, and the same in the query (XML)
+ * protocol, as older CLIs and SDKs send them.
+ */
+export const SQS_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateQueue',
   'GetQueueUrl',
   'SendMessage',

@@ -12,19 +12,13 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BackupClient, DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type CleanupDeps, cleanupDueDrills, handOffDrill } from '../src/drills/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { DeadLetter } from '../src/outcome/dead-letters.js';
-import { createLinkWriter, inputFingerprint, markJobOutcome } from '../src/outcome/job-link.js';
+import { markJobOutcome } from '../src/outcome/job-link.js';
 import { loadValidationConfig } from '../src/validation/config.js';
 import { type ValidateDeps, validateRestore } from '../src/validation/validate.js';
 import { LOCAL_OPERATIONS, PortInUseError, startLocalAws } from './endpoint.js';
@@ -38,6 +32,8 @@ import {
   REQUEST_QUEUE,
   startLocalPipeline,
 } from './pipeline.js';
+import { setUpValidation, startLinkedRestore } from './setup.js';
+import { sleep } from './time.js';
 
 interface Args {
   events?: string;
@@ -371,7 +367,7 @@ export async function run(
       pipeline.aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING') &&
       Date.now() < deadline
     ) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
 
     const letters = pipeline
@@ -464,41 +460,20 @@ export async function run(
 export async function drillDemo(out: (line: string) => void = (line) => console.log(line)) {
   const seed = { ...defaultSeed(), timing: { runningAfterMs: 50, doneAfterMs: 200 } };
   const aws = await startLocalAws({ seed, resourceTiming: { availableAfterMs: 400, goneAfterMs: 0 } });
-  const client = {
-    region: seed.region,
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
-  const backup = new BackupClient(client);
-  const ddb = new DynamoDBClient(client);
-  const sqs = new SQSClient(client);
-  const made = {
-    rds: new RDSClient(client),
-    ec2: new EC2Client(client),
-    efs: new EFSClient(client),
-    s3: new S3Client(client),
-  };
-  const table = 'restore-jobs';
+  const setup = await setUpValidation(aws.url, seed.region).catch(async (error: unknown) => {
+    await aws.close();
+    throw error;
+  });
+  const { backup, ddb, sqs, table, resources: made } = setup;
   const silent = createLogger({ sink: () => undefined });
   try {
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'restore-dlq' }))).QueueUrl ?? '';
-    const vq = (await sqs.send(new CreateQueueCommand({ QueueName: 'restore-validation' }))).QueueUrl ?? '';
     const clients = { ddb, rds: () => made.rds, ec2: () => made.ec2, efs: () => made.efs, s3: () => made.s3 };
     const metricLines: string[] = [];
     const validateDeps: ValidateDeps = {
       config: loadValidationConfig({
         AWS_REGION: seed.region,
-        DEAD_LETTER_QUEUE_URL: dlq,
-        VALIDATION_QUEUE_URL: vq,
+        DEAD_LETTER_QUEUE_URL: setup.dlqUrl,
+        VALIDATION_QUEUE_URL: setup.validationQueueUrl,
         RESTORE_JOBS_TABLE: table,
       }),
       backup,
@@ -517,7 +492,7 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
       backup,
       sqs: async () => sqs,
       clients,
-      config: { restoreJobsTable: table, deadLetterQueueUrl: dlq },
+      config: { restoreJobsTable: table, deadLetterQueueUrl: setup.dlqUrl },
       logger: silent,
       metrics: createMetrics((line) => metricLines.push(line)),
       now: () => new Date(),
@@ -532,22 +507,16 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
         Drill: { DeleteAfterHours: 0 },
       };
       const input = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata, IamRoleArn: role };
-      const { RestoreJobId } = await backup.send(new StartRestoreJobCommand(input));
-      const restoreJobId = RestoreJobId ?? '';
-      await createLinkWriter(ddb, table, () => new Date()).write({
-        restoreJobId,
-        original: { trigger: 'sqs', body: JSON.stringify(request) },
-        trigger: { type: 'sqs', id: `drill-${label}`, attempt: 1, neededAt },
-        redriveCount: 0,
-        recoveryPointArn: point,
-        resourceType: type,
-        startedAt: new Date().toISOString(),
-        fingerprint: inputFingerprint(input),
+      const restoreJobId = await startLinkedRestore(setup, request, input, {
+        type: 'sqs',
+        id: `drill-${label}`,
+        attempt: 1,
+        neededAt,
       });
       out(`  ${label}: restore job ${restoreJobId} started (${type}, Drill: DeleteAfterHours 0)`);
       let job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
       while (job.Status !== 'COMPLETED' && job.Status !== 'FAILED') {
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
       }
       const arn = job.CreatedResourceArn ?? '';
@@ -592,7 +561,7 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
         );
         if (outcome !== 'requeued') return { outcome, attempts: attempt };
         // The validator puts a not-yet back on its queue with a delay; here the next check runs sooner.
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       return { outcome: 'requeued', attempts: 40 };
     };
@@ -638,7 +607,7 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
     for (const l of letters ?? []) out(`  dead letter: ${l.failure}: ${short(l.reason, 200)}`);
     return { rds, ebs, counts, letters: letters ?? [] };
   } finally {
-    for (const c of [backup, ddb, sqs, ...Object.values(made)]) c.destroy();
+    setup.destroy();
     await aws.close();
   }
 }

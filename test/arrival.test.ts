@@ -3,7 +3,8 @@ import { arriveFromEvent, arriveFromSqs, requestObject } from '../src/arrival/de
 import { secretsOfOriginal } from '../src/arrival/secrets';
 import { InvalidRequestError } from '../src/errors';
 import { buildDeadLetter } from '../src/outcome/dead-letters';
-import { letters, localPipelines } from './helpers/pipeline';
+import { deadLetters } from './helpers/dead-letters';
+import { localPipelines } from './helpers/pipeline';
 
 const POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
 const REQUEST = {
@@ -271,7 +272,7 @@ describe('arrival, end to end through the local queue, the real handler and the 
     await p.submit(broken);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs.map((job) => job.RecoveryPointArn)).toStrictEqual([POINT]);
-    expect(letters(p).map((l) => [l.failure, l.original, l.redriveCount, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.original, l.redriveCount, l.reason])).toStrictEqual([
       [
         'rejected',
         { trigger: 'sqs', body: broken },

@@ -11,9 +11,10 @@ import { createHandler as createQueueHandler } from '../handlers/restore-from-qu
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
 import type { DeadLetter } from '../src/outcome/dead-letters';
 import { BODIES, ENVELOPES, GOOD, SECRET } from './helpers/bad-inputs';
+import { deadLetters } from './helpers/dead-letters';
 import { context, loadEvent, sqsRecord } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
-import { letters, localPipelines } from './helpers/pipeline';
+import { localPipelines } from './helpers/pipeline';
 
 function setup() {
   const mocks = mockAws();
@@ -64,7 +65,7 @@ describe('bad queue messages', () => {
 describe('bad events', () => {
   const restoreRequested = () => loadEvent<Record<string, any>>('restore-requested.json');
   const alarm = () => loadEvent<Record<string, any>>('alarm-rds-instance.json');
-  /** The alarm, tagged with its resource and `tags`. */
+  /** The alarm, tagged to restore the billing database, with `tags` besides. */
   const taggedAlarm = (tags: Record<string, string>) => ({
     ...alarm(),
     detail: {
@@ -229,8 +230,8 @@ describe('forged envelopes and hostile input through the request queue (local en
         'the-batch-mate',
       ]);
       expect(p.deadLetters().filter((m) => m.movedFrom !== undefined)).toStrictEqual([]);
-      expect(letters(p).filter((l) => l.trigger.id === mate)).toStrictEqual([]);
-      const own = letters(p).filter((l) => l.trigger.id === id);
+      expect(deadLetters(p).filter((l) => l.trigger.id === mate)).toStrictEqual([]);
+      const own = deadLetters(p).filter((l) => l.trigger.id === id);
       if (becomes === 'ignored') {
         expect(own).toStrictEqual([]);
         // The completed job stays completed in the job table.

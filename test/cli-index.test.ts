@@ -28,15 +28,15 @@ import { readDeploymentSettings } from '../cli/target';
 import { checkRequest, policySource } from '../cli/validate';
 import { type LocalAws, startLocalAws } from '../local/endpoint';
 import { defaultSeed } from '../local/pipeline';
+import { localClientConfig } from '../local/setup';
 import { runCli } from './helpers/cli';
 
-const local = { region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 let aws: LocalAws;
 let ddb: DynamoDBClient;
 
 beforeEach(async () => {
   aws = await startLocalAws({ seed: defaultSeed() });
-  ddb = new DynamoDBClient({ ...local, endpoint: aws.url });
+  ddb = new DynamoDBClient(localClientConfig(aws.url, 'eu-west-1'));
 });
 afterEach(async () => {
   ddb.destroy();

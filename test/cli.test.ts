@@ -10,7 +10,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LOCAL } from '../cli/target';
 import { ACCOUNT, type LocalPipeline, OPERATOR_ROLE, REGION, RESTORE_ROLE } from '../local/pipeline';
 import { runCli } from './helpers/cli';
-import { letters, localPipelines } from './helpers/pipeline';
+import { deadLetters } from './helpers/dead-letters';
+import { localPipelines } from './helpers/pipeline';
 
 const POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f';
 const EBS = { RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: 'eu-west-1a' } };
@@ -310,7 +311,7 @@ describe('dead-letters and redrive', () => {
     await p.runUntilIdle();
     // The pipeline recognised the dead letter and started a new job (fresh token after a failed job).
     expect(p.aws.backup.jobs.map((j) => j.Status)).toStrictEqual(['FAILED', 'COMPLETED']);
-    expect(letters(p).map((l) => l.failure)).toStrictEqual(['rejected', 'rejected']);
+    expect(deadLetters(p).map((l) => l.failure)).toStrictEqual(['rejected', 'rejected']);
   });
 
   it('redrives by id; an unknown id is reported (exit 3 when nothing else moved, 5 when some did)', async () => {
@@ -328,7 +329,7 @@ describe('dead-letters and redrive', () => {
     expect(r.stdout).toMatch(/not found no-such-id/);
     await p.runUntilIdle();
     // Still refused (nothing was fixed): back in the dead-letter queue, one redrive further on.
-    const again = letters(p).find((l) => /IamRoleArn/.test(l.reason));
+    const again = deadLetters(p).find((l) => /IamRoleArn/.test(l.reason));
     expect(again?.redriveCount).toBe(1);
     expect(p.deadLetters()).toHaveLength(3);
   });
@@ -355,7 +356,7 @@ describe('dead-letters and redrive', () => {
     await p.runUntilIdle();
     // The pipeline took each letter back as it arrived: the failed job's letter restores once; the two refused requests are refused again.
     expect(p.aws.backup.jobs.map((j) => j.Status)).toStrictEqual(['FAILED', 'COMPLETED']);
-    expect(letters(p).map((l) => [l.failure, l.redriveCount])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.redriveCount])).toStrictEqual([
       ['rejected', 1],
       ['rejected', 1],
     ]);

@@ -8,6 +8,17 @@ import { buildDeadLetter, deadLetterIdOf, REDRIVE_MAX_BYTES } from '../src/outco
 const now = new Date('2026-11-26T12:00:00.000Z');
 const trigger = { type: 'sqs', id: 'm-1', attempt: 2 } as const;
 
+/** A dead letter of the queue message `body`: rejected with the error 'x' unless `options` say otherwise. */
+const letterOf = (body: string, options: Partial<Parameters<typeof buildDeadLetter>[0]> = {}) =>
+  buildDeadLetter({
+    failure: 'rejected',
+    error: new Error('x'),
+    trigger,
+    original: { trigger: 'sqs', body },
+    now,
+    ...options,
+  });
+
 describe('buildDeadLetter', () => {
   it('holds the original, the error, the trigger and the time', () => {
     expect(
@@ -35,13 +46,7 @@ describe('buildDeadLetter', () => {
   it('compresses an original that would not fit back in the request queue once escaped, and keeps it whole', () => {
     // 256 KiB of control characters escapes to 1.5 MiB of JSON.
     const body = '\u0001'.repeat(262_144);
-    const letter = buildDeadLetter({
-      failure: 'rejected',
-      error: new Error('x'),
-      trigger,
-      original: { trigger: 'sqs', body },
-      now,
-    });
+    const letter = letterOf(body);
     expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(REDRIVE_MAX_BYTES);
     expect(letter.redrivable).toBeUndefined();
     expect(letter.original).not.toHaveProperty('body');
@@ -61,26 +66,14 @@ describe('dead letters that must go back to the request queue', () => {
       Metadata: Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, '"'.repeat(16_000)])),
     });
     expect(body.length).toBeGreaterThan(240_000);
-    const letter = buildDeadLetter({
-      failure: 'rejected',
-      error: new Error('x'),
-      trigger,
-      original: { trigger: 'sqs', body },
-      now,
-    });
+    const letter = letterOf(body);
     expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(REDRIVE_MAX_BYTES);
     expect(originalBody(letter.original)).toBe(body);
   });
 
   it('marks a letter that cannot fit even compressed, and says how to recover it', () => {
     const body = randomBytes(200_000).toString('base64');
-    const letter = buildDeadLetter({
-      failure: 'rejected',
-      error: new Error('bad'),
-      trigger,
-      original: { trigger: 'sqs', body },
-      now,
-    });
+    const letter = letterOf(body, { error: new Error('bad') });
     expect(letter.redrivable).toBe(false);
     expect(letter.reason).toMatch(
       /^bad\. This letter is larger than the request queue accepts \(262144 bytes\)/,
@@ -89,40 +82,19 @@ describe('dead letters that must go back to the request queue', () => {
   });
 
   it('gives one id to one failure, whoever sends it and however often', () => {
-    const a = buildDeadLetter({
-      failure: 'retries-exhausted',
-      error: new Error('x'),
-      trigger,
-      original: { trigger: 'sqs', body: '{}' },
-      now,
-    });
-    const b = buildDeadLetter({
-      failure: 'retries-exhausted',
-      error: new Error('y'),
-      trigger,
-      original: { trigger: 'sqs', body: '{}' },
-      now: new Date(),
-    });
+    const a = letterOf('{}', { failure: 'retries-exhausted' });
+    const b = letterOf('{}', { failure: 'retries-exhausted', error: new Error('y'), now: new Date() });
     expect(a.deadLetterId).toBe(b.deadLetterId);
     const job = (id: string, eventId: string) =>
-      buildDeadLetter({
+      letterOf('{}', {
         failure: 'restore-job-failed',
-        error: new Error('x'),
         trigger: { type: 'restore-job-event', id: eventId, attempt: 1 },
-        original: { trigger: 'sqs', body: '{}' },
-        now,
         restoreJob: { restoreJobId: id, status: 'FAILED' },
       }).deadLetterId;
     expect(job('J1', 'event-1')).toBe(job('J1', 'event-2'));
     expect(job('J1', 'event-1')).not.toBe(job('J2', 'event-1'));
     expect(a.deadLetterId).not.toBe(
-      buildDeadLetter({
-        failure: 'retries-exhausted',
-        error: new Error('x'),
-        trigger: { ...trigger, id: 'm-2' },
-        original: { trigger: 'sqs', body: '{}' },
-        now,
-      }).deadLetterId,
+      letterOf('{}', { failure: 'retries-exhausted', trigger: { ...trigger, id: 'm-2' } }).deadLetterId,
     );
   });
 
@@ -136,14 +108,7 @@ describe('dead letters that must go back to the request queue', () => {
 });
 
 describe('unwrapRedriven', () => {
-  const letter = buildDeadLetter({
-    failure: 'rejected',
-    error: new Error('x'),
-    trigger,
-    original: { trigger: 'sqs', body: '{"a":1}' },
-    now,
-    redriveCount: 2,
-  });
+  const letter = letterOf('{"a":1}', { redriveCount: 2 });
 
   it('gives back the original of a dead letter and counts the redrive', () => {
     expect(unwrapRedriven(JSON.parse(JSON.stringify(letter)))).toStrictEqual({

@@ -19,7 +19,7 @@ function rejection(body: unknown, p = policy): Error {
 
 describe('parseRestoreRequest', () => {
   it('accepts a full request and keeps every field', () => {
-    const body = {
+    const full = {
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
       Metadata: { availabilityZone: 'eu-west-1a' },
@@ -27,7 +27,11 @@ describe('parseRestoreRequest', () => {
       IdempotencyToken: 'tok-1',
       CopySourceTagsToRestoredResource: false,
     };
-    expect(parseRestoreRequest(body, policy)).toStrictEqual({ kind: 'recovery-point', ...body });
+    // Every field kept as given, and nothing else but the kind.
+    expect(parseRestoreRequest(structuredClone(full), policy)).toStrictEqual({
+      kind: 'recovery-point',
+      ...full,
+    });
   });
 
   it('accepts the minimal request: RecoveryPointArn and Metadata', () => {

@@ -2,7 +2,7 @@ import { ServiceUnavailableException, StartRestoreJobCommand } from '@aws-sdk/cl
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler } from '../handlers/restore-from-event';
-import type { DeadLetter } from '../src/outcome/dead-letters';
+import { deadLetters, parseDeadLetter } from './helpers/dead-letters';
 import { context, DLQ_URL, loadEvent, ROLE } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 
@@ -58,7 +58,7 @@ describe('restore-from-event', () => {
     expect(backup.commandCalls(StartRestoreJobCommand)).toHaveLength(0);
     const [call] = sqs.commandCalls(SendMessageCommand);
     expect(call?.args[0].input.QueueUrl).toBe(DLQ_URL);
-    const letter = JSON.parse(call?.args[0].input.MessageBody ?? '') as DeadLetter;
+    const letter = parseDeadLetter(call?.args[0].input.MessageBody);
     expect(letter).toMatchObject({
       failure: 'rejected',
       trigger: { type: 'eventbridge', id: event.id, attempt: 1 },
@@ -82,10 +82,8 @@ describe('restore-from-event', () => {
   ])('dead-letters an event with %s', async (_name, mutate, reason) => {
     const { sqs, handler } = setup();
     await handler(mutate(loadEvent<Event>('restore-requested.json')), context);
-    const letter = JSON.parse(
-      sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '',
-    ) as DeadLetter;
-    expect(letter.reason).toMatch(reason);
+    const [letter] = deadLetters(sqs);
+    expect(letter?.reason).toMatch(reason);
   });
 
   it('throws a retryable failure so that Lambda retries it, without a dead letter', async () => {

@@ -1,20 +1,19 @@
 import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   ConditionalCheckFailedException,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
-import type { DeadLetter } from '../src/outcome/dead-letters';
 import { interpretJobEvent } from '../src/outcome/job-event';
 import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
-import { context, loadEvent, REGION, ROLE, testDeps } from './helpers/fixtures';
+import { context, loadEvent, REGION, ROLE } from './helpers/fixtures';
+import { mockAws, restoreAws } from './helpers/mocks';
 
 const BODY = JSON.stringify({
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -48,7 +47,13 @@ function linkItem(overrides: Partial<JobLink> = {}) {
 function setup(
   options: { link?: ReturnType<typeof linkItem> | null; outcome?: string; alerts?: boolean } = {},
 ) {
-  const ddb = mockClient(DynamoDBClient);
+  const {
+    ddb,
+    sqs,
+    sns,
+    deps,
+    deadLetters: letters,
+  } = mockAws({ now: () => new Date('2026-11-26T10:30:00.000Z') });
   ddb
     .on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } })
     .resolves(options.link === null ? {} : { Item: options.link ?? linkItem() });
@@ -59,16 +64,6 @@ function setup(
         ? {}
         : { Item: { restoreJobId: { S: `${JOB}#outcome` }, outcome: { S: options.outcome } } },
     );
-  ddb.on(PutItemCommand).resolves({});
-  const sqs = mockClient(SQSClient);
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'dl-1' });
-  const sns = mockClient(SNSClient);
-  sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
-  const deps = testDeps({
-    ddb: new DynamoDBClient({ region: REGION }),
-    sqs: async () => new SQSClient({ region: REGION }),
-    now: () => new Date('2026-11-26T10:30:00.000Z'),
-  });
   const handler = createHandler(
     options.alerts
       ? {
@@ -80,18 +75,10 @@ function setup(
         }
       : deps,
   );
-  const letters = () =>
-    sqs
-      .commandCalls(SendMessageCommand)
-      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '') as DeadLetter);
   return { ddb, sqs, sns, deps, handler, letters };
 }
 
-afterEach(() => {
-  mockClient(DynamoDBClient).restore();
-  mockClient(SQSClient).restore();
-  mockClient(SNSClient).restore();
-});
+afterEach(restoreAws);
 
 const event = (name: string) => loadEvent<RestoreJobStateChange>(name);
 

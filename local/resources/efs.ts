@@ -3,7 +3,7 @@
  * DescribeFileSystems, ListTagsForResource, TagResource, DeleteFileSystem.
  */
 
-import { json, jsonError, LocalReply } from './reply.js';
+import { json, jsonError, LocalReply, pathSegments, type RestCall } from './reply.js';
 import type { LocalResource, ResourceStore } from './store.js';
 
 const notFound = (id: string) =>
@@ -34,13 +34,8 @@ function view(store: ResourceStore, r: LocalResource) {
 }
 
 /** Answers one EFS call; undefined for a path not served locally. */
-export function efsRoute(
-  store: ResourceStore,
-  method: string,
-  url: URL,
-  body: string,
-): { operation: string; run: () => LocalReply } | undefined {
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+export function efsRoute(store: ResourceStore, method: string, url: URL, body: string): RestCall {
+  const parts = pathSegments(url);
   const [version, collection, id] = parts;
   if (version !== '2015-02-01') return undefined;
   if (collection === 'file-systems' && method === 'GET' && id === undefined) {

@@ -160,25 +160,25 @@ const EC2_ACTIONS: ReadonlySet<string> = new Set([
   'TerminateInstances',
 ]);
 
+/** The resource part of an ARN (after the account) that names each kind, followed by its id. */
+const ARN_RESOURCE_PREFIXES: readonly (readonly [string, ResourceKind])[] = [
+  ['volume/', 'volume'],
+  ['instance/', 'instance'],
+  ['db:', 'db'],
+  ['cluster:', 'cluster'],
+  ['table/', 'table'],
+  ['file-system/', 'file-system'],
+];
+
 /** The kind and id of the resource an ARN names, for the types restored locally. */
 export function materialise(
   arn: string,
   resourceType: string,
 ): { kind: ResourceKind; id: string } | undefined {
   const resource = arn.split(':').slice(5).join(':');
-  const after = (prefix: string) => (resource.startsWith(prefix) ? resource.slice(prefix.length) : undefined);
-  const volume = after('volume/');
-  if (volume !== undefined) return { kind: 'volume', id: volume };
-  const instance = after('instance/');
-  if (instance !== undefined) return { kind: 'instance', id: instance };
-  const db = after('db:');
-  if (db !== undefined) return { kind: 'db', id: db };
-  const cluster = after('cluster:');
-  if (cluster !== undefined) return { kind: 'cluster', id: cluster };
-  const table = after('table/');
-  if (table !== undefined) return { kind: 'table', id: table };
-  const fs = after('file-system/');
-  if (fs !== undefined) return { kind: 'file-system', id: fs };
+  for (const [prefix, kind] of ARN_RESOURCE_PREFIXES) {
+    if (resource.startsWith(prefix)) return { kind, id: resource.slice(prefix.length) };
+  }
   if (arn.startsWith('arn:aws:s3:::') || resourceType === 'S3') return { kind: 'bucket', id: resource };
   return undefined;
 }

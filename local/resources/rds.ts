@@ -53,46 +53,57 @@ function clusterXml(store: ResourceStore, r: LocalResource): string {
   return `<DBCluster>${el('DBClusterIdentifier', r.id)}${el('DBClusterArn', r.arn)}${el('Status', s)}${el('Engine', r.engine ?? 'aurora-postgresql')}${s === 'creating' ? '' : `${el('Endpoint', `${r.id}.cluster-local.${store.region}.rds.amazonaws.com`)}${el('Port', PORTS[r.engine ?? 'aurora-postgresql'] ?? 3306)}`}<DBClusterMembers>${(r.members ?? []).map((m) => `<DBClusterMember>${el('DBInstanceIdentifier', m)}${el('IsClusterWriter', false)}</DBClusterMember>`).join('')}</DBClusterMembers>${el('ClusterCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBCluster>`;
 }
 
+/** What differs between DB instances and DB clusters in the actions below. */
+interface DbKind {
+  kind: 'db' | 'cluster';
+  idParam: 'DBInstanceIdentifier' | 'DBClusterIdentifier';
+  listTag: 'DBInstances' | 'DBClusters';
+  xml: (store: ResourceStore, r: LocalResource) => string;
+  notFound: (id: string) => LocalReply;
+}
+
+const INSTANCE: DbKind = {
+  kind: 'db',
+  idParam: 'DBInstanceIdentifier',
+  listTag: 'DBInstances',
+  xml: instanceXml,
+  notFound: (id) => error(404, 'DBInstanceNotFound', `DBInstance ${id} not found.`),
+};
+
+const CLUSTER: DbKind = {
+  kind: 'cluster',
+  idParam: 'DBClusterIdentifier',
+  listTag: 'DBClusters',
+  xml: clusterXml,
+  notFound: (id) => error(404, 'DBClusterNotFoundFault', `DBCluster ${id} not found.`),
+};
+
 /** Answers one RDS query action; undefined for an action not served locally. */
 export function rdsAction(store: ResourceStore, form: URLSearchParams): LocalReply | undefined {
   const action = form.get('Action') ?? '';
   switch (action) {
-    case 'DescribeDBInstances': {
-      const id = form.get('DBInstanceIdentifier');
-      if (id === null)
-        return answer(
-          action,
-          `<DBInstances>${store
-            .list('db')
-            .map((r) => instanceXml(store, r))
-            .join('')}</DBInstances>`,
-        );
-      const r = store.get('db', idOf(id));
-      if (r === undefined) return error(404, 'DBInstanceNotFound', `DBInstance ${idOf(id)} not found.`);
-      return answer(action, `<DBInstances>${instanceXml(store, r)}</DBInstances>`);
-    }
+    case 'DescribeDBInstances':
     case 'DescribeDBClusters': {
-      const id = form.get('DBClusterIdentifier');
+      const k = action === 'DescribeDBInstances' ? INSTANCE : CLUSTER;
+      const id = form.get(k.idParam);
       if (id === null)
         return answer(
           action,
-          `<DBClusters>${store
-            .list('cluster')
-            .map((r) => clusterXml(store, r))
-            .join('')}</DBClusters>`,
+          `<${k.listTag}>${store
+            .list(k.kind)
+            .map((r) => k.xml(store, r))
+            .join('')}</${k.listTag}>`,
         );
-      const r = store.get('cluster', idOf(id));
-      if (r === undefined) return error(404, 'DBClusterNotFoundFault', `DBCluster ${idOf(id)} not found.`);
-      return answer(action, `<DBClusters>${clusterXml(store, r)}</DBClusters>`);
+      const r = store.get(k.kind, idOf(id));
+      if (r === undefined) return k.notFound(idOf(id));
+      return answer(action, `<${k.listTag}>${k.xml(store, r)}</${k.listTag}>`);
     }
     case 'ListTagsForResource':
     case 'AddTagsToResource': {
       const arn = form.get('ResourceName') ?? '';
       const r = store.byArn(arn);
       if (r === undefined || (r.kind !== 'db' && r.kind !== 'cluster')) {
-        return arn.includes(':cluster:')
-          ? error(404, 'DBClusterNotFoundFault', `DBCluster ${idOf(arn)} not found.`)
-          : error(404, 'DBInstanceNotFound', `DBInstance ${idOf(arn)} not found.`);
+        return (arn.includes(':cluster:') ? CLUSTER : INSTANCE).notFound(idOf(arn));
       }
       if (action === 'ListTagsForResource') return answer(action, tagList(r.tags));
       Object.assign(r.tags, formTags(form, /^Tags\.[A-Za-z]+\.\d+\.Key$/));
@@ -101,29 +112,19 @@ export function rdsAction(store: ResourceStore, form: URLSearchParams): LocalRep
       );
     }
     case 'ModifyDBInstance':
-    case 'ModifyDBCluster': {
-      const instance = action === 'ModifyDBInstance';
-      const id = idOf(form.get(instance ? 'DBInstanceIdentifier' : 'DBClusterIdentifier'));
-      const r = store.get(instance ? 'db' : 'cluster', id);
-      if (r === undefined) {
-        return instance
-          ? error(404, 'DBInstanceNotFound', `DBInstance ${id} not found.`)
-          : error(404, 'DBClusterNotFoundFault', `DBCluster ${id} not found.`);
-      }
-      const protection = form.get('DeletionProtection');
-      if (protection !== null) r.deletionProtection = protection === 'true';
-      return answer(action, instance ? instanceXml(store, r) : clusterXml(store, r));
-    }
+    case 'ModifyDBCluster':
     case 'DeleteDBInstance':
     case 'DeleteDBCluster': {
-      const instance = action === 'DeleteDBInstance';
-      const id = idOf(form.get(instance ? 'DBInstanceIdentifier' : 'DBClusterIdentifier'));
-      const r = store.get(instance ? 'db' : 'cluster', id);
-      if (r === undefined) {
-        return instance
-          ? error(404, 'DBInstanceNotFound', `DBInstance ${id} not found.`)
-          : error(404, 'DBClusterNotFoundFault', `DBCluster ${id} not found.`);
+      const k = action.endsWith('DBInstance') ? INSTANCE : CLUSTER;
+      const id = idOf(form.get(k.idParam));
+      const r = store.get(k.kind, id);
+      if (r === undefined) return k.notFound(id);
+      if (action.startsWith('Modify')) {
+        const protection = form.get('DeletionProtection');
+        if (protection !== null) r.deletionProtection = protection === 'true';
+        return answer(action, k.xml(store, r));
       }
+      const instance = k === INSTANCE;
       if (r.deletionProtection === true) {
         return error(
           400,
@@ -156,7 +157,7 @@ export function rdsAction(store: ResourceStore, form: URLSearchParams): LocalRep
         );
       }
       store.markDeleted(r);
-      return answer(action, instance ? instanceXml(store, r) : clusterXml(store, r));
+      return answer(action, k.xml(store, r));
     }
     default:
       return undefined;

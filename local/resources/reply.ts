@@ -74,3 +74,11 @@ export function formTags(form: URLSearchParams, pattern: RegExp): Record<string,
   }
   return tags;
 }
+
+/** A REST call a local service answers: its operation (what a fault plan may name) and its answer. */
+export type RestCall = { operation: string; run: () => LocalReply } | undefined;
+
+/** The segments of a request's path, decoded. */
+export function pathSegments(url: URL): string[] {
+  return url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+}

@@ -4,7 +4,7 @@
  * PutBucketTagging, DeleteObjects, DeleteBucket.
  */
 
-import { el, LocalReply, xml } from './reply.js';
+import { el, LocalReply, pathSegments, type RestCall, xml } from './reply.js';
 import type { LocalResource, ResourceStore } from './store.js';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -37,13 +37,8 @@ function listObjects(r: LocalResource, query: URLSearchParams): LocalReply {
 }
 
 /** Answers one S3 call; undefined for a request not served locally. */
-export function s3Route(
-  store: ResourceStore,
-  method: string,
-  url: URL,
-  body: string,
-): { operation: string; run: () => LocalReply } | undefined {
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+export function s3Route(store: ResourceStore, method: string, url: URL, body: string): RestCall {
+  const parts = pathSegments(url);
   const bucket = parts[0];
   if (bucket === undefined || parts.length > 1) return undefined;
   const q = url.searchParams;

@@ -5,6 +5,7 @@
  */
 
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { sleep } from '../../local/time';
 import {
   type CleanupDeps,
   cleanupDueDrills,
@@ -16,7 +17,8 @@ import type { DrillClients } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
-import { deadLetters, ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
+import { deadLetters } from '../helpers/dead-letters';
+import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 
 let env: ValidationEnv;
 let deps: CleanupDeps;
@@ -35,7 +37,7 @@ beforeEach(async () => {
     backup: env.backup,
     sqs: async () => env.sqs,
     clients,
-    config: { restoreJobsTable: TABLE, deadLetterQueueUrl: env.dlqUrl },
+    config: { restoreJobsTable: TABLE, deadLetterQueueUrl: env.deadLetterQueueUrl },
     logger: createLogger({ sink: (l) => env.lines.push(l), level: 'debug' }),
     metrics: createMetrics((l) => metricLines.push(l)),
     now: () => new Date(),
@@ -46,7 +48,6 @@ afterEach(async () => {
   await env.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOURS_AGO = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 type Original = Parameters<ReturnType<typeof createLinkWriter>['write']>[0]['original'];

@@ -3,13 +3,13 @@
  * the completion time on the outcome; the drill schedule's parameter is checked at packaging time.
  */
 
-import { gzipSync } from 'node:zlib';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createHandler, type RestoreJobStateChange } from '../../handlers/track-restore-job';
+import type { OriginalRequest } from '../../src/arrival/original';
 import type { DrillHandOff } from '../../src/outcome/job-event';
-import { context, loadEvent, testDeps } from '../helpers/fixtures';
+import { linkItem } from '../../src/outcome/job-link';
+import { context, loadEvent } from '../helpers/fixtures';
+import { mockAws, restoreAws } from '../helpers/mocks';
 
 // A CommonJS file of the deployment, loaded as it is.
 const schedule: any = require('../../deploy/drill-schedule.js');
@@ -17,31 +17,30 @@ const schedule: any = require('../../deploy/drill-schedule.js');
 const completed = loadEvent<RestoreJobStateChange>('restore-job-completed.json');
 const JOB = (completed.detail as { restoreJobId: string }).restoreJobId;
 
-function setup(original: unknown) {
-  const ddb = mockClient(DynamoDBClient);
-  ddb.on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } }).resolves({
-    Item: {
-      restoreJobId: { S: JOB },
-      originalGzip: { B: gzipSync(JSON.stringify(original)) },
-      trigger: { S: JSON.stringify({ type: 'sqs', id: 'm', attempt: 1 }) },
-      redriveCount: { N: '0' },
-      recoveryPointArn: { S: 'p' },
-      resourceType: { S: 'EBS' },
-      startedAt: { S: '2026-11-26T10:15:00.000Z' },
+function setup(original: OriginalRequest) {
+  const { ddb, deps } = mockAws();
+  // The link as the pipeline writes it for a started job.
+  const item = linkItem(
+    {
+      restoreJobId: JOB,
+      original,
+      trigger: { type: 'sqs', id: 'm', attempt: 1 },
+      redriveCount: 0,
+      recoveryPointArn: 'p',
+      resourceType: 'EBS',
+      startedAt: '2026-11-26T10:15:00.000Z',
+      fingerprint: 'f',
     },
-  });
+    new Date('2026-11-26T10:15:00.000Z'),
+  );
+  ddb.on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } }).resolves({ Item: item });
   ddb.on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } }).resolves({});
-  ddb.on(PutItemCommand).resolves({});
-  mockClient(SQSClient).resolves({});
   const handed: DrillHandOff[] = [];
-  const deps = { ...testDeps(), drillHandOff: async (job: DrillHandOff) => void handed.push(job) };
-  return { ddb, handed, handler: createHandler(deps) };
+  const withHandOff = { ...deps, drillHandOff: async (job: DrillHandOff) => void handed.push(job) };
+  return { ddb, handed, handler: createHandler(withHandOff) };
 }
 
-afterEach(() => {
-  mockClient(DynamoDBClient).restore();
-  mockClient(SQSClient).restore();
-});
+afterEach(restoreAws);
 
 describe('the tracker at COMPLETED', () => {
   it('hands a drill over with its resource, completion and DeleteAfterHours, and keeps completedAt', async () => {
@@ -70,11 +69,11 @@ describe('the tracker at COMPLETED', () => {
         trigger: 'eventbridge',
         event: { source: 'aws.cloudwatch', detail: { Drill: { DeleteAfterHours: 1 } } },
       },
-    ]) {
+    ] satisfies OriginalRequest[]) {
       const { handed, handler } = setup(original);
       await expect(handler(completed, context)).resolves.toBe('completed');
       expect(handed).toStrictEqual([]);
-      mockClient(DynamoDBClient).restore();
+      restoreAws();
     }
   });
 });

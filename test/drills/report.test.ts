@@ -3,7 +3,7 @@
  * and `restore-pipeline report` through the real SDK clients against the local endpoint.
  */
 
-import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { parseSince, reportCsv, summarise } from '../../cli/report';
 import { createLinkWriter, findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { recordVerdict } from '../../src/validation/record';
@@ -103,28 +103,24 @@ describe('local Scan, as DynamoDB documents it', () => {
         new PutItemCommand({ TableName: TABLE, Item: { restoreJobId: { S: `k${i}` }, n: { N: String(i) } } }),
       );
     }
-    const page = await env.deps.ddb.send(
-      new ScanCommand({
-        TableName: TABLE,
-        Limit: 2,
-        FilterExpression: 'n >= :three',
-        ExpressionAttributeValues: { ':three': { N: '3' } },
-      }),
-    );
-    expect(page).toMatchObject({ Count: 0, ScannedCount: 2, Items: [] });
-    expect(page.LastEvaluatedKey).toBeDefined();
-    const seen: string[] = [];
-    let start = page.LastEvaluatedKey;
-    while (start !== undefined) {
-      const next = await env.deps.ddb.send(
+    // Two items read a page, those from k3 on kept.
+    const scan = (start?: Record<string, AttributeValue>) =>
+      env.deps.ddb.send(
         new ScanCommand({
           TableName: TABLE,
           Limit: 2,
           FilterExpression: 'n >= :three',
           ExpressionAttributeValues: { ':three': { N: '3' } },
-          ExclusiveStartKey: start,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
         }),
       );
+    const page = await scan();
+    expect(page).toMatchObject({ Count: 0, ScannedCount: 2, Items: [] });
+    expect(page.LastEvaluatedKey).toBeDefined();
+    const seen: string[] = [];
+    let start = page.LastEvaluatedKey;
+    while (start !== undefined) {
+      const next = await scan(start);
       seen.push(...(next.Items ?? []).map((i) => i.restoreJobId?.S ?? ''));
       start = next.LastEvaluatedKey;
     }

@@ -1,7 +1,6 @@
-/** A local pipeline per test, closed after it, with the dead letters read back parsed. */
+/** A local pipeline per test, closed after it. */
 
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/outcome/dead-letters';
 
 /**
  * Returns a `start(options)` that starts a local pipeline on `defaults` (overridden by `options`)
@@ -20,6 +19,3 @@ export function localPipelines(
     return pipeline;
   };
 }
-
-/** The dead-letter queue's messages, parsed. */
-export const letters = (p: LocalPipeline) => p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);

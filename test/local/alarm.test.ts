@@ -4,8 +4,9 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed } from '../../local/pipeline';
 import { identitySuffix } from '../../src/plan/metadata';
 import { deriveIdempotencyToken } from '../../src/plan/start-input';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { localPipelines } from '../helpers/pipeline';
 
 type Event = EventBridgeEvent<string, any>;
 const start = localPipelines(() => ({
@@ -111,7 +112,7 @@ describe('restore on alarm', () => {
     const p = await start();
     const event = loadEvent<Event>(file);
     expect(await p.emit(event)).toBe('succeeded');
-    expect(letters(p)).toMatchObject([
+    expect(deadLetters(p)).toMatchObject([
       {
         failure: 'rejected',
         original: { trigger: 'eventbridge', event },
@@ -147,7 +148,7 @@ describe('restore on alarm', () => {
     });
     const p = await start({ seed });
     await p.emit(loadEvent<Event>('alarm-rds-instance.json'));
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       'No COMPLETED or AVAILABLE recovery point of arn:aws:rds:eu-west-1:123456789012:db:billing-db in the vaults searched (Default, prod-vault, logs-vault) created at or before 2026-11-26T09:59:00.000Z: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)',
     ]);
   });
@@ -198,7 +199,7 @@ describe('restore on alarm', () => {
     const p = await start();
     await p.submit({ ResourceArn: 'arn:aws:ec2:eu-west-1:210987654321:volume/vol-0c3d4e5f6a7b8c9d0' });
     await p.runUntilIdle();
-    expect(letters(p)).toMatchObject([
+    expect(deadLetters(p)).toMatchObject([
       { error: { name: 'ForbiddenRequestError' }, reason: expect.stringMatching(/account "210987654321"/) },
     ]);
   });

@@ -15,6 +15,8 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { BackupSeed, SeedRecoveryPoint } from '../../local/backup-service';
 import { defaultSeed, type LocalPipeline, OPERATOR_ROLE, RESTORE_ROLE } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import {
   activeRestoreJobs,
   listBackupVaultNames,
@@ -24,8 +26,9 @@ import {
 } from '../../src/aws/backup';
 import { ConfigError, loadConfig } from '../../src/config';
 import { AwsCallError } from '../../src/errors';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { localPipelines } from '../helpers/pipeline';
 
 type Event = EventBridgeEvent<string, any>;
 
@@ -132,7 +135,7 @@ describe('issue 10 item 1: the vault of a point the listing by resource does not
     const p = await start({ env: { ALLOWED_BACKUP_VAULTS: 'Default,logs-vault' } });
     await p.submit({ ResourceArn: LEDGER });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
       [
         'rejected',
         `No COMPLETED or AVAILABLE recovery point of ${LEDGER} in the vaults searched (Default, logs-vault) at any time: check the backup plan covers the resource, or choose another time or rule (latest, look-back:Nh)`,
@@ -232,7 +235,7 @@ describe('issue 10 item 3: continuous points and point-in-time restore', () => {
       Metadata: { DBInstanceIdentifier: 'ledger-copy-2', RestoreTime: moment },
     });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/continuous recovery point: give ResourceType and the moment/),
     ]);
     expect(
@@ -251,7 +254,7 @@ describe('issue 10 item 3: continuous points and point-in-time restore', () => {
       for (let i = 0; i < 50; i++) {
         const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId }));
         if (job.Status === 'COMPLETED' || job.Status === 'FAILED') return [job.Status, job.StatusMessage];
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return ['still running'];
     };
@@ -307,7 +310,7 @@ describe('issue 10 item 4: CopySourceTagsToRestoredResource', () => {
         CopySourceTagsToRestoredResource: false,
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(await p.deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).toMatchObject({
       Status: 'FAILED',
       StatusMessage: 'CopySourceTagsToRestoredResource is not supported for resource type DynamoDB',
@@ -326,9 +329,7 @@ describe('issue 10 item 5: errors of every Backup call, sorted by their document
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     client = new BackupClient({
-      region: 'eu-west-1',
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...localClientConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'eu-west-1'),
       maxAttempts: 1,
     });
   });
@@ -400,7 +401,7 @@ describe('issue 10 item 6: alarm dimensions', () => {
       dimensions: { DBInstanceIdentifier: 'docs-1' },
     };
     await p.emit(event);
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/DocDB instance, which is backed up through its cluster/),
     ]);
   });
@@ -411,7 +412,7 @@ describe('issue 10 item 6: alarm dimensions', () => {
     event.region = 'cn-north-1';
     event.resources = ['arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:restore-billing-db-corruption'];
     await p.emit(event);
-    expect(letters(p).map((l) => [l.error.name, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.error.name, l.reason])).toStrictEqual([
       [
         'ForbiddenRequestError',
         expect.stringContaining(
@@ -427,7 +428,7 @@ describe('issue 10 item 9: CloudFormation composite points', () => {
     const p = await start();
     await p.submit({ ResourceArn: STACK });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => l.reason)).toStrictEqual([
+    expect(deadLetters(p).map((l) => l.reason)).toStrictEqual([
       expect.stringMatching(/^No COMPLETED or AVAILABLE recovery point of arn:aws:cloudformation/),
     ]);
     expect(p.aws.backup.jobs).toStrictEqual([]);
@@ -517,7 +518,7 @@ describe('issue 11 item 12: hostile alarm input', () => {
     const event = loadEvent<Event>('alarm-rds-instance.json');
     edit(event);
     expect(await p.emit(event)).toBe('succeeded');
-    expect(letters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.reason])).toStrictEqual([
       ['rejected', expect.stringMatching(reason)],
     ]);
   });

@@ -1,50 +1,58 @@
 /** Canary secrets in Metadata never reach a log line, metric, alert or dead-letter reason, whatever path they take. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
-import { defaultSeed, type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import type { DeadLetter } from '../../src/outcome/dead-letters';
+import { defaultSeed, type LocalPipeline, type LocalPipelineOptions } from '../../local/pipeline';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
+import { localPipelines } from '../helpers/pipeline';
 
 const CANARY = 'CANARY-7f3a91c2-do-not-log';
 const POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
-let pipeline: LocalPipeline | undefined;
 
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
+/** The ALARM_TARGETS entry of the sessions table, its metadata overriding `kmsMasterKeyArn`. */
+const sessionsTarget = (kmsMasterKeyArn: string) => ({
+  'restore-sessions-table-emptied': {
+    resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
+    metadata: { kmsMasterKeyArn },
+  },
 });
 
-it('keeps a Metadata secret out of every log line: success, rejection, AWS echo, async failure, alarm override, redrive', async () => {
-  const lines: string[] = [];
-  const p = await startLocalPipeline({
-    // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
-    visibilityTimeoutS: 2,
-    asyncRetryDelaysMs: [20, 40],
-    logSink: (line) => lines.push(line),
-    env: {
-      LOG_LEVEL: 'debug',
-      ALARM_TARGETS: JSON.stringify({
-        'restore-sessions-table-emptied': {
-          resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
-          metadata: { kmsMasterKeyArn: CANARY },
-        },
-      }),
-    },
-  });
-  pipeline = p;
+const start = localPipelines(() => ({}));
+
+/**
+ * Submits two requests with `value` in their Metadata that AWS quotes: one started and later failed
+ * with the value in its status message, one refused at once with it in the error message.
+ */
+async function submitEchoed(p: LocalPipeline, value: string) {
   p.aws.backup.addFailureRule({
-    metadata: { note: CANARY },
+    metadata: { note: value },
     statusMessage: 'The restore failed on note {note}',
   });
-
-  // Started, and later failed with AWS quoting the value.
   await p.submit({
     RecoveryPointArn: POINT,
     ResourceType: 'EBS',
-    Metadata: { availabilityZone: 'eu-west-1a', note: CANARY },
+    Metadata: { availabilityZone: 'eu-west-1a', note: value },
   });
-  // Refused by AWS at once, quoting the value in its message.
-  await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: CANARY } });
+  await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: value } });
+}
+
+/** A local pipeline (closed after the test) logging at debug level into `lines`, with `targets` as ALARM_TARGETS. */
+function canaryPipeline(lines: string[], targets: object, options: LocalPipelineOptions) {
+  return start({
+    ...options,
+    logSink: (line) => lines.push(line),
+    env: { LOG_LEVEL: 'debug', ALARM_TARGETS: JSON.stringify(targets) },
+  });
+}
+
+it('keeps a Metadata secret out of every log line: success, rejection, AWS echo, async failure, alarm override, redrive', async () => {
+  const lines: string[] = [];
+  const p = await canaryPipeline(lines, sessionsTarget(CANARY), {
+    // Longer than a loaded machine takes for a batch: a shorter one redelivers batches still in flight.
+    visibilityTimeoutS: 2,
+    asyncRetryDelaysMs: [20, 40],
+  });
+  await submitEchoed(p, CANARY);
   // Refused by the pipeline's own checks.
   await p.submit({ RecoveryPointArn: POINT, ResourceType: 'RDS', Metadata: { availabilityZone: CANARY } });
   await p.submit(`{"RecoveryPointArn": "${POINT}", "Metadata": {"a": "${CANARY}"}, "oops"`);
@@ -95,33 +103,21 @@ describe('canaries from every source stay out of every sink', () => {
       point(2, { availabilityZone: 'eu-west-1a', note: STORED_LATER }) as never,
     );
     const lines: string[] = [];
-    const p = await startLocalPipeline({
+    const targets = {
+      'restore-data-volume-stalled': {
+        resourceArn: VOLUME('vol-0c3d4e5f6a7b8c9d0'),
+        metadata: { availabilityZone: TARGET_AT_ONCE },
+      },
+      ...sessionsTarget(TARGET_LATER),
+    };
+    const p = await canaryPipeline(lines, targets, {
       seed,
       alerts: true,
       // Longer than any batch takes, as deployed: a redelivery in flight would double the letters.
       visibilityTimeoutS: 5,
       asyncRetryDelaysMs: [20, 40],
-      logSink: (line) => lines.push(line),
-      env: {
-        LOG_LEVEL: 'debug',
-        ALARM_TARGETS: JSON.stringify({
-          'restore-data-volume-stalled': {
-            resourceArn: VOLUME('vol-0c3d4e5f6a7b8c9d0'),
-            metadata: { availabilityZone: TARGET_AT_ONCE },
-          },
-          'restore-sessions-table-emptied': {
-            resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
-            metadata: { kmsMasterKeyArn: TARGET_LATER },
-          },
-        }),
-      },
     });
-    pipeline = p;
     // AWS quotes a value in the status message of a job that fails after it started.
-    p.aws.backup.addFailureRule({
-      metadata: { note: CALLER },
-      statusMessage: 'Restore failed on note {note}',
-    });
     p.aws.backup.addFailureRule({ metadata: { note: STORED_LATER }, statusMessage: 'Bad note {note}' });
     p.aws.backup.addFailureRule({
       metadata: { kmsMasterKeyArn: TARGET_LATER },
@@ -129,12 +125,7 @@ describe('canaries from every source stay out of every sink', () => {
     });
 
     // Caller: fails later, refused at once, and a body that is not JSON (V8 quotes a snippet).
-    await p.submit({
-      RecoveryPointArn: POINT,
-      ResourceType: 'EBS',
-      Metadata: { availabilityZone: 'eu-west-1a', note: CALLER },
-    });
-    await p.submit({ RecoveryPointArn: POINT, ResourceType: 'EBS', Metadata: { availabilityZone: CALLER } });
+    await submitEchoed(p, CALLER);
     await p.submit(`{"RecoveryPointArn": "${POINT}", "Metadata": {"a": ${CALLER}}}`);
     // Stored metadata: a request by resource whose stored values AWS echoes at once, and later.
     await p.submit({ ResourceArn: VOLUME('vol-0ca0a0a0a0a0a0a01'), Metadata: {} });
@@ -144,7 +135,7 @@ describe('canaries from every source stay out of every sink', () => {
     await p.emit(loadEvent('alarm-dynamodb-table.json'));
     await p.runUntilIdle();
 
-    const letters = p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
+    const letters = deadLetters(p);
     const failures = letters.map((l) => l.failure).sort();
     expect(failures).toStrictEqual([
       'rejected',
@@ -188,31 +179,20 @@ const STORED_CANARY = 'CANARY-stored-by-aws-9b1d';
 
 it('keeps ALARM_TARGETS and stored recovery-point secrets out of the lines the reconciler writes for a job whose end event was lost', async () => {
   const lines: string[] = [];
-  const p = await startLocalPipeline({
+  const p = await canaryPipeline(lines, sessionsTarget(CANARY), {
     visibilityTimeoutS: 2,
-    logSink: (line) => lines.push(line),
     // Every end event lost: only the reconciler sees the failure.
     jobEvents: { lossRate: 1, duplicateRate: 0, maxDelayMs: 0 },
     // The recovery point's stored metadata holds a value too, which AWS's message quotes.
     seed: storedCanarySeed(),
-    env: {
-      LOG_LEVEL: 'debug',
-      ALARM_TARGETS: JSON.stringify({
-        'restore-sessions-table-emptied': {
-          resourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/sessions',
-          metadata: { kmsMasterKeyArn: CANARY },
-        },
-      }),
-    },
   });
-  pipeline = p;
   p.aws.backup.addFailureRule({
     metadata: { kmsMasterKeyArn: CANARY },
     statusMessage: 'The restore failed: key {kmsMasterKeyArn} is disabled, table {encryptionNote}',
   });
   await p.emit(loadEvent('alarm-dynamodb-table.json'));
   await p.runUntilIdle();
-  const letters = p.deadLetters().map((m) => JSON.parse(m.body) as DeadLetter);
+  const letters = deadLetters(p);
   expect(letters.map((l) => l.failure)).toStrictEqual(['restore-job-failed']);
   expect(lines.some((l) => l.includes('found by the reconciler'))).toBe(true);
   // AWS's message quoted both; a letter's reason and every line name neither.

@@ -47,6 +47,8 @@ import type { NormalizedSchema } from '@smithy/core/schema';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import { conformance, errorSchemas, outputSchema } from '../helpers/model-conformance';
 
 /** One answer as it crossed the wire. */
@@ -80,9 +82,7 @@ class RecordingHandler extends NodeHttpHandler {
 let aws: LocalAws;
 const handler = new RecordingHandler();
 const config = () => ({
-  region: 'eu-west-1',
-  endpoint: aws.url,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  ...localClientConfig(aws.url, 'eu-west-1'),
   requestHandler: handler,
   maxAttempts: 1,
 });
@@ -179,7 +179,7 @@ describe('local AWS Backup answers match the Backup model', () => {
         IdempotencyToken: 'conformance-1',
       }),
     )) as { RestoreJobId: string };
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     await checked(pkg, backup, new DescribeRestoreJobCommand({ RestoreJobId }));
     await checked(pkg, backup, new ListRestoreJobsCommand({}));
     await checked(pkg, backup, new ListRestoreJobsByProtectedResourceCommand({ ResourceArn: VOLUME }));

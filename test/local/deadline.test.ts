@@ -4,7 +4,8 @@
  * invocation at its function timeout, as Lambda does).
  */
 
-import { letters, localPipelines } from '../helpers/pipeline';
+import { deadLetters } from '../helpers/dead-letters';
+import { localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -30,7 +31,7 @@ describe('deadlines from the invocation', () => {
     await p.submit(EBS);
     await p.runUntilIdle({ timeoutMs: 30_000 });
     const elapsed = Date.now() - began;
-    const [letter, ...more] = letters(p);
+    const [letter, ...more] = deadLetters(p);
     expect(more).toStrictEqual([]);
     expect(letter).toMatchObject({
       failure: 'retries-exhausted',
@@ -49,7 +50,7 @@ describe('deadlines from the invocation', () => {
     const began = Date.now();
     await p.submit(EBS);
     await p.runUntilIdle({ timeoutMs: 60_000 });
-    const [letter] = letters(p);
+    const [letter] = deadLetters(p);
     const seconds = (Date.now() - began) / 1000;
     expect(letter).toMatchObject({ failure: 'retries-exhausted', error: { name: 'DeadlineExceededError' } });
     expect(p.source.stats.timeouts).toBe(0);
@@ -71,7 +72,7 @@ describe('deadlines from the invocation', () => {
     expect(p.source.stats.timeouts).toBe(0);
     expect(p.source.stats.failedRecords).toBe(1);
     expect(p.source.stats.records).toBe(2);
-    expect(letters(p)).toMatchObject([{ failure: 'retries-exhausted', trigger: { attempt: 2 } }]);
+    expect(deadLetters(p)).toMatchObject([{ failure: 'retries-exhausted', trigger: { attempt: 2 } }]);
   }, 40_000);
 
   it('the local trigger abandons an invocation at its function timeout, and the batch comes back', async () => {

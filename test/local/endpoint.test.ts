@@ -28,6 +28,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
 const VOLUME = 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0a1b2c3d4e5f60718';
@@ -37,12 +39,7 @@ let backup: BackupClient;
 let sqs: SQSClient;
 
 function clients(maxAttempts = 3) {
-  const config = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts,
-  };
+  const config = { ...localClientConfig(aws.url, 'eu-west-1'), maxAttempts };
   return { backup: new BackupClient(config), sqs: new SQSClient(config) };
 }
 
@@ -57,8 +54,6 @@ afterEach(async () => {
   sqs.destroy();
   await aws.close();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The job once it has ended, polled (a fixed sleep is a race on a loaded machine). */
 async function jobEnd(RestoreJobId: string) {

@@ -14,7 +14,9 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ACCOUNT, type LocalPipeline, REGION } from '../../local/pipeline';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { sleep } from '../../local/time';
+import { deadLetters } from '../helpers/dead-letters';
+import { localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -39,7 +41,7 @@ async function finished(p: LocalPipeline, sourceArn = DLQ): Promise<ListMessageM
     const out = await p.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn }));
     const task = out.Results?.[0];
     if (task !== undefined && task.Status !== 'RUNNING' && task.Status !== 'CANCELLING') return task;
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
   throw new Error('the move task did not finish');
 }
@@ -51,7 +53,7 @@ describe('StartMessageMoveTask as AWS documents it', () => {
     await p.submit(ROGUE_ROLE);
     await p.runUntilIdle();
     expect(
-      letters(p)
+      deadLetters(p)
         .map((l) => l.failure)
         .sort(),
     ).toStrictEqual(['rejected', 'restore-job-failed']);
@@ -82,9 +84,9 @@ describe('StartMessageMoveTask as AWS documents it', () => {
       ['COMPLETED', 'eu-west-1z'],
     ]);
     // The second copy was recognised by its dead-letter id and ignored; the refused one is back.
-    expect(letters(p).map((l) => [l.failure, l.redriveCount, /IamRoleArn/.test(l.reason)])).toStrictEqual([
-      ['rejected', 1, true],
-    ]);
+    expect(deadLetters(p).map((l) => [l.failure, l.redriveCount, /IamRoleArn/.test(l.reason)])).toStrictEqual(
+      [['rejected', 1, true]],
+    );
   });
 
   it('without DestinationArn fails on a message sent to the dead-letter queue directly (CouldNotDetermineMessageSource)', async () => {
@@ -109,7 +111,7 @@ describe('StartMessageMoveTask as AWS documents it', () => {
     // Received past maxReceiveCount without being deleted: SQS's redrive policy moves it.
     for (let i = 0; i < 4; i++) {
       p.aws.sqs.ReceiveMessage({ QueueUrl: p.requestQueueUrl, VisibilityTimeout: 0 });
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     expect(p.deadLetters()).toMatchObject([{ movedFrom: 'restore-requests' }]);
     await p.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: DLQ, MaxNumberOfMessagesPerSecond: 1 }));

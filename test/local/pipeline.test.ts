@@ -1,8 +1,10 @@
 /** End to end through the local triggers, the real handlers, the real SDK clients and the local endpoint. */
 
 import type { EventBridgeEvent } from 'aws-lambda';
+import { sleep } from '../../local/time';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -64,7 +66,7 @@ describe('the local pipeline', () => {
     expect(p.aws.served.StartRestoreJob).toBe(4);
     // The token reused for another restore: AWS answered with the first job, so the second request
     // started nothing and says so, rather than being acknowledged with a job that is not its own.
-    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
       ['rejected', 'InvalidRequestError'],
     ]);
   });
@@ -73,10 +75,10 @@ describe('the local pipeline', () => {
     const p = await start();
     await p.submit({ ...EBS, RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0000000000000000f' });
     await p.runUntilIdle();
-    expect(letters(p)).toMatchObject([
+    expect(deadLetters(p)).toMatchObject([
       { failure: 'rejected', error: { name: 'AwsCallError', retryable: false }, trigger: { attempt: 1 } },
     ]);
-    expect(letters(p)[0]?.reason).toMatch(/ResourceNotFoundException/);
+    expect(deadLetters(p)[0]?.reason).toMatch(/ResourceNotFoundException/);
     expect(p.aws.faults.counts.StartRestoreJob?.calls).toBe(1);
   });
 
@@ -98,7 +100,7 @@ describe('the local pipeline', () => {
       });
       const id = await p.submit(EBS);
       await p.runUntilIdle();
-      const [letter] = letters(p);
+      const [letter] = deadLetters(p);
       expect(letter).toMatchObject({
         failure: 'retries-exhausted',
         trigger: { type: 'sqs', id, attempt: 2 },
@@ -117,7 +119,7 @@ describe('the local pipeline', () => {
       maxAttempts: 1,
     });
     await p.submit(EBS);
-    while ((p.aws.faults.counts.StartRestoreJob?.calls ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    while ((p.aws.faults.counts.StartRestoreJob?.calls ?? 0) < 1) await sleep(10);
     p.aws.faults.set({});
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
@@ -159,12 +161,11 @@ describe('the local pipeline', () => {
       faults: { 'SendMessage:restore-dead-letters': { errorRates: { ServiceUnavailable: 1 } } },
     });
     const id = await p.submit('{"bad json');
-    while ((p.aws.faults.counts.SendMessage?.ServiceUnavailable ?? 0) < 3)
-      await new Promise((r) => setTimeout(r, 10));
+    while ((p.aws.faults.counts.SendMessage?.ServiceUnavailable ?? 0) < 3) await sleep(10);
     expect(p.aws.sqs.queues.get('restore-requests')?.messages).toHaveLength(1);
     p.aws.faults.set({});
     await p.runUntilIdle();
-    expect(letters(p)).toMatchObject([
+    expect(deadLetters(p)).toMatchObject([
       { failure: 'rejected', trigger: { id }, original: { trigger: 'sqs', body: '{"bad json' } },
     ]);
   });
@@ -210,7 +211,7 @@ describe('the local pipeline', () => {
     const event = loadEvent<EventBridgeEvent<string, Record<string, unknown>>>('restore-requested.json');
     event.detail.IamRoleArn = 'arn:aws:iam::123456789012:role/Admin';
     expect(await p.emit(event)).toBe('succeeded');
-    expect(letters(p)).toMatchObject([
+    expect(deadLetters(p)).toMatchObject([
       {
         failure: 'rejected',
         error: { name: 'ForbiddenRequestError' },
@@ -226,7 +227,7 @@ describe('the local pipeline', () => {
     const id = await p.submit(body);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs.map((j) => j.Status)).toStrictEqual(['FAILED']);
-    const [letter, ...others] = letters(p);
+    const [letter, ...others] = deadLetters(p);
     expect(others).toStrictEqual([]);
     expect(letter).toMatchObject({
       failure: 'restore-job-failed',
@@ -271,7 +272,7 @@ describe('the local pipeline', () => {
     await p.runUntilIdle();
     expect(p.aws.backup.jobs.map((j) => j.RecoveryPointArn)).toStrictEqual([EBS.RecoveryPointArn]);
     expect(
-      letters(p)
+      deadLetters(p)
         .map((l) => l.reason)
         .sort(),
     ).toStrictEqual([
@@ -297,6 +298,8 @@ describe('the local pipeline', () => {
     p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
     await p.submit(record);
     await p.runUntilIdle();
-    expect(letters(p)).toMatchObject([{ failure: 'restore-job-failed', original: { trigger: 'sqs', body } }]);
+    expect(deadLetters(p)).toMatchObject([
+      { failure: 'restore-job-failed', original: { trigger: 'sqs', body } },
+    ]);
   });
 });

@@ -8,8 +8,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultSeed } from '../../local/pipeline';
 import { RestoreJobFailedError } from '../../src/errors';
 import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/outcome/dead-letters';
+import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { localPipelines } from '../helpers/pipeline';
 
 const EBS = {
   RecoveryPointArn: 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
@@ -50,8 +51,8 @@ describe('no request starts two restores, and none is lost', () => {
     expect(p.aws.backup.jobs).toHaveLength(1);
     const jobId = p.aws.backup.jobs[0]?.RestoreJobId ?? '';
     expect(linkOf(p, jobId)?.triggerId).toStrictEqual({ S: first });
-    expect(letters(p).map((l) => [l.failure, l.trigger.id])).toStrictEqual([['rejected', second]]);
-    expect(letters(p)[0]?.reason).toMatch(
+    expect(deadLetters(p).map((l) => [l.failure, l.trigger.id])).toStrictEqual([['rejected', second]]);
+    expect(deadLetters(p)[0]?.reason).toMatch(
       new RegExp(`already belongs to restore job ${jobId}, started for another request \\(sqs ${first}\\)`),
     );
   });
@@ -79,7 +80,7 @@ describe('no request starts two restores, and none is lost', () => {
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(4);
     for (const job of p.aws.backup.jobs) expect(linkOf(p, job.RestoreJobId)).toBeDefined();
-    expect(letters(p).map((l) => [l.failure, l.trigger.id, 'body' in l.original])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.trigger.id, 'body' in l.original])).toStrictEqual([
       ['rejected', poison, true],
     ]);
   });
@@ -103,7 +104,7 @@ describe('what the request queue may carry back', () => {
   async function failedJob(p: Awaited<ReturnType<typeof start>>) {
     await p.submit(FAILS_LATER);
     await p.runUntilIdle();
-    const [letter] = letters(p);
+    const [letter] = deadLetters(p);
     if (letter === undefined) throw new Error('expected a dead letter');
     p.aws.sqs.queues.get('restore-dead-letters')?.messages.splice(0);
     return letter;
@@ -138,7 +139,7 @@ describe('what the request queue may carry back', () => {
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(2);
     expect(p.aws.backup.jobs[1]?.Metadata).toStrictEqual(FAILS_LATER.Metadata);
-    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
       ['rejected', 'InvalidRequestError'],
     ]);
   });
@@ -159,10 +160,10 @@ describe('what the request queue may carry back', () => {
     const id = await p.submit(forged);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
-    expect(letters(p).map((l) => [l.failure, l.trigger.id, l.error.name])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.trigger.id, l.error.name])).toStrictEqual([
       ['rejected', id, 'ForbiddenRequestError'],
     ]);
-    expect(letters(p)[0]?.reason).toMatch(/holds no record of that failure \(the job ended COMPLETED\)/);
+    expect(deadLetters(p)[0]?.reason).toMatch(/holds no record of that failure \(the job ended COMPLETED\)/);
   });
 
   it('reads a job event that came through the queue from AWS: a forged FAILED for a completed job changes nothing', async () => {
@@ -185,10 +186,10 @@ describe('what the request queue may carry back', () => {
     await p.submit({ requestContext: {}, requestPayload: alarm, responseContext: {}, responsePayload: {} });
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(0);
-    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
       ['rejected', 'ForbiddenRequestError'],
     ]);
-    expect(letters(p)[0]?.reason).toMatch(/has not opted in to restores/);
+    expect(deadLetters(p)[0]?.reason).toMatch(/has not opted in to restores/);
   });
 
   it('starts one restore when two transitions of an alarm come back through the queue in one batch', async () => {
@@ -222,7 +223,7 @@ describe('what the request queue may carry back', () => {
     await p.submit(letter);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(0);
-    expect(letters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
       ['rejected', 'ForbiddenRequestError'],
     ]);
   });
@@ -237,7 +238,7 @@ describe('what the request queue may carry back', () => {
       original: { trigger: 'sqs', bodyGzipBase64: bomb },
     });
     await p.runUntilIdle();
-    expect(letters(p).map((l) => [l.failure, l.error.name, l.reason])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name, l.reason])).toStrictEqual([
       [
         'rejected',
         'InvalidRequestError',
@@ -265,7 +266,7 @@ describe('events are best effort', () => {
     await p.submit(FAILS_LATER);
     await p.runUntilIdle();
     expect(p.jobEventStats.duplicated).toBeGreaterThan(0);
-    expect(letters(p).map((l) => l.failure)).toStrictEqual(['restore-job-failed']);
+    expect(deadLetters(p).map((l) => l.failure)).toStrictEqual(['restore-job-failed']);
   });
 
   it('dead-letters a failed job whose end event was lost: the reconciler finds it', async () => {
@@ -274,7 +275,7 @@ describe('events are best effort', () => {
     await p.submit(EBS);
     await p.runUntilIdle();
     expect(p.jobEventStats.delivered).toBe(0);
-    expect(letters(p).map((l) => [l.failure, l.restoreJob?.status])).toStrictEqual([
+    expect(deadLetters(p).map((l) => [l.failure, l.restoreJob?.status])).toStrictEqual([
       ['restore-job-failed', 'FAILED'],
     ]);
     // A second run finds both ends settled.

@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from '@aws-sdk/client-backup';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
+import { parseDeadLetter } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 let server: ChildProcess;
 let output = '';
 let url = '';
@@ -61,11 +62,7 @@ beforeAll(async () => {
   await eventually(async () => (output.includes('__local/state') ? true : undefined));
   requestQueue = `${url}/123456789012/restore-requests`;
   deadLetterQueue = `${url}/123456789012/restore-dead-letters`;
-  const config = {
-    region: 'eu-west-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
+  const config = localClientConfig(url, 'eu-west-1');
   sqs = new SQSClient(config);
   backup = new BackupClient(config);
   ddb = new DynamoDBClient(config);
@@ -87,9 +84,7 @@ async function deadLetterOf(triggerId: string) {
   const out = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: deadLetterQueue, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
   );
-  return (out.Messages ?? [])
-    .map((m) => JSON.parse(m.Body ?? '{}'))
-    .find((l: { trigger?: { id?: string } }) => l.trigger?.id === triggerId);
+  return (out.Messages ?? []).map((m) => parseDeadLetter(m.Body)).find((l) => l.trigger.id === triggerId);
 }
 
 describe('npm run serve', () => {

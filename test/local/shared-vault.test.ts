@@ -13,11 +13,12 @@ import {
 } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, SHARING_ACCOUNT } from '../../local/pipeline';
-import { loadConfig } from '../../src/config';
+import { localClientConfig } from '../../local/setup';
 import { identitySuffix } from '../../src/plan/metadata';
 import { deriveIdempotencyToken } from '../../src/plan/start-input';
-import { loadEvent } from '../helpers/fixtures';
-import { letters, localPipelines } from '../helpers/pipeline';
+import { deadLetters } from '../helpers/dead-letters';
+import { loadEvent, testConfig } from '../helpers/fixtures';
+import { localPipelines } from '../helpers/pipeline';
 
 type Event = EventBridgeEvent<string, any>;
 
@@ -60,7 +61,7 @@ describe('restore from a vault another account shares', () => {
     const p = await start({ env: { ALLOWED_BACKUP_VAULTS: `Default,${VAULT}` } });
     await p.submit(loadEvent('request-shared-vault.json'));
     await p.runUntilIdle();
-    expect(letters(p)).toStrictEqual([]);
+    expect(deadLetters(p)).toStrictEqual([]);
     expect(p.aws.backup.jobs.map((j) => [j.RecoveryPointArn, j.AccountId, j.BackupVaultArn])).toStrictEqual([
       [TABLE_POINT, '123456789012', `arn:aws:backup:eu-west-1:${OWNER}:backup-vault:${VAULT}`],
     ]);
@@ -79,7 +80,7 @@ describe('restore from a vault another account shares', () => {
     const request = { ResourceArn: DB, BackupVaultName: VAULT, Metadata: {} };
     await p.submit(request);
     await p.runUntilIdle();
-    expect(letters(p)).toStrictEqual([]);
+    expect(deadLetters(p)).toStrictEqual([]);
     const job = p.aws.backup.jobs[0];
     expect(p.aws.backup.jobs).toHaveLength(1);
     expect(job?.RecoveryPointArn).toBe(LATEST_DB_POINT);
@@ -111,7 +112,7 @@ describe('restore from a vault another account shares', () => {
     const p = await start();
     expect(await p.emit(loadEvent<Event>('alarm-shared-vault-rds.json'))).toBe('succeeded');
     await p.runUntilIdle();
-    expect(letters(p)).toStrictEqual([]);
+    expect(deadLetters(p)).toStrictEqual([]);
     expect(p.aws.backup.jobs.map((j) => [j.ResourceType, j.RecoveryPointArn])).toStrictEqual([
       ['RDS', LATEST_DB_POINT],
     ]);
@@ -132,7 +133,7 @@ describe('restore from a vault another account shares', () => {
     const p = await start({ env: { ALARM_TARGETS: JSON.stringify(targets) } });
     expect(await p.emit(loadEvent<Event>('alarm-rds-instance.json'))).toBe('succeeded');
     await p.runUntilIdle();
-    expect(letters(p)).toStrictEqual([]);
+    expect(deadLetters(p)).toStrictEqual([]);
     expect(p.aws.backup.jobs.map((j) => j.RecoveryPointArn)).toStrictEqual([LATEST_DB_POINT]);
   });
 
@@ -141,7 +142,7 @@ describe('restore from a vault another account shares', () => {
     await p.submit(loadEvent('request-shared-vault.json'));
     await p.submit({ ResourceArn: DB, BackupVaultName: VAULT });
     await p.runUntilIdle();
-    const refused = letters(p);
+    const refused = deadLetters(p);
     expect(refused).toHaveLength(2);
     for (const letter of refused) {
       expect(letter.error.name).toBe('ForbiddenRequestError');
@@ -162,7 +163,7 @@ describe('restore from a vault another account shares', () => {
     await p.submit({ ResourceArn: DB });
     await p.runUntilIdle();
     const byResource = Object.fromEntries(
-      letters(p).map((l) => [(l.original as { body?: string }).body ?? '', l]),
+      deadLetters(p).map((l) => [(l.original as { body?: string }).body ?? '', l]),
     );
     const other = Object.values(byResource).find((l) => l.reason.includes('210987654321'));
     expect(other?.error.name).toBe('ForbiddenRequestError');
@@ -176,12 +177,7 @@ describe('restore from a vault another account shares', () => {
 
 describe('the local endpoint: a shared vault is found only with its owner account', () => {
   const client = (p: LocalPipeline) =>
-    new BackupClient({
-      endpoint: p.aws.url,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    new BackupClient({ ...localClientConfig(p.aws.url, 'eu-west-1'), maxAttempts: 1 });
 
   it('answers DescribeRecoveryPoint, GetRecoveryPointRestoreMetadata and ListRecoveryPointsByBackupVault only with BackupVaultAccountId', async () => {
     const p = await start();
@@ -230,37 +226,30 @@ describe('the local endpoint: a shared vault is found only with its owner accoun
 });
 
 describe('ALLOWED_SOURCE_ACCOUNT_IDS at cold start', () => {
-  const env = {
-    DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
-    RESTORE_ROLE_ARN: 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
-    AWS_REGION: 'eu-west-1',
-    RESTORE_JOBS_TABLE: 'restore-jobs',
-  };
-
   it('is empty by default, and lists accounts without the deployment own', () => {
-    expect(loadConfig(env).sourceAccountIds).toStrictEqual([]);
+    expect(testConfig().sourceAccountIds).toStrictEqual([]);
     expect(
-      loadConfig({ ...env, ALLOWED_SOURCE_ACCOUNT_IDS: ` ${OWNER}, 123456789012,${OWNER}` }).sourceAccountIds,
+      testConfig({ ALLOWED_SOURCE_ACCOUNT_IDS: ` ${OWNER}, 123456789012,${OWNER}` }).sourceAccountIds,
     ).toStrictEqual([OWNER]);
   });
 
   it('refuses ids that are not accounts', () => {
-    expect(() => loadConfig({ ...env, ALLOWED_SOURCE_ACCOUNT_IDS: '4444,*' })).toThrow(
+    expect(() => testConfig({ ALLOWED_SOURCE_ACCOUNT_IDS: '4444,*' })).toThrow(
       /ALLOWED_SOURCE_ACCOUNT_IDS holds "4444".*\n.*ALLOWED_SOURCE_ACCOUNT_IDS holds "\*"/,
     );
   });
 
   it('holds ALARM_TARGETS to the same accounts, with the same message as requests', () => {
     const targets = JSON.stringify({ a: { resourceArn: DB, backupVaultName: VAULT } });
-    expect(() => loadConfig({ ...env, ALARM_TARGETS: targets })).toThrow(
+    expect(() => testConfig({ ALARM_TARGETS: targets })).toThrow(
       `ALARM_TARGETS["a"].resourceArn: ResourceArn belongs to account "${OWNER}"; this deployment restores from only account 123456789012: to restore from vaults shared by account ${OWNER}, add it to ALLOWED_SOURCE_ACCOUNT_IDS (stage parameter allowedSourceAccountIds)`,
     );
-    const ok = loadConfig({ ...env, ALARM_TARGETS: targets, ALLOWED_SOURCE_ACCOUNT_IDS: OWNER });
+    const ok = testConfig({ ALARM_TARGETS: targets, ALLOWED_SOURCE_ACCOUNT_IDS: OWNER });
     expect(ok.alarmTargets.a?.resourceArn).toBe(DB);
     const badOwner = JSON.stringify({
       a: { resourceArn: DB, backupVaultName: VAULT, backupVaultAccountId: '210987654321' },
     });
-    expect(() => loadConfig({ ...env, ALARM_TARGETS: badOwner, ALLOWED_SOURCE_ACCOUNT_IDS: OWNER })).toThrow(
+    expect(() => testConfig({ ALARM_TARGETS: badOwner, ALLOWED_SOURCE_ACCOUNT_IDS: OWNER })).toThrow(
       /backupVaultAccountId: The backup vault belongs to account "210987654321".*ALLOWED_SOURCE_ACCOUNT_IDS/,
     );
   });

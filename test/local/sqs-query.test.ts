@@ -3,6 +3,7 @@
 import { InvalidMessageContents, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
 import { sqsQueryInput, sqsQueryResponse } from '../../local/sqs-service';
 
 let aws: LocalAws;
@@ -11,11 +12,7 @@ let queueUrl: string;
 
 beforeEach(async () => {
   aws = await startLocalAws({ seed: defaultSeed() });
-  sqs = new SQSClient({
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  sqs = new SQSClient(localClientConfig(aws.url, 'eu-west-1'));
   queueUrl = aws.sqs.CreateQueue({ QueueName: 'q' }).QueueUrl;
 });
 

@@ -4,22 +4,18 @@
  * to start a restore, link it as the pipeline does, and deliver validation messages to the handler.
  */
 
-import { BackupClient, DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
+import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import type { BackupSeed } from '../../local/backup-service';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
+import { sqsRecordOf } from '../../local/event-source';
 import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
+import { localClientConfig, setUpValidation, startLinkedRestore } from '../../local/setup';
+import { sleep } from '../../local/time';
 import { createLogger } from '../../src/logger';
-import type { DeadLetter } from '../../src/outcome/dead-letters';
-import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
 import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
 
@@ -32,15 +28,13 @@ export interface ValidationEnv {
   readonly deps: ValidateDeps;
   readonly backup: BackupClient;
   readonly sqs: SQSClient;
-  readonly dlqUrl: string;
+  readonly deadLetterQueueUrl: string;
   readonly validationQueueUrl: string;
   /** Log lines and EMF metric lines written by the validator. */
   readonly lines: string[];
   readonly metricLines: string[];
   close(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the environment. */
 export async function startValidationEnv(
@@ -56,48 +50,25 @@ export async function startValidationEnv(
     seed,
     ...(options.timing === undefined ? {} : { resourceTiming: options.timing }),
   });
-  const client = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
-  const backup = new BackupClient(client);
-  const ddb = new DynamoDBClient(client);
-  const sqs = new SQSClient(client);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'restore-dlq' }))).QueueUrl ?? '';
-  const validationQueueUrl =
-    (await sqs.send(new CreateQueueCommand({ QueueName: 'restore-validation' }))).QueueUrl ?? '';
+  const setup = await setUpValidation(aws.url, 'eu-west-1');
+  const { backup, ddb, sqs, validationQueueUrl } = setup;
+  const lambda = new LambdaClient({ ...localClientConfig(aws.url, 'eu-west-1'), maxAttempts: 1 });
   const config = loadValidationConfig({
     AWS_REGION: 'eu-west-1',
-    DEAD_LETTER_QUEUE_URL: dlqUrl,
+    DEAD_LETTER_QUEUE_URL: setup.dlqUrl,
     VALIDATION_QUEUE_URL: validationQueueUrl,
     RESTORE_JOBS_TABLE: TABLE,
     ...options.env,
   });
   const lines: string[] = [];
   const metricLines: string[] = [];
-  const clients = {
-    rds: new RDSClient(client),
-    ec2: new EC2Client(client),
-    efs: new EFSClient(client),
-    s3: new S3Client(client),
-    lambda: new LambdaClient(client),
-  };
+  const clients = setup.resources;
   const deps: ValidateDeps = {
     config,
     backup,
     ddb,
     sqs: async () => sqs,
-    lambda: () => clients.lambda,
+    lambda: () => lambda,
     resources: {
       backup,
       ddb,
@@ -115,12 +86,13 @@ export async function startValidationEnv(
     deps,
     backup,
     sqs,
-    dlqUrl,
+    deadLetterQueueUrl: setup.dlqUrl,
     validationQueueUrl,
     lines,
     metricLines,
     close: async () => {
-      for (const c of [backup, ddb, sqs, ...Object.values(clients)]) c.destroy();
+      setup.destroy();
+      lambda.destroy();
       await aws.close();
     },
   };
@@ -140,19 +112,12 @@ export async function restoreAndLink(
   },
 ): Promise<{ restoreJobId: string; createdResourceArn: string }> {
   const { Validator: _validator, ...input } = request;
-  const { RestoreJobId } = await env.backup.send(new StartRestoreJobCommand({ ...input, IamRoleArn: ROLE }));
-  const restoreJobId = RestoreJobId ?? '';
-  // The link the pipeline writes for a started job (src/outcome/job-link.ts), through the real client.
-  await createLinkWriter(env.deps.ddb, TABLE, () => new Date()).write({
-    restoreJobId,
-    original: { trigger: 'sqs', body: JSON.stringify(request) },
-    trigger: { type: 'sqs', id: 'm-1', attempt: 1 },
-    redriveCount: 0,
-    recoveryPointArn: request.RecoveryPointArn,
-    resourceType: request.ResourceType,
-    startedAt: new Date().toISOString(),
-    fingerprint: inputFingerprint({ ...input, IamRoleArn: ROLE }),
-  });
+  const restoreJobId = await startLinkedRestore(
+    { backup: env.backup, ddb: env.deps.ddb, table: TABLE },
+    request,
+    { ...input, IamRoleArn: ROLE },
+    { type: 'sqs', id: 'm-1', attempt: 1 },
+  );
   for (let i = 0; i < 200; i++) {
     const job = await env.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
     if (job.Status === 'COMPLETED') return { restoreJobId, createdResourceArn: job.CreatedResourceArn ?? '' };
@@ -173,29 +138,10 @@ export async function receive(env: ValidationEnv, queueUrl: string): Promise<SQS
     }),
   );
   return {
-    Records: (out.Messages ?? []).map((m) => ({
-      messageId: m.MessageId ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:restore-validation',
-      awsRegion: 'eu-west-1',
-    })),
+    Records: (out.Messages ?? []).map((m) =>
+      sqsRecordOf(m, 'arn:aws:sqs:eu-west-1:123456789012:restore-validation', 'eu-west-1'),
+    ),
   };
-}
-
-/** The dead letters on the dead-letter queue (read from the local queue's state, not received). */
-export function deadLetters(env: ValidationEnv): DeadLetter[] {
-  const q = [...env.aws.sqs.queues.values()].find((x) => x.name === 'restore-dlq');
-  return (q?.messages ?? []).map((m) => JSON.parse(m.Body) as DeadLetter);
 }
 
 /** The validation queue's messages with the time each becomes visible. */

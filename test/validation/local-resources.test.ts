@@ -48,6 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
+import { localClientConfig } from '../../local/setup';
 
 let aws: LocalAws;
 let rds: RDSClient;
@@ -66,12 +67,7 @@ beforeEach(async () => {
   // The store's clock is moved by hand: states change with time, not with sleeps.
   now = Date.now();
   (aws.resources.store as unknown as { now: () => number }).now = () => now;
-  const config = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
+  const config = { ...localClientConfig(aws.url, 'eu-west-1'), maxAttempts: 1 };
   rds = new RDSClient(config);
   ec2 = new EC2Client(config);
   efs = new EFSClient(config);

@@ -13,6 +13,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import type { LocalResource } from '../../local/resources/index';
+import { localClientConfig } from '../../local/setup';
+import { sleep } from '../../local/time';
 import { checkResource, type Expectations, type ResourceClients } from '../../src/validation/read-resources';
 import type { CheckedType } from '../../src/validation/verdicts';
 
@@ -28,12 +30,7 @@ beforeEach(async () => {
     seed: { ...defaultSeed(), timing: { runningAfterMs: 10, doneAfterMs: 30 } },
     resourceTiming: { availableAfterMs: 3_600_000, runningAfterMs: 3_600_000, statusOkAfterMs: 3_600_000 },
   });
-  const config = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
+  const config = { ...localClientConfig(aws.url, 'eu-west-1'), maxAttempts: 1 };
   const made = {
     backup: new BackupClient(config),
     ddb: new DynamoDBClient(config),
@@ -274,7 +271,7 @@ describe('a COMPLETED restore job', () => {
     );
     let arn: string | undefined;
     for (let i = 0; i < 200 && arn === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
       arn = (await clients.backup.send(new DescribeRestoreJobCommand({ RestoreJobId }))).CreatedResourceArn;
     }
     const r = aws.resources.store.byArn(arn ?? '');

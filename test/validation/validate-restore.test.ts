@@ -8,9 +8,9 @@ import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../handlers/validate-restore';
 import { requestValidation } from '../../src/validation/queue';
 import { findVerdict } from '../../src/validation/record';
+import { deadLetters } from '../helpers/dead-letters';
 import {
   context,
-  deadLetters,
   receive,
   restoreAndLink,
   startValidationEnv,
