@@ -47,19 +47,6 @@ import { DRILL_TAG_KEY } from './drill.js';
 /** The clients a drill needs (the Backup client is not used here). */
 export type DrillClients = Omit<ResourceClients, 'backup'>;
 
-/** The types a drill can clean up. */
-export const CLEANABLE_TYPES = [
-  'RDS',
-  'Aurora',
-  'DocumentDB',
-  'Neptune',
-  'DynamoDB',
-  'EBS',
-  'EC2',
-  'EFS',
-  'S3',
-];
-
 const CLUSTER_TYPES = new Set(['Aurora', 'DocumentDB', 'Neptune']);
 
 /** What the cleanup reads of a resource before deleting it. */
