@@ -90,6 +90,12 @@ export function alarmEvent(): AlarmStateChange {
 
 type Stack = BackupClient['middlewareStack'];
 
+/** True for the StartRestoreJob pacer's slot claim (a PutItem of a `pace#` key). */
+const isSlot = (args: unknown) =>
+  (args as { input?: { Item?: { restoreJobId?: { S?: string } } } }).input?.Item?.restoreJobId?.S?.startsWith(
+    'pace#',
+  ) === true;
+
 /** Records every call `client` makes (from the SDK's first step to its answer) into `sink`. */
 function traceCalls(
   client: BackupClient | DynamoDBClient,
@@ -105,7 +111,7 @@ function traceCalls(
       } finally {
         trace?.calls.push({
           service,
-          operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+          operation: `${(context.commandName ?? 'unknown').replace(/Command$/, '')}${isSlot(args) ? ' (pacing slot)' : ''}`,
           startMs: start - trace.t0,
           endMs: performance.now() - trace.t0,
         });

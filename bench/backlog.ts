@@ -1,18 +1,18 @@
 /**
  * "Backlog drain": N queued requests plus N/10 "Restore Requested" events and N/50 alarms through
  * the local triggers (startLocalPipeline), the local endpoint throttling StartRestoreJob above 5
- * calls a second for the whole account. The functions run as deployed (serverless.yml): the queue
- * function's 2 instances, the event function's 2, the alarm function's 1, each instance with its
- * own clients and pacer at its share of the budget (START_RESTORE_RATE_PER_SECOND /
- * START_RESTORE_INSTANCES), never one pacer for all. Measures the starts a second achieved, the dead letters
- * for throttling, and every StartRestoreJob call the endpoint saw (throttled ones included).
- */
+ * calls in any one-second window for the whole account. The functions run as deployed
+ * (serverless.yml): the queue function's 2 instances, the event function's 2, the alarm
+ * function's 1, each instance with its own clients and its own pacer; the pacers share the budget
+ * (START_RESTORE_RATE_PER_SECOND) through slot items in the job table, never through memory.
+ * Measures the starts a second achieved, the dead letters for throttling, every StartRestoreJob
+ * call the endpoint saw (throttled ones included), and the pacer's writes. */
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { SeedRecoveryPoint } from '../local/backup-service.js';
-import { defaultSeed, startLocalPipeline } from '../local/pipeline.js';
-import { maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
+import { defaultSeed, startLocalPipeline, RESTORE_JOBS_TABLE as TABLE } from '../local/pipeline.js';
+import { crowdedWindows, maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
 
 /** AWS Backup's default StartRestoreJob quota: 5 calls a second per account and Region. */
 export const QUOTA_PER_SECOND = 5;
@@ -51,6 +51,10 @@ export interface DrainResult {
   busiestSecond: number;
   /** StartRestoreJob calls in each whole second from the first call. */
   callsPerSecond: number[];
+  /** Each one-second window above the quota: its calls, ms after the first of them. */
+  crowdedWindows: number[][];
+  /** The shared pacer's work: slots claimed (items `pace#...` in the job table) and PutItem calls in all. */
+  pacer: { slotsClaimed: number; putItemCalls: number };
   /**
    * How late this process's timers ran during the drain (the handlers, their pacer and the
    * endpoint share it): a late timer releases several paced calls at once.
@@ -201,6 +205,13 @@ export async function backlogDrain(
       busiestWindow: maxInWindow(attemptTimes, 1000),
       busiestSecond: Math.max(0, ...perSecond(attemptTimes)),
       callsPerSecond: perSecond(attemptTimes),
+      crowdedWindows: crowdedWindows(attemptTimes, QUOTA_PER_SECOND),
+      pacer: {
+        slotsClaimed: [...(pipeline.aws.dynamodb.tables.get(TABLE)?.items.keys() ?? [])].filter((k) =>
+          k.startsWith('{"S":"pace#'),
+        ).length,
+        putItemCalls: pipeline.aws.faults.arrivals.PutItem?.length ?? 0,
+      },
       eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       deadLetters: letters.length,
       throttlingDeadLetters: letters.filter((m) => /Throttl|Rate exceeded/.test(m.body)).length,

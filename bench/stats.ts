@@ -80,3 +80,21 @@ export function ratePerSecond(times: readonly number[]): number {
   const span = (Math.max(...times) - Math.min(...times)) / 1000;
   return span > 0 ? (times.length - 1) / span : Number.NaN;
 }
+
+/**
+ * Every window of `windowMs` that holds more than `limit` of `times` (the calls AWS would
+ * throttle), as the calls in it relative to the first of them: where the pacing let calls bunch.
+ */
+export function crowdedWindows(times: readonly number[], limit: number, windowMs = 1000): number[][] {
+  const sorted = [...times].sort((a, b) => a - b);
+  const out: number[][] = [];
+  let first = 0;
+  for (let last = 0; last < sorted.length; last++) {
+    while ((sorted[last] ?? 0) - (sorted[first] ?? 0) >= windowMs) first++;
+    if (last - first + 1 > limit) {
+      const start = sorted[first] ?? 0;
+      out.push(sorted.slice(first, last + 1).map((t) => Math.round(t - start)));
+    }
+  }
+  return out;
+}

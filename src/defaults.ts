@@ -9,9 +9,16 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger, type LogLevel, type LogSink } from './logger.js';
-import { createMetrics } from './metrics.js';
-import { ARRIVAL_MARGIN, createRateLimiter, paceStartRestoreJob, startRestoreShare } from './rate-limit.js';
+import { createLogger, errorFields, type LogLevel, type LogSink } from './logger.js';
+import { createMetrics, metricFields } from './metrics.js';
+import {
+  ARRIVAL_MARGIN,
+  createRateLimiter,
+  createSharedPacer,
+  FALLBACK_HOLD_MS,
+  paceStartRestoreJob,
+  startRestoreShare,
+} from './rate-limit.js';
 import { REQUEST_HANDLER_OPTIONS, underDeadline } from './runner/deadline.js';
 import type { Deps } from './types.js';
 
@@ -49,8 +56,26 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   // Every call but the dead letter stops short of the reserve; the dead letter may use it.
   const ddb = underDeadline(new DynamoDBClient(clientOptions(config.region)), 'work');
   const backup = underDeadline(new BackupClient(clientOptions(config.region)), 'work');
-  // Every attempt, the SDK's retries included, takes a slot of this instance's share.
-  paceStartRestoreJob(backup, createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN));
+  const logger = createLogger({
+    level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
+    ...(sink === undefined ? {} : { sink }),
+  });
+  // Every attempt, the SDK's retries included, claims a slot of the account budget in the job
+  // table; without DynamoDB, a slot of this instance's static share.
+  paceStartRestoreJob(
+    backup,
+    createSharedPacer(ddb, {
+      table: config.restoreJobsTable,
+      perSecond: share.budget,
+      fallback: createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN),
+      onFallback: (error) =>
+        logger.metric(
+          `StartRestoreJob pacing fell back to this instance's share (${share.perSecond} a second) for ${FALLBACK_HOLD_MS / 1000} s: the job table could not be reached`,
+          errorFields(error),
+          metricFields('StartPacingFallbacks', 'Count', 1, 'All'),
+        ),
+    }),
+  );
   const now = () => new Date();
   return {
     config,
@@ -59,10 +84,7 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     sqs: lazily(async () => underDeadline(new SQSClient(clientOptions(config.region)), 'dead-letter')),
     ddb,
     // Paced per attempt inside the Backup client (above); pacing here again would halve the rate.
-    logger: createLogger({
-      level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
-      ...(sink === undefined ? {} : { sink }),
-    }),
+    logger,
     metrics: createMetrics(sink ?? ((line) => process.stdout.write(`${line}\n`))),
     now,
   };

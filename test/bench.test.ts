@@ -9,7 +9,7 @@ import { criticalPath } from '../bench/alarm';
 import { drainSize } from '../bench/backlog';
 import { ESBUILD_SETTINGS } from '../bench/build';
 import { formatRows, QUICK, runBench } from '../bench/run';
-import { maxInWindow, perSecond, ratePerSecond, runPaired, spread } from '../bench/stats';
+import { crowdedWindows, maxInWindow, perSecond, ratePerSecond, runPaired, spread } from '../bench/stats';
 import { FaultInjector } from '../local/faults';
 
 it('bundles with the esbuild settings of serverless.yml', () => {
@@ -53,6 +53,13 @@ describe('pacing counts', () => {
     expect(maxInWindow([0, 200, 400, 600, 800, 1000, 1200])).toBe(5);
     expect(maxInWindow([0, 200, 400, 600, 800, 999])).toBe(6);
     expect(maxInWindow([])).toBe(0);
+  });
+
+  it('shows each window above the quota with its calls, ms after the first of them', () => {
+    expect(crowdedWindows([0, 200, 400, 600, 800, 1000, 1200], 5)).toStrictEqual([]);
+    expect(crowdedWindows([0, 180, 390, 600, 800, 990, 1200], 5)).toStrictEqual([
+      [0, 180, 390, 600, 800, 990],
+    ]);
   });
 
   it('counts calls per whole second and the rate between the first and the last', () => {
@@ -126,15 +133,24 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   ]) {
     expect(operations).toContain(op);
   }
-  // After the start: the job link (a conditional put), then the job named on the resource's claim.
-  expect(operations.slice(operations.indexOf('StartRestoreJob') + 1)).toStrictEqual([
-    'PutItem',
-    'UpdateItem',
-  ]);
+  // The start claimed a pacing slot (and, late in its slot, the spacer a second ahead) inside its
+  // own span; after the start: the job link (a conditional put), then the job named on the claim.
+  const start = alarm.calls.find((c) => c.operation === 'StartRestoreJob');
+  const slots = alarm.calls.filter((c) => c.operation === 'PutItem (pacing slot)');
+  expect(slots.length).toBeGreaterThanOrEqual(1);
+  for (const slot of slots) {
+    expect(slot.startMs).toBeGreaterThanOrEqual(start?.startMs ?? Number.NaN);
+    expect(slot.endMs).toBeLessThanOrEqual(start?.endMs ?? Number.NaN);
+  }
+  expect(
+    operations.slice(operations.indexOf('StartRestoreJob') + 1).filter((op) => !op.includes('pacing')),
+  ).toStrictEqual(['PutItem', 'UpdateItem']);
   for (const call of alarm.calls) expect(call.endMs).toBeGreaterThanOrEqual(call.startMs);
   // Every request of the drain became a job; every call the endpoint saw was counted.
   expect(drain.jobs).toBe(drain.expected);
   expect(drain.expected).toBe(12);
   expect(drain.attempts).toBeGreaterThanOrEqual(drain.jobs);
+  // Every attempt claimed its slot in the job table.
+  expect(drain.pacer.slotsClaimed).toBeGreaterThanOrEqual(drain.attempts);
   expect(formatRows(rows)).toContain('| bundle size | restoreFromQueue |');
 }, 180_000);

@@ -334,7 +334,8 @@ describe('IAM: one role per function, with only what it calls', () => {
     // Only EFS and EC2 points name their vault: the others' vaults are searched.
     'backup:ListBackupVaults': 'any, in this Region',
     'backup:ListRecoveryPointsByBackupVault': 'any, in this Region',
-    // Links are conditional puts; a link that exists is read to tell a repeat from a reused token.
+    // Links and StartRestoreJob pacing slots (pace#<slot>) are conditional puts on the one table;
+    // a link that exists is read to tell a repeat from a reused token.
     'dynamodb:PutItem': 'the link table',
     'dynamodb:GetItem': 'the link table',
     'sqs:SendMessage': 'the dead-letter queue',
@@ -635,6 +636,8 @@ describe('dashboard, alarms and outputs', () => {
       'RestoreJobsStarted',
       'RestoreJobsUnlinked',
       'RestoresSkipped',
+      // The StartRestoreJob pacer fell back to the instance's static share (src/rate-limit.ts).
+      'StartPacingFallbacks',
     ]);
     const text = JSON.stringify(dashboard(template));
     const namespace = readFileSync(join(__dirname, '..', 'src', 'metrics.ts'), 'utf8').match(

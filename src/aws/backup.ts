@@ -179,12 +179,30 @@ export async function findRecoveryPoints(
   if (vaults === undefined && listingNamesVault(resourceArn)) {
     return { points: await listRecoveryPointsByResource(backup, resourceArn), vaultsSearched: undefined };
   }
-  const searched = vaults ?? (await listBackupVaultNames(backup));
-  const perVault = await Promise.all(
-    searched.map((v) => listRecoveryPointsInVault(backup, v, resourceArn, vaultAccountId)),
-  );
-  return { points: perVault.flat(), vaultsSearched: searched };
+  const search = async (names: readonly string[]) =>
+    (
+      await Promise.all(names.map((v) => listRecoveryPointsInVault(backup, v, resourceArn, vaultAccountId)))
+    ).flat();
+  if (vaults !== undefined) return { points: await search(vaults), vaultsSearched: vaults };
+  const cached = knownVaults.get(backup);
+  if (cached !== undefined && Date.now() - cached.at < VAULT_NAMES_TTL_MS) {
+    // A vault deleted since the listing fails its search, and a vault created since holds no point
+    // the cached names could find: either way the vaults are listed afresh below.
+    const points = await search(cached.names).catch(() => []);
+    if (points.length > 0) return { points, vaultsSearched: cached.names };
+  }
+  const names = await listBackupVaultNames(backup);
+  knownVaults.set(backup, { names, at: Date.now() });
+  return { points: await search(names), vaultsSearched: names };
 }
+
+/**
+ * How long a warm instance reuses its ListBackupVaults answer (per client). Short: a vault created
+ * meanwhile is searched only once the names are listed again (at once when the cached vaults hold
+ * no point of the resource).
+ */
+export const VAULT_NAMES_TTL_MS = 60_000;
+const knownVaults = new WeakMap<BackupClient, { names: string[]; at: number }>();
 
 /** The restore metadata and resource type stored with a recovery point (of a shared vault: with its owner's account). */
 export async function storedRestoreMetadata(
