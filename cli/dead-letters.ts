@@ -18,6 +18,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { isPlainObject } from '../src/json.js';
 
 /** The failure kinds an operator can choose by (`--failure`). */
 export const FAILURE_KINDS = ['rejected', 'retries-exhausted', 'restore-job-failed'] as const;
@@ -48,9 +49,6 @@ export interface HeldLetter {
   readonly receiptHandle: string;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 /** Describes a dead-letter message body (pure). Unknown fields are ignored, missing ones left out. */
@@ -77,15 +75,15 @@ export function describeLetter(
     const t = iso === undefined ? Number.NaN : Date.parse(iso);
     return Number.isNaN(t) ? undefined : Math.max(0, Math.round((now.getTime() - t) / 1000));
   };
-  if (isObject(parsed) && parsed.kind === 'restore-dead-letter') {
-    const trigger = isObject(parsed.trigger) ? parsed.trigger : {};
-    const job = isObject(parsed.restoreJob) ? parsed.restoreJob : {};
+  if (isPlainObject(parsed) && parsed.kind === 'restore-dead-letter') {
+    const trigger = isPlainObject(parsed.trigger) ? parsed.trigger : {};
+    const job = isPlainObject(parsed.restoreJob) ? parsed.restoreJob : {};
     const failedAt = str(parsed.failedAt) ?? sentAt;
     return {
       ...common,
       kind: 'restore-dead-letter',
       failure: str(parsed.failure) ?? 'unknown',
-      reason: str(parsed.reason) ?? str(isObject(parsed.error) ? parsed.error.message : undefined) ?? '',
+      reason: str(parsed.reason) ?? str(isPlainObject(parsed.error) ? parsed.error.message : undefined) ?? '',
       failedAt,
       ageSeconds: ageOf(failedAt),
       triggerId: str(trigger.id),
@@ -95,10 +93,10 @@ export function describeLetter(
       restoreJobId: str(job.restoreJobId),
     };
   }
-  if (isObject(parsed) && isObject(parsed.requestContext) && 'requestPayload' in parsed) {
-    const response = isObject(parsed.responsePayload) ? parsed.responsePayload : {};
+  if (isPlainObject(parsed) && isPlainObject(parsed.requestContext) && 'requestPayload' in parsed) {
+    const response = isPlainObject(parsed.responsePayload) ? parsed.responsePayload : {};
     const context = parsed.requestContext;
-    const payload = isObject(parsed.requestPayload) ? parsed.requestPayload : {};
+    const payload = isPlainObject(parsed.requestPayload) ? parsed.requestPayload : {};
     const failedAt = str(parsed.timestamp) ?? sentAt;
     return {
       ...common,

@@ -5,6 +5,7 @@
  */
 
 import { type NormalizedSchema as Normalized, NormalizedSchema } from '@smithy/core/schema';
+import { isPlainObject } from '../../src/json';
 
 /** The protocols the local endpoint speaks. */
 export type JsonProtocol = 'rest-json' | 'json-1.0';
@@ -18,10 +19,6 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The members of a struct that travel in a JSON body, by their wire name, and which are required. */
@@ -51,7 +48,7 @@ export function conformance(value: unknown, schema: Normalized, path = '$'): str
   };
   if (schema.isDocumentSchema()) return problems;
   if (schema.isUnionSchema()) {
-    if (!expect(isObject(value), 'an object (union)')) return problems;
+    if (!expect(isPlainObject(value), 'an object (union)')) return problems;
     const { members } = bodyMembers(schema);
     const keys = Object.keys(value as object);
     if (keys.length !== 1) problems.push(`${path}: a union holds exactly one member, got ${keys.length}`);
@@ -63,7 +60,7 @@ export function conformance(value: unknown, schema: Normalized, path = '$'): str
     return problems;
   }
   if (schema.isStructSchema()) {
-    if (!expect(isObject(value), `an object (${schema.getName()})`)) return problems;
+    if (!expect(isPlainObject(value), `an object (${schema.getName()})`)) return problems;
     const { members, required } = bodyMembers(schema);
     const object = value as Record<string, unknown>;
     for (const [key, item] of Object.entries(object)) {
@@ -90,7 +87,7 @@ export function conformance(value: unknown, schema: Normalized, path = '$'): str
     return problems;
   }
   if (schema.isMapSchema()) {
-    if (!expect(isObject(value), 'an object (map)')) return problems;
+    if (!expect(isPlainObject(value), 'an object (map)')) return problems;
     const item = schema.getValueSchema();
     for (const [k, v] of Object.entries(value as object))
       problems.push(...conformance(v, item, `${path}.${k}`));
