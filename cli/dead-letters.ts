@@ -20,9 +20,6 @@ import {
 } from '@aws-sdk/client-sqs';
 import { isPlainObject } from '../src/json.js';
 
-/** The failure kinds an operator can choose by (`--failure`). */
-export const FAILURE_KINDS = ['rejected', 'retries-exhausted', 'restore-job-failed'] as const;
-
 /** One message of the dead-letter queue, described. */
 export interface LetterInfo {
   readonly messageId: string;

@@ -5,9 +5,9 @@
 
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { FAILURE_KINDS } from '../src/arrival/redriven.js';
 import {
   DEFAULT_HOLD_SECONDS,
-  FAILURE_KINDS,
   type HeldLetter,
   inPool,
   type LetterInfo,

@@ -314,6 +314,17 @@ describe('dead-letters and redrive', () => {
     expect(deadLetters(p).map((l) => l.failure)).toStrictEqual(['rejected', 'rejected']);
   });
 
+  it('chooses by every failure kind a letter may carry, validation and drill cleanup included', async () => {
+    const p = await withLetters();
+    for (const failure of ['restore-validation-failed', 'drill-cleanup-failed']) {
+      const r = await runCli([...at(p), '--json', 'dead-letters', '--failure', failure]);
+      expect(r.code).toBe(0);
+      expect(r.json()).toMatchObject({ read: 3, letters: [] });
+    }
+    const wrong = await runCli([...at(p), '--json', 'dead-letters', '--failure', 'no-such-kind']);
+    expect(wrong.code).not.toBe(0);
+  });
+
   it('redrives by id; an unknown id is reported (exit 3 when nothing else moved, 5 when some did)', async () => {
     const p = await withLetters();
     const listed = (await runCli([...at(p), '--json', 'dead-letters', '--failure', 'rejected'])).json();

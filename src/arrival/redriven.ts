@@ -8,7 +8,7 @@ import { isPlainObject } from '../json.js';
 import type { OriginalRequest } from './original.js';
 
 /** Why a request is in the dead-letter queue, in the order a letter may say it. */
-const FAILURE_KINDS = [
+export const FAILURE_KINDS = [
   /** The request was refused before or by StartRestoreJob (a permanent error). */
   'rejected',
   /** A retryable error persisted until the last attempt. */
