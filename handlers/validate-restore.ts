@@ -82,7 +82,12 @@ export function createHandler(deps: DepsSource<ValidateDeps>) {
     });
 }
 
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+/** Calls give up after 10 s: without throwOnRequestTimeout the SDK only warns and waits on. */
+const REQUEST_HANDLER = {
+  connectionTimeout: 3_000,
+  requestTimeout: 10_000,
+  throwOnRequestTimeout: true,
+} as const;
 
 /** Builds the dependencies from an environment; throws ValidationConfigError listing every problem. */
 export function validateDepsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidateDeps {

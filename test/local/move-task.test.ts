@@ -30,7 +30,7 @@ const DLQ = arn('restore-dead-letters');
 const REQUESTS = arn('restore-requests');
 
 const start = localPipelines(() => ({
-  visibilityTimeoutS: 0.2,
+  visibilityTimeoutS: 2,
   maxReceiveCount: 3,
   asyncRetryDelaysMs: [20, 40],
   jobEvents: { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 },
