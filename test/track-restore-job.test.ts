@@ -10,7 +10,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
-import { interpretJobEvent } from '../src/outcome/job-event';
+import { detailOfDescribed, interpretJobEvent } from '../src/outcome/job-event';
 import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
 import { context, loadEvent, REGION, ROLE } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
@@ -117,6 +117,32 @@ describe('interpretJobEvent', () => {
     [{ status: 'FAILED' }, { kind: 'invalid', reason: 'the event has no detail.restoreJobId' }],
   ])('reads %p', (detail, meaning) => {
     expect(interpretJobEvent(detail)).toStrictEqual(meaning);
+  });
+});
+
+describe('detailOfDescribed', () => {
+  it("keeps what DescribeRestoreJob says of the job, the vault included (its point's stored metadata is scrubbed by it)", () => {
+    const created = new Date('2026-11-26T10:00:00.000Z');
+    expect(
+      detailOfDescribed('j-1', {
+        $metadata: {},
+        RestoreJobId: 'j-1',
+        Status: 'FAILED',
+        StatusMessage: 'key disabled',
+        ResourceType: 'DynamoDB',
+        CreationDate: created,
+        RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:rp-1',
+        BackupVaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:prod-vault',
+      }),
+    ).toStrictEqual({
+      restoreJobId: 'j-1',
+      status: 'FAILED',
+      statusMessage: 'key disabled',
+      resourceType: 'DynamoDB',
+      creationDate: created.toISOString(),
+      recoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:rp-1',
+      backupVaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:prod-vault',
+    });
   });
 });
 

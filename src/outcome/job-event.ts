@@ -93,6 +93,8 @@ export function detailOfDescribed(
     ['completionDate', iso(out.CompletionDate)],
     ['iamRoleArn', text(out.IamRoleArn)],
     ['recoveryPointArn', text(out.RecoveryPointArn)],
+    // The vault lets the tracker read the point's stored metadata, so AWS's echo of it is scrubbed.
+    ['backupVaultArn', text(out.BackupVaultArn)],
   ];
   for (const [name, value] of fields) if (value !== undefined) detail[name] = value;
   return detail;
