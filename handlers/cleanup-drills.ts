@@ -1,10 +1,14 @@
 /**
- * Drill cleanup (a schedule, every 15 minutes): deletes the resources of drills that are due, and
- * only those, when every ownership check holds (src/drills/cleanup.ts).
+ * Drill cleanup (a schedule, every 15 minutes): tags the resources of drills that completed since
+ * the last run, and deletes the resources of drills that are due, and only those, when every
+ * ownership check holds (src/drills/cleanup.ts).
  *
  * Delivery and failure:
- * - Due drills are found from the job-link table on each run: a run that fails, or is missed, leaves
- *   them for the next one.
+ * - Open drills (untagged, or due) are found from the job-link table on each run: a run that fails,
+ *   or is missed, leaves them for the next one; a run that dies between a tag and its record tags
+ *   again (the same tag, idempotent).
+ * - A resource that cannot be tagged is recorded (`drillState: tag-failed`), logged and counted
+ *   (`DrillCleanupsFailed`); it is never deleted by the pipeline.
  * - A refused or failed cleanup is recorded on the drill record (`drillState`) and the request is
  *   dead-lettered (`drill-cleanup-failed`) with the reason; the resource is left as it is.
  * - A retryable error leaves the drill due (tried again next run) up to CLEANUP_MAX_ATTEMPTS runs.
@@ -16,7 +20,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { type CleanupDeps, type CleanupOutcome, cleanupDueDrills } from '../src/drills/cleanup.js';
+import { type CleanupCounts, type CleanupDeps, cleanupDueDrills } from '../src/drills/cleanup.js';
 import { drillClients } from '../src/drills/clients.js';
 import { loadDrillConfig } from '../src/drills/config.js';
 import { createLogger, type LogLevel } from '../src/logger.js';
@@ -26,7 +30,7 @@ import { atColdStart, type DepsSource, depsOf } from '../src/runner/handler.js';
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<CleanupDeps>) {
   const resolve = depsOf(deps);
-  return middy<ScheduledEvent, Record<CleanupOutcome, number>>().handler(async (event) => {
+  return middy<ScheduledEvent, CleanupCounts>().handler(async (event) => {
     const d = resolve();
     return cleanupDueDrills({
       ...d,

@@ -7,7 +7,9 @@
  * - FAILED, ABORTED, and COMPLETED with failed objects (S3): the original request goes to the
  *   dead-letter queue (failure `restore-job-failed`, AWS's status message as the reason), once per
  *   job even when events repeat, and an optional SNS alert is published.
- * - COMPLETED: logged with the created resource and duration, and counted in metrics.
+ * - COMPLETED: logged with the created resource and duration, and counted in metrics; a drill's
+ *   job gets its drill record (DynamoDB only: the cleanup function tags and later deletes the
+ *   resource, so this bundle carries none of the EC2, RDS, EFS and S3 clients).
  * - A failure to read the link, write the dead letter or mark the job throws: Lambda retries the
  *   event twice, then sends it to the on-failure destination (the dead-letter queue).
  */
@@ -18,7 +20,6 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { snsAlerter } from '../src/alerts.js';
 import type { RESTORE_JOB_STATE_CHANGE } from '../src/arrival/decode.js';
 import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
-import { drillHandOffFor } from '../src/drills/clients.js';
 import type { RestoreJobDetail, TrackDeps, TrackOutcome } from '../src/outcome/job-event.js';
 import { trackRestoreJob } from '../src/outcome/track.js';
 import { underDeadline } from '../src/runner/deadline.js';
@@ -43,17 +44,7 @@ let memo: TrackDeps | undefined;
 /** The tracker's dependencies, built once per container (the reconciler shares them). */
 export function trackDeps(): TrackDeps {
   if (memo !== undefined) return memo;
-  const plain = defaultDeps();
-  // Drills: the tracker tags the resource a drill created and schedules its cleanup (src/drills).
-  const base: TrackDeps = {
-    ...plain,
-    drillHandOff: drillHandOffFor({
-      region: plain.config.region,
-      ddb: plain.ddb,
-      table: plain.config.restoreJobsTable,
-      now: plain.now,
-    }),
-  };
+  const base: TrackDeps = defaultDeps();
   const topicArn = process.env.ALERT_TOPIC_ARN ?? '';
   memo =
     topicArn === ''

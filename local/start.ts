@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { type CleanupDeps, cleanupDueDrills, handOffDrill } from '../src/drills/cleanup.js';
+import { type CleanupDeps, cleanupDueDrills, recordCompletedDrill } from '../src/drills/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { DeadLetter } from '../src/outcome/dead-letters.js';
@@ -453,8 +453,8 @@ export async function run(
 /**
  * A drill end to end on the local endpoint, through the real SDK clients and the pipeline's own
  * functions: an RDS restore by recovery point with `Drill: {DeleteAfterHours: 0}` is restored, handed
- * off as the tracker does at COMPLETED (tagged), validated (the validator's checks, re-checked until
- * the instance is available), timed, and deleted by the cleanup; and a drill of an EBS volume whose
+ * off as the tracker does at COMPLETED (its drill record), validated (the validator's checks, re-checked until
+ * the instance is available), timed, and tagged then deleted by one cleanup run; and a drill of an EBS volume whose
  * check fails is dead-lettered and its resource left.
  */
 export async function drillDemo(out: (line: string) => void = (line) => console.log(line)) {
@@ -521,10 +521,11 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
       }
       const arn = job.CreatedResourceArn ?? '';
       const completedAt = job.CompletionDate?.toISOString() ?? new Date().toISOString();
-      // What the tracker does at COMPLETED: the outcome's time, the drill tag and record.
+      // What the tracker does at COMPLETED: the outcome's time and the drill record (untagged).
       await markJobOutcome(ddb, table, restoreJobId, 'COMPLETED', new Date(), { completedAt });
-      await handOffDrill(
-        { ddb, table, clients, now: () => new Date() },
+      await recordCompletedDrill(
+        ddb,
+        table,
         {
           restoreJobId,
           resourceType: type,
@@ -532,8 +533,9 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
           completedAt,
           spec: { deleteAfterHours: 0 },
         },
+        new Date(),
       );
-      out(`    COMPLETED: ${arn}, tagged backup-restore:drill=${restoreJobId}`);
+      out(`    COMPLETED: ${arn}, drill record written (untagged until the cleanup's next run)`);
       return { restoreJobId, arn, completedAt };
     };
     const validate = async (
@@ -596,7 +598,11 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
       `    validation: ${bad.outcome} (the volume is in state error): dead-lettered, the volume left 24 h for inspection`,
     );
     const counts = await cleanupDueDrills(cleanupDeps);
-    out(`  cleanup run: ${counts.deleted} deleted, ${counts.refused} refused, ${counts.failed} failed`);
+    out(
+      `  cleanup run: ${counts.tagged} tagged backup-restore:drill=<job id>, then ${counts.deleted} deleted, ${counts.refused} refused, ${counts.failed} failed`,
+    );
+    const tag = (arn: string) => aws.resources.store.byArn(arn)?.tags['backup-restore:drill'];
+    out(`    ${ebs.arn}: tagged ${tag(ebs.arn) === ebs.restoreJobId ? 'with its job id' : 'NOT'}`);
     out(`    ${rds.arn}: ${aws.resources.store.byArn(rds.arn) === undefined ? 'deleted' : 'still there'}`);
     out(
       `    ${ebs.arn}: ${aws.resources.store.byArn(ebs.arn) === undefined ? 'deleted' : 'left (its validation failed)'}`,

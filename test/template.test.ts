@@ -395,13 +395,7 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...settles,
       // The stored metadata, only to keep AWS's echo of it out of logs and alerts.
       'backup:GetRecoveryPointRestoreMetadata': RECOVERY_POINTS,
-      // A drill's resource is tagged at COMPLETED (the reconciler settles ends as the tracker does).
-      'rds:AddTagsToResource': 'any, in this Region',
-      'dynamodb:TagResource': 'any, in this Region',
-      'ec2:CreateTags': 'any, in this Region',
-      'elasticfilesystem:TagResource': 'any, in this Region',
-      's3:GetBucketTagging': 'any, in this Region',
-      's3:PutBucketTagging': 'any, in this Region',
+      // No tagging: a drill's record is written with the link table's PutItem; the cleanup tags.
     };
     const alerting = {
       'sns:Publish': 'the alert topic',
@@ -413,6 +407,72 @@ describe('IAM: one role per function, with only what it calls', () => {
     const reconciler = { ...tracker, 'backup:ListRestoreJobs': 'any, in this Region' };
     expect(grants('ReconcileRestoreJobsLambdaFunction')).toStrictEqual(reconciler);
     expect(grants('ReconcileRestoreJobsLambdaFunction', true)).toStrictEqual({ ...reconciler, ...alerting });
+  });
+
+  it('lets the cleanup find open drills, tag their resources, and delete only what carries the drill tag', () => {
+    const any = 'any, in this Region';
+    const tagged =
+      JSON.stringify('*') +
+      ' ' +
+      JSON.stringify({
+        StringLike: { 'aws:ResourceTag/backup-restore:drill': '*' },
+        StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } },
+      });
+    expect(grants('CleanupDrillsLambdaFunction')).toStrictEqual({
+      ...logs,
+      'dynamodb:Scan': 'the link table',
+      'dynamodb:GetItem': 'the link table',
+      'dynamodb:UpdateItem': 'the link table',
+      'backup:DescribeRestoreJob': any,
+      'rds:DescribeDBInstances': any,
+      'rds:DescribeDBClusters': any,
+      'dynamodb:DescribeTable': any,
+      'dynamodb:ListTagsOfResource': any,
+      'ec2:DescribeVolumes': any,
+      'ec2:DescribeInstances': any,
+      'elasticfilesystem:DescribeFileSystems': any,
+      's3:GetBucketTagging': any,
+      's3:ListBucket': any,
+      // The drill tag, on the first run after COMPLETED (moved here from the tracker and reconciler).
+      'rds:AddTagsToResource': any,
+      'dynamodb:TagResource': any,
+      'ec2:CreateTags': any,
+      'elasticfilesystem:TagResource': any,
+      's3:PutBucketTagging': any,
+      'rds:ModifyDBInstance': tagged,
+      'rds:ModifyDBCluster': tagged,
+      'rds:DeleteDBInstance': tagged,
+      'rds:DeleteDBCluster': tagged,
+      'dynamodb:UpdateTable': tagged,
+      'dynamodb:DeleteTable': tagged,
+      'ec2:DeleteVolume': tagged,
+      'ec2:TerminateInstances': tagged,
+      'elasticfilesystem:DeleteFileSystem': tagged,
+      // Not confirmed that S3 evaluates aws:ResourceTag on these: the function's checks guard buckets.
+      's3:DeleteObject': '"*" null',
+      's3:DeleteBucket': '"*" null',
+      'sqs:SendMessage': 'the dead-letter queue',
+    });
+  });
+
+  it('lets only the cleanup tag resources', () => {
+    const tagging = [
+      'rds:AddTagsToResource',
+      'dynamodb:TagResource',
+      'ec2:CreateTags',
+      'elasticfilesystem:TagResource',
+      's3:PutBucketTagging',
+    ];
+    for (const fn of FUNCTIONS) {
+      for (const alertsOn of [false, true]) {
+        const granted = roleStatements(alertsOn ? withAlerts : template, fn, alertsOn).flatMap(actions);
+        const tags = granted.filter((a) => tagging.includes(a)).sort();
+        expect([fn, tags]).toStrictEqual([
+          fn,
+          fn === 'CleanupDrillsLambdaFunction' ? [...tagging].sort() : [],
+        ]);
+      }
+    }
   });
 
   it('lets the validator describe restored resources and record verdicts, and invoke no function by default', () => {

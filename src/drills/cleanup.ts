@@ -1,20 +1,22 @@
 /**
  * Drills that clean up after themselves, and only after themselves.
  *
- * At COMPLETED the tracker tags a drill's resource (`backup-restore:drill=<jobId>`) and writes a
- * drill record, `<jobId>#drill`, to the job-link table: the resource, DeleteAfterHours, and when it
- * is due (`dueAt`: completion + DeleteAfterHours; for 0, set by the validator's final verdict). A
- * schedule finds due records (Scan, filter `drillState = waiting AND dueAt <= now`) and deletes each
- * resource only when every ownership check holds (drill.ts); anything else is refused, recorded and
- * dead-lettered (`drill-cleanup-failed`).
+ * At COMPLETED the tracker writes a drill record, `<jobId>#drill`, to the job-link table
+ * (src/drills/record.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
+ * `untagged`). Each scheduled run (every 15 minutes, one at a time) finds the open records with one
+ * Scan (`drillState = untagged`, or `waiting` and `dueAt <= now`), then:
+ * 1. tags each untagged drill's resource (`backup-restore:drill=<jobId>`), only when the three other
+ *    ownership checks hold (drill.ts) and no other job's tag is on it; the record becomes `waiting`.
+ *    A resource that cannot be tagged is recorded `tag-failed`, logged and counted, never deleted;
+ * 2. deletes each due drill's resource only when every ownership check holds, the tag included;
+ *    anything else is refused, recorded and dead-lettered (`drill-cleanup-failed`).
+ * Every step is idempotent: a run that dies between the tag and the record's update tags again.
  */
 
 import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
   type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
   ScanCommand,
   type ScanCommandOutput,
   UpdateItemCommand,
@@ -25,123 +27,23 @@ import { classifyAwsError, describeError, RestorePipelineError } from '../errors
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
-import { findJobLink } from '../outcome/job-link.js';
-import { type DrillSpec, drillDueAt, drillOf, ownershipRefusals } from './drill.js';
+import { findJobLink, type JobLink } from '../outcome/job-link.js';
+import { drillOf, ownershipRefusals } from './drill.js';
+import { type DrillRecord, type DrillState, drillKey, recordFromItem } from './record.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
+
+export {
+  type DrillRecord,
+  drillValidated,
+  findDrillRecord,
+  INSPECT_AFTER_FAILURE_HOURS,
+  recordCompletedDrill,
+} from './record.js';
 
 type Item = Record<string, AttributeValue>;
 
-/** A failed validation leaves a 0-hour drill's resource this long for inspection. */
-export const INSPECT_AFTER_FAILURE_HOURS = 24;
-/** Retryable errors on this many scheduled runs in a row dead-letter the cleanup. */
+/** Retryable errors on this many scheduled runs in a row dead-letter the cleanup (or fail the tagging). */
 export const CLEANUP_MAX_ATTEMPTS = 4;
-const TTL_DAYS = 30;
-
-const drillKey = (restoreJobId: string) => `${restoreJobId}#drill`;
-
-/** What the drill record says. */
-export interface DrillRecord {
-  readonly restoreJobId: string;
-  readonly resourceType: string;
-  readonly createdResourceArn: string;
-  readonly deleteAfterHours: number;
-  readonly completedAt: string;
-  readonly dueAt?: string;
-  readonly drillState: 'waiting' | 'deleted' | 'refused' | 'failed' | 'gone';
-  readonly attempts: number;
-  readonly cleanupReason?: string;
-  readonly deletedAt?: string;
-}
-
-function recordFromItem(item: Item): DrillRecord {
-  return {
-    restoreJobId: item.jobId?.S ?? '',
-    resourceType: item.resourceType?.S ?? 'Unknown',
-    createdResourceArn: item.createdResourceArn?.S ?? '',
-    deleteAfterHours: Number(item.deleteAfterHours?.N ?? 0),
-    completedAt: item.completedAt?.S ?? '',
-    ...(item.dueAt?.S === undefined ? {} : { dueAt: item.dueAt.S }),
-    drillState: (item.drillState?.S ?? 'waiting') as DrillRecord['drillState'],
-    attempts: Number(item.attempts?.N ?? 0),
-    ...(item.cleanupReason?.S === undefined ? {} : { cleanupReason: item.cleanupReason.S }),
-    ...(item.deletedAt?.S === undefined ? {} : { deletedAt: item.deletedAt.S }),
-  };
-}
-
-/** What the tracker needs to hand a completed drill over. */
-export interface DrillHandOffDeps {
-  readonly ddb: DynamoDBClient;
-  readonly table: string;
-  readonly clients: DrillClients;
-  readonly now: () => Date;
-}
-
-/**
- * At COMPLETED: tags the drill's resource and writes its drill record (once: a repeated event finds
- * it). The tag goes first, so a record never names a resource that lacks it.
- */
-export async function handOffDrill(
-  deps: DrillHandOffDeps,
-  job: {
-    restoreJobId: string;
-    resourceType: string;
-    createdResourceArn: string;
-    completedAt: string;
-    spec: DrillSpec;
-  },
-): Promise<void> {
-  await tagDrillResource(deps.clients, job.resourceType, job.createdResourceArn, job.restoreJobId);
-  const dueAt = drillDueAt(job.spec, job.completedAt);
-  const now = deps.now();
-  // A record written before (a repeated event) stands.
-  await conditionHolds('PutItem (drill record)', () =>
-    deps.ddb.send(
-      new PutItemCommand({
-        TableName: deps.table,
-        Item: {
-          restoreJobId: { S: drillKey(job.restoreJobId) },
-          jobId: { S: job.restoreJobId },
-          resourceType: { S: job.resourceType },
-          createdResourceArn: { S: job.createdResourceArn },
-          deleteAfterHours: { N: String(job.spec.deleteAfterHours) },
-          completedAt: { S: job.completedAt },
-          ...(dueAt === undefined ? {} : { dueAt: { S: dueAt } }),
-          drillState: { S: 'waiting' },
-          attempts: { N: '0' },
-          expiresAt: { N: String(Math.floor(now.getTime() / 1000) + TTL_DAYS * 86_400) },
-        },
-        ConditionExpression: 'attribute_not_exists(restoreJobId)',
-      }),
-    ),
-  );
-}
-
-/**
- * At the final verdict of a 0-hour drill: due now (pass or unchecked), or after
- * INSPECT_AFTER_FAILURE_HOURS when the validation failed. A drill with hours, or none, is left as it is.
- */
-export async function drillValidated(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-  verdict: 'pass' | 'fail' | 'unchecked',
-  validatedAt: string,
-): Promise<boolean> {
-  const t = Date.parse(validatedAt);
-  const due = new Date(verdict === 'fail' ? t + INSPECT_AFTER_FAILURE_HOURS * 3_600_000 : t).toISOString();
-  return conditionHolds('UpdateItem (drill record)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: { restoreJobId: { S: drillKey(restoreJobId) } },
-        UpdateExpression: 'SET dueAt = :due',
-        ConditionExpression:
-          'attribute_exists(restoreJobId) AND deleteAfterHours = :zero AND attribute_not_exists(dueAt)',
-        ExpressionAttributeValues: { ':due': { S: due }, ':zero': { N: '0' } },
-      }),
-    ),
-  );
-}
 
 /** What the cleanup function needs. */
 export interface CleanupDeps {
@@ -155,12 +57,18 @@ export interface CleanupDeps {
   readonly now: () => Date;
 }
 
-/** The outcome of one drill's cleanup. */
+/** The outcome of one drill's step in a run. */
 export type CleanupOutcome = 'deleted' | 'refused' | 'failed' | 'gone' | 'retry';
 
-/** Every drill record due at `now` (Scan with a filter, every page followed). */
-export async function dueDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
-  const due: DrillRecord[] = [];
+/** What one run did: drills tagged, and the outcome of each drill that was acted on. */
+export type CleanupCounts = Record<CleanupOutcome | 'tagged', number>;
+
+/**
+ * Every open drill record at `now`: untagged ones (whether due or not) and waiting ones that are due
+ * (one Scan with a filter, every page followed).
+ */
+export async function openDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
+  const open: DrillRecord[] = [];
   let start: Item | undefined;
   do {
     let out: ScanCommandOutput;
@@ -168,44 +76,71 @@ export async function dueDrills(ddb: DynamoDBClient, table: string, now: Date): 
       out = await ddb.send(
         new ScanCommand({
           TableName: table,
-          FilterExpression: 'drillState = :waiting AND dueAt <= :now',
-          ExpressionAttributeValues: { ':waiting': { S: 'waiting' }, ':now': { S: now.toISOString() } },
+          FilterExpression: 'drillState = :untagged OR (drillState = :waiting AND dueAt <= :now)',
+          ExpressionAttributeValues: {
+            ':untagged': { S: 'untagged' },
+            ':waiting': { S: 'waiting' },
+            ':now': { S: now.toISOString() },
+          },
           ...(start === undefined ? {} : { ExclusiveStartKey: start }),
         }),
       );
     } catch (error) {
-      throw classifyAwsError('Scan (due drills)', error);
+      throw classifyAwsError('Scan (open drills)', error);
     }
-    for (const item of out.Items ?? []) due.push(recordFromItem(item));
+    for (const item of out.Items ?? []) open.push(recordFromItem(item));
     start = out.LastEvaluatedKey;
   } while (start !== undefined);
-  return due;
+  return open;
 }
 
+/** Moves a record on from `from` (another run that moved it first wins: left as it is). */
 async function finish(
   deps: CleanupDeps,
   record: DrillRecord,
-  state: DrillRecord['drillState'],
+  state: DrillState,
   reason: string,
+  from: 'untagged' | 'waiting' = record.drillState === 'untagged' ? 'untagged' : 'waiting',
 ): Promise<void> {
   const now = deps.now().toISOString();
-  // A record no longer waiting was finished by another run: left as it is.
   await conditionHolds('UpdateItem (drill record)', () =>
     deps.ddb.send(
       new UpdateItemCommand({
         TableName: deps.config.restoreJobsTable,
         Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
         UpdateExpression: 'SET drillState = :state, cleanupReason = :reason, cleanedAt = :now',
-        ConditionExpression: 'drillState = :waiting',
+        ConditionExpression: 'drillState = :from',
         ExpressionAttributeValues: {
           ':state': { S: state },
           ':reason': { S: reason.slice(0, 2000) },
           ':now': { S: now },
-          ':waiting': { S: 'waiting' },
+          ':from': { S: from },
         },
       }),
     ),
   );
+}
+
+/** The resource carries the drill tag now: the record waits for its due time, attempts from 0. */
+async function markTagged(deps: CleanupDeps, record: DrillRecord): Promise<DrillRecord> {
+  const taggedAt = deps.now().toISOString();
+  await conditionHolds('UpdateItem (drill record)', () =>
+    deps.ddb.send(
+      new UpdateItemCommand({
+        TableName: deps.config.restoreJobsTable,
+        Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
+        UpdateExpression: 'SET drillState = :waiting, taggedAt = :now, attempts = :zero',
+        ConditionExpression: 'drillState = :untagged',
+        ExpressionAttributeValues: {
+          ':waiting': { S: 'waiting' },
+          ':untagged': { S: 'untagged' },
+          ':now': { S: taggedAt },
+          ':zero': { N: '0' },
+        },
+      }),
+    ),
+  );
+  return { ...record, drillState: 'waiting', attempts: 0, taggedAt };
 }
 
 async function countAttempt(deps: CleanupDeps, record: DrillRecord): Promise<void> {
@@ -253,36 +188,119 @@ async function deadLetter(
   return sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
 }
 
-/** Cleans up one due drill: checks ownership, deletes, records the outcome. */
+/** Refused (an ownership check) or failed: dead-lettered with the reason, and the record says which. */
+async function giveUp(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+  log: Logger,
+  state: 'refused' | 'failed',
+  reason: string,
+): Promise<CleanupOutcome> {
+  // The letter first: a record marked without its letter would never be reported.
+  const messageId =
+    link === undefined ? undefined : await deadLetter(deps, record, link.original, link.redriveCount, reason);
+  await finish(deps, record, state, reason);
+  if (state === 'refused') {
+    log.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
+    deps.metrics.count('DrillCleanupsRefused', record.resourceType);
+  } else {
+    log.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
+    deps.metrics.count('DrillCleanupsFailed', record.resourceType);
+  }
+  return state;
+}
+
+const isAlarmRestore = (link: JobLink | undefined) =>
+  link?.original.trigger === 'eventbridge' &&
+  (link.original.event as { source?: unknown } | null)?.source === 'aws.cloudwatch';
+
+const childLog = (log: Logger, record: DrillRecord) =>
+  log.child({
+    restoreJobId: record.restoreJobId,
+    resourceType: record.resourceType,
+    createdResourceArn: record.createdResourceArn,
+  });
+
+/**
+ * Tags an untagged drill's resource, when the link names the job a drill (not an alarm's),
+ * DescribeRestoreJob's CreatedResourceArn is the recorded one, the name carries the restore suffix,
+ * and no other job's tag is on it; else refused and dead-lettered as a deletion would be. A
+ * resource that cannot be tagged (a permanent error, or retryable ones on CLEANUP_MAX_ATTEMPTS runs)
+ * is recorded `tag-failed`, logged and counted as a failed cleanup, and never deleted. Returns the
+ * record, now waiting, or the outcome that ends this run's work on it.
+ */
+export async function tagDrill(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  log: Logger,
+): Promise<DrillRecord | CleanupOutcome> {
+  const jobLog = childLog(log, record);
+  let link: JobLink | undefined;
+  try {
+    link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
+    const job = await deps.backup
+      .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
+      .catch((error: unknown) => {
+        throw classifyAwsError('DescribeRestoreJob', error);
+      });
+    const view = await viewResource(
+      deps.clients,
+      record.resourceType,
+      record.createdResourceArn,
+      record.restoreJobId,
+    );
+    if (!view.exists) {
+      await finish(deps, record, 'gone', 'the resource no longer exists; nothing was tagged or deleted');
+      jobLog.info('Drill resource already gone; nothing tagged or deleted');
+      return 'gone';
+    }
+    const refusals = ownershipRefusals(
+      {
+        restoreJobId: record.restoreJobId,
+        linkDrill: link === undefined ? undefined : drillOf(link.original),
+        alarmRestore: isAlarmRestore(link),
+        recordedArn: record.createdResourceArn,
+        jobCreatedArn: job.CreatedResourceArn,
+        tags: view.tags,
+        name: view.name,
+        nameByAws: view.nameByAws,
+      },
+      true,
+    );
+    if (refusals.length > 0) {
+      return await giveUp(deps, record, link, jobLog, 'refused', `not tagged: ${refusals.join('; ')}`);
+    }
+    await tagDrillResource(deps.clients, record.resourceType, record.createdResourceArn, record.restoreJobId);
+  } catch (error) {
+    const described = describeError(error);
+    if (described.retryable && record.attempts + 1 < CLEANUP_MAX_ATTEMPTS) {
+      await countAttempt(deps, record);
+      jobLog.warn('Drill resource not tagged yet; tried again on the next run', { error: described.message });
+      return 'retry';
+    }
+    const reason = `${described.name}: ${described.message}`;
+    await finish(deps, record, 'tag-failed', reason, 'untagged');
+    jobLog.error('Drill resource could not be tagged: the pipeline will not delete it', { reason });
+    deps.metrics.count('DrillCleanupsFailed', record.resourceType);
+    return 'failed';
+  }
+  const tagged = await markTagged(deps, record);
+  jobLog.info('Drill resource tagged; its cleanup is scheduled', {
+    deleteAfterHours: record.deleteAfterHours,
+    dueAt: record.dueAt,
+  });
+  return tagged;
+}
+
+/** Cleans up one due, tagged drill: checks ownership, deletes, records the outcome. */
 export async function cleanupDrill(
   deps: CleanupDeps,
   record: DrillRecord,
   log: Logger,
 ): Promise<CleanupOutcome> {
-  const jobLog = log.child({
-    restoreJobId: record.restoreJobId,
-    resourceType: record.resourceType,
-    createdResourceArn: record.createdResourceArn,
-  });
-  const table = deps.config.restoreJobsTable;
-  const link = await findJobLink(deps.ddb, table, record.restoreJobId);
-  // Refused or failed: the request is dead-lettered with the reason, and the record says which.
-  const giveUp = async (state: 'refused' | 'failed', reason: string): Promise<CleanupOutcome> => {
-    // The letter first: a record marked without its letter would never be reported.
-    const messageId =
-      link === undefined
-        ? undefined
-        : await deadLetter(deps, record, link.original, link.redriveCount, reason);
-    await finish(deps, record, state, reason);
-    if (state === 'refused') {
-      jobLog.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
-      deps.metrics.count('DrillCleanupsRefused', record.resourceType);
-    } else {
-      jobLog.error('Drill cleanup failed; dead-lettered', { reason, deadLetterMessageId: messageId });
-      deps.metrics.count('DrillCleanupsFailed', record.resourceType);
-    }
-    return state;
-  };
+  const jobLog = childLog(log, record);
+  const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
   try {
     const job = await deps.backup
       .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
@@ -300,13 +318,10 @@ export async function cleanupDrill(
       jobLog.info('Drill resource already gone; nothing deleted');
       return 'gone';
     }
-    const alarmRestore =
-      link?.original.trigger === 'eventbridge' &&
-      (link.original.event as { source?: unknown } | null)?.source === 'aws.cloudwatch';
     const refusals = ownershipRefusals({
       restoreJobId: record.restoreJobId,
       linkDrill: link === undefined ? undefined : drillOf(link.original),
-      alarmRestore,
+      alarmRestore: isAlarmRestore(link),
       recordedArn: record.createdResourceArn,
       jobCreatedArn: job.CreatedResourceArn,
       tags: view.tags,
@@ -314,7 +329,7 @@ export async function cleanupDrill(
       nameByAws: view.nameByAws,
     });
     if (view.inUse !== undefined) refusals.push(view.inUse);
-    if (refusals.length > 0) return await giveUp('refused', refusals.join('; '));
+    if (refusals.length > 0) return await giveUp(deps, record, link, jobLog, 'refused', refusals.join('; '));
     const steps = await deleteResource(
       deps.clients,
       record.resourceType,
@@ -332,35 +347,31 @@ export async function cleanupDrill(
       jobLog.warn('Drill cleanup will be tried again on the next run', { error: described.message });
       return 'retry';
     }
-    return giveUp('failed', `${described.name}: ${described.message}`);
+    return giveUp(deps, record, link, jobLog, 'failed', `${described.name}: ${described.message}`);
   }
 }
 
-/** One scheduled run: every due drill, one after another. */
-export async function cleanupDueDrills(deps: CleanupDeps): Promise<Record<CleanupOutcome, number>> {
-  const counts: Record<CleanupOutcome, number> = { deleted: 0, refused: 0, failed: 0, gone: 0, retry: 0 };
-  const due = await dueDrills(deps.ddb, deps.config.restoreJobsTable, deps.now());
-  for (const record of due) counts[await cleanupDrill(deps, record, deps.logger)]++;
-  deps.logger.info('Drill cleanup run', { due: due.length, ...counts });
+/**
+ * One scheduled run: every open drill, one after another; an untagged one is tagged first, and
+ * deleted in the same run when it is already due.
+ */
+export async function cleanupDueDrills(deps: CleanupDeps): Promise<CleanupCounts> {
+  const counts: CleanupCounts = { tagged: 0, deleted: 0, refused: 0, failed: 0, gone: 0, retry: 0 };
+  const now = deps.now();
+  const open = await openDrills(deps.ddb, deps.config.restoreJobsTable, now);
+  for (const found of open) {
+    let record: DrillRecord | CleanupOutcome = found;
+    if (found.drillState === 'untagged') {
+      record = await tagDrill(deps, found, deps.logger);
+      if (typeof record === 'string') {
+        counts[record]++;
+        continue;
+      }
+      counts.tagged++;
+      if (record.dueAt === undefined || record.dueAt > now.toISOString()) continue;
+    }
+    counts[await cleanupDrill(deps, record, deps.logger)]++;
+  }
+  deps.logger.info('Drill cleanup run', { open: open.length, ...counts });
   return counts;
-}
-
-/** The drill record of a job, for the report and tests. */
-export async function findDrillRecord(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-): Promise<DrillRecord | undefined> {
-  try {
-    const out = await ddb.send(
-      new GetItemCommand({
-        TableName: table,
-        Key: { restoreJobId: { S: drillKey(restoreJobId) } },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item === undefined ? undefined : recordFromItem(out.Item);
-  } catch (error) {
-    throw classifyAwsError('GetItem (drill record)', error);
-  }
 }

@@ -5,7 +5,7 @@
 
 import { type OriginalRequest, originalBody } from '../arrival/original.js';
 
-/** The tag the tracker puts on a drill's resource at COMPLETED; its value is the restore job id. */
+/** The tag the cleanup puts on a drill's resource after COMPLETED; its value is the restore job id. */
 export const DRILL_TAG_KEY = 'backup-restore:drill';
 
 /** The restore suffix the pipeline gives the names it chooses (`<original>-r<7 hex>`, src/plan/metadata.ts). */
@@ -57,7 +57,7 @@ export interface OwnershipEvidence {
   readonly linkDrill: DrillSpec | undefined;
   /** The link's trigger: an alarm restore is never deleted. */
   readonly alarmRestore: boolean;
-  /** The resource the drill record names (set at COMPLETED). */
+  /** The resource the drill record names (AWS's CreatedResourceArn, written by the tracker at COMPLETED). */
   readonly recordedArn: string;
   /** DescribeRestoreJob's CreatedResourceArn, now. */
   readonly jobCreatedArn: string | undefined;
@@ -69,8 +69,12 @@ export interface OwnershipEvidence {
   readonly nameByAws: boolean;
 }
 
-/** Every ownership check that refuses the deletion (empty: the resource is the drill's own). */
-export function ownershipRefusals(e: OwnershipEvidence): string[] {
+/**
+ * Every ownership check that refuses the deletion (empty: the resource is the drill's own). With
+ * `beforeTagging` (the cleanup about to put the tag on): the tag may be missing, but a tag naming
+ * another job still refuses (it is never overwritten).
+ */
+export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): string[] {
   const refusals: string[] = [];
   if (e.alarmRestore) refusals.push('the job is an alarm restore (a recovery, never a drill)');
   else if (e.linkDrill === undefined) refusals.push("the job's link does not name it a drill");
@@ -80,7 +84,7 @@ export function ownershipRefusals(e: OwnershipEvidence): string[] {
     );
   }
   const tag = e.tags[DRILL_TAG_KEY];
-  if (tag !== e.restoreJobId) {
+  if (tag !== e.restoreJobId && !(beforeTagging && tag === undefined)) {
     refusals.push(
       tag === undefined
         ? `the resource does not carry the tag ${DRILL_TAG_KEY}`

@@ -1,5 +1,6 @@
 /**
- * What a drill does to the resource its restore created, per type: tag it at COMPLETED, read what
+ * What a drill does to the resource its restore created, per type: tag it (the cleanup's first run
+ * after COMPLETED), read what
  * the ownership checks need (tags, name, whether someone uses it), and delete it the way AWS needs
  * (deletion protection off, no final snapshot, a cluster's instances first, nothing detached).
  * AWS errors are thrown, sorted by classifyAwsError.

@@ -1,9 +1,11 @@
 /**
- * A linked restore job COMPLETED: ask for its validation, hand a drill's resource to the cleanup,
- * mark the job handled, and report it (logs and metrics).
+ * A linked restore job COMPLETED: ask for its validation, hand a drill's resource to the cleanup
+ * (a drill record in DynamoDB; the cleanup tags the resource), mark the job handled, and report it
+ * (logs and metrics).
  */
 
 import { type DrillSpec, drillOf } from '../drills/drill.js';
+import { recordCompletedDrill } from '../drills/record.js';
 import { describeError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
@@ -67,9 +69,11 @@ export async function settleCompleted(
 }
 
 /**
- * A drill's job COMPLETED: tag its resource and write its drill record (src/drills/cleanup.ts). A
- * retryable failure is thrown (the event is retried, and the tag and record are idempotent); a
- * permanent one is logged: the resource is then never deleted by the pipeline, which is the safe side.
+ * A drill's job COMPLETED: write its drill record, `untagged` (src/drills/record.ts), with the
+ * resource AWS reported; the cleanup's next run tags the resource, then deletes it when due. Only
+ * DynamoDB here, so the tracker's and the reconciler's bundles carry none of the resource clients.
+ * A retryable failure is thrown (the event is retried; the record is written once); a permanent one
+ * is logged: the resource is then never deleted by the pipeline, which is the safe side.
  */
 async function handOff(
   deps: TrackDeps,
@@ -80,29 +84,33 @@ async function handOff(
   log: Logger,
 ): Promise<void> {
   const arn = detail.createdResourceArn;
-  const handOffDrill = deps.drillHandOff;
-  if (handOffDrill === undefined || arn === undefined) {
-    log.warn(
-      'Drill completed, but it cannot be handed to the cleanup (no created resource, or no hand-off wired)',
-      {
-        createdResourceArn: arn,
-      },
-    );
+  if (arn === undefined) {
+    log.warn('Drill completed, but AWS names no created resource: it cannot be handed to the cleanup');
     return;
   }
   try {
     await retryRetryable(() =>
-      handOffDrill({
-        restoreJobId: link.restoreJobId,
-        resourceType,
-        createdResourceArn: arn,
-        completedAt: detail.completionDate ?? deps.now().toISOString(),
-        spec,
-      }),
+      recordCompletedDrill(
+        deps.ddb,
+        deps.config.restoreJobsTable,
+        {
+          restoreJobId: link.restoreJobId,
+          resourceType,
+          createdResourceArn: arn,
+          completedAt: detail.completionDate ?? deps.now().toISOString(),
+          spec,
+        },
+        deps.now(),
+      ),
     );
-    log.info('Drill resource tagged; its cleanup is scheduled', { deleteAfterHours: spec.deleteAfterHours });
+    log.info('Drill handed to the cleanup; its next run tags the resource', {
+      deleteAfterHours: spec.deleteAfterHours,
+    });
   } catch (error) {
     if (describeError(error).retryable) throw error;
-    log.error('Drill resource could not be tagged: the pipeline will not delete it', errorFields(error));
+    log.error(
+      'Drill record could not be written: the pipeline will not delete its resource',
+      errorFields(error),
+    );
   }
 }

@@ -5,17 +5,7 @@
 
 import type { DescribeRestoreJobCommandOutput } from '@aws-sdk/client-backup';
 import type { Alerter } from '../alerts.js';
-import type { DrillSpec } from '../drills/drill.js';
 import type { Deps } from '../types.js';
-
-/** A completed drill, as the tracker hands it to the cleanup. */
-export interface DrillHandOff {
-  readonly restoreJobId: string;
-  readonly resourceType: string;
-  readonly createdResourceArn: string;
-  readonly completedAt: string;
-  readonly spec: DrillSpec;
-}
 
 /** The detail of a `Restore Job State Change` event (fields used here). */
 export interface RestoreJobDetail {
@@ -107,10 +97,4 @@ export type TrackOutcome = 'progress' | 'not-ours' | 'duplicate' | 'completed' |
 export interface TrackDeps extends Deps {
   /** When set, one short message per failed restore is published here. */
   readonly alerts?: Alerter;
-  /**
-   * Tags a drill's resource and writes its drill record at COMPLETED (handOffDrill in
-   * src/drills/cleanup.ts, wired by the handler so only it bundles the resource clients); without
-   * it, drills are not handed off and their resources are never deleted by the pipeline.
-   */
-  readonly drillHandOff?: (job: DrillHandOff) => Promise<void>;
 }

@@ -1,19 +1,22 @@
 /**
- * Drill cleanup through the real SDK clients against the local endpoint: each type's resource is
- * tagged at hand-off and deleted the way AWS needs; every ownership check refuses a deletion, and a
- * refused or failed cleanup is recorded and dead-lettered.
+ * Drill cleanup through the real SDK clients against the local endpoint: the tracker's hand-off
+ * writes an untagged drill record; each cleanup run tags the untagged drills' resources and deletes
+ * each type's due resource the way AWS needs; every ownership check refuses a tag or a deletion, a
+ * refused or failed cleanup is recorded and dead-lettered, a resource that cannot be tagged is
+ * never deleted, and a run that dies between a tag and its record is repaired by the next run.
  */
 
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { sleep } from '../../local/time';
 import {
   type CleanupDeps,
   cleanupDueDrills,
   drillValidated,
   findDrillRecord,
-  handOffDrill,
+  recordCompletedDrill,
 } from '../../src/drills/cleanup';
-import type { DrillClients } from '../../src/drills/resources';
+import { type DrillClients, tagDrillResource } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
@@ -54,7 +57,7 @@ type Original = Parameters<ReturnType<typeof createLinkWriter>['write']>[0]['ori
 
 /**
  * Restores a point as a drill (or with `original`), links it as the pipeline does, waits for
- * COMPLETED and hands it off as the tracker does, completed `hoursAgo`.
+ * COMPLETED and hands it off as the tracker does (the untagged drill record), completed `hoursAgo`.
  */
 async function drill(
   type: string,
@@ -100,8 +103,9 @@ async function drill(
     else await sleep(10);
   }
   expect(arn).not.toBe('');
-  await handOffDrill(
-    { ddb: env.deps.ddb, table: TABLE, clients, now: () => new Date() },
+  await recordCompletedDrill(
+    env.deps.ddb,
+    TABLE,
     {
       restoreJobId,
       resourceType: type,
@@ -109,6 +113,7 @@ async function drill(
       completedAt: HOURS_AGO(options.hoursAgo ?? hours + 1),
       spec: { deleteAfterHours: hours },
     },
+    new Date(),
   );
   return { restoreJobId, arn };
 }
@@ -129,7 +134,9 @@ const P = {
   S3: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:7a9e0c4b-5d2f-4e1a-8b3c-9d0e1f2a3b4c',
 };
 
-describe('each type: tagged at hand-off, deleted when due', () => {
+const tagOf = (arn: string) => env.aws.resources.store.byArn(arn)?.tags['backup-restore:drill'];
+
+describe('each type: tagged by the first cleanup run, deleted when due', () => {
   it.each([
     ['RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' }],
     ['Aurora', P.Aurora, { dbClusterIdentifier: 'ledger-aurora-r1a2b3c4', engine: 'aurora-postgresql' }],
@@ -150,16 +157,22 @@ describe('each type: tagged at hand-off, deleted when due', () => {
     ['S3', P.S3, { DestinationBucketName: 'invoices-r1a2b3c4' }],
   ])('%s', async (type, point, metadata) => {
     const { restoreJobId, arn } = await drill(type, point, metadata);
+    // The tracker only wrote the record: the resource is untagged until the cleanup's run.
     const resource = env.aws.resources.store.byArn(arn);
-    expect(resource?.tags['backup-restore:drill']).toBe(restoreJobId);
-    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 1, refused: 0, failed: 0 });
+    expect(resource?.tags['backup-restore:drill']).toBeUndefined();
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('untagged');
+    // Already due: tagged, then deleted (the delete checks the tag) in the same run.
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1, refused: 0, failed: 0 });
     expect(live(arn)).toBe(false);
+    // The store forgets a deleted resource; the object it held shows the tag the run put on.
+    expect(resource?.tags['backup-restore:drill']).toBe(restoreJobId);
     const record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
     expect(record?.drillState).toBe('deleted');
+    expect(record?.taggedAt).toEqual(expect.any(String));
     expect(deadLetters(env)).toHaveLength(0);
     expect(metricLines.some((l) => l.includes('"DrillsCleanedUp":1'))).toBe(true);
     // Done once: the next run finds nothing due.
-    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 0 });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0 });
   });
 
   it('RDS: deletion protection the restore copied is turned off, and no final snapshot is taken', async () => {
@@ -199,7 +212,11 @@ describe('each type: tagged at hand-off, deleted when due', () => {
       { hours: 4, hoursAgo: 1 },
     );
     const zero = await drill('S3', P.S3, { DestinationBucketName: 'invoices-r1a2b3c4' }, { hours: 0 });
-    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 0 });
+    // Both are tagged by the first run, whether due or not; neither is due yet.
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 2, deleted: 0 });
+    expect(tagOf(later.arn)).toBe(later.restoreJobId);
+    expect(tagOf(zero.arn)).toBe(zero.restoreJobId);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, later.restoreJobId))?.drillState).toBe('waiting');
     expect(
       await drillValidated(env.deps.ddb, TABLE, zero.restoreJobId, 'pass', new Date().toISOString()),
     ).toBe(true);
@@ -207,7 +224,7 @@ describe('each type: tagged at hand-off, deleted when due', () => {
     expect(
       await drillValidated(env.deps.ddb, TABLE, later.restoreJobId, 'pass', new Date().toISOString()),
     ).toBe(false);
-    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 1 });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 1 });
     expect(live(zero.arn)).toBe(false);
     expect(live(later.arn)).toBe(true);
   });
@@ -229,11 +246,23 @@ describe('every ownership check refuses a deletion', () => {
     expect(letters[0]?.restoreJob?.restoreJobId).toBe(restoreJobId);
   }
 
-  it('no tag', async () => {
-    const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META);
+  it('no tag: the tag the first run put on was taken off before the drill was due', async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META, { hours: 4, hoursAgo: 1 });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 0 });
     const r = env.aws.resources.store.byArn(arn);
     if (r !== undefined) r.tags = {};
+    deps = { ...deps, now: () => new Date(Date.now() + 4 * 3_600_000) };
     await refused(arn, restoreJobId, /does not carry the tag backup-restore:drill/);
+    // A waiting record is never tagged again: the tag is put on once, by the record's first run.
+    expect(tagOf(arn)).toBeUndefined();
+  });
+
+  it("another job's tag is never overwritten", async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META);
+    const r = env.aws.resources.store.byArn(arn);
+    if (r !== undefined) r.tags = { 'backup-restore:drill': 'another-job' };
+    await refused(arn, restoreJobId, /not tagged: .*names job another-job/);
+    expect(tagOf(arn)).toBe('another-job');
   });
 
   it('another resource: the job created something else than the record names', async () => {
@@ -255,12 +284,16 @@ describe('every ownership check refuses a deletion', () => {
       }),
     );
     await refused(other, restoreJobId, /DescribeRestoreJob names .* not arn:aws:rds:.*orders-db-r9f9f9f9/);
+    expect(env.aws.resources.store.byArn(other)?.tags).toStrictEqual({
+      'backup-restore:drill': restoreJobId,
+    });
   });
 
   it('not a drill: the link holds a request without Drill', async () => {
     const body = JSON.stringify({ RecoveryPointArn: P.RDS, ResourceType: 'RDS', Metadata: RDS_META });
     const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META, { original: { trigger: 'sqs', body } });
     await refused(arn, restoreJobId, /does not name it a drill/);
+    expect(tagOf(arn)).toBeUndefined();
   });
 
   it('an alarm restore, even one whose event carries a Drill', async () => {
@@ -273,11 +306,13 @@ describe('every ownership check refuses a deletion', () => {
       original: { trigger: 'eventbridge', event },
     });
     await refused(arn, restoreJobId, /alarm restore/);
+    expect(tagOf(arn)).toBeUndefined();
   });
 
   it("a name without the pipeline's restore suffix", async () => {
     const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-copy' });
     await refused(arn, restoreJobId, /restore suffix/);
+    expect(tagOf(arn)).toBeUndefined();
   });
 
   it('an attached volume is left, not detached', async () => {
@@ -315,4 +350,84 @@ it('a cleanup that keeps failing is tried on later runs, then recorded failed an
   expect(record?.drillState).toBe('failed');
   expect(record?.cleanupReason).toMatch(/DeleteDBInstance/);
   expect(deadLetters(env).map((l) => l.failure)).toStrictEqual(['drill-cleanup-failed']);
+});
+
+describe('tagging in the cleanup', () => {
+  it('a resource that cannot be tagged (retryable errors on 4 runs) is recorded tag-failed, logged, counted, never deleted, not dead-lettered', async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+    env.aws.faults.set({ AddTagsToResource: { errorRates: { ServiceUnavailable: 1 } } });
+    for (let run = 1; run < 4; run++) expect(await cleanupDueDrills(deps)).toMatchObject({ retry: 1 });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0, failed: 1 });
+    const record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('tag-failed');
+    expect(record?.cleanupReason).toMatch(/AddTagsToResource/);
+    expect(env.lines.some((l) => l.includes('could not be tagged: the pipeline will not delete it'))).toBe(
+      true,
+    );
+    expect(metricLines.some((l) => l.includes('"DrillCleanupsFailed":1'))).toBe(true);
+    expect(deadLetters(env)).toHaveLength(0);
+    // Later runs leave it: not open any more, even with AWS answering again.
+    env.aws.faults.set({});
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0, failed: 0, retry: 0 });
+    expect(live(arn)).toBe(true);
+    expect(tagOf(arn)).toBeUndefined();
+  });
+
+  it('a permanent tagging error fails the tagging at once', async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+    const real = clients.rds();
+    // The role without rds:AddTagsToResource: AWS answers AccessDenied (a permanent error).
+    const denying = {
+      send: (command: unknown) =>
+        command instanceof AddTagsToResourceCommand
+          ? Promise.reject(
+              Object.assign(new Error('not authorized'), { name: 'AccessDenied', $fault: 'client' }),
+            )
+          : real.send(command as never),
+    } as unknown as typeof real;
+    deps = { ...deps, clients: { ...clients, rds: () => denying } };
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0, failed: 1 });
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('tag-failed');
+    expect(live(arn)).toBe(true);
+  });
+
+  it('a run that died between the tag and the record: the next run tags again (the same tag) and goes on', async () => {
+    const { restoreJobId, arn } = await drill('EBS', P.EBS, {
+      availabilityZone: 'eu-west-1a',
+      volumeSize: '100',
+    });
+    // What the dead run did: the tag, and not the record's update.
+    await tagDrillResource(clients, 'EBS', arn, restoreJobId);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('untagged');
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1 });
+    expect(live(arn)).toBe(false);
+    expect(deadLetters(env)).toHaveLength(0);
+  });
+
+  it('two runs one after the other tag once and delete once', async () => {
+    const { restoreJobId, arn } = await drill(
+      'DynamoDB',
+      P.DynamoDB,
+      { targetTableName: 'orders-r1a2b3c4' },
+      {
+        hours: 2,
+        hoursAgo: 1,
+      },
+    );
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 0 });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0 });
+    const later = { ...deps, now: () => new Date(Date.now() + 2 * 3_600_000) };
+    expect(await cleanupDueDrills(later)).toMatchObject({ tagged: 0, deleted: 1 });
+    expect(await cleanupDueDrills(later)).toMatchObject({ tagged: 0, deleted: 0 });
+    expect(live(arn)).toBe(false);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('deleted');
+  });
+
+  it('a resource gone before it was tagged is recorded gone', async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+    const r = env.aws.resources.store.byArn(arn);
+    if (r !== undefined) r.deletedAt = Date.now();
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, gone: 1 });
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('gone');
+  });
 });

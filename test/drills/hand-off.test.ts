@@ -1,12 +1,12 @@
 /**
- * The tracker hands a drill over at COMPLETED (and only a drill, never an alarm restore), records
- * the completion time on the outcome; the drill schedule's parameter is checked at packaging time.
+ * The tracker hands a drill over at COMPLETED (and only a drill, never an alarm restore) by writing
+ * its drill record, untagged, with DynamoDB alone (the cleanup tags the resource), and records the
+ * completion time on the outcome; the drill schedule's parameter is checked at packaging time.
  */
 
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createHandler, type RestoreJobStateChange } from '../../handlers/track-restore-job';
 import type { OriginalRequest } from '../../src/arrival/original';
-import type { DrillHandOff } from '../../src/outcome/job-event';
 import { linkItem } from '../../src/outcome/job-link';
 import { context, loadEvent } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
@@ -18,7 +18,7 @@ const completed = loadEvent<RestoreJobStateChange>('restore-job-completed.json')
 const JOB = (completed.detail as { restoreJobId: string }).restoreJobId;
 
 function setup(original: OriginalRequest) {
-  const { ddb, deps } = mockAws();
+  const { ddb, deps, backup, sqs } = mockAws();
   // The link as the pipeline writes it for a started job.
   const item = linkItem(
     {
@@ -35,31 +35,54 @@ function setup(original: OriginalRequest) {
   );
   ddb.on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } }).resolves({ Item: item });
   ddb.on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } }).resolves({});
-  const handed: DrillHandOff[] = [];
-  const withHandOff = { ...deps, drillHandOff: async (job: DrillHandOff) => void handed.push(job) };
-  return { ddb, handed, handler: createHandler(withHandOff) };
+  /** The drill records the tracker wrote (PutItem of `<jobId>#drill`). */
+  const drillPuts = () =>
+    ddb
+      .commandCalls(PutItemCommand)
+      .map((c) => c.args[0].input)
+      .filter((input) => input.Item?.restoreJobId?.S === `${JOB}#drill`);
+  return { ddb, backup, sqs, deps, drillPuts, handler: createHandler(deps) };
 }
 
 afterEach(restoreAws);
 
 describe('the tracker at COMPLETED', () => {
-  it('hands a drill over with its resource, completion and DeleteAfterHours, and keeps completedAt', async () => {
+  it('writes the drill record, untagged, with the resource AWS reported and its due time, and keeps completedAt', async () => {
     const body = JSON.stringify({ RecoveryPointArn: 'p', Metadata: {}, Drill: { DeleteAfterHours: 3 } });
-    const { ddb, handed, handler } = setup({ trigger: 'sqs', body });
+    const { ddb, deps, drillPuts, handler } = setup({ trigger: 'sqs', body });
     await expect(handler(completed, context)).resolves.toBe('completed');
-    expect(handed).toStrictEqual([
+    expect(drillPuts()).toStrictEqual([
       {
-        restoreJobId: JOB,
-        resourceType: completed.detail.resourceType,
-        createdResourceArn: completed.detail.createdResourceArn,
-        completedAt: completed.detail.completionDate,
-        spec: { deleteAfterHours: 3 },
+        TableName: deps.config.restoreJobsTable,
+        Item: {
+          restoreJobId: { S: `${JOB}#drill` },
+          jobId: { S: JOB },
+          resourceType: { S: 'EBS' },
+          createdResourceArn: { S: completed.detail.createdResourceArn },
+          deleteAfterHours: { N: '3' },
+          completedAt: { S: completed.detail.completionDate },
+          // completion (10:25) + 3 hours
+          dueAt: { S: '2026-11-26T13:25:00.000Z' },
+          drillState: { S: 'untagged' },
+          attempts: { N: '0' },
+          expiresAt: { N: String(Math.floor(deps.now().getTime() / 1000) + 30 * 86_400) },
+        },
+        ConditionExpression: 'attribute_not_exists(restoreJobId)',
       },
     ]);
     const outcome = ddb
       .commandCalls(PutItemCommand)
       .find((c) => c.args[0].input.Item?.outcome?.S === 'COMPLETED');
     expect(outcome?.args[0].input.Item?.completedAt).toStrictEqual({ S: completed.detail.completionDate });
+  });
+
+  it('writes a 0-hour drill without a due time (the validator sets it at its verdict)', async () => {
+    const body = JSON.stringify({ RecoveryPointArn: 'p', Metadata: {}, Drill: { DeleteAfterHours: 0 } });
+    const { drillPuts, handler } = setup({ trigger: 'sqs', body });
+    await expect(handler(completed, context)).resolves.toBe('completed');
+    expect(drillPuts()).toHaveLength(1);
+    expect(drillPuts()[0]?.Item?.dueAt).toBeUndefined();
+    expect(drillPuts()[0]?.Item?.deleteAfterHours).toStrictEqual({ N: '0' });
   });
 
   it('hands over nothing for a plain request or an alarm restore', async () => {
@@ -70,11 +93,39 @@ describe('the tracker at COMPLETED', () => {
         event: { source: 'aws.cloudwatch', detail: { Drill: { DeleteAfterHours: 1 } } },
       },
     ] satisfies OriginalRequest[]) {
-      const { handed, handler } = setup(original);
+      const { drillPuts, handler } = setup(original);
       await expect(handler(completed, context)).resolves.toBe('completed');
-      expect(handed).toStrictEqual([]);
+      expect(drillPuts()).toStrictEqual([]);
       restoreAws();
     }
+  });
+
+  it('a repeated event finds the record written and leaves it; a permanent failure is logged, a retryable one retries the event', async () => {
+    const body = JSON.stringify({ RecoveryPointArn: 'p', Metadata: {}, Drill: { DeleteAfterHours: 1 } });
+    const isDrill = { Item: { restoreJobId: { S: `${JOB}#drill` } } };
+    // Repeated: the record exists (the condition fails), the job still completes.
+    let s = setup({ trigger: 'sqs', body });
+    s.ddb
+      .on(PutItemCommand, isDrill, false)
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    await expect(s.handler(completed, context)).resolves.toBe('completed');
+    restoreAws();
+    // Permanent: logged, never deleted by the pipeline (no record), the job still completes.
+    s = setup({ trigger: 'sqs', body });
+    s.ddb
+      .on(PutItemCommand, isDrill, false)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $fault: 'client' }));
+    await expect(s.handler(completed, context)).resolves.toBe('completed');
+    expect(
+      s.deps.lines.some((l) => l.includes('Drill record could not be written: the pipeline will not delete')),
+    ).toBe(true);
+    restoreAws();
+    // Retryable (after its retries): the event fails, so Lambda delivers it again.
+    s = setup({ trigger: 'sqs', body });
+    s.ddb
+      .on(PutItemCommand, isDrill, false)
+      .rejects(Object.assign(new Error('busy'), { name: 'InternalServerError', $fault: 'server' }));
+    await expect(s.handler(completed, context)).rejects.toThrow();
   });
 });
 
