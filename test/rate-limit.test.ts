@@ -1,6 +1,5 @@
 import type { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { maxInWindow, ratePerSecond } from '../bench/stats';
-import { DeadlineExceededError } from '../src/runner/deadline';
 import {
   createRateLimiter,
   createSharedPacer,
@@ -10,6 +9,7 @@ import {
   slotGrid,
   startRestoreShare,
 } from '../src/rate-limit';
+import { DeadlineExceededError } from '../src/runner/deadline';
 import { localPipelines } from './helpers/pipeline';
 
 describe('createRateLimiter', () => {
