@@ -32,14 +32,6 @@ import { drillOf, ownershipRefusals } from './drill.js';
 import { type DrillRecord, type DrillState, drillKey, recordFromItem } from './record.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
 
-export {
-  type DrillRecord,
-  drillValidated,
-  findDrillRecord,
-  INSPECT_AFTER_FAILURE_HOURS,
-  recordCompletedDrill,
-} from './record.js';
-
 type Item = Record<string, AttributeValue>;
 
 /** Retryable errors on this many scheduled runs in a row dead-letter the cleanup (or fail the tagging). */

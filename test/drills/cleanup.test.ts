@@ -9,13 +9,8 @@
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { sleep } from '../../local/time';
-import {
-  type CleanupDeps,
-  cleanupDueDrills,
-  drillValidated,
-  findDrillRecord,
-  recordCompletedDrill,
-} from '../../src/drills/cleanup';
+import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
+import { drillValidated, findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
 import { type DrillClients, tagDrillResource } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
