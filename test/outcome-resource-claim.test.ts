@@ -7,7 +7,7 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startRestoreJob } from '../src/aws/backup';
 import {
   CLAIM_START_MS,
@@ -167,7 +167,7 @@ describe('read ahead, then taken (the alarm path)', () => {
     await recordClaimedJob(ddb, TABLE, resource, 'alarm-a', 'no-such-job');
     calls = [];
     const read = await readClaim(deps, TABLE, resource, 'alarm-b', later(1000));
-    expect(calls).toStrictEqual(['dynamodb GetItem', 'backup DescribeRestoreJob']);
+    expect(calls.sort()).toStrictEqual(['backup DescribeRestoreJob', 'dynamodb GetItem']);
     calls = [];
     await expect(takeClaim(deps, TABLE, resource, 'alarm-b', later(1100), read)).resolves.toStrictEqual({
       kind: 'claimed',
@@ -278,6 +278,42 @@ describe('read ahead, then taken (the alarm path)', () => {
       takeClaim(deps, TABLE, resource, 'alarm-b', later(86_400_000), running),
     ).resolves.toStrictEqual({ kind: 'busy', restoreJobId: jobId });
     expect((await claimOf())?.owner).toStrictEqual({ S: 'alarm-a' });
+  });
+
+  it('asks AWS about the job it last named while the claim is read, and decides on the job the claim names', async () => {
+    await claimResource(deps, TABLE, resource, 'alarm-a', T0);
+    await recordClaimedJob(ddb, TABLE, resource, 'alarm-a', 'no-such-job');
+    calls = [];
+    const guessed = await readClaim(deps, TABLE, resource, 'alarm-b', later(1000));
+    // In the order they were sent: DescribeRestoreJob did not wait for GetItem's answer.
+    expect(calls).toStrictEqual(['backup DescribeRestoreJob', 'dynamodb GetItem']);
+    expect(guessed.kind).toBe('takeable');
+
+    // Named elsewhere since (another instance): the guess is asked about, but the claim's job decides.
+    const jobId = await runningJob();
+    await ddb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          restoreJobId: { S: `active#${resource}` },
+          owner: { S: 'alarm-x' },
+          claimedAt: { N: String(T0.getTime()) },
+          job: { S: jobId },
+        },
+      }),
+    );
+    calls = [];
+    const read = await readClaim(deps, TABLE, resource, 'alarm-b', later(2000));
+    expect(calls.sort()).toStrictEqual([
+      'backup DescribeRestoreJob',
+      'backup DescribeRestoreJob',
+      'dynamodb GetItem',
+    ]);
+    expect(read).toStrictEqual(UNDECIDED);
+    await expect(takeClaim(deps, TABLE, resource, 'alarm-b', later(2000), read)).resolves.toStrictEqual({
+      kind: 'busy',
+      restoreJobId: jobId,
+    });
   });
 
   it('takes its own claim again (the same alarm delivered twice)', async () => {

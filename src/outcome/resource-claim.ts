@@ -126,8 +126,8 @@ async function updateOwnClaim(
   owner: string,
   update: { readonly set: string; readonly values: Record<string, { S: string } | { N: string }> },
   extraCondition = '',
-): Promise<void> {
-  await conditionHolds('UpdateItem (resource claim)', () =>
+): Promise<boolean> {
+  return conditionHolds('UpdateItem (resource claim)', () =>
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
@@ -227,12 +227,48 @@ export async function readClaim(
   owner: string,
   now: Date,
 ): Promise<ClaimRead> {
+  const key = namedKey(table, resourceArn);
+  const guess = lastNamed.get(deps.ddb)?.get(key);
+  // The job this instance last named on the claim is most likely still named there: AWS is asked
+  // about it at the same time as the claim is read. Its answer is used only if the claim, as read,
+  // names that very job; otherwise the job the claim names is asked about, after the read.
+  const early =
+    guess === undefined
+      ? undefined
+      : jobRuns(deps.backup, guess).then(
+          (runs) => ({ runs }),
+          (error: unknown) => ({ error }),
+        );
   const existing = await getClaim(deps.ddb, table, resourceArn);
   if (existing === undefined || existing.owner?.S === owner)
     return { kind: 'takeable', condition: freeOrMine(owner) };
-  return (await staleClaim(deps.backup, existing, now)).stale
-    ? { kind: 'takeable', condition: unchangedSince(existing) }
-    : UNDECIDED;
+  const jobId = existing.job?.S;
+  let stale: boolean;
+  if (early !== undefined && jobId === guess) {
+    const answer = await early;
+    if ('error' in answer) throw answer.error;
+    stale = !answer.runs;
+  } else stale = (await staleClaim(deps.backup, existing, now)).stale;
+  if (jobId !== undefined) remember(deps.ddb, key, jobId);
+  return stale ? { kind: 'takeable', condition: unchangedSince(existing) } : UNDECIDED;
+}
+
+/**
+ * The job last seen named on each claim, per table client (a warm instance), so that the next
+ * alarm on the resource can ask AWS about it without waiting for the claim's read. Only a guess:
+ * the claim as read decides which job's answer counts.
+ */
+const lastNamed = new WeakMap<DynamoDBClient, Map<string, string>>();
+/** More resources than an instance is expected to guard: the guesses start afresh. */
+const MAX_GUESSES = 1000;
+
+const namedKey = (table: string, resourceArn: string) => `${table}\u0000${resourceArn}`;
+
+function remember(ddb: DynamoDBClient, key: string, restoreJobId: string): void {
+  const known = lastNamed.get(ddb) ?? new Map<string, string>();
+  if (known.size >= MAX_GUESSES && !known.has(key)) known.clear();
+  known.set(key, restoreJobId);
+  lastNamed.set(ddb, known);
 }
 
 /**
@@ -265,10 +301,11 @@ export async function recordClaimedJob(
   restoreJobId: string,
 ): Promise<void> {
   // Not the owner any more (the claim was taken over): nothing to name.
-  await updateOwnClaim(ddb, table, resourceArn, owner, {
+  const named = await updateOwnClaim(ddb, table, resourceArn, owner, {
     set: '#job = :job',
     values: { ':job': { S: restoreJobId } },
   });
+  if (named) remember(ddb, namedKey(table, resourceArn), restoreJobId);
 }
 
 /** Gives a claim up at once (its restore did not start), so the next alarm need not wait. */
