@@ -11,8 +11,15 @@ import { checkTargetPolicy } from '../checks/policy.js';
 import { combine, refusalError } from '../checks/result.js';
 import { InvalidRequestError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
-import { claimResource, recordClaimedJob, releaseResource } from '../outcome/resource-claim.js';
-import { pointInTimeKey } from '../plan/recovery-point.js';
+import {
+  type ClaimRead,
+  readClaim,
+  recordClaimedJob,
+  releaseResource,
+  takeClaim,
+  UNDECIDED,
+} from '../outcome/resource-claim.js';
+import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
 import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
 import type { RecoveryPointRequest } from '../request.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
@@ -100,11 +107,16 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   }
   // Every line of this restore says which account the recovery point comes from.
   const log = parentLog.child({ sourceAccountId: owner });
-  // The guard and the search are independent reads: run together, the alarm path waits for the
-  // slower one only (a skipped restore wastes the search, which costs nothing but calls).
-  const [activeRead, search] = await Promise.allSettled([
+  // The guard, the search and (alarms) the read of the resource's claim are independent reads:
+  // run together, the alarm path waits for the slower one only (a skipped restore wastes the
+  // others, which cost nothing but calls).
+  const table = config.restoreJobsTable;
+  const [activeRead, search, claimRead] = await Promise.allSettled([
     spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
     findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
+    spec.oneAtATime
+      ? readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now())
+      : Promise.resolve(UNDECIDED),
   ]);
   if (activeRead.status === 'rejected') throw activeRead.reason;
   const active = activeRead.value;
@@ -135,6 +147,22 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
     now: deps.now(),
     allowedVaults: config.allowedVaultNames,
   });
+  const prepare = () => prepareRequest(run, spec, choice, found.vaultsSearched, log);
+  if (!spec.oneAtATime) return startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
+  // A failed read is not an error of the restore: claimResource reads again, and decides.
+  const read = claimRead.status === 'fulfilled' ? claimRead.value : UNDECIDED;
+  return startClaimed(run, spec, prepare, read, log);
+}
+
+/** Reads the chosen point's stored metadata and builds the request to start (logged). */
+async function prepareRequest(
+  run: Run,
+  spec: ResourceRestore,
+  choice: Choice,
+  vaultsSearched: readonly string[] | undefined,
+  log: Logger,
+): Promise<RecoveryPointRequest> {
+  const { deps, incoming } = run;
   const point = choice.point;
   const stored = await storedRestoreMetadata(
     deps.backup,
@@ -148,59 +176,77 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
     recoveryPointArn: point.RecoveryPointArn,
     recoveryPointCreated: point.CreationDate.toISOString(),
     backupVaultName: point.BackupVaultName,
-    sourceAccountId: point.BackupVaultAccountId ?? config.accountId,
+    sourceAccountId: point.BackupVaultAccountId ?? deps.config.accountId,
     resourceType: stored.resourceType,
     ...(choice.kind === 'point-in-time'
       ? { restoreTime: choice.restoreTime.toISOString(), restoreTimeKey: pointInTimeKey(stored.resourceType) }
       : {}),
-    ...(found.vaultsSearched === undefined ? {} : { vaultsSearched: found.vaultsSearched }),
+    ...(vaultsSearched === undefined ? {} : { vaultsSearched }),
   });
-  if (!spec.oneAtATime) return startRestoreOfPoint(deps, request, incoming, attempt, log);
-  return startClaimed(run, spec, request, log);
+  return request;
 }
 
 /**
  * Starts an alarm's restore under the resource's claim (src/outcome/resource-claim.ts): two alarm
  * records worked on at once (a batch, several instances) cannot both start one, as the
- * running-restore check alone would let them.
+ * running-restore check alone would let them. The claim is taken (one conditional put after the
+ * read made with the search) while the request is prepared: neither waits for the other, and a
+ * claim taken for a request that cannot be prepared is given up.
  */
 async function startClaimed(
   run: Run,
   spec: ResourceRestore,
-  request: RecoveryPointRequest,
+  prepare: () => Promise<RecoveryPointRequest>,
+  read: ClaimRead,
   log: Logger,
 ): Promise<Outcome> {
   const { deps, incoming, attempt } = run;
   const table = deps.config.restoreJobsTable;
   const owner = spec.idempotencyToken;
-  let claim: Awaited<ReturnType<typeof claimResource>>;
-  try {
-    claim = await claimResource(deps, table, spec.resourceArn, owner, deps.now());
-  } catch (error) {
-    // The table cannot be reached: an alarm's restore matters more than the claim. The
-    // running-restore check above still holds, and the alarm function runs one at a time.
-    log.warn('Could not claim the resource; starting on the running-restore check alone', errorFields(error));
-    return startRestoreOfPoint(deps, request, incoming, attempt, log);
-  }
-  if (claim.kind === 'busy') {
+  const [prepared, taken] = await Promise.allSettled([
+    prepare(),
+    takeClaim(deps, table, spec.resourceArn, owner, deps.now(), read),
+  ]);
+  const release = () =>
+    releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
+      log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),
+    );
+  if (taken.status === 'fulfilled' && taken.value.kind === 'busy') {
+    // Another restore runs or is being started: skipped, whatever the preparation gave.
+    const claim = taken.value;
     log.info('Restore skipped: another restore of the resource runs or is being started', {
       resourceArn: spec.resourceArn,
       ...(claim.restoreJobId === undefined ? {} : { activeRestoreJobId: claim.restoreJobId }),
     });
-    deps.metrics.count('RestoresSkipped', request.ResourceType ?? 'Unknown');
+    deps.metrics.count(
+      'RestoresSkipped',
+      (prepared.status === 'fulfilled' ? prepared.value.ResourceType : undefined) ?? 'Unknown',
+    );
     return {
       status: 'skipped',
       reason: 'another restore of this resource runs or is being started',
       activeRestoreJobId: claim.restoreJobId ?? 'being started',
     };
   }
+  if (prepared.status === 'rejected') {
+    if (taken.status === 'fulfilled') await release();
+    throw prepared.reason;
+  }
+  const request = prepared.value;
+  if (taken.status === 'rejected') {
+    // The table cannot be reached: an alarm's restore matters more than the claim. The
+    // running-restore check above still holds, and the alarm function runs one at a time.
+    log.warn(
+      'Could not claim the resource; starting on the running-restore check alone',
+      errorFields(taken.reason),
+    );
+    return startRestoreOfPoint(deps, request, incoming, attempt, log);
+  }
   let outcome: Outcome;
   try {
     outcome = await startRestoreOfPoint(deps, request, incoming, attempt, log);
   } catch (error) {
-    await releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
-      log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),
-    );
+    await release();
     throw error;
   }
   if (outcome.status === 'started') {
