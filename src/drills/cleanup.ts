@@ -28,7 +28,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../outcome/job-link.js';
-import { drillOf, ownershipRefusals } from './drill.js';
+import { drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
 import { type DrillRecord, type DrillState, drillKey, recordFromItem } from './record.js';
 import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
 
@@ -215,6 +215,43 @@ const childLog = (log: Logger, record: DrillRecord) =>
   });
 
 /**
+ * What the ownership checks weigh, read afresh before a tag and before a deletion: the job's link,
+ * AWS's word on what the job created (DescribeRestoreJob), and the resource as it is now (its tags,
+ * its name, whether something uses it). Undefined when the resource no longer exists.
+ */
+async function readOwnership(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+): Promise<{ evidence: OwnershipEvidence; inUse: string | undefined } | undefined> {
+  const job = await deps.backup
+    .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
+    .catch((error: unknown) => {
+      throw classifyAwsError('DescribeRestoreJob', error);
+    });
+  const view = await viewResource(
+    deps.clients,
+    record.resourceType,
+    record.createdResourceArn,
+    record.restoreJobId,
+  );
+  if (!view.exists) return undefined;
+  return {
+    evidence: {
+      restoreJobId: record.restoreJobId,
+      linkDrill: link === undefined ? undefined : drillOf(link.original),
+      alarmRestore: isAlarmRestore(link),
+      recordedArn: record.createdResourceArn,
+      jobCreatedArn: job.CreatedResourceArn,
+      tags: view.tags,
+      name: view.name,
+      nameByAws: view.nameByAws,
+    },
+    inUse: view.inUse,
+  };
+}
+
+/**
  * Tags an untagged drill's resource, when the link names the job a drill (not an alarm's),
  * DescribeRestoreJob's CreatedResourceArn is the recorded one, the name carries the restore suffix,
  * and no other job's tag is on it; else refused and dead-lettered as a deletion would be. A
@@ -231,35 +268,13 @@ export async function tagDrill(
   let link: JobLink | undefined;
   try {
     link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
-    const job = await deps.backup
-      .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
-      .catch((error: unknown) => {
-        throw classifyAwsError('DescribeRestoreJob', error);
-      });
-    const view = await viewResource(
-      deps.clients,
-      record.resourceType,
-      record.createdResourceArn,
-      record.restoreJobId,
-    );
-    if (!view.exists) {
+    const seen = await readOwnership(deps, record, link);
+    if (seen === undefined) {
       await finish(deps, record, 'gone', 'the resource no longer exists; nothing was tagged or deleted');
       jobLog.info('Drill resource already gone; nothing tagged or deleted');
       return 'gone';
     }
-    const refusals = ownershipRefusals(
-      {
-        restoreJobId: record.restoreJobId,
-        linkDrill: link === undefined ? undefined : drillOf(link.original),
-        alarmRestore: isAlarmRestore(link),
-        recordedArn: record.createdResourceArn,
-        jobCreatedArn: job.CreatedResourceArn,
-        tags: view.tags,
-        name: view.name,
-        nameByAws: view.nameByAws,
-      },
-      true,
-    );
+    const refusals = ownershipRefusals(seen.evidence, true);
     if (refusals.length > 0) {
       return await giveUp(deps, record, link, jobLog, 'refused', `not tagged: ${refusals.join('; ')}`);
     }
@@ -294,33 +309,14 @@ export async function cleanupDrill(
   const jobLog = childLog(log, record);
   const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
   try {
-    const job = await deps.backup
-      .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
-      .catch((error: unknown) => {
-        throw classifyAwsError('DescribeRestoreJob', error);
-      });
-    const view = await viewResource(
-      deps.clients,
-      record.resourceType,
-      record.createdResourceArn,
-      record.restoreJobId,
-    );
-    if (!view.exists) {
+    const seen = await readOwnership(deps, record, link);
+    if (seen === undefined) {
       await finish(deps, record, 'gone', 'the resource no longer exists; nothing was deleted');
       jobLog.info('Drill resource already gone; nothing deleted');
       return 'gone';
     }
-    const refusals = ownershipRefusals({
-      restoreJobId: record.restoreJobId,
-      linkDrill: link === undefined ? undefined : drillOf(link.original),
-      alarmRestore: isAlarmRestore(link),
-      recordedArn: record.createdResourceArn,
-      jobCreatedArn: job.CreatedResourceArn,
-      tags: view.tags,
-      name: view.name,
-      nameByAws: view.nameByAws,
-    });
-    if (view.inUse !== undefined) refusals.push(view.inUse);
+    const refusals = ownershipRefusals(seen.evidence);
+    if (seen.inUse !== undefined) refusals.push(seen.inUse);
     if (refusals.length > 0) return await giveUp(deps, record, link, jobLog, 'refused', refusals.join('; '));
     const steps = await deleteResource(
       deps.clients,
