@@ -17,6 +17,7 @@
 
 import type { BackupClient } from '@aws-sdk/client-backup';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHolds } from './aws/conditional.js';
 import { DeadlineExceededError } from './runner/deadline.js';
 import { deadlineFor, MIN_ATTEMPT_MS } from './runner/invocation.js';
 
@@ -104,9 +105,6 @@ export function slotGrid(
   return { intervalMs, perWindow: Math.ceil(1000 / intervalMs) };
 }
 
-const isConditionFailure = (error: unknown) =>
-  (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
-
 /**
  * The account-wide pacer: one conditional PutItem per attempt claims the next free slot of the
  * grid (slot n begins at n * intervalMs, epoch ms), shared by every instance of every function.
@@ -137,9 +135,9 @@ export function createSharedPacer(ddb: DynamoDBClient, options: SharedPacerOptio
   let lostRace = false;
   let fallbackUntil = Number.NEGATIVE_INFINITY;
 
-  const claim = async (slot: number): Promise<boolean> => {
-    try {
-      await ddb.send(
+  const claim = (slot: number): Promise<boolean> =>
+    conditionHolds('PutItem (pacing slot)', () =>
+      ddb.send(
         new PutItemCommand({
           TableName: options.table,
           Item: {
@@ -148,13 +146,8 @@ export function createSharedPacer(ddb: DynamoDBClient, options: SharedPacerOptio
           },
           ConditionExpression: 'attribute_not_exists(restoreJobId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
+      ),
+    );
 
   /** Claims a slot (one conditional write at a time per instance); resolves with the slot. */
   const claimNext = async (notAfter: number | undefined): Promise<{ slot: number; spaced: boolean }> => {

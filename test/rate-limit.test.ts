@@ -1,4 +1,8 @@
-import type { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  type PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { maxInWindow, ratePerSecond } from '../bench/stats';
 import {
   createRateLimiter,
@@ -88,8 +92,9 @@ function slotTable() {
       });
       if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { name: 'Error' });
       if (items.has(key)) {
-        throw Object.assign(new Error('The conditional request failed'), {
-          name: 'ConditionalCheckFailedException',
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
         });
       }
       items.set(key, input.Item ?? {});
