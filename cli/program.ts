@@ -201,6 +201,27 @@ interface ReportOptions {
   ttrTarget?: TtrTargets;
 }
 
+/** `report --html FILE`: writes the page and says what it holds. */
+async function htmlReport(ctx: Context, file: string, since: Date, targets?: TtrTargets): Promise<void> {
+  const page = await withTarget(ctx, (target) =>
+    aws(target, 'read the restores and dead letters', () =>
+      writeReportPage(target, { file, since, targets: targets ?? parseTtrTargets('') }),
+    ),
+  );
+  ctx.result(page, () =>
+    [
+      `Wrote ${file}: ${plural(page.restores, 'restore')}, ${plural(page.deadLetters, 'dead letter')}.`,
+      ...(page.unreleased.length > 0
+        ? [
+            ctx.paint.yellow(
+              `${plural(page.unreleased.length, 'dead letter')} stay hidden until the hold ends.`,
+            ),
+          ]
+        : []),
+    ].join('\n'),
+  );
+}
+
 /** Builds the program; `exit` receives the exit code of each action. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('restore-pipeline')
@@ -330,21 +351,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         );
       }
       const since = new Date(Date.now() - window);
-      if (opts.html !== undefined) {
-        const targets = opts.ttrTarget ?? parseTtrTargets('');
-        const file = opts.html;
-        const page = await withTarget(ctx, (target) =>
-          aws(target, 'read the restores and dead letters', () =>
-            writeReportPage(target, { file, since, targets }),
-          ),
-        );
-        ctx.result(
-          page,
-          () =>
-            `Wrote ${file}: ${plural(page.restores, 'restore')}, ${plural(page.deadLetters, 'dead letter')}.`,
-        );
-        return;
-      }
+      if (opts.html !== undefined) return htmlReport(ctx, opts.html, since, opts.ttrTarget);
       await withTarget(ctx, async (target) => {
         const table = await target.table();
         const rows = await aws(target, 'read the job-link table', () => collectRows(target, table, since));
