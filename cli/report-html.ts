@@ -95,8 +95,9 @@ const startOf = (r: ReportRow) => ms(r.times?.acceptedAt) ?? ms(r.times?.neededA
 const byStart = (rows: readonly ReportRow[]) => [...rows].sort((a, b) => startOf(a) - startOf(b));
 const RUNNING = new Set(['CREATED', 'PENDING', 'RUNNING']);
 
-/** Chart label of a restore. */
-const labelOf = (r: ReportRow) => `${r.resourceType} ${r.restoreJobId}`;
+/** Chart label of a restore: its type and the start of its job id (the tables show it whole). */
+const labelOf = (r: ReportRow) =>
+  `${r.resourceType} ${r.restoreJobId.length > 12 ? `${r.restoreJobId.slice(0, 8)}…` : r.restoreJobId}`;
 
 /** The unit a set of durations reads best in. */
 function unitFor(maxSeconds: number): { name: string; per: number } {
@@ -259,14 +260,17 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 #chart-letters-box { height: 220px; max-width: 700px; }
 table { border-collapse: collapse; margin-top: 10px; font-size: 13px; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.t { white-space: nowrap; }
 .met { color: #1a7f37; } .missed { color: #cf222e; font-weight: 600; }
 .reason { max-width: 560px; overflow-wrap: anywhere; }
+td.id { max-width: 240px; overflow-wrap: anywhere; font-size: 12px; }
 .none { color: #57606a; font-style: italic; }
 `;
 
 const time = (iso: string | undefined) => (iso === undefined ? '-' : esc(iso.replace('T', ' ').slice(0, 19)));
 const cell = (text: string, cls = '') => `<td${cls === '' ? '' : ` class="${cls}"`}>${text}</td>`;
+const timeCell = (iso: string | undefined) => cell(time(iso), 't');
 const head = (names: readonly string[]) => `<tr>${names.map((n) => `<th>${esc(n)}</th>`).join('')}</tr>`;
 
 function cardsHtml(input: HtmlReportInput): string {
@@ -322,19 +326,26 @@ function restoresTable(input: HtmlReportInput): string {
     const state = targetState(r, input.targets);
     const t = r.times ?? {};
     return `<tr>${[
-      cell(esc(r.restoreJobId)),
+      cell(esc(r.restoreJobId), 'id'),
       cell(esc(r.resourceType) + (r.drill ? ' (drill)' : '')),
-      cell(esc(r.status)),
-      cell(esc(r.verdict ?? '-')),
-      ...[t.neededAt, t.acceptedAt, t.completedAt, t.validatedAt].map((x) => cell(time(x))),
+      cell(esc(r.verdict === undefined ? r.status : `${r.status}, ${r.verdict}`)),
+      ...[t.neededAt, t.acceptedAt, t.completedAt, t.validatedAt].map(timeCell),
       cell(humanSeconds(r.durations.timeToValidated), 'n'),
       cell(humanSeconds(targetOf(input.targets, r.resourceType)), 'n'),
       cell(esc(state), state === 'not measured' ? '' : state),
-      cell(esc(r.recoveryPointArn ?? '-'), 'reason'),
+      cell(esc(r.recoveryPointArn ?? '-'), 'id'),
     ].join('')}</tr>`;
   });
-  const names = ['restore job', 'type', 'status', 'validation', 'requested', 'started', 'completed'];
-  return `<table id="restores">${head([...names, 'validated', 'TTR', 'target', 'against target', 'recovery point'])}${rows.join('')}</table>`;
+  const names = [
+    'restore job',
+    'type',
+    'status, validation',
+    'requested',
+    'started',
+    'completed',
+    'validated',
+  ];
+  return `<table id="restores">${head([...names, 'TTR', 'target', 'against target', 'recovery point'])}${rows.join('')}</table>`;
 }
 
 function lettersHtml(input: HtmlReportInput): string {
@@ -348,7 +359,7 @@ function lettersHtml(input: HtmlReportInput): string {
     .map(
       (l) =>
         `<tr>${[
-          cell(time(l.failedAt)),
+          timeCell(l.failedAt),
           cell(esc(l.failure)),
           cell(esc(`${l.triggerType ?? '?'} ${l.triggerId ?? '?'}`)),
           cell(esc(l.restoreJobId ?? '-')),

@@ -149,7 +149,7 @@ describe('the charts data', () => {
     const ms = (minutesBefore: number) => NOW.getTime() - minutesBefore * 60_000;
     expect(chartData(input())).toStrictEqual({
       timeline: {
-        labels: ['RDS rds-slow', 'EBS ebs-bad', 'EBS ebs-fast', `EFS ${HOSTILE}`],
+        labels: ['RDS rds-slow', 'EBS ebs-bad', 'EBS ebs-fast', 'EFS </script…'],
         min: ms(60),
         max: ms(0),
         format: 'time',
@@ -205,7 +205,7 @@ describe('the page', () => {
   it('keeps a hostile job id and reason inert: escaped text in the tables, escaped JSON in the data', () => {
     expect(page).not.toContain('<img');
     expect(page).not.toContain('onerror="');
-    expect(page).toContain('<td>&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;</td>');
+    expect(page).toContain('<td class="id">&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;</td>');
     expect(page).toContain(
       'Invalid restore request: ResourceType &quot;&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;&quot;',
     );
