@@ -18,6 +18,7 @@ import {
 import { chartLibrary } from '../cli/report-page';
 import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { recoveryDurations } from '../src/validation/timing';
+import { runCli } from './helpers/cli';
 
 const HOSTILE = '</script><img src=x onerror="document.title=1">';
 const NOW = new Date('2026-12-06T12:00:00.000Z');
@@ -119,6 +120,16 @@ describe('--ttr-target', () => {
   });
 });
 
+describe('report --ttr-target on the command line', () => {
+  it('refuses a target it cannot read before reaching any deployment (exit 2)', async () => {
+    const r = await runCli(['--local', 'report', '--html', 'page.html', '--ttr-target', 'RDS=soon']);
+    expect(r.stderr).toBe(
+      `error: option '--ttr-target <targets>' argument 'RDS=soon' is invalid. --ttr-target cannot read "RDS=soon" (a duration is a number and m, h, d or w: 30m, 4h)\n(run with --help for usage)\n`,
+    );
+    expect(r.code).toBe(2);
+  });
+});
+
 describe('against the target', () => {
   it('is met within the type target, missed over it, not measured without a passed validation', () => {
     const targets = parseTtrTargets('1h,RDS=30m');
@@ -205,7 +216,9 @@ describe('the page', () => {
   it('keeps a hostile job id and reason inert: escaped text in the tables, escaped JSON in the data', () => {
     expect(page).not.toContain('<img');
     expect(page).not.toContain('onerror="');
-    expect(page).toContain('<td class="id">&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;</td>');
+    expect(page).toContain(
+      '<td class="id">&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;</td>',
+    );
     expect(page).toContain(
       'Invalid restore request: ResourceType &quot;&lt;/script&gt;&lt;img src=x onerror=&quot;document.title=1&quot;&gt;&quot;',
     );

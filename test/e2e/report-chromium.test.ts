@@ -7,7 +7,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -15,7 +15,7 @@ import { type LocalPipeline, RESTORE_JOBS_TABLE, startLocalPipeline } from '../.
 import { defaultInputs } from '../../local/start';
 import { createLinkWriter, markJobOutcome } from '../../src/outcome/job-link';
 import { recordVerdict } from '../../src/validation/record';
-import { runCli } from '../helpers/cli';
+import { type CliRun, runCli } from '../helpers/cli';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const HOSTILE = '</script><img src=x onerror=document.title=1>';
@@ -122,90 +122,91 @@ async function makeData(p: LocalPipeline): Promise<void> {
 const card = (dom: string, name: string) =>
   Number(new RegExp(`data-card="${name.replace(/[()]/g, '\\$&')}"><b>(\\d+)</b>`).exec(dom)?.[1]);
 
-const describeWithChromium = CHROMIUM !== undefined || process.env.CI === 'true' ? describe : describe.skip;
+const itWithChromium = CHROMIUM !== undefined || process.env.CI === 'true' ? it : it.skip;
 if (CHROMIUM === undefined && process.env.CI !== 'true')
   console.warn('Skipped: no /usr/bin/chromium (apt-get install chromium); in CI this test fails instead.');
 
-describeWithChromium('report --html in headless Chromium', () => {
-  let pipeline: LocalPipeline | undefined;
+describe('report --html', () => {
+  let p: LocalPipeline;
   const dir = mkdtempSync(join(tmpdir(), 'report-html-'));
+  const page = join(dir, 'report.html');
+  let cli: CliRun;
+  beforeAll(async () => {
+    p = await startLocalPipeline({ visibilityTimeoutS: 2, maxReceiveCount: 3, asyncRetryDelaysMs: [20, 40] });
+    await makeData(p);
+    cli = await runCli(['--endpoint-url', p.aws.url, 'report', '--html', page, '--ttr-target', '1h,RDS=30m']);
+  }, 120_000);
   afterAll(async () => {
-    await pipeline?.close();
+    await p?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('draws the charts and shows the numbers of data made just now', async () => {
-    expect(CHROMIUM).toBeDefined(); // CI=true and no chromium: .ci/run installs Debian's package.
-    const p = await startLocalPipeline({
-      visibilityTimeoutS: 2,
-      maxReceiveCount: 3,
-      asyncRetryDelaysMs: [20, 40],
-    });
-    pipeline = p;
-    await makeData(p);
-    const page = join(dir, 'report.html');
-    const cli = await runCli([
-      '--endpoint-url',
-      p.aws.url,
-      'report',
-      '--html',
-      page,
-      '--ttr-target',
-      '1h,RDS=30m',
-    ]);
-    const jobs = p.aws.backup.jobs;
-    const letters = p.deadLetters().length;
+  it('writes the page and says what it holds; a file it cannot write is a usage error', async () => {
     expect(cli.stderr).toBe('');
-    expect(cli.stdout).toBe(`Wrote ${page}: ${jobs.length + 1} restores, ${letters} dead letters.\n`);
+    expect(cli.stdout).toBe(
+      `Wrote ${page}: ${p.aws.backup.jobs.length + 1} restores, ${p.deadLetters().length} dead letters.\n`,
+    );
     expect(cli.code).toBe(0);
-    const html = readFileSync(page, 'utf8');
-    expect(html).not.toContain(SECRET);
+    expect(readFileSync(page, 'utf8')).not.toContain(SECRET);
+    const nowhere = join(dir, 'no-such-folder', 'report.html');
+    const refused = await runCli(['--endpoint-url', p.aws.url, 'report', '--html', nowhere]);
+    expect(refused.stderr).toMatch(new RegExp(`^error: Cannot write ${nowhere}: ENOENT`));
+    expect(refused.code).toBe(2);
+  });
 
-    const { stdout: dom, stderr } = await chromium([
-      '--enable-logging=stderr',
-      '--v=0',
-      '--dump-dom',
-      `file://${page}`,
-    ]);
-    // Chart.js sized and drew each canvas; the page's script marked it once the chart was made.
-    const canvases = [...dom.matchAll(/<canvas id="([^"]+)"[^>]*>/g)].map((m) => m[0]);
-    expect(canvases).toHaveLength(3);
-    for (const c of canvases) {
-      expect(c).toMatch(
-        / width="\d+" height="\d+" style="display: block; box-sizing: border-box; height: \d+px; width: \d+px;" data-drawn="yes"/,
+  itWithChromium(
+    'draws the charts and shows the numbers of data made just now',
+    async () => {
+      expect(CHROMIUM).toBeDefined(); // CI=true and no chromium: .ci/run installs Debian's package.
+      const jobs = p.aws.backup.jobs;
+      const letters = p.deadLetters().length;
+      const { stdout: dom, stderr } = await chromium([
+        '--enable-logging=stderr',
+        '--v=0',
+        '--dump-dom',
+        `file://${page}`,
+      ]);
+      // Chart.js sized and drew each canvas; the page's script marked it once the chart was made.
+      const canvases = [...dom.matchAll(/<canvas id="([^"]+)"[^>]*>/g)].map((m) => m[0]);
+      expect(canvases).toHaveLength(3);
+      for (const c of canvases) {
+        expect(c).toMatch(
+          / width="\d+" height="\d+" style="display: block; box-sizing: border-box; height: \d+px; width: \d+px;" data-drawn="yes"/,
+        );
+      }
+      // The numbers of the data.
+      expect(card(dom, 'restores')).toBe(jobs.length + 1);
+      expect(card(dom, 'completed')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length + 1);
+      expect(card(dom, 'failed')).toBe(jobs.filter((j) => j.Status === 'FAILED').length);
+      expect(card(dom, 'validated (passed)')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length);
+      expect(card(dom, 'target missed')).toBe(1);
+      expect(card(dom, 'target met')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length - 1);
+      expect(card(dom, 'dead letters')).toBe(letters);
+      expect(dom).toMatch(
+        /<td class="id">slow-rds-restore<\/td><td>RDS<\/td><td>COMPLETED, pass<\/td>.*?<td class="n">50m 0s<\/td><td class="n">30m 0s<\/td><td class="missed">missed<\/td>/,
       );
-    }
-    // The numbers of the data.
-    expect(card(dom, 'restores')).toBe(jobs.length + 1);
-    expect(card(dom, 'completed')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length + 1);
-    expect(card(dom, 'failed')).toBe(jobs.filter((j) => j.Status === 'FAILED').length);
-    expect(card(dom, 'validated (passed)')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length);
-    expect(card(dom, 'target missed')).toBe(1);
-    expect(card(dom, 'target met')).toBe(jobs.filter((j) => j.Status === 'COMPLETED').length - 1);
-    expect(card(dom, 'dead letters')).toBe(letters);
-    expect(dom).toMatch(
-      /<td class="id">slow-rds-restore<\/td><td>RDS<\/td><td>COMPLETED, pass<\/td>.*?<td class="n">50m 0s<\/td><td class="n">30m 0s<\/td><td class="missed">missed<\/td>/,
-    );
-    expect(dom).toMatch(/<tr><td>rejected<\/td><td class="n">[1-9]\d*<\/td><\/tr>/);
-    // Every time shown is of the last two hours, not a sample's fixed date.
-    const times = [...dom.matchAll(/<td class="t">([\d-]+ [\d:]+)<\/td>/g)].map((m) =>
-      Date.parse(`${m[1]}Z`),
-    );
-    expect(times.length).toBeGreaterThan(jobs.length * 3);
-    const old = times.filter((t) => !(t > Date.now() - 2 * 3_600_000 && t <= Date.now()));
-    expect(old.map((t) => new Date(t).toISOString())).toStrictEqual([]);
-    // The hostile ResourceType is text in the reason, no element; no Metadata value; nothing blocked.
-    expect(dom).toContain('Invalid restore request: ResourceType "&lt;/script&gt;&lt;img src=x onerror=');
-    expect(dom).not.toMatch(/<img/i);
-    expect(dom).toContain('<title>Restore report');
-    expect(dom).not.toContain(SECRET);
-    expect(stderr).not.toMatch(/Content Security Policy|Uncaught|net::ERR/);
+      expect(dom).toMatch(/<tr><td>rejected<\/td><td class="n">[1-9]\d*<\/td><\/tr>/);
+      // Every time shown is of the last two hours, not a sample's fixed date.
+      const times = [...dom.matchAll(/<td class="t">([\d-]+ [\d:]+)<\/td>/g)].map((m) =>
+        Date.parse(`${m[1]}Z`),
+      );
+      expect(times.length).toBeGreaterThan(jobs.length * 3);
+      const old = times.filter((t) => !(t > Date.now() - 2 * 3_600_000 && t <= Date.now()));
+      expect(old.map((t) => new Date(t).toISOString())).toStrictEqual([]);
+      // The hostile ResourceType is text in the reason, no element; no Metadata value; nothing blocked.
+      expect(dom).toContain('Invalid restore request: ResourceType "&lt;/script&gt;&lt;img src=x onerror=');
+      expect(dom).not.toMatch(/<img/i);
+      expect(dom).toContain('<title>Restore report');
+      expect(dom).not.toContain(SECRET);
+      expect(stderr).not.toMatch(/Content Security Policy|Uncaught|net::ERR/);
 
-    const shot = join(dir, 'report.png');
-    await chromium([`--screenshot=${shot}`, `file://${page}`]);
-    const png = readFileSync(shot);
-    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    expect(png.readUInt32BE(16)).toBe(1280);
-    if (process.env.REPORT_SCREENSHOT) require('node:fs').copyFileSync(shot, process.env.REPORT_SCREENSHOT);
-  }, 180_000);
+      const shot = join(dir, 'report.png');
+      await chromium([`--screenshot=${shot}`, `file://${page}`]);
+      const png = readFileSync(shot);
+      expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      expect(png.readUInt32BE(16)).toBe(1280);
+      if (process.env.REPORT_SCREENSHOT) copyFileSync(shot, process.env.REPORT_SCREENSHOT);
+    },
+    180_000,
+  );
 });
