@@ -87,7 +87,7 @@ export function lettersByKind(letters: readonly LetterInfo[]): { kind: string; c
   return kinds.map((kind) => ({ kind, count: letters.filter((l) => l.failure === kind).length }));
 }
 
-/** At most this many restores are drawn on the timeline (the table lists them all). */
+/** At most this many restores are drawn on each chart, the latest (the table lists them all). */
 export const TIMELINE_MAX = 100;
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
@@ -146,7 +146,8 @@ function timelineData(rows: readonly ReportRow[], now: number) {
 }
 
 function ttrData(rows: readonly ReportRow[], targets: TtrTargets) {
-  const measured = byStart(rows).filter((r) => r.durations.timeToValidated !== undefined);
+  const all = byStart(rows).filter((r) => r.durations.timeToValidated !== undefined);
+  const measured = all.slice(-TIMELINE_MAX);
   const targetsOf = measured.map((r) => targetOf(targets, r.resourceType));
   const unit = unitFor(Math.max(0, ...measured.map((r) => r.durations.timeToValidated ?? 0), ...targetsOf));
   return {
@@ -155,6 +156,8 @@ function ttrData(rows: readonly ReportRow[], targets: TtrTargets) {
     values: measured.map((r) => round((r.durations.timeToValidated ?? 0) / unit.per)),
     targets: targetsOf.map((t) => round(t / unit.per)),
     met: measured.map((r) => targetState(r, targets) === 'met'),
+    shown: measured.length,
+    total: all.length,
   };
 }
 
@@ -390,7 +393,7 @@ export function reportHtml(input: HtmlReportInput): string {
     "form-action 'none'",
   ].join('; ');
   const range = `${time(input.since.toISOString())} to ${time(input.generatedAt.toISOString())} UTC`;
-  const notMeasured = input.rows.length - data.ttr.labels.length;
+  const notMeasured = input.rows.length - data.ttr.total;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -408,7 +411,7 @@ ${cardsHtml(input)}
 <p class="meta">Requested to started (waiting), started to completed (restoring), completed to validated (validating)${tl.shown < tl.total ? `; the latest ${tl.shown} of ${tl.total} restores are drawn, the table lists all` : ''}.</p>
 ${chartBlock('chart-timeline', 'Timeline of each restore', tl.total === 0 ? 'No restores started in this range.' : undefined)}
 <h2>Time to recovery against its target</h2>
-<p class="meta">One bar per validated restore (green: within its target, red: over it); the dashed line is the target${notMeasured > 0 ? `; ${notMeasured} restore${notMeasured === 1 ? ' has' : 's have'} no passed validation, so no time to recovery` : ''}.</p>
+<p class="meta">One bar per validated restore (green: within its target, red: over it); the dashed line is the target${data.ttr.shown < data.ttr.total ? `; the latest ${data.ttr.shown} of ${data.ttr.total} are drawn` : ''}${notMeasured > 0 ? `; ${notMeasured} restore${notMeasured === 1 ? ' has' : 's have'} no passed validation, so no time to recovery` : ''}.</p>
 ${chartBlock('chart-ttr', 'Time to recovery against target', data.ttr.labels.length === 0 ? 'No restore in this range has a passed validation yet.' : undefined)}
 ${summaryTable(input)}
 ${restoresTable(input)}

@@ -179,9 +179,35 @@ describe('the charts data', () => {
         values: [50, 5],
         targets: [30, 60],
         met: [false, true],
+        shown: 2,
+        total: 2,
       },
       letters: kinds({ rejected: 1, 'x-new': 1 }),
     });
+  });
+});
+
+describe('many restores', () => {
+  it('draws the latest 100 on each chart, says so, and lists them all in the table', () => {
+    const rows = Array.from({ length: 150 }, (_, i) =>
+      row(
+        `job-${String(i).padStart(3, '0')}`,
+        'EBS',
+        'COMPLETED',
+        { needed: 300 - i, accepted: 299 - i, completed: 298 - i, validated: 297 - i },
+        'pass',
+      ),
+    );
+    const many = input({ rows, summaries: summarise(rows) });
+    const data = chartData(many);
+    expect([data.timeline.shown, data.timeline.total, data.ttr.shown, data.ttr.total]).toStrictEqual([
+      100, 150, 100, 150,
+    ]);
+    expect([data.timeline.labels[0], data.ttr.labels[99]]).toStrictEqual(['EBS job-050', 'EBS job-149']);
+    const page = reportHtml(many);
+    expect(page).toContain('the latest 100 of 150 restores are drawn, the table lists all');
+    expect(page).toContain('the latest 100 of 150 are drawn');
+    expect(page.match(/<td class="id">job-/g)).toHaveLength(150);
   });
 });
 
