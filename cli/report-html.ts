@@ -150,10 +150,15 @@ function ttrData(rows: readonly ReportRow[], targets: TtrTargets) {
   const measured = all.slice(-TIMELINE_MAX);
   const targetsOf = measured.map((r) => targetOf(targets, r.resourceType));
   const unit = unitFor(Math.max(0, ...measured.map((r) => r.durations.timeToValidated ?? 0), ...targetsOf));
+  const values = measured.map((r) => round((r.durations.timeToValidated ?? 0) / unit.per));
+  const positive = values.filter((v) => v > 0);
+  // Seconds beside hours: on a linear axis the short bars would not show.
+  const wide = positive.length > 1 && Math.max(...positive) / Math.min(...positive) > 50;
   return {
     labels: measured.map(labelOf),
     unit: unit.name,
-    values: measured.map((r) => round((r.durations.timeToValidated ?? 0) / unit.per)),
+    scale: wide ? 'logarithmic' : 'linear',
+    values,
     targets: targetsOf.map((t) => round(t / unit.per)),
     met: measured.map((r) => targetState(r, targets) === 'met'),
     shown: measured.length,
@@ -239,7 +244,7 @@ export const PAGE_SCRIPT = `
         { type: 'line', label: 'target', data: ttr.targets, borderColor: '#222', borderDash: [6, 4], pointRadius: 0, stepped: 'middle', fill: false }
       ]
     },
-    options: { scales: { y: { beginAtZero: true, title: { display: true, text: ttr.unit } } } }
+    options: { scales: { y: { type: ttr.scale, beginAtZero: true, title: { display: true, text: ttr.scale === 'linear' ? ttr.unit : ttr.unit + ' (log scale)' } } } }
   });
   draw('chart-letters', {
     type: 'bar',

@@ -176,6 +176,7 @@ describe('the charts data', () => {
       ttr: {
         labels: ['RDS rds-slow', 'EBS ebs-fast'],
         unit: 'minutes',
+        scale: 'linear',
         values: [50, 5],
         targets: [30, 60],
         met: [false, true],
@@ -204,6 +205,17 @@ describe('many restores', () => {
       100, 150, 100, 150,
     ]);
     expect([data.timeline.labels[0], data.ttr.labels[99]]).toStrictEqual(['EBS job-050', 'EBS job-149']);
+    expect(data.ttr.scale).toBe('linear');
+    const wide = [
+      row('a', 'RDS', 'COMPLETED', { needed: 120, validated: 0 }, 'pass'),
+      row('b', 'RDS', 'COMPLETED', { needed: 1, validated: 0 }, 'pass'),
+    ];
+    // 120 minutes beside 1: a logarithmic axis, or the short bar would not show.
+    expect(chartData(input({ rows: wide })).ttr).toMatchObject({
+      unit: 'hours',
+      scale: 'logarithmic',
+      values: [2, 0.02],
+    });
     const page = reportHtml(many);
     expect(page).toContain('the latest 100 of 150 restores are drawn, the table lists all');
     expect(page).toContain('the latest 100 of 150 are drawn');
