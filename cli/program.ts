@@ -21,6 +21,8 @@ import {
 } from './dead-letters.js';
 import { age, CliError, EXIT, type Io, type Paint, paintFor, plural, progressFor } from './output.js';
 import { collectRows, parseSince, reportCsv, reportText, summarise } from './report.js';
+import { DEFAULT_TTR_TARGET, parseTtrTargets, type TtrTargets } from './report-html.js';
+import { writeReportPage } from './report-page.js';
 import { lookUp, type StatusReport } from './status.js';
 import { explainAwsError, resolveTarget, type Target, type TargetOptions } from './target.js';
 import { checkRequest, describeRequest, policySource, readInput, type Verdict } from './validate.js';
@@ -184,6 +186,42 @@ function positive(name: string) {
   };
 }
 
+function ttrTargets(value: string): TtrTargets {
+  try {
+    return parseTtrTargets(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+interface ReportOptions {
+  since: string;
+  csv?: boolean;
+  html?: string;
+  ttrTarget?: TtrTargets;
+}
+
+/** `report --html FILE`: writes the page and says what it holds. */
+async function htmlReport(ctx: Context, file: string, since: Date, targets?: TtrTargets): Promise<void> {
+  const page = await withTarget(ctx, (target) =>
+    aws(target, 'read the restores and dead letters', () =>
+      writeReportPage(target, { file, since, targets: targets ?? parseTtrTargets('') }),
+    ),
+  );
+  ctx.result(page, () =>
+    [
+      `Wrote ${file}: ${plural(page.restores, 'restore')}, ${plural(page.deadLetters, 'dead letter')}.`,
+      ...(page.unreleased.length > 0
+        ? [
+            ctx.paint.yellow(
+              `${plural(page.unreleased.length, 'dead letter')} stay hidden until the hold ends.`,
+            ),
+          ]
+        : []),
+    ].join('\n'),
+  );
+}
+
 /** Builds the program; `exit` receives the exit code of each action. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('restore-pipeline')
@@ -296,7 +334,13 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     )
     .option('--since <age>', 'how far back: 90m, 36h, 7d or 2w', '7d')
     .option('--csv', 'print CSV on standard output')
-    .action(async (opts: { since: string; csv?: boolean }, command: Command) => {
+    .option('--html <file>', 'write one self-contained HTML page: timelines, time to recovery, dead letters')
+    .option(
+      '--ttr-target <targets>',
+      `with --html: time to recovery target, 4h or RDS=30m,EBS=2h (default ${DEFAULT_TTR_TARGET})`,
+      ttrTargets,
+    )
+    .action(async (opts: ReportOptions, command: Command) => {
       const ctx = contextOf(command, io);
       const window = parseSince(opts.since);
       if (window === undefined) {
@@ -307,6 +351,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         );
       }
       const since = new Date(Date.now() - window);
+      if (opts.html !== undefined) return htmlReport(ctx, opts.html, since, opts.ttrTarget);
       await withTarget(ctx, async (target) => {
         const table = await target.table();
         const rows = await aws(target, 'read the job-link table', () => collectRows(target, table, since));

@@ -15,7 +15,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { drillOf } from '../src/drills/drill.js';
 import { linkFromItem } from '../src/outcome/job-link.js';
-import { type RecoveryDurations, recoveryDurations } from '../src/validation/timing.js';
+import {
+  type RecoveryDurations,
+  type RecoveryTimestamps,
+  recoveryDurations,
+} from '../src/validation/timing.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -28,6 +32,10 @@ export interface ReportRow {
   readonly status: string;
   readonly verdict?: 'pass' | 'fail' | 'unchecked';
   readonly durations: RecoveryDurations;
+  /** The times the durations come from: needed (requested), accepted (started), completed, validated. */
+  readonly times?: RecoveryTimestamps;
+  /** The recovery point the job restores. */
+  readonly recoveryPointArn?: string;
 }
 
 /** The summary of one resource type. */
@@ -143,18 +151,21 @@ export async function collectRows(
     }
     const verdict = validation?.verdict?.S as ReportRow['verdict'] | undefined;
     const validatedAt = verdict === 'pass' ? validation?.validatedAt?.S : undefined;
+    const times: RecoveryTimestamps = {
+      ...(link.neededAt === undefined ? {} : { neededAt: link.neededAt }),
+      ...(link.acceptedAt === undefined ? {} : { acceptedAt: link.acceptedAt }),
+      ...(completedAt === undefined ? {} : { completedAt }),
+      ...(validatedAt === undefined ? {} : { validatedAt }),
+    };
     rows.push({
       restoreJobId: link.restoreJobId,
       resourceType: link.resourceType ?? 'Unknown',
       drill: drillOf(link.original) !== undefined,
       status,
       ...(verdict === undefined ? {} : { verdict }),
-      durations: recoveryDurations({
-        ...(link.neededAt === undefined ? {} : { neededAt: link.neededAt }),
-        ...(link.acceptedAt === undefined ? {} : { acceptedAt: link.acceptedAt }),
-        ...(completedAt === undefined ? {} : { completedAt }),
-        ...(validatedAt === undefined ? {} : { validatedAt }),
-      }),
+      durations: recoveryDurations(times),
+      times,
+      recoveryPointArn: link.recoveryPointArn,
     });
   }
   return rows;
