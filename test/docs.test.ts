@@ -1,0 +1,302 @@
+/**
+ * The docs cannot go stale: each fact the README and docs/ state is read back from its source.
+ * Functions and triggers (serverless.yml, read as the Serverless Framework reads it), stage
+ * parameters and environment variables (serverless.yml and the configuration loaders), stack
+ * outputs, the CLI's commands, options and exit codes (the program itself), failure kinds, resource
+ * types and their metadata keys, every sample request (the pipeline's own checks), and every link.
+ * No sockets, no AWS.
+ */
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command, Option } from 'commander';
+import { EXIT } from '../cli/output';
+import { createProgram } from '../cli/program';
+import { parseAlarmTargets } from '../src/alarm';
+import { FAILURE_KINDS } from '../src/arrival/redriven';
+import { checkRestoreRequest } from '../src/checks/request';
+import { loadConfig } from '../src/config';
+import { loadDrillConfig } from '../src/drills/config';
+import { startRestoreShare } from '../src/rate-limit';
+import { POINT_IN_TIME_KEYS, REQUIRED_METADATA_KEYS, RESOURCE_TYPES } from '../src/resource-types';
+import { loadValidationConfig } from '../src/validation/config';
+
+const ROOT = resolve(__dirname, '..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+/** The pages, by path from the root: the README, docs/ and the benchmark log. */
+const PAGES: Record<string, string> = Object.fromEntries(
+  [
+    'README.md',
+    'bench/README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ].map((p) => [p, read(p)]),
+);
+/** Pages whose samples are this pipeline's own (aws-behaviour.md quotes AWS). */
+const OWN_PAGES = Object.keys(PAGES).filter((p) => p !== 'docs/aws-behaviour.md');
+
+// ---------- reading markdown ----------
+
+interface Table {
+  readonly header: string[];
+  readonly rows: string[][];
+}
+
+const cells = (line: string) =>
+  line
+    .trim()
+    .replace(/^\||\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
+
+/** The tables of a text, in order. */
+function tables(text: string): Table[] {
+  const out: Table[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]?.trim().startsWith('|') || !/^\s*\|[\s:|-]+\|\s*$/.test(lines[i + 1] ?? '')) continue;
+    const header = cells(lines[i] ?? '');
+    const rows: string[][] = [];
+    for (i += 2; lines[i]?.trim().startsWith('|'); i++) rows.push(cells(lines[i] ?? ''));
+    out.push({ header, rows });
+  }
+  return out;
+}
+
+/** The one table of `text` whose header starts with `first`. */
+function tableStarting(text: string, first: string, where: string): Table {
+  const found = tables(text).filter((t) => t.header[0] === first);
+  if (found.length !== 1) throw new Error(`${where}: expected one table with a "${first}" column first`);
+  return found[0] as Table;
+}
+
+/** The text under a heading (to the next heading of the same or a higher level). */
+function section(text: string, heading: string, where: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) throw new Error(`${where} has no heading "${heading}"`);
+  const level = /^#+/.exec(heading)?.[0].length ?? 1;
+  const end = lines.findIndex((l, i) => i > start && (/^#+ /.exec(l)?.[0].length ?? 99) - 1 <= level);
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
+
+/** The headings of a text (outside fenced code). */
+function headings(text: string): string[] {
+  let fenced = false;
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    else if (!fenced && /^#{1,6} /.test(line)) out.push(line);
+  }
+  return out;
+}
+
+/** The backticked words of a cell. */
+const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+
+interface Block {
+  readonly lang: string;
+  readonly text: string;
+  readonly line: number;
+}
+
+function codeBlocks(text: string): Block[] {
+  const out: Block[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*```(\S*)/.exec(lines[i] ?? '');
+    if (open === null) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i] ?? ''); i++) body.push(lines[i] ?? '');
+    out.push({ lang: open[1] ?? '', text: body.join('\n'), line: start + 1 });
+  }
+  return out;
+}
+
+/** Inline code spans outside fenced blocks. */
+function codeSpans(text: string): string[] {
+  const prose = text.replace(/^\s*```[\s\S]*?^\s*```\s*$/gm, '');
+  return [...prose.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] as string);
+}
+
+// ---------- the sources ----------
+
+type Sls = {
+  params: { default: Record<string, unknown> };
+  provider: { environment: Record<string, unknown> };
+  custom: Record<string, unknown>;
+  functions: Record<string, { handler: string; events: unknown; environment?: Record<string, unknown> }>;
+  resources: { Outputs: Record<string, unknown> };
+};
+
+let sls: Sls;
+
+/** A function's events, with a `${file(...):key}` variable resolved as the framework would. */
+async function eventsOf(fn: Sls['functions'][string]): Promise<Record<string, any>[]> {
+  if (Array.isArray(fn.events)) return fn.events;
+  const file = /^\$\{file\((.+)\):(\w+)\}$/.exec(String(fn.events));
+  if (file === null) throw new Error(`Cannot read the events ${String(fn.events)}`);
+  const resolver = require(join(ROOT, file[1] as string)) as (api: object) => Promise<Record<string, any>>;
+  const resolved = await resolver({
+    resolveVariable: async (v: string) => sls.params.default[v.replace(/^param:/, '')],
+  });
+  return resolved[file[2] as string];
+}
+
+beforeAll(async () => {
+  // The Serverless Framework's own reader: YAML with the CloudFormation tags, variables left as text.
+  const readConfiguration = require('osls/lib/configuration/read.js') as (path: string) => Promise<Sls>;
+  sls = await readConfiguration(join(ROOT, 'serverless.yml'));
+});
+
+const NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const words = (logicalId: string) => logicalId.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** What a trigger cell must say for each event of a function. */
+function triggerFacts(events: Record<string, any>[]): string[] {
+  return events.flatMap((event) => {
+    if (event.sqs !== undefined) {
+      const queue = event.sqs.arn?.['Fn::GetAtt']?.[0] as string;
+      return ['SQS', `the ${words(queue)}`, `batches of ${event.sqs.batchSize}`];
+    }
+    if (event.eventBridge !== undefined) {
+      const p = event.eventBridge.pattern;
+      return ['EventBridge', ...p['detail-type'].map((t: string) => `"${t}"`), ...(p.detail?.status ?? [])];
+    }
+    if (event.schedule !== undefined) {
+      // The drill schedule's entries (none by default) are said once, as "the drill schedule".
+      if (typeof event.schedule !== 'string') return ['the drill schedule'];
+      return ['schedule', `\`${event.schedule}\``];
+    }
+    return [`an event of a kind this test does not know: ${Object.keys(event).join()}`];
+  });
+}
+
+describe('the functions and their triggers (README, against serverless.yml)', () => {
+  it('lists every function once, with its handler and what triggers it', async () => {
+    const table = tableStarting(PAGES['README.md'] as string, 'function', 'README.md');
+    const documented = new Map(table.rows.map((r) => [ticked(r[0] ?? '')[0], r]));
+    expect([...documented.keys()].sort()).toStrictEqual(Object.keys(sls.functions).sort());
+    for (const [name, fn] of Object.entries(sls.functions)) {
+      const [, handler = '', trigger = ''] = documented.get(name) ?? [];
+      expect({ name, handler }).toStrictEqual({
+        name,
+        handler: `\`${fn.handler.replace(/\.handler$/, '.ts')}\``,
+      });
+      const missing = triggerFacts(await eventsOf(fn)).filter((fact) => !trigger.includes(fact));
+      expect({ name, trigger, missing }).toStrictEqual({ name, trigger, missing: [] });
+    }
+  });
+
+  it('draws every function in the picture, and counts them right wherever it counts them', () => {
+    const picture = codeBlocks(PAGES['README.md'] as string).find((b) => b.lang === '')?.text ?? '';
+    const count = Object.keys(sls.functions).length;
+    expect(Object.keys(sls.functions).filter((f) => !picture.includes(f))).toStrictEqual([]);
+    const wrong = OWN_PAGES.flatMap((page) =>
+      [...(PAGES[page] as string).matchAll(/\b(both|[a-z]+)( Lambda)? functions\b/gi)]
+        .filter((m) => NUMBERS.includes((m[1] as string).toLowerCase()) || m[1]?.toLowerCase() === 'both')
+        .filter((m) => NUMBERS.indexOf((m[1] as string).toLowerCase()) !== count)
+        .map((m) => `${page}: "${m[0]}" (there are ${count})`),
+    );
+    expect(wrong).toStrictEqual([]);
+  });
+});
+
+// ---------- settings ----------
+
+/** Every file under `dir` ending in .ts. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
+  );
+}
+
+/** The environment variables the deployed code reads: written as `env.NAME`, or asked of a loader. */
+function variablesRead(): Set<string> {
+  const names = new Set<string>();
+  for (const file of [...sourceFiles('src'), ...sourceFiles('handlers')]) {
+    for (const m of read(file).matchAll(
+      /\benv(?:\?\.|\.)([A-Z][A-Z0-9_]+)|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
+    ))
+      names.add((m[1] ?? m[2]) as string);
+  }
+  // The loaders also read names they are handed (integer('MAX_RECEIVE_COUNT', ...)): ask them.
+  const env = new Proxy({} as Record<string, string | undefined>, {
+    get: (_, key) => {
+      if (typeof key === 'string') names.add(key);
+      return undefined;
+    },
+  });
+  for (const load of [loadConfig, loadValidationConfig, loadDrillConfig]) {
+    try {
+      load(env);
+    } catch {
+      // An empty environment is refused; what matters is what was asked.
+    }
+  }
+  startRestoreShare(env, 5);
+  return names;
+}
+
+/** The variables serverless.yml sets, with the parameters each is set from. */
+function variablesSet(): Map<string, string[]> {
+  const set = new Map<string, string[]>();
+  const environments = [
+    sls.provider.environment,
+    ...Object.values(sls.functions).map((f) => f.environment ?? {}),
+  ];
+  for (const environment of environments) {
+    for (const [name, value] of Object.entries(environment)) {
+      let text = JSON.stringify(value);
+      for (const m of text.matchAll(/self:custom\.(\w+)/g))
+        text += JSON.stringify(sls.custom[m[1] as string]);
+      const params = [...text.matchAll(/param:(\w+)/g)].map((m) => m[1] as string);
+      set.set(name, [...new Set([...(set.get(name) ?? []), ...params])]);
+    }
+  }
+  return set;
+}
+
+const CONFIGURATION = 'docs/configuration.md';
+const configurationTable = (heading: string, first: string) =>
+  tableStarting(section(PAGES[CONFIGURATION] as string, heading, CONFIGURATION), first, CONFIGURATION);
+
+describe('settings (docs/configuration.md, against serverless.yml and the code)', () => {
+  it('documents every environment variable the code reads or serverless.yml sets, and no other', () => {
+    const table = configurationTable('## Environment variables', 'variable');
+    const documented = new Map(table.rows.map((r) => [ticked(r[0] ?? '')[0] as string, r.join(' | ')]));
+    const expected = new Set([...variablesRead(), ...variablesSet().keys()]);
+    expect([...expected].filter((v) => !documented.has(v)).sort()).toStrictEqual([]);
+    // A documented variable nothing here reads must say who does.
+    const unread = [...documented].filter(([v, row]) => !expected.has(v) && !/read by the AWS SDK/.test(row));
+    expect(unread.map(([v]) => v)).toStrictEqual([]);
+  });
+
+  it('documents every stage parameter with its default and the variables it sets, and no other', () => {
+    const table = configurationTable('## Stage parameters', 'parameter');
+    const rows = new Map(table.rows.map((r) => [ticked(r[0] ?? '')[0] as string, r]));
+    const params = sls.params.default;
+    expect([...rows.keys()].sort()).toStrictEqual(Object.keys(params).sort());
+    for (const [name, value] of Object.entries(params)) {
+      const shown = String(value) === '' ? '""' : String(value);
+      expect({ name, default: rows.get(name)?.[1] }).toStrictEqual({ name, default: `\`${shown}\`` });
+    }
+    for (const [variable, fromParams] of variablesSet()) {
+      for (const param of fromParams) {
+        expect({ param, sets: rows.get(param)?.[2]?.includes(`\`${variable}\``) }).toStrictEqual({
+          param,
+          sets: true,
+        });
+      }
+    }
+  });
+
+  it('lists the stack outputs the template has', () => {
+    const table = configurationTable('## Stack outputs', 'output');
+    const documented = table.rows.map((r) => ticked(r[0] ?? '')[0]);
+    expect(documented.sort()).toStrictEqual(Object.keys(sls.resources.Outputs).sort());
+  });
+});
