@@ -547,8 +547,16 @@ function sampleProblems(sample: Sample): string[] {
 describe("sample requests, on every page (against the pipeline's own checks)", () => {
   const all = OWN_PAGES.flatMap(samples);
 
-  it('finds the samples', () => {
+  it('finds the samples, and says which deployment they are written for', () => {
     expect(all.filter((s) => isRequest(s.value)).length).toBeGreaterThan(8);
+    const said = PAGES['docs/requests.md'] as string;
+    const facts = [
+      EXAMPLE_DEPLOYMENT.accountId,
+      EXAMPLE_DEPLOYMENT.region,
+      ...EXAMPLE_DEPLOYMENT.sourceAccountIds,
+      ...EXAMPLE_DEPLOYMENT.allowedRoleArns.map((arn) => arn.replace(/^.*:role\//, '')),
+    ];
+    expect(facts.filter((f) => !said.includes(`\`${f}\``))).toStrictEqual([]);
   });
 
   it('writes every sample request so the pipeline accepts it, and of the type of its recovery point', () => {
