@@ -601,6 +601,21 @@ describe('the pages as a whole', () => {
     expect(broken).toStrictEqual([]);
   });
 
+  it('names only files that exist, and only functions serverless.yml has', () => {
+    const missing: string[] = [];
+    for (const page of OWN_PAGES) {
+      const text = PAGES[page] as string;
+      const code = [...codeSpans(text), ...codeBlocks(text).map((b) => b.text)].join('\n');
+      for (const m of code.matchAll(
+        /(?<![\w./-])((?:src|handlers|cli|local|test|bench|deploy|schema|events)\/[\w./-]*\w)/g,
+      ))
+        if (!existsSync(join(ROOT, m[1] as string))) missing.push(`${page}: ${m[1]}`);
+      for (const m of code.matchAll(/invoke local -f (\w+)/g))
+        if (!((m[1] as string) in sls.functions)) missing.push(`${page}: function ${m[1]}`);
+    }
+    expect(missing).toStrictEqual([]);
+  });
+
   it('keeps the README a front door', () => {
     expect((PAGES['README.md'] as string).split('\n').length).toBeLessThanOrEqual(250);
   });
