@@ -616,6 +616,31 @@ describe('the pages as a whole', () => {
     expect(missing).toStrictEqual([]);
   });
 
+  it('shows a sample file as it is, where a page introduces one', () => {
+    const differ: string[] = [];
+    for (const page of OWN_PAGES) {
+      const lines = (PAGES[page] as string).split('\n');
+      for (const block of codeBlocks(PAGES[page] as string).filter((b) => b.lang === 'json')) {
+        // The paragraph just before the block.
+        let end = block.line - 2;
+        while (end > 0 && lines[end]?.trim() === '') end--;
+        let start = end;
+        while (start > 0 && lines[start - 1]?.trim() !== '') start--;
+        const named = /^`(events\/[\w-]+\.json)` is /.exec(
+          lines
+            .slice(start, end + 1)
+            .join(' ')
+            .trim(),
+        );
+        if (named === null) continue;
+        const file = JSON.parse(read(named[1] as string));
+        if (JSON.stringify(JSON.parse(block.text)) !== JSON.stringify(file))
+          differ.push(`${page}:${block.line}`);
+      }
+    }
+    expect(differ).toStrictEqual([]);
+  });
+
   it('keeps the README a front door', () => {
     expect((PAGES['README.md'] as string).split('\n').length).toBeLessThanOrEqual(250);
   });
