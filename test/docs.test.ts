@@ -616,6 +616,27 @@ describe('the pages as a whole', () => {
     expect(missing).toStrictEqual([]);
   });
 
+  it('describes the layout with files and folders that exist', () => {
+    const layout = section(PAGES['docs/development.md'] as string, '## Layout', 'docs/development.md');
+    const files = ['src', 'handlers', 'cli', 'local'].flatMap(sourceFiles);
+    const basenames = new Set(files.map((f) => f.replace(/^.*\//, '')));
+    const folders = new Set(
+      files.flatMap((f) =>
+        f
+          .split('/')
+          .slice(1, -1)
+          .map((d) => `${d}/`),
+      ),
+    );
+    const named = codeSpans(layout);
+    const missing = [
+      ...named.filter((n) => /^[\w-]+\.ts$/.test(n) && !basenames.has(n)),
+      ...named.filter((n) => /^[\w-]+\/$/.test(n) && !folders.has(n) && !existsSync(join(ROOT, n))),
+    ];
+    expect(named.length).toBeGreaterThan(30);
+    expect(missing).toStrictEqual([]);
+  });
+
   it('shows a sample file as it is, where a page introduces one', () => {
     const differ: string[] = [];
     for (const page of OWN_PAGES) {
