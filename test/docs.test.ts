@@ -20,6 +20,7 @@ import { loadDrillConfig } from '../src/drills/config';
 import { startRestoreShare } from '../src/rate-limit';
 import { POINT_IN_TIME_KEYS, REQUIRED_METADATA_KEYS, RESOURCE_TYPES } from '../src/resource-types';
 import { loadValidationConfig } from '../src/validation/config';
+import { DURATION_METRICS } from '../src/validation/timing';
 
 const ROOT = resolve(__dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -393,6 +394,45 @@ describe('the CLI (docs/cli.md, against the program)', () => {
     const table = tableStarting(page, 'exit code', CLI);
     const documented = table.rows.map((r) => Number(r[0])).sort();
     expect(documented).toStrictEqual(Object.values(EXIT).sort());
+  });
+});
+
+// ---------- metrics and the dashboard ----------
+
+/** The metrics the code emits: counts, seconds and the durations of time to recovery. */
+function metricsEmitted(): Set<string> {
+  const names = new Set(Object.values(DURATION_METRICS));
+  for (const file of sourceFiles('src'))
+    for (const m of read(file).matchAll(/\b(?:count|seconds|metricFields)\((?:\w+,\s*)?'([A-Z][A-Za-z]+)'/g))
+      names.add(m[1] as string);
+  return names;
+}
+
+describe('metrics (against the code and the dashboard in serverless.yml)', () => {
+  it('documents every metric the code emits', () => {
+    const emitted = [...metricsEmitted()];
+    expect(emitted.length).toBeGreaterThan(15);
+    const said = OWN_PAGES.map((p) => PAGES[p]).join('\n');
+    expect(emitted.filter((m) => !said.includes(`\`${m}\``))).toStrictEqual([]);
+  });
+
+  it('lists what each dashboard graph shows, as the dashboard has it', () => {
+    const body = JSON.stringify((sls.resources as any).Resources.Dashboard.Properties.DashboardBody);
+    const graphed = new Set([...body.matchAll(/MetricName=\\+"(\w+)\\+"/g)].map((m) => m[1] as string));
+    const table = tableStarting(PAGES['docs/alarms.md'] as string, 'graph', 'docs/alarms.md');
+    // The pipeline's metrics a graph's row names: each must be on that dashboard.
+    const emitted = metricsEmitted();
+    const documented = new Set(table.rows.flatMap((r) => ticked(r[1] ?? '')).filter((t) => emitted.has(t)));
+    expect(graphed.size).toBeGreaterThan(10);
+    expect([...graphed].filter((m) => !documented.has(m))).toStrictEqual([]);
+    expect([...documented].filter((m) => !graphed.has(m))).toStrictEqual([]);
+  });
+
+  it('lists the alarms the template has', () => {
+    const resources = (sls.resources as any).Resources as Record<string, { Type: string }>;
+    const alarms = Object.keys(resources).filter((k) => resources[k]?.Type === 'AWS::CloudWatch::Alarm');
+    const table = tableStarting(PAGES['docs/alarms.md'] as string, 'alarm', 'docs/alarms.md');
+    expect(table.rows.map((r) => ticked(r[0] ?? '')[0]).sort()).toStrictEqual(alarms.sort());
   });
 });
 
