@@ -130,7 +130,10 @@ type Sls = {
   provider: { environment: Record<string, unknown> };
   custom: Record<string, unknown>;
   functions: Record<string, { handler: string; events: unknown; environment?: Record<string, unknown> }>;
-  resources: { Outputs: Record<string, unknown> };
+  resources: {
+    Outputs: Record<string, unknown>;
+    Resources: Record<string, { Type: string; Properties?: any }>;
+  };
 };
 
 let sls: Sls;
@@ -417,7 +420,7 @@ describe('metrics (against the code and the dashboard in serverless.yml)', () =>
   });
 
   it('lists what each dashboard graph shows, as the dashboard has it', () => {
-    const body = JSON.stringify((sls.resources as any).Resources.Dashboard.Properties.DashboardBody);
+    const body = JSON.stringify(sls.resources.Resources.Dashboard?.Properties?.DashboardBody);
     const graphed = new Set([...body.matchAll(/MetricName=\\+"(\w+)\\+"/g)].map((m) => m[1] as string));
     const table = tableStarting(PAGES['docs/alarms.md'] as string, 'graph', 'docs/alarms.md');
     // The pipeline's metrics a graph's row names: each must be on that dashboard.
@@ -429,7 +432,7 @@ describe('metrics (against the code and the dashboard in serverless.yml)', () =>
   });
 
   it('lists the alarms the template has', () => {
-    const resources = (sls.resources as any).Resources as Record<string, { Type: string }>;
+    const resources = sls.resources.Resources;
     const alarms = Object.keys(resources).filter((k) => resources[k]?.Type === 'AWS::CloudWatch::Alarm');
     const table = tableStarting(PAGES['docs/alarms.md'] as string, 'alarm', 'docs/alarms.md');
     expect(table.rows.map((r) => ticked(r[0] ?? '')[0]).sort()).toStrictEqual(alarms.sort());
