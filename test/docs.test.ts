@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { EXIT } from '../cli/output';
 import { createProgram } from '../cli/program';
+import { checkedFaultPlan } from '../local/start';
 import { parseAlarmTargets } from '../src/alarm';
 import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { checkRestoreRequest } from '../src/checks/request';
@@ -354,6 +355,12 @@ function commandLineProblems(line: string): string[] {
   return problems.map((p) => `${p}: ${line}`);
 }
 
+/** The shell lines and code spans of a page. */
+const commandsOf = (text: string) => [
+  ...codeBlocks(text).flatMap((b) => b.text.split('\n')),
+  ...codeSpans(text),
+];
+
 /** Every `restore-pipeline ...` command line of a page, from its code blocks and code spans. */
 function commandLines(text: string): string[] {
   const pieces = [...codeBlocks(text).flatMap((b) => b.text.split('\n')), ...codeSpans(text)];
@@ -605,6 +612,33 @@ describe("sample requests, on every page (against the pipeline's own checks)", (
   it('writes every sample request so the pipeline accepts it, and of the type of its recovery point', () => {
     const problems = all.flatMap((s) => sampleProblems(s).map((p) => `${s.where}: ${p}`));
     expect(problems).toStrictEqual([]);
+  });
+});
+
+// ---------- the local stack ----------
+
+describe('the local stack (npm start, npm run serve, against local/start.ts)', () => {
+  const lines = OWN_PAGES.flatMap((p) => commandsOf(PAGES[p] as string).map((l) => ({ page: p, l })));
+  const local = lines.filter(({ l }) => /npm (start|run serve)\b/.test(l));
+
+  it('uses only the flags local/start.ts reads', () => {
+    const known = new Set([...read('local/start.ts').matchAll(/'(--[a-z-]+)'/g)].map((m) => m[1] as string));
+    const used = local.flatMap(({ page, l }) =>
+      [...(l.split(/\s--\s/)[1] ?? '').matchAll(/(?<![\w-])--[a-z][a-z-]*/g)].map((m) => ({
+        page,
+        flag: m[0],
+      })),
+    );
+    expect(local.length).toBeGreaterThan(3);
+    expect(used.filter(({ flag }) => !known.has(flag))).toStrictEqual([]);
+  });
+
+  it('shows only fault plans the local endpoint accepts', () => {
+    const plans = lines.flatMap(({ l }) =>
+      [...l.matchAll(/--faults\s+"([^"]+)"/g)].map((m) => m[1] as string),
+    );
+    expect(plans.length).toBeGreaterThan(0);
+    for (const plan of plans) expect(() => checkedFaultPlan(plan)).not.toThrow();
   });
 });
 
