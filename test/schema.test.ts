@@ -1,7 +1,7 @@
 /**
  * The JSON Schema (schema/restore-request.schema.json) and the pipeline's checks agree: every
  * request sample in events/ and every body of the bad-input campaign gets the same verdict from
- * both, except the rules a schema cannot say (listed here and in the README). Ajv (draft 2020-12)
+ * both, except the rules a schema cannot say (listed here and in docs/requests.md). Ajv (draft 2020-12)
  * validates; the checks are the functions' own parseRestoreRequest with the test configuration.
  */
 
@@ -22,7 +22,7 @@ const policy = testConfig();
 /**
  * Rules only the deployment's settings can decide, or that JSON Schema cannot express: the
  * checks refuse these and the schema lets them through. Each name is a bad-input case.
- * The README lists the same rules under "The JSON Schema".
+ * docs/requests.md lists the same rules under "The JSON Schema".
  */
 const SCHEMA_CANNOT_SAY: Readonly<Record<string, string>> = {
   'an ARN of another partition': "the deployment's partition",
