@@ -510,6 +510,12 @@ function restoreQuestions(roleNames: readonly string[], sourceAccounts: readonly
       allowed: STARTERS,
     })),
     {
+      label: 'backup:StartRestoreJob of an RDS snapshot point of this account',
+      action: 'backup:StartRestoreJob',
+      resource: arn('rds', 'snapshot:awsbackup:job-1eb3b5e7'),
+      allowed: STARTERS,
+    },
+    {
       label: 'backup:StartRestoreJob of a point of an unlisted account',
       action: 'backup:StartRestoreJob',
       resource: point(OTHER_ACCOUNT),
@@ -572,6 +578,7 @@ function invokeQuestions(validators: readonly string[]): Question[] {
     ...listed,
     invoke('check-orders-copy (a listed name extended)', fn('check-orders-copy'), []),
     invoke('check-orders of another account', fn('check-orders', OTHER_ACCOUNT), []),
+    invoke('check-orders of another Region', arn('lambda', 'function:check-orders', OTHER_REGION), []),
     invoke('check-stock:live (an alias of a function listed by ARN only)', fn('check-stock:live'), []),
     invoke('check-billing (listed only as check-billing:live)', fn('check-billing'), []),
     invoke("the pipeline's own cleanup function", fn('backup-restore-pipeline-ci-cleanupDrills'), []),
