@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployedPatterns } from '../local/eventbridge';
+import { Resolver } from './helpers/cfn-resolve';
 import { type Template as PackagedTemplate, packageStack, removePackages } from './helpers/package-stack';
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
@@ -624,7 +625,13 @@ describe('IAM: one role per function, with only what it calls', () => {
       for (const s of shared) {
         expect(s.Sid).toMatch(/OfTheListedSourceAccounts$/);
         expect(s.Condition).toBeUndefined();
-        expect(evaluate(s.Resource)).toStrictEqual(expected);
+        expect(
+          new Resolver(withSources, {
+            partition: 'aws',
+            region: 'eu-west-1',
+            accountId: '123456789012',
+          }).resolve(s.Resource),
+        ).toStrictEqual(expected);
       }
       // Packaged without source accounts the condition is false (below): the role has none of them.
       expect(roleStatements(template, fn).filter((s) => /SourceAccounts/.test(s.Sid ?? ''))).toStrictEqual(
@@ -660,23 +667,6 @@ describe('IAM: one role per function, with only what it calls', () => {
     );
   });
 });
-
-/** Evaluates the Fn::Split and Fn::Join of a packaged value whose parts are all literal. */
-function evaluate(value: unknown): unknown {
-  if (typeof value === 'string' || Array.isArray(value)) {
-    return Array.isArray(value) ? value.map(evaluate) : value;
-  }
-  const v = value as Record<string, [string, unknown]>;
-  if (v['Fn::Split'] !== undefined) {
-    const [sep, of] = v['Fn::Split'];
-    return (evaluate(of) as string).split(sep);
-  }
-  if (v['Fn::Join'] !== undefined) {
-    const [sep, of] = v['Fn::Join'];
-    return (evaluate(of) as unknown[]).flatMap((x) => evaluate(x) as string).join(sep);
-  }
-  throw new Error(`not literal: ${JSON.stringify(value)}`);
-}
 
 /** Every `*.ts` file under `dir`. */
 function sources(dir: string): string[] {
