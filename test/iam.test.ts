@@ -650,3 +650,46 @@ describe('the allowed validators as statement resources (deploy/validator-arns.j
     expect(validatorArns('')).toStrictEqual([]);
   });
 });
+
+describe('the CloudFormation resolver', () => {
+  const template = {
+    Resources: {
+      Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'q' } },
+      Key: { Type: 'AWS::KMS::Key', Properties: {} },
+    },
+    Outputs: {},
+    Conditions: { On: { 'Fn::Equals': ['true', 'true'] }, Off: { 'Fn::Not': [{ Condition: 'On' }] } },
+  } as unknown as Template;
+  const resolve = (value: unknown) => new Resolver(template, STACK).resolve(value);
+
+  it("substitutes a Sub's variables once, as CloudFormation does: a variable's value stays as written", () => {
+    expect(
+      resolve({
+        'Fn::Sub': [
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Names}',
+          { Names: 'a,arn:${AWS::Partition}:x' },
+        ],
+      }),
+    ).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:a,arn:\${AWS::Partition}:x`);
+    expect(resolve({ 'Fn::Sub': '${!Literal}-${Queue.Arn}-${Key}' })).toBe(
+      `\${Literal}-arn:aws:sqs:${REGION}:${ACCOUNT}:q-Key`,
+    );
+  });
+
+  it('evaluates Join, Split and If with the conditions, and drops AWS::NoValue', () => {
+    expect(resolve({ 'Fn::Split': [',', { 'Fn::Join': [',', ['a', { Ref: 'Queue' }]] }] })).toStrictEqual([
+      'a',
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/q`,
+    ]);
+    expect(
+      resolve([{ 'Fn::If': ['Off', 'x', { Ref: 'AWS::NoValue' }] }, { 'Fn::If': ['On', 'y', 'z'] }]),
+    ).toStrictEqual(['y']);
+  });
+
+  it('fails loudly on anything it does not resolve', () => {
+    expect(() => resolve({ 'Fn::ImportValue': 'x' })).toThrow('unresolved intrinsic Fn::ImportValue');
+    expect(() => resolve({ Ref: 'Missing' })).toThrow('no resource Missing');
+    expect(() => resolve({ 'Fn::GetAtt': ['Key', 'KeyId'] })).toThrow('unresolved Fn::GetAtt Key.KeyId');
+    expect(() => resolve({ 'Fn::If': ['Unknown', 'a', 'b'] })).toThrow('unknown condition Unknown');
+  });
+});
