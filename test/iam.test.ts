@@ -49,16 +49,16 @@ function roles(template: Template): Role[] {
       const logicalId = fn.Properties.Role['Fn::GetAtt'][0] as string;
       const role = template.Resources[logicalId];
       expect(role?.Type).toBe('AWS::IAM::Role');
+      const policies = resolver.resolve(role?.Properties.Policies) as {
+        PolicyName: string;
+        PolicyDocument: Policy;
+      }[];
       return {
         name: logicalId,
         arn: resolver.resolve(fn.Properties.Role) as string,
-        policies: resolver.resolve(role?.Properties.Policies) as { name: string; policy: Policy }[],
+        policies: policies.map((p) => ({ name: p.PolicyName, policy: p.PolicyDocument })),
       };
-    })
-    .map((r) => ({
-      ...r,
-      policies: (r.policies as any[]).map((p) => ({ name: p.PolicyName, policy: p.PolicyDocument })),
-    }));
+    });
 }
 
 beforeAll(async () => {
