@@ -612,6 +612,14 @@ describe('the simulator, default parameters', () => {
     expect(await ask(stacks.default, questions)).toStrictEqual(expected(questions));
   });
 
+  it("lets the validator read a recovery point's restore metadata (the size of an EBS volume restored without one)", async () => {
+    const question = restoreQuestions([], []).filter(
+      (q) => q.action === 'backup:GetRecoveryPointRestoreMetadata',
+    );
+    expect(question).toHaveLength(1);
+    expect((await ask(stacks.default, question))[question[0]?.label as string]).toContain(VALIDATE);
+  });
+
   it('lets no role invoke any function when no validator is listed', async () => {
     const questions = invokeQuestions(VALIDATORS).map((q) => ({ ...q, allowed: [] }));
     expect(await ask(stacks.default, questions)).toStrictEqual(expected(questions));
