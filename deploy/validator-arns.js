@@ -1,8 +1,9 @@
 /**
  * The allowed validators (stage parameter `allowedValidators`, comma-separated function names or
- * ARNs) as the resources of the validator's lambda:InvokeFunction statement. A name becomes one
- * `Fn::Sub` of its ARN in this stack's partition, Region and account, plus its versions and aliases
- * (`name:*`: the validator may name `name:alias`); an ARN is granted exactly as written. Built here
+ * ARNs) as the resources of the validator's lambda:InvokeFunction statement. A name (with or
+ * without its alias) becomes one `Fn::Sub` of its ARN in this stack's partition, Region and
+ * account; an ARN is granted exactly as written: what the validator's allowlist lets it invoke
+ * (src/validation/custom-validator.ts, validatorAllowed), and nothing more. Built here
  * rather than with Split/Join in serverless.yml: a Sub does not substitute inside the value of its
  * own variable, so every name after the first kept a literal `${AWS::Partition}`, and an ARN became
  * `function:arn:...`. A bad entry stops the deployment, and no entry can hold a wildcard.
@@ -21,11 +22,11 @@ function validatorArns(list) {
   const bad = entries.filter((v) => !(v.startsWith('arn:') ? ARN : NAME).test(v));
   if (bad.length > 0)
     throw new Error(`allowedValidators holds entries that are not function names or ARNs: ${bad.join(', ')}`);
-  return entries.flatMap((v) => {
-    if (v.startsWith('arn:')) return [v];
-    const arn = `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${v}`;
-    return v.includes(':') ? [{ 'Fn::Sub': arn }] : [{ 'Fn::Sub': arn }, { 'Fn::Sub': `${arn}:*` }];
-  });
+  return entries.map((v) =>
+    v.startsWith('arn:')
+      ? v
+      : { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${v}` },
+  );
 }
 
 module.exports = async ({ resolveVariable }) =>
