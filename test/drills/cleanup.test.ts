@@ -8,6 +8,7 @@
 
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
+import { localS3ControlClient } from '../../local/resources/s3';
 import { sleep } from '../../local/time';
 import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
 import { drillValidated, findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
@@ -21,14 +22,16 @@ import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validati
 let env: ValidationEnv;
 let deps: CleanupDeps;
 let clients: DrillClients;
+let s3control: ReturnType<typeof localS3ControlClient>;
 const metricLines: string[] = [];
 
 beforeEach(async () => {
   env = await startValidationEnv({
-    timing: { availableAfterMs: 0, runningAfterMs: 0, statusOkAfterMs: 0, goneAfterMs: 0 },
+    timing: { availableAfterMs: 0, runningAfterMs: 0, statusOkAfterMs: 0, goneAfterMs: 0, updatingMs: 30 },
   });
   const r = env.deps.resources;
-  clients = { ddb: env.deps.ddb, rds: r.rds, ec2: r.ec2, efs: r.efs, s3: r.s3 };
+  s3control = localS3ControlClient(env.aws.url, 'eu-west-1');
+  clients = { ddb: env.deps.ddb, rds: r.rds, ec2: r.ec2, efs: r.efs, s3: r.s3, s3control: () => s3control };
   metricLines.length = 0;
   deps = {
     ddb: env.deps.ddb,
@@ -39,10 +42,13 @@ beforeEach(async () => {
     logger: createLogger({ sink: (l) => env.lines.push(l), level: 'debug' }),
     metrics: createMetrics((l) => metricLines.push(l)),
     now: () => new Date(),
+    // The run waits out a table UPDATING in short real steps here (AWS: seconds).
+    sleep: () => sleep(10),
   };
 });
 
 afterEach(async () => {
+  s3control.destroy();
   await env.close();
 });
 
@@ -304,10 +310,20 @@ describe('every ownership check refuses a deletion', () => {
     expect(tagOf(arn)).toBeUndefined();
   });
 
-  it("a name without the pipeline's restore suffix", async () => {
-    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-copy' });
-    await refused(arn, restoreJobId, /restore suffix/);
+  it("a name is no evidence: a resource with the pipeline's restore suffix, created before the job started", async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META);
+    // The job names it, yet AWS says it existed before the job started: the job did not create it.
+    const r = env.aws.resources.store.byArn(arn);
+    if (r !== undefined) r.createdAt = Date.now() - 86_400_000;
+    await refused(arn, restoreJobId, /created at .* before the job started/);
     expect(tagOf(arn)).toBeUndefined();
+  });
+
+  it("a name without the restore suffix is no reason to refuse: the evidence is AWS's", async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-copy' });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1, refused: 0 });
+    expect(live(arn)).toBe(false);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('deleted');
   });
 
   it('an attached volume is left, not detached', async () => {
@@ -392,7 +408,13 @@ describe('tagging in the cleanup', () => {
       volumeSize: '100',
     });
     // What the dead run did: the tag, and not the record's update.
-    await tagDrillResource(clients, 'EBS', arn, restoreJobId);
+    await tagDrillResource(clients, 'EBS', arn, {
+      restoreJobId,
+      jobCreatedAt: undefined,
+      accountId: undefined,
+      deadline: Date.now(),
+      sleep: async () => undefined,
+    });
     expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('untagged');
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1 });
     expect(live(arn)).toBe(false);
