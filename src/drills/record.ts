@@ -130,6 +130,7 @@ export async function drillValidated(
   validatedAt: string,
 ): Promise<boolean> {
   const t = Date.parse(validatedAt);
+  if (!Number.isFinite(t)) return false;
   const due = new Date(verdict === 'fail' ? t + VERDICT_WAIT_HOURS * 3_600_000 : t).toISOString();
   return conditionHolds('UpdateItem (drill record)', () =>
     ddb.send(

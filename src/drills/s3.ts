@@ -74,7 +74,9 @@ export async function viewBucket(
             )
           ).Tags,
         );
-  return { exists: true, tags, createdAt: found.created };
+  // Object Lock refuses the deletion before anything in the bucket is deleted.
+  const locked = await lockRefusal(clients.s3(), name);
+  return { exists: true, tags, createdAt: found.created, ...(locked === undefined ? {} : { inUse: locked }) };
 }
 
 /** Switches ABAC on for the bucket (when it is not yet), then puts the drill tag on with S3 Control. */
@@ -145,12 +147,10 @@ async function deleteVersions(
 
 /**
  * Empties the bucket of every version and delete marker (an unversioned bucket's objects are its
- * `null` versions), then deletes it. Object Lock refuses before anything is deleted (thrown,
- * permanent). Returns the steps taken.
+ * `null` versions), then deletes it (viewBucket refused a bucket with Object Lock on before).
+ * Returns the steps taken.
  */
 export async function deleteBucket(s3: S3Client, name: string): Promise<string[]> {
-  const refusal = await lockRefusal(s3, name);
-  if (refusal !== undefined) throw new RestorePipelineError(refusal, { retryable: false });
   const versioning = await call('GetBucketVersioning', () =>
     s3.send(new GetBucketVersioningCommand({ Bucket: name })),
   );

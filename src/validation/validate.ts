@@ -180,6 +180,9 @@ export async function validateRestore(
   const id = message.restoreJobId;
   const existing = await findVerdict(deps.ddb, table, id);
   if (existing !== undefined) {
+    // A 0-hour drill's due time follows its verdict; a delivery whose write of it failed after the
+    // verdict was recorded comes back here, so it is written again (idempotent; no-op for others).
+    await drillValidated(deps.ddb, table, id, existing.verdict, existing.validatedAt);
     log.info('Ignored a validation of a job that already has its verdict', { verdict: existing.verdict });
     return 'duplicate';
   }
