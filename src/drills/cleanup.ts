@@ -220,7 +220,10 @@ async function jobContext(
     accountId: job.AccountId,
     deadline: deps.deadline ?? Date.now() + 60_000,
     sleep: deps.sleep ?? realSleep,
-    ...(record.volumeIds === undefined ? {} : { volumeIds: record.volumeIds }),
+    // An EC2 drill past its tagging has its volumes recorded (none recorded: none is the drill's).
+    ...(record.resourceType === 'EC2' && record.drillState !== 'untagged'
+      ? { volumeIds: record.volumeIds ?? [] }
+      : {}),
   };
   return { job, context };
 }
