@@ -4,9 +4,9 @@
  * ownership check holds (src/drills/cleanup.ts).
  *
  * Delivery and failure:
- * - Open drills (untagged, or due) are found from the job-link table on each run: a run that fails,
- *   or is missed, leaves them for the next one; a run that dies between a tag and its record tags
- *   again (the same tag, idempotent).
+ * - Open drills (untagged, terminating, due, or without a due time) are found from the job-link
+ *   table on each run: a run that fails, or is missed, leaves them for the next one; a run that dies
+ *   between a tag and its record is followed by one that finds the tag on and does not tag again.
  * - A resource that cannot be tagged is recorded (`drillState: tag-failed`), logged and counted
  *   (`DrillCleanupsFailed`); it is never deleted by the pipeline.
  * - A refused or failed cleanup is recorded on the drill record (`drillState`) and the request is

@@ -16,7 +16,8 @@
  *    ready yet (a DynamoDB table UPDATING, volumes still attached to a terminating instance) is
  *    left for the next run without counting a failure; what cannot be deleted is a leftover,
  *    listed on the record, in the run's report and in a dead letter.
- * Every step is idempotent: a run that dies between the tag and the record's update tags again.
+ * Every step is idempotent: a run that dies between the tag and the record's update is followed by
+ * one that finds the tag on (this job's) and goes on without tagging again.
  */
 
 import {
@@ -306,10 +307,13 @@ export async function tagDrill(
       return await giveUp(deps, record, link, jobLog, 'refused', `not tagged: ${refusals.join('; ')}`);
     }
     volumeIds = seen.view.volumeIds;
-    await tagDrillResource(deps.clients, record.resourceType, record.createdResourceArn, {
-      ...seen.context,
-      ...(volumeIds === undefined ? {} : { volumeIds }),
-    });
+    await tagDrillResource(
+      deps.clients,
+      record.resourceType,
+      record.createdResourceArn,
+      { ...seen.context, ...(volumeIds === undefined ? {} : { volumeIds }) },
+      seen.view,
+    );
   } catch (error) {
     if (
       await retryLater(

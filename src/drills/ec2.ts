@@ -77,24 +77,27 @@ export async function viewInstance(
   ec2: EC2Client,
   id: string,
   context: Pick<DrillContext, 'jobCreatedAt' | 'restoreJobId' | 'volumeIds'>,
-): Promise<(ResourceView & { volumeIds: string[] }) | undefined> {
+): Promise<(ResourceView & { volumeIds: string[]; toTag: string[] }) | undefined> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   const instance = out.Reservations?.[0]?.Instances?.[0];
   if (instance === undefined || instance.State?.Name === 'terminated') return undefined;
   const volumeIds = (instance.BlockDeviceMappings ?? []).flatMap((m) =>
     m.Ebs?.VolumeId === undefined ? [] : [m.Ebs.VolumeId],
   );
-  const refusals = volumeRefusals(
-    await describeVolumes(ec2, volumeIds),
-    context.jobCreatedAt,
-    context.restoreJobId,
-    context.volumeIds,
-  );
+  const volumes = await describeVolumes(ec2, volumeIds);
+  const refusals = volumeRefusals(volumes, context.jobCreatedAt, context.restoreJobId, context.volumeIds);
+  const tags = tagMap(instance.Tags);
+  // What still lacks the drill tag: a tag is put on once (IAM may allow it only where it is missing).
+  const toTag = [
+    ...(tags[DRILL_TAG_KEY] === undefined ? [id] : []),
+    ...volumes.filter((v) => v.tags[DRILL_TAG_KEY] === undefined).map((v) => v.volumeId),
+  ];
   return {
     exists: true,
-    tags: tagMap(instance.Tags),
+    tags,
     createdAt: dateOf(instance.LaunchTime),
     volumeIds,
+    toTag,
     ...(refusals.length === 0 ? {} : { inUse: refusals.join('; ') }),
   };
 }

@@ -47,6 +47,8 @@ export interface ResourceView {
   readonly inUse?: string;
   /** EC2: the volumes attached to the instance now (recorded at tagging). */
   readonly volumeIds?: string[];
+  /** EC2: the instance and attached volumes that do not carry the drill tag yet. */
+  readonly toTag?: string[];
 }
 
 /** What a deletion did: its steps, and for EC2 the volumes still to delete or left. */
@@ -60,15 +62,24 @@ const unsupported = (step: string, resourceType: string) =>
     }),
   );
 
-/** Puts the drill tag on the created resource (EC2: on the instance and its attached volumes too). */
+/**
+ * Puts the drill tag on the created resource (EC2: on the instance and its attached volumes too),
+ * only where it is not on yet: a run that died after tagging finds it and tags nothing again.
+ */
 export async function tagDrillResource(
   clients: DrillClients,
   resourceType: string,
   arn: string,
   context: DrillContext,
+  view?: Pick<ResourceView, 'tags' | 'toTag'>,
 ): Promise<void> {
   const id = resourceIdOf(arn);
   const tag = { Key: DRILL_TAG_KEY, Value: context.restoreJobId };
+  if (resourceType === 'EC2' && view?.toTag !== undefined) {
+    if (view.toTag.length > 0) await tagInstance(clients.ec2(), view.toTag, context.restoreJobId);
+    return;
+  }
+  if (view?.tags[DRILL_TAG_KEY] === context.restoreJobId) return;
   if (resourceType === 'RDS' || CLUSTER_TYPES.has(resourceType)) {
     await call('AddTagsToResource', () =>
       clients.rds().send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [tag] })),

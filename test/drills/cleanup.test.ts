@@ -402,7 +402,7 @@ describe('tagging in the cleanup', () => {
     expect(live(arn)).toBe(true);
   });
 
-  it('a run that died between the tag and the record: the next run tags again (the same tag) and goes on', async () => {
+  it('a run that died between the tag and the record: the next run finds its tag, tags nothing again, and goes on', async () => {
     const { restoreJobId, arn } = await drill('EBS', P.EBS, {
       availabilityZone: 'eu-west-1a',
       volumeSize: '100',
@@ -416,7 +416,11 @@ describe('tagging in the cleanup', () => {
       sleep: async () => undefined,
     });
     expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('untagged');
+    const tagCalls = () => env.aws.faults.counts.CreateTags?.calls ?? 0;
+    const before = tagCalls();
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1 });
+    // IAM may allow the tag only where the key is missing: it is never put on twice.
+    expect(tagCalls()).toBe(before);
     expect(live(arn)).toBe(false);
     expect(deadLetters(env)).toHaveLength(0);
   });
