@@ -1,7 +1,8 @@
 /**
  * The drill steps that wait on AWS or weigh evidence, with mocked clients and no real waits: a
  * DynamoDB table is deleted only once ACTIVE again after UpdateTable, the volumes of a drill's
- * instance are checked one by one, and a repeated validation writes a 0-hour drill's due time again.
+ * instance are checked one by one, a bucket gets ABAC before its tag and is emptied of every version
+ * and delete marker, and a repeated validation writes a 0-hour drill's due time again.
  */
 
 import {
@@ -13,10 +14,21 @@ import {
   UpdateItemCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketAbacCommand,
+  GetBucketVersioningCommand,
+  ListObjectVersionsCommand,
+  PutBucketAbacCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { S3ControlClient, TagResourceCommand } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NotReadyError } from '../../src/drills/calls';
 import { deleteTable } from '../../src/drills/dynamodb';
 import { volumeRefusals } from '../../src/drills/ec2';
+import { deleteBucket, tagBucket } from '../../src/drills/s3';
 import { createLogger } from '../../src/logger';
 import { loadValidationConfig } from '../../src/validation/config';
 import { validateRestore } from '../../src/validation/validate';
@@ -153,4 +165,95 @@ it("a validation delivered again after its verdict writes a 0-hour drill's due t
       ExpressionAttributeValues: { ':due': { S: '2026-11-28T02:00:00.000Z' } },
     },
   ]);
+});
+
+describe('S3 steps', () => {
+  const s3 = mockClient(S3Client);
+  const control = mockClient(S3ControlClient);
+  afterEach(() => {
+    s3.reset();
+    control.reset();
+  });
+  afterAll(() => {
+    s3.restore();
+    control.restore();
+  });
+  const clients = {
+    s3: () => new S3Client({ region: 'eu-west-1' }),
+    s3control: () => new S3ControlClient({ region: 'eu-west-1' }),
+  };
+  const context = {
+    restoreJobId: 'job-1',
+    jobCreatedAt: undefined,
+    accountId: '123456789012',
+    deadline: Date.now(),
+    sleep: async () => undefined,
+  };
+
+  it('switches ABAC on before the S3 Control tag, and only when it is off', async () => {
+    s3.on(GetBucketAbacCommand).resolves({ AbacStatus: { Status: 'Disabled' } });
+    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context);
+    expect(s3.commandCalls(PutBucketAbacCommand).map((c) => c.args[0].input)).toStrictEqual([
+      { Bucket: 'invoices-r1a2b3c4', AbacStatus: { Status: 'Enabled' } },
+    ]);
+    expect(control.commandCalls(TagResourceCommand).map((c) => c.args[0].input)).toStrictEqual([
+      {
+        AccountId: '123456789012',
+        ResourceArn: 'arn:aws:s3:::invoices-r1a2b3c4',
+        Tags: [{ Key: 'backup-restore:drill', Value: 'job-1' }],
+      },
+    ]);
+    s3.reset();
+    control.reset();
+    s3.on(GetBucketAbacCommand).resolves({ AbacStatus: { Status: 'Enabled' } });
+    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context);
+    expect(s3.commandCalls(PutBucketAbacCommand)).toHaveLength(0);
+    expect(control.commandCalls(TagResourceCommand)).toHaveLength(1);
+  });
+
+  it('deletes every version and delete marker of every page by VersionId, then the bucket', async () => {
+    s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3.on(ListObjectVersionsCommand)
+      .resolvesOnce({
+        Versions: [{ Key: 'a', VersionId: 'v1' }],
+        DeleteMarkers: [{ Key: 'b', VersionId: 'm1' }],
+        IsTruncated: true,
+        NextKeyMarker: 'b',
+        NextVersionIdMarker: 'm1',
+      })
+      .resolves({ Versions: [{ Key: 'c', VersionId: 'null' }], IsTruncated: false });
+    s3.on(DeleteObjectsCommand).resolves({});
+    s3.on(DeleteBucketCommand).resolves({});
+    await expect(
+      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4'),
+    ).resolves.toStrictEqual([
+      'versioning Enabled',
+      'DeleteObjects (2 version(s), 1 delete marker(s))',
+      'DeleteBucket',
+    ]);
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects)).toStrictEqual([
+      [
+        { Key: 'a', VersionId: 'v1' },
+        { Key: 'b', VersionId: 'm1' },
+      ],
+      [{ Key: 'c', VersionId: 'null' }],
+    ]);
+    expect(s3.commandCalls(ListObjectVersionsCommand)[1]?.args[0].input).toMatchObject({
+      KeyMarker: 'b',
+      VersionIdMarker: 'm1',
+    });
+  });
+
+  it('a version S3 could not delete stops before DeleteBucket, retryable', async () => {
+    s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'a', VersionId: 'v1' }] });
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'a', VersionId: 'v1', Code: 'AccessDenied' }] });
+    await expect(
+      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4'),
+    ).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringMatching(/DeleteObjects left 1 version/),
+    });
+    expect(s3.commandCalls(DeleteBucketCommand)).toHaveLength(0);
+  });
 });
