@@ -355,7 +355,10 @@ async function recordDeletion(
   report: string[],
 ): Promise<CleanupOutcome> {
   const steps = [
-    ...(record.drillState === 'terminating' ? [record.cleanupReason ?? ''] : []),
+    // A terminating record's reason holds the steps of its first run, then what was still attached.
+    ...(record.drillState === 'terminating'
+      ? [(record.cleanupReason ?? '').split('; volumes still')[0] ?? '']
+      : []),
     ...deletion.steps,
   ]
     .filter((s) => s !== '')

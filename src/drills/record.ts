@@ -179,7 +179,8 @@ export async function moveDrillRecord(
       new UpdateItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
-        UpdateExpression: `SET drillState = :state, cleanupReason = :reason, cleanedAt = :now${leftovers.length > 0 ? ', leftovers = :leftovers' : ''}`,
+        // A record moving to `terminating` starts its attempts afresh: they count the waits for its volumes.
+        UpdateExpression: `SET drillState = :state, cleanupReason = :reason, cleanedAt = :now${leftovers.length > 0 ? ', leftovers = :leftovers' : ''}${move.state === 'terminating' ? ', attempts = :zero' : ''}`,
         ConditionExpression: 'drillState = :from',
         ExpressionAttributeValues: {
           ':state': { S: move.state },
@@ -189,6 +190,7 @@ export async function moveDrillRecord(
           ...(leftovers.length > 0
             ? { ':leftovers': { L: leftovers.map((l) => ({ S: l.slice(0, 500) })) } }
             : {}),
+          ...(move.state === 'terminating' ? { ':zero': { N: '0' } } : {}),
         },
       }),
     ),
