@@ -7,9 +7,11 @@
  * - FAILED, ABORTED, and COMPLETED with failed objects (S3): the original request goes to the
  *   dead-letter queue (failure `restore-job-failed`, AWS's status message as the reason), once per
  *   job even when events repeat, and an optional SNS alert is published.
- * - COMPLETED: logged with the created resource and duration, and counted in metrics; a drill's
- *   job gets its drill record (DynamoDB only: the cleanup function tags and later deletes the
- *   resource, so this bundle carries none of the EC2, RDS, EFS and S3 clients).
+ * - COMPLETED: logged with the created resource and duration, and counted in metrics, once: the
+ *   job's outcome mark carries a token of its writer, read back when the mark's answer was lost. A
+ *   drill's job first gets its drill record with its due time (DynamoDB only: the cleanup function
+ *   tags and later deletes the resource, so this bundle carries none of the EC2, RDS, EFS and S3
+ *   clients); a drill that cannot be handed over is dead-lettered (`drill-cleanup-failed`).
  * - A failure to read the link, write the dead letter or mark the job throws: Lambda retries the
  *   event twice, then sends it to the on-failure destination (the dead-letter queue).
  */

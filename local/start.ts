@@ -33,6 +33,7 @@ import {
   REQUEST_QUEUE,
   startLocalPipeline,
 } from './pipeline.js';
+import { localS3ControlClient } from './resources/s3.js';
 import { setUpValidation, startLinkedRestore } from './setup.js';
 import { sleep } from './time.js';
 
@@ -467,8 +468,16 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
   });
   const { backup, ddb, sqs, table, resources: made } = setup;
   const silent = createLogger({ sink: () => undefined });
+  const s3control = localS3ControlClient(aws.url, seed.region);
   try {
-    const clients = { ddb, rds: () => made.rds, ec2: () => made.ec2, efs: () => made.efs, s3: () => made.s3 };
+    const clients = {
+      ddb,
+      rds: () => made.rds,
+      ec2: () => made.ec2,
+      efs: () => made.efs,
+      s3: () => made.s3,
+      s3control: () => s3control,
+    };
     const metricLines: string[] = [];
     const validateDeps: ValidateDeps = {
       config: loadValidationConfig({
@@ -614,6 +623,7 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
     for (const l of letters ?? []) out(`  dead letter: ${l.failure}: ${short(l.reason, 200)}`);
     return { rds, ebs, counts, letters: letters ?? [] };
   } finally {
+    s3control.destroy();
     setup.destroy();
     await aws.close();
   }

@@ -270,6 +270,91 @@ describe('track-restore-job', () => {
     await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
   });
 
+  describe('a completion is logged and counted exactly once, whatever the fate of its mark', () => {
+    const completedLines = (lines: string[]) =>
+      lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'Restore job completed');
+    const completedCounts = (metricLines: string[]) =>
+      metricLines.map((l) => JSON.parse(l)).filter((m) => m.RestoreJobsCompleted !== undefined);
+
+    /** The job's outcome item as DynamoDB keeps it: a write lands, and later ones fail their condition. */
+    function outcomeTable(ddb: ReturnType<typeof setup>['ddb'], loseAnswers: number) {
+      let stored: Record<string, unknown> | undefined;
+      let lost = 0;
+      ddb
+        .on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } })
+        .callsFake(async () => (stored === undefined ? {} : { Item: stored }));
+      ddb.on(PutItemCommand).callsFake(async (input: { Item?: Record<string, { S?: string }> }) => {
+        if (input.Item?.restoreJobId?.S !== `${JOB}#outcome`) return {};
+        if (stored !== undefined) {
+          throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+        }
+        stored = input.Item;
+        // Written, but the caller sees an error (a connection reset after DynamoDB applied it).
+        if (lost++ < loseAnswers)
+          throw Object.assign(new Error('socket hang up'), { name: 'InternalServerError', $fault: 'server' });
+        return {};
+      });
+      return { written: () => stored };
+    }
+
+    it('an answer lost on the mark: its retry reads the item back and finds its own write', async () => {
+      const { handler, ddb, deps } = setup();
+      const table = outcomeTable(ddb, 1);
+      await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('completed');
+      expect(table.written()?.outcome).toStrictEqual({ S: 'COMPLETED' });
+      expect(completedLines(deps.lines)).toHaveLength(1);
+      expect(completedCounts(deps.metricLines)).toHaveLength(1);
+      // The same event delivered again finds the job handled: nothing more is logged or counted.
+      await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
+      expect(completedLines(deps.lines)).toHaveLength(1);
+      expect(completedCounts(deps.metricLines)).toHaveLength(1);
+    });
+
+    it('another delivery marked it first: a duplicate, nothing logged or counted', async () => {
+      const { handler, ddb, deps } = setup();
+      ddb
+        .on(GetItemCommand, { Key: { restoreJobId: { S: `${JOB}#outcome` } } })
+        .resolvesOnce({})
+        .resolves({
+          Item: {
+            restoreJobId: { S: `${JOB}#outcome` },
+            outcome: { S: 'COMPLETED' },
+            writer: { S: 'other' },
+          },
+        });
+      ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+      await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('duplicate');
+      expect(completedLines(deps.lines)).toHaveLength(0);
+      expect(completedCounts(deps.metricLines)).toHaveLength(0);
+    });
+
+    it('a mark that keeps failing is thrown (the event comes again), and nothing is counted before it is written', async () => {
+      const { handler, ddb, deps } = setup();
+      ddb
+        .on(PutItemCommand)
+        .rejects(Object.assign(new Error('down'), { name: 'InternalServerError', $fault: 'server' }));
+      await expect(handler(event('restore-job-completed.json'), context)).rejects.toMatchObject({
+        retryable: true,
+      });
+      expect(completedLines(deps.lines)).toHaveLength(0);
+      expect(completedCounts(deps.metricLines)).toHaveLength(0);
+      // Delivered again with DynamoDB back: counted once, then.
+      outcomeTable(ddb, 0);
+      await expect(handler(event('restore-job-completed.json'), context)).resolves.toBe('completed');
+      expect(completedCounts(deps.metricLines)).toHaveLength(1);
+    });
+  });
+
+  it("a completion whose link cannot be read is thrown, so it is delivered again (a drill's record is written only there)", async () => {
+    const { handler, ddb } = setup();
+    ddb
+      .on(GetItemCommand, { Key: { restoreJobId: { S: JOB } } })
+      .rejects(Object.assign(new Error('down'), { name: 'InternalServerError', $fault: 'server' }));
+    await expect(handler(event('restore-job-completed.json'), context)).rejects.toMatchObject({
+      retryable: true,
+    });
+  });
+
   it('only logs progress, including the CREATED event that carries state instead of status', async () => {
     const { handler, ddb, letters } = setup();
     await expect(handler(event('restore-job-created.json'), context)).resolves.toBe('progress');

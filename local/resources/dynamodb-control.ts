@@ -1,6 +1,7 @@
 /**
  * Local DynamoDB control plane (AWS JSON 1.0) for the tables a restore created: DescribeTable,
- * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, DeleteTable. The data-plane
+ * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, UpdateTable (the table is
+ * then UPDATING for `updatingMs`), DeleteTable (ResourceInUseException while CREATING or UPDATING). The data-plane
  * tables of local/dynamodb-service.ts (the job-link table) are described too, read only.
  */
 
@@ -34,10 +35,19 @@ function error(type: string, message: string): LocalReply {
 const notFound = (name: string) =>
   error('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
 const ok = (body: unknown) => json(body, 200, CONTENT_TYPE);
+const inUse = (name: string, status: string) =>
+  error(
+    'ResourceInUseException',
+    `Attempt to change a resource which is still in use: Table is being updated: ${name} (${status})`,
+  );
 
 function tableStatus(store: ResourceStore, r: LocalResource): string {
   if (r.deletedAt !== undefined) return 'DELETING';
-  return store.timed(r, 'CREATING', 'ACTIVE');
+  const status = store.timed(r, 'CREATING', 'ACTIVE');
+  // UpdateTable leaves the table UPDATING for a while (docs/aws-behaviour.md#ddb-update-table-updating).
+  return status === 'ACTIVE' && r.updatingUntil !== undefined && store.now() < r.updatingUntil
+    ? 'UPDATING'
+    : status;
 }
 
 function describe(store: ResourceStore, r: LocalResource) {
@@ -97,10 +107,14 @@ export function dynamoDbControl(
     case 'ListTagsOfResource':
       return ok({ Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) });
     case 'UpdateTable':
+      if (tableStatus(store, r) !== 'ACTIVE') return inUse(name, tableStatus(store, r));
       if (typeof input.DeletionProtectionEnabled === 'boolean')
         r.deletionProtection = input.DeletionProtectionEnabled;
+      r.updatingUntil = store.now() + store.timing.updatingMs;
       return ok({ TableDescription: describe(store, r) });
     case 'DeleteTable':
+      if (tableStatus(store, r) === 'UPDATING' || tableStatus(store, r) === 'CREATING')
+        return inUse(name, tableStatus(store, r));
       if (r.deletionProtection === true) {
         return error(
           'ValidationException',

@@ -1,7 +1,9 @@
 /**
  * Local Amazon EC2 (EC2 query protocol, XML answers, API version 2016-11-15): EBS volumes and EC2
- * instances a restore created. DescribeVolumes, DescribeInstances, DescribeInstanceStatus,
- * CreateTags, DeleteVolume, TerminateInstances.
+ * instances a restore created. DescribeVolumes, DescribeInstances (with the block device mapping
+ * of each attached volume), DescribeInstanceStatus, CreateTags, DeleteVolume, TerminateInstances:
+ * as on AWS, terminating an instance deletes only its volumes with DeleteOnTermination true; the
+ * others are detached once the instance is terminated, and stay.
  */
 
 import { el, esc, formTags, type LocalReply, numbered, xml } from './reply.js';
@@ -37,11 +39,24 @@ const STATE_CODES: Record<string, number> = {
   stopped: 80,
 };
 
+/** The instance a volume is attached to now (a volume left by a terminated instance is detached). */
+function attachedTo(store: ResourceStore, r: LocalResource): string | undefined {
+  if (r.detachAt !== undefined && store.now() >= r.detachAt) {
+    r.attachedTo = undefined;
+    r.detachAt = undefined;
+  }
+  return r.attachedTo;
+}
+
 function volumeState(store: ResourceStore, r: LocalResource): string {
   if (r.deletedAt !== undefined) return 'deleting';
-  if (r.attachedTo !== undefined && r.state === undefined) return 'in-use';
+  if (attachedTo(store, r) !== undefined && r.state === undefined) return 'in-use';
   return store.timed(r, 'creating', 'available');
 }
+
+/** The volumes attached to an instance now. */
+const volumesOf = (store: ResourceStore, instanceId: string) =>
+  store.list('volume').filter((v) => v.deletedAt === undefined && attachedTo(store, v) === instanceId);
 
 function instanceState(store: ResourceStore, r: LocalResource): string {
   if (r.deletedAt !== undefined)
@@ -58,15 +73,22 @@ const stateXml = (tag: string, name: string) =>
   `<${tag}>${el('code', STATE_CODES[name] ?? 0)}${el('name', name)}</${tag}>`;
 
 function volumeXml(store: ResourceStore, r: LocalResource): string {
+  const instance = attachedTo(store, r);
   const attachments =
-    r.attachedTo === undefined
+    instance === undefined
       ? '<attachmentSet/>'
-      : `<attachmentSet><item>${el('volumeId', r.id)}${el('instanceId', r.attachedTo)}${el('device', '/dev/xvdf')}${el('status', 'attached')}</item></attachmentSet>`;
+      : `<attachmentSet><item>${el('volumeId', r.id)}${el('instanceId', instance)}${el('device', '/dev/xvdf')}${el('status', 'attached')}${el('attachTime', new Date(r.createdAt).toISOString())}${el('deleteOnTermination', r.deleteOnTermination === true)}</item></attachmentSet>`;
   return `<item>${el('volumeId', r.id)}${el('size', r.sizeGiB ?? 8)}${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}${el('status', volumeState(store, r))}${el('createTime', new Date(r.createdAt).toISOString())}${attachments}${tagSet(r.tags)}${el('volumeType', 'gp3')}${el('encrypted', false)}</item>`;
 }
 
 function instanceXml(store: ResourceStore, r: LocalResource): string {
-  return `<item>${el('instanceId', r.id)}${el('imageId', 'ami-0123456789abcdef0')}${stateXml('instanceState', instanceState(store, r))}${el('instanceType', 't3.micro')}${el('launchTime', new Date(r.createdAt).toISOString())}<placement>${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}</placement>${tagSet(r.tags)}</item>`;
+  const mappings = volumesOf(store, r.id)
+    .map(
+      (v, i) =>
+        `<item>${el('deviceName', i === 0 ? '/dev/xvda' : `/dev/xvd${String.fromCharCode(98 + i)}`)}<ebs>${el('volumeId', v.id)}${el('status', 'attached')}${el('attachTime', new Date(v.createdAt).toISOString())}${el('deleteOnTermination', v.deleteOnTermination === true)}</ebs></item>`,
+    )
+    .join('');
+  return `<item>${el('instanceId', r.id)}${el('imageId', 'ami-0123456789abcdef0')}${stateXml('instanceState', instanceState(store, r))}${el('instanceType', 't3.micro')}${el('launchTime', new Date(r.createdAt).toISOString())}<placement>${el('availabilityZone', r.availabilityZone ?? `${store.region}a`)}</placement><blockDeviceMapping>${mappings}</blockDeviceMapping>${tagSet(r.tags)}</item>`;
 }
 
 function statusXml(store: ResourceStore, r: LocalResource): string {
@@ -159,7 +181,7 @@ export function ec2Action(store: ResourceStore, form: URLSearchParams): LocalRep
       if (!Array.isArray(found)) return found;
       const r = found[0] as LocalResource;
       if (volumeState(store, r) === 'in-use')
-        return error('VolumeInUse', `Volume ${id} is currently attached to ${r.attachedTo}`);
+        return error('VolumeInUse', `Volume ${id} is currently attached to ${attachedTo(store, r)}`);
       store.markDeleted(r);
       return answer(action, '<return>true</return>');
     }
@@ -168,6 +190,11 @@ export function ec2Action(store: ResourceStore, form: URLSearchParams): LocalRep
       if (!Array.isArray(found)) return found;
       const items = found.map((r) => {
         const previous = instanceState(store, r);
+        // DeleteOnTermination true: deleted with the instance; false: detached once it is terminated.
+        for (const v of volumesOf(store, r.id)) {
+          if (v.deleteOnTermination === true) store.markDeleted(v);
+          else v.detachAt ??= store.now() + store.timing.goneAfterMs;
+        }
         store.markDeleted(r);
         return `<item>${el('instanceId', r.id)}${stateXml('currentState', 'shutting-down')}${stateXml('previousState', previous)}</item>`;
       });

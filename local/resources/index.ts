@@ -109,8 +109,37 @@ export class LocalResources {
     }
   }
 
+  /**
+   * An EC2 restore's volumes, as the AMI's block device mapping makes them: the root volume
+   * (DeleteOnTermination true) and a data volume mapped with DeleteOnTermination false.
+   */
+  private instanceVolumes(instance: LocalResource): void {
+    const base = instance.id.replace(/^i-/, '').slice(0, 12);
+    for (const [suffix, deleteOnTermination] of [
+      ['0', true],
+      ['1', false],
+    ] as const) {
+      const id = `vol-${base}${suffix}`;
+      this.store.put({
+        kind: 'volume',
+        id,
+        arn: `arn:aws:ec2:${this.store.region}:${this.store.accountId}:volume/${id}`,
+        sizeGiB: 8,
+        availabilityZone: `${this.store.region}a`,
+        attachedTo: instance.id,
+        deleteOnTermination,
+      });
+    }
+  }
+
   /** Makes the resource a COMPLETED restore job names (its CreatedResourceArn) exist, `creating`. */
   restoreCompleted(job: CompletedRestore): LocalResource | undefined {
+    const made = this.restoreResource(job);
+    if (made?.kind === 'instance') this.instanceVolumes(made);
+    return made;
+  }
+
+  private restoreResource(job: CompletedRestore): LocalResource | undefined {
     const arn = job.CreatedResourceArn;
     if (arn === undefined) return undefined;
     const made = materialise(arn, job.ResourceType ?? '');

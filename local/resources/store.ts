@@ -15,6 +15,8 @@ export interface ResourceTiming {
   statusOkAfterMs?: number;
   /** deleting -> gone. */
   goneAfterMs?: number;
+  /** DynamoDB: UPDATING -> ACTIVE after an UpdateTable. */
+  updatingMs?: number;
   /**
    * DynamoDB's ItemCount is refreshed "approximately every six hours": until then a restored
    * table reports 0 items, whatever it holds.
@@ -46,8 +48,25 @@ export interface LocalResource {
   /** DynamoDB items (count only) and S3 object keys. */
   items?: number;
   objects?: string[];
+  /**
+   * S3: every version and delete marker, oldest first (an unversioned bucket's objects are `null`
+   * versions; when unset, `objects` are those).
+   */
+  versions?: { key: string; versionId: string; deleteMarker?: boolean }[];
+  /** S3: the bucket's versioning status (unset: never enabled). */
+  versioning?: 'Enabled' | 'Suspended';
+  /** S3: ABAC switched on (PutBucketAbac); tags then change only through S3 Control TagResource. */
+  abac?: boolean;
+  /** S3: Object Lock on (its versions cannot be deleted). */
+  objectLock?: boolean;
+  /** DynamoDB: UPDATING until then (epoch ms), after an UpdateTable. */
+  updatingUntil?: number;
   /** EBS: attached to an instance. */
   attachedTo?: string;
+  /** EBS: deleted with the instance it is attached to (DeleteOnTermination). */
+  deleteOnTermination?: boolean;
+  /** EBS: when the volume is detached from its terminated instance (epoch ms). */
+  detachAt?: number;
   /** EFS: mount targets (a file system with mount targets cannot be deleted). */
   mountTargets?: number;
   /** EFS: the CreationToken the restore was given. */
@@ -61,6 +80,7 @@ const DEFAULT_TIMING: Required<ResourceTiming> = {
   runningAfterMs: 300,
   statusOkAfterMs: 600,
   goneAfterMs: 200,
+  updatingMs: 300,
   itemCountRefreshMs: 6 * 60 * 60 * 1000,
 };
 

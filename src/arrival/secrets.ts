@@ -23,18 +23,36 @@ export function secretsOfConfig(config: Pick<Config, 'alarmTargets'>): string[] 
 }
 
 /**
+ * The vault a backup vault ARN names (`arn:<partition>:backup:<region>:<owner>:backup-vault:<name>`),
+ * with its owner's account when that is not `ownAccountId`: a vault another account shares, which
+ * the calls that take `BackupVaultAccountId` find only with it (docs/aws-behaviour.md#b-vault-account-id).
+ */
+export function storedVaultOf(
+  backupVaultArn: string | undefined,
+  ownAccountId: string | undefined,
+): { name: string; accountId?: string } | undefined {
+  const m = /^arn:[^:]+:backup:[^:]*:(\d{12}):backup-vault:(.+)$/.exec(backupVaultArn ?? '');
+  if (m === null) return undefined;
+  const [, owner = '', name = ''] = m;
+  return owner === ownAccountId ? { name } : { name, accountId: owner };
+}
+
+/**
  * Metadata values stored with the recovery point of a restore job (from its event's
- * recoveryPointArn and backupVaultArn): AWS may quote them in the job's status message, and
- * neither the request nor the job link holds them. Best effort: [] when they cannot be read.
+ * recoveryPointArn and backupVaultArn; a shared vault is read with its owner's account): AWS may
+ * quote them in the job's status message, and neither the request nor the job link holds them.
+ * Best effort: [] when they cannot be read.
  */
 export async function secretsOfStoredJob(
   backup: BackupClient,
   detail: { recoveryPointArn?: string; backupVaultArn?: string },
+  ownAccountId: string,
 ): Promise<string[]> {
-  const vault = /:backup-vault:(.+)$/.exec(detail.backupVaultArn ?? '')?.[1];
+  const vault = storedVaultOf(detail.backupVaultArn, ownAccountId);
   if (vault === undefined || detail.recoveryPointArn === undefined) return [];
   try {
-    return Object.values((await storedRestoreMetadata(backup, vault, detail.recoveryPointArn)).metadata);
+    const stored = await storedRestoreMetadata(backup, vault.name, detail.recoveryPointArn, vault.accountId);
+    return Object.values(stored.metadata);
   } catch {
     return [];
   }

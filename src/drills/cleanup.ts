@@ -5,32 +5,59 @@
  * (src/drills/record.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
  * `untagged`). Each scheduled run (every 15 minutes, one at a time) finds the open records with one
  * Scan (`drillState = untagged`, or `waiting` and `dueAt <= now`), then:
- * 1. tags each untagged drill's resource (`backup-restore:drill=<jobId>`), only when the three other
- *    ownership checks hold (drill.ts) and no other job's tag is on it; the record becomes `waiting`.
- *    A resource that cannot be tagged is recorded `tag-failed`, logged and counted, never deleted;
- * 2. deletes each due drill's resource only when every ownership check holds, the tag included;
- *    anything else is refused, recorded and dead-lettered (`drill-cleanup-failed`).
- * Every step is idempotent: a run that dies between the tag and the record's update tags again.
+ * 1. gives a due time to a record that has none (from its completion; dead-lettered when it cannot);
+ * 2. tags each untagged drill's resource (`backup-restore:drill=<jobId>`; EC2: with the volumes
+ *    attached to the instance, recorded), only when the other ownership checks hold (drill.ts:
+ *    evidence AWS gives, never a name) and no other job's tag is on it; the record becomes
+ *    `waiting`. A resource that cannot be tagged is recorded `tag-failed`, logged and counted,
+ *    never deleted;
+ * 3. deletes each due drill's resource only when every ownership check holds, the tag included;
+ *    anything else is refused, recorded and dead-lettered (`drill-cleanup-failed`). A resource not
+ *    ready yet (a DynamoDB table UPDATING, volumes still attached to a terminating instance) is
+ *    left for the next run without counting a failure; what cannot be deleted is a leftover,
+ *    listed on the record, in the run's report and in a dead letter.
+ * Every step is idempotent: a run that dies between the tag and the record's update is followed by
+ * one that finds the tag on (this job's) and goes on without tagging again.
  */
 
-import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
+import {
+  type BackupClient,
+  DescribeRestoreJobCommand,
+  type DescribeRestoreJobCommandOutput,
+} from '@aws-sdk/client-backup';
 import {
   type AttributeValue,
   type DynamoDBClient,
   ScanCommand,
   type ScanCommandOutput,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { conditionHolds } from '../aws/conditional.js';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../outcome/job-link.js';
-import { drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
-import { type DrillRecord, type DrillState, drillKey, recordFromItem } from './record.js';
-import { type DrillClients, deleteResource, tagDrillResource, viewResource } from './resources.js';
+import { resourceIdOf } from '../validation/read-resources.js';
+import { type DrillContext, NotReadyError } from './calls.js';
+import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
+import { sweepVolumes } from './ec2.js';
+import {
+  countDrillAttempt,
+  type DrillRecord,
+  type DrillState,
+  markDrillTagged,
+  moveDrillRecord,
+  recordFromItem,
+  scheduleDrill,
+} from './record.js';
+import {
+  type Deletion,
+  type DrillClients,
+  deleteResource,
+  type ResourceView,
+  tagDrillResource,
+  viewResource,
+} from './resources.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -47,17 +74,24 @@ export interface CleanupDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;
+  /** Epoch milliseconds by which the run stops waiting and starting drills (default: a minute from its start). */
+  readonly deadline?: number;
+  /** Waits between reads of a resource that is not ready yet (replaced in tests). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The outcome of one drill's step in a run. */
-export type CleanupOutcome = 'deleted' | 'refused' | 'failed' | 'gone' | 'retry';
-
-/** What one run did: drills tagged, and the outcome of each drill that was acted on. */
-export type CleanupCounts = Record<CleanupOutcome | 'tagged', number>;
+export type CleanupOutcome = 'deleted' | 'refused' | 'failed' | 'gone' | 'retry' | 'terminating';
 
 /**
- * Every open drill record at `now`: untagged ones (whether due or not) and waiting ones that are due
- * (one Scan with a filter, every page followed).
+ * What one run did: drills given a due time, tagged, the outcome of each drill acted on, and the
+ * leftovers found (resources that could not be deleted, listed on their records).
+ */
+export type CleanupCounts = Record<CleanupOutcome | 'tagged' | 'scheduled' | 'leftovers', number>;
+
+/**
+ * Every open drill record at `now`: untagged ones (whether due or not), EC2 drills terminating,
+ * waiting ones that are due, and waiting ones with no due time (one Scan, every page followed).
  */
 export async function openDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
   const open: DrillRecord[] = [];
@@ -68,9 +102,11 @@ export async function openDrills(ddb: DynamoDBClient, table: string, now: Date):
       out = await ddb.send(
         new ScanCommand({
           TableName: table,
-          FilterExpression: 'drillState = :untagged OR (drillState = :waiting AND dueAt <= :now)',
+          FilterExpression:
+            'drillState = :untagged OR drillState = :terminating OR (drillState = :waiting AND (attribute_not_exists(dueAt) OR dueAt <= :now))',
           ExpressionAttributeValues: {
             ':untagged': { S: 'untagged' },
+            ':terminating': { S: 'terminating' },
             ':waiting': { S: 'waiting' },
             ':now': { S: now.toISOString() },
           },
@@ -86,80 +122,33 @@ export async function openDrills(ddb: DynamoDBClient, table: string, now: Date):
   return open;
 }
 
-/** Moves a record on from `from` (another run that moved it first wins: left as it is). */
+const fromOf = (record: DrillRecord): DrillState => record.drillState;
+
 async function finish(
   deps: CleanupDeps,
   record: DrillRecord,
   state: DrillState,
   reason: string,
-  from: 'untagged' | 'waiting' = record.drillState === 'untagged' ? 'untagged' : 'waiting',
+  leftovers?: readonly string[],
 ): Promise<void> {
-  const now = deps.now().toISOString();
-  await conditionHolds('UpdateItem (drill record)', () =>
-    deps.ddb.send(
-      new UpdateItemCommand({
-        TableName: deps.config.restoreJobsTable,
-        Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
-        UpdateExpression: 'SET drillState = :state, cleanupReason = :reason, cleanedAt = :now',
-        ConditionExpression: 'drillState = :from',
-        ExpressionAttributeValues: {
-          ':state': { S: state },
-          ':reason': { S: reason.slice(0, 2000) },
-          ':now': { S: now },
-          ':from': { S: from },
-        },
-      }),
-    ),
-  );
-}
-
-/** The resource carries the drill tag now: the record waits for its due time, attempts from 0. */
-async function markTagged(deps: CleanupDeps, record: DrillRecord): Promise<DrillRecord> {
-  const taggedAt = deps.now().toISOString();
-  await conditionHolds('UpdateItem (drill record)', () =>
-    deps.ddb.send(
-      new UpdateItemCommand({
-        TableName: deps.config.restoreJobsTable,
-        Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
-        UpdateExpression: 'SET drillState = :waiting, taggedAt = :now, attempts = :zero',
-        ConditionExpression: 'drillState = :untagged',
-        ExpressionAttributeValues: {
-          ':waiting': { S: 'waiting' },
-          ':untagged': { S: 'untagged' },
-          ':now': { S: taggedAt },
-          ':zero': { N: '0' },
-        },
-      }),
-    ),
-  );
-  return { ...record, drillState: 'waiting', attempts: 0, taggedAt };
-}
-
-async function countAttempt(deps: CleanupDeps, record: DrillRecord): Promise<void> {
-  try {
-    await deps.ddb.send(
-      new UpdateItemCommand({
-        TableName: deps.config.restoreJobsTable,
-        Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
-        UpdateExpression: 'SET attempts = :n',
-        ExpressionAttributeValues: { ':n': { N: String(record.attempts + 1) } },
-      }),
-    );
-  } catch (error) {
-    throw classifyAwsError('UpdateItem (drill record)', error);
-  }
+  await moveDrillRecord(deps.ddb, deps.config.restoreJobsTable, record, {
+    from: fromOf(record),
+    state,
+    reason,
+    now: deps.now(),
+    ...(leftovers === undefined ? {} : { leftovers }),
+  });
 }
 
 /** The drill's cleanup failed or was refused: its request goes to the dead-letter queue with the reason. */
 async function deadLetter(
   deps: CleanupDeps,
   record: DrillRecord,
-  original: Parameters<typeof buildDeadLetter>[0]['original'],
-  redriveCount: number,
+  link: JobLink,
   reason: string,
 ): Promise<string> {
   const error = new RestorePipelineError(
-    `Drill cleanup of restore job ${record.restoreJobId} did not delete ${record.createdResourceArn}: ${reason}. The resource is left as it is: check it, and delete it by hand if it is the drill's. Do not redrive this letter: the restore itself succeeded`,
+    `Drill cleanup of restore job ${record.restoreJobId} did not delete ${record.createdResourceArn}${record.volumeIds === undefined ? '' : ' (or all its volumes)'}: ${reason}. What is left stays as it is: check it, and delete it by hand if it is the drill's. Do not redrive this letter: the restore itself succeeded`,
     { retryable: false },
   );
   error.name = 'DrillCleanupFailedError';
@@ -167,9 +156,9 @@ async function deadLetter(
     failure: 'drill-cleanup-failed',
     error,
     trigger: { type: 'restore-validation', id: record.restoreJobId, attempt: record.attempts + 1 },
-    original,
+    original: link.original,
     now: deps.now(),
-    redriveCount,
+    redriveCount: link.redriveCount,
     restoreJob: {
       restoreJobId: record.restoreJobId,
       status: 'COMPLETED',
@@ -190,8 +179,7 @@ async function giveUp(
   reason: string,
 ): Promise<CleanupOutcome> {
   // The letter first: a record marked without its letter would never be reported.
-  const messageId =
-    link === undefined ? undefined : await deadLetter(deps, record, link.original, link.redriveCount, reason);
+  const messageId = link === undefined ? undefined : await deadLetter(deps, record, link, reason);
   await finish(deps, record, state, reason);
   if (state === 'refused') {
     log.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
@@ -214,28 +202,47 @@ const childLog = (log: Logger, record: DrillRecord) =>
     createdResourceArn: record.createdResourceArn,
   });
 
-/**
- * What the ownership checks weigh, read afresh before a tag and before a deletion: the job's link,
- * AWS's word on what the job created (DescribeRestoreJob), and the resource as it is now (its tags,
- * its name, whether something uses it). Undefined when the resource no longer exists.
- */
-async function readOwnership(
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** AWS's description of the drill's job (what it created, when it started, its account), and the context built on it. */
+async function jobContext(
   deps: CleanupDeps,
   record: DrillRecord,
-  link: JobLink | undefined,
-): Promise<{ evidence: OwnershipEvidence; inUse: string | undefined } | undefined> {
+): Promise<{ job: DescribeRestoreJobCommandOutput; context: DrillContext }> {
   const job = await deps.backup
     .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
     .catch((error: unknown) => {
       throw classifyAwsError('DescribeRestoreJob', error);
     });
-  const view = await viewResource(
-    deps.clients,
-    record.resourceType,
-    record.createdResourceArn,
-    record.restoreJobId,
-  );
-  if (!view.exists) return undefined;
+  const created = job.CreationDate instanceof Date ? job.CreationDate : undefined;
+  const context: DrillContext = {
+    restoreJobId: record.restoreJobId,
+    jobCreatedAt: created,
+    accountId: job.AccountId,
+    deadline: deps.deadline ?? Date.now() + 60_000,
+    sleep: deps.sleep ?? realSleep,
+    // An EC2 drill past its tagging has its volumes recorded (none recorded: none is the drill's).
+    ...(record.resourceType === 'EC2' && record.drillState !== 'untagged'
+      ? { volumeIds: record.volumeIds ?? [] }
+      : {}),
+  };
+  return { job, context };
+}
+
+/**
+ * What the ownership checks weigh, read afresh before a tag and before a deletion: the job's link,
+ * AWS's word on what the job created and when it started (DescribeRestoreJob), and the resource as
+ * it is now (its tags, its own creation time, whether something uses it). Undefined when the
+ * resource no longer exists.
+ */
+async function readOwnership(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+): Promise<{ evidence: OwnershipEvidence; view: ResourceView; context: DrillContext } | undefined> {
+  const { job, context } = await jobContext(deps, record);
+  const view = await viewResource(deps.clients, record.resourceType, record.createdResourceArn, context);
+  if (view === undefined) return undefined;
   return {
     evidence: {
       restoreJobId: record.restoreJobId,
@@ -243,21 +250,40 @@ async function readOwnership(
       alarmRestore: isAlarmRestore(link),
       recordedArn: record.createdResourceArn,
       jobCreatedArn: job.CreatedResourceArn,
+      jobCreatedAt: context.jobCreatedAt,
+      resourceCreatedAt: view.createdAt,
       tags: view.tags,
-      name: view.name,
-      nameByAws: view.nameByAws,
     },
-    inUse: view.inUse,
+    view,
+    context,
   };
 }
 
+/** A retryable error: tried again on the next run (a resource not ready does not count as an attempt). */
+async function retryLater(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  log: Logger,
+  error: unknown,
+  message: string,
+): Promise<boolean> {
+  const described = describeError(error);
+  if (error instanceof NotReadyError) {
+    log.info(`${message} (not ready yet)`, { reason: described.message });
+    return true;
+  }
+  if (!described.retryable || record.attempts + 1 >= CLEANUP_MAX_ATTEMPTS) return false;
+  await countDrillAttempt(deps.ddb, deps.config.restoreJobsTable, record);
+  log.warn(message, { error: described.message });
+  return true;
+}
+
 /**
- * Tags an untagged drill's resource, when the link names the job a drill (not an alarm's),
- * DescribeRestoreJob's CreatedResourceArn is the recorded one, the name carries the restore suffix,
- * and no other job's tag is on it; else refused and dead-lettered as a deletion would be. A
- * resource that cannot be tagged (a permanent error, or retryable ones on CLEANUP_MAX_ATTEMPTS runs)
- * is recorded `tag-failed`, logged and counted as a failed cleanup, and never deleted. Returns the
- * record, now waiting, or the outcome that ends this run's work on it.
+ * Tags an untagged drill's resource when the ownership checks hold (the tag may be missing yet;
+ * EC2: every attached volume is the drill's too); else refused and dead-lettered as a deletion
+ * would be. A resource that cannot be tagged (a permanent error, or retryable ones on
+ * CLEANUP_MAX_ATTEMPTS runs) is recorded `tag-failed`, logged and counted as a failed cleanup, and
+ * never deleted. Returns the record, now waiting, or the outcome that ends this run's work on it.
  */
 export async function tagDrill(
   deps: CleanupDeps,
@@ -265,9 +291,9 @@ export async function tagDrill(
   log: Logger,
 ): Promise<DrillRecord | CleanupOutcome> {
   const jobLog = childLog(log, record);
-  let link: JobLink | undefined;
+  let volumeIds: string[] | undefined;
   try {
-    link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
+    const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
     const seen = await readOwnership(deps, record, link);
     if (seen === undefined) {
       await finish(deps, record, 'gone', 'the resource no longer exists; nothing was tagged or deleted');
@@ -275,91 +301,255 @@ export async function tagDrill(
       return 'gone';
     }
     const refusals = ownershipRefusals(seen.evidence, true);
+    // The volumes of an instance are tagged with it: each must be the drill's before anything is.
+    if (record.resourceType === 'EC2' && seen.view.inUse !== undefined) refusals.push(seen.view.inUse);
     if (refusals.length > 0) {
       return await giveUp(deps, record, link, jobLog, 'refused', `not tagged: ${refusals.join('; ')}`);
     }
-    await tagDrillResource(deps.clients, record.resourceType, record.createdResourceArn, record.restoreJobId);
+    volumeIds = seen.view.volumeIds;
+    await tagDrillResource(
+      deps.clients,
+      record.resourceType,
+      record.createdResourceArn,
+      { ...seen.context, ...(volumeIds === undefined ? {} : { volumeIds }) },
+      seen.view,
+    );
   } catch (error) {
-    const described = describeError(error);
-    if (described.retryable && record.attempts + 1 < CLEANUP_MAX_ATTEMPTS) {
-      await countAttempt(deps, record);
-      jobLog.warn('Drill resource not tagged yet; tried again on the next run', { error: described.message });
+    if (
+      await retryLater(
+        deps,
+        record,
+        jobLog,
+        error,
+        'Drill resource not tagged yet; tried again on the next run',
+      )
+    ) {
       return 'retry';
     }
+    const described = describeError(error);
     const reason = `${described.name}: ${described.message}`;
-    await finish(deps, record, 'tag-failed', reason, 'untagged');
+    await finish(deps, record, 'tag-failed', reason);
     jobLog.error('Drill resource could not be tagged: the pipeline will not delete it', { reason });
     deps.metrics.count('DrillCleanupsFailed', record.resourceType);
     return 'failed';
   }
-  const tagged = await markTagged(deps, record);
+  const tagged = await markDrillTagged(deps.ddb, deps.config.restoreJobsTable, record, deps.now(), volumeIds);
   jobLog.info('Drill resource tagged; its cleanup is scheduled', {
     deleteAfterHours: record.deleteAfterHours,
     dueAt: record.dueAt,
+    ...(volumeIds === undefined ? {} : { volumeIds }),
   });
   return tagged;
 }
 
-/** Cleans up one due, tagged drill: checks ownership, deletes, records the outcome. */
+/**
+ * Records what a deletion did: `terminating` while an instance's volumes are still attached, else
+ * `deleted`, with every leftover listed on the record, logged, counted and dead-lettered.
+ */
+async function recordDeletion(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+  log: Logger,
+  deletion: Deletion,
+  report: string[],
+): Promise<CleanupOutcome> {
+  const steps = [
+    // A terminating record's reason holds the steps of its first run, then what was still attached.
+    ...(record.drillState === 'terminating'
+      ? [(record.cleanupReason ?? '').split('; volumes still')[0] ?? '']
+      : []),
+    ...deletion.steps,
+  ]
+    .filter((s) => s !== '')
+    .join(', ');
+  if ((deletion.pending ?? []).length > 0) {
+    await finish(
+      deps,
+      record,
+      'terminating',
+      `${steps}; volumes still attached: ${deletion.pending?.join(', ')}`,
+    );
+    log.info('Drill instance terminated; the volumes it left are deleted once detached', {
+      pending: deletion.pending,
+    });
+    return 'terminating';
+  }
+  const leftovers = deletion.leftovers ?? [];
+  await finish(
+    deps,
+    record,
+    'deleted',
+    leftovers.length === 0 ? steps : `${steps}; left: ${leftovers.join('; ')}`,
+    leftovers,
+  );
+  deps.metrics.count('DrillsCleanedUp', record.resourceType);
+  if (leftovers.length === 0) {
+    log.info('Drill resource deleted', { steps });
+    return 'deleted';
+  }
+  report.push(...leftovers.map((l) => `${record.restoreJobId}: ${l}`));
+  const messageId =
+    link === undefined ? undefined : await deadLetter(deps, record, link, `left: ${leftovers.join('; ')}`);
+  log.warn('Drill resource deleted, but some of what it created is left', {
+    steps,
+    leftovers,
+    deadLetterMessageId: messageId,
+  });
+  deps.metrics.count('DrillCleanupsFailed', record.resourceType);
+  return 'deleted';
+}
+
+/** An EC2 drill whose instance is terminated (or gone): its recorded volumes, once detached. */
+async function continueTerminating(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+  log: Logger,
+  report: string[],
+): Promise<CleanupOutcome> {
+  const { context } = await jobContext(deps, record);
+  const instanceId = resourceIdOf(record.createdResourceArn);
+  const sweep = await sweepVolumes(deps.clients.ec2(), instanceId, context);
+  if (sweep.pending.length > 0 && record.attempts + 1 < CLEANUP_MAX_ATTEMPTS) {
+    await countDrillAttempt(deps.ddb, deps.config.restoreJobsTable, record);
+    log.info('Drill volumes still attached to the terminating instance; tried again on the next run', {
+      pending: sweep.pending,
+    });
+    return 'retry';
+  }
+  const stuck = sweep.pending.map(
+    (id) => `${id}: still attached to ${instanceId} after ${CLEANUP_MAX_ATTEMPTS} runs`,
+  );
+  return recordDeletion(
+    deps,
+    record,
+    link,
+    log,
+    {
+      steps: sweep.steps,
+      pending: [],
+      leftovers: [...sweep.leftovers, ...stuck],
+    },
+    report,
+  );
+}
+
+/**
+ * Cleans up one due, tagged drill: checks ownership, deletes, records the outcome; what is left
+ * is added to `report`.
+ */
 export async function cleanupDrill(
   deps: CleanupDeps,
   record: DrillRecord,
   log: Logger,
+  report: string[] = [],
 ): Promise<CleanupOutcome> {
   const jobLog = childLog(log, record);
   const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
   try {
+    if (record.drillState === 'terminating')
+      return await continueTerminating(deps, record, link, jobLog, report);
     const seen = await readOwnership(deps, record, link);
     if (seen === undefined) {
+      // An instance terminated by someone else may have left the drill's volumes.
+      if ((record.volumeIds ?? []).length > 0) {
+        return await continueTerminating(deps, record, link, jobLog, report);
+      }
       await finish(deps, record, 'gone', 'the resource no longer exists; nothing was deleted');
       jobLog.info('Drill resource already gone; nothing deleted');
       return 'gone';
     }
     const refusals = ownershipRefusals(seen.evidence);
-    if (seen.inUse !== undefined) refusals.push(seen.inUse);
+    if (seen.view.inUse !== undefined) refusals.push(seen.view.inUse);
     if (refusals.length > 0) return await giveUp(deps, record, link, jobLog, 'refused', refusals.join('; '));
-    const steps = await deleteResource(
+    const deletion = await deleteResource(
       deps.clients,
       record.resourceType,
       record.createdResourceArn,
-      record.restoreJobId,
+      seen.context,
     );
-    await finish(deps, record, 'deleted', steps.join(', '));
-    jobLog.info('Drill resource deleted', { steps });
-    deps.metrics.count('DrillsCleanedUp', record.resourceType);
-    return 'deleted';
+    return await recordDeletion(deps, record, link, jobLog, deletion, report);
   } catch (error) {
-    const described = describeError(error);
-    if (described.retryable && record.attempts + 1 < CLEANUP_MAX_ATTEMPTS) {
-      await countAttempt(deps, record);
-      jobLog.warn('Drill cleanup will be tried again on the next run', { error: described.message });
+    if (await retryLater(deps, record, jobLog, error, 'Drill cleanup will be tried again on the next run')) {
       return 'retry';
     }
+    const described = describeError(error);
     return giveUp(deps, record, link, jobLog, 'failed', `${described.name}: ${described.message}`);
   }
 }
 
 /**
- * One scheduled run: every open drill, one after another; an untagged one is tagged first, and
- * deleted in the same run when it is already due.
+ * A record with no due time gets one from its completion; one whose completion is not a time is
+ * failed and dead-lettered (it would otherwise never be due). Returns the record, or the outcome.
+ */
+async function scheduleMissing(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  log: Logger,
+): Promise<DrillRecord | CleanupOutcome> {
+  const jobLog = childLog(log, record);
+  const dueAt = drillDueAt({ deleteAfterHours: record.deleteAfterHours }, record.completedAt);
+  if (dueAt === undefined) {
+    const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
+    const reason = `the drill record has no due time and no completion time (${JSON.stringify(record.completedAt)}) to set one from: the resource is never deleted by the pipeline`;
+    if (link === undefined)
+      jobLog.error('Drill record without a due time, and no link to dead-letter', { reason });
+    return giveUp(deps, record, link, jobLog, 'failed', reason);
+  }
+  await scheduleDrill(deps.ddb, deps.config.restoreJobsTable, record, dueAt);
+  jobLog.warn('Drill record had no due time; set from its completion', { dueAt });
+  return { ...record, dueAt };
+}
+
+/**
+ * One scheduled run: every open drill, one after another, until the deadline (the rest is left for
+ * the next run); a record without a due time gets one, an untagged one is tagged, and a due one is
+ * deleted (in the same run when it is tagged already due).
  */
 export async function cleanupDueDrills(deps: CleanupDeps): Promise<CleanupCounts> {
-  const counts: CleanupCounts = { tagged: 0, deleted: 0, refused: 0, failed: 0, gone: 0, retry: 0 };
+  const counts: CleanupCounts = {
+    scheduled: 0,
+    tagged: 0,
+    deleted: 0,
+    refused: 0,
+    failed: 0,
+    gone: 0,
+    retry: 0,
+    terminating: 0,
+    leftovers: 0,
+  };
   const now = deps.now();
+  const deadline = deps.deadline ?? Date.now() + 60_000;
   const open = await openDrills(deps.ddb, deps.config.restoreJobsTable, now);
+  const leftovers: string[] = [];
   for (const found of open) {
+    if (Date.now() >= deadline) break;
     let record: DrillRecord | CleanupOutcome = found;
-    if (found.drillState === 'untagged') {
-      record = await tagDrill(deps, found, deps.logger);
+    if (record.dueAt === undefined && record.drillState !== 'terminating') {
+      record = await scheduleMissing(deps, record, deps.logger);
+      if (typeof record === 'string') {
+        counts[record]++;
+        continue;
+      }
+      counts.scheduled++;
+    }
+    if (record.drillState === 'untagged') {
+      record = await tagDrill(deps, record, deps.logger);
       if (typeof record === 'string') {
         counts[record]++;
         continue;
       }
       counts.tagged++;
-      if (record.dueAt === undefined || record.dueAt > now.toISOString()) continue;
     }
-    counts[await cleanupDrill(deps, record, deps.logger)]++;
+    if (record.drillState !== 'terminating' && (record.dueAt ?? '') > now.toISOString()) continue;
+    counts[await cleanupDrill(deps, record, deps.logger, leftovers)]++;
   }
-  deps.logger.info('Drill cleanup run', { open: open.length, ...counts });
+  counts.leftovers = leftovers.length;
+  deps.logger.info('Drill cleanup run', {
+    open: open.length,
+    ...counts,
+    ...(leftovers.length > 0 ? { leftovers } : {}),
+  });
   return counts;
 }

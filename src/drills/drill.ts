@@ -8,8 +8,11 @@ import { type OriginalRequest, originalBody } from '../arrival/original.js';
 /** The tag the cleanup puts on a drill's resource after COMPLETED; its value is the restore job id. */
 export const DRILL_TAG_KEY = 'backup-restore:drill';
 
-/** The restore suffix the pipeline gives the names it chooses (`<original>-r<7 hex>`, src/plan/metadata.ts). */
-export const RESTORE_SUFFIX = /-r[0-9a-f]{7}$/;
+/**
+ * How long a 0-hour drill waits for its validation's verdict at most (and how long a resource that
+ * failed its validation is left for inspection): it is due then, whatever the validation did.
+ */
+export const VERDICT_WAIT_HOURS = 24;
 
 /** What a drill asked for. */
 export interface DrillSpec {
@@ -41,16 +44,17 @@ export function drillOf(original: OriginalRequest): DrillSpec | undefined {
 }
 
 /**
- * When a drill's resource is due (ISO), from its completion: DeleteAfterHours after it, or, for 0,
- * undefined until the validation's final verdict sets it.
+ * When a drill's resource is due (ISO), from its completion: DeleteAfterHours after it; for 0, after
+ * VERDICT_WAIT_HOURS, brought forward to the verdict time by the validation (drillValidated).
+ * Undefined only when the completion time is not a time.
  */
 export function drillDueAt(spec: DrillSpec, completedAt: string): string | undefined {
-  if (spec.deleteAfterHours === 0) return undefined;
+  const hours = spec.deleteAfterHours === 0 ? VERDICT_WAIT_HOURS : spec.deleteAfterHours;
   const t = Date.parse(completedAt);
-  return Number.isFinite(t) ? new Date(t + spec.deleteAfterHours * 3_600_000).toISOString() : undefined;
+  return Number.isFinite(t) ? new Date(t + hours * 3_600_000).toISOString() : undefined;
 }
 
-/** What the cleanup saw of a drill, for the ownership checks. */
+/** What the cleanup saw of a drill, for the ownership checks: each piece is AWS's word, read afresh. */
 export interface OwnershipEvidence {
   readonly restoreJobId: string;
   /** The drill named on the job's link (undefined: the link is not a drill's, or is an alarm's). */
@@ -61,18 +65,38 @@ export interface OwnershipEvidence {
   readonly recordedArn: string;
   /** DescribeRestoreJob's CreatedResourceArn, now. */
   readonly jobCreatedArn: string | undefined;
+  /** DescribeRestoreJob's CreationDate: when the job started. */
+  readonly jobCreatedAt: Date | undefined;
+  /**
+   * The resource's own creation time as its service reports it (RDS InstanceCreateTime or
+   * ClusterCreateTime, DynamoDB CreationDateTime, EC2 LaunchTime, EBS CreateTime, EFS CreationTime,
+   * S3 CreationDate): undefined when the service did not say.
+   */
+  readonly resourceCreatedAt: Date | undefined;
   /** The resource's tags, now. */
   readonly tags: Readonly<Record<string, string>>;
-  /** The name the pipeline chose (DB identifier, table, bucket, EFS CreationToken); undefined for EBS and EC2. */
-  readonly name: string | undefined;
-  /** True for types whose identifier AWS chooses (EBS, EC2): no name to check. */
-  readonly nameByAws: boolean;
+}
+
+/** Why a resource is not provably created by the job (pure): its creation time against the job's start. */
+export function createdAfterRefusal(
+  what: string,
+  createdAt: Date | undefined,
+  jobCreatedAt: Date | undefined,
+): string | undefined {
+  if (jobCreatedAt === undefined) return 'DescribeRestoreJob gives no CreationDate for the job';
+  if (createdAt === undefined) return `AWS gives no creation time for ${what}`;
+  if (createdAt.getTime() < jobCreatedAt.getTime()) {
+    return `${what} was created at ${createdAt.toISOString()}, before the job started (${jobCreatedAt.toISOString()}): the job did not create it`;
+  }
+  return undefined;
 }
 
 /**
- * Every ownership check that refuses the deletion (empty: the resource is the drill's own). With
- * `beforeTagging` (the cleanup about to put the tag on): the tag may be missing, but a tag naming
- * another job still refuses (it is never overwritten).
+ * Every ownership check that refuses the deletion (empty: the resource is the drill's own): the
+ * link names the job a drill (not an alarm restore), DescribeRestoreJob names this resource as the
+ * one it created, the resource was created at or after the job started, and it carries the drill
+ * tag. A name is never evidence. With `beforeTagging` (the cleanup about to put the tag on): the
+ * tag may be missing, but a tag naming another job still refuses (it is never overwritten).
  */
 export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): string[] {
   const refusals: string[] = [];
@@ -83,17 +107,14 @@ export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): 
       `DescribeRestoreJob names ${e.jobCreatedArn ?? 'no created resource'}, not ${e.recordedArn}`,
     );
   }
+  const time = createdAfterRefusal('the resource', e.resourceCreatedAt, e.jobCreatedAt);
+  if (time !== undefined) refusals.push(time);
   const tag = e.tags[DRILL_TAG_KEY];
   if (tag !== e.restoreJobId && !(beforeTagging && tag === undefined)) {
     refusals.push(
       tag === undefined
         ? `the resource does not carry the tag ${DRILL_TAG_KEY}`
         : `the resource's tag ${DRILL_TAG_KEY} names job ${tag}, not ${e.restoreJobId}`,
-    );
-  }
-  if (!e.nameByAws && (e.name === undefined || !RESTORE_SUFFIX.test(e.name))) {
-    refusals.push(
-      `its name ${JSON.stringify(e.name ?? '')} does not carry the pipeline's restore suffix (-r<7 hex>)`,
     );
   }
   return refusals;

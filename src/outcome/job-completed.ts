@@ -1,20 +1,53 @@
 /**
- * A linked restore job COMPLETED: ask for its validation, hand a drill's resource to the cleanup
- * (a drill record in DynamoDB; the cleanup tags the resource), mark the job handled, and report it
- * (logs and metrics).
+ * A linked restore job COMPLETED: hand a drill's resource to the cleanup (a drill record in
+ * DynamoDB, with its due time; the cleanup tags the resource), ask for its validation, mark the
+ * job handled, and report it (logs and metrics), exactly once whatever the fate of the mark.
  */
 
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { sortedCall } from '../aws/conditional.js';
 import { type DrillSpec, drillOf } from '../drills/drill.js';
 import { recordCompletedDrill } from '../drills/record.js';
-import { describeError } from '../errors.js';
-import { errorFields, type Logger } from '../logger.js';
+import { describeError, RestorePipelineError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
 import { requestValidation } from '../validation/queue.js';
+import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
 import type { EndedJobDetail, TrackDeps, TrackOutcome } from './job-event.js';
 import { type JobLink, markJobOutcome } from './job-link.js';
 
 /** Types whose restore creates a cluster without instances: the restore is not usable yet. */
 export const CLUSTER_ONLY_TYPES: ReadonlySet<string> = new Set(['Aurora', 'DocumentDB', 'Neptune']);
+
+/**
+ * Marks the job COMPLETED; true when this call wrote the mark. The mark carries a token of this
+ * call: when its condition fails, the item is read back, and a mark with this call's token is its
+ * own write whose answer was lost (the SDK or a round of retryRetryable wrote again), not another
+ * delivery's. A write that keeps failing is thrown (the event is delivered again, or the
+ * reconciler finds the job): the completion is then reported by whoever marks it.
+ */
+async function markCompleted(deps: TrackDeps, restoreJobId: string, completedAt: string): Promise<boolean> {
+  const table = deps.config.restoreJobsTable;
+  const writer = randomUUID();
+  return retryRetryable(async () => {
+    if (
+      await markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now(), { completedAt, writer })
+    ) {
+      return true;
+    }
+    const out = await sortedCall('GetItem (restore job outcome)', () =>
+      deps.ddb.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { restoreJobId: { S: `${restoreJobId}#outcome` } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item?.writer?.S === writer;
+  });
+}
 
 /** Acts once on a linked job that COMPLETED; `duplicate` when another delivery marked it first. */
 export async function settleCompleted(
@@ -28,8 +61,11 @@ export async function settleCompleted(
   const started = Date.parse(detail.creationDate ?? link.startedAt);
   const ended = Date.parse(detail.completionDate ?? '') || deps.now().getTime();
   const durationSeconds = Number.isFinite(started) ? Math.max(0, (ended - started) / 1000) : undefined;
-  // Validation is asked for before the job is marked: a repeated event may ask twice (the
-  // validator keeps one verdict per job), but a crash between the two never skips it.
+  // The drill record first (with its due time), so the validator's verdict finds it; then the
+  // validation, before the job is marked: a repeated event may ask twice (the validator keeps one
+  // verdict per job), but a crash between the two never skips it.
+  const drill = drillOf(link.original);
+  if (drill !== undefined) await handOff(deps, link, detail, resourceType, drill, jobLog);
   const validationQueueUrl = deps.config.validationQueueUrl;
   if (validationQueueUrl !== undefined) {
     await requestValidation(
@@ -42,20 +78,8 @@ export async function settleCompleted(
       },
     );
   }
-  const drill = drillOf(link.original);
-  if (drill !== undefined) await handOff(deps, link, detail, resourceType, drill, jobLog);
-  let first = true;
   const completedAt = detail.completionDate ?? deps.now().toISOString();
-  try {
-    first = await retryRetryable(() =>
-      markJobOutcome(deps.ddb, deps.config.restoreJobsTable, restoreJobId, 'COMPLETED', deps.now(), {
-        completedAt,
-      }),
-    );
-  } catch (error) {
-    jobLog.error('Could not mark the completed job as handled', errorFields(error));
-  }
-  if (!first) return 'duplicate';
+  if (!(await markCompleted(deps, restoreJobId, completedAt))) return 'duplicate';
   jobLog.info('Restore job completed', { createdResourceArn: detail.createdResourceArn, durationSeconds });
   if (CLUSTER_ONLY_TYPES.has(resourceType)) {
     jobLog.warn(
@@ -70,10 +94,11 @@ export async function settleCompleted(
 
 /**
  * A drill's job COMPLETED: write its drill record, `untagged` (src/drills/record.ts), with the
- * resource AWS reported; the cleanup's next run tags the resource, then deletes it when due. Only
- * DynamoDB here, so the tracker's and the reconciler's bundles carry none of the resource clients.
- * A retryable failure is thrown (the event is retried; the record is written once); a permanent one
- * is logged: the resource is then never deleted by the pipeline, which is the safe side.
+ * resource AWS reported and its due time; the cleanup's next run tags the resource, then deletes
+ * it when due. Only DynamoDB here, so the tracker's and the reconciler's bundles carry none of the
+ * resource clients. A retryable failure is thrown (the event is retried; the record is written
+ * once). A drill that cannot be handed over (AWS names no created resource, or the record cannot
+ * be written for good) is dead-lettered with the reason: nothing deletes its resource.
  */
 async function handOff(
   deps: TrackDeps,
@@ -85,7 +110,7 @@ async function handOff(
 ): Promise<void> {
   const arn = detail.createdResourceArn;
   if (arn === undefined) {
-    log.warn('Drill completed, but AWS names no created resource: it cannot be handed to the cleanup');
+    await unhanded(deps, link, resourceType, log, 'AWS names no created resource for the drill');
     return;
   }
   try {
@@ -108,9 +133,42 @@ async function handOff(
     });
   } catch (error) {
     if (describeError(error).retryable) throw error;
-    log.error(
-      'Drill record could not be written: the pipeline will not delete its resource',
-      errorFields(error),
+    const why = describeError(error);
+    await unhanded(
+      deps,
+      link,
+      resourceType,
+      log,
+      `its drill record could not be written (${why.name}: ${why.message})`,
     );
   }
+}
+
+/** A drill the cleanup will never see: logged and dead-lettered, so someone deletes its resource by hand. */
+async function unhanded(
+  deps: TrackDeps,
+  link: JobLink,
+  resourceType: string,
+  log: Logger,
+  reason: string,
+): Promise<void> {
+  const error = new RestorePipelineError(
+    `Drill restore job ${link.restoreJobId} completed, but ${reason}: the pipeline will not delete what it restored. Find the restored resource and delete it by hand. Do not redrive this letter: the restore itself succeeded`,
+    { retryable: false },
+  );
+  error.name = 'DrillCleanupFailedError';
+  const letter = buildDeadLetter({
+    failure: 'drill-cleanup-failed',
+    error,
+    trigger: { type: 'restore-job-event', id: link.restoreJobId, attempt: 1 },
+    original: link.original,
+    now: deps.now(),
+    redriveCount: link.redriveCount,
+    restoreJob: { restoreJobId: link.restoreJobId, status: 'COMPLETED', statusMessage: reason, resourceType },
+  });
+  const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);
+  log.error('Drill not handed to the cleanup: the pipeline will not delete its resource; dead-lettered', {
+    reason,
+    deadLetterMessageId: messageId,
+  });
 }

@@ -39,7 +39,7 @@ export async function settleFailed(
     return 'duplicate';
   }
   // AWS's message may quote stored recovery-point metadata that neither the request nor the link holds.
-  rememberSecrets(await secretsOfStoredJob(deps.backup, detail ?? {}));
+  rememberSecrets(await secretsOfStoredJob(deps.backup, detail ?? {}, deps.config.accountId));
   const error = new RestoreJobFailedError(
     `Restore job ${restoreJobId} ended ${meaning.status}: ${meaning.reason}. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
   );

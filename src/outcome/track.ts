@@ -9,7 +9,7 @@ import { sourceAccountOf } from '../arn.js';
 import { secretsOfOriginal } from '../arrival/secrets.js';
 import { describeRestoreJob } from '../aws/backup.js';
 import { RestorePipelineError } from '../errors.js';
-import { errorFields, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
 import { settleCompleted } from './job-completed.js';
 import {
@@ -82,17 +82,9 @@ export async function settleJobEnd(
 ): Promise<TrackOutcome> {
   const restoreJobId = detail.restoreJobId;
   let link: JobLink | undefined;
-  try {
-    link = await retryRetryable(() => findJobLink(deps.ddb, deps.config.restoreJobsTable, restoreJobId));
-  } catch (error) {
-    // A completion costs nothing if missed; retrying it would end in the dead-letter queue as noise.
-    if (meaning.kind !== 'completed') throw error;
-    log.error('Restore job completed, but its link could not be read', {
-      ...errorFields(error),
-      restoreJobId,
-    });
-    return 'completed';
-  }
+  // A link that cannot be read is thrown, for a completion too: it may be a drill's, whose record
+  // (and so its cleanup) is written only here, and its report and count come once it is read.
+  link = await retryRetryable(() => findJobLink(deps.ddb, deps.config.restoreJobsTable, restoreJobId));
   if (link === undefined) {
     const created = Date.parse(detail.creationDate ?? '');
     const recent = Number.isFinite(created) && deps.now().getTime() - created < LINK_GRACE_MS;

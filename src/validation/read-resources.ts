@@ -20,6 +20,7 @@ import {
 import { DescribeFileSystemsCommand, type EFSClient } from '@aws-sdk/client-efs';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { vaultAccount } from '../aws/backup.js';
 import { classifyAwsError } from '../errors.js';
 import {
   type BucketObservation,
@@ -199,14 +200,22 @@ export interface Expectations {
   readonly sourceHadItems?: boolean;
 }
 
+/** A restore job's recovery point: its vault, and the vault's owner when another account shares it. */
+export interface StoredPoint {
+  readonly recoveryPointArn: string;
+  readonly backupVaultName: string;
+  readonly vaultAccountId?: string;
+}
+
 /**
  * Reads the expectations from the recovery point: GetRecoveryPointRestoreMetadata (`volumeSize`)
- * and DescribeRecoveryPoint (`BackupSizeInBytes`). Request overrides win (`volumeSize`).
+ * and DescribeRecoveryPoint (`BackupSizeInBytes`), each with the vault owner's account for a
+ * shared vault. Request overrides win (`volumeSize`).
  */
 export async function readExpectations(
   backup: BackupClient,
   type: CheckedType,
-  point: { recoveryPointArn: string; backupVaultName: string } | undefined,
+  point: StoredPoint | undefined,
   requestMetadata: Readonly<Record<string, string>>,
 ): Promise<Expectations> {
   if (type === 'EBS') {
@@ -217,6 +226,7 @@ export async function readExpectations(
       backup.send(
         new GetRecoveryPointRestoreMetadataCommand({
           BackupVaultName: point.backupVaultName,
+          ...vaultAccount(point.vaultAccountId),
           RecoveryPointArn: point.recoveryPointArn,
         }),
       ),
@@ -229,6 +239,7 @@ export async function readExpectations(
       backup.send(
         new DescribeRecoveryPointCommand({
           BackupVaultName: point.backupVaultName,
+          ...vaultAccount(point.vaultAccountId),
           RecoveryPointArn: point.recoveryPointArn,
         }),
       ),

@@ -15,6 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type OriginalRequest, originalBody } from '../arrival/original.js';
+import { storedVaultOf } from '../arrival/secrets.js';
 import { drillOf } from '../drills/drill.js';
 import { drillValidated } from '../drills/record.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
@@ -118,10 +119,6 @@ async function describeJob(backup: BackupClient, restoreJobId: string): Promise<
   }
 }
 
-/** The vault name in a backup vault ARN (`...:backup-vault:<name>`). */
-const vaultNameOf = (arn: string | undefined) =>
-  arn === undefined ? undefined : arn.split(':backup-vault:')[1];
-
 /** Runs the checks of one attempt: built-in first, then the request's own validator. */
 async function check(
   deps: ValidateDeps,
@@ -143,10 +140,15 @@ async function check(
   const type = checkedType(resourceType);
   let builtIn: Verdict | undefined;
   if (type !== undefined) {
-    const vault = vaultNameOf(job.BackupVaultArn);
+    // A recovery point in another account's vault is read with that account (BackupVaultAccountId).
+    const vault = storedVaultOf(job.BackupVaultArn, job.AccountId);
     const point =
       job.RecoveryPointArn !== undefined && vault !== undefined
-        ? { recoveryPointArn: job.RecoveryPointArn, backupVaultName: vault }
+        ? {
+            recoveryPointArn: job.RecoveryPointArn,
+            backupVaultName: vault.name,
+            ...(vault.accountId === undefined ? {} : { vaultAccountId: vault.accountId }),
+          }
         : undefined;
     const expect = await readExpectations(deps.backup, type, point, metadata);
     builtIn = await checkResource(deps.resources, type, createdResourceArn, expect);
@@ -178,6 +180,9 @@ export async function validateRestore(
   const id = message.restoreJobId;
   const existing = await findVerdict(deps.ddb, table, id);
   if (existing !== undefined) {
+    // A 0-hour drill's due time follows its verdict; a delivery whose write of it failed after the
+    // verdict was recorded comes back here, so it is written again (idempotent; no-op for others).
+    await drillValidated(deps.ddb, table, id, existing.verdict, existing.validatedAt);
     log.info('Ignored a validation of a job that already has its verdict', { verdict: existing.verdict });
     return 'duplicate';
   }

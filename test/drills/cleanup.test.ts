@@ -8,6 +8,7 @@
 
 import { DescribeRestoreJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
+import { localS3ControlClient } from '../../local/resources/s3';
 import { sleep } from '../../local/time';
 import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
 import { drillValidated, findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
@@ -21,14 +22,16 @@ import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validati
 let env: ValidationEnv;
 let deps: CleanupDeps;
 let clients: DrillClients;
+let s3control: ReturnType<typeof localS3ControlClient>;
 const metricLines: string[] = [];
 
 beforeEach(async () => {
   env = await startValidationEnv({
-    timing: { availableAfterMs: 0, runningAfterMs: 0, statusOkAfterMs: 0, goneAfterMs: 0 },
+    timing: { availableAfterMs: 0, runningAfterMs: 0, statusOkAfterMs: 0, goneAfterMs: 0, updatingMs: 30 },
   });
   const r = env.deps.resources;
-  clients = { ddb: env.deps.ddb, rds: r.rds, ec2: r.ec2, efs: r.efs, s3: r.s3 };
+  s3control = localS3ControlClient(env.aws.url, 'eu-west-1');
+  clients = { ddb: env.deps.ddb, rds: r.rds, ec2: r.ec2, efs: r.efs, s3: r.s3, s3control: () => s3control };
   metricLines.length = 0;
   deps = {
     ddb: env.deps.ddb,
@@ -39,10 +42,13 @@ beforeEach(async () => {
     logger: createLogger({ sink: (l) => env.lines.push(l), level: 'debug' }),
     metrics: createMetrics((l) => metricLines.push(l)),
     now: () => new Date(),
+    // The run waits out a table UPDATING in short real steps here (AWS: seconds).
+    sleep: () => sleep(10),
   };
 });
 
 afterEach(async () => {
+  s3control.destroy();
   await env.close();
 });
 
@@ -304,10 +310,20 @@ describe('every ownership check refuses a deletion', () => {
     expect(tagOf(arn)).toBeUndefined();
   });
 
-  it("a name without the pipeline's restore suffix", async () => {
-    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-copy' });
-    await refused(arn, restoreJobId, /restore suffix/);
+  it("a name is no evidence: a resource with the pipeline's restore suffix, created before the job started", async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, RDS_META);
+    // The job names it, yet AWS says it existed before the job started: the job did not create it.
+    const r = env.aws.resources.store.byArn(arn);
+    if (r !== undefined) r.createdAt = Date.now() - 86_400_000;
+    await refused(arn, restoreJobId, /created at .* before the job started/);
     expect(tagOf(arn)).toBeUndefined();
+  });
+
+  it("a name without the restore suffix is no reason to refuse: the evidence is AWS's", async () => {
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-copy' });
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1, refused: 0 });
+    expect(live(arn)).toBe(false);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('deleted');
   });
 
   it('an attached volume is left, not detached', async () => {
@@ -386,15 +402,25 @@ describe('tagging in the cleanup', () => {
     expect(live(arn)).toBe(true);
   });
 
-  it('a run that died between the tag and the record: the next run tags again (the same tag) and goes on', async () => {
+  it('a run that died between the tag and the record: the next run finds its tag, tags nothing again, and goes on', async () => {
     const { restoreJobId, arn } = await drill('EBS', P.EBS, {
       availabilityZone: 'eu-west-1a',
       volumeSize: '100',
     });
     // What the dead run did: the tag, and not the record's update.
-    await tagDrillResource(clients, 'EBS', arn, restoreJobId);
+    await tagDrillResource(clients, 'EBS', arn, {
+      restoreJobId,
+      jobCreatedAt: undefined,
+      accountId: undefined,
+      deadline: Date.now(),
+      sleep: async () => undefined,
+    });
     expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('untagged');
+    const tagCalls = () => env.aws.faults.counts.CreateTags?.calls ?? 0;
+    const before = tagCalls();
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1 });
+    // IAM may allow the tag only where the key is missing: it is never put on twice.
+    expect(tagCalls()).toBe(before);
     expect(live(arn)).toBe(false);
     expect(deadLetters(env)).toHaveLength(0);
   });
@@ -424,5 +450,198 @@ describe('tagging in the cleanup', () => {
     if (r !== undefined) r.deletedAt = Date.now();
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, gone: 1 });
     expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.drillState).toBe('gone');
+  });
+});
+
+describe('EC2: the instance and every volume the restore created', () => {
+  const volumesOf = (instanceArn: string) => {
+    const id = instanceArn.split('/').pop() ?? '';
+    return env.aws.resources.store.list('volume').filter((v) => v.attachedTo === id);
+  };
+
+  it('tags and records the attached volumes, terminates, then deletes the volume TerminateInstances left', async () => {
+    // Termination takes a while here, as on AWS: the volume it leaves is detached only then.
+    (env.aws.resources.store.timing as { goneAfterMs: number }).goneAfterMs = 150;
+    const { restoreJobId, arn } = await drill('EC2', P.EC2, { InstanceType: 't3.micro' });
+    const volumes = volumesOf(arn);
+    expect(volumes.map((v) => v.deleteOnTermination)).toStrictEqual([true, false]);
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, terminating: 1, deleted: 0 });
+    for (const v of volumes) expect(v.tags['backup-restore:drill']).toBe(restoreJobId);
+    let record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('terminating');
+    expect(record?.volumeIds).toStrictEqual(volumes.map((v) => v.id));
+    await sleep(200);
+    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 1, leftovers: 0 });
+    expect(live(arn)).toBe(false);
+    for (const v of volumes) expect(live(v.arn)).toBe(false);
+    record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('deleted');
+    expect(record?.cleanupReason).toMatch(
+      /TerminateInstances.*DeleteVolume vol-\w+ \(left by TerminateInstances\)/,
+    );
+    expect(deadLetters(env)).toHaveLength(0);
+  });
+
+  it('a volume attached to the drill instance after it was recorded refuses the deletion, before anything is terminated', async () => {
+    const { restoreJobId, arn } = await drill(
+      'EC2',
+      P.EC2,
+      { InstanceType: 't3.micro' },
+      { hours: 2, hoursAgo: 1 },
+    );
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1 });
+    const store = env.aws.resources.store;
+    store.put({
+      kind: 'volume',
+      id: 'vol-0production0000001',
+      arn: 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0production0000001',
+      createdAt: Date.now() - 86_400_000,
+      attachedTo: arn.split('/').pop() ?? '',
+      deleteOnTermination: true,
+    });
+    deps = { ...deps, now: () => new Date(Date.now() + 2 * 3_600_000) };
+    expect(await cleanupDueDrills(deps)).toMatchObject({ refused: 1, deleted: 0 });
+    expect(live(arn)).toBe(true);
+    expect(live('arn:aws:ec2:eu-west-1:123456789012:volume/vol-0production0000001')).toBe(true);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.cleanupReason).toMatch(
+      /vol-0production0000001 was attached after the drill was recorded/,
+    );
+  });
+
+  it('a left volume attached elsewhere meanwhile is a leftover: listed on the record, in the report and in a dead letter', async () => {
+    (env.aws.resources.store.timing as { goneAfterMs: number }).goneAfterMs = 150;
+    const { restoreJobId, arn } = await drill('EC2', P.EC2, { InstanceType: 't3.micro' });
+    const [, data] = volumesOf(arn);
+    expect(await cleanupDueDrills(deps)).toMatchObject({ terminating: 1 });
+    await sleep(200);
+    // Someone attached it to their own instance meanwhile.
+    if (data !== undefined) {
+      data.detachAt = undefined;
+      data.attachedTo = 'i-0someoneelse000001';
+    }
+    const lines: string[] = [];
+    const counts = await cleanupDueDrills({
+      ...deps,
+      logger: createLogger({ sink: (l) => lines.push(l), level: 'debug' }),
+    });
+    expect(counts).toMatchObject({ deleted: 1, leftovers: 1 });
+    expect(live(data?.arn ?? '')).toBe(true);
+    const record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.leftovers).toStrictEqual([
+      `${data?.id}: attached to i-0someoneelse000001; it is not detached`,
+    ]);
+    const report = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'Drill cleanup run');
+    expect(report?.leftovers).toStrictEqual([`${restoreJobId}: ${record?.leftovers?.[0]}`]);
+    expect(deadLetters(env).map((l) => [l.failure, l.reason])).toStrictEqual([
+      ['drill-cleanup-failed', expect.stringContaining(`left: ${data?.id}`)],
+    ]);
+  });
+});
+
+describe('S3: versioned buckets, and ABAC before the tag', () => {
+  const META = { DestinationBucketName: 'invoices-r1a2b3c4' };
+
+  it('switches ABAC on, tags with S3 Control, then empties every version and delete marker and deletes the bucket', async () => {
+    const { restoreJobId, arn } = await drill('S3', P.S3, META);
+    const bucket = env.aws.resources.store.byArn(arn);
+    if (bucket !== undefined) {
+      bucket.versioning = 'Enabled';
+      bucket.versions = [
+        { key: 'data/a.csv', versionId: 'v1' },
+        { key: 'data/a.csv', versionId: 'v2' },
+        { key: 'data/b.csv', versionId: 'v3' },
+        { key: 'data/b.csv', versionId: 'v4', deleteMarker: true },
+        ...Array.from({ length: 1200 }, (_, i) => ({ key: `bulk/${i}`, versionId: `b${i}` })),
+      ];
+    }
+    expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1, failed: 0 });
+    expect(bucket?.abac).toBe(true);
+    expect(bucket?.tags['backup-restore:drill']).toBe(restoreJobId);
+    expect(bucket?.versions).toStrictEqual([]);
+    expect(live(arn)).toBe(false);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.cleanupReason).toMatch(
+      /versioning Enabled, DeleteObjects \(1203 version\(s\), 1 delete marker\(s\)\), DeleteBucket/,
+    );
+  });
+
+  it('a bucket with Object Lock is refused before anything in it is deleted', async () => {
+    const { restoreJobId, arn } = await drill('S3', P.S3, META);
+    const bucket = env.aws.resources.store.byArn(arn);
+    if (bucket !== undefined) {
+      bucket.versioning = 'Enabled';
+      bucket.objectLock = true;
+      bucket.versions = [{ key: 'data/a.csv', versionId: 'v1' }];
+    }
+    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 0, refused: 1 });
+    expect(bucket?.versions).toStrictEqual([{ key: 'data/a.csv', versionId: 'v1' }]);
+    expect(live(arn)).toBe(true);
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.cleanupReason).toMatch(/Object Lock/);
+  });
+});
+
+describe('DynamoDB: a table UPDATING after its deletion protection is turned off', () => {
+  it('is left for the next run, not failed, when it is not ACTIVE again in time; then deleted', async () => {
+    const { restoreJobId, arn } = await drill('DynamoDB', P.DynamoDB, { targetTableName: 'orders-r1a2b3c4' });
+    const table = env.aws.resources.store.byArn(arn);
+    if (table !== undefined) table.deletionProtection = true;
+    (env.aws.resources.store.timing as { updatingMs: number }).updatingMs = 60_000;
+    // Too little time left in this run to wait for it.
+    expect(await cleanupDueDrills({ ...deps, deadline: Date.now() + 1_000 })).toMatchObject({
+      retry: 1,
+      failed: 0,
+    });
+    let record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('waiting');
+    expect(record?.attempts).toBe(0);
+    expect(table?.deletionProtection).toBe(false);
+    expect(live(arn)).toBe(true);
+    // The next run waits until the table is ACTIVE again, then deletes it.
+    if (table !== undefined) table.updatingUntil = Date.now() + 50;
+    expect(await cleanupDueDrills(deps)).toMatchObject({ deleted: 1 });
+    expect(live(arn)).toBe(false);
+    record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('deleted');
+  });
+});
+
+describe('a drill record without a due time', () => {
+  it('gets one from its completion on the next run (waiting records included), or is failed and dead-lettered', async () => {
+    const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+    const completedAt = HOURS_AGO(30);
+    // As records were written for 0-hour drills: tagged already, no due time, the verdict never came.
+    const put = (id: string, completed: string) =>
+      env.deps.ddb.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: {
+            restoreJobId: { S: `${id}#drill` },
+            jobId: { S: id },
+            resourceType: { S: 'RDS' },
+            createdResourceArn: { S: arn },
+            deleteAfterHours: { N: '0' },
+            completedAt: { S: completed },
+            drillState: { S: 'waiting' },
+            attempts: { N: '0' },
+          },
+        }),
+      );
+    await put(restoreJobId, completedAt);
+    await tagDrillResource(clients, 'RDS', arn, {
+      restoreJobId,
+      jobCreatedAt: undefined,
+      accountId: undefined,
+      deadline: Date.now(),
+      sleep: async () => undefined,
+    });
+    await put('job-without-completion', 'not a time');
+    expect(await cleanupDueDrills(deps)).toMatchObject({ scheduled: 1, deleted: 1, failed: 1 });
+    expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.dueAt).toBe(
+      new Date(Date.parse(completedAt) + 24 * 3_600_000).toISOString(),
+    );
+    expect(live(arn)).toBe(false);
+    const broken = await findDrillRecord(env.deps.ddb, TABLE, 'job-without-completion');
+    expect(broken?.drillState).toBe('failed');
+    expect(broken?.cleanupReason).toMatch(/no due time and no completion time/);
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler, type RestoreJobStateChange } from '../../handlers/track-restore-job';
 import type { OriginalRequest } from '../../src/arrival/original';
 import { linkItem } from '../../src/outcome/job-link';
@@ -76,13 +77,29 @@ describe('the tracker at COMPLETED', () => {
     expect(outcome?.args[0].input.Item?.completedAt).toStrictEqual({ S: completed.detail.completionDate });
   });
 
-  it('writes a 0-hour drill without a due time (the validator sets it at its verdict)', async () => {
+  it('writes a 0-hour drill with a due time too: completion plus the bounded wait for its verdict', async () => {
     const body = JSON.stringify({ RecoveryPointArn: 'p', Metadata: {}, Drill: { DeleteAfterHours: 0 } });
     const { drillPuts, handler } = setup({ trigger: 'sqs', body });
     await expect(handler(completed, context)).resolves.toBe('completed');
     expect(drillPuts()).toHaveLength(1);
-    expect(drillPuts()[0]?.Item?.dueAt).toBeUndefined();
+    // completion (10:25) + 24 hours, whatever the validation does; its verdict may bring it forward.
+    expect(drillPuts()[0]?.Item?.dueAt).toStrictEqual({ S: '2026-11-27T10:25:00.000Z' });
     expect(drillPuts()[0]?.Item?.deleteAfterHours).toStrictEqual({ N: '0' });
+  });
+
+  it('a drill AWS names no created resource for is dead-lettered with the reason, not only logged', async () => {
+    const body = JSON.stringify({ RecoveryPointArn: 'p', Metadata: {}, Drill: { DeleteAfterHours: 1 } });
+    const { drillPuts, handler, sqs } = setup({ trigger: 'sqs', body });
+    const event = structuredClone(completed);
+    delete (event.detail as { createdResourceArn?: string }).createdResourceArn;
+    await expect(handler(event, context)).resolves.toBe('completed');
+    expect(drillPuts()).toStrictEqual([]);
+    const letters = sqs
+      .commandCalls(SendMessageCommand)
+      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}') as { failure?: string; reason?: string });
+    expect(letters).toMatchObject([
+      { failure: 'drill-cleanup-failed', reason: expect.stringMatching(/names no created resource/) },
+    ]);
   });
 
   it('hands over nothing for a plain request or an alarm restore', async () => {
@@ -110,15 +127,18 @@ describe('the tracker at COMPLETED', () => {
       .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     await expect(s.handler(completed, context)).resolves.toBe('completed');
     restoreAws();
-    // Permanent: logged, never deleted by the pipeline (no record), the job still completes.
+    // Permanent: never deleted by the pipeline (no record): logged and dead-lettered, the job still completes.
     s = setup({ trigger: 'sqs', body });
     s.ddb
       .on(PutItemCommand, isDrill, false)
       .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $fault: 'client' }));
     await expect(s.handler(completed, context)).resolves.toBe('completed');
+    expect(s.deps.lines.some((l) => l.includes('Drill not handed to the cleanup'))).toBe(true);
     expect(
-      s.deps.lines.some((l) => l.includes('Drill record could not be written: the pipeline will not delete')),
-    ).toBe(true);
+      s.sqs
+        .commandCalls(SendMessageCommand)
+        .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}').failure),
+    ).toStrictEqual(['drill-cleanup-failed']);
     restoreAws();
     // Retryable (after its retries): the event fails, so Lambda delivers it again.
     s = setup({ trigger: 'sqs', body });

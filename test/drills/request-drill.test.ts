@@ -99,9 +99,10 @@ describe('drillOf', () => {
     expect(drillOf({ trigger: 'sqs', body: 'not json' })).toBeUndefined();
   });
 
-  it('is due DeleteAfterHours after completion; 0 waits for the validation', () => {
+  it('is due DeleteAfterHours after completion; 0 waits for the verdict, a bounded time', () => {
     expect(drillDueAt({ deleteAfterHours: 4 }, '2026-11-28T01:00:00.000Z')).toBe('2026-11-28T05:00:00.000Z');
-    expect(drillDueAt({ deleteAfterHours: 0 }, '2026-11-28T01:00:00.000Z')).toBeUndefined();
+    // A 0-hour drill is due at the latest after the bounded wait for its verdict (24 hours).
+    expect(drillDueAt({ deleteAfterHours: 0 }, '2026-11-28T01:00:00.000Z')).toBe('2026-11-29T01:00:00.000Z');
   });
 });
 
@@ -112,9 +113,9 @@ describe('ownershipRefusals', () => {
     alarmRestore: false,
     recordedArn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders-db-r1a2b3c4`,
     jobCreatedArn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders-db-r1a2b3c4`,
+    jobCreatedAt: new Date('2026-11-28T01:00:00.000Z'),
+    resourceCreatedAt: new Date('2026-11-28T01:05:00.000Z'),
     tags: { 'backup-restore:drill': 'job-1' },
-    name: 'orders-db-r1a2b3c4',
-    nameByAws: false,
   };
   it('passes only when every check holds', () => {
     expect(ownershipRefusals(owned)).toStrictEqual([]);
@@ -129,7 +130,13 @@ describe('ownershipRefusals', () => {
     ],
     ['not a drill', { linkDrill: undefined }, 'does not name it a drill'],
     ['an alarm restore', { alarmRestore: true, linkDrill: undefined }, 'alarm restore'],
-    ['no suffix', { name: 'orders-db' }, 'restore suffix'],
+    [
+      'created before the job started',
+      { resourceCreatedAt: new Date('2026-11-27T09:00:00.000Z') },
+      'before the job started',
+    ],
+    ['no creation time from AWS', { resourceCreatedAt: undefined }, 'no creation time'],
+    ['no job start from AWS', { jobCreatedAt: undefined }, 'gives no CreationDate'],
   ])('refuses: %s', (_name, change, words) => {
     const refusals = ownershipRefusals({ ...owned, ...change });
     expect(refusals).toHaveLength(1);

@@ -1,0 +1,192 @@
+/**
+ * A drill's S3 bucket. Read: its creation date (ListBuckets by prefix) and its tags (S3 Control
+ * ListTagsForResource). Tagged: ABAC switched on first (PutBucketAbac), then S3 Control TagResource,
+ * as AWS documents for buckets with ABAC, so IAM can hold the deletes to the drill tag
+ * (docs/aws-behaviour.md#s3-abac). Deleted: refused before anything is deleted when Object Lock is
+ * on; else every object version and delete marker (ListObjectVersions, DeleteObjects with
+ * VersionId), then DeleteBucket (docs/aws-behaviour.md#s3-versioned-delete).
+ */
+
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketAbacCommand,
+  GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
+  PutBucketAbacCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  ListTagsForResourceCommand,
+  type S3ControlClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-s3-control';
+import { RestorePipelineError } from '../errors.js';
+import { call, type DrillContext, dateOf, tagMap } from './calls.js';
+import { DRILL_TAG_KEY } from './drill.js';
+import type { ResourceView } from './resources.js';
+
+/** The S3 clients a bucket drill needs. */
+export interface S3Clients {
+  readonly s3: () => S3Client;
+  readonly s3control: () => S3ControlClient;
+}
+
+/** The bucket's creation date from ListBuckets (by prefix, every page); undefined: no such bucket. */
+async function bucketCreated(s3: S3Client, name: string): Promise<{ created: Date | undefined } | undefined> {
+  let token: string | undefined;
+  do {
+    const out = await call('ListBuckets', () =>
+      s3.send(
+        new ListBucketsCommand({
+          Prefix: name,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      ),
+    );
+    const bucket = (out.Buckets ?? []).find((b) => b.Name === name);
+    if (bucket !== undefined) return { created: dateOf(bucket.CreationDate) };
+    token = out.ContinuationToken;
+  } while (token !== undefined && token !== '');
+  return undefined;
+}
+
+/** Reads the bucket's creation date and tags; undefined when the account has no such bucket. */
+export async function viewBucket(
+  clients: S3Clients,
+  name: string,
+  arn: string,
+  accountId: string | undefined,
+): Promise<ResourceView | undefined> {
+  const found = await bucketCreated(clients.s3(), name);
+  if (found === undefined) return undefined;
+  const tags =
+    accountId === undefined
+      ? {}
+      : tagMap(
+          (
+            await call('ListTagsForResource (S3 Control)', () =>
+              clients
+                .s3control()
+                .send(new ListTagsForResourceCommand({ AccountId: accountId, ResourceArn: arn })),
+            )
+          ).Tags,
+        );
+  // Object Lock refuses the deletion before anything in the bucket is deleted.
+  const locked = await lockRefusal(clients.s3(), name);
+  return { exists: true, tags, createdAt: found.created, ...(locked === undefined ? {} : { inUse: locked }) };
+}
+
+/** Switches ABAC on for the bucket (when it is not yet), then puts the drill tag on with S3 Control. */
+export async function tagBucket(
+  clients: S3Clients,
+  name: string,
+  arn: string,
+  context: DrillContext,
+): Promise<void> {
+  if (context.accountId === undefined) {
+    throw new RestorePipelineError('DescribeRestoreJob gives no AccountId: the bucket cannot be tagged', {
+      retryable: false,
+    });
+  }
+  const abac = await call('GetBucketAbac', () =>
+    clients.s3().send(new GetBucketAbacCommand({ Bucket: name })),
+  );
+  if (abac.AbacStatus?.Status !== 'Enabled') {
+    await call('PutBucketAbac', () =>
+      clients.s3().send(new PutBucketAbacCommand({ Bucket: name, AbacStatus: { Status: 'Enabled' } })),
+    );
+  }
+  const accountId = context.accountId;
+  await call('TagResource (S3 Control)', () =>
+    clients.s3control().send(
+      new TagResourceCommand({
+        AccountId: accountId,
+        ResourceArn: arn,
+        Tags: [{ Key: DRILL_TAG_KEY, Value: context.restoreJobId }],
+      }),
+    ),
+  );
+}
+
+/** Why the bucket must be left before anything in it is deleted (Object Lock), or undefined. */
+async function lockRefusal(s3: S3Client, name: string): Promise<string | undefined> {
+  try {
+    const out = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: name }));
+    if (out.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled') {
+      return `the bucket ${name} has Object Lock on: locked versions cannot be deleted, so nothing was`;
+    }
+    return undefined;
+  } catch (error) {
+    if ((error as { name?: unknown }).name === 'ObjectLockConfigurationNotFoundError') return undefined;
+    return call('GetObjectLockConfiguration', () => Promise.reject(error));
+  }
+}
+
+/** Deletes one page of versions and delete markers; throws when S3 reports any it could not delete. */
+async function deleteVersions(
+  s3: S3Client,
+  name: string,
+  objects: { Key: string; VersionId: string }[],
+): Promise<void> {
+  if (objects.length === 0) return;
+  const out = await call('DeleteObjects', () =>
+    s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: objects, Quiet: true } })),
+  );
+  const errors = out.Errors ?? [];
+  if (errors.length > 0) {
+    const first = errors[0];
+    throw new RestorePipelineError(
+      `DeleteObjects left ${errors.length} version(s) of the bucket ${name} (${first?.Code ?? 'error'}: ${first?.Message ?? ''})`,
+      { retryable: true },
+    );
+  }
+}
+
+/**
+ * Empties the bucket of every version and delete marker (an unversioned bucket's objects are its
+ * `null` versions), then deletes it (viewBucket refused a bucket with Object Lock on before).
+ * Returns the steps taken.
+ */
+export async function deleteBucket(s3: S3Client, name: string): Promise<string[]> {
+  const versioning = await call('GetBucketVersioning', () =>
+    s3.send(new GetBucketVersioningCommand({ Bucket: name })),
+  );
+  let removed = 0;
+  let markers = 0;
+  let keyMarker: string | undefined;
+  let versionMarker: string | undefined;
+  do {
+    const page = await call('ListObjectVersions', () =>
+      s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: name,
+          ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+          ...(versionMarker === undefined ? {} : { VersionIdMarker: versionMarker }),
+        }),
+      ),
+    );
+    const versions = (page.Versions ?? []).map((v) => ({
+      Key: v.Key ?? '',
+      VersionId: v.VersionId ?? 'null',
+    }));
+    const deleteMarkers = (page.DeleteMarkers ?? []).map((m) => ({
+      Key: m.Key ?? '',
+      VersionId: m.VersionId ?? 'null',
+    }));
+    await deleteVersions(s3, name, [...versions, ...deleteMarkers]);
+    removed += versions.length;
+    markers += deleteMarkers.length;
+    const more = page.IsTruncated === true;
+    keyMarker = more ? page.NextKeyMarker : undefined;
+    versionMarker = more ? page.NextVersionIdMarker : undefined;
+  } while (keyMarker !== undefined);
+  await call('DeleteBucket', () => s3.send(new DeleteBucketCommand({ Bucket: name })));
+  return [
+    `versioning ${versioning.Status ?? 'never enabled'}`,
+    `DeleteObjects (${removed} version(s), ${markers} delete marker(s))`,
+    'DeleteBucket',
+  ];
+}
