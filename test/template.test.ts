@@ -432,11 +432,10 @@ describe('IAM: one role per function, with only what it calls', () => {
       'ec2:DescribeVolumes': any,
       'ec2:DescribeInstances': any,
       'elasticfilesystem:DescribeFileSystems': any,
-      'elasticfilesystem:DescribeMountTargets': any,
       's3:GetBucketAbac': readBuckets,
       's3:ListTagsForResource': readBuckets,
       's3:GetBucketVersioning': readBuckets,
-      's3:ListBucket': readBuckets,
+      's3:GetBucketObjectLockConfiguration': readBuckets,
       's3:ListBucketVersions': readBuckets,
       's3:ListAllMyBuckets': any,
       // The drill tag, written once, alone, on the first run after COMPLETED.
