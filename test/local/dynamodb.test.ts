@@ -317,6 +317,9 @@ describe('UpdateTimeToLive after the hour', () => {
     try {
       const { create } = tableDeclaration(SERVERLESS);
       expect((await call('CreateTable', { ...create, TableName: TABLE })).status).toBe(200);
+      const status = async () =>
+        JSON.parse((await call('DescribeTable', { TableName: TABLE })).body).Table.TableStatus;
+      while ((await status()) !== 'ACTIVE');
       const change = (Enabled: boolean) =>
         call('UpdateTimeToLive', {
           TableName: TABLE,
