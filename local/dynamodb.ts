@@ -177,11 +177,11 @@ export class LocalDynamoDb {
     if (typeof spec?.Enabled !== 'boolean') {
       return errorReply('ValidationException', 'TimeToLiveSpecification.Enabled must be a boolean');
     }
-    const described = await this.send('DescribeTable', { TableName: input.TableName }).catch(
+    const name = tableNameOf(input);
+    const described = await this.send('DescribeTable', { TableName: name }).catch(
       (error: unknown) => error as LocalReply,
     );
     if (described instanceof LocalReply) return described;
-    const name = tableNameOf(input);
     const status = (described.Table as { TableStatus?: string } | undefined)?.TableStatus;
     const settings = this.tables.get(name);
     if (status !== 'ACTIVE' || settings === undefined) {
@@ -220,14 +220,14 @@ export class LocalDynamoDb {
   ): Promise<LocalReply> {
     let key = input.Key as Item | undefined;
     if (operation === 'PutItem') {
-      const described = await this.send('DescribeTable', { TableName: input.TableName });
+      const described = await this.send('DescribeTable', { TableName: tableNameOf(input) });
       const schema = ((described.Table as { KeySchema?: { AttributeName: string }[] }).KeySchema ?? []).map(
         (k) => k.AttributeName,
       );
       const item = (input.Item ?? {}) as Item;
       key = Object.fromEntries(schema.map((name) => [name, item[name] ?? {}]));
     }
-    const item = key === undefined ? undefined : await this.item(String(input.TableName), key);
+    const item = key === undefined ? undefined : await this.item(tableNameOf(input), key);
     if (item === undefined) return reply;
     const body = { ...(JSON.parse(reply.body) as Record<string, unknown>), Item: item };
     const { 'x-amz-crc32': _checksum, ...headers } = reply.headers;
