@@ -121,7 +121,7 @@ ${properties}`;
   });
 });
 
-describe('dynalite refuses what DynamoDB refuses (the project emulation accepted each)', () => {
+describe('dynalite refuses what DynamoDB refuses', () => {
   beforeEach(async () => {
     await createRestoreJobsTable(ddb, TABLE);
   });
