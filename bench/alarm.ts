@@ -11,12 +11,13 @@ import {
   ListRecoveryPointsByResourceCommand,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type AlarmStateChange, createHandler } from '../handlers/restore-on-alarm.js';
 import { DYNAMODB_OPERATIONS, startLocalAws } from '../local/endpoint.js';
 import type { FaultPlan } from '../local/faults.js';
 import { defaultSeed, OPERATOR_ROLE, RESTORE_ROLE } from '../local/pipeline.js';
+import { createRestoreJobsTable } from '../local/setup.js';
 import { depsFromEnv } from '../src/defaults.js';
 import { type Paired, runPaired } from './stats.js';
 
@@ -145,13 +146,7 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
   let deps: ReturnType<typeof depsFromEnv> | undefined;
   try {
     const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-alarm-dead-letters' }))).QueueUrl;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: 'bench-alarm-jobs',
-        KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      }),
-    );
+    await createRestoreJobsTable(ddb, 'bench-alarm-jobs');
     const env = {
       AWS_ENDPOINT_URL: aws.url,
       AWS_REGION: 'eu-west-1',

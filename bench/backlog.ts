@@ -207,8 +207,8 @@ export async function backlogDrain(
       callsPerSecond: perSecond(attemptTimes),
       crowdedWindows: crowdedWindows(attemptTimes, QUOTA_PER_SECOND),
       pacer: {
-        slotsClaimed: [...(pipeline.aws.dynamodb.tables.get(TABLE)?.items.keys() ?? [])].filter((k) =>
-          k.startsWith('{"S":"pace#'),
+        slotsClaimed: (await pipeline.aws.dynamodb.items(TABLE)).filter((i) =>
+          String(i.restoreJobId?.S).startsWith('pace#'),
         ).length,
         putItemCalls: pipeline.aws.faults.arrivals.PutItem?.length ?? 0,
       },

@@ -16,10 +16,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalAws } from '../local/endpoint.js';
 import { defaultSeed, OPERATOR_ROLE, RESTORE_ROLE } from '../local/pipeline.js';
+import { createRestoreJobsTable } from '../local/setup.js';
 import { type AlarmResult, alarmToJob, BACKUP_LATENCY_MS, criticalPath } from './alarm.js';
 import { backlogDrain, QUOTA_PER_SECOND, START_RESTORE_INSTANCES } from './backlog.js';
 import { buildBundles, type Entry } from './build.js';
@@ -192,13 +193,7 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
   const sqs = new SQSClient(clientConfig);
   const ddb = new DynamoDBClient(clientConfig);
   const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-dead-letters' }))).QueueUrl ?? '';
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'bench-jobs',
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-    }),
-  );
+  await createRestoreJobsTable(ddb, 'bench-jobs');
   sqs.destroy();
   ddb.destroy();
   const env: NodeJS.ProcessEnv = {

@@ -344,10 +344,10 @@ function forgedEnvelopes(completedJobId: string): [string, string][] {
 }
 
 /** Whether a job's outcome is claimed and not yet sent (the claim lapses, then the reconciler sends it). */
-function claimPending(p: LocalPipeline, restoreJobId: string): boolean {
-  const item = p.aws.dynamodb.tables
-    .get(RESTORE_JOBS_TABLE)
-    ?.items.get(JSON.stringify({ S: `${restoreJobId}#outcome` }));
+async function claimPending(p: LocalPipeline, restoreJobId: string): Promise<boolean> {
+  const item = await p.aws.dynamodb.item(RESTORE_JOBS_TABLE, {
+    restoreJobId: { S: `${restoreJobId}#outcome` },
+  });
   return JSON.stringify(item ?? {}).includes('"sending"');
 }
 
@@ -518,9 +518,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       for (const f of forged) f.jobsStarted = jobsAfter - jobsBefore;
     }
     if (completed !== undefined) {
-      const link = pipeline.aws.dynamodb.tables
-        .get(RESTORE_JOBS_TABLE)
-        ?.items.get(JSON.stringify({ S: completed.RestoreJobId }));
+      const link = await pipeline.aws.dynamodb.item(RESTORE_JOBS_TABLE, {
+        restoreJobId: { S: completed.RestoreJobId },
+      });
       if (link !== undefined && JSON.stringify(link).includes('FAILED'))
         problems.push(`a forged envelope marked completed job ${completed.RestoreJobId} as failed`);
     }
@@ -642,7 +642,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
         // A claim on the outcome whose sender died (a hang past the function timeout) holds for
         // OUTCOME_CLAIM_MS, then the reconciler's next run (every 15 minutes) takes it over: late,
         // not lost. The campaign does not wait that long; it counts such jobs.
-        if (claimPending(pipeline, failedJobIds.get(id) ?? '')) tally.pendingClaims += 1;
+        if (await claimPending(pipeline, failedJobIds.get(id) ?? '')) tally.pendingClaims += 1;
         else problems.push(`${id}: its restore job failed and nobody was told (no dead letter)`);
       }
       // A good request may only end in the dead-letter queue because its retries ran out.

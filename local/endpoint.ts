@@ -2,7 +2,8 @@
  * The local AWS endpoint on 127.0.0.1: AWS Backup (REST-JSON), SQS (AWS JSON 1.0, and the query
  * protocol with XML answers that older CLIs and SDKs speak), DynamoDB (AWS JSON 1.0), EventBridge
  * PutEvents (AWS JSON 1.1) and SNS Publish (query) on one port, with fault injection. The unchanged
- * SDK clients reach it through AWS_ENDPOINT_URL.
+ * SDK clients reach it through AWS_ENDPOINT_URL. DynamoDB calls go to dynalite (local/dynamodb.ts),
+ * behind the same fault injection and latency as every other call.
  *
  * Control API (for tests, the benchmark and other processes):
  *   GET  /__local/state           jobs, queues and injected-fault counts
@@ -12,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BackupSeed, LocalAwsError, LocalBackup } from './backup-service.js';
-import { LocalDynamoDb } from './dynamodb-service.js';
+import { DYNAMODB_OPERATIONS, LocalDynamoDb } from './dynamodb.js';
 import { LocalEventBus } from './eventbridge.js';
 import { FaultInjector, type FaultPlan } from './faults.js';
 import { LocalReply, LocalResources, type ResourceTiming } from './resources/index.js';
@@ -135,17 +136,7 @@ function backupRoute(backup: LocalBackup, method: string, url: URL, body: string
   return undefined;
 }
 
-/** The DynamoDB operations the endpoint answers. */
-export const DYNAMODB_OPERATIONS: ReadonlySet<string> = new Set([
-  'CreateTable',
-  'PutItem',
-  'GetItem',
-  'UpdateItem',
-  'DeleteItem',
-  'BatchWriteItem',
-  'Query',
-  'Scan',
-]);
+export { DYNAMODB_OPERATIONS };
 
 /** Every operation the endpoint answers: what a fault plan may name. */
 export const LOCAL_OPERATIONS: ReadonlySet<string> = new Set([
@@ -237,7 +228,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const served: Record<string, number> = {};
   let base = '';
   const sqs = new LocalSqs(() => base, options.seed.region, options.seed.accountId);
-  const dynamodb = new LocalDynamoDb();
+  const dynamodb = await LocalDynamoDb.start(options.seed.region, options.seed.accountId);
   const published: PublishedMessage[] = [];
   const resources = new LocalResources(
     options.seed.region,
@@ -315,17 +306,18 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     let run: () => unknown;
     let queue: string | undefined;
     try {
-      const own = resources.route(req.headers, method, url, body);
+      // A DynamoDB call on a table dynalite holds is dynalite's, even one the restored tables answer.
+      const own =
+        isDynamoDb && dynamodb.holds(body) ? undefined : resources.route(req.headers, method, url, body);
       if (own !== undefined) {
         ({ operation, run } = own);
       } else if (isDynamoDb) {
-        operation = target.slice('DynamoDB_20120810.'.length);
-        if (!DYNAMODB_OPERATIONS.has(operation)) {
-          throw new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
+        const op = target.slice('DynamoDB_20120810.'.length);
+        operation = op;
+        if (!DYNAMODB_OPERATIONS.has(op)) {
+          throw new LocalAwsError(400, 'UnknownOperationException', `${op} is not supported locally`);
         }
-        const input = JSON.parse(body || '{}') as Record<string, unknown>;
-        const op = operation as 'PutItem';
-        run = () => dynamodb[op](input);
+        run = () => dynamodb.call(op, body, req.headers as Record<string, string>);
       } else if (isEvents) {
         operation = target.slice('AWSEvents.'.length);
         if (operation !== 'PutEvents')
@@ -441,6 +433,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       backup.close();
+      void dynamodb.close();
       reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port ?? 0) : error);
     });
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -462,6 +455,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       backup.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynamodb.close();
     },
   };
 }

@@ -5,29 +5,47 @@
  */
 
 import { BackupClient, StartRestoreJobCommand, type StartRestoreJobInput } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createLinkWriter, inputFingerprint, type JobLink } from '../src/outcome/job-link.js';
+import { restoreJobsTable, type TableDeclaration } from './job-table.js';
+import { sleep } from './time.js';
 
 /** Settings for an SDK client of the local endpoint at `url` (the SDK needs credentials; any do). */
 export function localClientConfig(url: string, region: string) {
   return { region, endpoint: url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
-/** Creates the job-link table as the deployment declares it: key `restoreJobId`, on demand. */
-export async function createRestoreJobsTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+/**
+ * Creates the job table as serverless.yml declares it (local/job-table.ts): CreateTable, then, once
+ * the table is ACTIVE (DynamoDB takes writes only then), its TimeToLive.
+ */
+export async function createRestoreJobsTable(
+  ddb: DynamoDBClient,
+  tableName: string,
+  declaration: TableDeclaration = restoreJobsTable(),
+): Promise<void> {
+  await ddb.send(new CreateTableCommand({ ...declaration.create, TableName: tableName }));
+  for (let waited = 0; ; waited += 10) {
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    if (waited >= 10_000) throw new Error(`Table ${tableName} is still ${Table?.TableStatus} after 10 s`);
+    await sleep(10);
+  }
+  if (declaration.ttl !== undefined) {
+    await ddb.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: declaration.ttl }),
+    );
+  }
 }
 
 /** The validator's and the drill cleanup's side of a local endpoint: clients, table and queues. */

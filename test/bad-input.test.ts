@@ -235,9 +235,9 @@ describe('forged envelopes and hostile input through the request queue (local en
       if (becomes === 'ignored') {
         expect(own).toStrictEqual([]);
         // The completed job stays completed in the job table.
-        const link = p.aws.dynamodb.tables
-          .get('restore-jobs')
-          ?.items.get(JSON.stringify({ S: completed?.RestoreJobId }));
+        const link = await p.aws.dynamodb.item('restore-jobs', {
+          restoreJobId: { S: completed?.RestoreJobId },
+        });
         expect(JSON.stringify(link)).not.toMatch(/FAILED|ATTACKER/);
       } else {
         expect(own).toHaveLength(1);

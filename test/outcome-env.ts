@@ -1,10 +1,11 @@
 /** The local endpoint with the job-link table, and real clients to it, for the outcome tests. */
 
 import { BackupClient } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BackupSeed } from '../local/backup-service';
 import { startLocalAws } from '../local/endpoint';
 import { defaultSeed } from '../local/pipeline';
+import { createRestoreJobsTable } from '../local/setup';
 
 export const TABLE = 'restore-jobs';
 
@@ -26,14 +27,7 @@ export async function startOutcomeEnv(seed: (s: BackupSeed) => BackupSeed = (s) 
   };
   const ddb = new DynamoDBClient(client);
   const backup = new BackupClient(client);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createRestoreJobsTable(ddb, TABLE);
   return {
     ddb,
     backup,

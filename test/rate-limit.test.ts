@@ -242,7 +242,7 @@ describe('pacing through the real SDK against the local endpoint', () => {
     // SDK retries happened, each took a slot of its own, and no second held more than the budget.
     expect(counts.ServiceUnavailable ?? 0).toBeGreaterThan(0);
     expect(arrivals.length).toBeGreaterThan(REQUESTS);
-    expect(slotItems(p)).toBeGreaterThanOrEqual(arrivals.length);
+    expect(await slotItems(p)).toBeGreaterThanOrEqual(arrivals.length);
     expect(maxInWindow(arrivals, 1000)).toBeLessThanOrEqual(4);
     expect(counts.RateLimited ?? 0).toBe(0);
     expect(p.aws.backup.jobs).toHaveLength(REQUESTS);
@@ -274,9 +274,9 @@ describe('pacing through the real SDK against the local endpoint', () => {
 });
 
 /** Slot items the pacer wrote to the local job table. */
-function slotItems(p: Awaited<ReturnType<ReturnType<typeof localPipelines>>>): number {
-  const table = p.aws.dynamodb.tables.get('restore-jobs');
-  return [...(table?.items.keys() ?? [])].filter((k) => k.startsWith('{"S":"pace#')).length;
+async function slotItems(p: Awaited<ReturnType<ReturnType<typeof localPipelines>>>): Promise<number> {
+  const items = await p.aws.dynamodb.items('restore-jobs');
+  return items.filter((i) => String(i.restoreJobId?.S).startsWith('pace#')).length;
 }
 
 /** A repeatable random source (mulberry32). */

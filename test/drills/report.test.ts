@@ -103,28 +103,31 @@ describe('local Scan, as DynamoDB documents it', () => {
         new PutItemCommand({ TableName: TABLE, Item: { restoreJobId: { S: `k${i}` }, n: { N: String(i) } } }),
       );
     }
-    // Two items read a page, those from k3 on kept.
-    const scan = (start?: Record<string, AttributeValue>) =>
+    // Two items read a page, those with n from `least` on kept (a Scan's order is DynamoDB's own).
+    const scan = (least: number, start?: Record<string, AttributeValue>) =>
       env.deps.ddb.send(
         new ScanCommand({
           TableName: TABLE,
           Limit: 2,
-          FilterExpression: 'n >= :three',
-          ExpressionAttributeValues: { ':three': { N: '3' } },
+          FilterExpression: 'n >= :least',
+          ExpressionAttributeValues: { ':least': { N: String(least) } },
           ...(start === undefined ? {} : { ExclusiveStartKey: start }),
         }),
       );
-    const page = await scan();
+    const page = await scan(10);
     expect(page).toMatchObject({ Count: 0, ScannedCount: 2, Items: [] });
     expect(page.LastEvaluatedKey).toBeDefined();
     const seen: string[] = [];
-    let start = page.LastEvaluatedKey;
-    while (start !== undefined) {
-      const next = await scan(start);
+    let scanned = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const next = await scan(3, start);
       seen.push(...(next.Items ?? []).map((i) => i.restoreJobId?.S ?? ''));
+      scanned += next.ScannedCount ?? 0;
       start = next.LastEvaluatedKey;
-    }
+    } while (start !== undefined);
     expect(seen.sort()).toStrictEqual(['k3', 'k4']);
+    expect(scanned).toBe(5);
   });
 
   it('answers at most 1 MB a page', async () => {

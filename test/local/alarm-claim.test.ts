@@ -7,10 +7,11 @@
  */
 
 import { BackupClient } from '@aws-sdk/client-backup';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_OPERATIONS, type LocalAws, startLocalAws } from '../../local/endpoint';
 import type { FaultPlan } from '../../local/faults';
 import { defaultSeed } from '../../local/pipeline';
+import { createRestoreJobsTable } from '../../local/setup';
 import { type ResourceRestore, restoreByResource } from '../../src/act/restore-resource';
 import type { Deps, Outcome } from '../../src/types';
 import { testConfig, testDeps } from '../helpers/fixtures';
@@ -66,13 +67,7 @@ beforeAll(async () => {
       { step: 'initialize', name: 'traceCalls' },
     );
   }
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
-    }),
-  );
+  await createRestoreJobsTable(ddb, TABLE);
   deps = testDeps({ backup, ddb, config: testConfig({ RESTORE_JOBS_TABLE: TABLE }), now: () => new Date() });
 });
 afterAll(async () => {

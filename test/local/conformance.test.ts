@@ -23,10 +23,14 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
+  DescribeTableCommand,
+  type DescribeTableOutput,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as snsPkg from '@aws-sdk/client-sns';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -108,11 +112,12 @@ afterAll(async () => {
 
 type Pkg = Record<string, unknown>;
 
-/** Sends a command and checks the raw answer against the operation's output shape. */
+/** Sends a command and checks the raw answer against the operation's output shape (`unmodelled` aside). */
 async function checked(
   pkg: Pkg,
   client: { send(c: never): Promise<unknown> },
   command: object,
+  unmodelled: readonly string[] = [],
 ): Promise<unknown> {
   const operation = command.constructor.name.replace(/Command$/, '');
   handler.answers.length = 0;
@@ -121,7 +126,8 @@ async function checked(
   expect(more).toStrictEqual([]);
   expect(answer?.status).toBe(200);
   const body = answer?.body === '' ? {} : JSON.parse(answer?.body ?? 'null');
-  expect({ operation, problems: conformance(body, outputSchema(pkg, operation)) }).toStrictEqual({
+  const problems = conformance(body, outputSchema(pkg, operation)).filter((p) => !unmodelled.includes(p));
+  expect({ operation, problems }).toStrictEqual({
     operation,
     problems: [],
   });
@@ -286,7 +292,28 @@ describe('local DynamoDB answers match the DynamoDB model', () => {
         AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
+      // dynalite (tested against live DynamoDB) sends it; the model lacks it, so the SDK drops it.
+      ['$.TableDescription.TableThroughputModeSummary: not a member of TableDescription'],
     );
+    // A new table takes writes once ACTIVE (docs/aws-behaviour.md#ddb-table-active).
+    const unmodelled = ['$.Table.TableThroughputModeSummary: not a member of TableDescription'];
+    while (
+      (
+        (await checked(
+          pkg,
+          ddb,
+          new DescribeTableCommand({ TableName: 'conformance' }),
+          unmodelled,
+        )) as DescribeTableOutput
+      ).Table?.TableStatus !== 'ACTIVE'
+    );
+    const TimeToLiveSpecification = { AttributeName: 'expiresAt', Enabled: true };
+    await checked(
+      pkg,
+      ddb,
+      new UpdateTimeToLiveCommand({ TableName: 'conformance', TimeToLiveSpecification }),
+    );
+    await checked(pkg, ddb, new DescribeTimeToLiveCommand({ TableName: 'conformance' }));
     const Item = { id: { S: 'a' }, n: { N: '1' }, m: { M: { x: { BOOL: true } } }, l: { L: [{ S: 'y' }] } };
     await checked(pkg, ddb, new PutItemCommand({ TableName: 'conformance', Item, ReturnValues: 'ALL_OLD' }));
     await checked(pkg, ddb, new PutItemCommand({ TableName: 'conformance', Item, ReturnValues: 'ALL_OLD' }));

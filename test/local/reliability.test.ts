@@ -35,7 +35,7 @@ const start = localPipelines(() => ({
 }));
 
 const linkOf = (p: Awaited<ReturnType<typeof start>>, jobId: string) =>
-  p.aws.dynamodb.tables.get('restore-jobs')?.items.get(JSON.stringify({ S: jobId }));
+  p.aws.dynamodb.item('restore-jobs', { restoreJobId: { S: jobId } });
 
 describe('no request starts two restores, and none is lost', () => {
   it('dead-letters a second request that reuses a caller token for another restore, and keeps the first link', async () => {
@@ -50,7 +50,7 @@ describe('no request starts two restores, and none is lost', () => {
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
     const jobId = p.aws.backup.jobs[0]?.RestoreJobId ?? '';
-    expect(linkOf(p, jobId)?.triggerId).toStrictEqual({ S: first });
+    expect((await linkOf(p, jobId))?.triggerId).toStrictEqual({ S: first });
     expect(deadLetters(p).map((l) => [l.failure, l.trigger.id])).toStrictEqual([['rejected', second]]);
     expect(deadLetters(p)[0]?.reason).toMatch(
       new RegExp(`already belongs to restore job ${jobId}, started for another request \\(sqs ${first}\\)`),
@@ -79,7 +79,7 @@ describe('no request starts two restores, and none is lost', () => {
     p.source.start();
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(4);
-    for (const job of p.aws.backup.jobs) expect(linkOf(p, job.RestoreJobId)).toBeDefined();
+    for (const job of p.aws.backup.jobs) expect(await linkOf(p, job.RestoreJobId)).toBeDefined();
     expect(deadLetters(p).map((l) => [l.failure, l.trigger.id, 'body' in l.original])).toStrictEqual([
       ['rejected', poison, true],
     ]);
