@@ -2,7 +2,7 @@
  * Local DynamoDB control plane (AWS JSON 1.0) for the tables a restore created: DescribeTable,
  * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, UpdateTable (the table is
  * then UPDATING for `updatingMs`), DeleteTable (ResourceInUseException while CREATING or UPDATING). The data-plane
- * tables of local/dynamodb-service.ts (the job-link table) are described too, read only.
+ * tables of local/dynamodb.ts (the job-link table) are described too, read only.
  */
 
 import { json, LocalReply } from './reply.js';
