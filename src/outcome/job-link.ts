@@ -78,8 +78,15 @@ const expiresAt = (now: Date, days = LINK_TTL_DAYS) => ({
   N: String(Math.floor(now.getTime() / 1000) + days * 86_400),
 });
 
-/** A hash of what a StartRestoreJob input asks for, without its idempotency token (pure). */
-export function inputFingerprint(input: StartRestoreJobInput): string {
+/**
+ * A hash of what a StartRestoreJob input asks for, without its idempotency token, and of the drill
+ * the request asked for (pure): a drill and a recovery of the same point never read as the same
+ * request. Without a drill the hash is what it always was, so links written before still match.
+ */
+export function inputFingerprint(
+  input: StartRestoreJobInput,
+  drill?: { readonly DeleteAfterHours: number },
+): string {
   const metadata = input.Metadata ?? {};
   const canonical = JSON.stringify([
     input.RecoveryPointArn ?? '',
@@ -89,6 +96,7 @@ export function inputFingerprint(input: StartRestoreJobInput): string {
     Object.keys(metadata)
       .sort()
       .map((k) => [k, metadata[k]]),
+    ...(drill === undefined ? [] : [{ drill: drill.DeleteAfterHours }]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
