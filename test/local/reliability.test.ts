@@ -223,8 +223,9 @@ describe('what the request queue may carry back', () => {
     await p.submit(letter);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(0);
-    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
-      ['rejected', 'ForbiddenRequestError'],
+    // The letter comes back as it went (its kind and job): a redrive of it is refused again.
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name, l.restoreJob?.restoreJobId])).toStrictEqual([
+      ['drill-cleanup-failed', 'RedriveRefusedError', 'J-drill'],
     ]);
   });
 
