@@ -207,7 +207,11 @@ describe('what the request queue may carry back', () => {
     p.source.start();
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
-    expect(p.deadLetters()).toStrictEqual([]);
+    // The two held back are dead-lettered with the reason: a skipped recovery is never silent.
+    expect(deadLetters(p).map((l) => l.error.name)).toStrictEqual([
+      'RestoreSkippedError',
+      'RestoreSkippedError',
+    ]);
   });
 
   it('refuses to restore again from a drill-cleanup-failed letter (the restore itself succeeded)', async () => {
