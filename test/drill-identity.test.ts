@@ -4,7 +4,10 @@
  * part of the request's identity (token, fingerprint), so a drill and a recovery never share a job.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import Ajv2020 from 'ajv/dist/2020';
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../handlers/restore-from-queue';
 import { parseRestoreRequest } from '../src/checks/request';
@@ -22,6 +25,10 @@ const POINT = `arn:aws:backup:${REGION}:${ACCOUNT}:recovery-point:3c1f7e42-9a0d-
 const BUCKET = 'arn:aws:s3:::orders-data';
 const policy = testConfig();
 const DRILL = { DeleteAfterHours: 2 };
+const schema = JSON.parse(
+  readFileSync(join(__dirname, '..', 'schema', 'restore-request.schema.json'), 'utf8'),
+);
+const validate = new Ajv2020({ allErrors: true }).compile(schema);
 
 /** Metadata a request of each type could otherwise be restored with. */
 const BASE: Record<string, Record<string, string>> = {
@@ -73,6 +80,11 @@ describe('a drill names no target: refused from the caller', () => {
     };
     expect(() => parseRestoreRequest(body, policy)).toThrow(InvalidRequestError);
     expect(() => parseRestoreRequest(body, policy)).toThrow(`Metadata.${key}`);
+    // The JSON Schema says the same.
+    expect(validate(body)).toBe(false);
+    const { [key]: _named, ...unnamed } = body.Metadata;
+    if (type !== 'DynamoDB' || key === 'targetTableName')
+      expect(validate({ ...body, Metadata: unnamed })).toBe(true);
     // The same request for real (a recovery) may still name its target.
     const { Drill: _drill, ...recovery } = body;
     expect(() => parseRestoreRequest(recovery, policy)).not.toThrow('Drill');
@@ -81,6 +93,7 @@ describe('a drill names no target: refused from the caller', () => {
   it.each(TARGETS)('by resource, %s Metadata.%s (checked, and again in the plan)', (type, key, value) => {
     const body = { ResourceArn: BUCKET, Metadata: { [key]: value }, Drill: DRILL };
     expect(() => parseRestoreRequest(body, policy)).toThrow(`Metadata.${key}`);
+    expect(validate(body)).toBe(false);
     const stored = { resourceType: type, metadata: { ...BASE[type] } };
     expect(() =>
       requestForChoice(
