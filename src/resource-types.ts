@@ -44,10 +44,10 @@ export const REQUIRED_METADATA_KEYS: Readonly<Partial<Record<ResourceType, reado
 
 /**
  * The metadata keys that name or reuse the target of a restore, per type: a drill never takes them
- * from its caller (a drill creates, and deletes only what it created). For the types of
- * DRILL_IDENTITY_SET the pipeline sets them itself (newIdentity, src/plan/metadata.ts); EBS and EC2
- * restores always create a new volume or instance, with an id AWS chooses. Keys are matched without
- * regard to case. docs/aws-behaviour.md#b-restore-target-keys
+ * from its caller (a drill creates, and deletes only what it created). For the types of DRILL_TYPES
+ * the pipeline sets the ones a restore to a new resource needs (newIdentity, src/plan/metadata.ts)
+ * and leaves the others out; EBS and EC2 restores always create a new volume or instance, with an id
+ * AWS chooses. Keys are matched without regard to case. docs/aws-behaviour.md#b-restore-target-keys
  */
 export const TARGET_KEYS: Readonly<Record<ResourceType, readonly string[]>> = {
   Aurora: ['dbClusterIdentifier'],
