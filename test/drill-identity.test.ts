@@ -18,7 +18,8 @@ import type { Choice } from '../src/plan/recovery-point';
 import { requestForChoice } from '../src/plan/resource-restore';
 import { buildStartRestoreJobInput } from '../src/plan/start-input';
 import type { RecoveryPointRequest } from '../src/request';
-import { ACCOUNT, context, REGION, ROLE, sqsRecord, testConfig } from './helpers/fixtures';
+import { fakeBackup, fakeJobTable } from './helpers/fake-aws';
+import { ACCOUNT, context, REGION, ROLE, sqsRecord, testConfig, testDeps } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 
 const POINT = `arn:aws:backup:${REGION}:${ACCOUNT}:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f`;
@@ -239,5 +240,18 @@ describe('a drill is part of the request identity', () => {
     expect(inputFingerprint(asked, DRILL)).not.toBe(inputFingerprint(asked));
     expect(inputFingerprint(asked, DRILL)).not.toBe(inputFingerprint(asked, { DeleteAfterHours: 3 }));
     expect(inputFingerprint(asked, undefined)).toBe(inputFingerprint(asked));
+  });
+
+  it('the same request sent for real after its drill gets its own job, with its own link', async () => {
+    const ddb = fakeJobTable('jobs');
+    const backup = fakeBackup('EBS', { availabilityZone: 'eu-west-1a' });
+    const deps = testDeps({ ddb, backup, config: testConfig({ RESTORE_JOBS_TABLE: 'jobs' }) });
+    const handler = createHandler(deps);
+    const request = { ...base, IdempotencyToken: 'ticket-4711' };
+    await handler({ Records: [sqsRecord(JSON.stringify({ ...request, Drill: DRILL }), 'm-drill')] }, context);
+    await handler({ Records: [sqsRecord(JSON.stringify(request), 'm-real')] }, context);
+    expect(backup.jobs.map((j) => j.RestoreJobId)).toStrictEqual(['job-1', 'job-2']);
+    expect(ddb.db.tables.get('jobs')?.items.has(JSON.stringify({ S: 'job-2' }))).toBe(true);
+    expect(deps.lines.join('\n')).not.toContain('already linked');
   });
 });
