@@ -12,7 +12,9 @@
  * - A dead letter that cannot be sent fails the record, so SQS retries it: nothing is acknowledged
  *   without a started job or a dead letter.
  * - A dead letter (or a Lambda on-failure record) redriven to this queue is unwrapped and its
- *   original request, restore-requested event or alarm event handled again.
+ *   original request, restore-requested event or alarm event handled again; a drill-cleanup-failed
+ *   letter never restores: it comes back as a drill-cleanup-failed letter saying how to retry the
+ *   cleanup.
  */
 
 import middy from '@middy/core';

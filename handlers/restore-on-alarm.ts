@@ -7,8 +7,14 @@
  * - The resource comes from ALARM_TARGETS, else the alarm's tags, else its metric dimensions; the
  *   recovery point is the latest COMPLETED one created before the state change (or per target:
  *   latest, look-back:Nh); its stored metadata is cleaned and given a new identity.
- * - While a restore this pipeline started for the same resource is PENDING or RUNNING, the alarm
- *   starts nothing (logged and counted, not dead-lettered).
+ * - Only an alarm raised in this deployment's account or a listed source account acts.
+ * - While another recovery of the same resource is PENDING or RUNNING, or being started, the alarm
+ *   starts nothing: it is logged, counted and dead-lettered with the reason (redriven once that
+ *   restore has ended, the letter restores). A drill of the resource never holds a recovery back:
+ *   the recovery starts and the drill is recorded as superseded on its link.
+ * - One restore of a resource at a time is proven by its claim in the job table; a claim that
+ *   cannot be proven (the table down, or an answer lost and the table unreadable) starts nothing
+ *   and throws (retryable).
  * - The idempotency token comes from the alarm ARN and the state-change time, so Lambda's retries
  *   and duplicate deliveries start one job.
  * - Failures: permanent (no mapping for a composite alarm, no recovery point, refused target) are

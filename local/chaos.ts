@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { drillChaosOk, formatDrillTally, runDrillChaos } from './chaos-drills.js';
 import type { FaultPlan } from './faults.js';
 import {
   ACCOUNT,
@@ -724,7 +725,11 @@ async function main(): Promise<void> {
   });
   console.log(`\n${formatTally(tally)}`);
   for (const p of tally.problems.slice(0, 20)) console.log(`problem: ${p}`);
+  const drills = await runDrillChaos({ seed: value('--seed', 1), progress: (line) => console.log(line) });
+  console.log(`\n${formatDrillTally(drills)}`);
+  for (const p of drills.problems.slice(0, 20)) console.log(`problem: ${p}`);
   const ok =
+    drillChaosOk(drills) &&
     tally.lost === 0 &&
     tally.duplicates === 0 &&
     tally.secondRestores === 0 &&

@@ -395,13 +395,13 @@ export async function run(
           failed !== undefined
             ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
             : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
+      } else if (skipped !== undefined) {
+        skippedAlarms += 1;
+        outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running (dead-lettered with the reason)`;
       } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
       else if (ignored !== undefined) {
         ignoredAlarms += 1;
         outcome = `ignored: ${ignored.reason}`;
-      } else if (skipped !== undefined) {
-        skippedAlarms += 1;
-        outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running`;
       } else if (unmatched.has(i)) {
         const isAlarm =
           input.kind === 'event' && input.event['detail-type'] === 'CloudWatch Alarm State Change';

@@ -3,8 +3,8 @@
  * mapping, then alarm tags, then metric dimensions). Pure functions only.
  */
 
-import { parseArn, partitionOfRegion } from './arn.js';
-import { checkTargetPolicy, type RequestPolicy } from './checks/policy.js';
+import { parseArn, partitionOfRegion, type Scope } from './arn.js';
+import { checkAlarmAccount, checkTargetPolicy, type RequestPolicy } from './checks/policy.js';
 import { problemLines } from './checks/result.js';
 import {
   ACCOUNT_ID,
@@ -123,6 +123,20 @@ export function alarmTransition(event: AlarmEvent): Transition {
       ? named
       : `arn:${partitionOf(event)}:cloudwatch:${event.region}:${event.account}:alarm:${detail.alarmName}`;
   return { act: true, alarmName: detail.alarmName, alarmArn, changedAt };
+}
+
+/**
+ * Why an alarm's own account may not start a restore here (undefined: it may): it must be this
+ * deployment's account or a listed source account, as its event and its ARN say. Checked before its
+ * target is looked up: a foreign alarm's tags may name a listed account's resource.
+ */
+export function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | undefined {
+  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
+  const verdict = checkAlarmAccount(
+    { account: event.account, alarmArn: typeof named === 'string' ? named : undefined },
+    scope,
+  );
+  return verdict.kind === 'ok' ? undefined : verdict.problems.join('; ');
 }
 
 /** Reads a recovery-point selection written as "before-alarm", "latest" or "look-back:24h". */

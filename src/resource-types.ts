@@ -42,6 +42,80 @@ export const REQUIRED_METADATA_KEYS: Readonly<Partial<Record<ResourceType, reado
   VirtualMachine: ['RestoreTo'],
 };
 
+/**
+ * The metadata keys that name or reuse the target of a restore, per type: a drill never takes them
+ * from its caller (a drill creates, and deletes only what it created). For the types of DRILL_TYPES
+ * the pipeline sets the ones a restore to a new resource needs (newIdentity, src/plan/metadata.ts)
+ * and leaves the others out; EBS and EC2 restores always create a new volume or instance, with an id
+ * AWS chooses. Keys are matched without regard to case. docs/aws-behaviour.md#b-restore-target-keys
+ */
+export const TARGET_KEYS: Readonly<Record<ResourceType, readonly string[]>> = {
+  Aurora: ['dbClusterIdentifier'],
+  CloudFormation: ['StackName', 'ChangeSetName'],
+  DocumentDB: ['dbClusterIdentifier'],
+  DynamoDB: ['targetTableName'],
+  EBS: [],
+  EC2: [],
+  EFS: ['newFileSystem', 'CreationToken', 'FileSystemId'],
+  EKS: [],
+  FSx: [],
+  Neptune: ['dbClusterIdentifier'],
+  RDS: ['DBInstanceIdentifier'],
+  // A table restore writes into an existing cluster: its target keys are refused with the cluster's.
+  Redshift: ['ClusterIdentifier', 'TargetDatabaseName', 'TargetSchemaName', 'NewTableName'],
+  S3: ['DestinationBucketName', 'NewBucket'],
+  'Storage Gateway': ['gatewayArn', 'targetName'],
+  Timestream: ['DatabaseName', 'TableName'],
+  VirtualMachine: ['RestoreTo'],
+};
+
+/**
+ * The types a drill may restore: those whose every target key the pipeline sets to a new resource,
+ * and those AWS always restores as a new resource (EBS, EC2).
+ */
+export const DRILL_TYPES: ReadonlySet<ResourceType> = new Set([
+  'Aurora',
+  'DocumentDB',
+  'DynamoDB',
+  'EBS',
+  'EC2',
+  'EFS',
+  'Neptune',
+  'RDS',
+  'Redshift',
+  'S3',
+]);
+
+/** Every target key of any type (a drill by resource is checked before its type is known). */
+export const ANY_TARGET_KEYS: readonly string[] = [...new Set(Object.values(TARGET_KEYS).flat())];
+
+/** The keys of `metadata` that name or reuse a target of `type` (of any type when undefined). */
+export function targetKeysIn(
+  type: ResourceType | undefined,
+  metadata: Readonly<Record<string, string>>,
+): string[] {
+  const keys = new Set(
+    (type === undefined ? ANY_TARGET_KEYS : TARGET_KEYS[type]).map((k) => k.toLowerCase()),
+  );
+  return Object.keys(metadata).filter((key) => keys.has(key.toLowerCase()));
+}
+
+/**
+ * Why a drill cannot be restored as asked (undefined: it can): a type the pipeline cannot make
+ * create a new resource, or metadata that names or reuses a target.
+ */
+export function drillTargetProblem(
+  type: ResourceType | undefined,
+  metadata: Readonly<Record<string, string>>,
+): string | undefined {
+  if (type !== undefined && !DRILL_TYPES.has(type)) {
+    return `Drill: ${withArticle(type)} restore cannot be made to create only a new resource, so it is never drilled (drills restore ${[...DRILL_TYPES].join(', ')})`;
+  }
+  const named = targetKeysIn(type, metadata);
+  if (named.length === 0) return undefined;
+  return `Drill: Metadata.${named.join(', Metadata.')} would name or reuse the restore's target; a drill always restores into a new resource the pipeline names (and its cleanup deletes only that): leave ${named.length === 1 ? 'it' : 'them'} out`;
+}
+
 /** Types whose metadata keys AWS matches without regard to case. */
 export const CASE_INSENSITIVE_KEYS: ReadonlySet<ResourceType> = new Set(['DynamoDB']);
 

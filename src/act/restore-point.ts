@@ -36,7 +36,7 @@ export async function startRestoreOfPoint(
   // Metadata that came from AWS or configuration is as secret as the caller's; every line says
   // which account the recovery point came from.
   const log = parentLog.child({ sourceAccountId }, Object.values(input.Metadata ?? {}));
-  const fingerprint = inputFingerprint(input);
+  const fingerprint = inputFingerprint(input, request.Drill);
   // Built before the job starts: a request that cannot be recorded is refused while nothing runs.
   const item = linkItem(
     {

@@ -6,11 +6,19 @@
 
 import type { PointSelection } from '../alarm.js';
 import { isSourceAccount, parseArn, type Scope, withSourceAccount } from '../arn.js';
-import { activeRestoreJobs, findRecoveryPoints, storedRestoreMetadata } from '../aws/backup.js';
+import {
+  type ActiveJob,
+  activeRestoreJobs,
+  findRecoveryPoints,
+  storedRestoreMetadata,
+} from '../aws/backup.js';
 import { checkTargetPolicy } from '../checks/policy.js';
 import { combine, refusalError } from '../checks/result.js';
-import { InvalidRequestError } from '../errors.js';
+import { drillOf } from '../drills/drill.js';
+import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
+import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
+import { findJobLink, markSuperseded } from '../outcome/job-link.js';
 import {
   type ClaimRead,
   readClaim,
@@ -22,6 +30,7 @@ import {
 import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
 import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
 import type { RecoveryPointRequest } from '../request.js';
+import { retryRetryable } from '../retry.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
@@ -109,33 +118,34 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   const log = parentLog.child({ sourceAccountId: owner });
   // The guard, the search and (alarms) the read of the resource's claim are independent reads:
   // run together, the alarm path waits for the slower one only (a skipped restore wastes the
-  // others, which cost nothing but calls).
+  // others, which cost nothing but calls). A drill never looks: it holds nothing back.
   const table = config.restoreJobsTable;
+  const recovery = spec.drill === undefined;
   const [activeRead, search, claimRead] = await Promise.allSettled([
-    spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
+    recovery ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
     findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
     spec.oneAtATime
       ? readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now())
       : Promise.resolve(UNDECIDED),
   ]);
   if (activeRead.status === 'rejected') throw activeRead.reason;
-  const active = activeRead.value;
   // Any active restore of the resource holds the next one back, ours or not, linked or not: a
   // job whose link write failed is still running, and is found here all the same (issue 11,
-  // item 5). The job links are not read: the guard must not depend on them.
-  const first = active[0];
-  if (first !== undefined) {
-    log.info('Restore skipped: a restore of the resource is still running', {
-      resourceArn: spec.resourceArn,
+  // item 5). Only a drill, as its link says, gives way to a recovery.
+  const active = await sortActive(deps, activeRead.value);
+  // A failed read is not an error of the restore: claimResource reads again, and decides.
+  const read = claimRead.status === 'fulfilled' ? claimRead.value : UNDECIDED;
+  // The same alarm delivered again, whose own job is the one running, goes on: its token gives that
+  // job back, and nothing new starts.
+  const ownJob = read.kind === 'takeable' ? read.ownJob : undefined;
+  const others = active.recoveries.filter((job) => job.restoreJobId !== ownJob);
+  const first = others[0];
+  if (spec.oneAtATime && first !== undefined) {
+    return skipRecovery(run, spec, log, {
+      reason: `restore job ${first.restoreJobId} of this resource is still running`,
       activeRestoreJobId: first.restoreJobId,
-      activeRestoreJobs: active.length,
+      activeRestoreJobs: others.length,
     });
-    deps.metrics.count('RestoresSkipped', 'Unknown');
-    return {
-      status: 'skipped',
-      reason: 'a restore of this resource is already running',
-      activeRestoreJobId: first.restoreJobId,
-    };
   }
 
   // A running restore wins over a failed search: the alarm is skipped either way.
@@ -148,10 +158,82 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
     allowedVaults: config.allowedVaultNames,
   });
   const prepare = () => prepareRequest(run, spec, choice, found.vaultsSearched, log);
-  if (!spec.oneAtATime) return startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
-  // A failed read is not an error of the restore: claimResource reads again, and decides.
-  const read = claimRead.status === 'fulfilled' ? claimRead.value : UNDECIDED;
-  return startClaimed(run, spec, prepare, read, log);
+  const outcome = spec.oneAtATime
+    ? await startClaimed(run, spec, prepare, read, log)
+    : await startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
+  if (outcome.status === 'started') await supersede(run, active.drills, outcome.restoreJobId, log);
+  return outcome;
+}
+
+/** The active restores of a resource, sorted by their links: drills, and everything else. */
+async function sortActive(
+  deps: Deps,
+  active: readonly ActiveJob[],
+): Promise<{ readonly recoveries: ActiveJob[]; readonly drills: ActiveJob[] }> {
+  // What the table says, never a guess: a link that cannot be read throws (the request is retried).
+  const links = await Promise.all(
+    active.map((job) => findJobLink(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)),
+  );
+  const isDrill = (i: number) => {
+    const link = links[i];
+    return link !== undefined && drillOf(link.original) !== undefined;
+  };
+  return {
+    recoveries: active.filter((_job, i) => !isDrill(i)),
+    drills: active.filter((_job, i) => isDrill(i)),
+  };
+}
+
+/**
+ * A recovery started while drills of the resource run: each drill is recorded as superseded by it
+ * (its evidence is never the recovery's). The recovery is started: a record that cannot be written
+ * is logged, not thrown.
+ */
+async function supersede(run: Run, drills: readonly ActiveJob[], recoveryJobId: string, log: Logger) {
+  const { deps } = run;
+  for (const drill of drills) {
+    try {
+      await retryRetryable(() =>
+        markSuperseded(deps.ddb, deps.config.restoreJobsTable, drill.restoreJobId, recoveryJobId, deps.now()),
+      );
+      log.info('Drill superseded by a recovery of the same resource', {
+        drillRestoreJobId: drill.restoreJobId,
+        restoreJobId: recoveryJobId,
+      });
+    } catch (error) {
+      log.error('Drill superseded by a recovery, but this could not be recorded on its link', {
+        ...errorFields(error),
+        drillRestoreJobId: drill.restoreJobId,
+        restoreJobId: recoveryJobId,
+      });
+    }
+  }
+}
+
+/**
+ * A recovery held back by another restore of the resource: logged, counted, and dead-lettered with
+ * the reason (never silent). Redriven once that restore has ended, the letter restores.
+ */
+async function skipRecovery(
+  run: Run,
+  spec: ResourceRestore,
+  log: Logger,
+  skip: { readonly reason: string; readonly activeRestoreJobId: string; readonly activeRestoreJobs?: number },
+): Promise<Outcome> {
+  const { deps, incoming, attempt } = run;
+  log.info('Restore skipped: another restore of the resource runs or is being started', {
+    resourceArn: spec.resourceArn,
+    activeRestoreJobId: skip.activeRestoreJobId,
+    ...(skip.activeRestoreJobs === undefined ? {} : { activeRestoreJobs: skip.activeRestoreJobs }),
+  });
+  deps.metrics.count('RestoresSkipped', 'Unknown');
+  const error = new RestorePipelineError(
+    `Restore skipped: ${skip.reason}, so this recovery of ${spec.resourceArn} was not started (one restore of a resource at a time). If it is still needed once that restore has ended, redrive this letter`,
+    { retryable: false },
+  );
+  error.name = 'RestoreSkippedError';
+  await deadLetterOrRetry(deps, incoming, { ...attempt, lastAttempt: true }, error, log);
+  return { status: 'skipped', reason: skip.reason, activeRestoreJobId: skip.activeRestoreJobId };
 }
 
 /** Reads the chosen point's stored metadata and builds the request to start (logged). */
@@ -213,20 +295,14 @@ async function startClaimed(
     );
   if (taken.status === 'fulfilled' && taken.value.kind === 'busy') {
     // Another restore runs or is being started: skipped, whatever the preparation gave.
-    const claim = taken.value;
-    log.info('Restore skipped: another restore of the resource runs or is being started', {
-      resourceArn: spec.resourceArn,
-      ...(claim.restoreJobId === undefined ? {} : { activeRestoreJobId: claim.restoreJobId }),
+    const jobId = taken.value.restoreJobId;
+    return skipRecovery(run, spec, log, {
+      reason:
+        jobId === undefined
+          ? 'another restore of this resource is being started'
+          : `restore job ${jobId} of this resource is still running`,
+      activeRestoreJobId: jobId ?? 'being started',
     });
-    deps.metrics.count(
-      'RestoresSkipped',
-      (prepared.status === 'fulfilled' ? prepared.value.ResourceType : undefined) ?? 'Unknown',
-    );
-    return {
-      status: 'skipped',
-      reason: 'another restore of this resource runs or is being started',
-      activeRestoreJobId: claim.restoreJobId ?? 'being started',
-    };
   }
   if (prepared.status === 'rejected') {
     if (taken.status === 'fulfilled') await release();
@@ -234,13 +310,13 @@ async function startClaimed(
   }
   const request = prepared.value;
   if (taken.status === 'rejected') {
-    // The table cannot be reached: an alarm's restore matters more than the claim. The
-    // running-restore check above still holds, and the alarm function runs one at a time.
-    log.warn(
-      'Could not claim the resource; starting on the running-restore check alone',
-      errorFields(taken.reason),
+    // The claim cannot be proven (the table did not answer, or lost its answer and could not be
+    // read again): starting on the running-restore check alone lets two alarms worked on at once
+    // both start. The request is given back (retried, then dead-lettered), never started blind.
+    throw new RestorePipelineError(
+      `The claim on ${spec.resourceArn} could not be proven (${describeError(taken.reason).message}); nothing was started, the request is retried`,
+      { retryable: true, cause: taken.reason },
     );
-    return startRestoreOfPoint(deps, request, incoming, attempt, log);
   }
   let outcome: Outcome;
   try {
@@ -250,9 +326,11 @@ async function startClaimed(
     throw error;
   }
   if (outcome.status === 'started') {
-    await recordClaimedJob(deps.ddb, table, spec.resourceArn, owner, outcome.restoreJobId).catch(
-      (error: unknown) =>
-        log.warn('Could not name the job on the resource claim; it lapses by itself', errorFields(error)),
+    // Retried: a lost answer on the update is mended by the next try (the owner's condition holds).
+    await retryRetryable(() =>
+      recordClaimedJob(deps.ddb, table, spec.resourceArn, owner, outcome.restoreJobId),
+    ).catch((error: unknown) =>
+      log.warn('Could not name the job on the resource claim; it lapses by itself', errorFields(error)),
     );
   }
   return outcome;

@@ -35,9 +35,34 @@ export type Redriven =
       readonly deadLetterId: string;
       /** For `restore-job-failed`: the job whose failure the letter reports. */
       readonly failedRestoreJobId?: string;
+      /** For `drill-cleanup-failed`: the drill's job, as the letter names it (kept on its refusal). */
+      readonly cleanupJob?: LetterJob;
     }
   /** Lambda's on-failure destination record of an asynchronous (EventBridge) invocation. */
   | { readonly kind: 'on-failure-record'; readonly original: OriginalRequest; readonly redriveCount: number };
+
+/** The restore job a letter names (`restoreJob`), bounded. */
+export interface LetterJob {
+  readonly restoreJobId: string;
+  readonly status: string;
+  readonly statusMessage?: string;
+  readonly resourceType?: string;
+}
+
+/** The restoreJob a letter carries, each field a bounded string, or undefined. */
+function letterJob(job: Record<string, unknown> | undefined): LetterJob | undefined {
+  const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+  const restoreJobId = text(job?.restoreJobId, 200);
+  if (restoreJobId === undefined) return undefined;
+  const statusMessage = text(job?.statusMessage, 2000);
+  const resourceType = text(job?.resourceType, 50);
+  return {
+    restoreJobId,
+    status: text(job?.status, 50) ?? 'COMPLETED',
+    ...(statusMessage === undefined ? {} : { statusMessage }),
+    ...(resourceType === undefined ? {} : { resourceType }),
+  };
+}
 
 const KNOWN_FAILURES: ReadonlySet<unknown> = new Set(FAILURE_KINDS);
 const DEAD_LETTER_ID = /^[0-9a-f]{32}$/;
@@ -74,6 +99,9 @@ export function unwrapRedriven(body: unknown): Redriven | undefined {
       ...((failure === 'restore-job-failed' || failure === 'restore-validation-failed') &&
       typeof job?.restoreJobId === 'string'
         ? { failedRestoreJobId: job.restoreJobId.slice(0, 200) }
+        : {}),
+      ...(failure === 'drill-cleanup-failed' && letterJob(job) !== undefined
+        ? { cleanupJob: letterJob(job) as LetterJob }
         : {}),
     };
   }

@@ -5,23 +5,46 @@
 
 import {
   COPY_TAGS_UNSUPPORTED,
+  drillTargetProblem,
   missingMetadataKeys,
   POINT_IN_TIME_KEYS,
+  TARGET_KEYS,
   withArticle,
 } from '../resource-types.js';
 import { OK, type Verdict } from './result.js';
 import type { RequestFields } from './shape.js';
 
 /**
+ * A drill can only create: no Metadata key may name or reuse a target (of its type, or of any type
+ * by resource, whose type is known only once its point is chosen), and by recovery point the
+ * pipeline needs ResourceType to name the new resource itself.
+ */
+function drillProblems(fields: RequestFields): string[] {
+  if (fields.drill === undefined) return [];
+  const problems: string[] = [];
+  if (!fields.byResource && !fields.typeGiven) {
+    problems.push(
+      'Drill needs ResourceType: the pipeline names the resource a drill creates, and the name depends on the type',
+    );
+  }
+  const problem = drillTargetProblem(fields.byResource ? undefined : fields.resourceType, fields.metadata);
+  if (problem !== undefined) problems.push(problem);
+  return problems;
+}
+
+/**
  * Checks the per-type rules (invalid or ok). A request by resource has no type until its point
  * is chosen: the same rules run then, against the point's stored metadata (src/act/restore-resource.ts).
  */
 export function checkTypeRules(fields: RequestFields): Verdict {
-  if (fields.byResource) return OK;
+  const drill = drillProblems(fields);
+  if (fields.byResource) return drill.length > 0 ? { kind: 'invalid', problems: drill } : OK;
   const { resourceType, metadata, arn } = fields;
-  const problems: string[] = [];
+  const problems: string[] = [...drill];
   if (resourceType !== undefined) {
-    const missing = missingMetadataKeys(resourceType, metadata);
+    // A drill's target keys are the pipeline's to set: they are never missing.
+    const targets = fields.drill === undefined ? [] : TARGET_KEYS[resourceType];
+    const missing = missingMetadataKeys(resourceType, metadata).filter((key) => !targets.includes(key));
     if (missing.length > 0 && fields.metadataGiven) {
       problems.push(`Metadata for ${withArticle(resourceType)} restore needs ${missing.join(', ')}`);
     }

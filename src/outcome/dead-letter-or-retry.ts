@@ -6,7 +6,7 @@
 import { describeError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { AttemptInfo, Deps, Incoming } from '../types.js';
-import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
+import { buildDeadLetter, KeptLetterError, sendDeadLetter } from './dead-letters.js';
 
 /** What a person should know about a request whose retries ran out. */
 export const EXHAUSTED_HINT =
@@ -32,7 +32,8 @@ export async function deadLetterOrRetry(
     });
     throw error;
   }
-  const failure = described.retryable ? 'retries-exhausted' : 'rejected';
+  const kept = error instanceof KeptLetterError ? error : undefined;
+  const failure = kept?.failure ?? (described.retryable ? 'retries-exhausted' : 'rejected');
   const letter = buildDeadLetter({
     failure,
     error:
@@ -48,6 +49,7 @@ export async function deadLetterOrRetry(
     original: incoming.original,
     now: deps.now(),
     redriveCount: incoming.redriveCount,
+    ...(kept?.restoreJob === undefined ? {} : { restoreJob: kept.restoreJob }),
   });
   try {
     const messageId = await sendDeadLetter(deps.sqs, deps.config.deadLetterQueueUrl, letter);

@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseArn } from '../arn.js';
 import { type OriginalRequest, originalBody, type TriggerInfo } from '../arrival/original.js';
-import type { FailureKind } from '../arrival/redriven.js';
-import { classifyAwsError, describeError } from '../errors.js';
+import type { FailureKind, LetterJob } from '../arrival/redriven.js';
+import { classifyAwsError, describeError, ForbiddenRequestError } from '../errors.js';
 
 /** The dead-letter message body (JSON), version 1. Documented in the README. */
 export interface DeadLetter {
@@ -36,13 +36,24 @@ export interface DeadLetter {
   readonly sourceAccountId?: string;
   /** Present (false) when the letter is larger than the request queue takes: see `reason`. */
   readonly redrivable?: false;
-  /** The restore job, for `restore-job-failed`. */
-  readonly restoreJob?: {
-    readonly restoreJobId: string;
-    readonly status: string;
-    readonly statusMessage?: string;
-    readonly resourceType?: string;
-  };
+  /** The restore job, for `restore-job-failed`, `restore-validation-failed` and `drill-cleanup-failed`. */
+  readonly restoreJob?: LetterJob;
+}
+
+/**
+ * A refusal whose letter keeps the kind and job of the letter it refuses (a redriven
+ * `drill-cleanup-failed` letter comes back as one again, never as a plain `rejected` one that a
+ * later redrive would restore).
+ */
+export class KeptLetterError extends ForbiddenRequestError {
+  constructor(
+    message: string,
+    readonly failure: FailureKind,
+    readonly restoreJob: LetterJob | undefined,
+  ) {
+    super(message);
+    this.name = 'RedriveRefusedError';
+  }
 }
 
 /**

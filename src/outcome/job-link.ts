@@ -55,6 +55,11 @@ export interface JobLink {
   readonly acceptedAt?: string;
   /** When the job COMPLETED, as the tracker recorded it on the outcome. */
   readonly completedAt?: string;
+  /**
+   * A drill's job only: the recovery of the same resource that pre-empted it (its restore job id).
+   * The drill's evidence (validation, timing) is never the recovery's.
+   */
+  readonly supersededBy?: string;
 }
 
 /** What a link write found. */
@@ -78,8 +83,15 @@ const expiresAt = (now: Date, days = LINK_TTL_DAYS) => ({
   N: String(Math.floor(now.getTime() / 1000) + days * 86_400),
 });
 
-/** A hash of what a StartRestoreJob input asks for, without its idempotency token (pure). */
-export function inputFingerprint(input: StartRestoreJobInput): string {
+/**
+ * A hash of what a StartRestoreJob input asks for, without its idempotency token, and of the drill
+ * the request asked for (pure): a drill and a recovery of the same point never read as the same
+ * request. Without a drill the hash is what it always was, so links written before still match.
+ */
+export function inputFingerprint(
+  input: StartRestoreJobInput,
+  drill?: { readonly DeleteAfterHours: number },
+): string {
   const metadata = input.Metadata ?? {};
   const canonical = JSON.stringify([
     input.RecoveryPointArn ?? '',
@@ -89,6 +101,7 @@ export function inputFingerprint(input: StartRestoreJobInput): string {
     Object.keys(metadata)
       .sort()
       .map((k) => [k, metadata[k]]),
+    ...(drill === undefined ? [] : [{ drill: drill.DeleteAfterHours }]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -161,7 +174,32 @@ export function linkFromItem(item: Item): JobLink {
     ...(item.resourceType?.S === undefined ? {} : { resourceType: item.resourceType.S }),
     startedAt: item.startedAt?.S ?? '',
     fingerprint: item.fingerprint?.S ?? '',
+    ...(item.supersededBy?.S === undefined ? {} : { supersededBy: item.supersededBy.S }),
   };
+}
+
+/**
+ * Records on a drill's link that a recovery of the same resource pre-empted it (the recovery's
+ * job id, and when). A link that does not exist is left alone (false): only TTL deletes links.
+ */
+export async function markSuperseded(
+  ddb: DynamoDBClient,
+  table: string,
+  drillJobId: string,
+  recoveryJobId: string,
+  now: Date,
+): Promise<boolean> {
+  return conditionHolds('UpdateItem (restore job link)', () =>
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { restoreJobId: { S: drillJobId } },
+        UpdateExpression: 'SET supersededBy = :by, supersededAt = :at',
+        ConditionExpression: 'attribute_exists(restoreJobId)',
+        ExpressionAttributeValues: { ':by': { S: recoveryJobId }, ':at': { S: now.toISOString() } },
+      }),
+    ),
+  );
 }
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {

@@ -5,11 +5,28 @@
 
 import { createHash } from 'node:crypto';
 import { type Arrival, arrivalOf } from '../arrival/decode.js';
+import type { LetterJob } from '../arrival/redriven.js';
 import { ForbiddenRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
 import { findVerdict } from '../validation/record.js';
+import { KeptLetterError } from './dead-letters.js';
 import { claimRedrive, findJobLink } from './job-link.js';
+
+/**
+ * The refusal of a redriven drill-cleanup letter: the restore succeeded and what failed is the
+ * deletion of the drill's resource, so restoring again would leave a second resource behind. Its
+ * letter keeps the kind and the job (never a plain `rejected` letter that a redrive would restore),
+ * and says how to retry the cleanup.
+ */
+function cleanupLetterRefusal(job: LetterJob | undefined, table: string): KeptLetterError {
+  const jobId = job?.restoreJobId ?? '<restoreJobId>';
+  return new KeptLetterError(
+    `A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: redriving it never restores again, and it comes back as it went. To retry the cleanup, set drillState to "waiting" and attempts to 0 on item "${jobId}#drill" of table ${table}: the cleanup's next run checks every ownership condition again before it deletes anything. Or check the resource named in restoreJob and delete it by hand if it is the drill's`,
+    'drill-cleanup-failed',
+    job,
+  );
+}
 
 /**
  * Checks what a message taken back from the dead-letter queue claims. A dead letter is taken back
@@ -25,6 +42,8 @@ export async function checkRedriven(
   const redriven = arrival.redriven;
   if (redriven?.kind !== 'dead-letter') return { arrival };
   const table = deps.config.restoreJobsTable;
+  // Before the redrive claim: each redrive of a cleanup letter gives the letter back, never nothing.
+  if (redriven.failure === 'drill-cleanup-failed') throw cleanupLetterRefusal(redriven.cleanupJob, table);
   if (redriven.deadLetterId !== '' && attempt.trigger.type === 'sqs') {
     // Keyed by the id and what the letter carries: a forged letter that borrows a real letter's id
     // cannot use up that letter's redrive, unless it carries the very same request.
@@ -45,13 +64,6 @@ export async function checkRedriven(
         },
       };
     }
-  }
-  if (redriven.failure === 'drill-cleanup-failed') {
-    // The restore succeeded; what failed is the deletion of a drill's resource. Restoring again
-    // would leave a second resource behind.
-    throw new ForbiddenRequestError(
-      "A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: it is not restored again. Check the resource named in its restoreJob and delete it by hand if it is the drill's",
-    );
   }
   if (redriven.failedRestoreJobId === undefined) return { arrival };
   const jobId = redriven.failedRestoreJobId;

@@ -92,21 +92,48 @@ function unchangedSince(existing: StoredClaim): Condition {
 async function put(
   ddb: DynamoDBClient,
   table: string,
-  item: Record<string, unknown>,
+  item: ReturnType<typeof claimItem>,
   condition: Condition,
 ): Promise<boolean> {
-  return conditionHolds('PutItem (resource claim)', () =>
-    ddb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: item as never,
-        ConditionExpression: condition.expression,
-        // OWNER is one of DynamoDB's reserved words: names go through placeholders.
-        ...namesIn(condition.expression),
-        ExpressionAttributeValues: condition.values,
-      }),
-    ),
-  );
+  try {
+    return await conditionHolds('PutItem (resource claim)', () =>
+      ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: item as never,
+          ConditionExpression: condition.expression,
+          // OWNER is one of DynamoDB's reserved words: names go through placeholders.
+          ...namesIn(condition.expression),
+          ExpressionAttributeValues: condition.values,
+        }),
+      ),
+    );
+  } catch (error) {
+    return provenByReread(ddb, table, item, error);
+  }
+}
+
+/**
+ * A put that failed may still have been written (its answer lost): only the table, read again,
+ * says. The claim is ours when it names our owner; another's claim means our put did not hold (as
+ * a failed condition would say); no claim, or a read that fails too, proves nothing: the put's
+ * error is thrown and the request retried. docs/aws-behaviour.md#ddb-lost-answer
+ */
+async function provenByReread(
+  ddb: DynamoDBClient,
+  table: string,
+  item: ReturnType<typeof claimItem>,
+  error: unknown,
+): Promise<boolean> {
+  const resourceArn = item.restoreJobId.S.slice('active#'.length);
+  let stored: StoredClaim | undefined;
+  try {
+    stored = await getClaim(ddb, table, resourceArn);
+  } catch {
+    throw error;
+  }
+  if (stored === undefined) throw error;
+  return stored.owner?.S === item.owner.S;
 }
 
 /** True while AWS says the job is PENDING or RUNNING (a job AWS does not know runs no more). */
@@ -209,7 +236,8 @@ export async function claimResource(
  * blocks, or the read failed).
  */
 export type ClaimRead =
-  | { readonly kind: 'takeable'; readonly condition: Condition }
+  /** `ownJob`: the claim is already this owner's, naming its job (the same alarm delivered again). */
+  | { readonly kind: 'takeable'; readonly condition: Condition; readonly ownJob?: string }
   | { readonly kind: 'undecided' };
 
 /** Nothing read (the read failed, or was not made): claimResource decides. */
@@ -240,8 +268,11 @@ export async function readClaim(
           (error: unknown) => ({ error }),
         );
   const existing = await getClaim(deps.ddb, table, resourceArn);
-  if (existing === undefined || existing.owner?.S === owner)
-    return { kind: 'takeable', condition: freeOrMine(owner) };
+  if (existing === undefined) return { kind: 'takeable', condition: freeOrMine(owner) };
+  if (existing.owner?.S === owner) {
+    const job = existing.job?.S;
+    return { kind: 'takeable', condition: freeOrMine(owner), ...(job === undefined ? {} : { ownJob: job }) };
+  }
   const jobId = existing.job?.S;
   let stale: boolean;
   if (early !== undefined && jobId === guess) {

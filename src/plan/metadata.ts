@@ -5,7 +5,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import type { ResourceType } from '../resource-types.js';
+import { InvalidRequestError } from '../errors.js';
+import { drillTargetProblem, isResourceType, type ResourceType } from '../resource-types.js';
 
 /** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
 export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = {
@@ -67,17 +68,16 @@ function keyOf(metadata: Record<string, string>, key: string): string {
 }
 
 /**
- * Builds restore metadata from what the recovery point stored: drops keys AWS rejects, gives the
- * restored resource a new identity (restores never overwrite), then applies the overrides.
+ * Gives the restored resource a new identity (restores never overwrite): the target keys of its
+ * type (TARGET_KEYS) set to new names built on the old ones, and "restore to new" switched on.
+ * Returns a copy; types AWS always restores as new (EBS, EC2, ...) are left as they are.
  */
-export function prepareMetadata(
+export function newIdentity(
   type: string,
-  stored: Readonly<Record<string, string>>,
-  overrides: Readonly<Record<string, string>>,
+  source: Readonly<Record<string, string>>,
   suffix: string,
 ): Record<string, string> {
-  const metadata: Record<string, string> = { ...stored };
-  for (const key of DROPPED_KEYS[type as ResourceType] ?? []) delete metadata[key];
+  const metadata: Record<string, string> = { ...source };
   switch (type) {
     case 'RDS':
       metadata.DBInstanceIdentifier = newName(metadata.DBInstanceIdentifier, suffix, 63, dbName, 'restored');
@@ -122,6 +122,33 @@ export function prepareMetadata(
       );
       break;
   }
+  return metadata;
+}
+
+/**
+ * Builds restore metadata from what the recovery point stored: drops keys AWS rejects, gives the
+ * restored resource a new identity (restores never overwrite), then applies the overrides. A
+ * drill's overrides never name or reuse a target (InvalidRequestError): its identity is the
+ * pipeline's, so its cleanup can only ever delete what the drill created.
+ */
+export function prepareMetadata(
+  type: string,
+  stored: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string>>,
+  suffix: string,
+  drill = false,
+): Record<string, string> {
+  if (drill) {
+    const problem = drillTargetProblem(isResourceType(type) ? type : undefined, overrides);
+    if (problem !== undefined || !isResourceType(type)) {
+      throw new InvalidRequestError(
+        problem ?? `Drill: ${type} is not a resource type the pipeline knows how to restore as new`,
+      );
+    }
+  }
+  const kept: Record<string, string> = { ...stored };
+  for (const key of DROPPED_KEYS[type as ResourceType] ?? []) delete kept[key];
+  const metadata = newIdentity(type, kept, suffix);
   // EC2: a network interface stored with the backup conflicts with an overridden subnet or group.
   if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))
     delete metadata.NetworkInterfaces;

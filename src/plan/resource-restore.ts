@@ -7,7 +7,7 @@
 
 import type { PointSelection } from '../alarm.js';
 import { InvalidRequestError } from '../errors.js';
-import type { RecoveryPointRequest } from '../request.js';
+import type { DrillRequest, RecoveryPointRequest } from '../request.js';
 import {
   COPY_TAGS_UNSUPPORTED,
   isResourceType,
@@ -51,6 +51,8 @@ export interface ResourceRequestSpec {
   readonly idempotencyToken: string;
   readonly iamRoleArn?: string;
   readonly copySourceTags?: boolean;
+  /** A drill: the restore can only create a new resource (no override names a target). */
+  readonly drill?: DrillRequest;
 }
 
 /**
@@ -66,8 +68,16 @@ export function requestForChoice(
   failedRestoreJobId: string | undefined,
 ): RecoveryPointRequest {
   const point = choice.point;
-  const suffix = identitySuffix(nameSeed(spec.idempotencyToken, failedRestoreJobId));
-  let metadata = prepareMetadata(stored.resourceType, stored.metadata, spec.overrides, suffix);
+  // A drill never gets the name the same request sent for real would get.
+  const seed = spec.drill === undefined ? spec.idempotencyToken : `${spec.idempotencyToken}#drill`;
+  const suffix = identitySuffix(nameSeed(seed, failedRestoreJobId));
+  let metadata = prepareMetadata(
+    stored.resourceType,
+    stored.metadata,
+    spec.overrides,
+    suffix,
+    spec.drill !== undefined,
+  );
   if (choice.kind === 'point-in-time') {
     // Never a continuous point without its moment: without it AWS would restore the latest
     // (already damaged) state, or fail. docs/aws-behaviour.md#continuous-restore-keys
@@ -100,5 +110,6 @@ export function requestForChoice(
     ...(spec.iamRoleArn === undefined ? {} : { IamRoleArn: spec.iamRoleArn }),
     // Only `true` is ever sent: the field itself fails jobs of unsupported types. docs/aws-behaviour.md#copy-tags
     ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
+    ...(spec.drill === undefined ? {} : { Drill: spec.drill }),
   };
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import { isPlainObject } from '../json.js';
 import type { RecoveryPointRequest } from '../request.js';
-import { COPY_TAGS_UNSUPPORTED } from '../resource-types.js';
+import { COPY_TAGS_UNSUPPORTED, targetKeysIn } from '../resource-types.js';
+import { identitySuffix, newIdentity } from './metadata.js';
 
 /** Canonical JSON: object keys sorted, so the same request always hashes the same. */
 function canonical(value: unknown): string {
@@ -39,7 +40,11 @@ export function deriveIdempotencyToken(
 
 /**
  * Builds the StartRestoreJob input. The caller's IdempotencyToken wins; with a `generation`
- * (a retry after an asynchronous failure) it is combined into a fresh one.
+ * (a retry after an asynchronous failure) it is combined into a fresh one. A drill is part of the
+ * request's identity: its token is never the one the same request sent for real gets (caller's
+ * token or not), so a drill and a recovery never share a job; and its target keys are the
+ * pipeline's (a drill by recovery point arrives without them, refused otherwise; a drill by
+ * resource has them from its plan).
  */
 export function buildStartRestoreJobInput(
   request: RecoveryPointRequest,
@@ -57,11 +62,20 @@ export function buildStartRestoreJobInput(
       ? { CopySourceTagsToRestoredResource: true }
       : {}),
   };
+  const drill = request.Drill === undefined ? {} : { drill: { ...request.Drill } };
   const token =
     request.IdempotencyToken === undefined
-      ? deriveIdempotencyToken({ ...input }, defaults.generation)
-      : defaults.generation === undefined
+      ? deriveIdempotencyToken({ ...input, ...drill }, defaults.generation)
+      : defaults.generation === undefined && request.Drill === undefined
         ? request.IdempotencyToken
-        : deriveIdempotencyToken({ callerToken: request.IdempotencyToken }, defaults.generation);
-  return { ...input, IdempotencyToken: token };
+        : deriveIdempotencyToken({ callerToken: request.IdempotencyToken, ...drill }, defaults.generation);
+  if (request.Drill === undefined || request.ResourceType === undefined)
+    return { ...input, IdempotencyToken: token };
+  const metadata = input.Metadata ?? {};
+  const named = targetKeysIn(request.ResourceType, metadata).length > 0;
+  return {
+    ...input,
+    Metadata: named ? metadata : newIdentity(request.ResourceType, metadata, identitySuffix(token)),
+    IdempotencyToken: token,
+  };
 }

@@ -7,7 +7,7 @@
 import { startRestoreOfPoint } from '../act/restore-point.js';
 import { restoreByResource } from '../act/restore-resource.js';
 import type { AlarmEvent } from '../alarm.js';
-import { alarmTarget, alarmTransition } from '../alarm.js';
+import { alarmAccountProblem, alarmTarget, alarmTransition } from '../alarm.js';
 import { type Arrival, requestObject } from '../arrival/decode.js';
 import { parseRestoreRequest } from '../checks/request.js';
 import { ForbiddenRequestError } from '../errors.js';
@@ -28,6 +28,8 @@ export async function processAlarm(
 ): Promise<Outcome> {
   const refused = alarmOptInProblem(event, deps.config.alarmNamePrefix);
   if (refused !== undefined) throw new ForbiddenRequestError(refused);
+  const foreign = alarmAccountProblem(event, deps.config);
+  if (foreign !== undefined) throw new ForbiddenRequestError(foreign);
   const transition = alarmTransition(event);
   if (!transition.act) {
     log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
@@ -110,6 +112,7 @@ async function processRequest(
       ...(request.CopySourceTagsToRestoredResource === undefined
         ? {}
         : { copySourceTags: request.CopySourceTagsToRestoredResource }),
+      ...(request.Drill === undefined ? {} : { drill: request.Drill }),
       oneAtATime: false,
     },
     incoming,

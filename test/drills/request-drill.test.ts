@@ -16,7 +16,12 @@ const schema = JSON.parse(
 const validate = new Ajv2020({ allErrors: true }).compile(schema);
 const policy = testConfig();
 
-const byPoint = (extra: object) => ({ RecoveryPointArn: POINT, Metadata: {}, ...extra });
+const byPoint = (extra: object) => ({
+  RecoveryPointArn: POINT,
+  ResourceType: 'EBS',
+  Metadata: { availabilityZone: 'eu-west-1a' },
+  ...extra,
+});
 const byResource = (extra: object) => ({ ResourceArn: DB, ...extra });
 
 describe('Drill and Validator in a request', () => {

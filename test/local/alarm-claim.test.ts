@@ -35,6 +35,7 @@ let aws: LocalAws;
 let deps: Deps;
 let calls: Call[] = [];
 let n = 0;
+const letters: string[] = [];
 
 beforeAll(async () => {
   // Jobs end at once: a claim naming an earlier job is one that may be taken over.
@@ -68,7 +69,20 @@ beforeAll(async () => {
     );
   }
   await createRestoreJobsTable(ddb, TABLE);
-  deps = testDeps({ backup, ddb, config: testConfig({ RESTORE_JOBS_TABLE: TABLE }), now: () => new Date() });
+  // A skipped alarm is dead-lettered: the letters are kept here.
+  const sqs = {
+    send: async (command: { input: { MessageBody?: string } }) => {
+      letters.push(command.input.MessageBody ?? '');
+      return { MessageId: `letter-${letters.length}` };
+    },
+  };
+  deps = testDeps({
+    backup,
+    ddb,
+    sqs: async () => sqs as never,
+    config: testConfig({ RESTORE_JOBS_TABLE: TABLE }),
+    now: () => new Date(),
+  });
 });
 afterAll(async () => {
   deps.backup.destroy();
@@ -179,9 +193,12 @@ it('starts one restore for two alarms at once on a resource whose claim names an
   await alarm();
   await jobsEnded();
   const jobs = aws.backup.jobs.length;
+  const before = letters.length;
   const outcomes = await Promise.all([alarm(), alarm()]);
   expect(outcomes.map((o) => o.status).sort()).toStrictEqual(['skipped', 'started']);
   expect(aws.backup.jobs).toHaveLength(jobs + 1);
+  // The skipped one is dead-lettered with its reason, never silent.
+  expect(letters.slice(before).map((l) => JSON.parse(l).error.name)).toStrictEqual(['RestoreSkippedError']);
   const started = outcomes.find((o) => o.status === 'started');
   expect((await claim())?.job).toStrictEqual({
     S: started?.status === 'started' ? started.restoreJobId : '',

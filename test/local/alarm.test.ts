@@ -153,7 +153,7 @@ describe('restore on alarm', () => {
     ]);
   });
 
-  it('starts one restore per resource while it runs: flapping alarms are skipped, not dead-lettered', async () => {
+  it('starts one restore per resource while it runs: flapping alarms are skipped, each dead-lettered with the reason', async () => {
     // A job that outlasts the flaps on a loaded machine (each alarm takes several calls).
     const p = await start({
       seed: { ...defaultSeed(), pageSize: 1, timing: { runningAfterMs: 50, doneAfterMs: 4000 } },
@@ -163,7 +163,17 @@ describe('restore on alarm', () => {
     for (const flap of flaps) await p.emit(flap);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
-    expect(p.deadLetters()).toStrictEqual([]);
+    // A skipped recovery is never silent: its letter says why, and a redrive restores once it may.
+    const skipped = deadLetters(p);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const letter of skipped) {
+      expect([letter.error.name, letter.reason]).toStrictEqual([
+        'RestoreSkippedError',
+        expect.stringContaining(
+          `restore job ${p.aws.backup.jobs[0]?.RestoreJobId} of this resource is still running`,
+        ),
+      ]);
+    }
     // Once it has finished, the next transition into ALARM restores again.
     const later = loadEvent<Event>('alarm-ebs-volume.json');
     later.detail.state.timestamp = '2026-11-26T10:30:00.000+0000';

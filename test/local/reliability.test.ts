@@ -207,7 +207,11 @@ describe('what the request queue may carry back', () => {
     p.source.start();
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(1);
-    expect(p.deadLetters()).toStrictEqual([]);
+    // The two held back are dead-lettered with the reason: a skipped recovery is never silent.
+    expect(deadLetters(p).map((l) => l.error.name)).toStrictEqual([
+      'RestoreSkippedError',
+      'RestoreSkippedError',
+    ]);
   });
 
   it('refuses to restore again from a drill-cleanup-failed letter (the restore itself succeeded)', async () => {
@@ -223,8 +227,9 @@ describe('what the request queue may carry back', () => {
     await p.submit(letter);
     await p.runUntilIdle();
     expect(p.aws.backup.jobs).toHaveLength(0);
-    expect(deadLetters(p).map((l) => [l.failure, l.error.name])).toStrictEqual([
-      ['rejected', 'ForbiddenRequestError'],
+    // The letter comes back as it went (its kind and job): a redrive of it is refused again.
+    expect(deadLetters(p).map((l) => [l.failure, l.error.name, l.restoreJob?.restoreJobId])).toStrictEqual([
+      ['drill-cleanup-failed', 'RedriveRefusedError', 'J-drill'],
     ]);
   });
 
