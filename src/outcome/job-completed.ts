@@ -30,12 +30,8 @@ export const CLUSTER_ONLY_TYPES: ReadonlySet<string> = new Set(['Aurora', 'Docum
 async function markCompleted(deps: TrackDeps, restoreJobId: string, completedAt: string): Promise<boolean> {
   const table = deps.config.restoreJobsTable;
   const writer = randomUUID();
-  return retryRetryable(async () => {
-    if (
-      await markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now(), { completedAt, writer })
-    ) {
-      return true;
-    }
+  /** The token on the mark, or undefined when there is no mark yet. */
+  const markedBy = async (): Promise<string | undefined> => {
     const out = await sortedCall('GetItem (restore job outcome)', () =>
       deps.ddb.send(
         new GetItemCommand({
@@ -45,7 +41,23 @@ async function markCompleted(deps: TrackDeps, restoreJobId: string, completedAt:
         }),
       ),
     );
-    return out.Item?.writer?.S === writer;
+    return out.Item === undefined ? undefined : (out.Item.writer?.S ?? '');
+  };
+  return retryRetryable(async () => {
+    let wrote: boolean;
+    try {
+      wrote = await markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now(), {
+        completedAt,
+        writer,
+      });
+    } catch (error) {
+      // The write may have landed with its answer lost: the table says whether it did, before
+      // this call gives up and a later delivery (with another token) takes the mark for another's.
+      const by = await markedBy();
+      if (by === undefined) throw error;
+      return by === writer;
+    }
+    return wrote || (await markedBy()) === writer;
   });
 }
 
