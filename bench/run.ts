@@ -398,7 +398,7 @@ function alarmSummary(alarm: AlarmResult) {
 
 const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : 'n/a');
 
-/** The table as printed and pasted into the README. */
+/** The table as printed and pasted into bench/README.md. */
 export function formatRows(rows: Row[]): string {
   const lines = [
     '| measure | function | value | baseline | ratio (median) | min - max | pairs | target | met |',

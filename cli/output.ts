@@ -1,6 +1,6 @@
 /** Where the CLI writes, how it colours, and the errors it ends with (each with its exit code). */
 
-/** Exit codes, documented in the README ("Operating it"). */
+/** Exit codes, documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
   /** The request is invalid or refused (validate, submit). */

@@ -245,7 +245,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
-    // The member account whose vault the seed shares with this one (issue 15).
+    // The member account whose vault the seed shares with this one.
     ALLOWED_SOURCE_ACCOUNT_IDS: SHARING_ACCOUNT,
     ...options.env,
   };

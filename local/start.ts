@@ -2,7 +2,7 @@
  * `npm start`: runs the whole pipeline on this machine with embedded defaults and prints a report.
  *
  *   npm start                              the samples in events/, good and bad
- *   npm start -- --events my-events.json   your own requests (see README: Local run)
+ *   npm start -- --events my-events.json   your own requests (see docs/development.md)
  *   npm start -- --faults "StartRestoreJob=ServiceUnavailable:0.3"   with injected faults
  *   npm start -- --verbose                 also print the handlers' log lines
  *   npm run serve [-- --port 4566]         the pipeline as a local stack: the queue trigger polls,

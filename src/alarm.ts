@@ -41,7 +41,7 @@ export interface AlarmTarget {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
   /**
-   * The account that owns `backupVaultName`, a vault it shares with this account (issue 15);
+   * The account that owns `backupVaultName`, a vault it shares with this account;
    * absent: the resource's account when that is a source account, else this account.
    */
   readonly backupVaultAccountId?: string;

@@ -40,8 +40,8 @@ export interface Scope {
   /** The deployment's own account (where restores run and restored resources land). */
   readonly accountId: string;
   /**
-   * Other accounts whose shared vaults this deployment may restore from (ALLOWED_SOURCE_ACCOUNT_IDS,
-   * issue 15); absent or empty: the deployment's own account only.
+   * Other accounts whose shared vaults this deployment may restore from (ALLOWED_SOURCE_ACCOUNT_IDS);
+   * absent or empty: the deployment's own account only.
    */
   readonly sourceAccountIds?: readonly string[] | undefined;
 }

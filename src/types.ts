@@ -49,10 +49,10 @@ export type Outcome =
   | {
       readonly status: 'started';
       readonly restoreJobId: string;
-      /** The account the recovery point came from (the owner of its vault; issue 15). */
+      /** The account the recovery point came from (the owner of its vault). */
       readonly sourceAccountId?: string;
     }
-  /** A restore this pipeline started for the same resource is still PENDING or RUNNING. */
+  /** A recovery held back: another recovery of the resource is PENDING or RUNNING (it is dead-lettered, with the reason). */
   | { readonly status: 'skipped'; readonly reason: string; readonly activeRestoreJobId: string }
   /** An alarm transition that does not ask for a restore (OK, INSUFFICIENT_DATA, ALARM repeats). */
   | { readonly status: 'ignored'; readonly reason: string };

@@ -136,7 +136,7 @@ describe('bad events', () => {
       () => ({ ...alarm(), detail: { ...alarm().detail, configuration: {} } }),
       /no dimension naming a restorable resource/,
     ],
-    // Issue 11 item 12: hostile alarm input ends in a dead letter with a reason, never a crash.
+    // Hostile alarm input ends in a dead letter with a reason, never a crash.
     [
       'an alarm tag asking to look back 99999999999 hours',
       'alarm',

@@ -18,8 +18,15 @@ import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { checkRestoreRequest } from '../src/checks/request';
 import { loadConfig } from '../src/config';
 import { loadDrillConfig } from '../src/drills/config';
+import { type DrillClients, deleteResource, tagDrillResource } from '../src/drills/resources';
 import { startRestoreShare } from '../src/rate-limit';
-import { POINT_IN_TIME_KEYS, REQUIRED_METADATA_KEYS, RESOURCE_TYPES } from '../src/resource-types';
+import {
+  DRILL_TYPES,
+  POINT_IN_TIME_KEYS,
+  REQUIRED_METADATA_KEYS,
+  RESOURCE_TYPES,
+  TARGET_KEYS,
+} from '../src/resource-types';
 import { loadValidationConfig } from '../src/validation/config';
 import { DURATION_METRICS } from '../src/validation/timing';
 
@@ -485,6 +492,110 @@ describe('resource types (docs/requests.md and docs/alarms.md, against src/resou
     const table = tableStarting(PAGES['docs/alarms.md'] as string, 'type', 'docs/alarms.md');
     const documented = Object.fromEntries(table.rows.map(([type = '', key = '']) => [type, ticked(key)[0]]));
     expect(documented).toStrictEqual({ ...POINT_IN_TIME_KEYS });
+  });
+});
+
+// ---------- drills ----------
+
+const DRILLS = 'docs/validation-and-drills.md';
+
+/** The one table of `text` whose second column is headed `second`. */
+function tableWithSecond(text: string, second: string, where: string): Table {
+  const found = tables(text).filter((t) => t.header[1] === second);
+  if (found.length !== 1) throw new Error(`${where}: expected one table with a "${second}" column second`);
+  return found[0] as Table;
+}
+
+/** Each type of a table's first column ("Aurora, DocumentDB, Neptune" is three) with its row. */
+const rowsByType = (table: Table) =>
+  new Map(table.rows.flatMap((r) => (r[0] ?? '').split(/,\s*/).map((type) => [type, r] as const)));
+
+/**
+ * The resource types the drill cleanup has steps for: each type is tagged and deleted with clients
+ * that fail every call, and a type the cleanup does not know fails with its own refusal first.
+ */
+async function typesTheCleanupHandles(): Promise<string[]> {
+  const failing = () => {
+    throw new Error('a call to AWS');
+  };
+  const clients = new Proxy({} as DrillClients, {
+    get: (_, key) => (key === 'ddb' ? { send: failing } : failing),
+  });
+  const context = {
+    restoreJobId: 'job',
+    jobCreatedAt: undefined,
+    accountId: '123456789012',
+    deadline: 0,
+    sleep: async () => {},
+  };
+  const unknown = /not cleaned up by this pipeline/;
+  const handled: string[] = [];
+  for (const type of RESOURCE_TYPES) {
+    const arn = `arn:aws:x:eu-west-1:123456789012:thing/${type}`;
+    const errors = await Promise.all([
+      tagDrillResource(clients, type, arn, context).then(
+        () => undefined,
+        (e: Error) => e.message,
+      ),
+      deleteResource(clients, type, arn, context).then(
+        () => undefined,
+        (e: Error) => e.message,
+      ),
+    ]);
+    if (errors.every((m) => !unknown.test(m ?? ''))) handled.push(type);
+  }
+  return handled;
+}
+
+/** The IAM actions of a role in serverless.yml, its shared statements (`${self:custom.iam.x}`) resolved. */
+function roleActions(role: string): string[] {
+  const iam = (sls.custom.iam ?? {}) as Record<string, { Action?: string[] }>;
+  const statements = sls.resources.Resources[role]?.Properties?.Policies.flatMap(
+    (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+  ) as unknown[];
+  return statements.flatMap((s) => {
+    const shared = typeof s === 'string' ? /^\$\{self:custom\.iam\.(\w+)\}$/.exec(s)?.[1] : undefined;
+    const statement = shared === undefined ? (s as { Action?: string[] }) : iam[shared];
+    return statement?.Action ?? [];
+  });
+}
+
+describe('drills (docs/validation-and-drills.md, against src/resource-types.ts, src/drills/ and serverless.yml)', () => {
+  const page = PAGES[DRILLS] as string;
+  const drills = section(page, '## Drills', DRILLS);
+
+  it('lists the drillable types and the target keys the pipeline sets for each, as the code has them', () => {
+    const table = rowsByType(tableWithSecond(drills, 'target keys the pipeline sets for a drill', DRILLS));
+    expect([...table.keys()].sort()).toStrictEqual([...DRILL_TYPES].sort());
+    for (const [type, row] of table) {
+      const keys = ticked(row[1] ?? '');
+      expect({ type, keys }).toStrictEqual({
+        type,
+        keys: [...(TARGET_KEYS[type as keyof typeof TARGET_KEYS] ?? [])],
+      });
+    }
+  });
+
+  it('names the types that are never drilled', () => {
+    const never = /The others \(([^)]+)\) are never drilled/.exec(drills.replace(/\s+/g, ' '))?.[1] ?? '';
+    const expected = RESOURCE_TYPES.filter((t) => !DRILL_TYPES.has(t));
+    expect(never.split(/,\s*/).sort()).toStrictEqual([...expected].sort());
+  });
+
+  it('gives cleanup steps for exactly the types the cleanup handles', async () => {
+    const cleanup = section(page, '### Cleanup of drills only, and only what the drill created', DRILLS);
+    const table = rowsByType(tableWithSecond(cleanup, 'steps', DRILLS));
+    const handled = await typesTheCleanupHandles();
+    expect(handled.length).toBeGreaterThan(5);
+    expect([...table.keys()].sort()).toStrictEqual(handled.sort());
+  });
+
+  it("names every IAM action of the cleanup's role", () => {
+    const cleanup = section(page, '### Cleanup of drills only, and only what the drill created', DRILLS);
+    const said = new Set(codeSpans(cleanup.slice(cleanup.indexOf('**IAM they add.**'))));
+    const actions = [...new Set(roleActions('CleanupDrillsRole'))].filter((a) => !a.startsWith('logs:'));
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((a) => !said.has(a) && !said.has(a.replace(/^\w+:/, '')))).toStrictEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Property (issue 11): any JSON the request queue receives, including anything shaped like a dead
+ * Property: any JSON the request queue receives, including anything shaped like a dead
  * letter, a Lambda on-failure record, an alarm or a job event, ends as started, ignored or
  * dead-lettered with a reason: never a crash (a record reported failed), never two jobs.
  */

@@ -20,7 +20,7 @@ let resources: Record<string, Resource>;
 let template: Template;
 /** The same stack packaged with alerts: 'true'. */
 let withAlerts: Template;
-/** The same stack packaged as a recovery account for two source accounts (issue 15). */
+/** The same stack packaged as a recovery account for two source accounts. */
 let withSources: Template;
 const SOURCE_ACCOUNTS = ['444455556666', '555566667777'];
 let withDrills: Template;

@@ -27,7 +27,7 @@ export async function startRestoreOfPoint(
     restoreRoleArn: deps.config.restoreRoleArn,
     ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
   });
-  // The owner of the vault is the account in the recovery point's ARN (issue 15).
+  // The owner of the vault is the account in the recovery point's ARN.
   const sourceAccountId = sourceAccountOf(request.RecoveryPointArn, deps.config) ?? deps.config.accountId;
   const sharedBy = sourceAccountId === deps.config.accountId ? undefined : sourceAccountId;
   if (deps.config.allowedVaultNames !== undefined && request.BackupVaultName !== undefined) {

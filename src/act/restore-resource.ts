@@ -39,7 +39,7 @@ export interface ResourceRestore extends ResourceRequestSpec {
   readonly resourceArn: string;
   readonly backupVaultName?: string;
   /**
-   * The account that owns the vault (a vault shared with this account, issue 15). Absent: the
+   * The account that owns the vault (a vault shared with this account). Absent: the
    * resource's account when that is a source account, else this account.
    */
   readonly backupVaultAccountId?: string;
@@ -130,8 +130,8 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   ]);
   if (activeRead.status === 'rejected') throw activeRead.reason;
   // Any active restore of the resource holds the next one back, ours or not, linked or not: a
-  // job whose link write failed is still running, and is found here all the same (issue 11,
-  // item 5). Only a drill, as its link says, gives way to a recovery.
+  // job whose link write failed is still running, and is found here all the same. Only a drill,
+  // as its link says, gives way to a recovery.
   const active = await sortActive(deps, activeRead.value);
   // A failed read is not an error of the restore: claimResource reads again, and decides.
   const read = claimRead.status === 'fulfilled' ? claimRead.value : UNDECIDED;

@@ -11,7 +11,7 @@ import { type OriginalRequest, originalBody, type TriggerInfo } from '../arrival
 import type { FailureKind, LetterJob } from '../arrival/redriven.js';
 import { classifyAwsError, describeError, ForbiddenRequestError } from '../errors.js';
 
-/** The dead-letter message body (JSON), version 1. Documented in the README. */
+/** The dead-letter message body (JSON), version 1. Documented in docs/dead-letters.md. */
 export interface DeadLetter {
   readonly kind: 'restore-dead-letter';
   readonly version: 1;
@@ -30,7 +30,7 @@ export interface DeadLetter {
   readonly redriveCount: number;
   readonly original: OriginalRequest;
   /**
-   * The account the recovery point came from (the owner of its vault; issue 15), when known: the
+   * The account the recovery point came from (the owner of its vault), when known: the
    * one the pipeline found, else the account of the request's RecoveryPointArn or ResourceArn.
    */
   readonly sourceAccountId?: string;

@@ -19,7 +19,7 @@ export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string
 
 /**
  * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
- * failed job may have left a resource with the old name behind (issue 11, item 11).
+ * failed job may have left a resource with the old name behind.
  */
 export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
   return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;

@@ -10,7 +10,7 @@ export interface Candidate {
   readonly RecoveryPointArn: string;
   /** Empty when the listing did not say (ListRecoveryPointsByResource names it only for EFS and EC2). */
   readonly BackupVaultName: string;
-  /** The vault's owner, when another account shares the vault (issue 15); absent: this account. */
+  /** The vault's owner, when another account shares the vault ; absent: this account. */
   readonly BackupVaultAccountId?: string;
   readonly CreationDate: Date;
   readonly Status: string;

@@ -1,7 +1,7 @@
 /**
  * The tracker and the reconciler hand drills over with DynamoDB alone: their deployed bundles (the
  * esbuild settings of serverless.yml) must not carry the drill clients (src/drills/clients.ts) or
- * the EC2, RDS, EFS and S3 clients, which the cleanup function alone needs (cold start, issue 16).
+ * the EC2, RDS, EFS and S3 clients, which the cleanup function alone needs (cold start).
  */
 
 import { join } from 'node:path';

@@ -262,7 +262,7 @@ const alarmEvent = (name: string, tags: Record<string, string> = {}) => ({
 });
 
 /**
- * Issue 11's forged envelopes and hostile input through the request queue: [name, body (given the
+ * Forged envelopes and hostile input through the request queue: [name, body (given the
  * id of a restore job that completed), what it must become]. None may start a restore.
  */
 export const ENVELOPES: [string, (completedJobId: string) => string, RegExp | 'ignored'][] = [

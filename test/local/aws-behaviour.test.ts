@@ -1,6 +1,5 @@
 /**
- * Issue 10 (items 1 to 6 and 9) and issue 11 (items 5, 11 and 12): the restore-by-resource and
- * alarm paths held against AWS as AWS documents it, through the real handlers, the real SDK
+ * The restore-by-resource and alarm paths held against AWS as AWS documents it, through the real handlers, the real SDK
  * clients and the local endpoint (which is never kinder than AWS).
  */
 
@@ -74,7 +73,7 @@ const start = localPipelines(() => ({
 
 const served = (p: LocalPipeline, op: string) => p.aws.served[op] ?? 0;
 
-describe('issue 10 item 1: the vault of a point the listing by resource does not name', () => {
+describe('the vault of a point the listing by resource does not name', () => {
   it('the local listing by resource names the vault only for EFS and EC2, as AWS documents', async () => {
     const p = await start({ seed: { ...seedNow(), pageSize: 1000 } });
     const backup = p.deps.backup;
@@ -145,7 +144,7 @@ describe('issue 10 item 1: the vault of a point the listing by resource does not
   });
 });
 
-describe('issue 10 item 2: AVAILABLE is restorable, PARTIAL, EXPIRED and the rest are not', () => {
+describe('AVAILABLE is restorable, PARTIAL, EXPIRED and the rest are not', () => {
   it('takes the AVAILABLE point over later EXPIRED and PARTIAL ones', async () => {
     // A restore time before the continuous backup began: the snapshots decide.
     const p = await start({ seed: seedNow(0.5) });
@@ -176,7 +175,7 @@ describe('issue 10 item 2: AVAILABLE is restorable, PARTIAL, EXPIRED and the res
   });
 });
 
-describe('issue 10 item 3: continuous points and point-in-time restore', () => {
+describe('continuous points and point-in-time restore', () => {
   it("restores an alarm's continuous point to the state change minus the evaluation margin, to the second", async () => {
     const p = await start();
     const at = new Date(Math.floor((Date.now() - HOUR) / 1000) * 1000 + 750);
@@ -274,7 +273,7 @@ describe('issue 10 item 3: continuous points and point-in-time restore', () => {
   });
 });
 
-describe('issue 10 item 4: CopySourceTagsToRestoredResource', () => {
+describe('CopySourceTagsToRestoredResource', () => {
   const DYNAMO = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/backup/01732617600000-a1b2c3d4';
 
   it('never sends false, so a DynamoDB restore that says false completes', async () => {
@@ -318,7 +317,7 @@ describe('issue 10 item 4: CopySourceTagsToRestoredResource', () => {
   });
 });
 
-describe('issue 10 item 5: errors of every Backup call, sorted by their documented meaning', () => {
+describe('errors of every Backup call, sorted by their documented meaning', () => {
   let server: Server;
   let client: BackupClient;
   let answer: { status: number; type: string };
@@ -367,7 +366,7 @@ describe('issue 10 item 5: errors of every Backup call, sorted by their document
   });
 });
 
-describe('issue 10 item 6: alarm dimensions', () => {
+describe('alarm dimensions', () => {
   it('takes FileSystemId under AWS/FSx as an FSx file system', async () => {
     const p = await start();
     await p.emit(loadEvent<Event>('alarm-fsx-filesystem.json'));
@@ -423,7 +422,7 @@ describe('issue 10 item 6: alarm dimensions', () => {
   });
 });
 
-describe('issue 10 item 9: CloudFormation composite points', () => {
+describe('CloudFormation composite points', () => {
   it('never picks a composite point, and the local endpoint refuses to restore one', async () => {
     const p = await start();
     await p.submit({ ResourceArn: STACK });
@@ -444,7 +443,7 @@ describe('issue 10 item 9: CloudFormation composite points', () => {
   });
 });
 
-describe('issue 11 item 5: one active restore per resource even when the link write fails', () => {
+describe('one active restore per resource even when the link write fails', () => {
   it('starts no job blind while an alarm flaps and every claim and link write fails: each alarm is kept by the on-failure destination', async () => {
     const p = await start({
       seed: { ...seedNow(), timing: { runningAfterMs: 100, doneAfterMs: 5_000 } },
@@ -471,7 +470,7 @@ describe('issue 11 item 5: one active restore per resource even when the link wr
   });
 });
 
-describe('issue 11 item 11: a redriven restore by resource gets a new name', () => {
+describe('a redriven restore by resource gets a new name', () => {
   it('does not reuse the failed job name on the retry', async () => {
     const p = await start();
     p.aws.backup.addFailureRule({ recoveryPointArn: AVAILABLE, statusMessage: 'DBInstanceAlreadyExists' });
@@ -490,7 +489,7 @@ describe('issue 11 item 11: a redriven restore by resource gets a new name', () 
   });
 });
 
-describe('issue 11 item 12: hostile alarm input', () => {
+describe('hostile alarm input', () => {
   it.each([
     [
       'a look-back of 99999999999 hours',

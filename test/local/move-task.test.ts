@@ -1,7 +1,7 @@
 /**
  * The local SQS message move task (StartMessageMoveTask, ListMessageMoveTasks,
  * CancelMessageMoveTask) through the real SDK client, and the redrive of this pipeline's own dead
- * letters with the request queue as DestinationArn (issue 10 item 10): what should be restored is
+ * letters with the request queue as DestinationArn: what should be restored is
  * restored once.
  */
 

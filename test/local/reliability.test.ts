@@ -1,6 +1,6 @@
 /**
- * Issue 11's reproductions, end to end through the local triggers, the real handlers, the real SDK
- * clients and the local endpoint: each failed before its fix.
+ * Reproductions of lost, doubled and forged requests, end to end through the local triggers, the
+ * real handlers, the real SDK clients and the local endpoint: each failed before its fix.
  */
 
 import { gzipSync } from 'node:zlib';

@@ -21,7 +21,7 @@ describe('--faults', () => {
     expect(() => checkedFaultPlan('SendMessage=Throttling:0.6,LostResponse:0.6')).toThrow(/add up to 1.2/);
   });
 
-  it('takes what the README shows', () => {
+  it('takes what docs/development.md shows', () => {
     expect(
       checkedFaultPlan(
         'StartRestoreJob=ServiceUnavailable:0.3,latency:50;SendMessage:restore-dead-letters=LostResponse:0.1;*=rate-limit:20',

@@ -1,5 +1,5 @@
 /**
- * Issue 15: restores in a recovery account from a vault another account shares with it, through
+ * Restores in a recovery account from a vault another account shares with it, through
  * the real handlers and SDK against the local endpoint, which finds a shared vault only when the
  * call names its owner's account (as a vault name is unique only within its owner's account).
  */
