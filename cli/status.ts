@@ -125,6 +125,14 @@ async function jobIdsByTrigger(ddb: DynamoDBClient, table: string, triggerId: st
   return ids;
 }
 
+/**
+ * What to say when the table cannot be queried by trigger id: what is missing and how to get it.
+ * The table of a deployment has the index from serverless.yml; the local stack creates it too.
+ */
+export function missingIndexNote(table: string): string {
+  return `The job-link table ${table} has no ${TRIGGER_INDEX} index, so a message or event id cannot be looked up (a restore job id still can). Deploy the current serverless.yml (it adds the index to RestoreJobsTable), or restart \`npm run serve\` for the local stack; meanwhile find the job id with \`restore-pipeline dead-letters\` or in the functions' "Restore job started" log lines.`;
+}
+
 /** Looks an id up: as a restore job id first, then as a message or event id. */
 export async function lookUp(
   clients: { ddb: DynamoDBClient; backup: BackupClient },
@@ -154,9 +162,7 @@ export async function lookUp(
     byTrigger = await jobIdsByTrigger(clients.ddb, table, id);
   } catch (error) {
     if ((error as Error).name === 'ValidationException' && /index/i.test((error as Error).message)) {
-      notes.push(
-        `The job-link table has no ${TRIGGER_INDEX} index (a deployment older than it): only restore job ids can be looked up.`,
-      );
+      notes.push(missingIndexNote(table));
     } else throw error;
   }
   if (byTrigger.length > 0) {

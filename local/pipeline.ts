@@ -29,6 +29,7 @@ import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
+import { LOCAL_STACK, localRequestSettings } from './settings.js';
 import { createRestoreJobsTable, localClientConfig } from './setup.js';
 import { sleep } from './time.js';
 
@@ -133,16 +134,16 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
+export const ACCOUNT = LOCAL_STACK.accountId;
+export const REGION = LOCAL_STACK.region;
 /** The member account that shares its logically air-gapped vault with the local account (local/seed.json). */
-export const SHARING_ACCOUNT = '444455556666';
-export const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole`;
-export const OPERATOR_ROLE = `arn:aws:iam::${ACCOUNT}:role/RestoreOperator`;
-export const REQUEST_QUEUE = 'restore-requests';
-export const DEAD_LETTER_QUEUE = 'restore-dead-letters';
-export const RESTORE_JOBS_TABLE = 'restore-jobs';
-export const ALERT_TOPIC = `arn:aws:sns:${'eu-west-1'}:123456789012:restore-alerts`;
+export const SHARING_ACCOUNT = LOCAL_STACK.sharingAccountId;
+export const RESTORE_ROLE = LOCAL_STACK.restoreRoleArn;
+export const OPERATOR_ROLE = LOCAL_STACK.operatorRoleArn;
+export const REQUEST_QUEUE = LOCAL_STACK.requestQueue;
+export const DEAD_LETTER_QUEUE = LOCAL_STACK.deadLetterQueue;
+export const RESTORE_JOBS_TABLE = LOCAL_STACK.table;
+export const ALERT_TOPIC = LOCAL_STACK.alertTopicArn;
 
 /** The EventBridge event AWS Backup sends when a restore job changes state. */
 export function restoreJobEvent(job: Readonly<LocalRestoreJob>, created: boolean): RestoreJobStateChange {
@@ -231,13 +232,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   // The handlers reach the endpoint exactly as deployed code reaches AWS: through the environment.
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: REGION,
+    // The request rules (region, roles, source accounts): the CLI's --local reads the same ones.
+    ...localRequestSettings(),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_MAX_ATTEMPTS: String(options.maxAttempts ?? 3),
     DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-    RESTORE_ROLE_ARN: RESTORE_ROLE,
-    ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
     RESTORE_JOBS_TABLE,
@@ -245,8 +245,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
-    // The member account whose vault the seed shares with this one (issue 15).
-    ALLOWED_SOURCE_ACCOUNT_IDS: SHARING_ACCOUNT,
     ...options.env,
   };
   Object.assign(process.env, env);

@@ -18,13 +18,26 @@ export function localClientConfig(url: string, region: string) {
   return { region, endpoint: url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
-/** Creates the job-link table as the deployment declares it: key `restoreJobId`, on demand. */
+/**
+ * Creates the job-link table as the deployment declares it (serverless.yml RestoreJobsTable): key
+ * `restoreJobId`, on demand, and the `byTriggerId` index the CLI's `status <message id>` queries.
+ */
 export async function createRestoreJobsTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
   await ddb.send(
     new CreateTableCommand({
       TableName: tableName,
       KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'restoreJobId', AttributeType: 'S' },
+        { AttributeName: 'triggerId', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byTriggerId',
+          KeySchema: [{ AttributeName: 'triggerId', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
