@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LOCAL } from '../cli/target';
-import { ACCOUNT, type LocalPipeline, OPERATOR_ROLE, REGION, RESTORE_ROLE } from '../local/pipeline';
+import { ACCOUNT, type LocalPipeline, REGION, RESTORE_ROLE } from '../local/pipeline';
 import { runCli } from './helpers/cli';
 import { deadLetters } from './helpers/dead-letters';
 import { localPipelines } from './helpers/pipeline';
