@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { cleanupDepsFromEnv, createHandler as createCleanupHandler } from '../handlers/cleanup-drills.js';
 import { createHandler as createReconcileHandler } from '../handlers/reconcile-restore-jobs.js';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
@@ -18,9 +19,11 @@ import {
   createHandler as createTrackHandler,
   type RestoreJobStateChange,
 } from '../handlers/track-restore-job.js';
+import { createHandler as createValidateHandler, validateDepsFromEnv } from '../handlers/validate-restore.js';
 import { snsAlerter } from '../src/alerts.js';
 import { depsFromEnv } from '../src/defaults.js';
-import type { LogSink } from '../src/logger.js';
+import { createLogger, type LogSink } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
 import type { ReconcileReport } from '../src/outcome/reconcile.js';
 import type { Deps } from '../src/types.js';
@@ -77,6 +80,14 @@ export interface LocalPipelineOptions {
   jobEvents?: JobEventDelivery;
   /** The deployed rules' settings (source of "Restore Requested" events, alarm name prefix). */
   rules?: RuleSettings;
+  /**
+   * Every function the deployment has (serverless.yml): also the validator on its own queue
+   * (`restore-validations`, VALIDATION_QUEUE_URL set for the tracker), and the two scheduled
+   * functions (reconciler, drill cleanup) run every `scheduleEveryMs` instead of every 15 minutes.
+   * Absent: the request, event, alarm and tracker functions, and the reconciler when runUntilIdle
+   * or reconcile() calls it.
+   */
+  allFunctions?: { scheduleEveryMs: number };
 }
 
 /** The reconciler's timeout (serverless.yml). */
@@ -94,6 +105,8 @@ export interface JobEventDelivery {
 
 /** The default delivery of job events: late, out of order, duplicated and lost now and then. */
 export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRate: 0.1, maxDelayMs: 300 };
+/** Every job event delivered once, at once: what a local run sees unless faults are asked for. */
+export const KIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 };
 
 /** What became of an emitted event: the end of the invocations its rules made, or no rule matched. */
 export type EmitResult = 'succeeded' | 'destination' | 'unmatched';
@@ -228,6 +241,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   tables.destroy();
   const requestQueueUrl = requests.QueueUrl ?? '';
   const deadLetterQueueUrl = dlq.QueueUrl ?? '';
+  const validationQueueUrl =
+    options.allFunctions === undefined
+      ? undefined
+      : await createValidationQueue(driver, dlqArn, maxReceiveCount, options.visibilityTimeoutS ?? 1);
 
   // The handlers reach the endpoint exactly as deployed code reaches AWS: through the environment.
   const env: Record<string, string> = {
@@ -245,6 +262,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
+    ...(validationQueueUrl === undefined ? {} : { VALIDATION_QUEUE_URL: validationQueueUrl }),
     ...options.env,
   };
   Object.assign(process.env, env);
@@ -366,6 +384,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   });
   source.start();
+  const logSink = options.logSink ?? (() => undefined);
+  const validator =
+    validationQueueUrl === undefined
+      ? undefined
+      : startValidator(driver, validationQueueUrl, env, logSink, options.functionTimeoutMs);
+  const stopSchedules =
+    options.allFunctions === undefined
+      ? async () => undefined
+      : startSchedules(options.allFunctions.scheduleEveryMs, [
+          () =>
+            reconcileHandler(
+              { id: 'local-schedule' } as never,
+              lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+            ),
+          cleanupRun(env, logSink),
+        ]);
 
   const queueState = (name: string) => aws.sqs.queues.get(name);
 
@@ -410,6 +444,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           const idle =
             (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
             !source.busy &&
+            !(validator?.busy ?? false) &&
             invoker.pending === 0 &&
             eventInvoker.pending === 0 &&
             trackInvoker.pending === 0 &&
@@ -442,6 +477,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(m.movedFrom === undefined ? {} : { movedFrom: m.movedFrom }),
       })),
     close: async () => {
+      await stopSchedules();
+      await validator?.stop();
       await source.stop();
       deps.backup.destroy();
       (await deps.sqs()).destroy();
@@ -450,5 +487,86 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       driver.destroy();
       await aws.close();
     },
+  };
+}
+
+/** The validator's queue as serverless.yml declares it (ValidationQueue), with a local visibility timeout. */
+async function createValidationQueue(
+  driver: SQSClient,
+  dlqArn: string,
+  maxReceiveCount: number,
+  visibilityTimeoutS: number,
+): Promise<string> {
+  const out = await driver.send(
+    new CreateQueueCommand({
+      QueueName: LOCAL_STACK.validationQueue,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutS),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  return out.QueueUrl ?? '';
+}
+
+/** validateRestore on its queue, as deployed (its own dependencies; its logs to the pipeline's sink). */
+function startValidator(
+  driver: SQSClient,
+  queueUrl: string,
+  env: Record<string, string>,
+  logSink: LogSink,
+  timeoutMs: number | undefined,
+): SqsEventSource {
+  const deps = { ...validateDepsFromEnv(env), logger: createLogger({ sink: logSink }), metricsSink: logSink };
+  const validator = new SqsEventSource({
+    sqs: driver,
+    queueUrl,
+    queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${LOCAL_STACK.validationQueue}`,
+    region: REGION,
+    functionName: 'validateRestore',
+    handler: createValidateHandler(deps),
+    pollers: 2,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  validator.start();
+  return validator;
+}
+
+/** One run of cleanupDrills, as its schedule makes it (its own dependencies; its logs to the sink). */
+function cleanupRun(env: Record<string, string>, logSink: LogSink): () => Promise<unknown> {
+  const handler = createCleanupHandler({
+    ...cleanupDepsFromEnv(env),
+    logger: createLogger({ sink: logSink }),
+    metrics: createMetrics(logSink),
+  });
+  return () =>
+    handler({ id: 'local-schedule' } as never, lambdaContext('cleanupDrills', RECONCILER_TIMEOUT_MS));
+}
+
+/**
+ * Runs each scheduled function every `everyMs`, one run at a time each (reserved concurrency 1 in
+ * serverless.yml); a run that fails is the next run's work, as deployed (maximumRetryAttempts 0).
+ * Returns how to stop them (waits for the runs in progress).
+ */
+export function startSchedules(
+  everyMs: number,
+  runs: readonly (() => Promise<unknown>)[],
+): () => Promise<void> {
+  const inProgress = runs.map(() => Promise.resolve() as Promise<unknown>);
+  const busy = runs.map(() => false);
+  const timer = setInterval(() => {
+    runs.forEach((run, i) => {
+      if (busy[i]) return;
+      busy[i] = true;
+      inProgress[i] = run()
+        .catch(() => undefined)
+        .finally(() => {
+          busy[i] = false;
+        });
+    });
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await Promise.all(inProgress);
   };
 }
