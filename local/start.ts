@@ -227,6 +227,7 @@ interface LogLine {
   messageId?: string;
   eventId?: string;
   restoreJobId?: string;
+  firstTrigger?: string;
   error?: { name: string; message: string };
 }
 
@@ -234,6 +235,7 @@ interface LogLine {
 function serveLogSink(verbose: boolean, requestOfJob: Map<string, string>) {
   const shown = new Set([
     'Restore job started',
+    'Restore job already linked to this request (a repeated delivery or a retry)',
     'Request failed; it will be retried',
     'Alarm state change ignored',
     'Restore skipped: a restore this pipeline started for the resource is still running',
@@ -249,7 +251,12 @@ function serveLogSink(verbose: boolean, requestOfJob: Map<string, string>) {
       return;
     }
     const own = l.messageId !== undefined ? `message ${l.messageId}` : `event ${l.eventId ?? '?'}`;
-    if (l.message === 'Restore job started' && l.restoreJobId !== undefined)
+    // The request that started a job; a repeat of it (same request, same job) keeps the first.
+    if (
+      l.message === 'Restore job started' &&
+      l.restoreJobId !== undefined &&
+      !requestOfJob.has(l.restoreJobId)
+    )
       requestOfJob.set(l.restoreJobId, own);
     // A line about a job (the validator's, the tracker's) names the request that started it.
     const id = (l.restoreJobId === undefined ? undefined : requestOfJob.get(l.restoreJobId)) ?? own;
@@ -259,8 +266,15 @@ function serveLogSink(verbose: boolean, requestOfJob: Map<string, string>) {
     }
     if (typeof l.message !== 'string' || !(shown.has(l.message) || l.level === 'error')) return;
     const job = l.restoreJobId === undefined ? '' : ` job ${l.restoreJobId}`;
-    const why = l.reason ?? l.error?.message;
-    console.log(safe(`  ${id}:${job} ${l.message}${why === undefined ? '' : `: ${short(why)}`}`));
+    const why =
+      l.reason ??
+      l.error?.message ??
+      (l.firstTrigger === undefined
+        ? undefined
+        : `first asked for by ${l.firstTrigger}, whose id status finds`);
+    // A repeated request is named by its own id: the job's is the first request's.
+    const who = l.firstTrigger === undefined ? id : own;
+    console.log(safe(`  ${who}:${job} ${l.message}${why === undefined ? '' : `: ${short(why)}`}`));
   };
 }
 

@@ -5,7 +5,7 @@
  *   and a reserve kept for the dead letter;
  * - the secrets seen while handling it (Metadata values of the requests, of stored recovery
  *   points, of ALARM_TARGETS overrides), so text that came from outside can be scrubbed of them
- *   before it is written anywhere.
+ *   before it is written anywhere; each item of a batch has its own (withOwnSecrets).
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -20,6 +20,12 @@ export const MIN_ATTEMPT_MS = 250;
 export const REDACTED = '[redacted]';
 /** Shorter values are not scrubbed: they would garble every line and hide nothing. */
 export const MIN_SECRET_LENGTH = 3;
+/**
+ * A value this long is replaced wherever it occurs, even inside a longer word; a shorter one only
+ * where it stands whole (not between letters or digits), so that a value such as "failed" or
+ * "true" hides itself and not the words that contain it ("unfailed", "construe").
+ */
+export const ANYWHERE_SECRET_LENGTH = 8;
 
 interface Scope {
   /** Epoch ms at which Lambda ends the invocation; undefined when unknown (tests, local tools). */
@@ -78,14 +84,45 @@ export function rememberSecrets(values: Iterable<string>): void {
   if (scope !== undefined) addTo(scope.secrets, values);
 }
 
+/**
+ * Runs one item's work (an SQS record, an event, a job the reconciler settles) with secrets of its
+ * own: the invocation's (its configuration's) and `secrets`. What the item remembers stays with it,
+ * so one record's Metadata values never blank the text of another record of the same batch.
+ */
+export function withOwnSecrets<T>(secrets: Iterable<string>, work: () => Promise<T>): Promise<T> {
+  const parent = storage.getStore();
+  const scope: Scope = {
+    endsAt: parent?.endsAt,
+    reserveMs: parent?.reserveMs ?? 0,
+    secrets: new Set(parent?.secrets ?? []),
+  };
+  addTo(scope.secrets, secrets);
+  return storage.run(scope, work);
+}
+
 /** The secrets known to the current invocation. */
 export function currentSecrets(): readonly string[] {
   return [...(storage.getStore()?.secrets ?? [])];
 }
 
+const WORD = /[\p{L}\p{N}_]/u;
+const isWord = (c: string | undefined) => c !== undefined && WORD.test(c);
+
 /**
- * Replaces every secret in a text that came from outside (an AWS message, a parse error, a
- * status message) with [redacted]: the invocation's secrets and `extra`, longest first.
+ * Whether the occurrence of `secret` at `at` in `text` is the value itself: a long value anywhere,
+ * a short one only where the text does not run on into it with a letter or digit on either side.
+ */
+function isValueAt(text: string, secret: string, at: number): boolean {
+  if (secret.length >= ANYWHERE_SECRET_LENGTH) return true;
+  const runsIn = isWord(text[at - 1]) && isWord(secret[0]);
+  const runsOn = isWord(text[at + secret.length]) && isWord(secret[secret.length - 1]);
+  return !runsIn && !runsOn;
+}
+
+/**
+ * Replaces the secrets in a text that came from outside (an AWS message, a parse error, a status
+ * message) with [redacted]: the current item's secrets (withOwnSecrets) and `extra`. Whole values
+ * are replaced; a value shorter than ANYWHERE_SECRET_LENGTH inside a longer word is that word's.
  */
 export function scrubText(text: string, extra: Iterable<string> = []): string {
   const all = new Set(storage.getStore()?.secrets ?? []);
@@ -97,6 +134,7 @@ export function scrubText(text: string, extra: Iterable<string> = []): string {
   let any = false;
   for (const secret of all) {
     for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      if (!isValueAt(text, secret, at)) continue;
       covered.fill(1, at, at + secret.length);
       any = true;
     }
