@@ -11,6 +11,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { linkFromItem, scrubText, secretsOfOriginal } from './pipeline.js';
 
 /** The index on the link items' `triggerId` (serverless.yml). */
 export const TRIGGER_INDEX = 'byTriggerId';
@@ -104,6 +105,26 @@ async function describeJob(
   }
 }
 
+/** The Metadata values of the request kept on a link, as the pipeline scrubs them ([] when unreadable). */
+function secretsOfLink(item: Item | undefined): readonly string[] {
+  if (item === undefined) return [];
+  try {
+    return secretsOfOriginal(linkFromItem(item).original);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * AWS's status message may quote the request's Metadata values (an invalid zone, a name): they
+ * are replaced as the pipeline's letters, logs and alerts replace them.
+ */
+function scrubJob(found: Pick<JobStatus, 'job' | 'jobError'>, link: Item | undefined) {
+  const message = found.job?.statusMessage;
+  if (message === undefined || found.job === undefined) return found;
+  return { ...found, job: { ...found.job, statusMessage: scrubText(message, secretsOfLink(link)) } };
+}
+
 /** Job ids whose link names `triggerId`, through the GSI, all pages. */
 async function jobIdsByTrigger(ddb: DynamoDBClient, table: string, triggerId: string): Promise<string[]> {
   const ids: string[] = [];
@@ -149,7 +170,7 @@ export async function lookUp(
     return {
       restoreJobId,
       ...(link === undefined ? {} : { link: linkOf(link) }),
-      ...job,
+      ...scrubJob(job, link),
       ...(outcome?.outcome?.S === undefined ? {} : { outcome: outcome.outcome.S }),
     };
   };
