@@ -14,7 +14,7 @@
  *                                          end and dead letter is printed as it happens
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -28,6 +28,7 @@ import type { DeadLetter } from '../src/outcome/dead-letters.js';
 import { markJobOutcome } from '../src/outcome/job-link.js';
 import { loadValidationConfig } from '../src/validation/config.js';
 import { type ValidateDeps, validateRestore } from '../src/validation/validate.js';
+import type { BackupSeed } from './backup-service.js';
 import { LOCAL_OPERATIONS, PortInUseError, startLocalAws } from './endpoint.js';
 import { type FaultPlan, parseFaultPlan } from './faults.js';
 import {
@@ -42,6 +43,7 @@ import {
   startLocalPipeline,
   UNKIND_JOB_EVENTS,
 } from './pipeline.js';
+import { currentEventText, currentOffset, currentSeed, EVENTS_DIR, writeCurrentEvents } from './samples.js';
 import { LOCAL_STACK } from './settings.js';
 import { setUpValidation, startLinkedRestore } from './setup.js';
 import { sleep } from './time.js';
@@ -164,10 +166,10 @@ function describeBody(body: string): string {
 }
 
 /** Reads an events file: an SQS event ({Records}), an EventBridge event, or an array of either or of request bodies. */
-export function readInputs(file: string): Input[] {
+export function readInputs(file: string, text?: string): Input[] {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text ?? readFileSync(file, 'utf8'));
   } catch (error) {
     const why =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
@@ -208,15 +210,16 @@ export function readInputs(file: string): Input[] {
   return inputs;
 }
 
-const EVENTS_DIR = join(__dirname, '..', 'events');
-
-/** The embedded defaults: every sample in events/ that `npm start` runs. */
-export function defaultInputs(): Input[] {
+/**
+ * The embedded defaults: every sample in events/ that `npm start` runs, their times moved by
+ * `offsetMs` (currentOffset() makes them current, with the seed moved by the same offset).
+ */
+export function defaultInputs(offsetMs = 0): Input[] {
   const alarms = readdirSync(EVENTS_DIR)
     .filter((f) => f.startsWith('alarm-'))
     .sort();
   return ['sqs-batch.json', 'restore-requested.json', 'restore-fails-after-start.json', ...alarms].flatMap(
-    (f) => readInputs(join(EVENTS_DIR, f)),
+    (f) => readInputs(join(EVENTS_DIR, f), currentEventText(f, offsetMs)),
   );
 }
 
@@ -325,7 +328,11 @@ export function watchOutcomes(
 /** `npm run serve`: the whole pipeline as a local stack, until Ctrl-C or SIGTERM. */
 async function serve(args: Args): Promise<void> {
   const requestOfJob = new Map<string, string>();
+  // The samples with current times: the seed's recovery points, and the events the commands below use.
+  const offset = currentOffset();
+  const samples = writeCurrentEvents(offset);
   const pipeline = await startLocalPipeline({
+    seed: currentSeed(offset),
     port: args.port,
     alerts: true,
     // Lambda's retry waits, shortened so that a person sees the outcome.
@@ -355,20 +362,20 @@ Drive it with the AWS CLI, old or new (SQS answers both its JSON and its query p
   aws --endpoint-url ${url} events put-events --entries file://events/put-events-restore-requested.json
   aws --endpoint-url ${url} sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
 
-Run one handler against it with serverless invoke local:
+Run one handler against it with serverless invoke local (the samples of events/, with current times):
 
   export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
     DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
     ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS} \\
     ALERT_TOPIC_ARN=${ALERT_TOPIC} VALIDATION_QUEUE_URL=${e.VALIDATION_QUEUE_URL}
-  npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
-  npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
-  npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
-  npx serverless invoke local -f trackRestoreJob -p events/restore-job-completed.json
-  npx serverless invoke local -f reconcileRestoreJobs -p events/scheduled-reconcile.json
-  npx serverless invoke local -f validateRestore -p events/validation-batch.json
-  npx serverless invoke local -f cleanupDrills -p events/scheduled-reconcile.json
+  npx serverless invoke local -f restoreFromQueue -p ${samples}/sqs-batch.json
+  npx serverless invoke local -f restoreFromEvent -p ${samples}/restore-requested.json
+  npx serverless invoke local -f restoreOnAlarm -p ${samples}/alarm-ec2-instance.json
+  npx serverless invoke local -f trackRestoreJob -p ${samples}/restore-job-completed.json
+  npx serverless invoke local -f reconcileRestoreJobs -p ${samples}/scheduled-reconcile.json
+  npx serverless invoke local -f validateRestore -p ${samples}/validation-batch.json
+  npx serverless invoke local -f cleanupDrills -p ${samples}/scheduled-reconcile.json
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
@@ -390,6 +397,7 @@ State (jobs, queues, injected faults): curl ${url}/__local/state
   });
   stopWatching();
   await pipeline.close();
+  rmSync(samples, { recursive: true, force: true });
   console.log('Stopped.');
 }
 
@@ -410,12 +418,13 @@ function short(text: string, max = 160): string {
 /** Runs the inputs through a local pipeline and prints the report. */
 export async function run(
   inputs: Input[],
-  options: { faults?: string; verbose?: boolean; out?: (line: string) => void } = {},
+  options: { faults?: string; verbose?: boolean; out?: (line: string) => void; seed?: BackupSeed } = {},
 ) {
   const out = options.out ?? ((line: string) => console.log(line));
   const logs: LogLine[] = [];
   const pipeline: LocalPipeline = await startLocalPipeline({
     ...faultOptions(options.faults),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
     logSink: (line) => {
       logs.push(JSON.parse(line) as LogLine);
       if (options.verbose) out(`    log ${line}`);
@@ -484,8 +493,9 @@ export async function run(
         const failed = letters.find((l) => l.letter.restoreJob?.restoreJobId === started.restoreJobId);
         outcome =
           failed !== undefined
-            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
-            : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
+            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.reason ?? '')}`
+            : // AWS's status message may quote the request's Metadata: the status only.
+              `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'})`;
       } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
       else if (ignored !== undefined) {
         ignoredAlarms += 1;
@@ -714,8 +724,14 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.serve) return serve(args);
-  const inputs = args.events === undefined ? defaultInputs() : readInputs(resolve(args.events));
-  await run(inputs, { ...(args.faults ? { faults: args.faults } : {}), verbose: args.verbose });
+  // The samples run with current times (the seed moved with them); your own events as they are.
+  const offset = args.events === undefined ? currentOffset() : 0;
+  const inputs = args.events === undefined ? defaultInputs(offset) : readInputs(resolve(args.events));
+  await run(inputs, {
+    ...(args.faults ? { faults: args.faults } : {}),
+    verbose: args.verbose,
+    seed: currentSeed(offset),
+  });
   if (args.events === undefined) await drillDemo();
 }
 

@@ -116,7 +116,9 @@ describe('npm run serve', () => {
       'reconcileRestoreJobs',
       'validateRestore',
     ])
-      expect(output).toContain(`npx serverless invoke local -f ${fn} -p events/`);
+      expect(output).toMatch(
+        new RegExp(`npx serverless invoke local -f ${fn} -p /\\S+/restore-pipeline-events-\\w+/\\S+\\.json`),
+      );
     expect(output).toContain('ALERT_TOPIC_ARN=');
   });
 
