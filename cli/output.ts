@@ -31,6 +31,12 @@ export const EXIT_MEANINGS: Readonly<Record<number, string>> = {
   [EXIT.internal]: 'a defect of this command',
 };
 
+/** The exit codes for --help: one line each. */
+export function exitCodesHelp(): string {
+  const lines = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code.padStart(2)}  ${meaning}`);
+  return `\nExit codes:\n${lines.join('\n')}`;
+}
+
 /** An error that ends the command with a message a person can act on. */
 export class CliError extends Error {
   readonly exitCode: number;

@@ -23,7 +23,7 @@ import {
   age,
   CliError,
   EXIT,
-  EXIT_MEANINGS,
+  exitCodesHelp,
   type Io,
   type Paint,
   paintFor,
@@ -216,12 +216,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--json', 'print one JSON document on standard output')
     .option('--no-color', 'no colours (also off when not a terminal, or with NO_COLOR)')
     .option('--progress', 'show progress on standard error even when it is not a terminal')
-    .addHelpText(
-      'after',
-      `\nExit codes:\n${Object.entries(EXIT_MEANINGS)
-        .map(([code, meaning]) => `  ${code.padStart(2)}  ${meaning}`)
-        .join('\n')}`,
-    )
+    .addHelpText('after', exitCodesHelp())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

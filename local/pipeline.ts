@@ -384,22 +384,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   });
   source.start();
-  const logSink = options.logSink ?? (() => undefined);
-  const validator =
-    validationQueueUrl === undefined
-      ? undefined
-      : startValidator(driver, validationQueueUrl, env, logSink, options.functionTimeoutMs);
-  const stopSchedules =
-    options.allFunctions === undefined
-      ? async () => undefined
-      : startSchedules(options.allFunctions.scheduleEveryMs, [
-          () =>
-            reconcileHandler(
-              { id: 'local-schedule' } as never,
-              lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
-            ),
-          cleanupRun(env, logSink),
-        ]);
+  const { validator, stopSchedules } = startRestOfDeployment(options, driver, validationQueueUrl, env, () =>
+    reconcileHandler(
+      { id: 'local-schedule' } as never,
+      lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+    ),
+  );
 
   const queueState = (name: string) => aws.sqs.queues.get(name);
 
@@ -507,6 +497,29 @@ async function createValidationQueue(
     }),
   );
   return out.QueueUrl ?? '';
+}
+
+/**
+ * With `allFunctions`: validateRestore on its queue, and the reconciler and the drill cleanup on
+ * their (shortened) schedule. Without: nothing (the reconciler runs when asked).
+ */
+function startRestOfDeployment(
+  options: LocalPipelineOptions,
+  driver: SQSClient,
+  validationQueueUrl: string | undefined,
+  env: Record<string, string>,
+  reconcile: () => Promise<unknown>,
+): { validator: SqsEventSource | undefined; stopSchedules: () => Promise<void> } {
+  if (options.allFunctions === undefined || validationQueueUrl === undefined)
+    return { validator: undefined, stopSchedules: async () => undefined };
+  const logSink = options.logSink ?? (() => undefined);
+  return {
+    validator: startValidator(driver, validationQueueUrl, env, logSink, options.functionTimeoutMs),
+    stopSchedules: startSchedules(options.allFunctions.scheduleEveryMs, [
+      reconcile,
+      cleanupRun(env, logSink),
+    ]),
+  };
 }
 
 /** validateRestore on its queue, as deployed (its own dependencies; its logs to the pipeline's sink). */
