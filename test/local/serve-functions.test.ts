@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LocalPipeline, startSchedules } from '../../local/pipeline';
-import { watchOutcomes } from '../../local/start';
+import { defaultInputs, run, watchOutcomes } from '../../local/start';
 import { sleep } from '../../local/time';
 import { parseDeadLetter } from '../helpers/dead-letters';
 import { localPipelines } from '../helpers/pipeline';
@@ -123,4 +123,16 @@ describe('startSchedules', () => {
     expect(most).toBe(1);
     expect(running).toBe(0);
   });
+});
+
+describe('faults only when asked for', () => {
+  it('npm start delivers every job event once without --faults, and as AWS may (late, twice, lost) with it', async () => {
+    const quiet = { out: () => undefined };
+    const kind = await run(defaultInputs(), quiet);
+    expect(kind.pipeline.jobEventStats.delivered).toBeGreaterThan(30);
+    expect(kind.pipeline.jobEventStats).toMatchObject({ lost: 0, duplicated: 0 });
+    const unkind = await run(defaultInputs(), { ...quiet, faults: 'DescribeRestoreJob=latency:0' });
+    const { lost, duplicated } = unkind.pipeline.jobEventStats;
+    expect(lost + duplicated).toBeGreaterThan(0);
+  }, 120_000);
 });
