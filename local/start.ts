@@ -361,6 +361,12 @@ Drive it with the AWS CLI, old or new (SQS answers both its JSON and its query p
   aws --endpoint-url ${url} sqs send-message --queue-url ${pipeline.requestQueueUrl} --message-body file://events/request-ebs.json
   aws --endpoint-url ${url} events put-events --entries file://events/put-events-restore-requested.json
   aws --endpoint-url ${url} sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
+  aws --endpoint-url ${url} sqs list-queues
+
+Follow a request by the message id send-message printed, and read the dead letters:
+
+  npm run --silent cli -- --endpoint-url ${url} status <message id>
+  npm run --silent cli -- --endpoint-url ${url} dead-letters
 
 Run one handler against it with serverless invoke local (the samples of events/, with current times):
 

@@ -108,6 +108,7 @@ describe('npm run serve', () => {
   it('prints the commands that drive it, with its port', () => {
     expect(output).toContain(`aws --endpoint-url ${url} sqs send-message --queue-url ${requestQueue}`);
     expect(output).toContain(`aws --endpoint-url ${url} events put-events`);
+    expect(output).toContain(`npm run --silent cli -- --endpoint-url ${url} status <message id>`);
     for (const fn of [
       'restoreFromQueue',
       'restoreFromEvent',
@@ -303,16 +304,15 @@ except sqs.exceptions.QueueDoesNotExist:
         encoding: 'utf8',
       }) || '{}',
     );
-  /** `restore-pipeline --endpoint-url <serve> ...args`, the command as installed (cli/bin.js). */
+  /** `restore-pipeline --endpoint-url <serve> ...args`, as serve prints it (npm run cli). */
   const restorePipeline = (...args: string[]) => {
     try {
-      return {
-        code: 0,
-        stdout: execFileSync('node', [join(ROOT, 'cli', 'bin.js'), '--endpoint-url', url, ...args], {
-          encoding: 'utf8',
-          env: { ...process.env, NO_COLOR: '1' },
-        }),
-      };
+      const stdout = execFileSync('npm', ['run', '--silent', 'cli', '--', '--endpoint-url', url, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      return { code: 0, stdout };
     } catch (error) {
       const e = error as { status: number; stdout: string; stderr: string };
       return { code: e.status, stdout: `${e.stdout}${e.stderr}` };
