@@ -8,9 +8,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { EXIT, EXIT_MEANINGS, safe, safeJson } from '../cli/output';
 import type { LocalPipeline } from '../local/pipeline';
+import { localClientConfig } from '../local/setup';
 import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { REDRIVE_MAX_BYTES } from '../src/outcome/dead-letters';
 import { runCli } from './helpers/cli';
@@ -152,5 +154,35 @@ describe('text from data on a terminal', () => {
     expect(json.json().letters[0].reason).toContain(forged);
     const status = await runCli([...at(p), 'status', `evt-${forged}`], { tty: true });
     expect(withoutOwnColours(status.stdout + status.stderr).replace(/\n/g, '')).not.toMatch(ACTIVE);
+  });
+});
+
+describe('status on a table without the byTriggerId index', () => {
+  it('says what is missing and how to get it', async () => {
+    const p = await start();
+    const ddb = new DynamoDBClient(localClientConfig(p.aws.url, 'eu-west-1'));
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: 'old-links',
+        KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'restoreJobId', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    ddb.destroy();
+    const r = await runCli([
+      ...at(p),
+      '--table',
+      'old-links',
+      '--json',
+      'status',
+      'e2b0c8f4-0000-4000-8000-000000000000',
+    ]);
+    expect(r.code).toBe(EXIT.notFound);
+    const [note] = r.json().notes as string[];
+    expect(note).toMatch(/^The job-link table old-links has no byTriggerId index/);
+    expect(note).toMatch(/Deploy the current serverless\.yml/);
+    expect(note).toMatch(/restart `npm run serve`/);
+    expect(note).not.toMatch(/older deployment/);
   });
 });
