@@ -4,9 +4,9 @@
  * fields that carry text from outside (OUTSIDE_TEXT_FIELDS: AWS messages, parse errors, status
  * messages) are scrubbed as text of the secrets known to the logger and to the current item
  * (its own Metadata values and the configuration's: runner/invocation.ts) before the line is
- * serialised; a short value is replaced where it stands whole, not inside longer words. A line is therefore always
- * valid JSON, whatever the secrets are (a value "false" cannot turn `"retryable":false` into
- * `"retryable":[redacted]`).
+ * serialised; a short value is replaced where it stands whole, not inside longer words. A line
+ * is therefore always valid JSON, whatever the secrets are (a value "false" cannot turn
+ * `"retryable":false` into `"retryable":[redacted]`).
  */
 
 import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './runner/invocation.js';
