@@ -16,8 +16,10 @@ import {
   scrubText,
   withOwnSecrets,
 } from '../src/runner/invocation';
+import { parseDeadLetter } from './helpers/dead-letters';
 import { context, sqsEvent } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
+import { localPipelines } from './helpers/pipeline';
 
 // Letters, digits and separators that share nothing with the "[redacted]" mark, so that what is
 // left of a text after scrubbing can be searched for values.
@@ -143,5 +145,43 @@ describe('a batch through the queue function', () => {
     );
     for (const r of reasons) expect(r).not.toContain('eu-west-1z');
     for (const line of deps.lines) expect(line).not.toContain('eu-west-1z');
+  });
+});
+
+describe('a reconciler run', () => {
+  const start = localPipelines(() => ({
+    visibilityTimeoutS: 1,
+    jobEvents: { lossRate: 1, duplicateRate: 0, maxDelayMs: 0 },
+  }));
+
+  it("settles each job with its own request's values only", async () => {
+    const p = await start();
+    const point = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
+    // AWS's message for both: "Invalid availability zone: eu-west-1z does not exist in this Region".
+    const a = await p.submit({
+      RecoveryPointArn: point,
+      ResourceType: 'EBS',
+      Metadata: { availabilityZone: 'eu-west-1z', note: 'exist' },
+    });
+    const b = await p.submit({
+      RecoveryPointArn: point,
+      ResourceType: 'EBS',
+      Metadata: { availabilityZone: 'eu-west-1z', note: 'Region' },
+    });
+    // runUntilIdle runs the reconciler once: both job ends were lost, it settles both in one run.
+    await p.runUntilIdle();
+    const reasons = new Map(
+      p.deadLetters().map((m) => {
+        const l = parseDeadLetter(m.body);
+        const body = l.original && 'body' in l.original ? l.original.body : '';
+        return [body.includes('exist') ? a : b, l.reason] as const;
+      }),
+    );
+    expect(reasons.get(a)).toMatch(
+      /Invalid availability zone: \[redacted\] does not \[redacted\] in this Region\./,
+    );
+    expect(reasons.get(b)).toMatch(
+      /Invalid availability zone: \[redacted\] does not exist in this \[redacted\]\./,
+    );
   });
 });
