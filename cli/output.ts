@@ -26,7 +26,7 @@ export const EXIT_MEANINGS: Readonly<Record<number, string>> = {
   [EXIT.usage]: 'the command line is wrong, or the file it names cannot be read',
   [EXIT.notFound]: 'nothing found: status of an unknown id, redrive --id of ids that are not there',
   [EXIT.aws]: 'a call to AWS or to the local stack failed (not reachable, no credentials, refused)',
-  [EXIT.partial]: 'partly done: redrive moved some letters and not others',
+  [EXIT.partial]: 'partly done: redrive moved some letters and not others, or its move task did not complete',
   [EXIT.configuration]: "the deployment's settings are not usable (environment or deployed function)",
   [EXIT.internal]: 'a defect of this command',
 };
