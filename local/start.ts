@@ -251,6 +251,7 @@ function serveLogSink(verbose: boolean, requestOfJob: Map<string, string>) {
     try {
       l = JSON.parse(line) as typeof l;
     } catch {
+      if (verbose) console.log(`  log ${safe(line)}`);
       return;
     }
     const own = l.messageId !== undefined ? `message ${l.messageId}` : `event ${l.eventId ?? '?'}`;
