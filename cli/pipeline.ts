@@ -4,7 +4,7 @@
  */
 
 export { parseArn } from '../src/arn.js';
-export { secretsOfOriginal } from '../src/arrival/secrets.js';
+export { type NamedSecret, namedSecretsOfOriginal, secretsOfOriginal } from '../src/arrival/secrets.js';
 export type { RequestPolicy } from '../src/checks/policy.js';
 export { parseRestoreRequest } from '../src/checks/request.js';
 export { ConfigError, loadConfig } from '../src/config.js';

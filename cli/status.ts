@@ -11,7 +11,13 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { linkFromItem, scrubText, secretsOfOriginal } from './pipeline.js';
+import {
+  linkFromItem,
+  type NamedSecret,
+  namedSecretsOfOriginal,
+  scrubText,
+  secretsOfOriginal,
+} from './pipeline.js';
 
 /** The index on the link items' `triggerId` (serverless.yml). */
 export const TRIGGER_INDEX = 'byTriggerId';
@@ -106,10 +112,11 @@ async function describeJob(
 }
 
 /** The Metadata values of the request kept on a link, as the pipeline scrubs them ([] when unreadable). */
-function secretsOfLink(item: Item | undefined): readonly string[] {
+function secretsOfLink(item: Item | undefined): readonly (string | NamedSecret)[] {
   if (item === undefined) return [];
   try {
-    return secretsOfOriginal(linkFromItem(item).original);
+    const original = linkFromItem(item).original;
+    return [...namedSecretsOfOriginal(original), ...secretsOfOriginal(original)];
   } catch {
     return [];
   }

@@ -42,10 +42,14 @@ const occurrences = (t: string, s: string) => {
 describe('scrubText', () => {
   it('leaves no value standing: what remains of a value is only inside a longer word, and only when short', () => {
     fc.assert(
-      fc.property(text, fc.uniqueArray(secret, { maxLength: 4 }), (t, secrets) => {
+      fc.property(text, fc.uniqueArray(secret, { maxLength: 4 }), fc.boolean(), (t, secrets, named) => {
         // The values as a request would carry them, inside the text AWS sends back.
         const quoted = `${t} ${secrets.map((s) => `'${s}'`).join(' ')} ${t}`;
-        const out = scrubText(quoted, secrets);
+        // Named or not: a mark that names the field never shows a value either.
+        const out = scrubText(
+          quoted,
+          named ? secrets.map((s, i) => [s, `Metadata.k${i}`] as const) : secrets,
+        );
         for (const s of secrets) {
           for (const i of occurrences(out, s)) {
             expect(s.length).toBeLessThan(ANYWHERE_SECRET_LENGTH);
@@ -85,6 +89,37 @@ describe('scrubText', () => {
     );
     // A long value is replaced wherever it is, joined to other text or not.
     expect(scrubText('zone=xeu-west-1zx', ['eu-west-1z'])).toBe(`zone=x${REDACTED}x`);
+  });
+});
+
+describe('marks that say what they hid', () => {
+  it('name the field of a whole value, and never a name that holds a secret or is not a plain key', async () => {
+    const out = await runInvocation(undefined, [], () =>
+      withOwnSecrets(
+        [],
+        async () => scrubText('zone eu-west-9z; note gp3x; odd value; vol-eu-west-9z-gp3x'),
+        [
+          ['eu-west-9z', 'Metadata.availabilityZone'],
+          ['gp3x', 'Metadata.volumeType'],
+          ['value', 'Metadata.]fake['],
+          ['Metadata', 'Metadata.other'],
+        ],
+      ),
+    );
+    expect(out).toBe(
+      // Every name here holds the secret "Metadata", so every mark is plain; the value of a key
+      // that is not plain is hidden all the same.
+      'zone [redacted]; note [redacted]; odd [redacted]; vol-[redacted]-[redacted]',
+    );
+  });
+
+  it('name the field when no name holds a secret', async () => {
+    const out = await runInvocation(undefined, [], () =>
+      withOwnSecrets([], async () => scrubText('Invalid availability zone: eu-west-9z'), [
+        ['eu-west-9z', 'Metadata.availabilityZone'],
+      ]),
+    );
+    expect(out).toBe('Invalid availability zone: [redacted Metadata.availabilityZone]');
   });
 });
 
@@ -141,7 +176,7 @@ describe('a batch through the queue function', () => {
     // The record's own value is replaced; AWS's words and the pipeline's stay, though the other
     // record of the batch has "failed" and "validation" as values.
     expect(reasons[0]).toBe(
-      `StartRestoreJob failed with InvalidParameterValueException: Invalid availability zone: ${REDACTED} failed validation`,
+      'StartRestoreJob failed with InvalidParameterValueException: Invalid availability zone: [redacted Metadata.availabilityZone] failed validation',
     );
     for (const r of reasons) expect(r).not.toContain('eu-west-1z');
     for (const line of deps.lines) expect(line).not.toContain('eu-west-1z');
@@ -178,10 +213,10 @@ describe('a reconciler run', () => {
       }),
     );
     expect(reasons.get(a)).toMatch(
-      /Invalid availability zone: \[redacted\] does not \[redacted\] in this Region\./,
+      /Invalid availability zone: \[redacted Metadata\.availabilityZone\] does not \[redacted Metadata\.note\] in this Region\./,
     );
     expect(reasons.get(b)).toMatch(
-      /Invalid availability zone: \[redacted\] does not exist in this \[redacted\]\./,
+      /Invalid availability zone: \[redacted Metadata\.availabilityZone\] does not exist in this \[redacted Metadata\.note\]\./,
     );
   });
 });
