@@ -112,7 +112,9 @@ describe('no Metadata value in what the CLI prints', () => {
     for (const argv of [['--json', 'status'], ['status']]) {
       const r = await runCli([...at(p), ...argv, sent.json().messageId]);
       expect(r.code).toBe(EXIT.ok);
-      expect(r.stdout).toMatch(/Invalid availability zone: \[redacted Metadata\.availabilityZone\] does not exist/);
+      expect(r.stdout).toMatch(
+        /Invalid availability zone: \[redacted Metadata\.availabilityZone\] does not exist/,
+      );
       expect(r.stdout).not.toContain('eu-west-1z');
     }
   });
