@@ -192,9 +192,16 @@ export function checkRequest(file: string, text: string, source: PolicySource): 
   }
 }
 
-/** The request as `submit` sends it must fit in the request queue's messages. */
+/**
+ * The request as `submit` sends it must be a message SQS takes: within the request queue's size,
+ * and only of the characters SendMessage allows (JSON escapes controls and lone surrogates, but
+ * not U+FFFE and U+FFFF; docs/aws-behaviour.md SQS-MAX-SIZE).
+ */
 function sizeProblem(payload: unknown): string | undefined {
-  const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
+  const body = JSON.stringify(payload) ?? '';
+  if (/[\uFFFE\uFFFF]/.test(body))
+    return 'The request holds the character U+FFFE or U+FFFF, which SQS refuses in a message: remove it';
+  const bytes = Buffer.byteLength(body);
   if (bytes <= REQUEST_QUEUE_MAX_BYTES) return undefined;
   return `The request is ${bytes} bytes; the request queue takes messages of at most ${REQUEST_QUEUE_MAX_BYTES} bytes (its MaximumMessageSize): keep Metadata to what the restore needs`;
 }

@@ -86,6 +86,16 @@ describe('one set of checks', () => {
     expect((await runCli(['validate', file('fits.json', fits)])).code).toBe(EXIT.ok);
   });
 
+  it('validate refuses a character SQS refuses in a message', async () => {
+    const r = await runCli([
+      '--json',
+      'validate',
+      file('ffff.json', { ...EBS, Metadata: { ...EBS.Metadata, note: 'a\uffffb' } }),
+    ]);
+    expect(r.code).toBe(EXIT.invalid);
+    expect(r.json().problems).toStrictEqual([expect.stringMatching(/U\+FFFE or U\+FFFF, which SQS refuses/)]);
+  });
+
   it('submit sends nothing and exits 1, not 4, for such a request', async () => {
     const p = await start();
     const r = await runCli([...at(p), 'submit', file('big-submit.json', big)]);
