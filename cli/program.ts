@@ -32,6 +32,7 @@ import {
   safe,
   safeJson,
 } from './output.js';
+import type { RestoreRequest } from './pipeline.js';
 import { collectRows, parseSince, reportCsv, reportText, summarise } from './report.js';
 import { lookUp, type StatusReport } from './status.js';
 import { explainAwsError, resolveTarget, type Target, type TargetOptions } from './target.js';
@@ -103,13 +104,23 @@ function verdictText(v: Verdict, p: Paint): string {
   return lines.join('\n');
 }
 
+/** The request as printed: its Metadata keys, each value replaced by the mark the pipeline writes. */
+function withoutMetadataValues(request: RestoreRequest): RestoreRequest {
+  const metadata = request.Metadata;
+  if (metadata === undefined) return request;
+  return {
+    ...request,
+    Metadata: Object.fromEntries(Object.keys(metadata).map((key) => [key, `[redacted Metadata.${key}]`])),
+  };
+}
+
 function verdictJson(v: Verdict) {
   return {
     file: v.file,
     valid: v.valid,
     ...(v.refusal === undefined ? {} : { refusal: v.refusal }),
     problems: v.problems,
-    ...(v.request === undefined ? {} : { request: v.request }),
+    ...(v.request === undefined ? {} : { request: withoutMetadataValues(v.request) }),
     checkedAgainst: v.checkedAgainst,
     notChecked: v.notChecked,
     ...(v.note === undefined ? {} : { note: v.note }),

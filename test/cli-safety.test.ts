@@ -114,6 +114,22 @@ describe('redrive', () => {
 });
 
 describe('no Metadata value in what the CLI prints', () => {
+  it('validate and submit --json show the request with its Metadata keys, not their values', async () => {
+    const r = await runCli(['--json', 'validate', file('echo.json', EBS)]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.json().request.Metadata).toStrictEqual({
+      availabilityZone: '[redacted Metadata.availabilityZone]',
+    });
+    expect(r.stdout).not.toContain('eu-west-1a');
+    const p = await start();
+    const sent = await runCli([...at(p), '--json', 'submit', file('echo-submit.json', EBS)]);
+    expect(sent.code).toBe(EXIT.ok);
+    expect(sent.stdout).not.toContain('eu-west-1a');
+    // What was sent is the request itself.
+    await p.runUntilIdle();
+    expect(p.aws.backup.jobs[0]?.Metadata).toMatchObject({ availabilityZone: 'eu-west-1a' });
+  });
+
   it("status scrubs AWS's status message of the request's values", async () => {
     const p = await start();
     const failing = { ...EBS, Metadata: { availabilityZone: 'eu-west-1z' } };
