@@ -1,19 +1,41 @@
 /** Where the CLI writes, how it colours, and the errors it ends with (each with its exit code). */
 
-/** Exit codes, documented in docs/cli.md. */
+/** Exit codes: each means one thing (EXIT_MEANINGS, printed by --help and documented in docs/cli.md). */
 export const EXIT = {
   ok: 0,
-  /** The request is invalid or refused (validate, submit). */
+  /** The request is invalid or refused by the deployment's rules; nothing was sent (validate, submit). */
   invalid: 1,
-  /** The command line is wrong, or a file cannot be read. */
+  /** The command line is wrong, or the file it names cannot be read. */
   usage: 2,
   /** Nothing found for the id (status), or no dead letter matched (redrive --id). */
   notFound: 3,
-  /** AWS (or the local endpoint) could not be reached or refused the call. */
+  /** A call to AWS (or to the local stack) failed: not reachable, no credentials, or refused. */
   aws: 4,
   /** Some of the work was done, some was not (redrive). */
   partial: 5,
+  /** The deployment's settings (in the environment, or read from the deployed function) are not usable. */
+  configuration: 6,
+  /** A defect of this command (its message has the stack trace). */
+  internal: 70,
 } as const;
+
+/** What each exit code means, in one line each (the --help text and the docs read this). */
+export const EXIT_MEANINGS: Readonly<Record<number, string>> = {
+  [EXIT.ok]: 'done',
+  [EXIT.invalid]: 'the request is invalid or refused by the deployment (validate, submit); nothing was sent',
+  [EXIT.usage]: 'the command line is wrong, or the file it names cannot be read',
+  [EXIT.notFound]: 'nothing found: status of an unknown id, redrive --id of ids that are not there',
+  [EXIT.aws]: 'a call to AWS or to the local stack failed (not reachable, no credentials, refused)',
+  [EXIT.partial]: 'partly done: redrive moved some letters and not others, or its move task did not complete',
+  [EXIT.configuration]: "the deployment's settings are not usable (environment or deployed function)",
+  [EXIT.internal]: 'a defect of this command',
+};
+
+/** The exit codes for --help: one line each. */
+export function exitCodesHelp(): string {
+  const lines = Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code.padStart(2)}  ${meaning}`);
+  return `\nExit codes:\n${lines.join('\n')}`;
+}
 
 /** An error that ends the command with a message a person can act on. */
 export class CliError extends Error {
@@ -113,4 +135,37 @@ export function age(ms: number): string {
   if (s < 7200) return `${Math.round(s / 60)}m`;
   if (s < 172_800) return `${Math.round(s / 3600)}h`;
   return `${Math.round(s / 86_400)}d`;
+}
+
+/**
+ * Characters a terminal may act on rather than show: C0 controls and DEL (escape sequences, bells,
+ * carriage returns that overwrite a line), C1 controls (U+009B is CSI on its own), and the
+ * bidirectional overrides and isolates that reorder what is shown.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to neutralise
+const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from data (queue messages, AWS's answers, the job table, request files) made safe to print
+ * on a terminal: every control or reordering character is shown as a visible escape (`\x1b`,
+ * `\u202e`) instead of acting. The CLI's one gate for such text; its own colours are added after.
+ */
+export function safe(text: unknown): string {
+  return String(text).replace(UNSAFE_FOR_TERMINAL, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A value as JSON that is also safe on a terminal: JSON.stringify escapes C0 controls but leaves
+ * DEL, C1 controls and bidirectional marks as they are; they are escaped here (still valid JSON).
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -19,7 +19,20 @@ import {
   receiveAll,
   release,
 } from './dead-letters.js';
-import { age, CliError, EXIT, type Io, type Paint, paintFor, plural, progressFor } from './output.js';
+import {
+  age,
+  CliError,
+  EXIT,
+  exitCodesHelp,
+  type Io,
+  type Paint,
+  paintFor,
+  plural,
+  progressFor,
+  safe,
+  safeJson,
+} from './output.js';
+import type { RestoreRequest } from './pipeline.js';
 import { collectRows, parseSince, reportCsv, reportText, summarise } from './report.js';
 import { DEFAULT_TTR_TARGET, parseTtrTargets, type TtrTargets } from './report-html.js';
 import { writeReportPage } from './report-page.js';
@@ -50,7 +63,7 @@ function contextOf(command: Command, io: Io): Context {
     io,
     options,
     paint,
-    result: (value, text) => io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`),
+    result: (value, text) => io.stdout.write(json ? `${safeJson(value)}\n` : `${text()}\n`),
     progress: progressFor(io, options.progress ?? (io.stderrIsTTY && !json)),
   };
 }
@@ -76,13 +89,13 @@ async function aws<T>(target: Target, doing: string, call: () => Promise<T>): Pr
 function verdictText(v: Verdict, p: Paint): string {
   const lines: string[] = [];
   if (v.valid && v.request !== undefined) {
-    lines.push(`${p.green('valid')}  ${v.file}: ${describeRequest(v.request)}`);
+    lines.push(`${p.green('valid')}  ${safe(v.file)}: ${safe(describeRequest(v.request))}`);
   } else {
     const what = v.refusal === 'forbidden' ? 'refused by this deployment' : 'invalid';
-    lines.push(`${p.red(what)}  ${v.file}: ${plural(v.problems.length, 'problem')}`);
-    for (const problem of v.problems) lines.push(`  - ${problem}`);
+    lines.push(`${p.red(what)}  ${safe(v.file)}: ${plural(v.problems.length, 'problem')}`);
+    for (const problem of v.problems) lines.push(`  - ${safe(problem)}`);
   }
-  if (v.note !== undefined) lines.push(p.yellow(`  ${v.note}`));
+  if (v.note !== undefined) lines.push(p.yellow(`  ${safe(v.note)}`));
   if (v.notChecked.length > 0) {
     lines.push(
       p.yellow(
@@ -93,13 +106,23 @@ function verdictText(v: Verdict, p: Paint): string {
   return lines.join('\n');
 }
 
+/** The request as printed: its Metadata keys, each value replaced by the mark the pipeline writes. */
+function withoutMetadataValues(request: RestoreRequest): RestoreRequest {
+  const metadata = request.Metadata;
+  if (metadata === undefined) return request;
+  return {
+    ...request,
+    Metadata: Object.fromEntries(Object.keys(metadata).map((key) => [key, `[redacted Metadata.${key}]`])),
+  };
+}
+
 function verdictJson(v: Verdict) {
   return {
     file: v.file,
     valid: v.valid,
     ...(v.refusal === undefined ? {} : { refusal: v.refusal }),
     problems: v.problems,
-    ...(v.request === undefined ? {} : { request: v.request }),
+    ...(v.request === undefined ? {} : { request: withoutMetadataValues(v.request) }),
     checkedAgainst: v.checkedAgainst,
     notChecked: v.notChecked,
     ...(v.note === undefined ? {} : { note: v.note }),
@@ -141,22 +164,25 @@ function statusText(report: StatusReport, p: Paint): string {
     const colour =
       state === 'COMPLETED' ? p.green : state === 'FAILED' || state === 'ABORTED' ? p.red : p.yellow;
     lines.push(
-      `${p.bold(j.restoreJobId)}  ${colour(state)}${j.job?.percentDone ? ` (${j.job.percentDone.replace(/%?$/, '%')})` : ''}`,
+      `${p.bold(safe(j.restoreJobId))}  ${colour(safe(state))}${j.job?.percentDone ? ` (${safe(j.job.percentDone.replace(/%?$/, '%'))})` : ''}`,
     );
-    if (j.job?.statusMessage) lines.push(`  message:   ${j.job.statusMessage}`);
-    if (j.job?.createdResourceArn) lines.push(`  created:   ${j.job.createdResourceArn}`);
+    if (j.job?.statusMessage) lines.push(`  message:   ${safe(j.job.statusMessage)}`);
+    if (j.job?.createdResourceArn) lines.push(`  created:   ${safe(j.job.createdResourceArn)}`);
     if (j.link !== undefined) {
       const trigger = j.link.trigger as { type?: string; id?: string } | undefined;
-      lines.push(`  request:   ${trigger?.type ?? '?'} ${trigger?.id ?? j.link.triggerId ?? ''}`.trimEnd());
-      if (j.link.recoveryPointArn) lines.push(`  recovery:  ${j.link.recoveryPointArn}`);
-      if (j.link.startedAt) lines.push(`  started:   ${j.link.startedAt}`);
+      lines.push(
+        `  request:   ${safe(trigger?.type ?? '?')} ${safe(trigger?.id ?? j.link.triggerId ?? '')}`.trimEnd(),
+      );
+      if (j.link.recoveryPointArn) lines.push(`  recovery:  ${safe(j.link.recoveryPointArn)}`);
+      if (j.link.startedAt) lines.push(`  started:   ${safe(j.link.startedAt)}`);
       if (j.link.redriveCount) lines.push(`  redriven:  ${plural(j.link.redriveCount, 'time')}`);
     }
     lines.push(
-      `  outcome:   ${j.outcome ?? (j.job?.status === 'COMPLETED' ? 'completed' : 'none recorded yet')}`,
+      `  outcome:   ${safe(j.outcome ?? (j.job?.status === 'COMPLETED' ? 'completed' : 'none recorded yet'))}`,
     );
+    if (j.jobError) lines.push(`  AWS:       ${safe(j.jobError)}`);
   }
-  for (const note of report.notes) lines.push(p.yellow(note));
+  for (const note of report.notes) lines.push(p.yellow(safe(note)));
   return lines.join('\n');
 }
 
@@ -164,8 +190,8 @@ function letterRow(l: LetterInfo, p: Paint): string {
   const colour = l.failure === 'rejected' ? p.red : l.failure === 'restore-job-failed' ? p.yellow : p.bold;
   const ageText = l.ageSeconds === undefined ? '?' : age(l.ageSeconds * 1000);
   return [
-    `${l.messageId}  ${colour(l.failure)}  ${ageText} ago${l.triggerId ? `  ${l.triggerType ?? 'trigger'} ${l.triggerId}` : ''}${l.restoreJobId ? `  job ${l.restoreJobId}` : ''}`,
-    `  ${l.reason}`,
+    `${safe(l.messageId)}  ${colour(safe(l.failure))}  ${ageText} ago${l.triggerId ? `  ${safe(l.triggerType ?? 'trigger')} ${safe(l.triggerId)}` : ''}${l.restoreJobId ? `  job ${safe(l.restoreJobId)}` : ''}`,
+    `  ${safe(l.reason)}`,
   ].join('\n');
 }
 
@@ -239,6 +265,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--json', 'print one JSON document on standard output')
     .option('--no-color', 'no colours (also off when not a terminal, or with NO_COLOR)')
     .option('--progress', 'show progress on standard error even when it is not a terminal')
+    .addHelpText('after', exitCodesHelp())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -282,9 +309,9 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         const messageId = out.MessageId ?? '';
         ctx.result({ ...verdictJson(verdict), sent: true, messageId, queueUrl }, () =>
           [
-            `${ctx.paint.green('sent')}  ${verdict.file}: ${verdict.request ? describeRequest(verdict.request) : ''}`,
-            `message id ${ctx.paint.bold(messageId)}`,
-            `follow it: restore-pipeline status ${messageId}`,
+            `${ctx.paint.green('sent')}  ${safe(verdict.file)}: ${verdict.request ? safe(describeRequest(verdict.request)) : ''}`,
+            `message id ${ctx.paint.bold(safe(messageId))}`,
+            `follow it: restore-pipeline${ctx.options.local ? ' --local' : ''} status ${safe(messageId)}`,
           ].join('\n'),
         );
       });
@@ -402,7 +429,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             `${plural(shown.length, 'dead letter')}${opts.failure ? ` (${opts.failure})` : ''} of ${held.length} read${
               Object.keys(counts).length > 0
                 ? `: ${Object.entries(counts)
-                    .map(([f, n]) => `${n} ${f}`)
+                    .map(([f, n]) => `${n} ${safe(f)}`)
                     .join(', ')}`
                 : ''
             }`,
@@ -449,7 +476,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         if (!opts.all && ids.length === 0 && opts.failure === undefined) {
           throw new CliError(
             'usage',
-            'Say what to move: --id ID (repeatable), --failure rejected|retries-exhausted|restore-job-failed, or --all.',
+            `Say what to move: --id ID (repeatable), --failure ${FAILURE_KINDS.join('|')}, or --all.`,
             EXIT.usage,
           );
         }
@@ -511,16 +538,17 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
                 ]
               : [
                   `${p.green('moved')} ${plural(moved.length, 'dead letter')} to the request queue${
-                    moved.length > 0 ? `: ${moved.map((r) => r.messageId).join(', ')}` : ''
+                    moved.length > 0 ? `: ${moved.map((r) => safe(r.messageId)).join(', ')}` : ''
                   }`,
                 ];
-            for (const r of failed) lines.push(`${p.red('not moved')} ${r.messageId}: ${r.error}`);
+            for (const r of failed)
+              lines.push(`${p.red('not moved')} ${safe(r.messageId)}: ${safe(r.error)}`);
             for (const r of duplicated)
               lines.push(
-                `${p.yellow('sent, not deleted')} ${r.messageId}: it is still in the dead-letter queue too (${r.error}); the copy sent within the hour starts nothing twice, delete or ignore it.`,
+                `${p.yellow('sent, not deleted')} ${safe(r.messageId)}: it is still in the dead-letter queue too (${safe(r.error)}); the copy sent within the hour starts nothing twice, delete or ignore it.`,
               );
             for (const id of missing)
-              lines.push(`${p.yellow('not found')} ${id}: no dead letter with this id`);
+              lines.push(`${p.yellow('not found')} ${safe(id)}: no dead letter with this id`);
             return lines.join('\n');
           });
           const done = opts.dryRun ? chosen.length : moved.length;
@@ -565,8 +593,8 @@ async function redriveAll(
   }
   ctx.result(task, () =>
     opts.wait
-      ? `move task ${task.status}: ${plural(task.moved, 'message')} moved${task.failureReason ? ` (${task.failureReason})` : ''}`
-      : `move task started (${task.taskHandle ?? 'no handle'}); follow it with: aws sqs list-message-move-tasks --source-arn <dead-letter queue ARN>`,
+      ? `move task ${safe(task.status)}: ${plural(task.moved, 'message')} moved${task.failureReason ? ` (${safe(task.failureReason)})` : ''}`
+      : `move task started (${safe(task.taskHandle ?? 'no handle')}); follow it with: aws sqs list-message-move-tasks --source-arn <dead-letter queue ARN>`,
   );
   if (opts.wait && task.status !== 'COMPLETED') setExit(EXIT.partial);
 }
@@ -595,12 +623,16 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const e =
       error instanceof CliError
         ? error
-        : new CliError('internal', `Unexpected error: ${(error as Error).stack ?? String(error)}`, 70);
-    if (json)
-      io.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } }, null, 2)}\n`);
+        : new CliError(
+            'internal',
+            `Unexpected error: ${(error as Error).stack ?? String(error)}`,
+            EXIT.internal,
+          );
+    if (json) io.stdout.write(`${safeJson({ error: { code: e.code, message: e.message } })}\n`);
     else {
       const paint = paintFor(io.stderrIsTTY, io.env, !argv.includes('--no-color'));
-      io.stderr.write(`${paint.red('error')}: ${e.message}\n`);
+      // Messages quote AWS's answers and ids from data: each line is made safe, the lines kept.
+      io.stderr.write(`${paint.red('error')}: ${e.message.split('\n').map(safe).join('\n')}\n`);
     }
     return e.exitCode;
   }

@@ -20,6 +20,7 @@ import {
   type RecoveryTimestamps,
   recoveryDurations,
 } from '../src/validation/timing.js';
+import { safe } from './output.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -211,7 +212,7 @@ function flat(s: TypeSummary): Record<(typeof COLUMNS)[number], string | number 
 export function reportCsv(summaries: readonly TypeSummary[]): string {
   const cell = (v: string | number | undefined) => {
     if (v === undefined) return '';
-    const text = typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : v;
+    const text = typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : safe(v);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return [COLUMNS.join(','), ...summaries.map((s) => COLUMNS.map((c) => cell(flat(s)[c])).join(','))].join(
@@ -244,7 +245,7 @@ export function reportText(summaries: readonly TypeSummary[], since: Date): stri
     'job worst',
   ];
   const rows = summaries.map((s) => [
-    s.resourceType,
+    safe(s.resourceType),
     String(s.restores),
     String(s.drills),
     String(s.completed),

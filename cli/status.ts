@@ -11,6 +11,13 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  linkFromItem,
+  type NamedSecret,
+  namedSecretsOfOriginal,
+  scrubText,
+  secretsOfOriginal,
+} from './pipeline.js';
 
 /** The index on the link items' `triggerId` (serverless.yml). */
 export const TRIGGER_INDEX = 'byTriggerId';
@@ -104,6 +111,27 @@ async function describeJob(
   }
 }
 
+/** The Metadata values of the request kept on a link, as the pipeline scrubs them ([] when unreadable). */
+function secretsOfLink(item: Item | undefined): readonly (string | NamedSecret)[] {
+  if (item === undefined) return [];
+  try {
+    const original = linkFromItem(item).original;
+    return [...namedSecretsOfOriginal(original), ...secretsOfOriginal(original)];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * AWS's status message may quote the request's Metadata values (an invalid zone, a name): they
+ * are replaced as the pipeline's letters, logs and alerts replace them.
+ */
+function scrubJob(found: Pick<JobStatus, 'job' | 'jobError'>, link: Item | undefined) {
+  const message = found.job?.statusMessage;
+  if (message === undefined || found.job === undefined) return found;
+  return { ...found, job: { ...found.job, statusMessage: scrubText(message, secretsOfLink(link)) } };
+}
+
 /** Job ids whose link names `triggerId`, through the GSI, all pages. */
 async function jobIdsByTrigger(ddb: DynamoDBClient, table: string, triggerId: string): Promise<string[]> {
   const ids: string[] = [];
@@ -125,6 +153,14 @@ async function jobIdsByTrigger(ddb: DynamoDBClient, table: string, triggerId: st
   return ids;
 }
 
+/**
+ * What to say when the table cannot be queried by trigger id: what is missing and how to get it.
+ * The table of a deployment has the index from serverless.yml; the local stack creates it too.
+ */
+export function missingIndexNote(table: string): string {
+  return `The job-link table ${table} has no ${TRIGGER_INDEX} index, so a message or event id cannot be looked up (a restore job id still can). Deploy the current serverless.yml (it adds the index to RestoreJobsTable), or restart \`npm run serve\` for the local stack; meanwhile find the job id with \`restore-pipeline dead-letters\` or in the functions' "Restore job started" log lines.`;
+}
+
 /** Looks an id up: as a restore job id first, then as a message or event id. */
 export async function lookUp(
   clients: { ddb: DynamoDBClient; backup: BackupClient },
@@ -141,7 +177,7 @@ export async function lookUp(
     return {
       restoreJobId,
       ...(link === undefined ? {} : { link: linkOf(link) }),
-      ...job,
+      ...scrubJob(job, link),
       ...(outcome?.outcome?.S === undefined ? {} : { outcome: outcome.outcome.S }),
     };
   };
@@ -154,9 +190,7 @@ export async function lookUp(
     byTrigger = await jobIdsByTrigger(clients.ddb, table, id);
   } catch (error) {
     if ((error as Error).name === 'ValidationException' && /index/i.test((error as Error).message)) {
-      notes.push(
-        `The job-link table has no ${TRIGGER_INDEX} index (a deployment older than it): only restore job ids can be looked up.`,
-      );
+      notes.push(missingIndexNote(table));
     } else throw error;
   }
   if (byTrigger.length > 0) {

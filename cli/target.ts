@@ -13,25 +13,15 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_STACK } from '../local/settings.js';
 import { CliError, EXIT, type Io } from './output.js';
 
 /** The service name in serverless.yml: stacks are named `<service>-<stage>`. */
 export const SERVICE = 'backup-restore-pipeline';
 /** `npm run serve` listens here. */
-export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
-/** What the local pipeline creates (local/pipeline.ts). */
-export const LOCAL = {
-  region: 'eu-west-1',
-  accountId: '123456789012',
-  requestQueue: 'restore-requests',
-  deadLetterQueue: 'restore-dead-letters',
-  table: 'restore-jobs',
-  restoreRoleArn: 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
-  allowedRoleArns: [
-    'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole',
-    'arn:aws:iam::123456789012:role/RestoreOperator',
-  ],
-} as const;
+export const LOCAL_ENDPOINT = LOCAL_STACK.endpoint;
+/** What the local pipeline creates, and where (local/settings.ts, which the local stack reads too). */
+export const LOCAL = LOCAL_STACK;
 
 /** The function whose environment holds the deployment's request rules (serverless.yml). */
 export const QUEUE_FUNCTION_RESOURCE = 'RestoreFromQueueLambdaFunction';

@@ -4,6 +4,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { localRequestSettings } from '../local/settings.js';
 import { CliError, EXIT, type Io } from './output.js';
 import {
   ConfigError,
@@ -12,10 +13,10 @@ import {
   loadConfig,
   parseArn,
   parseRestoreRequest,
+  REQUEST_QUEUE_MAX_BYTES,
   type RequestPolicy,
   type RestoreRequest,
 } from './pipeline.js';
-import { LOCAL } from './target.js';
 
 /** The environment variables of the functions that shape the checks. */
 export const POLICY_VARIABLES = [
@@ -23,13 +24,15 @@ export const POLICY_VARIABLES = [
   'ALLOWED_RESTORE_ROLE_ARNS',
   'ALLOWED_ACCOUNT_ID',
   'ALLOWED_BACKUP_VAULTS',
+  'ALLOWED_SOURCE_ACCOUNT_IDS',
 ] as const;
 
 /** What the request is checked against, and where that came from. */
 export interface PolicySource {
   /**
    * `environment` (the functions' variables set here), `deployment` (read from the deployed
-   * function), `local`, or `none` (scope, role and vault rules not checked).
+   * function), `local` (the local stack's, local/settings.ts), or `none` (scope, role and vault
+   * rules not checked).
    */
   readonly source: 'environment' | 'deployment' | 'local' | 'none';
   readonly policy?: RequestPolicy;
@@ -48,43 +51,31 @@ export function policySource(
   deployment?: Readonly<Record<string, string>>,
 ): PolicySource {
   const fromEnv = env.RESTORE_ROLE_ARN !== undefined && env.RESTORE_ROLE_ARN !== '';
-  const settings = fromEnv ? env : deployment;
-  if (settings !== undefined) {
-    try {
-      const config = loadConfig({
-        // Not part of the checks; loadConfig requires them.
-        DEAD_LETTER_QUEUE_URL: 'https://sqs.invalid/000000000000/unused',
-        RESTORE_JOBS_TABLE: 'unused',
-        ...Object.fromEntries(POLICY_VARIABLES.map((name) => [name, settings[name]])),
-        AWS_REGION: fromEnv
-          ? (region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)
-          : (settings.AWS_REGION ?? region),
-      });
-      return { source: fromEnv ? 'environment' : 'deployment', policy: config };
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        throw new CliError(
-          'bad-configuration',
-          `The ${fromEnv ? 'deployment settings in the environment' : "deployed function's settings"} are not usable:\n- ${error.problems.join('\n- ')}`,
-          EXIT.usage,
-        );
-      }
-      throw error;
+  // The local stack's functions read the same settings (local/settings.ts), so --local checks as they do.
+  const settings = fromEnv ? env : (deployment ?? (local ? localRequestSettings() : undefined));
+  if (settings === undefined) return { source: 'none' };
+  const source = fromEnv ? 'environment' : deployment !== undefined ? 'deployment' : 'local';
+  try {
+    const config = loadConfig({
+      // Not part of the checks; loadConfig requires them.
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.invalid/000000000000/unused',
+      RESTORE_JOBS_TABLE: 'unused',
+      ...Object.fromEntries(POLICY_VARIABLES.map((name) => [name, settings[name]])),
+      AWS_REGION: fromEnv
+        ? (region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION)
+        : (settings.AWS_REGION ?? region),
+    });
+    return { source, policy: config };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CliError(
+        'bad-configuration',
+        `The ${fromEnv ? 'deployment settings in the environment' : source === 'local' ? "local stack's settings" : "deployed function's settings"} are not usable:\n- ${error.problems.join('\n- ')}`,
+        EXIT.configuration,
+      );
     }
+    throw error;
   }
-  if (local) {
-    return {
-      source: 'local',
-      policy: {
-        partition: 'aws',
-        region: region ?? LOCAL.region,
-        accountId: LOCAL.accountId,
-        allowedRoleArns: LOCAL.allowedRoleArns,
-        allowedVaultNames: undefined,
-      },
-    };
-  }
-  return { source: 'none' };
 }
 
 /** A policy that passes the request's own scope and role: only the request's shape is checked. */
@@ -181,21 +172,38 @@ export function checkRequest(file: string, text: string, source: PolicySource): 
     const { $schema: _editorsOnly, ...rest } = payload as Record<string, unknown>;
     payload = rest;
   }
+  const tooLarge = sizeProblem(payload);
   try {
     const request = parseRestoreRequest(payload, source.policy ?? shapeOnly(payload));
+    if (tooLarge !== undefined)
+      return { ...base, valid: false, refusal: 'invalid', problems: [tooLarge], payload };
     return { ...base, valid: true, problems: [], request, payload };
   } catch (error) {
     if (error instanceof InvalidRequestError || error instanceof ForbiddenRequestError) {
       return {
         ...base,
         valid: false,
-        refusal: error instanceof ForbiddenRequestError ? 'forbidden' : 'invalid',
-        problems: problemsOf(error.message),
+        refusal: tooLarge === undefined && error instanceof ForbiddenRequestError ? 'forbidden' : 'invalid',
+        problems: [...(tooLarge === undefined ? [] : [tooLarge]), ...problemsOf(error.message)],
         payload,
       };
     }
     throw error;
   }
+}
+
+/**
+ * The request as `submit` sends it must be a message SQS takes: within the request queue's size,
+ * and only of the characters SendMessage allows (JSON escapes controls and lone surrogates, but
+ * not U+FFFE and U+FFFF; docs/aws-behaviour.md SQS-MAX-SIZE).
+ */
+function sizeProblem(payload: unknown): string | undefined {
+  const body = JSON.stringify(payload) ?? '';
+  if (/[\uFFFE\uFFFF]/.test(body))
+    return 'The request holds the character U+FFFE or U+FFFF, which SQS refuses in a message: remove it';
+  const bytes = Buffer.byteLength(body);
+  if (bytes <= REQUEST_QUEUE_MAX_BYTES) return undefined;
+  return `The request is ${bytes} bytes; the request queue takes messages of at most ${REQUEST_QUEUE_MAX_BYTES} bytes (its MaximumMessageSize): keep Metadata to what the restore needs`;
 }
 
 /** One line describing a valid request. */

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { cleanupDepsFromEnv, createHandler as createCleanupHandler } from '../handlers/cleanup-drills.js';
 import { createHandler as createReconcileHandler } from '../handlers/reconcile-restore-jobs.js';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
@@ -18,9 +19,11 @@ import {
   createHandler as createTrackHandler,
   type RestoreJobStateChange,
 } from '../handlers/track-restore-job.js';
+import { createHandler as createValidateHandler, validateDepsFromEnv } from '../handlers/validate-restore.js';
 import { snsAlerter } from '../src/alerts.js';
 import { depsFromEnv } from '../src/defaults.js';
-import type { LogSink } from '../src/logger.js';
+import { createLogger, type LogSink } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
 import type { ReconcileReport } from '../src/outcome/reconcile.js';
 import type { Deps } from '../src/types.js';
@@ -29,6 +32,7 @@ import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
+import { LOCAL_STACK, localRequestSettings } from './settings.js';
 import { createRestoreJobsTable, localClientConfig } from './setup.js';
 import { sleep } from './time.js';
 
@@ -76,6 +80,14 @@ export interface LocalPipelineOptions {
   jobEvents?: JobEventDelivery;
   /** The deployed rules' settings (source of "Restore Requested" events, alarm name prefix). */
   rules?: RuleSettings;
+  /**
+   * Every function the deployment has (serverless.yml): also the validator on its own queue
+   * (`restore-validations`, VALIDATION_QUEUE_URL set for the tracker), and the two scheduled
+   * functions (reconciler, drill cleanup) run every `scheduleEveryMs` instead of every 15 minutes.
+   * Absent: the request, event, alarm and tracker functions, and the reconciler when runUntilIdle
+   * or reconcile() calls it.
+   */
+  allFunctions?: { scheduleEveryMs: number };
 }
 
 /** The reconciler's timeout (serverless.yml). */
@@ -93,6 +105,8 @@ export interface JobEventDelivery {
 
 /** The default delivery of job events: late, out of order, duplicated and lost now and then. */
 export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRate: 0.1, maxDelayMs: 300 };
+/** Every job event delivered once, at once: what a local run sees unless faults are asked for. */
+export const KIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 };
 
 /** What became of an emitted event: the end of the invocations its rules made, or no rule matched. */
 export type EmitResult = 'succeeded' | 'destination' | 'unmatched';
@@ -133,16 +147,16 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
+export const ACCOUNT = LOCAL_STACK.accountId;
+export const REGION = LOCAL_STACK.region;
 /** The member account that shares its logically air-gapped vault with the local account (local/seed.json). */
-export const SHARING_ACCOUNT = '444455556666';
-export const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole`;
-export const OPERATOR_ROLE = `arn:aws:iam::${ACCOUNT}:role/RestoreOperator`;
-export const REQUEST_QUEUE = 'restore-requests';
-export const DEAD_LETTER_QUEUE = 'restore-dead-letters';
-export const RESTORE_JOBS_TABLE = 'restore-jobs';
-export const ALERT_TOPIC = `arn:aws:sns:${'eu-west-1'}:123456789012:restore-alerts`;
+export const SHARING_ACCOUNT = LOCAL_STACK.sharingAccountId;
+export const RESTORE_ROLE = LOCAL_STACK.restoreRoleArn;
+export const OPERATOR_ROLE = LOCAL_STACK.operatorRoleArn;
+export const REQUEST_QUEUE = LOCAL_STACK.requestQueue;
+export const DEAD_LETTER_QUEUE = LOCAL_STACK.deadLetterQueue;
+export const RESTORE_JOBS_TABLE = LOCAL_STACK.table;
+export const ALERT_TOPIC = LOCAL_STACK.alertTopicArn;
 
 /** The EventBridge event AWS Backup sends when a restore job changes state. */
 export function restoreJobEvent(job: Readonly<LocalRestoreJob>, created: boolean): RestoreJobStateChange {
@@ -227,17 +241,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   tables.destroy();
   const requestQueueUrl = requests.QueueUrl ?? '';
   const deadLetterQueueUrl = dlq.QueueUrl ?? '';
+  const validationQueueUrl =
+    options.allFunctions === undefined
+      ? undefined
+      : await createValidationQueue(driver, dlqArn, maxReceiveCount, options.visibilityTimeoutS ?? 1);
 
   // The handlers reach the endpoint exactly as deployed code reaches AWS: through the environment.
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: aws.url,
-    AWS_REGION: REGION,
+    // The request rules (region, roles, source accounts): the CLI's --local reads the same ones.
+    ...localRequestSettings(),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_MAX_ATTEMPTS: String(options.maxAttempts ?? 3),
     DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-    RESTORE_ROLE_ARN: RESTORE_ROLE,
-    ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
     RESTORE_JOBS_TABLE,
@@ -245,8 +262,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
-    // The member account whose vault the seed shares with this one.
-    ALLOWED_SOURCE_ACCOUNT_IDS: SHARING_ACCOUNT,
+    ...(validationQueueUrl === undefined ? {} : { VALIDATION_QUEUE_URL: validationQueueUrl }),
     ...options.env,
   };
   Object.assign(process.env, env);
@@ -368,6 +384,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   });
   source.start();
+  const { validator, stopSchedules } = startRestOfDeployment(options, driver, validationQueueUrl, env, () =>
+    reconcileHandler(
+      { id: 'local-schedule' } as never,
+      lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
+    ),
+  );
 
   const queueState = (name: string) => aws.sqs.queues.get(name);
 
@@ -412,6 +434,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           const idle =
             (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
             !source.busy &&
+            !(validator?.busy ?? false) &&
             invoker.pending === 0 &&
             eventInvoker.pending === 0 &&
             trackInvoker.pending === 0 &&
@@ -444,6 +467,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(m.movedFrom === undefined ? {} : { movedFrom: m.movedFrom }),
       })),
     close: async () => {
+      await stopSchedules();
+      await validator?.stop();
       await source.stop();
       deps.backup.destroy();
       (await deps.sqs()).destroy();
@@ -452,5 +477,109 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       driver.destroy();
       await aws.close();
     },
+  };
+}
+
+/** The validator's queue as serverless.yml declares it (ValidationQueue), with a local visibility timeout. */
+async function createValidationQueue(
+  driver: SQSClient,
+  dlqArn: string,
+  maxReceiveCount: number,
+  visibilityTimeoutS: number,
+): Promise<string> {
+  const out = await driver.send(
+    new CreateQueueCommand({
+      QueueName: LOCAL_STACK.validationQueue,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutS),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  return out.QueueUrl ?? '';
+}
+
+/**
+ * With `allFunctions`: validateRestore on its queue, and the reconciler and the drill cleanup on
+ * their (shortened) schedule. Without: nothing (the reconciler runs when asked).
+ */
+function startRestOfDeployment(
+  options: LocalPipelineOptions,
+  driver: SQSClient,
+  validationQueueUrl: string | undefined,
+  env: Record<string, string>,
+  reconcile: () => Promise<unknown>,
+): { validator: SqsEventSource | undefined; stopSchedules: () => Promise<void> } {
+  if (options.allFunctions === undefined || validationQueueUrl === undefined)
+    return { validator: undefined, stopSchedules: async () => undefined };
+  const logSink = options.logSink ?? (() => undefined);
+  return {
+    validator: startValidator(driver, validationQueueUrl, env, logSink, options.functionTimeoutMs),
+    stopSchedules: startSchedules(options.allFunctions.scheduleEveryMs, [
+      reconcile,
+      cleanupRun(env, logSink),
+    ]),
+  };
+}
+
+/** validateRestore on its queue, as deployed (its own dependencies; its logs to the pipeline's sink). */
+function startValidator(
+  driver: SQSClient,
+  queueUrl: string,
+  env: Record<string, string>,
+  logSink: LogSink,
+  timeoutMs: number | undefined,
+): SqsEventSource {
+  const deps = { ...validateDepsFromEnv(env), logger: createLogger({ sink: logSink }), metricsSink: logSink };
+  const validator = new SqsEventSource({
+    sqs: driver,
+    queueUrl,
+    queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${LOCAL_STACK.validationQueue}`,
+    region: REGION,
+    functionName: 'validateRestore',
+    handler: createValidateHandler(deps),
+    pollers: 2,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  validator.start();
+  return validator;
+}
+
+/** One run of cleanupDrills, as its schedule makes it (its own dependencies; its logs to the sink). */
+function cleanupRun(env: Record<string, string>, logSink: LogSink): () => Promise<unknown> {
+  const handler = createCleanupHandler({
+    ...cleanupDepsFromEnv(env),
+    logger: createLogger({ sink: logSink }),
+    metrics: createMetrics(logSink),
+  });
+  return () =>
+    handler({ id: 'local-schedule' } as never, lambdaContext('cleanupDrills', RECONCILER_TIMEOUT_MS));
+}
+
+/**
+ * Runs each scheduled function every `everyMs`, one run at a time each (reserved concurrency 1 in
+ * serverless.yml); a run that fails is the next run's work, as deployed (maximumRetryAttempts 0).
+ * Returns how to stop them (waits for the runs in progress).
+ */
+export function startSchedules(
+  everyMs: number,
+  runs: readonly (() => Promise<unknown>)[],
+): () => Promise<void> {
+  const inProgress = runs.map(() => Promise.resolve() as Promise<unknown>);
+  const busy = runs.map(() => false);
+  const timer = setInterval(() => {
+    runs.forEach((run, i) => {
+      if (busy[i]) return;
+      busy[i] = true;
+      inProgress[i] = run()
+        .catch(() => undefined)
+        .finally(() => {
+          busy[i] = false;
+        });
+    });
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await Promise.all(inProgress);
   };
 }

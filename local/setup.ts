@@ -18,6 +18,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createLinkWriter, inputFingerprint, type JobLink } from '../src/outcome/job-link.js';
 import { restoreJobsTable, type TableDeclaration } from './job-table.js';
+import { LOCAL_STACK } from './settings.js';
 import { sleep } from './time.js';
 
 /** Settings for an SDK client of the local endpoint at `url` (the SDK needs credentials; any do). */
@@ -81,7 +82,7 @@ export async function setUpValidation(url: string, region: string): Promise<Vali
     for (const c of [backup, ddb, sqs, ...Object.values(resources)]) c.destroy();
   };
   try {
-    const table = 'restore-jobs';
+    const table = LOCAL_STACK.table;
     await createRestoreJobsTable(ddb, table);
     const queueUrl = async (name: string) =>
       (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';

@@ -189,6 +189,40 @@ export class LocalSqs {
     return { QueueUrl: queue.url };
   }
 
+  /**
+   * ListQueues: the URLs of the queues whose name begins with QueueNamePrefix (case-sensitive), at
+   * most 1,000; with MaxResults (1 to 1000) a page of that size and a NextToken when more follow.
+   */
+  ListQueues(body: Record<string, unknown>) {
+    const prefix = typeof body.QueueNamePrefix === 'string' ? body.QueueNamePrefix : '';
+    const max = body.MaxResults === undefined ? undefined : Number(body.MaxResults);
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 1000))
+      throw invalid(
+        `Value ${String(body.MaxResults)} for parameter MaxResults is invalid. Reason: must be between 1 and 1000.`,
+      );
+    let start = 0;
+    if (body.NextToken !== undefined) {
+      start = Number(
+        Buffer.from(String(body.NextToken), 'base64')
+          .toString('utf8')
+          .replace(/^start:/, ''),
+      );
+      if (!Number.isInteger(start) || start < 0) throw invalid('Invalid NextToken value.');
+    }
+    const urls = [...this.queues.values()]
+      .filter((q) => q.name.startsWith(prefix))
+      .map((q) => q.url)
+      .sort();
+    const end = start + (max ?? 1000);
+    const page = urls.slice(start, end);
+    return {
+      ...(page.length === 0 ? {} : { QueueUrls: page }),
+      ...(max !== undefined && end < urls.length
+        ? { NextToken: Buffer.from(`start:${end}`).toString('base64') }
+        : {}),
+    };
+  }
+
   private enqueue(queue: LocalQueue, entry: Record<string, unknown>) {
     const text = entry.MessageBody;
     if (typeof text !== 'string' || text === '')
@@ -560,6 +594,7 @@ export class LocalSqs {
 export const SQS_OPERATIONS: ReadonlySet<string> = new Set([
   'CreateQueue',
   'GetQueueUrl',
+  'ListQueues',
   'SendMessage',
   'SendMessageBatch',
   'ReceiveMessage',

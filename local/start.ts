@@ -3,17 +3,23 @@
  *
  *   npm start                              the samples in events/, good and bad
  *   npm start -- --events my-events.json   your own requests (see docs/development.md)
- *   npm start -- --faults "StartRestoreJob=ServiceUnavailable:0.3"   with injected faults
+ *   npm start -- --faults "StartRestoreJob=ServiceUnavailable:0.3"   with injected faults (and AWS
+ *                                          Backup's job events late, twice or lost, as AWS allows);
+ *                                          without --faults nothing is injected
  *   npm start -- --verbose                 also print the handlers' log lines
  *   npm run serve [-- --port 4566]         the pipeline as a local stack: the queue trigger polls,
  *                                          PutEvents is routed by the deployed rules; real clients
- *                                          (AWS CLI, SDKs, serverless invoke local) drive it
+ *                                          (AWS CLI, SDKs, serverless invoke local) drive it; every
+ *                                          function runs, the scheduled ones every 10 s, and each job's
+ *                                          end and dead letter is printed as it happens
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { describeLetter } from '../cli/dead-letters.js';
+import { safe } from '../cli/output.js';
 import { type CleanupDeps, cleanupDueDrills } from '../src/drills/cleanup.js';
 import { recordCompletedDrill } from '../src/drills/record.js';
 import { createLogger } from '../src/logger.js';
@@ -22,18 +28,24 @@ import type { DeadLetter } from '../src/outcome/dead-letters.js';
 import { markJobOutcome } from '../src/outcome/job-link.js';
 import { loadValidationConfig } from '../src/validation/config.js';
 import { type ValidateDeps, validateRestore } from '../src/validation/validate.js';
+import type { BackupSeed } from './backup-service.js';
 import { LOCAL_OPERATIONS, PortInUseError, startLocalAws } from './endpoint.js';
 import { type FaultPlan, parseFaultPlan } from './faults.js';
 import {
   ALERT_TOPIC,
   DEAD_LETTER_QUEUE,
   defaultSeed,
+  KIND_JOB_EVENTS,
   type LocalPipeline,
+  type LocalPipelineOptions,
   REGION,
   REQUEST_QUEUE,
   startLocalPipeline,
+  UNKIND_JOB_EVENTS,
 } from './pipeline.js';
 import { localS3ControlClient } from './resources/s3.js';
+import { currentEventText, currentOffset, currentSeed, EVENTS_DIR, writeCurrentEvents } from './samples.js';
+import { LOCAL_STACK } from './settings.js';
 import { setUpValidation, startLinkedRestore } from './setup.js';
 import { sleep } from './time.js';
 
@@ -155,10 +167,10 @@ function describeBody(body: string): string {
 }
 
 /** Reads an events file: an SQS event ({Records}), an EventBridge event, or an array of either or of request bodies. */
-export function readInputs(file: string): Input[] {
+export function readInputs(file: string, text?: string): Input[] {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text ?? readFileSync(file, 'utf8'));
   } catch (error) {
     const why =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
@@ -199,15 +211,16 @@ export function readInputs(file: string): Input[] {
   return inputs;
 }
 
-const EVENTS_DIR = join(__dirname, '..', 'events');
-
-/** The embedded defaults: every sample in events/ that `npm start` runs. */
-export function defaultInputs(): Input[] {
+/**
+ * The embedded defaults: every sample in events/ that `npm start` runs, their times moved by
+ * `offsetMs` (currentOffset() makes them current, with the seed moved by the same offset).
+ */
+export function defaultInputs(offsetMs = 0): Input[] {
   const alarms = readdirSync(EVENTS_DIR)
     .filter((f) => f.startsWith('alarm-'))
     .sort();
   return ['sqs-batch.json', 'restore-requested.json', 'restore-fails-after-start.json', ...alarms].flatMap(
-    (f) => readInputs(join(EVENTS_DIR, f)),
+    (f) => readInputs(join(EVENTS_DIR, f), currentEventText(f, offsetMs)),
   );
 }
 
@@ -218,53 +231,128 @@ interface LogLine {
   messageId?: string;
   eventId?: string;
   restoreJobId?: string;
+  firstTrigger?: string;
   error?: { name: string; message: string };
 }
 
-/** Writes the outcome lines of handler logs (every line with --verbose). */
-function serveLogSink(verbose: boolean) {
+/** Writes the outcome lines of handler logs (every line with --verbose); notes which request started which job. */
+function serveLogSink(verbose: boolean, requestOfJob: Map<string, string>) {
   const shown = new Set([
     'Restore job started',
-    'Request dead-lettered',
+    'Restore job already linked to this request (a repeated delivery or a retry)',
     'Request failed; it will be retried',
     'Alarm state change ignored',
     'Restore skipped: a restore this pipeline started for the resource is still running',
+    'Restored resource not usable yet; validation put back on the queue',
+    'Restored resource validated',
+    'Restored resource not validated',
   ]);
   return (line: string) => {
-    if (verbose) {
-      console.log(`  log ${line}`);
-      return;
-    }
     let l: LogLine & { level?: string; failure?: string };
     try {
       l = JSON.parse(line) as typeof l;
     } catch {
+      if (verbose) console.log(`  log ${safe(line)}`);
+      return;
+    }
+    const own = l.messageId !== undefined ? `message ${l.messageId}` : `event ${l.eventId ?? '?'}`;
+    // The request that started a job; a repeat of it (same request, same job) keeps the first.
+    if (
+      l.message === 'Restore job started' &&
+      l.restoreJobId !== undefined &&
+      !requestOfJob.has(l.restoreJobId)
+    )
+      requestOfJob.set(l.restoreJobId, own);
+    // A line about a job (the validator's, the tracker's) names the request that started it.
+    const id = (l.restoreJobId === undefined ? undefined : requestOfJob.get(l.restoreJobId)) ?? own;
+    if (verbose) {
+      console.log(`  log ${safe(line)}`);
       return;
     }
     if (typeof l.message !== 'string' || !(shown.has(l.message) || l.level === 'error')) return;
-    const id = l.messageId !== undefined ? `message ${l.messageId}` : `event ${l.eventId ?? '?'}`;
     const job = l.restoreJobId === undefined ? '' : ` job ${l.restoreJobId}`;
-    const why = l.reason ?? l.error?.message;
-    console.log(`  ${id}:${job} ${l.message}${why === undefined ? '' : `: ${short(why)}`}`);
+    const why =
+      l.reason ??
+      l.error?.message ??
+      (l.firstTrigger === undefined
+        ? undefined
+        : `first asked for by ${l.firstTrigger}, whose id status finds`);
+    // A repeated request is named by its own id: the job's is the first request's.
+    const who = l.firstTrigger === undefined ? id : own;
+    console.log(safe(`  ${who}:${job} ${l.message}${why === undefined ? '' : `: ${short(why)}`}`));
   };
+}
+
+/** How often serve runs the scheduled functions (reconciler, drill cleanup); deployed: 15 minutes. */
+export const SERVE_SCHEDULE_MS = 10_000;
+
+/**
+ * Prints, as they happen, each restore job's end (what AWS Backup says: its status, never its
+ * message, which may quote Metadata) and each message that reaches the dead-letter queue (its
+ * failure kind, request and reason, which the pipeline has scrubbed). Returns how to stop.
+ */
+export function watchOutcomes(
+  pipeline: Pick<LocalPipeline, 'aws' | 'deadLetters'>,
+  requestOfJob: ReadonlyMap<string, string>,
+  out: (line: string) => void,
+  everyMs = 200,
+): () => void {
+  pipeline.aws.backup.onJobStateChange((job) => {
+    if (!['COMPLETED', 'FAILED', 'ABORTED'].includes(job.Status)) return;
+    const request = requestOfJob.get(job.RestoreJobId);
+    const created = job.Status === 'COMPLETED' && job.CreatedResourceArn ? `: ${job.CreatedResourceArn}` : '';
+    out(
+      safe(
+        `  ${request ?? 'job'}: job ${job.RestoreJobId} ended ${job.Status} (${job.ResourceType})${created}`,
+      ),
+    );
+  });
+  const seen = new Set<string>();
+  const timer = setInterval(() => {
+    for (const m of pipeline.deadLetters()) {
+      if (seen.has(m.messageId)) continue;
+      seen.add(m.messageId);
+      const l = describeLetter(m.messageId, m.body, {}, new Date());
+      // A job's letter names the request that started the job; others, their own trigger.
+      const request = l.restoreJobId === undefined ? undefined : requestOfJob.get(l.restoreJobId);
+      const by =
+        request !== undefined
+          ? ` for ${request}`
+          : l.triggerId === undefined
+            ? ''
+            : ` for ${l.triggerType === 'sqs' ? 'message' : (l.triggerType ?? 'request')} ${l.triggerId}`;
+      out(safe(`  dead letter ${l.messageId} (${l.failure})${by}: ${short(l.reason, 300)}`));
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 /** `npm run serve`: the whole pipeline as a local stack, until Ctrl-C or SIGTERM. */
 async function serve(args: Args): Promise<void> {
+  const requestOfJob = new Map<string, string>();
+  // The samples with current times: the seed's recovery points, and the events the commands below use.
+  const offset = currentOffset();
+  const samples = writeCurrentEvents(offset);
   const pipeline = await startLocalPipeline({
+    seed: currentSeed(offset),
     port: args.port,
     alerts: true,
     // Lambda's retry waits, shortened so that a person sees the outcome.
     asyncRetryDelaysMs: [1_000, 2_000],
     visibilityTimeoutS: 5,
-    logSink: serveLogSink(args.verbose),
-    ...(args.faults ? { faults: checkedFaultPlan(args.faults) } : {}),
+    logSink: serveLogSink(args.verbose, requestOfJob),
+    allFunctions: { scheduleEveryMs: SERVE_SCHEDULE_MS },
+    ...faultOptions(args.faults),
   });
+  const stopWatching = watchOutcomes(pipeline, requestOfJob, (line) => console.log(line));
   const e = pipeline.env;
   const url = pipeline.aws.url;
   console.log(`Local restore pipeline on ${url}: AWS Backup, SQS (JSON and query), DynamoDB, EventBridge PutEvents, SNS.
-The queue trigger polls ${REQUEST_QUEUE}; PutEvents reaches the functions whose deployed rule matches.
-Ctrl-C stops it.
+Every function of serverless.yml runs: restoreFromQueue polls ${REQUEST_QUEUE}; PutEvents and AWS Backup's
+job events reach restoreFromEvent, restoreOnAlarm and trackRestoreJob by the deployed rules; validateRestore
+polls ${LOCAL_STACK.validationQueue}; reconcileRestoreJobs and cleanupDrills run every ${SERVE_SCHEDULE_MS / 1000} s (deployed: 15 minutes).
+${args.faults ? `Faults injected: ${args.faults}; job events come late, twice or never, as AWS allows.` : 'No faults injected (--faults PLAN injects them).'}
+Each job's end and each dead letter are printed below as they happen. Ctrl-C stops it.
 
 Queues: ${pipeline.requestQueueUrl}
         ${pipeline.deadLetterQueueUrl}
@@ -275,20 +363,27 @@ Drive it with the AWS CLI, old or new (SQS answers both its JSON and its query p
   aws --endpoint-url ${url} sqs send-message --queue-url ${pipeline.requestQueueUrl} --message-body file://events/request-ebs.json
   aws --endpoint-url ${url} events put-events --entries file://events/put-events-restore-requested.json
   aws --endpoint-url ${url} sqs receive-message --queue-url ${pipeline.deadLetterQueueUrl} --visibility-timeout 0
+  aws --endpoint-url ${url} sqs list-queues
 
-Run one handler against it with serverless invoke local:
+Follow a request by the message id send-message printed, and read the dead letters:
+
+  npm run --silent cli -- --endpoint-url ${url} status <message id>
+  npm run --silent cli -- --endpoint-url ${url} dead-letters
+
+Run one handler against it with serverless invoke local (the samples of events/, with current times):
 
   export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
     DEAD_LETTER_QUEUE_URL=${e.DEAD_LETTER_QUEUE_URL} RESTORE_JOBS_TABLE=${e.RESTORE_JOBS_TABLE} \\
     RESTORE_ROLE_ARN=${e.RESTORE_ROLE_ARN} \\
     ALLOWED_RESTORE_ROLE_ARNS=${e.ALLOWED_RESTORE_ROLE_ARNS} \\
-    ALERT_TOPIC_ARN=${ALERT_TOPIC} VALIDATION_QUEUE_URL=${url}/123456789012/restore-validations
-  npx serverless invoke local -f restoreFromQueue -p events/sqs-batch.json
-  npx serverless invoke local -f restoreFromEvent -p events/restore-requested.json
-  npx serverless invoke local -f restoreOnAlarm -p events/alarm-ec2-instance.json
-  npx serverless invoke local -f trackRestoreJob -p events/restore-job-completed.json
-  npx serverless invoke local -f reconcileRestoreJobs -p events/scheduled-reconcile.json
-  npx serverless invoke local -f validateRestore -p events/validation-batch.json
+    ALERT_TOPIC_ARN=${ALERT_TOPIC} VALIDATION_QUEUE_URL=${e.VALIDATION_QUEUE_URL}
+  npx serverless invoke local -f restoreFromQueue -p ${samples}/sqs-batch.json
+  npx serverless invoke local -f restoreFromEvent -p ${samples}/restore-requested.json
+  npx serverless invoke local -f restoreOnAlarm -p ${samples}/alarm-ec2-instance.json
+  npx serverless invoke local -f trackRestoreJob -p ${samples}/restore-job-completed.json
+  npx serverless invoke local -f reconcileRestoreJobs -p ${samples}/scheduled-reconcile.json
+  npx serverless invoke local -f validateRestore -p ${samples}/validation-batch.json
+  npx serverless invoke local -f cleanupDrills -p ${samples}/scheduled-reconcile.json
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
@@ -308,8 +403,20 @@ State (jobs, queues, injected faults): curl ${url}/__local/state
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  stopWatching();
   await pipeline.close();
+  rmSync(samples, { recursive: true, force: true });
   console.log('Stopped.');
+}
+
+/**
+ * Faults only when asked for: `--faults PLAN` injects the plan's errors into the endpoint's answers
+ * and delivers AWS Backup's job events as AWS may (late, twice, or never: the reconciler finds
+ * those); without it, no fault and every job event once.
+ */
+function faultOptions(faults: string | undefined): Pick<LocalPipelineOptions, 'faults' | 'jobEvents'> {
+  if (faults === undefined) return { jobEvents: KIND_JOB_EVENTS };
+  return { faults: checkedFaultPlan(faults), jobEvents: UNKIND_JOB_EVENTS };
 }
 
 function short(text: string, max = 160): string {
@@ -319,12 +426,13 @@ function short(text: string, max = 160): string {
 /** Runs the inputs through a local pipeline and prints the report. */
 export async function run(
   inputs: Input[],
-  options: { faults?: string; verbose?: boolean; out?: (line: string) => void } = {},
+  options: { faults?: string; verbose?: boolean; out?: (line: string) => void; seed?: BackupSeed } = {},
 ) {
   const out = options.out ?? ((line: string) => console.log(line));
   const logs: LogLine[] = [];
   const pipeline: LocalPipeline = await startLocalPipeline({
-    ...(options.faults ? { faults: checkedFaultPlan(options.faults) } : {}),
+    ...faultOptions(options.faults),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
     logSink: (line) => {
       logs.push(JSON.parse(line) as LogLine);
       if (options.verbose) out(`    log ${line}`);
@@ -393,8 +501,9 @@ export async function run(
         const failed = letters.find((l) => l.letter.restoreJob?.restoreJobId === started.restoreJobId);
         outcome =
           failed !== undefined
-            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.restoreJob?.statusMessage ?? '')}`
-            : `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'}${job?.StatusMessage ? `: ${job.StatusMessage}` : ''})`;
+            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.reason ?? '')}`
+            : // AWS's status message may quote the request's Metadata: the status only.
+              `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'})`;
       } else if (skipped !== undefined) {
         skippedAlarms += 1;
         outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running (dead-lettered with the reason)`;
@@ -632,8 +741,14 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.serve) return serve(args);
-  const inputs = args.events === undefined ? defaultInputs() : readInputs(resolve(args.events));
-  await run(inputs, { ...(args.faults ? { faults: args.faults } : {}), verbose: args.verbose });
+  // The samples run with current times (the seed moved with them); your own events as they are.
+  const offset = args.events === undefined ? currentOffset() : 0;
+  const inputs = args.events === undefined ? defaultInputs(offset) : readInputs(resolve(args.events));
+  await run(inputs, {
+    ...(args.faults ? { faults: args.faults } : {}),
+    verbose: args.verbose,
+    seed: currentSeed(offset),
+  });
   if (args.events === undefined) await drillDemo();
 }
 

@@ -2,10 +2,11 @@
  * Structured JSON logs, one object a line. Scrubbing is by structure, never on the finished line:
  * metadata values never enter a field (callers log keys, ids and ARNs), and the strings of the
  * fields that carry text from outside (OUTSIDE_TEXT_FIELDS: AWS messages, parse errors, status
- * messages) are scrubbed as text of the secrets known to the logger and to the current
- * invocation before the line is serialised. A line is therefore always
- * valid JSON, whatever the secrets are (a value "false" cannot turn `"retryable":false` into
- * `"retryable":[redacted]`).
+ * messages) are scrubbed as text of the secrets known to the logger and to the current item
+ * (its own Metadata values and the configuration's: runner/invocation.ts) before the line is
+ * serialised; a short value is replaced where it stands whole, not inside longer words. A line
+ * is therefore always valid JSON, whatever the secrets are (a value "false" cannot turn
+ * `"retryable":false` into `"retryable":[redacted]`).
  */
 
 import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './runner/invocation.js';

@@ -157,7 +157,7 @@ describe('track-restore-job', () => {
         version: 1,
         deadLetterId: expect.stringMatching(/^[0-9a-f]{32}$/),
         failure: 'restore-job-failed',
-        reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: [redacted]. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
+        reason: `Restore job ${JOB} ended FAILED: Invalid availability zone: [redacted Metadata.availabilityZone]. Fix the cause, then redrive this message to the request queue: it is retried with a fresh idempotency token`,
         error: { name: 'RestoreJobFailedError', message: expect.any(String), retryable: false },
         trigger: { type: 'restore-job-event', id: failed.id, attempt: 1 },
         failedAt: '2026-11-26T10:30:00.000Z',
@@ -388,6 +388,8 @@ describe('track-restore-job', () => {
       TopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
       Subject: `Restore FAILED: EBS job ${JOB}`,
     });
-    expect(call?.args[0].input.Message).toContain('Invalid availability zone: [redacted]');
+    expect(call?.args[0].input.Message).toContain(
+      'Invalid availability zone: [redacted Metadata.availabilityZone]',
+    );
   });
 });

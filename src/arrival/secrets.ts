@@ -6,12 +6,34 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import { storedRestoreMetadata } from '../aws/backup.js';
 import type { Config } from '../config.js';
-import { arrivalOf } from './decode.js';
+import { type Arrival, arrivalOf } from './decode.js';
 import type { OriginalRequest } from './original.js';
 
 /** Metadata values an original carries, from an event's detail or an SQS body (never throws). */
 export function secretsOfOriginal(original: OriginalRequest): readonly string[] {
   return arrivalOf(original, { redriveCount: 0 }).secrets;
+}
+
+/** A secret and what it is, e.g. `["eu-west-9z", "Metadata.availabilityZone"]`. */
+export type NamedSecret = readonly [value: string, name: string];
+
+/** The values of a Metadata object, each named by its key (`Metadata.<key>`). */
+export function metadataSecrets(metadata: unknown, prefix = 'Metadata'): NamedSecret[] {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return [];
+  return Object.entries(metadata).flatMap(([key, value]) =>
+    typeof value === 'string' ? [[value, `${prefix}.${key}`] as const] : [],
+  );
+}
+
+/** The Metadata values of what arrived, each named by its key, so that a mark says which field it hid. */
+export function namedSecretsOf(arrival: Arrival): NamedSecret[] {
+  if (arrival.kind === 'alarm' || arrival.kind === 'job-event' || !('value' in arrival.request)) return [];
+  return metadataSecrets((arrival.request.value as { Metadata?: unknown } | null)?.Metadata);
+}
+
+/** The named Metadata values of an original request (from an event's detail or an SQS body). */
+export function namedSecretsOfOriginal(original: OriginalRequest): NamedSecret[] {
+  return namedSecretsOf(arrivalOf(original, { redriveCount: 0 }));
 }
 
 /**

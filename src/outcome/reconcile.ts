@@ -10,6 +10,7 @@ import type { RestoreJobsListMember } from '@aws-sdk/client-backup';
 import { restoreJobsEndedAfter } from '../aws/backup.js';
 import { errorFields, type Logger } from '../logger.js';
 import { mapSettled } from '../runner/concurrency.js';
+import { withOwnSecrets } from '../runner/invocation.js';
 import { type EndedJobDetail, interpretJobEvent, type TrackDeps, type TrackOutcome } from './job-event.js';
 import { settleJobEnd } from './track.js';
 
@@ -86,7 +87,10 @@ export async function reconcileRestoreJobs(
       return;
     }
     try {
-      const outcome = await settleJobEnd(deps, detail, meaning, `reconciler-${detail.restoreJobId}`, log);
+      // Each job's secrets (its request's, its recovery point's) scrub its own text only.
+      const outcome = await withOwnSecrets([], () =>
+        settleJobEnd(deps, detail, meaning, `reconciler-${detail.restoreJobId}`, log),
+      );
       add(outcome);
       if (outcome === 'dead-lettered' || outcome === 'completed') {
         log.warn('A restore job end was found by the reconciler: its event never reached the tracker', {

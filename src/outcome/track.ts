@@ -6,11 +6,12 @@
  */
 
 import { sourceAccountOf } from '../arn.js';
-import { secretsOfOriginal } from '../arrival/secrets.js';
+import { namedSecretsOfOriginal, secretsOfOriginal } from '../arrival/secrets.js';
 import { describeRestoreJob } from '../aws/backup.js';
 import { RestorePipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
+import { rememberNamedSecrets } from '../runner/invocation.js';
 import { settleCompleted } from './job-completed.js';
 import {
   detailOfDescribed,
@@ -111,6 +112,8 @@ export async function settleJobEnd(
   const resourceType = detail.resourceType ?? link.resourceType ?? 'Unknown';
   // Which account's recovery point was restored (a recovery account restores from shared vaults).
   const sourceAccountId = sourceAccountOf(link.recoveryPointArn, deps.config);
+  // The request's values, named by their keys: a mark in the job's reason says which field it hid.
+  rememberNamedSecrets(namedSecretsOfOriginal(link.original));
   const jobLog = log.child(
     { restoreJobId, resourceType, ...(sourceAccountId === undefined ? {} : { sourceAccountId }) },
     secretsOfOriginal(link.original),

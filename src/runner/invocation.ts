@@ -5,10 +5,11 @@
  *   and a reserve kept for the dead letter;
  * - the secrets seen while handling it (Metadata values of the requests, of stored recovery
  *   points, of ALARM_TARGETS overrides), so text that came from outside can be scrubbed of them
- *   before it is written anywhere.
+ *   before it is written anywhere; each item of a batch has its own (withOwnSecrets).
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NamedSecret } from '../arrival/secrets.js';
 
 /** Time kept back from the work for the dead letter (less on short timeouts, see reserveFor). */
 export const DEAD_LETTER_RESERVE_MS = 5_000;
@@ -20,12 +21,20 @@ export const MIN_ATTEMPT_MS = 250;
 export const REDACTED = '[redacted]';
 /** Shorter values are not scrubbed: they would garble every line and hide nothing. */
 export const MIN_SECRET_LENGTH = 3;
+/**
+ * A value this long is replaced wherever it occurs, even inside a longer word; a shorter one only
+ * where it stands whole (not between letters or digits), so that a value such as "failed" or
+ * "true" hides itself and not the words that contain it ("unfailed", "construe").
+ */
+export const ANYWHERE_SECRET_LENGTH = 8;
 
 interface Scope {
   /** Epoch ms at which Lambda ends the invocation; undefined when unknown (tests, local tools). */
   readonly endsAt: number | undefined;
   readonly reserveMs: number;
   readonly secrets: Set<string>;
+  /** What each secret is (`Metadata.availabilityZone`), where known: the mark names it. */
+  readonly names: Map<string, string>;
 }
 
 const storage = new AsyncLocalStorage<Scope>();
@@ -57,6 +66,7 @@ export function runInvocation<T>(
     endsAt: known ? now() + remaining : undefined,
     reserveMs: known ? reserveFor(remaining) : 0,
     secrets: new Set(),
+    names: new Map(),
   };
   addTo(scope.secrets, secrets);
   return storage.run(scope, work);
@@ -78,36 +88,129 @@ export function rememberSecrets(values: Iterable<string>): void {
   if (scope !== undefined) addTo(scope.secrets, values);
 }
 
+/**
+ * Runs one item's work (an SQS record, an event, a job the reconciler settles) with secrets of its
+ * own: the invocation's (its configuration's) and `secrets`. What the item remembers stays with it,
+ * so one record's Metadata values never blank the text of another record of the same batch.
+ */
+export function withOwnSecrets<T>(
+  secrets: Iterable<string>,
+  work: () => Promise<T>,
+  names: Iterable<NamedSecret> = [],
+): Promise<T> {
+  const parent = storage.getStore();
+  const scope: Scope = {
+    endsAt: parent?.endsAt,
+    reserveMs: parent?.reserveMs ?? 0,
+    secrets: new Set(parent?.secrets ?? []),
+    names: new Map(parent?.names ?? []),
+  };
+  addTo(scope.secrets, secrets);
+  addNames(scope, names);
+  return storage.run(scope, work);
+}
+
+/** A name that can stand in a mark: a plain key, never text that could pass for something else. */
+const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,79}$/;
+
+function addNames(scope: Scope, named: Iterable<NamedSecret>): void {
+  for (const [value, name] of named) {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) continue;
+    addTo(scope.secrets, [value]);
+    // A key that is not plain is not shown: the value is still hidden, under a plain mark.
+    if (!PLAIN_NAME.test(name)) continue;
+    for (const form of [value, JSON.stringify(value).slice(1, -1)])
+      if (!scope.names.has(form)) scope.names.set(form, name);
+  }
+}
+
+/** Remembers named secrets for the rest of the item (no-op outside one): their marks say what they were. */
+export function rememberNamedSecrets(named: Iterable<NamedSecret>): void {
+  const scope = storage.getStore();
+  if (scope !== undefined) addNames(scope, named);
+}
+
 /** The secrets known to the current invocation. */
 export function currentSecrets(): readonly string[] {
   return [...(storage.getStore()?.secrets ?? [])];
 }
 
+const WORD = /[\p{L}\p{N}_]/u;
+const isWord = (c: string | undefined) => c !== undefined && WORD.test(c);
+
 /**
- * Replaces every secret in a text that came from outside (an AWS message, a parse error, a
- * status message) with [redacted]: the invocation's secrets and `extra`, longest first.
+ * Whether the occurrence of `secret` at `at` in `text` is the value itself: a long value anywhere,
+ * a short one only where the text does not run on into it with a letter or digit on either side.
  */
-export function scrubText(text: string, extra: Iterable<string> = []): string {
-  const all = new Set(storage.getStore()?.secrets ?? []);
-  addTo(all, extra);
+function isValueAt(text: string, secret: string, at: number): boolean {
+  if (secret.length >= ANYWHERE_SECRET_LENGTH) return true;
+  const runsIn = isWord(text[at - 1]) && isWord(secret[0]);
+  const runsOn = isWord(text[at + secret.length]) && isWord(secret[secret.length - 1]);
+  return !runsIn && !runsOn;
+}
+
+/**
+ * Replaces the secrets in a text that came from outside (an AWS message, a parse error, a status
+ * message): the current item's secrets (withOwnSecrets) and `extra` (values, or named values).
+ * Whole values are replaced; a value shorter than ANYWHERE_SECRET_LENGTH inside a longer word is
+ * that word's. The mark names the field when it hid exactly one named value
+ * (`[redacted Metadata.availabilityZone]`), else it is `[redacted]`.
+ */
+export function scrubText(text: string, extra: Iterable<string | NamedSecret> = []): string {
+  const scope = storage.getStore();
+  const own: Scope = {
+    endsAt: undefined,
+    reserveMs: 0,
+    secrets: new Set(scope?.secrets ?? []),
+    names: new Map(scope?.names ?? []),
+  };
+  for (const item of extra) {
+    if (typeof item === 'string') addTo(own.secrets, [item]);
+    else addNames(own, [item]);
+  }
+  const all = own.secrets;
   if (all.size === 0 || text === '') return text;
+  const names = own.names;
   // Mark every character any occurrence of any secret covers, then replace each covered run once:
   // overlapping secrets are all removed, and a replacement never joins text into a new match.
   const covered = new Uint8Array(text.length);
+  // The longest named secret that starts at a position: a run that is exactly it is named.
+  const namedAt = new Map<number, { end: number; name: string }>();
   let any = false;
   for (const secret of all) {
     for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      if (!isValueAt(text, secret, at)) continue;
       covered.fill(1, at, at + secret.length);
       any = true;
+      const name = names.get(secret);
+      if (name !== undefined && (namedAt.get(at)?.end ?? -1) < at + secret.length)
+        namedAt.set(at, { end: at + secret.length, name });
     }
   }
   if (!any) return text;
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    if (covered[i] === 0) out += text[i];
-    else if (i === 0 || covered[i - 1] === 0) out += REDACTED;
+  for (let i = 0; i < text.length; ) {
+    if (covered[i] === 0) {
+      out += text[i];
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < text.length && covered[end] === 1) end++;
+    out += markFor(namedAt.get(i), end, all);
+    i = end;
   }
   return out;
+}
+
+/**
+ * The mark of a replaced run: `[redacted Metadata.<key>]` when the run is exactly one named value
+ * (the reader learns which field to fix) and the name holds no secret; else `[redacted]`.
+ */
+function markFor(named: { end: number; name: string } | undefined, end: number, all: Set<string>): string {
+  if (named === undefined || named.end !== end) return REDACTED;
+  for (const secret of all) if (named.name.includes(secret)) return REDACTED;
+  return `[redacted ${named.name}]`;
 }
 
 /** Which deadline a call works to: the work's, or the dead letter's (which may use the reserve). */

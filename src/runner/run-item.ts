@@ -5,11 +5,13 @@
 
 import type { SQSRecord } from 'aws-lambda';
 import { type Arrival, arriveFromEvent, arriveFromSqs } from '../arrival/decode.js';
+import { namedSecretsOf } from '../arrival/secrets.js';
 import type { LogFields } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
 import { neededAtOf } from '../validation/timing.js';
 import { processIncoming } from './dispatch.js';
+import { withOwnSecrets } from './invocation.js';
 
 /**
  * Runs one item: its log lines scrubbed of its secrets, then the dispatch. Resolves with the outcome,
@@ -22,14 +24,21 @@ export async function runItem(
   attempt: AttemptInfo,
   fields: LogFields,
 ): Promise<Outcome | undefined> {
-  const log = deps.logger.child(fields, arrival.secrets);
-  try {
-    // A started job is logged by act/restore-point.ts, on the line that also counts it.
-    return await processIncoming(deps, arrival, attempt, log);
-  } catch (error) {
-    await deadLetterOrRetry(deps, arrival, attempt, error, log);
-    return undefined;
-  }
+  // The item's own secrets: those of the other records of its batch are not its text's.
+  return withOwnSecrets(
+    arrival.secrets,
+    async () => {
+      const log = deps.logger.child(fields, arrival.secrets);
+      try {
+        // A started job is logged by act/restore-point.ts, on the line that also counts it.
+        return await processIncoming(deps, arrival, attempt, log);
+      } catch (error) {
+        await deadLetterOrRetry(deps, arrival, attempt, error, log);
+        return undefined;
+      }
+    },
+    namedSecretsOf(arrival),
+  );
 }
 
 /** When the message was sent (SentTimestamp), the moment the need arose, for the time to recovery. */

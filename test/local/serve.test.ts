@@ -6,7 +6,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from '@aws-sdk/client-backup';
@@ -37,6 +37,23 @@ async function eventually<T>(check: () => Promise<T | undefined>, ms = 20_000): 
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms; serve printed:\n${output}`);
     await sleep(100);
   }
+}
+
+/**
+ * A test that needs a Debian package: skipped where it is not installed, but failed in CI
+ * (.ci/run installs awscli and python3-boto3), so the serve flow with real clients always runs there.
+ */
+function requiredInCi(what: string) {
+  return process.env.CI
+    ? (name: string, _fn: unknown, timeout?: number) =>
+        it(
+          name,
+          () => {
+            throw new Error(`${what} is not installed: apt-get install -y awscli python3-boto3`);
+          },
+          timeout,
+        )
+    : it.skip;
 }
 
 function runServe(...args: string[]): ChildProcess {
@@ -91,6 +108,7 @@ describe('npm run serve', () => {
   it('prints the commands that drive it, with its port', () => {
     expect(output).toContain(`aws --endpoint-url ${url} sqs send-message --queue-url ${requestQueue}`);
     expect(output).toContain(`aws --endpoint-url ${url} events put-events`);
+    expect(output).toContain(`npm run --silent cli -- --endpoint-url ${url} status <message id>`);
     for (const fn of [
       'restoreFromQueue',
       'restoreFromEvent',
@@ -99,7 +117,9 @@ describe('npm run serve', () => {
       'reconcileRestoreJobs',
       'validateRestore',
     ])
-      expect(output).toContain(`npx serverless invoke local -f ${fn} -p events/`);
+      expect(output).toMatch(
+        new RegExp(`npx serverless invoke local -f ${fn} -p /\\S+/restore-pipeline-events-\\w+/\\S+\\.json`),
+      );
     expect(output).toContain('ALERT_TOPIC_ARN=');
   });
 
@@ -241,7 +261,7 @@ describe('npm run serve', () => {
       return undefined;
     }
   })();
-  const itWithBoto3 = debianBoto3 === undefined ? it.skip : it;
+  const itWithBoto3 = debianBoto3 === undefined ? requiredInCi("Debian's python3-boto3") : it;
 
   itWithBoto3(`works with Debian's boto3 (botocore ${debianBoto3}) over the query protocol`, () => {
     const script = `
@@ -269,22 +289,37 @@ except sqs.exceptions.QueueDoesNotExist:
     expect(missing).toBe('QueueDoesNotExist');
   });
 
-  const debianCli = existsSync('/usr/bin/aws') ? it : it.skip;
+  const debianCli = existsSync('/usr/bin/aws') ? it : requiredInCi('/usr/bin/aws (Debian awscli)');
+  const awsEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+  };
+  const aws = (...args: string[]) =>
+    JSON.parse(
+      execFileSync('/usr/bin/aws', ['--endpoint-url', url, '--output', 'json', ...args], {
+        cwd: ROOT,
+        env: awsEnv,
+        encoding: 'utf8',
+      }) || '{}',
+    );
+  /** `restore-pipeline --endpoint-url <serve> ...args`, as serve prints it (npm run cli). */
+  const restorePipeline = (...args: string[]) => {
+    try {
+      const stdout = execFileSync('npm', ['run', '--silent', 'cli', '--', '--endpoint-url', url, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      return { code: 0, stdout };
+    } catch (error) {
+      const e = error as { status: number; stdout: string; stderr: string };
+      return { code: e.status, stdout: `${e.stdout}${e.stderr}` };
+    }
+  };
+
   debianCli('works with the AWS CLI Debian packages, as the printed commands show', () => {
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_DEFAULT_REGION: 'eu-west-1',
-    };
-    const aws = (...args: string[]) =>
-      JSON.parse(
-        execFileSync('/usr/bin/aws', ['--endpoint-url', url, '--output', 'json', ...args], {
-          cwd: ROOT,
-          env,
-          encoding: 'utf8',
-        }),
-      );
     const sent = aws(
       'sqs',
       'send-message',
@@ -296,7 +331,80 @@ except sqs.exceptions.QueueDoesNotExist:
     expect(sent.MessageId).toMatch(/^[0-9a-f-]{36}$/);
     const put = aws('events', 'put-events', '--entries', 'file://events/put-events-restore-requested.json');
     expect(put.FailedEntryCount).toBe(0);
+    // The queues can be listed and found by name, as on AWS.
+    expect(aws('sqs', 'list-queues').QueueUrls).toStrictEqual([
+      deadLetterQueue,
+      requestQueue,
+      `${url}/123456789012/restore-validations`,
+    ]);
+    expect(aws('sqs', 'list-queues', '--queue-name-prefix', 'restore-dead').QueueUrls).toStrictEqual([
+      deadLetterQueue,
+    ]);
+    expect(aws('sqs', 'get-queue-url', '--queue-name', 'restore-requests').QueueUrl).toBe(requestQueue);
   });
+
+  debianCli(
+    "a newcomer's first requests with awscli: the job's end on the console, status by message id, a failure's dead letter within a minute",
+    async () => {
+      // The sample's request, to a zone of its own: a request sent before is the same job.
+      const body = readFileSync(join(ROOT, 'events', 'request-ebs.json'), 'utf8').replace(
+        'eu-west-1a',
+        'eu-west-1c',
+      );
+      const sent = aws('sqs', 'send-message', '--queue-url', requestQueue, '--message-body', body);
+      const ended = await eventually(
+        async () => output.match(new RegExp(`message ${sent.MessageId}: job (\\S+) ended COMPLETED`))?.[1],
+      );
+      const status = restorePipeline('status', sent.MessageId);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain(`${ended}  COMPLETED`);
+      expect(status.stdout).toContain(`request:   sqs ${sent.MessageId}`);
+
+      const failing = JSON.stringify({
+        RecoveryPointArn: EBS_POINT,
+        ResourceType: 'EBS',
+        Metadata: { availabilityZone: 'eu-west-1z' },
+      });
+      const bad = aws('sqs', 'send-message', '--queue-url', requestQueue, '--message-body', failing);
+      const letter = await eventually(
+        async () =>
+          output.split('\n').find((l) => l.includes(`(restore-job-failed) for message ${bad.MessageId}`)),
+        60_000,
+      );
+      expect(letter).toMatch(/ended FAILED: Invalid availability zone/);
+      // The request's Metadata value is not on the console, nor in what status prints.
+      expect(output).not.toContain('eu-west-1z');
+      const failed = restorePipeline('status', bad.MessageId);
+      expect(failed.stdout).toMatch(/FAILED/);
+      expect(failed.stdout).not.toContain('eu-west-1z');
+    },
+    90_000,
+  );
+
+  itWithBoto3(
+    "the same first request with Debian's boto3: its job's end on the console",
+    async () => {
+      const script = `
+import boto3, sys
+sqs = boto3.client('sqs', endpoint_url=sys.argv[1], region_name='eu-west-1',
+                   aws_access_key_id='local', aws_secret_access_key='local')
+url = sqs.get_queue_url(QueueName='restore-requests')['QueueUrl']
+assert url in sqs.list_queues()['QueueUrls'], 'list_queues'
+with open('events/request-ebs.json') as f:
+    body = f.read().replace('eu-west-1a', 'eu-west-1b')
+print(sqs.send_message(QueueUrl=url, MessageBody=body)['MessageId'])
+`;
+      const messageId = execFileSync('/usr/bin/python3', ['-c', script, url], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).trim();
+      const job = await eventually(
+        async () => output.match(new RegExp(`message ${messageId}: job (\\S+) ended COMPLETED`))?.[1],
+      );
+      expect(restorePipeline('status', messageId).stdout).toContain(job);
+    },
+    60_000,
+  );
 
   it('runs the tracker with serverless invoke local and the environment it prints', () => {
     // The export block under "serverless invoke local", exactly as printed.
