@@ -71,7 +71,9 @@ export const TARGET_KEYS: Readonly<Record<ResourceType, readonly string[]>> = {
 
 /**
  * The types a drill may restore: those whose every target key the pipeline sets to a new resource,
- * and those AWS always restores as a new resource (EBS, EC2).
+ * and those AWS always restores as a new resource (EBS, EC2), and that the drill cleanup can delete
+ * (src/drills/resources.ts; test/drills/drillable.test.ts holds the two together). Redshift is not
+ * one: nothing would delete its cluster.
  */
 export const DRILL_TYPES: ReadonlySet<ResourceType> = new Set([
   'Aurora',
@@ -82,7 +84,6 @@ export const DRILL_TYPES: ReadonlySet<ResourceType> = new Set([
   'EFS',
   'Neptune',
   'RDS',
-  'Redshift',
   'S3',
 ]);
 

@@ -18,7 +18,6 @@ import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { checkRestoreRequest } from '../src/checks/request';
 import { loadConfig } from '../src/config';
 import { loadDrillConfig } from '../src/drills/config';
-import { type DrillClients, deleteResource, tagDrillResource } from '../src/drills/resources';
 import { startRestoreShare } from '../src/rate-limit';
 import {
   DRILL_TYPES,
@@ -29,6 +28,7 @@ import {
 } from '../src/resource-types';
 import { loadValidationConfig } from '../src/validation/config';
 import { DURATION_METRICS } from '../src/validation/timing';
+import { typesTheCleanupHandles } from './helpers/drill-types';
 
 const ROOT = resolve(__dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -509,43 +509,6 @@ function tableWithSecond(text: string, second: string, where: string): Table {
 /** Each type of a table's first column ("Aurora, DocumentDB, Neptune" is three) with its row. */
 const rowsByType = (table: Table) =>
   new Map(table.rows.flatMap((r) => (r[0] ?? '').split(/,\s*/).map((type) => [type, r] as const)));
-
-/**
- * The resource types the drill cleanup has steps for: each type is tagged and deleted with clients
- * that fail every call, and a type the cleanup does not know fails with its own refusal first.
- */
-async function typesTheCleanupHandles(): Promise<string[]> {
-  const failing = () => {
-    throw new Error('a call to AWS');
-  };
-  const clients = new Proxy({} as DrillClients, {
-    get: (_, key) => (key === 'ddb' ? { send: failing } : failing),
-  });
-  const context = {
-    restoreJobId: 'job',
-    jobCreatedAt: undefined,
-    accountId: '123456789012',
-    deadline: 0,
-    sleep: async () => {},
-  };
-  const unknown = /not cleaned up by this pipeline/;
-  const handled: string[] = [];
-  for (const type of RESOURCE_TYPES) {
-    const arn = `arn:aws:x:eu-west-1:123456789012:thing/${type}`;
-    const errors = await Promise.all([
-      tagDrillResource(clients, type, arn, context).then(
-        () => undefined,
-        (e: Error) => e.message,
-      ),
-      deleteResource(clients, type, arn, context).then(
-        () => undefined,
-        (e: Error) => e.message,
-      ),
-    ]);
-    if (errors.every((m) => !unknown.test(m ?? ''))) handled.push(type);
-  }
-  return handled;
-}
 
 /** The IAM actions of a role in serverless.yml, its shared statements (`${self:custom.iam.x}`) resolved. */
 function roleActions(role: string): string[] {

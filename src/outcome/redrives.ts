@@ -22,7 +22,7 @@ import { claimRedrive, findJobLink } from './job-link.js';
 function cleanupLetterRefusal(job: LetterJob | undefined, table: string): KeptLetterError {
   const jobId = job?.restoreJobId ?? '<restoreJobId>';
   return new KeptLetterError(
-    `A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: redriving it never restores again, and it comes back as it went. To retry the cleanup, set drillState to "waiting" and attempts to 0 on item "${jobId}#drill" of table ${table}: the cleanup's next run checks every ownership condition again before it deletes anything. Or check the resource named in restoreJob and delete it by hand if it is the drill's`,
+    `A drill-cleanup-failed letter reports a drill resource left behind, not a failed restore: redriving it never restores again, and it comes back as it went. To retry the cleanup, set drillState to "untagged" and attempts to 0 on item "${jobId}#drill" of table ${table}: the cleanup's next run checks every ownership condition again before it deletes anything. Or check the resource named in restoreJob and delete it by hand if it is the drill's`,
     'drill-cleanup-failed',
     job,
   );
