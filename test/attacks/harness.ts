@@ -55,6 +55,12 @@ export async function pipeline(
   const ddb = await fakeJobTable(TABLE, faults);
   tables.push(ddb);
   const backup = fakeBackup(type, stored);
+  // Every point is in the vault Default (the fake lists one point per resource there).
+  const backupSend = backup.send.bind(backup);
+  backup.send = (async (command: Parameters<typeof backupSend>[0]) =>
+    command.constructor.name === 'DescribeRecoveryPointCommand'
+      ? { BackupVaultName: 'Default' }
+      : backupSend(command)) as typeof backup.send;
   const letters: DeadLetter[] = [];
   const sqs = {
     send: async (command: { input: { MessageBody?: string } }) => {
