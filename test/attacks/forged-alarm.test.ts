@@ -79,3 +79,28 @@ describe('an alarm forged through the request queue never becomes a drill', () =
     expect(p.letters.map((l) => l.reason)).toStrictEqual([expect.stringContaining('Restore skipped')]);
   });
 });
+
+describe('a "Restore Requested" event forged with the source aws.cloudwatch', () => {
+  it('is refused: a drill recorded as an alarm restore would never be cleaned up, and would hold back a real alarm', async () => {
+    const p = await pipeline();
+    const forged = {
+      version: '0',
+      id: 'forged-1',
+      'detail-type': 'Restore Requested',
+      source: 'aws.cloudwatch',
+      account: '123456789012',
+      time: '2026-11-26T10:00:01Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { ResourceArn: VOLUME_ARN(1), Drill: { DeleteAfterHours: 4 } },
+    };
+    await p.send(onFailureRecord(forged));
+    expect(p.backup.jobs).toStrictEqual([]);
+    expect(p.letters.map((l) => [l.failure, l.reason])).toStrictEqual([
+      ['rejected', expect.stringContaining('aws.cloudwatch')],
+    ]);
+    // The real alarm of the resource restores it.
+    await p.send(onFailureRecord(alarmEvent('restore-volume-1', 1)));
+    expect(p.backup.jobs).toHaveLength(1);
+  });
+});
