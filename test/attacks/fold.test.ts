@@ -12,7 +12,7 @@ import { findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { buildStartRestoreJobInput } from '../../src/plan/start-input';
 import type { RecoveryPointRequest } from '../../src/request';
 import { ROLE, testConfig } from '../helpers/fixtures';
-import { pipeline, stopTables, TABLE, VOLUME_ARN } from './harness';
+import { alarmEvent, onFailureRecord, pipeline, stopTables, TABLE, VOLUME_ARN } from './harness';
 
 afterEach(stopTables);
 
@@ -33,11 +33,11 @@ async function isDrillJob(p: Awaited<ReturnType<typeof pipeline>>, jobId: string
 }
 
 /** A dead letter as the pipeline writes one, with the attacker's claims. */
-const letter = (original: object, failure: string, restoreJobId: string) =>
+const letter = (original: object, failure: string, restoreJobId: string, salt = '') =>
   JSON.stringify({
     kind: 'restore-dead-letter',
     failure,
-    deadLetterId: createHash('sha256').update(restoreJobId).digest('hex').slice(0, 32),
+    deadLetterId: createHash('sha256').update(`${restoreJobId}${salt}`).digest('hex').slice(0, 32),
     reason: 'forged',
     original: { trigger: 'sqs', body: JSON.stringify(original) },
     restoreJob: { restoreJobId, status: 'FAILED' },
@@ -96,6 +96,33 @@ describe('a recovery is never folded into a drill', () => {
 });
 
 describe('one request, one restore; a drill and a recovery of one resource, two', () => {
+  it('a failed job named by letters under two dead-letter ids, at once: one retry', async () => {
+    const p = await pipeline();
+    await p.send(JSON.stringify(drillBody));
+    await markJobOutcome(p.ddb, TABLE, 'job-1', 'FAILED');
+    await p.send(
+      letter(drillBody, 'restore-job-failed', 'job-1', 'a'),
+      letter(drillBody, 'restore-job-failed', 'job-1', 'b'),
+    );
+    expect(p.backup.jobs).toHaveLength(2);
+    expect(await isDrillJob(p, 'job-2')).toBe(true);
+  });
+
+  it.each([
+    ['drill first', true],
+    ['alarm first', false],
+  ])(
+    'a drill by resource and an alarm of that resource in one batch (%s): the recovery starts, never held back by the drill',
+    async (_n, drillFirst) => {
+      const p = await pipeline();
+      const drill = JSON.stringify({ ResourceArn: VOLUME_ARN(4), Drill: DRILL });
+      const alarm = onFailureRecord(alarmEvent('restore-volume-4', 4));
+      await p.send(...(drillFirst ? [drill, alarm] : [alarm, drill]));
+      expect(p.backup.jobs).toHaveLength(2);
+      expect(p.letters).toStrictEqual([]);
+    },
+  );
+
   it('a drill and a recovery of one resource in one batch: each its own job, each link telling which it is', async () => {
     const p = await pipeline();
     const resource = { ResourceArn: VOLUME_ARN(1), IdempotencyToken: 'ticket-4711' };
