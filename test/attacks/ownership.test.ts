@@ -5,7 +5,12 @@
  * LaunchTime after a restart) never makes up for another failed check.
  */
 
-import { DRILL_TAG_KEY, type OwnershipEvidence, ownershipRefusals } from '../../src/drills/drill';
+import {
+  DRILL_TAG_KEY,
+  type OwnershipEvidence,
+  ownershipRefusals,
+  REUSED_NAME_MARGIN_MS,
+} from '../../src/drills/drill';
 
 const JOB_START = new Date('2026-11-26T10:00:00Z');
 const OWN: OwnershipEvidence = {
@@ -54,5 +59,30 @@ describe('every ownership check refuses on its own', () => {
   it('a reused ARN: a new resource under the drill’s name, created after the job, carries no tag once the drill was tagged', () => {
     const reused = { ...OWN, resourceCreatedAt: new Date('2026-11-27T00:00:00Z'), tags: {} };
     expect(ownershipRefusals(reused)).toStrictEqual([expect.stringContaining('does not carry the tag')]);
+  });
+});
+
+describe('a reused name before the tag is put on', () => {
+  const completed = new Date('2026-11-26T11:00:00Z');
+  const later = (ms: number) => new Date(completed.getTime() + ms);
+
+  it('a resource created well after the job completed is refused at tagging (first run, or after a reset)', () => {
+    const reused = { ...OWN, jobCompletedAt: completed, resourceCreatedAt: later(86_400_000), tags: {} };
+    expect(ownershipRefusals(reused, true).join('; ')).toContain('its name was reused');
+  });
+
+  it('the job’s own resource, reported created up to the margin after completion, is tagged', () => {
+    const own = {
+      ...OWN,
+      jobCompletedAt: completed,
+      resourceCreatedAt: later(REUSED_NAME_MARGIN_MS),
+      tags: {},
+    };
+    expect(ownershipRefusals(own, true)).toStrictEqual([]);
+  });
+
+  it('once tagged, a later creation time (an S3 CreationDate moved by our own tagging) is not a refusal', () => {
+    const tagged = { ...OWN, jobCompletedAt: completed, resourceCreatedAt: later(86_400_000) };
+    expect(ownershipRefusals(tagged)).toStrictEqual([]);
   });
 });
