@@ -96,6 +96,20 @@ describe('a recovery is never folded into a drill', () => {
 });
 
 describe('one request, one restore; a drill and a recovery of one resource, two', () => {
+  it('one drill sent both as an SQS body and as a "Restore Requested" event: one job', async () => {
+    const p = await pipeline();
+    const event = {
+      version: '0',
+      id: 'e-1',
+      'detail-type': 'Restore Requested',
+      source: 'orders.ops',
+      detail: drillBody,
+    };
+    await p.send(JSON.stringify(drillBody), onFailureRecord(event));
+    expect(p.backup.jobs).toHaveLength(1);
+    expect(p.letters).toStrictEqual([]);
+  });
+
   it('a failed job named by letters under two dead-letter ids, at once: one retry', async () => {
     const p = await pipeline();
     await p.send(JSON.stringify(drillBody));
