@@ -102,6 +102,30 @@ describe('target keys in any spelling', () => {
   });
 });
 
+describe('a stored target key in another spelling never survives beside the pipeline’s', () => {
+  it.each([
+    [
+      'S3',
+      {
+        DestinationBucketName: 'orders-data',
+        NewBucket: 'false',
+        newbucket: 'false',
+        destinationBucketName: 'orders-data',
+      },
+    ],
+    ['EFS', { 'file-system-id': 'fs-0123456789abcdef0', newfilesystem: 'false', NewFileSystem: 'false' }],
+    ['DynamoDB', { targetTableName: 'orders', TARGETTABLENAME: 'orders' }],
+  ])('%s', (type, stored) => {
+    const metadata = prepareMetadata(type, stored, {}, 'r0a1b2c3', true);
+    const values = Object.entries(metadata).filter(([k]) => /^(newbucket|newfilesystem)$/i.test(k));
+    expect(values.every(([, v]) => v === 'true')).toBe(true);
+    const names = Object.entries(metadata).filter(([k]) =>
+      /^(destinationbucketname|targettablename)$/i.test(k),
+    );
+    expect(names.every(([, v]) => v.endsWith('-r0a1b2c3'))).toBe(true);
+  });
+});
+
 describe('no other field brings a target into a drill', () => {
   it.each([...DRILL_TYPES])('%s: every target key of the input is the pipeline’s', (type) => {
     const request = parseRestoreRequest(
