@@ -11,7 +11,7 @@ import { drillOf } from '../../src/drills/drill';
 import { findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { buildStartRestoreJobInput } from '../../src/plan/start-input';
 import type { RecoveryPointRequest } from '../../src/request';
-import { ROLE, testConfig } from '../helpers/fixtures';
+import { context, ROLE, sqsRecord, testConfig } from '../helpers/fixtures';
 import { alarmEvent, onFailureRecord, pipeline, stopTables, TABLE, VOLUME_ARN } from './harness';
 
 afterEach(stopTables);
@@ -92,6 +92,33 @@ describe('a recovery is never folded into a drill', () => {
     await p.send(letter(drillBody, 'rejected', 'job-9'));
     expect(p.backup.jobs).toHaveLength(1);
     expect(await isDrillJob(p, p.backup.jobs[0]?.RestoreJobId)).toBe(true);
+  });
+});
+
+describe('a recovery pre-empts a drill whose link is on its way', () => {
+  it('an alarm while a drill’s job runs unlinked (its link write failed, to be retried): retried, then the recovery starts', async () => {
+    const p = await pipeline();
+    const once = async (body: string, id: string, receive: number) => {
+      const out = (await p.handler({ Records: [sqsRecord(body, id, receive)] }, context)) as {
+        batchItemFailures: unknown[];
+      };
+      return out.batchItemFailures.length;
+    };
+    const drill = JSON.stringify({ ResourceArn: VOLUME_ARN(5), Drill: DRILL });
+    const alarm = onFailureRecord(alarmEvent('restore-volume-5', 5));
+    p.ddb.faults.down = true;
+    expect(await once(drill, 'm-drill', 1)).toBe(1);
+    p.ddb.faults.down = false;
+    expect(p.backup.jobs).toHaveLength(1);
+    // The drill's job runs, its link not written yet: the alarm waits for it, with no letter.
+    expect(await once(alarm, 'm-alarm', 1)).toBe(1);
+    expect(p.letters).toStrictEqual([]);
+    expect(await once(drill, 'm-drill', 2)).toBe(0);
+    expect(await once(alarm, 'm-alarm', 2)).toBe(0);
+    expect(p.backup.jobs).toHaveLength(2);
+    expect(p.letters).toStrictEqual([]);
+    expect(await isDrillJob(p, p.backup.jobs[0]?.RestoreJobId)).toBe(true);
+    expect(await isDrillJob(p, p.backup.jobs[1]?.RestoreJobId)).toBe(false);
   });
 });
 

@@ -8,9 +8,11 @@ import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/restore-from-queue';
 import type { DeadLetter } from '../../src/outcome/dead-letters';
 import { fakeBackup, fakeJobTable, type TableFaults } from '../helpers/fake-aws';
-import { context, loadEvent, sqsRecord, testConfig, testDeps } from '../helpers/fixtures';
+import { context, loadEvent, ROLE, sqsRecord, testConfig, testDeps } from '../helpers/fixtures';
 
 export const TABLE = 'jobs';
+/** The tests' now (testDeps). */
+export const NOW = new Date('2026-11-26T12:00:00.000Z');
 export const VOLUME = (n: number) => `vol-0c3d4e5f6a7b8c${String(n).padStart(3, '0')}`;
 export const VOLUME_ARN = (n: number) => `arn:aws:ec2:eu-west-1:123456789012:volume/${VOLUME(n)}`;
 
@@ -57,10 +59,14 @@ export async function pipeline(
   const backup = fakeBackup(type, stored);
   // Every point is in the vault Default (the fake lists one point per resource there).
   const backupSend = backup.send.bind(backup);
-  backup.send = (async (command: Parameters<typeof backupSend>[0]) =>
-    command.constructor.name === 'DescribeRecoveryPointCommand'
-      ? { BackupVaultName: 'Default' }
-      : backupSend(command)) as typeof backup.send;
+  // and every job is the pipeline's (its role), created at the tests' now.
+  backup.send = (async (command: Parameters<typeof backupSend>[0]) => {
+    if (command.constructor.name === 'DescribeRecoveryPointCommand') return { BackupVaultName: 'Default' };
+    const out = (await backupSend(command)) as { RestoreJobs?: object[] };
+    if (command.constructor.name !== 'ListRestoreJobsByProtectedResourceCommand') return out;
+    const listed = (out.RestoreJobs ?? []).map((j) => ({ ...j, IamRoleArn: ROLE, CreationDate: NOW }));
+    return { ...out, RestoreJobs: listed };
+  }) as typeof backup.send;
   const letters: DeadLetter[] = [];
   const sqs = {
     send: async (command: { input: { MessageBody?: string } }) => {
@@ -88,5 +94,5 @@ export async function pipeline(
         .map((m) => ({ ...m, receive: m.receive + 1 }));
     }
   };
-  return { ddb, backup, letters, send, deps };
+  return { ddb, backup, letters, send, deps, handler };
 }
