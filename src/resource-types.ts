@@ -90,15 +90,21 @@ export const DRILL_TYPES: ReadonlySet<ResourceType> = new Set([
 /** Every target key of any type (a drill by resource is checked before its type is known). */
 export const ANY_TARGET_KEYS: readonly string[] = [...new Set(Object.values(TARGET_KEYS).flat())];
 
-/** The keys of `metadata` that name or reuse a target of `type` (of any type when undefined). */
+/**
+ * A key folded the widest way a service could match it without regard to case: compatibility
+ * forms (fullwidth letters, the Kelvin sign), upper then lower case (long s, dotless i), marks
+ * dropped (dotted capital I). AWS documents none of this; folding wide only ever refuses more.
+ */
+const foldKey = (key: string) =>
+  key.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+
+/** The keys of `metadata` that name or reuse a target of `type` (of any type when undefined), in any spelling. */
 export function targetKeysIn(
   type: ResourceType | undefined,
   metadata: Readonly<Record<string, string>>,
 ): string[] {
-  const keys = new Set(
-    (type === undefined ? ANY_TARGET_KEYS : TARGET_KEYS[type]).map((k) => k.toLowerCase()),
-  );
-  return Object.keys(metadata).filter((key) => keys.has(key.toLowerCase()));
+  const keys = new Set((type === undefined ? ANY_TARGET_KEYS : TARGET_KEYS[type]).map(foldKey));
+  return Object.keys(metadata).filter((key) => keys.has(foldKey(key)));
 }
 
 /**
@@ -112,7 +118,9 @@ export function drillTargetProblem(
   if (type !== undefined && !DRILL_TYPES.has(type)) {
     return `Drill: ${withArticle(type)} restore cannot be made to create only a new resource, so it is never drilled (drills restore ${[...DRILL_TYPES].join(', ')})`;
   }
-  const named = targetKeysIn(type, metadata);
+  // Every type's keys, whatever the type: a declared ResourceType is the caller's word, not the
+  // point's (an EBS drill of an S3 point would otherwise carry NewBucket "false").
+  const named = targetKeysIn(undefined, metadata);
   if (named.length === 0) return undefined;
   return `Drill: Metadata.${named.join(', Metadata.')} would name or reuse the restore's target; a drill always restores into a new resource the pipeline names (and its cleanup deletes only that): leave ${named.length === 1 ? 'it' : 'them'} out`;
 }

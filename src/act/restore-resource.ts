@@ -18,7 +18,7 @@ import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
-import { findJobLink, markSuperseded } from '../outcome/job-link.js';
+import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../outcome/job-link.js';
 import {
   type ClaimRead,
   readClaim,
@@ -139,6 +139,7 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   // job back, and nothing new starts.
   const ownJob = read.kind === 'takeable' ? read.ownJob : undefined;
   const others = active.recoveries.filter((job) => job.restoreJobId !== ownJob);
+  if (spec.oneAtATime) waitForLinks(active.linkOnItsWay, ownJob);
   const first = others[0];
   if (spec.oneAtATime && first !== undefined) {
     return skipRecovery(run, spec, log, {
@@ -165,11 +166,30 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   return outcome;
 }
 
+/**
+ * Throws (retryably) while another job of ours, started moments ago, is not linked yet: it may be a
+ * drill, which a recovery pre-empts. The alarm is tried again once its link is written (or is held
+ * back with a letter when it never is).
+ */
+function waitForLinks(linkOnItsWay: readonly ActiveJob[], ownJob: string | undefined): void {
+  const unlinked = linkOnItsWay.find((job) => job.restoreJobId !== ownJob);
+  if (unlinked === undefined) return;
+  throw new RestorePipelineError(
+    `Restore job ${unlinked.restoreJobId} of this resource was started moments ago and is not linked yet; the recovery is tried again`,
+    { retryable: true },
+  );
+}
+
 /** The active restores of a resource, sorted by their links: drills, and everything else. */
 async function sortActive(
   deps: Deps,
   active: readonly ActiveJob[],
-): Promise<{ readonly recoveries: ActiveJob[]; readonly drills: ActiveJob[] }> {
+): Promise<{
+  readonly recoveries: ActiveJob[];
+  readonly drills: ActiveJob[];
+  /** Started with a pipeline role within LINK_GRACE_MS, with no link yet (counted among recoveries too). */
+  readonly linkOnItsWay: ActiveJob[];
+}> {
   // What the table says, never a guess: a link that cannot be read throws (the request is retried).
   const links = await Promise.all(
     active.map((job) => findJobLink(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)),
@@ -178,9 +198,16 @@ async function sortActive(
     const link = links[i];
     return link !== undefined && drillOf(link.original) !== undefined;
   };
+  const now = deps.now().getTime();
+  const onItsWay = (job: ActiveJob, i: number) =>
+    links[i] === undefined &&
+    job.createdAt !== undefined &&
+    now - job.createdAt.getTime() < LINK_GRACE_MS &&
+    deps.config.allowedRoleArns.includes(job.iamRoleArn ?? '');
   return {
     recoveries: active.filter((_job, i) => !isDrill(i)),
     drills: active.filter((_job, i) => isDrill(i)),
+    linkOnItsWay: active.filter(onItsWay),
   };
 }
 

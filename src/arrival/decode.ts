@@ -130,12 +130,20 @@ function eventContent(event: unknown): Content {
   const detailType = envelope['detail-type'];
   if (detailType === ALARM_STATE_CHANGE) return { kind: 'alarm', event: envelope };
   if (detailType === RESTORE_JOB_STATE_CHANGE) return { kind: 'job-event', event: envelope };
+  // The source aws.cloudwatch is what names an alarm everywhere else (drills, cleanup, validation):
+  // a request claiming it (written by hand, EventBridge refuses it) would be read as an alarm there.
   const request: RequestBody =
     detailType !== RESTORE_REQUESTED
       ? { unreadable: notRestoreRequested(detailType) }
-      : envelope.detail === undefined
-        ? { unreadable: new InvalidRequestError('The "Restore Requested" event has no detail') }
-        : { value: envelope.detail };
+      : (envelope as { source?: unknown }).source === 'aws.cloudwatch'
+        ? {
+            unreadable: new InvalidRequestError(
+              'A "Restore Requested" event cannot come from aws.cloudwatch',
+            ),
+          }
+        : envelope.detail === undefined
+          ? { unreadable: new InvalidRequestError('The "Restore Requested" event has no detail') }
+          : { value: envelope.detail };
   return { kind: requestKind(request), request };
 }
 

@@ -229,6 +229,8 @@ export async function storedRestoreMetadata(
 export interface ActiveJob {
   readonly restoreJobId: string;
   readonly iamRoleArn?: string;
+  /** When the job was created (ListRestoreJobsByProtectedResource's CreationDate). */
+  readonly createdAt?: Date;
 }
 
 /** Restore jobs of a resource that are PENDING or RUNNING (both statuses, all pages). */
@@ -254,6 +256,7 @@ export async function activeRestoreJobs(backup: BackupClient, resourceArn: strin
     jobs.push({
       restoreJobId: j.RestoreJobId,
       ...(j.IamRoleArn === undefined ? {} : { iamRoleArn: j.IamRoleArn }),
+      ...(j.CreationDate instanceof Date ? { createdAt: j.CreationDate } : {}),
     });
   }
   return jobs;

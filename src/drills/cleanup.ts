@@ -251,6 +251,7 @@ async function readOwnership(
       recordedArn: record.createdResourceArn,
       jobCreatedArn: job.CreatedResourceArn,
       jobCreatedAt: context.jobCreatedAt,
+      ...(job.CompletionDate instanceof Date ? { jobCompletedAt: job.CompletionDate } : {}),
       resourceCreatedAt: view.createdAt,
       tags: view.tags,
     },

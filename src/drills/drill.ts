@@ -14,6 +14,9 @@ export const DRILL_TAG_KEY = 'backup-restore:drill';
  */
 export const VERDICT_WAIT_HOURS = 24;
 
+/** How long after its job completed a resource may still be reported created and be the job's. */
+export const REUSED_NAME_MARGIN_MS = 15 * 60_000;
+
 /** What a drill asked for. */
 export interface DrillSpec {
   readonly deleteAfterHours: number;
@@ -67,6 +70,8 @@ export interface OwnershipEvidence {
   readonly jobCreatedArn: string | undefined;
   /** DescribeRestoreJob's CreationDate: when the job started. */
   readonly jobCreatedAt: Date | undefined;
+  /** DescribeRestoreJob's CompletionDate: the job's resource existed by then (undefined: not given). */
+  readonly jobCompletedAt?: Date;
   /**
    * The resource's own creation time as its service reports it (RDS InstanceCreateTime or
    * ClusterCreateTime, DynamoDB CreationDateTime, EC2 LaunchTime, EBS CreateTime, EFS CreationTime,
@@ -109,6 +114,20 @@ export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): 
   }
   const time = createdAfterRefusal('the resource', e.resourceCreatedAt, e.jobCreatedAt);
   if (time !== undefined) refusals.push(time);
+  // Before the tag is put on (the first time, or after a reset), nothing of ours has changed the
+  // resource: one created well after the job completed is another under a reused name, never the
+  // job's (the margin allows for the services' clocks and for AWS Backup reporting its completion).
+  const created = (e.resourceCreatedAt?.getTime() ?? 0) - REUSED_NAME_MARGIN_MS;
+  if (
+    beforeTagging &&
+    e.resourceCreatedAt !== undefined &&
+    e.jobCompletedAt !== undefined &&
+    created > e.jobCompletedAt.getTime()
+  ) {
+    refusals.push(
+      `the resource was created at ${e.resourceCreatedAt?.toISOString()}, after the job completed (${e.jobCompletedAt.toISOString()}): its name was reused, the job did not create it`,
+    );
+  }
   const tag = e.tags[DRILL_TAG_KEY];
   if (tag !== e.restoreJobId && !(beforeTagging && tag === undefined)) {
     refusals.push(

@@ -26,6 +26,8 @@ import { conditionHolds, sortedCall } from '../aws/conditional.js';
 import { classifyAwsError, InvalidRequestError } from '../errors.js';
 import { neededAtOf } from '../validation/timing.js';
 
+/** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
+export const LINK_GRACE_MS = 15 * 60 * 1000;
 /** How long a link is kept: restores of large resources can run for days. */
 export const LINK_TTL_DAYS = 30;
 /** Originals above this size are stored gzip-compressed. */

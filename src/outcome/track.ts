@@ -23,10 +23,7 @@ import {
   type TrackOutcome,
 } from './job-event.js';
 import { settleFailed } from './job-failed.js';
-import { findJobLink, type JobLink } from './job-link.js';
-
-/** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
-const LINK_GRACE_MS = 15 * 60 * 1000;
+import { findJobLink, type JobLink, LINK_GRACE_MS } from './job-link.js';
 
 /** Types whose restores can end COMPLETED with objects that failed (docs/aws-behaviour.md#b-partial-restore). */
 const PARTIAL_RESTORE_TYPES = /^(S3|EKS)/;

@@ -6,7 +6,13 @@
 
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from '../errors.js';
-import { drillTargetProblem, isResourceType, type ResourceType } from '../resource-types.js';
+import {
+  drillTargetProblem,
+  isResourceType,
+  type ResourceType,
+  TARGET_KEYS,
+  targetKeysIn,
+} from '../resource-types.js';
 
 /** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
 export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = {
@@ -148,6 +154,10 @@ export function prepareMetadata(
   }
   const kept: Record<string, string> = { ...stored };
   for (const key of DROPPED_KEYS[type as ResourceType] ?? []) delete kept[key];
+  // A drill's targets are the pipeline's alone: a stored key in another spelling would sit beside
+  // the one newIdentity sets, and a service that folds case could take it.
+  if (drill && isResourceType(type))
+    for (const key of targetKeysIn(type, kept)) if (!TARGET_KEYS[type].includes(key)) delete kept[key];
   const metadata = newIdentity(type, kept, suffix);
   // EC2: a network interface stored with the backup conflicts with an overridden subnet or group.
   if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))

@@ -72,7 +72,9 @@ export async function processAlarm(
  */
 export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
   const envelope = event as AlarmEvent & { source?: unknown };
-  if (envelope.source !== undefined && envelope.source !== 'aws.cloudwatch')
+  // EventBridge always sets the source: an event without one was written by hand. Only an event from
+  // aws.cloudwatch is read as an alarm everywhere else (never a drill: src/drills/drill.ts).
+  if (envelope.source !== 'aws.cloudwatch')
     return 'An alarm state change must come from the source aws.cloudwatch';
   const detail = event.detail;
   // A malformed event is refused by alarmTransition, with its own message.
