@@ -126,7 +126,7 @@ describe('a drill names no target: set by the pipeline', () => {
     ) as RecoveryPointRequest;
     const input = buildStartRestoreJobInput(request, { restoreRoleArn: ROLE });
     expect(input.Metadata?.NewBucket).toBe('true');
-    expect(input.Metadata?.DestinationBucketName).toMatch(/^restored-r[0-9a-f]{7}$/);
+    expect(input.Metadata?.DestinationBucketName).toMatch(/^restored-d[0-9a-f]{7}$/);
   });
 
   it('by recovery point: EFS restored to a new file system, RDS to a new instance', () => {
@@ -136,13 +136,13 @@ describe('a drill names no target: set by the pipeline', () => {
     ) as RecoveryPointRequest;
     const efsInput = buildStartRestoreJobInput(efs, { restoreRoleArn: ROLE });
     expect(efsInput.Metadata?.newFileSystem).toBe('true');
-    expect(efsInput.Metadata?.CreationToken).toMatch(/-r[0-9a-f]{7}$/);
+    expect(efsInput.Metadata?.CreationToken).toMatch(/-d[0-9a-f]{7}$/);
     const rds = parseRestoreRequest(
       { RecoveryPointArn: POINT, ResourceType: 'RDS', Metadata: {}, Drill: DRILL },
       policy,
     ) as RecoveryPointRequest;
     expect(buildStartRestoreJobInput(rds, { restoreRoleArn: ROLE }).Metadata?.DBInstanceIdentifier).toMatch(
-      /-r[0-9a-f]{7}$/,
+      /-d[0-9a-f]{7}$/,
     );
   });
 
@@ -158,7 +158,7 @@ describe('a drill names no target: set by the pipeline', () => {
       undefined,
     );
     expect(request.Metadata).toStrictEqual({
-      DestinationBucketName: expect.stringMatching(/^orders-data-r[0-9a-f]{7}$/),
+      DestinationBucketName: expect.stringMatching(/^orders-data-d[0-9a-f]{7}$/),
       NewBucket: 'true',
       EncryptionType: 'SSE_S3',
     });

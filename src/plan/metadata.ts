@@ -31,9 +31,13 @@ export function nameSeed(token: string, failedRestoreJobId: string | undefined):
   return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
 }
 
-/** A short, deterministic suffix for new names: the same restore always gets the same name. */
-export function identitySuffix(seed: string): string {
-  return `r${createHash('sha256').update(seed).digest('hex').slice(0, 7)}`;
+/**
+ * A short, deterministic suffix for new names: the same restore always gets the same name. A drill's
+ * starts with `d`, a recovery's with `r`: whatever token a caller picks, a drill's new name is never
+ * one a recovery was given (7 hex digits can be searched for a match in minutes).
+ */
+export function identitySuffix(seed: string, drill = false): string {
+  return `${drill ? 'd' : 'r'}${createHash('sha256').update(seed).digest('hex').slice(0, 7)}`;
 }
 
 /** `base-suffix`, cut to `max` and cleaned to fit a name rule. */

@@ -70,7 +70,7 @@ export function requestForChoice(
   const point = choice.point;
   // A drill never gets the name the same request sent for real would get.
   const seed = spec.drill === undefined ? spec.idempotencyToken : `${spec.idempotencyToken}#drill`;
-  const suffix = identitySuffix(nameSeed(seed, failedRestoreJobId));
+  const suffix = identitySuffix(nameSeed(seed, failedRestoreJobId), spec.drill !== undefined);
   let metadata = prepareMetadata(
     stored.resourceType,
     stored.metadata,

@@ -75,7 +75,7 @@ export function buildStartRestoreJobInput(
   const named = targetKeysIn(request.ResourceType, metadata).length > 0;
   return {
     ...input,
-    Metadata: named ? metadata : newIdentity(request.ResourceType, metadata, identitySuffix(token)),
+    Metadata: named ? metadata : newIdentity(request.ResourceType, metadata, identitySuffix(token, true)),
     IdempotencyToken: token,
   };
 }

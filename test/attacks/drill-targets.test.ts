@@ -143,7 +143,7 @@ describe('no other field brings a target into a drill', () => {
           key,
         )
       )
-        expect(value).toMatch(/-r[0-9a-f]{7}$/);
+        expect(value).toMatch(/-d[0-9a-f]{7}$/);
     }
     if (type === 'S3') expect(metadata.NewBucket).toBe('true');
     if (type === 'EFS') expect(metadata.newFileSystem).toBe('true');
