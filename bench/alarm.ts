@@ -90,7 +90,7 @@ export function alarmEvent(): AlarmStateChange {
 
 type Stack = BackupClient['middlewareStack'];
 
-/** True for the StartRestoreJob pacer's slot claim (a PutItem of a `pace#` key). */
+/** True for the StartRestoreJob pacer's budget write (a PutItem of a `pace#` key). */
 const isSlot = (args: unknown) =>
   (args as { input?: { Item?: { restoreJobId?: { S?: string } } } }).input?.Item?.restoreJobId?.S?.startsWith(
     'pace#',
@@ -111,7 +111,7 @@ function traceCalls(
       } finally {
         trace?.calls.push({
           service,
-          operation: `${(context.commandName ?? 'unknown').replace(/Command$/, '')}${isSlot(args) ? ' (pacing slot)' : ''}`,
+          operation: `${(context.commandName ?? 'unknown').replace(/Command$/, '')}${isSlot(args) ? ' (pacing budget)' : ''}`,
           startMs: start - trace.t0,
           endMs: performance.now() - trace.t0,
         });

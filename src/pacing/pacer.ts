@@ -298,7 +298,16 @@ class BudgetPacer {
 
   private async step(): Promise<void> {
     // Only the owner's view stays good between its writes; anyone else reads just before it writes.
-    const current = this.view?.owner === this.me && this.fresh;
+    const v0 = this.view;
+    // So is the view of the last writer when nobody else was about (no other run within a window,
+    // nobody waiting): an idle alarm function writes at once; if someone did write, the write fails.
+    const alone =
+      v0 !== undefined &&
+      v0.waiting.length === 0 &&
+      v0.runs.every(
+        (r) => r.owner === this.me || r.first + (r.count - 1) * r.step < this.now() - this.rules.windowMs,
+      );
+    const current = (v0?.owner === this.me || alone) && this.fresh;
     const recent = this.fresh && this.now() - this.viewAt <= 2 * this.rtt + 5;
     if (this.view === undefined || !(current || recent)) await this.read();
     const v = this.view as BudgetView;
