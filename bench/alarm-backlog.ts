@@ -33,12 +33,16 @@ export async function alarmBehindBacklog(
   pairs: number,
   backlog: number,
   say: (line: string) => void = () => undefined,
+  margin?: number,
 ): Promise<BacklogAlarmResult> {
   const seed = defaultSeed();
   const pipeline = await startLocalPipeline({
     seed: { ...seed, recoveryPoints: [...seed.recoveryPoints, ...alarmPoints(2 * pairs + 2)] },
     faults: BACKLOG_ALARM_FAULTS,
-    env: { START_RESTORE_RATE_PER_SECOND: String(QUOTA_PER_SECOND) },
+    env: {
+      START_RESTORE_RATE_PER_SECOND: String(QUOTA_PER_SECOND),
+      ...(margin === undefined ? {} : { START_RESTORE_MARGIN_MS: String(margin) }),
+    },
     instances: DEPLOYED_INSTANCES,
     visibilityTimeoutS: 30,
     restoreConcurrency: 10,

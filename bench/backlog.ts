@@ -127,6 +127,7 @@ export async function backlogDrain(
   backlog: number,
   pace: number,
   say: (line: string) => void = () => undefined,
+  margin?: number,
 ): Promise<DrainResult> {
   const size = drainSize(backlog);
   const seed = defaultSeed();
@@ -134,7 +135,10 @@ export async function backlogDrain(
   const pipeline = await startLocalPipeline({
     seed: { ...seed, recoveryPoints: [...seed.recoveryPoints, ...alarmPoints(size.alarms)] },
     faults: { StartRestoreJob: { rateLimitPerSecond: QUOTA_PER_SECOND } },
-    env: { START_RESTORE_RATE_PER_SECOND: String(pace) },
+    env: {
+      START_RESTORE_RATE_PER_SECOND: String(pace),
+      ...(margin === undefined ? {} : { START_RESTORE_MARGIN_MS: String(margin) }),
+    },
     logSink: tally.sink,
     instances: DEPLOYED_INSTANCES,
     visibilityTimeoutS: 30,

@@ -36,6 +36,7 @@ const TABLE = 'bench-pacers';
 export async function faultyPacers(
   fault: FaultyRun['fault'],
   seconds: number,
+  margin = 20,
   callers = 3,
 ): Promise<FaultyRun> {
   const aws = await startLocalAws({
@@ -61,7 +62,7 @@ export async function faultyPacers(
       clients.push(ddb);
       const pacer = createPacer(dynamoBudgetStore(ddb, TABLE), {
         quota: QUOTA_PER_SECOND,
-        marginMs: 30,
+        marginMs: margin,
         id: `bench-${i}`,
         now: fault === 'skew' ? () => Date.now() + skew : Date.now,
       });

@@ -10,6 +10,7 @@
  *                                      measured behind 1,000 queued)
  *   npm run bench -- --backlog 1000    the full drain of 1,000 + 100 events + 20 alarms (about 10 min)
  *   npm run bench -- --pace 5          START_RESTORE_RATE_PER_SECOND of the drain (the budget)
+ *   npm run bench -- --margin 20       START_RESTORE_MARGIN_MS of the pacers (default: the deployed 20)
  *   npm run bench -- --only cpu,alarm  only these measures; writes nothing
  *   npm run bench -- --quick           a smoke run with tiny counts (used by npm test); writes nothing
  */
@@ -47,6 +48,8 @@ export interface BenchSizes {
   backlog: number;
   /** START_RESTORE_RATE_PER_SECOND of the drain: the account budget every instance shares. */
   pace: number;
+  /** START_RESTORE_MARGIN_MS of the drain, the alarms behind it and the faulty pacers (default: the deployed one). */
+  margin?: number;
   /** Only these measures (bundle, coldstart, cpu, memory, batch, alarm, backlog-alarm, faults, drain); all when absent. */
   only?: readonly string[];
 }
@@ -366,7 +369,12 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
     say(
       `Alarm behind ${sizes.backlogAlarmQueued} queued requests: ${sizes.backlogAlarmPairs} pairs (the queue draining, the queue stopped), ${BACKUP_LATENCY_MS} ms an AWS call...`,
     );
-    backlogAlarm = await alarmBehindBacklog(sizes.backlogAlarmPairs, sizes.backlogAlarmQueued, say);
+    backlogAlarm = await alarmBehindBacklog(
+      sizes.backlogAlarmPairs,
+      sizes.backlogAlarmQueued,
+      say,
+      sizes.margin,
+    );
     pairedRow(
       {
         measure: `alarm to job accepted, ${sizes.backlogAlarmQueued} requests queued`,
@@ -386,7 +394,7 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       say(
         `Five pacers, ${fault === 'skew' ? 'clocks 250 ms apart' : 'one cut off from the table'}, ${sizes.faultSeconds} s...`,
       );
-      const run = await faultyPacers(fault, sizes.faultSeconds);
+      const run = await faultyPacers(fault, sizes.faultSeconds, sizes.margin);
       faults.push(run);
       rows.push({
         measure: `busiest second, ${fault === 'skew' ? 'clocks 250 ms apart (-125 to +125 ms)' : 'one instance cut off from the table'}`,
@@ -410,7 +418,7 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
     say(
       `Backlog drain: ${size}, StartRestoreJob throttled above ${QUOTA_PER_SECOND}/s, a budget of ${sizes.pace}/s shared by ${START_RESTORE_INSTANCES} instances...`,
     );
-    drain = await backlogDrain(sizes.backlog, sizes.pace, say);
+    drain = await backlogDrain(sizes.backlog, sizes.pace, say, sizes.margin);
     const single = (r: Omit<Row, 'ratioMin' | 'ratioMax' | 'pairs'>) =>
       rows.push({ ...r, ratioMin: r.ratio, ratioMax: r.ratio, pairs: 1 });
     const allStarted = drain.jobs === drain.expected;
@@ -529,6 +537,8 @@ async function main(): Promise<void> {
     backlog: Math.round(option(args, 'backlog') ?? base.backlog),
     pace: option(args, 'pace') ?? base.pace,
   };
+  const margin = option(args, 'margin');
+  if (margin !== undefined) sizes.margin = margin;
   const started = Date.now();
   // The machine is shared: its load average (1 minute) through the run goes with the results.
   const load: number[] = [loadavg()[0] ?? Number.NaN];

@@ -167,7 +167,8 @@ describe('createPacer', () => {
           expect(all.length + instances.reduce((n, i) => n + i.failed.length, 0)).toBe(asks.length);
           const cutOff = instances.find((_, n) => `i${n}` === cutName);
           for (const error of cutOff?.failed ?? []) expect(error).toBeInstanceOf(PacingUnavailableError);
-          for (const r of cutOff?.released ?? []) expect(r.at).toBeLessThan(1_000_000 + 1_500 + 1_100);
+          // It may still release what it was granted before (two calls, granted a lead ahead), no more.
+          for (const r of cutOff?.released ?? []) expect(r.at).toBeLessThan(1_000_000 + 1_500 + 1_500);
         },
       ),
       { numRuns: Number(process.env.PACING_RUNS ?? 25) },

@@ -67,7 +67,7 @@ export interface Pacer {
 }
 
 /** How long before a grant's time the owner claims it: a write's round trip, and then some. */
-export const CLAIM_LEAD_MS = 50;
+export const CLAIM_LEAD_MS = 25;
 /** How often an instance next in line reads the item near its turn. */
 export const TURN_POLL_MS = 10;
 /** Tries of the table (each with the SDK's own retries) before callers are given back. */
@@ -222,11 +222,12 @@ class BudgetPacer {
     const ownerRuns = v.runs.filter((r) => r.owner === v.owner);
     const last = Math.max(t, ...ownerRuns.map((r) => r.first + (r.count - 1) * r.step));
     const remaining = Math.min(this.rules.runLength - v.granted, v.left);
-    const due = last + (remaining - 1) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
+    // Its last batch (two calls) is written a lead before the first of them.
+    const due = last + Math.max(0, remaining - 2) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
     this.fresh = false;
     // Close to the turn, read often: the first call after it waits as long as the item read was
-    // old. Never longer than a call's interval: a run can also end early.
-    await sleep(Math.min(this.interval, Math.max(due - t, TURN_POLL_MS)));
+    // old. Before, now and then: a run can also end early (its owner's callers gave up).
+    await sleep(Math.min(4 * this.interval, Math.max(due - t, TURN_POLL_MS)));
   }
 
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
@@ -244,7 +245,10 @@ class BudgetPacer {
       return;
     }
     let k = 0;
-    while (k < queue.length && (releases[k] as number) <= t + CLAIM_LEAD_MS + this.rtt) {
+    // A batch is the calls due within the lead, and the next one after them: two calls a write
+    // when busy, so an alarm finds at most two of another instance's calls granted ahead of it.
+    const horizon = t + CLAIM_LEAD_MS + this.rtt;
+    while (k < queue.length && (releases[k] as number) <= horizon + (k > 0 ? this.interval : 0)) {
       const c = queue[k] as Caller;
       if (c.notAfter !== undefined && (releases[k] as number) > c.notAfter) break;
       k += 1;
