@@ -16,7 +16,7 @@ import { createRestoreJobsTable } from '../local/setup.js';
 import { createPacer } from '../src/pacing/pacer.js';
 import { dynamoBudgetStore } from '../src/pacing/store.js';
 import { QUOTA_PER_SECOND } from './backlog.js';
-import { maxInWindow } from './stats.js';
+import { crowdedWindows, maxInWindow } from './stats.js';
 
 /** What one faulty run did. */
 export interface FaultyRun {
@@ -27,6 +27,8 @@ export interface FaultyRun {
   /** Callers given back by the instance cut off (PacingUnavailableError). */
   givenBack: number;
   startsPerSecond: number;
+  /** Each one-second window above the quota: its calls, ms after the first of them. */
+  crowded: number[][];
 }
 
 const SKEWS = [-125, -60, 0, 60, 125];
@@ -36,7 +38,7 @@ const TABLE = 'bench-pacers';
 export async function faultyPacers(
   fault: FaultyRun['fault'],
   seconds: number,
-  margin = 20,
+  margin = 30,
   callers = 3,
 ): Promise<FaultyRun> {
   const aws = await startLocalAws({
@@ -92,6 +94,7 @@ export async function faultyPacers(
       throttled: aws.faults.counts.StartRestoreJob?.RateLimited ?? 0,
       givenBack,
       startsPerSecond: span > 0 ? (arrivals.length - 1) / span : Number.NaN,
+      crowded: crowdedWindows(arrivals, QUOTA_PER_SECOND),
     };
   } finally {
     backup.destroy();

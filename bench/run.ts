@@ -10,7 +10,7 @@
  *                                      measured behind 1,000 queued)
  *   npm run bench -- --backlog 1000    the full drain of 1,000 + 100 events + 20 alarms (about 10 min)
  *   npm run bench -- --pace 5          START_RESTORE_RATE_PER_SECOND of the drain (the budget)
- *   npm run bench -- --margin 20       START_RESTORE_MARGIN_MS of the pacers (default: the deployed 20)
+ *   npm run bench -- --margin 20       START_RESTORE_MARGIN_MS of the pacers (default: the deployed 30)
  *   npm run bench -- --only cpu,alarm  only these measures; writes nothing
  *   npm run bench -- --quick           a smoke run with tiny counts (used by npm test); writes nothing
  */

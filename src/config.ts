@@ -49,7 +49,7 @@ export interface Config {
   readonly startRestoreRatePerSecond: number | undefined;
   /**
    * Milliseconds each one-second window of the pacer is widened by (START_RESTORE_MARGIN_MS,
-   * default 20): half for a caller's own lateness, half for the way to AWS.
+   * default 30): half for a caller's own lateness, half for the way to AWS.
    * docs/aws-behaviour.md#b-pacer-budget-item
    */
   readonly startRestoreMarginMs: number;
@@ -156,7 +156,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const integer = integerSettings(env, problems);
   const maxReceiveCount = integer('MAX_RECEIVE_COUNT', 5, 1, 1000);
   const restoreConcurrency = integer('RESTORE_CONCURRENCY', 10, 1, 100);
-  const startRestoreMarginMs = integer('START_RESTORE_MARGIN_MS', 20, 0, 500);
+  const startRestoreMarginMs = integer('START_RESTORE_MARGIN_MS', 30, 0, 500);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
