@@ -11,12 +11,13 @@
  *   npm run bench -- --backlog 1000    the full drain of 1,000 + 100 events + 20 alarms (about 10 min)
  *   npm run bench -- --pace 5          START_RESTORE_RATE_PER_SECOND of the drain (the budget)
  *   npm run bench -- --margin 20       START_RESTORE_MARGIN_MS of the pacers (default: the deployed 30)
- *   npm run bench -- --only cpu,alarm  only these measures; writes nothing
+ *   npm run bench -- --only cpu,alarm  only these measures; writes nothing (with --merge: replaces
+ *                                      those rows of bench/results.json, and says so under `runs`)
  *   npm run bench -- --quick           a smoke run with tiny counts (used by npm test); writes nothing
  */
 
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -554,6 +555,26 @@ async function main(): Promise<void> {
   console.log(
     `\n${formatRows(result.rows)}\n\n${formatTrace(result.alarm)}\n\nNo vault configured: ${formatTrace(result.alarmVaultsSearched)}\n\nDrain: ${JSON.stringify({ ...result.drain, callsPerSecond: undefined })}\nStartRestoreJob calls per second: ${result.drain?.callsPerSecond.join(' ') ?? '-'}\n\n(${seconds.toFixed(0)} s; node ${process.version}; ${machine.cpus} cores, load average ${machine.loadAverage1m.min.toFixed(1)} to ${machine.loadAverage1m.max.toFixed(1)}; absolute times vary between machines, the ratios hold)`,
   );
+  if (!quick && only !== undefined && args.includes('--merge')) {
+    // Rows of a partial run replace the same measures of the last full run; `runs` says which.
+    const path = join(__dirname, 'results.json');
+    const last = JSON.parse(readFileSync(path, 'utf8')) as { rows: Row[]; runs?: unknown[] } & Record<
+      string,
+      unknown
+    >;
+    const measures = new Set(result.rows.map((r) => r.measure));
+    const rows = [...last.rows.filter((r) => !measures.has(r.measure)), ...result.rows];
+    const runs = [
+      ...(last.runs ?? [{ date: last.date, seconds: last.seconds, machine: last.machine, only: 'all' }]),
+    ];
+    runs.push({ date: new Date().toISOString(), seconds, machine, only: only.join(',') });
+    const partial = Object.fromEntries(
+      Object.entries(result).filter(
+        ([k, v]) => k !== 'rows' && v !== undefined && !(Array.isArray(v) && v.length === 0),
+      ),
+    );
+    writeFileSync(path, `${JSON.stringify({ ...last, ...partial, rows, runs }, null, 2)}\n`);
+  }
   if (!quick && only === undefined) {
     writeFileSync(
       join(__dirname, 'results.json'),

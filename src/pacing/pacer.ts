@@ -67,7 +67,7 @@ export interface Pacer {
 }
 
 /** How long before a grant's time the owner claims it: a write's round trip, and then some. */
-export const CLAIM_LEAD_MS = 25;
+export const CLAIM_LEAD_MS = 50;
 /** How often an instance next in line reads the item near its turn. */
 export const TURN_POLL_MS = 10;
 /** Tries of the table (each with the SDK's own retries) before callers are given back. */
