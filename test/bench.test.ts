@@ -158,6 +158,9 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   const granted = Object.values(drain.pacer.calls).reduce((a, b) => a + b, 0);
   expect(granted).toBeGreaterThanOrEqual(drain.attempts);
   expect(drain.pacer.writesPerStart).toBe(drain.pacer.writes / granted);
+  // The alarm's start was paced at the alarm's priority (set by the runner, read by the pacer).
+  expect(drain.pacer.calls.alarm).toBeGreaterThanOrEqual(1);
+  expect(drain.pacer.calls.recovery).toBeGreaterThanOrEqual(11);
   // The alarms behind the backlog were paired with idle ones; the faulty pacers called at all.
   expect(backlogAlarm?.paired.candidate).toHaveLength(1);
   expect(faults.map((f) => f.fault)).toStrictEqual(['cut-off', 'skew']);

@@ -15,6 +15,7 @@ import {
   type BudgetRules,
   type BudgetView,
   decode,
+  EMPTY_VIEW,
   encode,
   type GrantRun,
   handOver,
@@ -301,6 +302,14 @@ class BudgetPacer {
   }
 
   private async step(): Promise<void> {
+    if (this.view === undefined && this.seenVersion === -1) {
+      // First call of this instance: write as if there were no item yet (its write holds only if
+      // none exists); a failed write then reads it. A job table that answers no reads still paces
+      // its first start, and an idle instance starts at once.
+      this.view = EMPTY_VIEW;
+      this.fresh = true;
+      this.viewAt = this.now();
+    }
     // Only the owner's view stays good between its writes; anyone else reads just before it writes.
     const v0 = this.view;
     // So is the view of the last writer when nobody else was about (no other run within a window,
