@@ -90,11 +90,12 @@ export function alarmEvent(): AlarmStateChange {
 
 type Stack = BackupClient['middlewareStack'];
 
-/** True for the StartRestoreJob pacer's budget write (a PutItem of a `pace#` key). */
-const isSlot = (args: unknown) =>
-  (args as { input?: { Item?: { restoreJobId?: { S?: string } } } }).input?.Item?.restoreJobId?.S?.startsWith(
-    'pace#',
-  ) === true;
+/** True for the StartRestoreJob pacer's budget item (its key starts with `pace#`). */
+const isSlot = (args: unknown) => {
+  const input = (args as { input?: { Item?: Key; Key?: Key } }).input;
+  return (input?.Key ?? input?.Item)?.restoreJobId?.S?.startsWith('pace#') === true;
+};
+type Key = { restoreJobId?: { S?: string } };
 
 /** Records every call `client` makes (from the SDK's first step to its answer) into `sink`. */
 function traceCalls(
