@@ -7,6 +7,7 @@
  * callers wait, and after a few tries they are given back (PacingUnavailableError, retryable).
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RestorePipelineError } from '../errors.js';
 import { DeadlineExceededError } from '../runner/deadline.js';
 import type { Priority } from '../runner/priority.js';
@@ -75,6 +76,8 @@ export const TURN_POLL_MS = 10;
 export const UNREACHABLE_TRIES = 3;
 
 interface Caller {
+  /** Runs a function in the caller's async context (its invocation's deadline). */
+  readonly context: <R>(fn: () => R) => R;
   readonly priority: Priority;
   readonly notAfter: number | undefined;
   readonly resolve: () => void;
@@ -140,7 +143,7 @@ class BudgetPacer {
 
   take(priority: Priority, notAfter: number | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.enqueue({ priority, notAfter, resolve, reject });
+      this.enqueue({ context: AsyncLocalStorage.snapshot(), priority, notAfter, resolve, reject });
       void this.pump();
     });
   }
@@ -345,7 +348,9 @@ class BudgetPacer {
     try {
       while (this.queue.length > 0) {
         try {
-          await this.step();
+          // The table is read and written for the first caller, within its invocation's deadline:
+          // the pump may have been started by a caller whose invocation has ended.
+          await (this.queue[0] as Caller).context(() => this.step());
           this.failures = 0;
         } catch (error) {
           this.view = undefined;
