@@ -58,11 +58,17 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     ...(sink === undefined ? {} : { sink }),
   });
   const sinkLine = sink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // The budget's own client: one attempt a call, the pacer tries again at once (the SDK's backoff
+  // would hold every caller of the instance behind one slow call).
+  const paceDdb = underDeadline(
+    new DynamoDBClient({ ...clientOptions(config.region), maxAttempts: 1 }),
+    'work',
+  );
   // Every attempt, the SDK's retries included, takes a call of the account budget in the job
   // table; without the table it takes none (its request is given back, never guessed).
   paceStartRestoreJob(
     backup,
-    createPacer(dynamoBudgetStore(ddb, config.restoreJobsTable), {
+    createPacer(dynamoBudgetStore(paceDdb, config.restoreJobsTable), {
       quota: config.startRestoreRatePerSecond ?? START_RESTORE_JOB_QUOTA,
       marginMs: config.startRestoreMarginMs,
       id: randomBytes(4).toString('hex'),

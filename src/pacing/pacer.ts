@@ -72,8 +72,12 @@ export interface Pacer {
 export const CLAIM_LEAD_MS = 50;
 /** How often an instance next in line reads the item near its turn. */
 export const TURN_POLL_MS = 10;
-/** Tries of the table (each with the SDK's own retries) before callers are given back. */
-export const UNREACHABLE_TRIES = 3;
+/**
+ * Tries of the table before the callers are given back; between them 25, 50, 100, 200 ms. The
+ * budget's client makes one attempt a call (src/defaults.ts): the SDK's backoff would hold every
+ * caller of the instance behind one slow call.
+ */
+export const UNREACHABLE_TRIES = 5;
 
 interface Caller {
   /** Runs a function in the caller's async context (its invocation's deadline). */
@@ -355,7 +359,7 @@ class BudgetPacer {
         } catch (error) {
           this.view = undefined;
           this.failures += 1;
-          if (this.failures < UNREACHABLE_TRIES) await sleep(100 * 2 ** this.failures);
+          if (this.failures < UNREACHABLE_TRIES) await sleep(25 * 2 ** (this.failures - 1));
           else {
             this.failures = 0;
             for (const caller of this.queue.splice(0)) caller.reject(new PacingUnavailableError(error));

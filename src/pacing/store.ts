@@ -12,6 +12,13 @@ export const BUDGET_KEY = 'pace#budget';
 /** How long the item is kept after its last write (TTL `expiresAt`): a day, far past any bound it holds. */
 export const BUDGET_TTL_SECONDS = 86_400;
 
+/**
+ * How long one read or write of the budget may take before it is given up (and tried again): the
+ * pacer serves every caller of its instance through one call at a time, so a call that hangs
+ * must not hold them all until the invocation's deadline. DynamoDB answers in milliseconds.
+ */
+export const BUDGET_CALL_TIMEOUT_MS = 1_000;
+
 /** The budget item's reads and conditional writes. */
 export interface BudgetStore {
   /** The item as stored now; undefined when there is none. */
@@ -30,7 +37,9 @@ export function dynamoBudgetStore(
   return {
     read: async () => {
       const out = await sortedCall('GetItem (pacing budget)', () =>
-        ddb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })),
+        ddb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }), {
+          abortSignal: AbortSignal.timeout(BUDGET_CALL_TIMEOUT_MS),
+        }),
       );
       const item = out.Item;
       if (item?.v?.N === undefined || item.s?.S === undefined) return undefined;
@@ -55,6 +64,7 @@ export function dynamoBudgetStore(
                   ExpressionAttributeValues: { ':v': { N: String(next.version - 1) } },
                 }),
           }),
+          { abortSignal: AbortSignal.timeout(BUDGET_CALL_TIMEOUT_MS) },
         ),
       ),
   };
