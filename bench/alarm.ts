@@ -122,6 +122,29 @@ function traceCalls(
   );
 }
 
+/** Records the budget item's calls of any DynamoDB client into `sink`; returns the undo. */
+function tracePacerCalls(sink: () => { calls: CallSpan[]; t0: number } | undefined): () => void {
+  const proto = DynamoDBClient.prototype as unknown as { send: (command: unknown) => Promise<unknown> };
+  const send = proto.send;
+  proto.send = async function (this: unknown, command: unknown) {
+    const trace = isSlot(command) ? sink() : undefined;
+    const start = performance.now();
+    try {
+      return await send.call(this, command);
+    } finally {
+      trace?.calls.push({
+        service: 'dynamodb',
+        operation: `${(command as object).constructor.name.replace(/Command$/, '')} (pacing budget)`,
+        startMs: start - trace.t0,
+        endMs: performance.now() - trace.t0,
+      });
+    }
+  };
+  return () => {
+    proto.send = send;
+  };
+}
+
 /**
  * Runs `pairs` pairs (alarm handler, bare sequence) after a warm-up of each; traces one more.
  * With `vaultKnown`, the alarm's target names the vault (ALARM_TARGETS' backupVaultName), as the
@@ -144,6 +167,7 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
   const baselineClient = new BackupClient(setup);
   let trace: { calls: CallSpan[]; t0: number } | undefined;
   let deps: ReturnType<typeof depsFromEnv> | undefined;
+  let restoreSend: () => void = () => undefined;
   try {
     const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-alarm-dead-letters' }))).QueueUrl;
     await ddb.send(
@@ -175,6 +199,9 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
     deps = depsFromEnv(env, () => undefined);
     traceCalls(deps.backup, 'backup', () => trace);
     traceCalls(deps.ddb, 'dynamodb', () => trace);
+    // The pacer has a client of its own (src/defaults.ts), out of reach of Deps: its calls are
+    // traced where every DynamoDB client sends.
+    restoreSend = tracePacerCalls(() => trace);
     const handler = createHandler(deps);
     const context = {
       functionName: 'restoreOnAlarm',
@@ -233,6 +260,7 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
     trace = undefined;
     return { paired, trace: { calls, totalMs } };
   } finally {
+    restoreSend();
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
     baselineClient.destroy();
