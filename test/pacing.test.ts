@@ -9,7 +9,6 @@ import { maxInWindow } from '../bench/stats';
 import { decode, encode, type GrantRun, latestBounds, nextReleases } from '../src/pacing/budget';
 import { budgetRules, createPacer, type GrantReport, PacingUnavailableError } from '../src/pacing/pacer';
 import { DeadlineExceededError } from '../src/runner/deadline';
-import { deadlineFor, runInvocation } from '../src/runner/invocation';
 import { currentPriority, type Priority, priorityOf, withPriority } from '../src/runner/priority';
 import { fakeBudgetTable } from './helpers/budget-table';
 
@@ -174,42 +173,6 @@ describe('createPacer', () => {
       ),
       { numRuns: Number(process.env.PACING_RUNS ?? 25) },
     );
-  });
-
-  it('reads and writes the budget within the deadline of the caller it serves, not of the caller that started it', async () => {
-    const table = fakeBudgetTable();
-    const inner = table.store();
-    // As the SDK's deadline handler does: a call made after its invocation's deadline is refused.
-    const guard = <T>(call: () => Promise<T>) => {
-      const at = deadlineFor('work');
-      return at !== undefined && Date.now() > at
-        ? Promise.reject(new DeadlineExceededError('no time left'))
-        : call();
-    };
-    const pacer = createPacer(
-      { read: () => guard(() => inner.read()), write: (next) => guard(() => inner.write(next)) },
-      { quota: QUOTA, marginMs: MARGIN, id: 'a', now: () => Date.now() },
-    );
-    const outcomes: string[] = [];
-    const ask = (name: string, notAfter: number) =>
-      pacer.take('recovery', notAfter).then(
-        () => void outcomes.push(`${name} released`),
-        (error: Error) => void outcomes.push(`${name} ${error.name}`),
-      );
-    // Invocation A (its work ends 750 ms from now) starts the pacer with more calls than it has time for.
-    void runInvocation({ getRemainingTimeInMillis: () => 1_000 }, [], async () => {
-      for (let i = 0; i < 8; i++) void ask(`A${i}`, Date.now() + 750);
-    });
-    await jest.advanceTimersByTimeAsync(100);
-    // Invocation B, with time, asks while A's callers still wait.
-    void runInvocation(
-      { getRemainingTimeInMillis: () => 30_000 },
-      [],
-      async () => void ask('B', Date.now() + 20_000),
-    );
-    await jest.advanceTimersByTimeAsync(5_000);
-    expect(outcomes).toContain('B released');
-    expect(outcomes.filter((o) => o.endsWith('DeadlineExceededError')).length).toBeGreaterThan(0);
   });
 
   it('gives the request back when the table cannot be reached, and calls nothing', async () => {
