@@ -10,8 +10,8 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { SeedRecoveryPoint } from '../local/backup-service.js';
-import { defaultSeed, startLocalPipeline, RESTORE_JOBS_TABLE as TABLE } from '../local/pipeline.js';
+import { alarmEvent, alarmPoints, queuedRequest, SNAPSHOT } from '../local/chaos-backlog.js';
+import { defaultSeed, startLocalPipeline } from '../local/pipeline.js';
 import { crowdedWindows, maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
 
 /** AWS Backup's default StartRestoreJob quota: 5 calls a second per account and Region. */
@@ -19,7 +19,7 @@ export const QUOTA_PER_SECOND = 5;
 
 /** Instances of each function that starts restores, as serverless.yml deploys them. */
 export const DEPLOYED_INSTANCES = { queue: 2, event: 2, alarm: 1 } as const;
-/** START_RESTORE_INSTANCES of serverless.yml: the sum of the above. */
+/** Every instance that starts restores, all functions together. */
 export const START_RESTORE_INSTANCES =
   DEPLOYED_INSTANCES.queue + DEPLOYED_INSTANCES.event + DEPLOYED_INSTANCES.alarm;
 
@@ -37,7 +37,7 @@ export interface DrainResult {
   size: { queued: number; events: number; alarms: number };
   /** START_RESTORE_RATE_PER_SECOND the handlers ran with: the account budget they share. */
   pace: number;
-  /** START_RESTORE_INSTANCES: each instance is paced at pace / instances. */
+  /** Instances sharing the budget. */
   instances: number;
   jobs: number;
   expected: number;
@@ -53,8 +53,11 @@ export interface DrainResult {
   callsPerSecond: number[];
   /** Each one-second window above the quota: its calls, ms after the first of them. */
   crowdedWindows: number[][];
-  /** The shared pacer's work: slots claimed (items `pace#...` in the job table) and PutItem calls in all. */
-  pacer: { slotsClaimed: number; putItemCalls: number };
+  /**
+   * The pacers' work, from their metric lines: calls granted by priority, budget writes and reads,
+   * and writes and reads per StartRestoreJob call; PutItem calls in all (job links included).
+   */
+  pacer: PacingTotals & { putItemCalls: number };
   /**
    * How late this process's timers ran during the drain (the handlers, their pacer and the
    * endpoint share it): a late timer releases several paced calls at once.
@@ -66,54 +69,36 @@ export interface DrainResult {
   alarmToJobSeconds: { median: number; max: number };
 }
 
-const SNAPSHOT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
-const volume = (i: number) => `vol-0bench${String(i).padStart(8, '0')}`;
-
-/** One EBS volume per alarm, each with one COMPLETED recovery point. */
-function alarmPoints(alarms: number): SeedRecoveryPoint[] {
-  return Array.from({ length: alarms }, (_, i) => ({
-    RecoveryPointArn: `arn:aws:ec2:eu-west-1::snapshot/snap-0bench${String(i).padStart(8, '0')}`,
-    BackupVaultName: 'Default',
-    ResourceArn: `arn:aws:ec2:eu-west-1:123456789012:volume/${volume(i)}`,
-    ResourceType: 'EBS',
-    CreationDate: '2026-11-26T03:00:00Z',
-    Status: 'COMPLETED',
-    RestoreMetadata: { availabilityZone: 'eu-west-1a', volumeType: 'gp3', volumeSize: '100' },
-  }));
+/** What the pacers' metric lines (src/metrics.ts pacingFields) add up to. */
+export interface PacingTotals {
+  calls: Record<string, number>;
+  writes: number;
+  reads: number;
+  writesPerStart: number;
+  readsPerStart: number;
 }
 
-function alarm(i: number, at: string): EventBridgeEvent<string, unknown> {
-  const name = `restore-bench-volume-${i}`;
+/** A log sink that adds up the pacers' metric lines. */
+export function pacingTally(): { sink: (line: string) => void; totals: () => PacingTotals } {
+  const calls: Record<string, number> = {};
+  let writes = 0;
+  let reads = 0;
   return {
-    version: '0',
-    id: `bench-backlog-alarm-${i}`,
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: '123456789012',
-    time: at,
-    region: 'eu-west-1',
-    resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
-    detail: {
-      alarmName: name,
-      state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: at },
-      previousState: { value: 'OK', reason: 'Threshold not crossed', timestamp: at },
-      configuration: {
-        metrics: [
-          {
-            id: 'm1',
-            metricStat: {
-              metric: {
-                namespace: 'AWS/EBS',
-                name: 'VolumeStalledIOCheck',
-                dimensions: { VolumeId: volume(i) },
-              },
-              period: 60,
-              stat: 'Maximum',
-            },
-            returnData: true,
-          },
-        ],
-      },
+    sink: (line) => {
+      if (!line.includes('"PacingWrites"')) return;
+      const m = JSON.parse(line) as {
+        Priority: string;
+        StartRestoreCalls: number;
+        PacingWrites: number;
+        PacingReads: number;
+      };
+      calls[m.Priority] = (calls[m.Priority] ?? 0) + m.StartRestoreCalls;
+      writes += m.PacingWrites;
+      reads += m.PacingReads;
+    },
+    totals: () => {
+      const all = Object.values(calls).reduce((a, b) => a + b, 0);
+      return { calls: { ...calls }, writes, reads, writesPerStart: writes / all, readsPerStart: reads / all };
     },
   };
 }
@@ -142,16 +127,19 @@ export async function backlogDrain(
   backlog: number,
   pace: number,
   say: (line: string) => void = () => undefined,
+  margin?: number,
 ): Promise<DrainResult> {
   const size = drainSize(backlog);
   const seed = defaultSeed();
+  const tally = pacingTally();
   const pipeline = await startLocalPipeline({
     seed: { ...seed, recoveryPoints: [...seed.recoveryPoints, ...alarmPoints(size.alarms)] },
     faults: { StartRestoreJob: { rateLimitPerSecond: QUOTA_PER_SECOND } },
     env: {
       START_RESTORE_RATE_PER_SECOND: String(pace),
-      START_RESTORE_INSTANCES: String(START_RESTORE_INSTANCES),
+      ...(margin === undefined ? {} : { START_RESTORE_MARGIN_MS: String(margin) }),
     },
+    logSink: tally.sink,
     instances: DEPLOYED_INSTANCES,
     visibilityTimeoutS: 30,
     restoreConcurrency: 10,
@@ -161,19 +149,14 @@ export async function backlogDrain(
   try {
     const started = Date.now();
     for (let i = 0; i < size.queued; i++) {
-      await pipeline.submit({
-        RecoveryPointArn: SNAPSHOT,
-        ResourceType: 'EBS',
-        Metadata: { availabilityZone: 'eu-west-1a' },
-        IdempotencyToken: `backlog-queued-${i}`,
-      });
+      await pipeline.submit(queuedRequest(`backlog-queued-${i}`));
     }
     // Events and alarms arrive while the queue's backlog is being worked off.
     const delivered: Promise<unknown>[] = [];
     for (let i = 0; i < size.events; i++) delivered.push(pipeline.emit(restoreRequested(i)));
     const alarmsAt = Date.now();
     const at = new Date(alarmsAt).toISOString();
-    for (let i = 0; i < size.alarms; i++) delivered.push(pipeline.emit(alarm(i, at)));
+    for (let i = 0; i < size.alarms; i++) delivered.push(pipeline.emit(alarmEvent(i, at)));
     const expected = size.queued + size.events + size.alarms;
     const progress = setInterval(() => {
       say(`  ${pipeline.aws.backup.jobs.length} of ${expected} jobs started`);
@@ -206,12 +189,7 @@ export async function backlogDrain(
       busiestSecond: Math.max(0, ...perSecond(attemptTimes)),
       callsPerSecond: perSecond(attemptTimes),
       crowdedWindows: crowdedWindows(attemptTimes, QUOTA_PER_SECOND),
-      pacer: {
-        slotsClaimed: (await pipeline.aws.dynamodb.items(TABLE)).filter((i) =>
-          String(i.restoreJobId?.S).startsWith('pace#'),
-        ).length,
-        putItemCalls: pipeline.aws.faults.arrivals.PutItem?.length ?? 0,
-      },
+      pacer: { ...tally.totals(), putItemCalls: pipeline.aws.faults.arrivals.PutItem?.length ?? 0 },
       eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       deadLetters: letters.length,
       throttlingDeadLetters: letters.filter((m) => /Throttl|Rate exceeded/.test(m.body)).length,

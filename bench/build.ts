@@ -21,6 +21,8 @@ export const OUT = join(__dirname, '.build');
 /** The bundles the benchmark measures: the baseline and every deployed function. */
 export const ENTRIES = {
   baseline: 'bench/baseline-handler.ts',
+  /** The CPU baseline: the calls a started restore needs (pacing write, start, link), bare. */
+  baselineCalls: 'bench/baseline-calls-handler.ts',
   restoreFromQueue: 'handlers/restore-from-queue.ts',
   restoreFromEvent: 'handlers/restore-from-event.ts',
   restoreOnAlarm: 'handlers/restore-on-alarm.ts',

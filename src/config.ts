@@ -45,8 +45,14 @@ export interface Config {
   readonly alarmNamePrefix: string;
   /** When set, every completed restore is handed to validateRestore through this queue. */
   readonly validationQueueUrl: string | undefined;
-  /** StartRestoreJob calls a second for one function instance; undefined for no pacing. */
+  /** StartRestoreJob calls a second, every instance of every function together (default AWS's 5). */
   readonly startRestoreRatePerSecond: number | undefined;
+  /**
+   * Milliseconds each one-second window of the pacer is widened by (START_RESTORE_MARGIN_MS,
+   * default 30): half for a caller's own lateness, half for the way to AWS.
+   * docs/aws-behaviour.md#b-pacer-budget-item
+   */
+  readonly startRestoreMarginMs: number;
 }
 
 /** Thrown at cold start when the environment is not usable; lists every problem at once. */
@@ -150,6 +156,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const integer = integerSettings(env, problems);
   const maxReceiveCount = integer('MAX_RECEIVE_COUNT', 5, 1, 1000);
   const restoreConcurrency = integer('RESTORE_CONCURRENCY', 10, 1, 100);
+  const startRestoreMarginMs = integer('START_RESTORE_MARGIN_MS', 30, 0, 500);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -168,5 +175,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     alarmNamePrefix,
     validationQueueUrl,
     startRestoreRatePerSecond: rate,
+    startRestoreMarginMs,
   });
 }

@@ -5,22 +5,21 @@
  * or the local endpoint.
  */
 
+import { randomBytes } from 'node:crypto';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger, errorFields, type LogLevel, type LogSink } from './logger.js';
-import { createMetrics, metricFields } from './metrics.js';
-import {
-  ARRIVAL_MARGIN,
-  createRateLimiter,
-  createSharedPacer,
-  FALLBACK_HOLD_MS,
-  paceStartRestoreJob,
-  startRestoreShare,
-} from './rate-limit.js';
+import { loadConfig } from './config.js';
+import { createLogger, type LogLevel, type LogSink } from './logger.js';
+import { createMetrics, pacingFields } from './metrics.js';
+import { paceStartRestoreJob } from './pacing/middleware.js';
+import { createPacer } from './pacing/pacer.js';
+import { dynamoBudgetStore } from './pacing/store.js';
 import { REQUEST_HANDLER_OPTIONS, underDeadline } from './runner/deadline.js';
 import type { Deps } from './types.js';
+
+/** AWS Backup's default StartRestoreJob quota: calls a second per account and Region. */
+export const START_RESTORE_JOB_QUOTA = 5;
 
 /**
  * Options of every SDK client: connection and request timeouts that throw (see deadline.ts).
@@ -50,8 +49,6 @@ export function lazily<T>(make: () => Promise<T>): () => Promise<T> {
  */
 export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, sink?: LogSink): Deps {
   const config = loadConfig(env);
-  const share = startRestoreShare(env, config.startRestoreRatePerSecond);
-  if (share.problems.length > 0) throw new ConfigError(share.problems);
   const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
   // Every call but the dead letter stops short of the reserve; the dead letter may use it.
   const ddb = underDeadline(new DynamoDBClient(clientOptions(config.region)), 'work');
@@ -60,20 +57,22 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info',
     ...(sink === undefined ? {} : { sink }),
   });
-  // Every attempt, the SDK's retries included, claims a slot of the account budget in the job
-  // table; without DynamoDB, a slot of this instance's static share.
+  const sinkLine = sink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // The budget's own client: one attempt a call, the pacer tries again at once (the SDK's backoff
+  // would hold every caller of the instance behind one slow call).
+  const paceDdb = underDeadline(
+    new DynamoDBClient({ ...clientOptions(config.region), maxAttempts: 1 }),
+    'work',
+  );
+  // Every attempt, the SDK's retries included, takes a call of the account budget in the job
+  // table; without the table it takes none (its request is given back, never guessed).
   paceStartRestoreJob(
     backup,
-    createSharedPacer(ddb, {
-      table: config.restoreJobsTable,
-      perSecond: share.budget,
-      fallback: createRateLimiter(share.perSecond, Date.now, ARRIVAL_MARGIN),
-      onFallback: (error) =>
-        logger.metric(
-          `StartRestoreJob pacing fell back to this instance's share (${share.perSecond} a second) for ${FALLBACK_HOLD_MS / 1000} s: the job table could not be reached`,
-          errorFields(error),
-          metricFields('StartPacingFallbacks', 'Count', 1, 'All'),
-        ),
+    createPacer(dynamoBudgetStore(paceDdb, config.restoreJobsTable), {
+      quota: config.startRestoreRatePerSecond ?? START_RESTORE_JOB_QUOTA,
+      marginMs: config.startRestoreMarginMs,
+      id: randomBytes(4).toString('hex'),
+      onGrant: (report) => sinkLine(JSON.stringify(pacingFields(report))),
     }),
   );
   const now = () => new Date();
@@ -85,7 +84,7 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
     ddb,
     // Paced per attempt inside the Backup client (above); pacing here again would halve the rate.
     logger,
-    metrics: createMetrics(sink ?? ((line) => process.stdout.write(`${line}\n`))),
+    metrics: createMetrics(sinkLine),
     now,
   };
 }

@@ -63,3 +63,39 @@ export function createMetrics(sink: LogSink, now: () => Date = () => new Date())
     seconds: (name, value, resourceType) => put(name, 'Seconds', value, resourceType),
   };
 }
+
+/** What the StartRestoreJob pacer reports per grant write (src/pacing/pacer.ts). */
+export interface PacingReport {
+  readonly priority: 'alarm' | 'recovery' | 'drill';
+  readonly calls: number;
+  readonly writes: number;
+  readonly reads: number;
+}
+
+/**
+ * One EMF line for one grant write of the pacer, dimensioned by Priority: the calls it granted
+ * (StartRestoreCalls) and the budget writes and reads it took (PacingWrites, PacingReads), so the
+ * dashboard shows calls by priority and writes per start.
+ */
+export function pacingFields(report: PacingReport, at: Date = new Date()): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: at.getTime(),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['Priority']],
+          Metrics: [
+            { Name: 'StartRestoreCalls', Unit: 'Count' },
+            { Name: 'PacingWrites', Unit: 'Count' },
+            { Name: 'PacingReads', Unit: 'Count' },
+          ],
+        },
+      ],
+    },
+    Priority: report.priority,
+    StartRestoreCalls: report.calls,
+    PacingWrites: report.writes,
+    PacingReads: report.reads,
+  };
+}

@@ -101,19 +101,23 @@ it('groups overlapping calls into one step of the critical path', () => {
 });
 
 it('smoke: measures every figure, paired, and traces the alarm and the drain', async () => {
-  const { rows, alarm, drain } = await runBench(QUICK);
+  const { rows, alarm, drain, faults, backlogAlarm } = await runBench(QUICK);
   if (alarm === undefined || drain === undefined)
     throw new Error('the alarm and the drain were not measured');
   expect([...new Set(rows.map((r) => r.measure))]).toStrictEqual([
     'bundle size',
     'cold start: module load',
     'cold start: whole process',
-    'CPU per request',
+    'CPU per started restore',
     'peak memory',
     'one batch (10 records)',
     'alarm to job accepted',
     'alarm to job accepted, no vault configured (vaults searched)',
+    'alarm to job accepted, 30 requests queued',
+    'busiest second, one instance cut off from the table',
+    'busiest second, clocks 250 ms apart (-125 to +125 ms)',
     'backlog drain (10 queued + 1 events + 1 alarms)',
+    'backlog drain: pacing writes a start (the job link not counted)',
     'backlog drain: dead letters for throttling',
     'backlog drain: StartRestoreJob calls in the busiest second',
   ]);
@@ -133,11 +137,11 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   ]) {
     expect(operations).toContain(op);
   }
-  // The start claimed a pacing slot (and, late in its slot, the spacer a second ahead) inside its
-  // own span; after the start: the job link (a conditional put), then the job named on the claim.
+  // The start took its call of the budget (one write of the budget item) inside its own span;
+  // after the start: the job link (a conditional put), then the job named on the claim.
   const start = alarm.calls.find((c) => c.operation === 'StartRestoreJob');
-  const slots = alarm.calls.filter((c) => c.operation === 'PutItem (pacing slot)');
-  expect(slots.length).toBeGreaterThanOrEqual(1);
+  const slots = alarm.calls.filter((c) => c.operation === 'PutItem (pacing budget)');
+  expect(slots).toHaveLength(1);
   for (const slot of slots) {
     expect(slot.startMs).toBeGreaterThanOrEqual(start?.startMs ?? Number.NaN);
     expect(slot.endMs).toBeLessThanOrEqual(start?.endMs ?? Number.NaN);
@@ -150,7 +154,17 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   expect(drain.jobs).toBe(drain.expected);
   expect(drain.expected).toBe(12);
   expect(drain.attempts).toBeGreaterThanOrEqual(drain.jobs);
-  // Every attempt claimed its slot in the job table.
-  expect(drain.pacer.slotsClaimed).toBeGreaterThanOrEqual(drain.attempts);
+  // The pacers granted a call for every attempt, and said what it cost.
+  const granted = Object.values(drain.pacer.calls).reduce((a, b) => a + b, 0);
+  expect(granted).toBeGreaterThanOrEqual(drain.attempts);
+  expect(drain.pacer.writesPerStart).toBe(drain.pacer.writes / granted);
+  // The alarm's start was paced at the alarm's priority (set by the runner, read by the pacer).
+  expect(drain.pacer.calls.alarm).toBeGreaterThanOrEqual(1);
+  expect(drain.pacer.calls.recovery).toBeGreaterThanOrEqual(11);
+  // The alarms behind the backlog were paired with idle ones; the faulty pacers called at all.
+  expect(backlogAlarm?.paired.candidate).toHaveLength(1);
+  expect(faults.map((f) => f.fault)).toStrictEqual(['cut-off', 'skew']);
+  for (const f of faults) expect(f.calls).toBeGreaterThan(0);
+  expect(faults[0]?.givenBack).toBeGreaterThan(0);
   expect(formatRows(rows)).toContain('| bundle size | restoreFromQueue |');
 }, 180_000);

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       alarmNamePrefix: 'restore-',
       validationQueueUrl: undefined,
       startRestoreRatePerSecond: undefined,
+      startRestoreMarginMs: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.allowedRoleArns)).toBe(true);

@@ -18,7 +18,6 @@ import { FAILURE_KINDS } from '../src/arrival/redriven';
 import { checkRestoreRequest } from '../src/checks/request';
 import { loadConfig } from '../src/config';
 import { loadDrillConfig } from '../src/drills/config';
-import { startRestoreShare } from '../src/rate-limit';
 import {
   DRILL_TYPES,
   POINT_IN_TIME_KEYS,
@@ -249,7 +248,6 @@ function variablesRead(): Set<string> {
       // An empty environment is refused; what matters is what was asked.
     }
   }
-  startRestoreShare(env, 5);
   return names;
 }
 

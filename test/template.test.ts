@@ -712,8 +712,6 @@ describe('dashboard, alarms and outputs', () => {
       'RestoreJobsStarted',
       'RestoreJobsUnlinked',
       'RestoresSkipped',
-      // The StartRestoreJob pacer fell back to the instance's static share (src/rate-limit.ts).
-      'StartPacingFallbacks',
     ]);
     const text = JSON.stringify(dashboard(template));
     const namespace = readFileSync(join(__dirname, '..', 'src', 'metrics.ts'), 'utf8').match(
