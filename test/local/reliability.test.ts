@@ -85,18 +85,22 @@ describe('no request starts two restores, and none is lost', () => {
     ]);
   });
 
-  it('never dead-letters a started job as rejected when its link cannot be written', async () => {
-    // A visibility timeout longer than the in-function retries, as deployed (6 x the function timeout).
+  it('starts nothing without the account budget when the job table takes no write, and letters the request as retries-exhausted, never rejected', async () => {
+    // A visibility timeout longer than the in-function retries (the pacer gives a request back after
+    // five one-second tries), as deployed (6 x the function timeout).
     const p = await start({
       faults: { PutItem: { errorRates: { ServiceUnavailable: 1 } } },
-      visibilityTimeoutS: 4,
+      visibilityTimeoutS: 8,
       maxReceiveCount: 2,
     });
     await p.submit(EBS);
     await p.runUntilIdle();
-    expect(p.aws.backup.jobs).toHaveLength(1);
-    expect(p.aws.served.StartRestoreJob).toBe(2);
-    expect(p.deadLetters()).toStrictEqual([]);
+    expect(p.aws.backup.jobs).toHaveLength(0);
+    expect(p.aws.served.StartRestoreJob ?? 0).toBe(0);
+    const letters = deadLetters(p);
+    expect(letters.map((l) => [l.failure, l.error.name])).toStrictEqual([
+      ['retries-exhausted', 'PacingUnavailableError'],
+    ]);
   });
 });
 
