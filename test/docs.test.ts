@@ -25,6 +25,7 @@ import {
   RESOURCE_TYPES,
   TARGET_KEYS,
 } from '../src/resource-types';
+import { PRIORITIES } from '../src/runner/priority';
 import { loadValidationConfig } from '../src/validation/config';
 import { DURATION_METRICS } from '../src/validation/timing';
 import { typesTheCleanupHandles } from './helpers/drill-types';
@@ -414,12 +415,16 @@ describe('the CLI (docs/cli.md, against the program)', () => {
 
 // ---------- metrics and the dashboard ----------
 
-/** The metrics the code emits: counts, seconds and the durations of time to recovery. */
+/** The metrics the code emits: counts, seconds, the durations of time to recovery, and EMF members. */
 function metricsEmitted(): Set<string> {
   const names = new Set(Object.values(DURATION_METRICS));
-  for (const file of sourceFiles('src'))
-    for (const m of read(file).matchAll(/\b(?:count|seconds|metricFields)\((?:\w+,\s*)?'([A-Z][A-Za-z]+)'/g))
+  for (const file of sourceFiles('src')) {
+    const text = read(file);
+    for (const m of text.matchAll(/\b(?:count|seconds|metricFields)\((?:\w+,\s*)?'([A-Z][A-Za-z]+)'/g))
       names.add(m[1] as string);
+    // An EMF line written in full (the pacer's): its metric definitions.
+    for (const m of text.matchAll(/\{ Name: '([A-Z][A-Za-z]+)', Unit: '/g)) names.add(m[1] as string);
+  }
   return names;
 }
 
@@ -448,6 +453,22 @@ describe('metrics (against the code and the dashboard in serverless.yml)', () =>
     const alarms = Object.keys(resources).filter((k) => resources[k]?.Type === 'AWS::CloudWatch::Alarm');
     const table = tableStarting(PAGES['docs/alarms.md'] as string, 'alarm', 'docs/alarms.md');
     expect(table.rows.map((r) => ticked(r[0] ?? '')[0]).sort()).toStrictEqual(alarms.sort());
+  });
+});
+
+// ---------- the StartRestoreJob budget ----------
+
+describe('the StartRestoreJob budget (docs/performance.md, against src/runner/priority.ts)', () => {
+  it("names the StartRestoreJob budget's priorities as the code has them, most urgent first", () => {
+    const budget = section(
+      PAGES['docs/performance.md'] as string,
+      '## The StartRestoreJob budget',
+      'docs/performance.md',
+    );
+    const listed =
+      /\*\*Alarms first, then recoveries, then drills\.\*\*[^\n]*\n(?:[^\n]*\n){0,3}/.exec(budget)?.[0] ?? '';
+    const named = codeSpans(listed).filter((t) => (PRIORITIES as readonly string[]).includes(t));
+    expect(named).toStrictEqual([...PRIORITIES]);
   });
 });
 

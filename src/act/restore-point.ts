@@ -59,7 +59,7 @@ export async function startRestoreOfPoint(
   });
   // Safe to repeat: the idempotency token makes AWS answer the same job. Trying harder here means
   // fewer requests dead-lettered after AWS did start them but the answer was lost. Every HTTP
-  // attempt is paced by the Backup client itself (paceStartRestoreJob in src/rate-limit.ts).
+  // attempt is paced by the Backup client itself (paceStartRestoreJob in src/pacing/middleware.ts).
   const restoreJobId = await retryRetryable(() => startRestoreJob(deps.backup, input));
   item.restoreJobId = { S: restoreJobId };
   // What every "started" line says (the source account is always known: this account at least).
