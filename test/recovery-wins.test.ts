@@ -7,85 +7,20 @@
  */
 
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
-import { createHandler } from '../handlers/restore-from-queue';
-import type { DeadLetter } from '../src/outcome/dead-letters';
-import { type FakeJob, fakeBackup, fakeJobTable, type TableFaults } from './helpers/fake-aws';
-import { context, loadEvent, sqsRecord, testConfig, testDeps } from './helpers/fixtures';
+import type { FakeJob } from './helpers/fake-aws';
+import {
+  alarmEvent,
+  onFailureRecord,
+  pipeline,
+  stopTables,
+  TABLE,
+  VOLUME_ARN,
+} from './helpers/queue-pipeline';
 
-const TABLE = 'jobs';
-const VOLUME = (n: number) => `vol-0c3d4e5f6a7b8c${String(n).padStart(3, '0')}`;
-const VOLUME_ARN = (n: number) => `arn:aws:ec2:eu-west-1:123456789012:volume/${VOLUME(n)}`;
+afterEach(stopTables);
 
-type Alarm = {
-  resources: string[];
-  detail: {
-    alarmName: string;
-    configuration: { metrics: { metricStat: { metric: { dimensions: Record<string, string> } } }[] };
-  };
-};
-
-/**
- * The EBS alarm sample, renamed `name`, guarding volume `n`, in the envelope that brings an alarm
- * to the request queue (Lambda's on-failure record of the alarm function, redriven).
- */
-function alarm(name: string, n: number): string {
-  const event = loadEvent<Alarm>('alarm-ebs-volume.json');
-  event.detail.alarmName = name;
-  event.resources = [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`];
-  const metric = event.detail.configuration.metrics[0]?.metricStat.metric;
-  if (metric !== undefined) metric.dimensions = { VolumeId: VOLUME(n) };
-  return JSON.stringify({
-    requestContext: {},
-    requestPayload: event,
-    responseContext: {},
-    responsePayload: {},
-  });
-}
-
-/** The tables a test made, stopped after it. */
-const tables: { destroy(): void }[] = [];
-afterEach(() => {
-  for (const table of tables.splice(0)) table.destroy();
-});
-
-/** A pipeline on fakes: the queue handler, the table, Backup and the letters sent. */
-async function pipeline(faults: TableFaults = {}) {
-  const ddb = await fakeJobTable(TABLE, faults);
-  tables.push(ddb);
-  const backup = fakeBackup('EBS', { availabilityZone: 'eu-west-1a' });
-  const letters: DeadLetter[] = [];
-  const sqs = {
-    send: async (command: { input: { MessageBody?: string } }) => {
-      letters.push(JSON.parse(command.input.MessageBody ?? '{}') as DeadLetter);
-      return { MessageId: `letter-${letters.length}` };
-    },
-  };
-  const deps = testDeps({
-    ddb,
-    backup,
-    sqs: async () => sqs as never,
-    config: testConfig({ RESTORE_JOBS_TABLE: TABLE, ALLOWED_BACKUP_VAULTS: 'Default' }),
-  });
-  const handler = createHandler(deps);
-  let messages = 0;
-  /**
-   * Sends `bodies` as one batch, then delivers again what the batch gave back, as SQS does, until
-   * nothing is given back or the last receive (MAX_RECEIVE_COUNT 5) has been worked.
-   */
-  const send = async (bodies: readonly string[]) => {
-    let batch = bodies.map((body) => ({ body, id: `m-${++messages}`, receive: 1 }));
-    while (batch.length > 0) {
-      const event: SQSEvent = { Records: batch.map((m) => sqsRecord(m.body, m.id, m.receive)) };
-      const out = (await handler(event, context)) as { batchItemFailures: { itemIdentifier: string }[] };
-      const failed = new Set(out.batchItemFailures.map((f) => f.itemIdentifier));
-      batch = batch
-        .filter((m) => failed.has(m.id) && m.receive < 5)
-        .map((m) => ({ ...m, receive: m.receive + 1 }));
-    }
-  };
-  return { ddb, backup, letters, send, deps };
-}
+/** The EBS alarm sample, renamed `name`, guarding volume `n`, redriven to the request queue. */
+const alarm = (name: string, n: number) => onFailureRecord(alarmEvent(name, n));
 
 /** A restore job of the volume, as if started by another request, with its link. */
 async function running(p: Awaited<ReturnType<typeof pipeline>>, n: number, drill: boolean): Promise<FakeJob> {
@@ -94,7 +29,7 @@ async function running(p: Awaited<ReturnType<typeof pipeline>>, n: number, drill
     IdempotencyToken: `first-${n}`,
     ...(drill ? { Drill: { DeleteAfterHours: 4 } } : {}),
   };
-  await p.send([JSON.stringify(request)]);
+  await p.send(JSON.stringify(request));
   const job = p.backup.jobs.find((j) => j.resourceArn === VOLUME_ARN(n));
   if (job === undefined) throw new Error(`no job: ${JSON.stringify(p.letters)}`);
   return job;
@@ -107,7 +42,7 @@ describe('a recovery pre-empts a drill', () => {
   it('an alarm for a resource whose only active restore is a drill starts its recovery, and the drill is recorded as superseded', async () => {
     const p = await pipeline();
     const drill = await running(p, 1, true);
-    await p.send([alarm('restore-volume-1', 1)]);
+    await p.send(alarm('restore-volume-1', 1));
     const jobs = jobsOf(p, 1);
     expect(jobs.map((j) => j.RestoreJobId)).toStrictEqual([drill.RestoreJobId, expect.any(String)]);
     expect(p.letters).toStrictEqual([]);
@@ -120,7 +55,7 @@ describe('a recovery pre-empts a drill', () => {
   it('an alarm held back by another recovery is dead-lettered with the reason, never only logged', async () => {
     const p = await pipeline();
     const first = await running(p, 2, false);
-    await p.send([alarm('restore-volume-2', 2)]);
+    await p.send(alarm('restore-volume-2', 2));
     expect(jobsOf(p, 2)).toHaveLength(1);
     expect(p.letters.map((l) => [l.failure, l.error.name, l.reason])).toStrictEqual([
       ['rejected', 'RestoreSkippedError', expect.stringContaining(`restore job ${first.RestoreJobId}`)],
@@ -129,8 +64,8 @@ describe('a recovery pre-empts a drill', () => {
 
   it('the same alarm delivered again after its restore started is not skipped: its token gives its job back', async () => {
     const p = await pipeline();
-    await p.send([alarm('restore-volume-3', 3)]);
-    await p.send([alarm('restore-volume-3', 3)]);
+    await p.send(alarm('restore-volume-3', 3));
+    await p.send(alarm('restore-volume-3', 3));
     expect(jobsOf(p, 3)).toHaveLength(1);
     expect(p.letters).toStrictEqual([]);
   });
@@ -151,7 +86,7 @@ describe('two alarms of one resource in one batch start one restore', () => {
 
   it('with the job table down: nothing starts, both are given back and dead-lettered on their last receive', async () => {
     const p = await pipeline({ down: true });
-    await p.send([alarm('restore-volume-a', 4), alarm('restore-volume-b', 4)]);
+    await p.send(alarm('restore-volume-a', 4), alarm('restore-volume-b', 4));
     expect(jobsOf(p, 4)).toHaveLength(0);
     expect(p.letters.map((l) => l.failure)).toStrictEqual(['retries-exhausted', 'retries-exhausted']);
   });
@@ -164,7 +99,7 @@ describe('two alarms of one resource in one batch start one restore', () => {
     };
     const p = await pipeline({ losePutAnswer: () => random() < 0.5 });
     const resources = [10, 11, 12, 13, 14, 15];
-    await p.send(resources.flatMap((n) => [alarm(`restore-a-${n}`, n), alarm(`restore-b-${n}`, n)]));
+    await p.send(...resources.flatMap((n) => [alarm(`restore-a-${n}`, n), alarm(`restore-b-${n}`, n)]));
     for (const n of resources) expect(jobsOf(p, n).length).toBeLessThanOrEqual(1);
     const started = resources.filter((n) => jobsOf(p, n).length === 1).length;
     accounted(p, resources.length * 2, started);

@@ -12,7 +12,14 @@ import { findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { buildStartRestoreJobInput } from '../../src/plan/start-input';
 import type { RecoveryPointRequest } from '../../src/request';
 import { context, ROLE, sqsRecord, testConfig } from '../helpers/fixtures';
-import { alarmEvent, onFailureRecord, pipeline, stopTables, TABLE, VOLUME_ARN } from './harness';
+import {
+  alarmEvent,
+  onFailureRecord,
+  pipeline,
+  stopTables,
+  TABLE,
+  VOLUME_ARN,
+} from '../helpers/queue-pipeline';
 
 afterEach(stopTables);
 

@@ -9,7 +9,14 @@
 
 import { drillOf } from '../../src/drills/drill';
 import { findJobLink } from '../../src/outcome/job-link';
-import { alarmEvent, onFailureRecord, pipeline, stopTables, TABLE, VOLUME_ARN } from './harness';
+import {
+  alarmEvent,
+  onFailureRecord,
+  pipeline,
+  stopTables,
+  TABLE,
+  VOLUME_ARN,
+} from '../helpers/queue-pipeline';
 
 afterEach(stopTables);
 

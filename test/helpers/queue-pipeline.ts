@@ -1,5 +1,5 @@
 /**
- * The attack campaign's pipeline on fakes (no sockets): the queue handler, the job table (dynalite
+ * The request queue's pipeline on fakes (the attack campaign's and the recovery tests') (no sockets): the queue handler, the job table (dynalite
  * in process), AWS Backup in memory, and the letters sent. What an attacker who can only send to
  * the request queue can do is `send`; bad luck is the table's faults.
  */
@@ -7,8 +7,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/restore-from-queue';
 import type { DeadLetter } from '../../src/outcome/dead-letters';
-import { fakeBackup, fakeJobTable, type TableFaults } from '../helpers/fake-aws';
-import { context, loadEvent, ROLE, sqsRecord, testConfig, testDeps } from '../helpers/fixtures';
+import { fakeBackup, fakeJobTable, type TableFaults } from './fake-aws';
+import { context, loadEvent, ROLE, sqsRecord, testConfig, testDeps } from './fixtures';
 
 export const TABLE = 'jobs';
 /** The tests' now (testDeps). */
