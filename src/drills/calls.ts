@@ -4,7 +4,7 @@
  * a resource is not ready yet (tried on the next run, never counted as a failure).
  */
 
-import { classifyAwsError, RestorePipelineError } from '../errors.js';
+import { RestorePipelineError } from '../errors.js';
 
 /** What the cleanup knows of the drill's job while it tags or deletes its resource. */
 export interface DrillContext {
@@ -28,14 +28,8 @@ export class NotReadyError extends RestorePipelineError {
   }
 }
 
-/** Runs one call; any error is sorted (classifyAwsError) and thrown. */
-export async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw classifyAwsError(operation, error);
-  }
-}
+/** Runs one call; any error is sorted (classifyAwsError) and thrown: the pipeline's one such helper. */
+export { sortedCall as call } from '../aws/conditional.js';
 
 const NOT_FOUND = new Set([
   'DBInstanceNotFound',

@@ -15,8 +15,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHolds } from '../aws/conditional.js';
-import { classifyAwsError } from '../errors.js';
+import { conditionHolds, sortedCall } from '../aws/conditional.js';
 import { type DrillSpec, drillDueAt, VERDICT_WAIT_HOURS } from './drill.js';
 
 type Item = Record<string, AttributeValue>;
@@ -152,18 +151,16 @@ export async function findDrillRecord(
   table: string,
   restoreJobId: string,
 ): Promise<DrillRecord | undefined> {
-  try {
-    const out = await ddb.send(
+  const out = await sortedCall('GetItem (drill record)', () =>
+    ddb.send(
       new GetItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: drillKey(restoreJobId) } },
         ConsistentRead: true,
       }),
-    );
-    return out.Item === undefined ? undefined : recordFromItem(out.Item);
-  } catch (error) {
-    throw classifyAwsError('GetItem (drill record)', error);
-  }
+    ),
+  );
+  return out.Item === undefined ? undefined : recordFromItem(out.Item);
 }
 
 /** Moves a record on from `from` to `state`, with the reason (another run that moved it first wins: false). */
@@ -239,18 +236,16 @@ export async function countDrillAttempt(
   table: string,
   record: DrillRecord,
 ): Promise<void> {
-  try {
-    await ddb.send(
+  await sortedCall('UpdateItem (drill record)', () =>
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { restoreJobId: { S: drillKey(record.restoreJobId) } },
         UpdateExpression: 'SET attempts = :n',
         ExpressionAttributeValues: { ':n': { N: String(record.attempts + 1) } },
       }),
-    );
-  } catch (error) {
-    throw classifyAwsError('UpdateItem (drill record)', error);
-  }
+    ),
+  );
 }
 
 /**

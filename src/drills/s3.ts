@@ -23,7 +23,7 @@ import {
   type S3ControlClient,
   TagResourceCommand,
 } from '@aws-sdk/client-s3-control';
-import { RestorePipelineError } from '../errors.js';
+import { classifyAwsError, RestorePipelineError } from '../errors.js';
 import { call, type DrillContext, dateOf, tagMap } from './calls.js';
 import { DRILL_TAG_KEY } from './drill.js';
 import type { ResourceView } from './resources.js';
@@ -121,7 +121,7 @@ async function lockRefusal(s3: S3Client, name: string): Promise<string | undefin
     return undefined;
   } catch (error) {
     if ((error as { name?: unknown }).name === 'ObjectLockConfigurationNotFoundError') return undefined;
-    return call('GetObjectLockConfiguration', () => Promise.reject(error));
+    throw classifyAwsError('GetObjectLockConfiguration', error);
   }
 }
 
