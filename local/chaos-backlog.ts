@@ -17,6 +17,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
 import { depsFromEnv } from '../src/defaults.js';
+import { ebsVolumeAlarm } from './alarm-event.js';
 import type { SeedRecoveryPoint } from './backup-service.js';
 import { SqsEventSource } from './event-source.js';
 import { ACCOUNT, defaultSeed, REGION, REQUEST_QUEUE, startLocalPipeline } from './pipeline.js';
@@ -51,38 +52,14 @@ export function alarmPoints(alarms: number): SeedRecoveryPoint[] {
 /** Alarm `i` (on volume `i` of alarmPoints) going into ALARM at `at`. */
 export function alarmEvent(i: number, at: string): EventBridgeEvent<string, unknown> {
   const name = `restore-bench-volume-${i}`;
-  return {
-    version: '0',
+  return ebsVolumeAlarm({
     id: `bench-backlog-alarm-${i}-${at}`,
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: '123456789012',
+    name,
+    volumeId: volume(i),
     time: at,
-    region: 'eu-west-1',
-    resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`],
-    detail: {
-      alarmName: name,
-      state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: at },
-      previousState: { value: 'OK', reason: 'Threshold not crossed', timestamp: at },
-      configuration: {
-        metrics: [
-          {
-            id: 'm1',
-            metricStat: {
-              metric: {
-                namespace: 'AWS/EBS',
-                name: 'VolumeStalledIOCheck',
-                dimensions: { VolumeId: volume(i) },
-              },
-              period: 60,
-              stat: 'Maximum',
-            },
-            returnData: true,
-          },
-        ],
-      },
-    },
-  };
+    stateAt: at,
+    previousAt: at,
+  });
 }
 
 /** What the campaign found. */

@@ -23,6 +23,7 @@ import { drillOf } from '../src/drills/drill.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { type JobLink, linkFromItem } from '../src/outcome/job-link.js';
+import { ebsVolumeAlarm } from './alarm-event.js';
 import type { BackupSeed } from './backup-service.js';
 import type { FaultPlan, FaultSpec } from './faults.js';
 import {
@@ -91,38 +92,16 @@ function seedFor(n: number): BackupSeed {
 
 /** An opted-in alarm on volume `i` (EventBridge), named `name`. */
 function alarmEvent(name: string, i: number, minute: number): EventBridgeEvent<string, unknown> {
-  return {
-    version: '0',
+  return ebsVolumeAlarm({
     id: `chaos-drills-${name}`,
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: ACCOUNT,
+    name,
+    volumeId: volumeId(i),
     time: '2026-11-26T10:00:01Z',
+    stateAt: `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000+0000`,
+    previousAt: '2026-11-26T08:00:00.000+0000',
+    account: ACCOUNT,
     region: REGION,
-    resources: [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`],
-    detail: {
-      alarmName: name,
-      state: { value: 'ALARM', timestamp: `2026-11-26T10:${String(minute).padStart(2, '0')}:00.000+0000` },
-      previousState: { value: 'OK', timestamp: '2026-11-26T08:00:00.000+0000' },
-      configuration: {
-        metrics: [
-          {
-            id: 'm1',
-            metricStat: {
-              metric: {
-                namespace: 'AWS/EBS',
-                name: 'VolumeStalledIOCheck',
-                dimensions: { VolumeId: volumeId(i) },
-              },
-              period: 60,
-              stat: 'Maximum',
-            },
-            returnData: true,
-          },
-        ],
-      },
-    },
-  };
+  });
 }
 
 /** What was sent, each with the text that finds it in a link's original or a letter. */

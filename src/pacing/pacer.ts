@@ -329,21 +329,27 @@ class BudgetPacer {
       );
     const current = (v0?.owner === this.me || alone) && this.fresh;
     const recent = this.fresh && this.now() - this.viewAt <= 2 * this.rtt + 5;
+    // A caller past its deadline leaves before the table is read under that deadline.
+    if (this.expired(this.queue[0] as Caller, this.now())) return;
     if (this.view === undefined || !(current || recent)) await this.read();
     const v = this.view as BudgetView;
     const t = this.now();
     const top = this.queue[0] as Caller;
-    if (top.notAfter !== undefined && t > top.notAfter) {
-      this.queue.shift();
-      top.reject(
-        new DeadlineExceededError(
-          "StartRestoreJob was not started: its turn in the account budget did not come before the invocation's deadline",
-        ),
-      );
-      return;
-    }
+    if (this.expired(top, t)) return;
     if (top.priority === 'alarm' || v.owner === this.me || this.ownerGone(v, t)) await this.claim(v, t);
     else await this.awaitTurn(v, top, t);
+  }
+
+  /** Rejects and removes `top` when its deadline has passed at `t`; true when it did. */
+  private expired(top: Caller, t: number): boolean {
+    if (top.notAfter === undefined || t <= top.notAfter) return false;
+    this.queue.shift();
+    top.reject(
+      new DeadlineExceededError(
+        "StartRestoreJob was not started: its turn in the account budget did not come before the invocation's deadline",
+      ),
+    );
+    return true;
   }
 
   private async pump(): Promise<void> {
@@ -358,6 +364,12 @@ class BudgetPacer {
           this.failures = 0;
         } catch (error) {
           this.view = undefined;
+          // The first caller's deadline ran out during a call made for it: it alone gives up; the
+          // table was not found unreachable, and the callers behind it go on.
+          if (error instanceof DeadlineExceededError) {
+            this.queue.shift()?.reject(error);
+            continue;
+          }
           this.failures += 1;
           if (this.failures < UNREACHABLE_TRIES) await sleep(25 * 2 ** (this.failures - 1));
           else {
