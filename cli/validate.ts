@@ -50,8 +50,9 @@ export function policySource(
   region: string | undefined,
   deployment?: Readonly<Record<string, string>>,
 ): PolicySource {
-  const fromEnv = env.RESTORE_ROLE_ARN !== undefined && env.RESTORE_ROLE_ARN !== '';
-  // The local stack's functions read the same settings (local/settings.ts), so --local checks as they do.
+  // With --local the local stack's settings win over a deployment's exported in the shell: the local
+  // functions read them (local/settings.ts), so --local checks as they do.
+  const fromEnv = !local && env.RESTORE_ROLE_ARN !== undefined && env.RESTORE_ROLE_ARN !== '';
   const settings = fromEnv ? env : (deployment ?? (local ? localRequestSettings() : undefined));
   if (settings === undefined) return { source: 'none' };
   const source = fromEnv ? 'environment' : deployment !== undefined ? 'deployment' : 'local';

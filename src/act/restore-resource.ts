@@ -175,7 +175,7 @@ function waitForLinks(linkOnItsWay: readonly ActiveJob[], ownJob: string | undef
   const unlinked = linkOnItsWay.find((job) => job.restoreJobId !== ownJob);
   if (unlinked === undefined) return;
   throw new RestorePipelineError(
-    `Restore job ${unlinked.restoreJobId} of this resource was started moments ago and is not linked yet; the recovery is tried again`,
+    `Restore job ${unlinked.restoreJobId} of this resource was started moments ago by this pipeline and is not linked yet (a drill, which a recovery pre-empts, or a recovery); the recovery is tried again. If this is the last try: run restore-pipeline status ${unlinked.restoreJobId}, and redrive this letter once that job has ended or is shown to be a drill`,
     { retryable: true },
   );
 }

@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../outcome/job-link.js';
@@ -524,27 +524,22 @@ export async function cleanupDueDrills(deps: CleanupDeps): Promise<CleanupCounts
   const deadline = deps.deadline ?? Date.now() + 60_000;
   const open = await openDrills(deps.ddb, deps.config.restoreJobsTable, now);
   const leftovers: string[] = [];
+  const thrown: unknown[] = [];
   for (const found of open) {
     if (Date.now() >= deadline) break;
-    let record: DrillRecord | CleanupOutcome = found;
-    if (record.dueAt === undefined && record.drillState !== 'terminating') {
-      record = await scheduleMissing(deps, record, deps.logger);
-      if (typeof record === 'string') {
-        counts[record]++;
-        continue;
-      }
-      counts.scheduled++;
+    try {
+      await cleanUpOne(deps, found, now, counts, leftovers);
+    } catch (error) {
+      // One drill that cannot be worked on (its link unreadable, a record write refused) never
+      // holds the others back: it is logged and counted here, stays as it is for the next run,
+      // and the run still fails at its end, so the function's errors show it.
+      counts.failed++;
+      thrown.push(error);
+      deps.logger.error('Drill cleanup step failed; tried again on the next run', {
+        ...errorFields(error),
+        restoreJobId: found.restoreJobId,
+      });
     }
-    if (record.drillState === 'untagged') {
-      record = await tagDrill(deps, record, deps.logger);
-      if (typeof record === 'string') {
-        counts[record]++;
-        continue;
-      }
-      counts.tagged++;
-    }
-    if (record.drillState !== 'terminating' && (record.dueAt ?? '') > now.toISOString()) continue;
-    counts[await cleanupDrill(deps, record, deps.logger, leftovers)]++;
   }
   counts.leftovers = leftovers.length;
   deps.logger.info('Drill cleanup run', {
@@ -552,5 +547,35 @@ export async function cleanupDueDrills(deps: CleanupDeps): Promise<CleanupCounts
     ...counts,
     ...(leftovers.length > 0 ? { leftovers } : {}),
   });
+  if (thrown.length > 0) throw thrown[0];
   return counts;
+}
+
+/** Schedules, tags and (when due) cleans up one open drill, counting what became of it. */
+async function cleanUpOne(
+  deps: CleanupDeps,
+  found: DrillRecord,
+  now: Date,
+  counts: CleanupCounts,
+  leftovers: string[],
+): Promise<void> {
+  let record: DrillRecord | CleanupOutcome = found;
+  if (record.dueAt === undefined && record.drillState !== 'terminating') {
+    record = await scheduleMissing(deps, record, deps.logger);
+    if (typeof record === 'string') {
+      counts[record]++;
+      return;
+    }
+    counts.scheduled++;
+  }
+  if (record.drillState === 'untagged') {
+    record = await tagDrill(deps, record, deps.logger);
+    if (typeof record === 'string') {
+      counts[record]++;
+      return;
+    }
+    counts.tagged++;
+  }
+  if (record.drillState !== 'terminating' && (record.dueAt ?? '') > now.toISOString()) return;
+  counts[await cleanupDrill(deps, record, deps.logger, leftovers)]++;
 }

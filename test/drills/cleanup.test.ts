@@ -363,6 +363,31 @@ it('a cleanup that keeps failing is tried on later runs, then recorded failed an
   expect(deadLetters(env).map((l) => l.failure)).toStrictEqual(['drill-cleanup-failed']);
 });
 
+it('one drill that cannot be worked on holds none of the others back, and the run still fails', async () => {
+  const broken = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+  const fine = await drill('DynamoDB', P.DynamoDB, { targetTableName: 'orders-r1a2b3c4' });
+  const ddb = env.deps.ddb;
+  // The first drill's record takes no update (it is tagged, then cannot be marked); all else answers.
+  type Command = { constructor: { name: string }; input: { Key?: { restoreJobId?: { S?: string } } } };
+  const recordRefused = {
+    send: (command: Command) =>
+      command.constructor.name === 'UpdateItemCommand' &&
+      command.input.Key?.restoreJobId?.S === `${broken.restoreJobId}#drill`
+        ? Promise.reject(new Error('record refused'))
+        : ddb.send(command as never),
+  };
+  await expect(cleanupDueDrills({ ...deps, ddb: recordRefused as never })).rejects.toThrow(/record refused/);
+  expect(live(fine.arn)).toBe(false);
+  expect(live(broken.arn)).toBe(true);
+  expect((await findDrillRecord(ddb, TABLE, broken.restoreJobId))?.drillState).toBe('untagged');
+  expect(
+    env.lines.some((l) => l.includes('Drill cleanup step failed') && l.includes(broken.restoreJobId)),
+  ).toBe(true);
+  // The next run, with the record writable again, finds its own tag and cleans it up.
+  expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 1, failed: 0 });
+  expect(live(broken.arn)).toBe(false);
+});
+
 describe('tagging in the cleanup', () => {
   it('a resource that cannot be tagged (retryable errors on 4 runs) is recorded tag-failed, logged, counted, never deleted, not dead-lettered', async () => {
     const { restoreJobId, arn } = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
