@@ -4,6 +4,7 @@
  * alarms first; about one write a start.
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { maxInWindow } from '../bench/stats';
 import { decode, encode, type GrantRun, latestBounds, nextReleases } from '../src/pacing/budget';
@@ -184,6 +185,29 @@ describe('createPacer', () => {
     expect(a.failed).toHaveLength(1);
     expect(a.failed[0]).toBeInstanceOf(PacingUnavailableError);
     expect((a.failed[0] as PacingUnavailableError).retryable).toBe(true);
+  });
+
+  it('rejects only the caller whose invocation ended during a table call, and serves the callers behind it', async () => {
+    const table = fakeBudgetTable();
+    const invocation = new AsyncLocalStorage<'ended' | 'live'>();
+    const base = table.store();
+    // A table call made for a caller of an ended invocation runs out of its deadline.
+    const ended = () => invocation.getStore() === 'ended';
+    const store = {
+      read: () => (ended() ? Promise.reject(new DeadlineExceededError('deadline')) : base.read()),
+      write: (next: Parameters<typeof base.write>[0]) =>
+        ended() ? Promise.reject(new DeadlineExceededError('deadline')) : base.write(next),
+    };
+    const pacer = createPacer(store, { quota: QUOTA, marginMs: MARGIN, id: 'a', now: () => Date.now() });
+    const outcome = (p: Promise<void>) =>
+      p.then(
+        () => 'released',
+        (e: Error) => e.name,
+      );
+    const first = invocation.run('ended', () => outcome(pacer.take('recovery')));
+    const behind = invocation.run('live', () => outcome(pacer.take('alarm')));
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect([await first, await behind]).toStrictEqual(['DeadlineExceededError', 'released']);
   });
 
   it("refuses a call whose turn comes after the caller's deadline, without taking it", async () => {

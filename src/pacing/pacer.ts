@@ -357,17 +357,20 @@ class BudgetPacer {
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
+        const top = this.queue[0] as Caller;
         try {
           // The table is read and written for the first caller, within its invocation's deadline:
           // the pump may have been started by a caller whose invocation has ended.
-          await (this.queue[0] as Caller).context(() => this.step());
+          await top.context(() => this.step());
           this.failures = 0;
         } catch (error) {
           this.view = undefined;
-          // The first caller's deadline ran out during a call made for it: it alone gives up; the
-          // table was not found unreachable, and the callers behind it go on.
+          // That caller's deadline ran out during a call made for it: it alone gives up (an alarm
+          // may have been queued ahead of it meanwhile); the table was not found unreachable.
           if (error instanceof DeadlineExceededError) {
-            this.queue.shift()?.reject(error);
+            const at = this.queue.indexOf(top);
+            if (at >= 0) this.queue.splice(at, 1);
+            top.reject(error);
             continue;
           }
           this.failures += 1;
