@@ -11,6 +11,8 @@ export interface DrillContext {
   readonly restoreJobId: string;
   /** DescribeRestoreJob's CreationDate: every resource the job created was created after it. */
   readonly jobCreatedAt: Date | undefined;
+  /** DescribeRestoreJob's CompletionDate: every resource the job created existed by then. */
+  readonly jobCompletedAt?: Date;
   /** DescribeRestoreJob's AccountId: the account of the job and of what it created (S3 Control calls). */
   readonly accountId: string | undefined;
   /** Epoch milliseconds: a wait for AWS ends before this (the invocation's deadline, less a reserve). */

@@ -32,6 +32,7 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sortedCall } from '../aws/conditional.js';
 import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -209,15 +210,14 @@ async function jobContext(
   deps: CleanupDeps,
   record: DrillRecord,
 ): Promise<{ job: DescribeRestoreJobCommandOutput; context: DrillContext }> {
-  const job = await deps.backup
-    .send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId }))
-    .catch((error: unknown) => {
-      throw classifyAwsError('DescribeRestoreJob', error);
-    });
+  const job = await sortedCall('DescribeRestoreJob', () =>
+    deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: record.restoreJobId })),
+  );
   const created = job.CreationDate instanceof Date ? job.CreationDate : undefined;
   const context: DrillContext = {
     restoreJobId: record.restoreJobId,
     jobCreatedAt: created,
+    ...(job.CompletionDate instanceof Date ? { jobCompletedAt: job.CompletionDate } : {}),
     accountId: job.AccountId,
     deadline: deps.deadline ?? Date.now() + 60_000,
     sleep: deps.sleep ?? realSleep,
@@ -251,7 +251,7 @@ async function readOwnership(
       recordedArn: record.createdResourceArn,
       jobCreatedArn: job.CreatedResourceArn,
       jobCreatedAt: context.jobCreatedAt,
-      ...(job.CompletionDate instanceof Date ? { jobCompletedAt: job.CompletionDate } : {}),
+      ...(context.jobCompletedAt === undefined ? {} : { jobCompletedAt: context.jobCompletedAt }),
       resourceCreatedAt: view.createdAt,
       tags: view.tags,
     },

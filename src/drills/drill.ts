@@ -97,6 +97,22 @@ export function createdAfterRefusal(
 }
 
 /**
+ * Why `what`, created at `createdAt`, was not made by a job that completed at `completedAt`: made
+ * well after it (the margin allows for the services' clocks and for AWS Backup reporting the
+ * completion). Undefined when either time is unknown or it was not.
+ */
+export function createdAfterCompletionRefusal(
+  what: string,
+  createdAt: Date | undefined,
+  completedAt: Date | undefined,
+  so: string,
+): string | undefined {
+  if (createdAt === undefined || completedAt === undefined) return undefined;
+  if (createdAt.getTime() - REUSED_NAME_MARGIN_MS <= completedAt.getTime()) return undefined;
+  return `${what} was created at ${createdAt.toISOString()}, after the job completed (${completedAt.toISOString()}): ${so}, the job did not create it`;
+}
+
+/**
  * Every ownership check that refuses the deletion (empty: the resource is the drill's own): the
  * link names the job a drill (not an alarm restore), DescribeRestoreJob names this resource as the
  * one it created, the resource was created at or after the job started, and it carries the drill
@@ -115,19 +131,16 @@ export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): 
   const time = createdAfterRefusal('the resource', e.resourceCreatedAt, e.jobCreatedAt);
   if (time !== undefined) refusals.push(time);
   // Before the tag is put on (the first time, or after a reset), nothing of ours has changed the
-  // resource: one created well after the job completed is another under a reused name, never the
-  // job's (the margin allows for the services' clocks and for AWS Backup reporting its completion).
-  const created = (e.resourceCreatedAt?.getTime() ?? 0) - REUSED_NAME_MARGIN_MS;
-  if (
-    beforeTagging &&
-    e.resourceCreatedAt !== undefined &&
-    e.jobCompletedAt !== undefined &&
-    created > e.jobCompletedAt.getTime()
-  ) {
-    refusals.push(
-      `the resource was created at ${e.resourceCreatedAt?.toISOString()}, after the job completed (${e.jobCompletedAt.toISOString()}): its name was reused, the job did not create it`,
-    );
-  }
+  // resource: one created well after the job completed is another under a reused name.
+  const late = beforeTagging
+    ? createdAfterCompletionRefusal(
+        'the resource',
+        e.resourceCreatedAt,
+        e.jobCompletedAt,
+        'its name was reused',
+      )
+    : undefined;
+  if (late !== undefined) refusals.push(late);
   const tag = e.tags[DRILL_TAG_KEY];
   if (tag !== e.restoreJobId && !(beforeTagging && tag === undefined)) {
     refusals.push(

@@ -17,7 +17,7 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { call, type DrillContext, dateOf, isNotFound, tagMap } from './calls.js';
-import { createdAfterRefusal, DRILL_TAG_KEY } from './drill.js';
+import { createdAfterCompletionRefusal, createdAfterRefusal, DRILL_TAG_KEY } from './drill.js';
 import type { ResourceView } from './resources.js';
 
 /** What the checks weigh of one volume. */
@@ -38,14 +38,17 @@ const evidenceOf = (v: Volume): VolumeEvidence => ({
 
 /**
  * Why the volumes attached to a drill's instance are not all the drill's (pure; empty: they are).
- * Each must have been created at or after the job started and carry no other job's tag; at
- * deletion (`recorded` given) each must also be one recorded at tagging and carry this job's tag.
+ * Each must have been created at or after the job started and carry no other job's tag; at tagging
+ * (`recorded` not given) none may have been created well after the job completed (made and
+ * attached later by someone); at deletion each must be one recorded at tagging and carry this
+ * job's tag.
  */
 export function volumeRefusals(
   volumes: readonly VolumeEvidence[],
   jobCreatedAt: Date | undefined,
   restoreJobId: string,
   recorded?: readonly string[],
+  jobCompletedAt?: Date,
 ): string[] {
   const refusals: string[] = [];
   for (const v of volumes) {
@@ -56,6 +59,11 @@ export function volumeRefusals(
     }
     const time = createdAfterRefusal(what, v.createdAt, jobCreatedAt);
     if (time !== undefined) refusals.push(time);
+    const late =
+      recorded === undefined
+        ? createdAfterCompletionRefusal(what, v.createdAt, jobCompletedAt, 'it was attached later')
+        : undefined;
+    if (late !== undefined) refusals.push(late);
     const tag = v.tags[DRILL_TAG_KEY];
     if (tag !== undefined && tag !== restoreJobId) refusals.push(`${what} carries the tag of job ${tag}`);
     else if (recorded !== undefined && tag === undefined)
@@ -76,7 +84,7 @@ async function describeVolumes(ec2: EC2Client, ids: readonly string[]): Promise<
 export async function viewInstance(
   ec2: EC2Client,
   id: string,
-  context: Pick<DrillContext, 'jobCreatedAt' | 'restoreJobId' | 'volumeIds'>,
+  context: Pick<DrillContext, 'jobCreatedAt' | 'jobCompletedAt' | 'restoreJobId' | 'volumeIds'>,
 ): Promise<(ResourceView & { volumeIds: string[]; toTag: string[] }) | undefined> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   const instance = out.Reservations?.[0]?.Instances?.[0];
@@ -85,7 +93,13 @@ export async function viewInstance(
     m.Ebs?.VolumeId === undefined ? [] : [m.Ebs.VolumeId],
   );
   const volumes = await describeVolumes(ec2, volumeIds);
-  const refusals = volumeRefusals(volumes, context.jobCreatedAt, context.restoreJobId, context.volumeIds);
+  const refusals = volumeRefusals(
+    volumes,
+    context.jobCreatedAt,
+    context.restoreJobId,
+    context.volumeIds,
+    context.jobCompletedAt,
+  );
   const tags = tagMap(instance.Tags);
   // What still lacks the drill tag: a tag is put on once (IAM may allow it only where it is missing).
   const toTag = [
@@ -170,7 +184,13 @@ export async function sweepVolumes(
       else sweep.leftovers.push(`${id}: attached to ${v.attachedTo.join(', ')}; it is not detached`);
       continue;
     }
-    const refusals = volumeRefusals([v], context.jobCreatedAt, context.restoreJobId, context.volumeIds);
+    const refusals = volumeRefusals(
+      [v],
+      context.jobCreatedAt,
+      context.restoreJobId,
+      context.volumeIds,
+      context.jobCompletedAt,
+    );
     if (refusals.length > 0) {
       sweep.leftovers.push(`${id}: ${refusals.join('; ')}`);
       continue;

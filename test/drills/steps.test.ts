@@ -104,6 +104,15 @@ describe('volumeRefusals', () => {
     ).toMatch(/tag of job job-2/);
   });
 
+  it("at tagging: a volume created well after the job completed was attached later by someone, never the drill's", () => {
+    const completed = new Date('2026-11-28T01:12:00.000Z');
+    expect(volumeRefusals([ours], started, 'job-1', undefined, completed)).toStrictEqual([]);
+    const later = { ...ours, volumeId: 'vol-2', createdAt: new Date('2026-11-28T02:00:00.000Z') };
+    expect(volumeRefusals([ours, later], started, 'job-1', undefined, completed)).toStrictEqual([
+      expect.stringMatching(/vol-2 was created at .* after the job completed .*: it was attached later/),
+    ]);
+  });
+
   it('at deletion: only recorded volumes, each with this job tag', () => {
     const tagged = { ...ours, tags: { 'backup-restore:drill': 'job-1' } };
     expect(volumeRefusals([tagged], started, 'job-1', ['vol-1'])).toStrictEqual([]);
