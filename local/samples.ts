@@ -17,20 +17,30 @@ const SEED_FILE = join(__dirname, 'seed.json');
 /** An ISO 8601 UTC time as the samples write it: with or without milliseconds, `Z` or `+0000`. */
 const TIME = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{3})?(Z|\+0000)/g;
 
+/** An SQS message attribute that SQS writes as epoch milliseconds in a string. */
+const EPOCH_MS = /("(?:SentTimestamp|ApproximateFirstReceiveTimestamp)"\s*:\s*")(\d{13})(")/g;
+
 /** The latest time in the samples (seed and events), in epoch ms. */
 export function latestSampleTime(texts: readonly string[]): number {
   let latest = Number.NEGATIVE_INFINITY;
-  for (const text of texts)
+  for (const text of texts) {
     for (const m of text.matchAll(TIME)) latest = Math.max(latest, Date.parse(`${m[1]}${m[2] ?? ''}Z`));
+    for (const m of text.matchAll(EPOCH_MS)) latest = Math.max(latest, Number(m[2]));
+  }
   return latest;
 }
 
-/** `text` with every time in it moved by `offsetMs`, each written as it was (pure). */
+/** `text` with every time in it (ISO 8601, and SQS's epoch-ms attributes) moved by `offsetMs`, each written as it was (pure). */
 export function shiftTimes(text: string, offsetMs: number): string {
-  return text.replace(TIME, (_all, base: string, millis: string | undefined, zone: string) => {
-    const moved = new Date(Date.parse(`${base}${millis ?? ''}Z`) + offsetMs).toISOString();
-    return `${moved.slice(0, 19)}${millis === undefined ? '' : moved.slice(19, 23)}${zone}`;
-  });
+  return text
+    .replace(TIME, (_all, base: string, millis: string | undefined, zone: string) => {
+      const moved = new Date(Date.parse(`${base}${millis ?? ''}Z`) + offsetMs).toISOString();
+      return `${moved.slice(0, 19)}${millis === undefined ? '' : moved.slice(19, 23)}${zone}`;
+    })
+    .replace(
+      EPOCH_MS,
+      (_all, head: string, ms: string, tail: string) => `${head}${Number(ms) + offsetMs}${tail}`,
+    );
 }
 
 /** The samples' texts: the seed's and every event file's, by file name. */

@@ -21,6 +21,20 @@ describe('the samples with current times', () => {
     );
   });
 
+  it("moves SQS's epoch-millisecond attributes by the same offset, and counts them in the latest time", () => {
+    const text =
+      '{"SentTimestamp": "1795687200000", "ApproximateFirstReceiveTimestamp":"1795687200100", "n": "1795687200000"}';
+    expect(shiftTimes(text, 3_600_000)).toBe(
+      '{"SentTimestamp": "1795690800000", "ApproximateFirstReceiveTimestamp":"1795690800100", "n": "1795687200000"}',
+    );
+    expect(latestSampleTime([text])).toBe(1795687200100);
+    const batch = JSON.parse(currentEventText('sqs-batch.json')) as {
+      Records: { attributes: { SentTimestamp: string } }[];
+    };
+    for (const r of batch.Records)
+      expect(Date.now() - Number(r.attributes.SentTimestamp)).toBeLessThan(24 * 3_600_000);
+  });
+
   it('makes the latest sample time a minute ago, and keeps the seed before the alarms that use it', () => {
     const now = Date.now();
     const offset = currentOffset(now);
