@@ -40,8 +40,9 @@ export function namedSecretsOfOriginal(original: OriginalRequest): NamedSecret[]
  * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
  * every invocation, since AWS may echo them in any message about a restore they went into.
  */
-export function secretsOfConfig(config: Pick<Config, 'alarmTargets'>): string[] {
-  return Object.values(config.alarmTargets).flatMap((target) => Object.values(target.metadata ?? {}));
+export function secretsOfConfig(config: object): string[] {
+  const { alarmTargets } = config as Partial<Pick<Config, 'alarmTargets'>>;
+  return Object.values(alarmTargets ?? {}).flatMap((target) => Object.values(target.metadata ?? {}));
 }
 
 /**
