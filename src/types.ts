@@ -24,6 +24,9 @@ export interface TriggerInfo {
   readonly neededAt?: string;
 }
 
+/** A secret and what it is, e.g. `["eu-west-9z", "Metadata.availabilityZone"]`. */
+export type NamedSecret = readonly [value: string, name: string];
+
 /** A client built on first use: the dead-letter path is rare, and loading SQS costs cold start. */
 export type Lazy<T> = () => Promise<T>;
 
