@@ -39,7 +39,8 @@ export function namedSecretsOfOriginal(original: OriginalRequest): NamedSecret[]
 
 /**
  * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
- * every invocation, since AWS may echo them in any message about a restore they went into.
+ * every invocation, since AWS may echo them in any message about a restore they went into. A
+ * configuration without targets (the validator's, the drill cleanup's) holds none.
  */
 export function secretsOfConfig(config: object): string[] {
   const { alarmTargets } = config as Partial<Pick<Config, 'alarmTargets'>>;
