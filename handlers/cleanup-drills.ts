@@ -20,6 +20,8 @@
  * - What a drill created and the cleanup could not delete (an EC2 volume attached elsewhere) is a
  *   leftover: listed on the record (`leftovers`), in the run's log line and in a dead letter.
  * - Reserved concurrency 1: two runs never clean the same drill at once.
+ * - Every AWS call works to the invocation's deadline (src/wiring/cleanup.ts): one cut off there is
+ *   a retryable error, so its drill stays as it is for the next run.
  */
 
 import middy from '@middy/core';
