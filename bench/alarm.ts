@@ -18,7 +18,7 @@ import { DYNAMODB_OPERATIONS, startLocalAws } from '../local/endpoint.js';
 import type { FaultPlan } from '../local/faults.js';
 import { defaultSeed, OPERATOR_ROLE, RESTORE_ROLE } from '../local/pipeline.js';
 import { createRestoreJobsTable } from '../local/setup.js';
-import { depsFromEnv } from '../src/defaults.js';
+import { depsFromEnv } from '../src/wiring/restore.js';
 import { type Paired, runPaired } from './stats.js';
 
 /** AWS Backup and SQS calls answer in 100 ms, DynamoDB calls in 10 ms. */

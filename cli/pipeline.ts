@@ -5,9 +5,10 @@
 
 export { parseArn } from '../src/arn.js';
 export { type NamedSecret, namedSecretsOfOriginal, secretsOfOriginal } from '../src/arrival/secrets.js';
+export { loadConfig } from '../src/checks/config.js';
 export type { RequestPolicy } from '../src/checks/policy.js';
 export { parseRestoreRequest } from '../src/checks/request.js';
-export { ConfigError, loadConfig } from '../src/config.js';
+export { ConfigError } from '../src/config.js';
 export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
 /** The request queue's MaximumMessageSize (serverless.yml): the largest request `submit` can send. */
 export { REDRIVE_MAX_BYTES as REQUEST_QUEUE_MAX_BYTES } from '../src/outcome/dead-letters.js';

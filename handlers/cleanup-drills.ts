@@ -20,62 +20,33 @@
  * - What a drill created and the cleanup could not delete (an EC2 volume attached elsewhere) is a
  *   leftover: listed on the record (`leftovers`), in the run's log line and in a dead letter.
  * - Reserved concurrency 1: two runs never clean the same drill at once.
+ * - Every AWS call works to the invocation's deadline (src/wiring/cleanup.ts): one cut off there is
+ *   a retryable error, so its drill stays as it is for the next run.
  */
 
-import { BackupClient } from '@aws-sdk/client-backup';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import { type CleanupCounts, type CleanupDeps, cleanupDueDrills } from '../src/drills/cleanup.js';
-import { drillClients } from '../src/drills/clients.js';
-import { loadDrillConfig } from '../src/drills/config.js';
-import { createLogger, type LogLevel } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
-import { atColdStart, type DepsSource, depsOf } from '../src/runner/handler.js';
+import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
+import { cleanupDepsFromEnv } from '../src/wiring/cleanup.js';
 
 /** Time kept back from the invocation's deadline for the drill being handled when it comes. */
 const DEADLINE_RESERVE_MS = 60_000;
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<CleanupDeps>) {
-  const resolve = depsOf(deps);
-  return middy<ScheduledEvent, CleanupCounts>().handler(async (event, context: Context) => {
-    const d = resolve();
-    const remaining = context?.getRemainingTimeInMillis?.();
-    return cleanupDueDrills({
-      ...d,
-      // Waits and new drills stop a reserve before the timeout: the run's records stay consistent.
-      ...(remaining === undefined ? {} : { deadline: Date.now() + remaining - DEADLINE_RESERVE_MS }),
-      logger: d.logger.child({ eventId: event?.id, function: 'cleanupDrills' }),
-    });
-  });
-}
-
-/** Builds the dependencies from an environment; throws DrillConfigError listing every problem. */
-export function cleanupDepsFromEnv(env: Readonly<Record<string, string | undefined>>): CleanupDeps {
-  const config = loadDrillConfig(env);
-  const client = {
-    region: config.region,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-  };
-  const ddb = new DynamoDBClient(client);
-  let sqs: SQSClient | undefined;
-  const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
-  const sink = (line: string) => process.stdout.write(`${line}\n`);
-  return {
-    config,
-    ddb,
-    backup: new BackupClient(client),
-    sqs: async () => {
-      sqs ??= new SQSClient(client);
-      return sqs;
-    },
-    clients: drillClients(config.region, ddb),
-    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
-    metrics: createMetrics(sink),
-    now: () => new Date(),
-  };
+  return middy<ScheduledEvent, CleanupCounts>().handler(
+    // Every call works to this invocation's deadline (src/runner/deadline.ts), as in every function.
+    inInvocation(deps, async (d, event: ScheduledEvent, context) => {
+      const remaining = context?.getRemainingTimeInMillis?.();
+      return cleanupDueDrills({
+        ...d,
+        // Waits and new drills stop a reserve before the timeout: the run's records stay consistent.
+        ...(remaining === undefined ? {} : { deadline: Date.now() + remaining - DEADLINE_RESERVE_MS }),
+        logger: d.logger.child({ eventId: event?.id, function: 'cleanupDrills' }),
+      });
+    }),
+  );
 }
 
 /** The deployed handler. */

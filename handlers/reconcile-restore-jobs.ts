@@ -19,7 +19,7 @@ import {
   reconcileRestoreJobs,
 } from '../src/outcome/reconcile.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
-import { trackDeps } from './track-restore-job.js';
+import { trackDeps } from '../src/wiring/track.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(

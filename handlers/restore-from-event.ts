@@ -14,10 +14,10 @@
 
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { defaultDeps } from '../src/defaults.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { runEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
+import { defaultDeps } from '../src/wiring/restore.js';
 
 /** The event this function receives. */
 export type RestoreRequestedEvent = EventBridgeEvent<string, unknown>;

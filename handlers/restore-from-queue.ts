@@ -20,7 +20,6 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent } from 'aws-lambda';
-import { defaultDeps } from '../src/defaults.js';
 import { mapSettled } from '../src/runner/concurrency.js';
 import {
   atColdStart,
@@ -31,6 +30,7 @@ import {
 } from '../src/runner/handler.js';
 import { runSqsRecord } from '../src/runner/run-item.js';
 import type { Deps } from '../src/types.js';
+import { defaultDeps } from '../src/wiring/restore.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<Deps>) {

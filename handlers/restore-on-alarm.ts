@@ -24,12 +24,12 @@
 
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { AlarmDetail } from '../src/alarm.js';
+import type { AlarmDetail } from '../src/arrival/alarm.js';
 import type { ALARM_STATE_CHANGE } from '../src/arrival/decode.js';
-import { defaultDeps } from '../src/defaults.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { runEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
+import { defaultDeps } from '../src/wiring/restore.js';
 
 /** The event this function receives. */
 export type AlarmStateChange = EventBridgeEvent<typeof ALARM_STATE_CHANGE, AlarmDetail>;

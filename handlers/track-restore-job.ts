@@ -16,16 +16,13 @@
  *   event twice, then sends it to the on-failure destination (the dead-letter queue).
  */
 
-import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { snsAlerter } from '../src/alerts.js';
 import type { RESTORE_JOB_STATE_CHANGE } from '../src/arrival/decode.js';
-import { clientOptions, defaultDeps, lazily } from '../src/defaults.js';
 import type { RestoreJobDetail, TrackDeps, TrackOutcome } from '../src/outcome/job-event.js';
 import { trackRestoreJob } from '../src/outcome/track.js';
-import { underDeadline } from '../src/runner/deadline.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
+import { trackDeps } from '../src/wiring/track.js';
 
 /** The event this function receives. */
 export type RestoreJobStateChange = EventBridgeEvent<typeof RESTORE_JOB_STATE_CHANGE, RestoreJobDetail>;
@@ -39,28 +36,6 @@ export function createHandler(deps: DepsSource<TrackDeps>) {
       return trackRestoreJob(d, event, log);
     }),
   );
-}
-
-let memo: TrackDeps | undefined;
-
-/** The tracker's dependencies, built once per container (the reconciler shares them). */
-export function trackDeps(): TrackDeps {
-  if (memo !== undefined) return memo;
-  const base: TrackDeps = defaultDeps();
-  const topicArn = process.env.ALERT_TOPIC_ARN ?? '';
-  memo =
-    topicArn === ''
-      ? base
-      : {
-          ...base,
-          alerts: snsAlerter(
-            lazily(async () =>
-              underDeadline(new SNSClient(clientOptions(base.config.region)), 'dead-letter'),
-            ),
-            topicArn,
-          ),
-        };
-  return memo;
 }
 
 /** The deployed handler. */

@@ -13,24 +13,22 @@
  * - Retryable errors (throttling, 5xx, network): the record is reported in batchItemFailures and
  *   SQS delivers it again; on the last receive (VALIDATION_MAX_RECEIVE_COUNT) the request is
  *   dead-lettered saying the validation could not run. A permanent error does so at once.
- * - Only this function bundles the RDS, EC2, EFS, S3 and Lambda clients, each built on first use.
+ * - Only this function bundles the RDS, EC2, EFS, S3 and Lambda clients, each built on first use
+ *   (src/wiring/validate.ts); every call works to the invocation's deadline.
  */
 
-import { BackupClient } from '@aws-sdk/client-backup';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { RestorePipelineError } from '../src/errors.js';
-import { createLogger, errorFields, type LogLevel } from '../src/logger.js';
-import { atColdStart, type DepsSource, depsOf, once, partialBatchOptions } from '../src/runner/handler.js';
-import { loadValidationConfig } from '../src/validation/config.js';
+import { errorFields } from '../src/logger.js';
+import {
+  atColdStart,
+  type DepsSource,
+  depsOf,
+  inInvocation,
+  partialBatchOptions,
+} from '../src/runner/handler.js';
 import { parseValidationMessage } from '../src/validation/queue.js';
 import {
   deadLetterUnrunnable,
@@ -38,6 +36,7 @@ import {
   type ValidateOutcome,
   validateRestore,
 } from '../src/validation/validate.js';
+import { validateDepsFromEnv } from '../src/wiring/validate.js';
 
 async function handleRecord(
   deps: ValidateDeps,
@@ -76,45 +75,12 @@ export function createHandler(deps: DepsSource<ValidateDeps>) {
   const resolve = depsOf(deps);
   return middy<SQSEvent>()
     .use(sqsPartialBatchFailure(partialBatchOptions(() => resolve().logger)))
-    .handler(async (event: SQSEvent) => {
-      const d = resolve();
-      return Promise.allSettled((event.Records ?? []).map((record) => handleRecord(d, record)));
-    });
-}
-
-/** Calls give up after 10 s: without throwOnRequestTimeout the SDK only warns and waits on. */
-const REQUEST_HANDLER = {
-  connectionTimeout: 3_000,
-  requestTimeout: 10_000,
-  throwOnRequestTimeout: true,
-} as const;
-
-/** Builds the dependencies from an environment; throws ValidationConfigError listing every problem. */
-export function validateDepsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidateDeps {
-  const config = loadValidationConfig(env);
-  const client = { region: config.region, requestHandler: REQUEST_HANDLER };
-  const backup = new BackupClient(client);
-  const ddb = new DynamoDBClient(client);
-  const sqs = once(() => Promise.resolve(new SQSClient(client)));
-  const level = (env.LOG_LEVEL?.toLowerCase() ?? 'info') as LogLevel;
-  return {
-    config,
-    backup,
-    ddb,
-    sqs,
-    lambda: once(() => new LambdaClient(client)),
-    resources: {
-      backup,
-      ddb,
-      rds: once(() => new RDSClient(client)),
-      ec2: once(() => new EC2Client(client)),
-      efs: once(() => new EFSClient(client)),
-      s3: once(() => new S3Client(client)),
-    },
-    logger: createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info' }),
-    metricsSink: (line) => process.stdout.write(`${line}\n`),
-    now: () => new Date(),
-  };
+    .handler(
+      // Every call works to this invocation's deadline, keeping a reserve for the dead letters.
+      inInvocation(resolve, (d, event: SQSEvent) =>
+        Promise.allSettled((event.Records ?? []).map((record) => handleRecord(d, record))),
+      ),
+    );
 }
 
 /** The deployed handler. */

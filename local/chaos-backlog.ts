@@ -16,7 +16,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
-import { depsFromEnv } from '../src/defaults.js';
+import { depsFromEnv } from '../src/wiring/restore.js';
 import { ebsVolumeAlarm } from './alarm-event.js';
 import type { SeedRecoveryPoint } from './backup-service.js';
 import { SqsEventSource } from './event-source.js';

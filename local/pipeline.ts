@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { cleanupDepsFromEnv, createHandler as createCleanupHandler } from '../handlers/cleanup-drills.js';
+import { createHandler as createCleanupHandler } from '../handlers/cleanup-drills.js';
 import { createHandler as createReconcileHandler } from '../handlers/reconcile-restore-jobs.js';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event.js';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue.js';
@@ -19,14 +19,16 @@ import {
   createHandler as createTrackHandler,
   type RestoreJobStateChange,
 } from '../handlers/track-restore-job.js';
-import { createHandler as createValidateHandler, validateDepsFromEnv } from '../handlers/validate-restore.js';
+import { createHandler as createValidateHandler } from '../handlers/validate-restore.js';
 import { snsAlerter } from '../src/alerts.js';
-import { depsFromEnv } from '../src/defaults.js';
 import { createLogger, type LogSink } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
 import type { ReconcileReport } from '../src/outcome/reconcile.js';
 import type { Deps } from '../src/types.js';
+import { cleanupDepsFromEnv } from '../src/wiring/cleanup.js';
+import { depsFromEnv } from '../src/wiring/restore.js';
+import { validateDepsFromEnv } from '../src/wiring/validate.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';

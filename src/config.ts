@@ -1,15 +1,43 @@
-/** Configuration: read once at cold start from the environment, checked, and frozen. */
+/**
+ * Configuration: what each function runs with, read once at cold start from the environment,
+ * checked and frozen. The types and the error live here, below every folder; the one loader, which
+ * holds each setting to the same rules as a request, is src/checks/config.ts.
+ */
 
-import { type AlarmTargets, parseAlarmTargets } from './alarm.js';
-import { ROLE_ARN_PATTERN } from './arn.js';
-import {
-  integerSettings,
-  listSetting,
-  QUEUE_URL_PATTERN,
-  REGION_PATTERN,
-  TABLE_NAME_PATTERN,
-} from './checks/settings.js';
-import { ACCOUNT_ID, VAULT_NAME } from './checks/shape.js';
+/** The environment a configuration is read from. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** How to choose the recovery point. */
+export type PointSelection =
+  /**
+   * The default: the state change minus `marginSeconds` is the moment to restore to (a continuous
+   * point covering it, restored to it; else the latest snapshot created at or before it).
+   */
+  | { readonly mode: 'before-alarm'; readonly marginSeconds?: number }
+  /** The latest snapshot, whenever it was created (never a point-in-time restore: no moment). */
+  | { readonly mode: 'latest' }
+  /** As before-alarm, and a snapshot at most `hours` before the state change. */
+  | { readonly mode: 'look-back'; readonly hours: number; readonly marginSeconds?: number };
+
+/** A restore target from configuration or tags. */
+export interface AlarmTarget {
+  readonly resourceArn: string;
+  readonly backupVaultName?: string;
+  /**
+   * The account that owns `backupVaultName`, a vault it shares with this account;
+   * absent: the resource's account when that is a source account, else this account.
+   */
+  readonly backupVaultAccountId?: string;
+  /** Metadata overrides applied on top of the stored restore metadata. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly iamRoleArn?: string;
+  readonly recoveryPoint?: PointSelection;
+  /** Seconds before the state change to restore to; overrides the margin derived from the alarm. */
+  readonly pointInTimeMarginSeconds?: number;
+}
+
+/** Alarm name or ARN to target (the ALARM_TARGETS configuration). */
+export type AlarmTargets = Readonly<Record<string, AlarmTarget>>;
 
 /** The checked configuration every handler runs with. */
 export interface Config {
@@ -66,115 +94,26 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and checks the configuration; throws ConfigError naming every problem. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const problems: string[] = [];
+/** The checked configuration of validateRestore. */
+export interface ValidationConfig {
+  readonly region: string;
+  readonly deadLetterQueueUrl: string;
+  /** The validation queue itself (not-yet checks are put back here with a delay). */
+  readonly validationQueueUrl: string;
+  readonly restoreJobsTable: string;
+  /** Lambda functions a request or alarm target may name as its validator (names or ARNs). */
+  readonly allowedValidators: readonly string[];
+  /** How long after the first check a not-yet may still turn into a pass. */
+  readonly deadlineMinutes: number;
+  /** The validation queue's maxReceiveCount: on that receive a retryable error is dead-lettered. */
+  readonly maxReceiveCount: number;
+  /** Validators named by alarm targets (ALARM_TARGETS' `validator`), by alarm name or ARN. */
+  readonly alarmValidators: Readonly<Record<string, string>>;
+}
 
-  const deadLetterQueueUrl = env.DEAD_LETTER_QUEUE_URL ?? '';
-  if (deadLetterQueueUrl === '') problems.push('DEAD_LETTER_QUEUE_URL is not set');
-  else if (!QUEUE_URL_PATTERN.test(deadLetterQueueUrl)) {
-    problems.push(`DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "${deadLetterQueueUrl}"`);
-  }
-
-  const restoreRoleArn = env.RESTORE_ROLE_ARN ?? '';
-  const roleMatch = ROLE_ARN_PATTERN.exec(restoreRoleArn);
-  if (restoreRoleArn === '') problems.push('RESTORE_ROLE_ARN is not set');
-  else if (roleMatch === null) {
-    problems.push(`RESTORE_ROLE_ARN must be an IAM role ARN, got "${restoreRoleArn}"`);
-  }
-
-  const allowedRoleArns =
-    listSetting(env.ALLOWED_RESTORE_ROLE_ARNS) ?? (restoreRoleArn ? [restoreRoleArn] : []);
-  for (const arn of allowedRoleArns) {
-    if (!ROLE_ARN_PATTERN.test(arn)) {
-      problems.push(`ALLOWED_RESTORE_ROLE_ARNS holds "${arn}", which is not an IAM role ARN`);
-    }
-  }
-  if (restoreRoleArn !== '' && !allowedRoleArns.includes(restoreRoleArn)) {
-    problems.push('ALLOWED_RESTORE_ROLE_ARNS must include RESTORE_ROLE_ARN (the default role)');
-  }
-
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
-  if (!REGION_PATTERN.test(region)) problems.push(`AWS_REGION must be a Region name, got "${region}"`);
-
-  const accountId = env.ALLOWED_ACCOUNT_ID ?? roleMatch?.[2] ?? '';
-  if (!ACCOUNT_ID.pattern.test(accountId)) {
-    problems.push(`ALLOWED_ACCOUNT_ID must be a 12-digit account id, got "${accountId}"`);
-  }
-
-  const sourceAccountIds = [...new Set(listSetting(env.ALLOWED_SOURCE_ACCOUNT_IDS) ?? [])];
-  for (const id of sourceAccountIds) {
-    if (!ACCOUNT_ID.pattern.test(id))
-      problems.push(`ALLOWED_SOURCE_ACCOUNT_IDS holds "${id}", which is not a 12-digit account id`);
-  }
-
-  const allowedVaultNames = listSetting(env.ALLOWED_BACKUP_VAULTS);
-  for (const name of allowedVaultNames ?? []) {
-    if (!VAULT_NAME.pattern.test(name))
-      problems.push(`ALLOWED_BACKUP_VAULTS holds an invalid vault name "${name}"`);
-  }
-
-  const restoreJobsTable = env.RESTORE_JOBS_TABLE ?? '';
-  if (!TABLE_NAME_PATTERN.test(restoreJobsTable)) {
-    problems.push(
-      restoreJobsTable === ''
-        ? 'RESTORE_JOBS_TABLE is not set'
-        : `RESTORE_JOBS_TABLE must be a DynamoDB table name, got "${restoreJobsTable}"`,
-    );
-  }
-
-  const rateText = env.START_RESTORE_RATE_PER_SECOND?.trim() ?? '';
-  const rate = rateText === '' ? undefined : Number(rateText);
-  if (rate !== undefined && !(rate > 0 && rate <= 1000)) {
-    problems.push(
-      `START_RESTORE_RATE_PER_SECOND must be a number above 0 and at most 1000, got "${rateText}"`,
-    );
-  }
-
-  // Targets are held to the same scope as requests: a mapped role, account or Region outside it
-  // stops the function at cold start rather than at the first alarm.
-  const alarms = parseAlarmTargets(env.ALARM_TARGETS, {
-    partition: roleMatch?.[1] ?? 'aws',
-    region,
-    accountId,
-    sourceAccountIds,
-    allowedRoleArns,
-    allowedVaultNames,
-  });
-  problems.push(...alarms.problems);
-
-  const validationQueueUrl = env.VALIDATION_QUEUE_URL?.trim() || undefined;
-  if (validationQueueUrl !== undefined && !QUEUE_URL_PATTERN.test(validationQueueUrl)) {
-    problems.push(`VALIDATION_QUEUE_URL must be an SQS queue URL, got "${validationQueueUrl}"`);
-  }
-
-  const alarmNamePrefix = env.ALARM_NAME_PREFIX ?? 'restore-';
-  if (!/^[\x21-\x7e]{1,255}$/.test(alarmNamePrefix)) {
-    problems.push('ALARM_NAME_PREFIX must be 1 to 255 printable characters without spaces');
-  }
-
-  const integer = integerSettings(env, problems);
-  const maxReceiveCount = integer('MAX_RECEIVE_COUNT', 5, 1, 1000);
-  const restoreConcurrency = integer('RESTORE_CONCURRENCY', 10, 1, 100);
-  const startRestoreMarginMs = integer('START_RESTORE_MARGIN_MS', 30, 0, 500);
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({
-    deadLetterQueueUrl,
-    restoreRoleArn,
-    allowedRoleArns: Object.freeze([...allowedRoleArns]),
-    maxReceiveCount,
-    restoreConcurrency,
-    partition: roleMatch?.[1] ?? 'aws',
-    region,
-    accountId,
-    sourceAccountIds: Object.freeze(sourceAccountIds.filter((id) => id !== accountId)),
-    allowedVaultNames: allowedVaultNames === undefined ? undefined : Object.freeze([...allowedVaultNames]),
-    restoreJobsTable,
-    alarmTargets: alarms.targets,
-    alarmNamePrefix,
-    validationQueueUrl,
-    startRestoreRatePerSecond: rate,
-    startRestoreMarginMs,
-  });
+/** The checked configuration of cleanupDrills. */
+export interface DrillConfig {
+  readonly region: string;
+  readonly restoreJobsTable: string;
+  readonly deadLetterQueueUrl: string;
 }

@@ -54,6 +54,18 @@ export class RestoreJobFailedError extends RestorePipelineError {
 }
 
 /**
+ * Refused or cut off because the invocation's time is running out. Retryable: the trigger
+ * delivers the request again, and on the last delivery the reserve is used to dead-letter it.
+ * The SDK does not retry it (no transient name, code or status).
+ */
+export class DeadlineExceededError extends RestorePipelineError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/**
  * What AWS documents an error to mean, where that is more than its fault: these win over the
  * SDK's metadata. docs/aws-behaviour.md#error-meanings
  */

@@ -3,10 +3,29 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { OriginalRequest, TriggerInfo } from './arrival/original.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+
+/** The request exactly as it reached the pipeline. */
+export type OriginalRequest =
+  | { readonly trigger: 'sqs'; readonly body: string }
+  | { readonly trigger: 'sqs'; readonly bodyGzipBase64: string }
+  | { readonly trigger: 'eventbridge'; readonly event: unknown };
+
+/** What a dead letter says about the trigger that delivered the request. */
+export interface TriggerInfo {
+  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event' | 'restore-validation';
+  /** SQS message id or EventBridge event id. */
+  readonly id: string;
+  /** 1 for the first delivery. */
+  readonly attempt: number;
+  /** When the need arose, if the trigger says (an SQS message's SentTimestamp); kept on the job link. */
+  readonly neededAt?: string;
+}
+
+/** A secret and what it is, e.g. `["eu-west-9z", "Metadata.availabilityZone"]`. */
+export type NamedSecret = readonly [value: string, name: string];
 
 /** A client built on first use: the dead-letter path is rare, and loading SQS costs cold start. */
 export type Lazy<T> = () => Promise<T>;

@@ -1,15 +1,8 @@
-import {
-  type AlarmDetail,
-  type AlarmEvent,
-  alarmTarget,
-  alarmTransition,
-  DEFAULT_MARGIN_SECONDS,
-  evaluationMarginSeconds,
-  MAX_MARGIN_SECONDS,
-  parsePointSelection,
-  partitionOf,
-} from '../src/alarm';
+import { type AlarmDetail, type AlarmEvent, partitionOf } from '../src/arrival/alarm';
+import { alarmTransition } from '../src/checks/alarm';
+import { MAX_MARGIN_SECONDS, parsePointSelection } from '../src/checks/alarm-targets';
 import { InvalidRequestError } from '../src/errors';
+import { alarmTarget, DEFAULT_MARGIN_SECONDS, evaluationMarginSeconds } from '../src/plan/alarm-target';
 import { loadEvent } from './helpers/fixtures';
 
 const ARN = (name: string) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`;

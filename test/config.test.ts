@@ -1,7 +1,6 @@
+import { loadConfig, loadDrillConfig, loadValidationConfig } from '../src/checks/config';
 import { integerSettings, listSetting } from '../src/checks/settings';
-import { ConfigError, loadConfig } from '../src/config';
-import { loadDrillConfig } from '../src/drills/config';
-import { loadValidationConfig } from '../src/validation/config';
+import { ConfigError } from '../src/config';
 import { DLQ_URL, OTHER_ROLE, ROLE } from './helpers/fixtures';
 
 const base = {
@@ -157,6 +156,6 @@ describe('the settings readers the three configurations share', () => {
     );
     expect(() =>
       loadDrillConfig({ AWS_REGION: 'eu-west-1', RESTORE_JOBS_TABLE: 'jobs', DEAD_LETTER_QUEUE_URL: 'x' }),
-    ).toThrow('DEAD_LETTER_QUEUE_URL must be a queue URL');
+    ).toThrow('DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "x"');
   });
 });

@@ -13,11 +13,10 @@ import type { Command, Option } from 'commander';
 import { EXIT } from '../cli/output';
 import { createProgram } from '../cli/program';
 import { checkedFaultPlan } from '../local/start';
-import { parseAlarmTargets } from '../src/alarm';
 import { FAILURE_KINDS } from '../src/arrival/redriven';
+import { parseAlarmTargets } from '../src/checks/alarm-targets';
+import { loadConfig, loadDrillConfig, loadValidationConfig } from '../src/checks/config';
 import { checkRestoreRequest } from '../src/checks/request';
-import { loadConfig } from '../src/config';
-import { loadDrillConfig } from '../src/drills/config';
 import {
   DRILL_TYPES,
   POINT_IN_TIME_KEYS,
@@ -26,7 +25,6 @@ import {
   TARGET_KEYS,
 } from '../src/resource-types';
 import { PRIORITIES } from '../src/runner/priority';
-import { loadValidationConfig } from '../src/validation/config';
 import { DURATION_METRICS } from '../src/validation/timing';
 import { typesTheCleanupHandles } from './helpers/drill-types';
 

@@ -111,12 +111,12 @@ describe('atColdStart', () => {
     expect(build).toHaveBeenCalledTimes(1);
   });
 
-  it('stops a deployed handler at cold start on a bad configuration, while defaults.ts runs nothing at import', () => {
+  it('stops a deployed handler at cold start on a bad configuration, while the dependency builder runs nothing at import', () => {
     const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'restoreFromQueue';
     try {
       jest.isolateModules(() => {
-        expect(() => require('../src/defaults')).not.toThrow();
+        expect(() => require('../src/wiring/restore')).not.toThrow();
       });
       jest.isolateModules(() => {
         expect(() => require('../handlers/restore-from-queue')).toThrow(

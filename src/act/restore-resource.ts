@@ -4,7 +4,6 @@
  * claim the resource (alarms: one restore at a time), and start the restore (restore-point.ts).
  */
 
-import type { PointSelection } from '../alarm.js';
 import { isSourceAccount, parseArn, type Scope, withSourceAccount } from '../arn.js';
 import {
   type ActiveJob,
@@ -14,6 +13,7 @@ import {
 } from '../aws/backup.js';
 import { checkTargetPolicy } from '../checks/policy.js';
 import { combine, refusalError } from '../checks/result.js';
+import type { PointSelection } from '../config.js';
 import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';

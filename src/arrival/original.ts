@@ -2,6 +2,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { InvalidRequestError } from '../errors.js';
+import type { OriginalRequest } from '../types.js';
 
 /** Gunzip never unpacks more than this (an original is at most an SQS message, 1 MiB). */
 export const MAX_UNPACKED_BYTES = 1_048_576;
@@ -18,22 +19,8 @@ export function gunzipBounded(data: Uint8Array): string {
   }
 }
 
-/** The request exactly as it reached the pipeline. */
-export type OriginalRequest =
-  | { readonly trigger: 'sqs'; readonly body: string }
-  | { readonly trigger: 'sqs'; readonly bodyGzipBase64: string }
-  | { readonly trigger: 'eventbridge'; readonly event: unknown };
-
-/** What a dead letter says about the trigger that delivered the request. */
-export interface TriggerInfo {
-  readonly type: 'sqs' | 'eventbridge' | 'restore-job-event' | 'restore-validation';
-  /** SQS message id or EventBridge event id. */
-  readonly id: string;
-  /** 1 for the first delivery. */
-  readonly attempt: number;
-  /** When the need arose, if the trigger says (an SQS message's SentTimestamp); kept on the job link. */
-  readonly neededAt?: string;
-}
+// The shapes live with the shared types (src/types.ts), below every folder that carries them.
+export type { OriginalRequest, TriggerInfo } from '../types.js';
 
 /**
  * The original request body text of an SQS original; throws InvalidRequestError when a compressed

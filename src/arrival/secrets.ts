@@ -6,6 +6,7 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import { storedRestoreMetadata } from '../aws/backup.js';
 import type { Config } from '../config.js';
+import type { NamedSecret } from '../types.js';
 import { type Arrival, arrivalOf } from './decode.js';
 import type { OriginalRequest } from './original.js';
 
@@ -14,8 +15,8 @@ export function secretsOfOriginal(original: OriginalRequest): readonly string[] 
   return arrivalOf(original, { redriveCount: 0 }).secrets;
 }
 
-/** A secret and what it is, e.g. `["eu-west-9z", "Metadata.availabilityZone"]`. */
-export type NamedSecret = readonly [value: string, name: string];
+// The shape lives with the shared types (src/types.ts): the invocation scope carries it too.
+export type { NamedSecret } from '../types.js';
 
 /** The values of a Metadata object, each named by its key (`Metadata.<key>`). */
 export function metadataSecrets(metadata: unknown, prefix = 'Metadata'): NamedSecret[] {
@@ -38,10 +39,12 @@ export function namedSecretsOfOriginal(original: OriginalRequest): NamedSecret[]
 
 /**
  * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
- * every invocation, since AWS may echo them in any message about a restore they went into.
+ * every invocation, since AWS may echo them in any message about a restore they went into. A
+ * configuration without targets (the validator's, the drill cleanup's) holds none.
  */
-export function secretsOfConfig(config: Pick<Config, 'alarmTargets'>): string[] {
-  return Object.values(config.alarmTargets).flatMap((target) => Object.values(target.metadata ?? {}));
+export function secretsOfConfig(config: object): string[] {
+  const { alarmTargets } = config as Partial<Pick<Config, 'alarmTargets'>>;
+  return Object.values(alarmTargets ?? {}).flatMap((target) => Object.values(target.metadata ?? {}));
 }
 
 /**

@@ -1,7 +1,6 @@
 /**
- * Environment settings: the formats and readers the functions' configurations share (src/config.ts,
- * src/validation/config.ts, src/drills/config.ts). Pure; each reader pushes its problem and goes on,
- * so that a configuration lists every problem at once.
+ * Environment settings: the formats and readers of the configuration loader (config.ts). Pure;
+ * each reader pushes its problem and goes on, so that a configuration lists every problem at once.
  */
 
 /** An SQS queue URL. */

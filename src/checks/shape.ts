@@ -202,6 +202,52 @@ export interface Shape {
   readonly fields: RequestFields | undefined;
 }
 
+/** What a request names to restore, and when or as what. */
+interface RestoreTarget {
+  arn?: string;
+  restoreTime?: string;
+  resourceType?: ResourceType;
+}
+
+/** ResourceArn and RestoreTime of a request by resource. */
+function checkResourceTarget(body: Record<string, unknown>, problems: string[]): RestoreTarget {
+  const target: RestoreTarget = {};
+  const resourceArn = body.ResourceArn;
+  if (typeof resourceArn !== 'string')
+    problems.push(`ResourceArn must be a string, got ${kindOf(resourceArn)}`);
+  else target.arn = resourceArn;
+  const time = body.RestoreTime;
+  if (
+    time !== undefined &&
+    (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT/.test(time) || Number.isNaN(Date.parse(time)))
+  ) {
+    problems.push('RestoreTime must be an ISO 8601 time such as 2026-11-26T10:00:00Z');
+  }
+  if (typeof time === 'string' && !Number.isNaN(Date.parse(time)))
+    target.restoreTime = new Date(time).toISOString();
+  return target;
+}
+
+/** RecoveryPointArn and ResourceType of a request by recovery point. */
+function checkPointTarget(body: Record<string, unknown>, problems: string[]): RestoreTarget {
+  const target: RestoreTarget = {};
+  const pointArn = body.RecoveryPointArn;
+  if (pointArn === undefined)
+    problems.push('RecoveryPointArn is required (or ResourceArn, to restore a resource by name)');
+  else if (typeof pointArn !== 'string')
+    problems.push(`RecoveryPointArn must be a string, got ${kindOf(pointArn)}`);
+  else target.arn = pointArn;
+  const type = body.ResourceType;
+  if (type !== undefined) {
+    if (typeof type !== 'string' || !isResourceType(type)) {
+      problems.push(
+        `ResourceType ${typeof type === 'string' ? quoteField(type) : kindOf(type)} is not one AWS Backup restores; use one of ${RESOURCE_TYPES.join(', ')}`,
+      );
+    } else target.resourceType = type;
+  }
+  return target;
+}
+
 /** Checks the shape of a decoded request body. */
 export function checkShape(body: unknown): Shape {
   if (!isPlainObject(body)) {
@@ -240,39 +286,9 @@ export function checkShape(body: unknown): Shape {
   const validator = text('Validator', VALIDATOR);
   const drill = checkDrill(body.Drill, problems);
 
-  let arn: string | undefined;
-  let restoreTime: string | undefined;
-  let resourceType: ResourceType | undefined;
-  if (byResource) {
-    const resourceArn = body.ResourceArn;
-    if (typeof resourceArn !== 'string')
-      problems.push(`ResourceArn must be a string, got ${kindOf(resourceArn)}`);
-    else arn = resourceArn;
-    const time = body.RestoreTime;
-    if (
-      time !== undefined &&
-      (typeof time !== 'string' || !/^\d{4}-\d\d-\d\dT/.test(time) || Number.isNaN(Date.parse(time)))
-    ) {
-      problems.push('RestoreTime must be an ISO 8601 time such as 2026-11-26T10:00:00Z');
-    }
-    if (typeof time === 'string' && !Number.isNaN(Date.parse(time)))
-      restoreTime = new Date(time).toISOString();
-  } else {
-    const pointArn = body.RecoveryPointArn;
-    if (pointArn === undefined)
-      problems.push('RecoveryPointArn is required (or ResourceArn, to restore a resource by name)');
-    else if (typeof pointArn !== 'string')
-      problems.push(`RecoveryPointArn must be a string, got ${kindOf(pointArn)}`);
-    else arn = pointArn;
-    const type = body.ResourceType;
-    if (type !== undefined) {
-      if (typeof type !== 'string' || !isResourceType(type)) {
-        problems.push(
-          `ResourceType ${typeof type === 'string' ? quoteField(type) : kindOf(type)} is not one AWS Backup restores; use one of ${RESOURCE_TYPES.join(', ')}`,
-        );
-      } else resourceType = type;
-    }
-  }
+  const { arn, restoreTime, resourceType } = byResource
+    ? checkResourceTarget(body, problems)
+    : checkPointTarget(body, problems);
 
   const fields: RequestFields = {
     byResource,

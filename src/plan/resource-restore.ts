@@ -5,7 +5,7 @@
  * stored metadata are read by the caller (src/aws/backup.ts).
  */
 
-import type { PointSelection } from '../alarm.js';
+import type { PointSelection } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
 import type { DrillRequest, RecoveryPointRequest } from '../request.js';
 import {

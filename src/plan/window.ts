@@ -3,7 +3,7 @@
  * a request's restore time, less the selection's margin) and how far back to look. Pure.
  */
 
-import type { PointSelection } from '../alarm.js';
+import type { PointSelection } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
 import type { Window } from './recovery-point.js';
 

@@ -9,7 +9,7 @@
  * connection held one attempt until the server dropped it (45 s) although requestTimeout was 10 s.
  */
 
-import { RestorePipelineError } from '../errors.js';
+import { DeadlineExceededError } from '../errors.js';
 import { type DeadlineKind, deadlineFor, MIN_ATTEMPT_MS } from './invocation.js';
 
 /** Socket limits of every SDK attempt, before the deadline shortens them. */
@@ -20,17 +20,8 @@ export const HTTP_LIMITS = {
   requestTimeoutMs: 10_000,
 } as const;
 
-/**
- * Refused or cut off because the invocation's time is running out. Retryable: the trigger
- * delivers the request again, and on the last delivery the reserve is used to dead-letter it.
- * The SDK does not retry it (no transient name, code or status).
- */
-export class DeadlineExceededError extends RestorePipelineError {
-  constructor(message: string) {
-    super(message, { retryable: true });
-    this.name = 'DeadlineExceededError';
-  }
-}
+// The error lives with the others (src/errors.ts), below every folder that throws or sorts it.
+export { DeadlineExceededError } from '../errors.js';
 
 /** The request fields read here (an SDK HttpRequest). */
 interface AttemptRequest {
@@ -108,14 +99,21 @@ interface HasRequestHandler {
   config: { requestHandler: unknown };
 }
 
+/** An SDK HTTP handler whose settings can be changed after it was built (@smithy/node-http-handler). */
+interface ConfigurableHandler {
+  updateHttpClientConfig?(key: 'throwOnRequestTimeout', value: boolean): void;
+}
+
 /**
- * Puts every attempt of `client` under the invocation's deadline of `kind`. The client must be
- * built with REQUEST_HANDLER_OPTIONS (so its handler throws on requestTimeout). The handler is
- * read on every send, so replacing it after construction is enough.
+ * Puts every attempt of `client` under the invocation's deadline of `kind`. Its handler is made to
+ * throw on requestTimeout (as REQUEST_HANDLER_OPTIONS does), however the client was built: without
+ * that an attempt cut to the deadline would only warn and wait on. The handler is read on every
+ * send, so replacing it after construction is enough.
  */
 export function underDeadline<C extends HasRequestHandler>(client: C, kind: DeadlineKind): C {
-  const inner = client.config.requestHandler as SdkHttpHandler;
+  const inner = client.config.requestHandler as SdkHttpHandler & ConfigurableHandler;
   if (!(inner instanceof DeadlineHttpHandler)) {
+    inner.updateHttpClientConfig?.('throwOnRequestTimeout', true);
     client.config.requestHandler = new DeadlineHttpHandler(inner, kind);
   }
   return client;

@@ -6,15 +6,16 @@
 
 import { startRestoreOfPoint } from '../act/restore-point.js';
 import { restoreByResource } from '../act/restore-resource.js';
-import type { AlarmEvent } from '../alarm.js';
-import { alarmAccountProblem, alarmTarget, alarmTransition } from '../alarm.js';
+import type { AlarmEvent } from '../arrival/alarm.js';
 import { type Arrival, requestObject } from '../arrival/decode.js';
+import { alarmAccountProblem, alarmTransition } from '../checks/alarm.js';
 import { parseRestoreRequest } from '../checks/request.js';
 import { ForbiddenRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { checkRedriven } from '../outcome/redrives.js';
 import { trackRestoreJob } from '../outcome/track.js';
+import { alarmTarget } from '../plan/alarm-target.js';
 import { deriveIdempotencyToken } from '../plan/start-input.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 

@@ -6,7 +6,6 @@
 
 import type { SQSRecord } from 'aws-lambda';
 import { secretsOfConfig } from '../arrival/secrets.js';
-import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type DeadlineSource, runInvocation } from './invocation.js';
 
@@ -45,7 +44,7 @@ export function atColdStart<D>(
  * invocation's deadline (keeping a reserve for the dead letter), and the configuration's metadata
  * (ALARM_TARGETS overrides) is secret in every line it writes.
  */
-export function inInvocation<D extends { readonly config: Pick<Config, 'alarmTargets'> }, E, R>(
+export function inInvocation<D extends { readonly config: object }, E, R>(
   deps: DepsSource<D>,
   work: (deps: D, event: E, context: DeadlineSource | undefined) => Promise<R>,
 ): (event: E, context: DeadlineSource | undefined) => Promise<R> {

@@ -25,12 +25,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, TagResourceCommand } from '@aws-sdk/client-s3-control';
 import { mockClient } from 'aws-sdk-client-mock';
+import { loadValidationConfig } from '../../src/checks/config';
 import { NotReadyError } from '../../src/drills/calls';
 import { deleteTable } from '../../src/drills/dynamodb';
 import { volumeRefusals } from '../../src/drills/ec2';
 import { deleteBucket, tagBucket } from '../../src/drills/s3';
 import { createLogger } from '../../src/logger';
-import { loadValidationConfig } from '../../src/validation/config';
 import { validateRestore } from '../../src/validation/validate';
 
 const ddb = mockClient(DynamoDBClient);

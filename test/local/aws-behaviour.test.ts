@@ -23,7 +23,8 @@ import {
   startRestoreJob,
   storedRestoreMetadata,
 } from '../../src/aws/backup';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/checks/config';
+import { ConfigError } from '../../src/config';
 import { AwsCallError } from '../../src/errors';
 import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';

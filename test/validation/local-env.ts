@@ -15,8 +15,8 @@ import { defaultSeed } from '../../local/pipeline';
 import type { ResourceTiming } from '../../local/resources/index';
 import { localClientConfig, setUpValidation, startLinkedRestore } from '../../local/setup';
 import { sleep } from '../../local/time';
+import { loadValidationConfig } from '../../src/checks/config';
 import { createLogger } from '../../src/logger';
-import { loadValidationConfig } from '../../src/validation/config';
 import type { ValidateDeps } from '../../src/validation/validate';
 
 export const TABLE = 'restore-jobs';

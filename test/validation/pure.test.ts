@@ -2,12 +2,12 @@
 
 import { BackupClient, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
+import { loadValidationConfig } from '../../src/checks/config';
 import {
   isRestoreTestingJob,
   reportValidationToBackup,
   validationStatusOf,
 } from '../../src/validation/backup-result';
-import { loadValidationConfig } from '../../src/validation/config';
 import { parseValidatorAnswer, validatorAllowed } from '../../src/validation/custom-validator';
 import { delayBeforeAttempt, parseValidationMessage } from '../../src/validation/queue';
 import { resourceIdOf } from '../../src/validation/read-resources';

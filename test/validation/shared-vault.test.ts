@@ -16,9 +16,9 @@ import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { secretsOfStoredJob, storedVaultOf } from '../../src/arrival/secrets';
+import { loadValidationConfig } from '../../src/checks/config';
 import { createLogger } from '../../src/logger';
 import { linkItem } from '../../src/outcome/job-link';
-import { loadValidationConfig } from '../../src/validation/config';
 import { type ValidateDeps, validateRestore } from '../../src/validation/validate';
 
 const OWN = '123456789012';
