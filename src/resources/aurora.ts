@@ -1,0 +1,23 @@
+/** Aurora: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
+
+import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import { newClusterIdentity } from './names.js';
+import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
+
+export const aurora = {
+  type: 'Aurora',
+  restore: {
+    required: ['dbClusterIdentifier', 'engine'],
+    targetKeys: ['dbClusterIdentifier'],
+    droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+    copyTags: true,
+    pointInTimeKey: 'restoreToTime',
+    newIdentity: newClusterIdentity,
+  },
+  alarm: [clusterDimension('AWS/RDS')],
+  validated: true,
+  drillable: true,
+  iam: DB_CLUSTER_IAM,
+} as const satisfies ResourceTypeModule<'Aurora'>;
+
+export const auroraSteps: ResourceTypeSteps = { validate: clusterValidation, drill: clusterDrill };

@@ -1,0 +1,23 @@
+/** DocumentDB: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
+
+import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import { newClusterIdentity } from './names.js';
+import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
+
+export const documentdb = {
+  type: 'DocumentDB',
+  restore: {
+    required: ['dbClusterIdentifier', 'engine'],
+    targetKeys: ['dbClusterIdentifier'],
+    droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+    copyTags: true,
+
+    newIdentity: newClusterIdentity,
+  },
+  alarm: [clusterDimension('AWS/DocDB')],
+  validated: true,
+  drillable: true,
+  iam: DB_CLUSTER_IAM,
+} as const satisfies ResourceTypeModule<'DocumentDB'>;
+
+export const documentdbSteps: ResourceTypeSteps = { validate: clusterValidation, drill: clusterDrill };
