@@ -82,8 +82,6 @@ export function prepareMetadata(
   if (drill && isResourceType(type))
     for (const key of targetKeysIn(type, kept)) if (!TARGET_KEYS[type].includes(key)) delete kept[key];
   const metadata = newIdentity(type, kept, suffix);
-  // EC2: a network interface stored with the backup conflicts with an overridden subnet or group.
-  if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))
-    delete metadata.NetworkInterfaces;
+  typeModule(type)?.restore.beforeOverrides?.(metadata, overrides);
   return { ...metadata, ...overrides };
 }

@@ -234,7 +234,15 @@ const INSTANCE = 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef
 
 export const ec2 = {
   type: 'EC2',
-  restore: { targetKeys: [], droppedKeys: ['CpuOptions'], copyTags: true },
+  restore: {
+    targetKeys: [],
+    droppedKeys: ['CpuOptions'],
+    copyTags: true,
+    // A network interface stored with the backup conflicts with an overridden subnet or group.
+    beforeOverrides: (metadata, overrides) => {
+      if ('SubnetId' in overrides || 'SecurityGroupIds' in overrides) delete metadata.NetworkInterfaces;
+    },
+  },
   alarm: [
     {
       namespace: 'AWS/EC2',

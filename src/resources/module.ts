@@ -48,6 +48,11 @@ export interface RestoreRules {
    * keys set to new names built on the old ones with `suffix`. Absent: AWS always restores as new.
    */
   readonly newIdentity?: (metadata: Record<string, string>, suffix: string) => void;
+  /** Drops from `metadata` (a copy) what conflicts with the request's overrides, before they apply. */
+  readonly beforeOverrides?: (
+    metadata: Record<string, string>,
+    overrides: Readonly<Record<string, string>>,
+  ) => void;
 }
 
 /** The function whose role must grant an action. */
