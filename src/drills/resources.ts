@@ -21,7 +21,7 @@ import type {
   ResourceView,
   ServiceClients,
 } from '../resources/module.js';
-import { typeSteps } from '../resources/steps.js';
+import { drillSteps } from '../resources/steps.js';
 import { createdAfterCompletionRefusal, createdAfterRefusal, DRILL_TAG_KEY } from './drill.js';
 
 export type { Deletion, ResourceView, VolumeSweep };
@@ -37,7 +37,7 @@ export const DRILL_RULES: DrillRules = {
 };
 
 function stepsOf(step: string, resourceType: string): DrillSteps {
-  const drill = typeSteps(resourceType)?.drill;
+  const drill = drillSteps(resourceType);
   if (drill === undefined) throw unsupported(step, resourceType);
   return drill;
 }

@@ -1,6 +1,6 @@
 /** Aurora: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
 import { newClusterIdentity } from './names.js';
 import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
 
@@ -20,4 +20,5 @@ export const aurora = {
   iam: DB_CLUSTER_IAM,
 } as const satisfies ResourceTypeModule<'Aurora'>;
 
-export const auroraSteps: ResourceTypeSteps = { validate: clusterValidation, drill: clusterDrill };
+export const auroraValidation: ValidationSteps = clusterValidation;
+export const auroraDrill: DrillSteps = clusterDrill;

@@ -1,6 +1,6 @@
 /** CloudFormation: a stack, restored through a change set. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const cloudformation = {
   type: 'CloudFormation',
@@ -13,5 +13,3 @@ export const cloudformation = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'CloudFormation'>;
-
-export const cloudformationSteps: ResourceTypeSteps = {};

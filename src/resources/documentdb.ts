@@ -1,6 +1,6 @@
 /** DocumentDB: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
 import { newClusterIdentity } from './names.js';
 import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
 
@@ -20,4 +20,5 @@ export const documentdb = {
   iam: DB_CLUSTER_IAM,
 } as const satisfies ResourceTypeModule<'DocumentDB'>;
 
-export const documentdbSteps: ResourceTypeSteps = { validate: clusterValidation, drill: clusterDrill };
+export const documentdbValidation: ValidationSteps = clusterValidation;
+export const documentdbDrill: DrillSteps = clusterDrill;

@@ -21,14 +21,15 @@ import { classifyAwsError } from '../errors.js';
 import { call, dateOf, NotReadyError, readOrMissing, tagMap, waitUntil } from './calls.js';
 import {
   type DrillContext,
+  type DrillSteps,
   fail,
   type Missing,
   missing,
   notYet,
   pass,
   type ResourceTypeModule,
-  type ResourceTypeSteps,
   type ResourceView,
+  type ValidationSteps,
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
@@ -201,37 +202,35 @@ export const dynamodb = {
   ],
 } as const satisfies ResourceTypeModule<'DynamoDB'>;
 
-export const dynamodbSteps: ResourceTypeSteps = {
-  validate: {
-    check: async (clients, id, expect) =>
-      tableVerdict(await readTable(clients.ddb, id, expect.sourceHadItems)),
-    expect: async (backup, point) => {
-      if (point === undefined) return {};
-      const out = await readOrMissing('DescribeRecoveryPoint', () =>
-        backup.send(
-          new DescribeRecoveryPointCommand({
-            BackupVaultName: point.backupVaultName,
-            ...vaultAccount(point.vaultAccountId),
-            RecoveryPointArn: point.recoveryPointArn,
-          }),
-        ),
-      );
-      const size = out?.BackupSizeInBytes;
-      return size === undefined ? {} : { sourceHadItems: size > 0 };
-    },
+export const dynamodbValidation: ValidationSteps = {
+  check: async (clients, id, expect) => tableVerdict(await readTable(clients.ddb, id, expect.sourceHadItems)),
+  expect: async (backup, point) => {
+    if (point === undefined) return {};
+    const out = await readOrMissing('DescribeRecoveryPoint', () =>
+      backup.send(
+        new DescribeRecoveryPointCommand({
+          BackupVaultName: point.backupVaultName,
+          ...vaultAccount(point.vaultAccountId),
+          RecoveryPointArn: point.recoveryPointArn,
+        }),
+      ),
+    );
+    const size = out?.BackupSizeInBytes;
+    return size === undefined ? {} : { sourceHadItems: size > 0 };
   },
-  drill: {
-    view: (clients, { id, arn }) => viewTable(clients.ddb, id, arn),
-    tag: async (clients, { arn, context, rules }) => {
-      await call('TagResource (DynamoDB)', () =>
-        clients.ddb.send(
-          new TagResourceCommand({
-            ResourceArn: arn,
-            Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
-          }),
-        ),
-      );
-    },
-    delete: async (clients, { id, context }) => ({ steps: await deleteTable(clients.ddb, id, context) }),
+};
+
+export const dynamodbDrill: DrillSteps = {
+  view: (clients, { id, arn }) => viewTable(clients.ddb, id, arn),
+  tag: async (clients, { arn, context, rules }) => {
+    await call('TagResource (DynamoDB)', () =>
+      clients.ddb.send(
+        new TagResourceCommand({
+          ResourceArn: arn,
+          Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
+        }),
+      ),
+    );
   },
+  delete: async (clients, { id, context }) => ({ steps: await deleteTable(clients.ddb, id, context) }),
 };

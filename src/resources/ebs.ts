@@ -15,6 +15,7 @@ import { vaultAccount } from '../aws/backup.js';
 import { call, dateOf, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillRules,
+  type DrillSteps,
   fail,
   type IamNeed,
   type Missing,
@@ -22,8 +23,8 @@ import {
   notYet,
   pass,
   type ResourceTypeModule,
-  type ResourceTypeSteps,
   type ResourceView,
+  type ValidationSteps,
   type Verdict,
 } from './module.js';
 
@@ -153,34 +154,33 @@ export const ebs = {
   ],
 } as const satisfies ResourceTypeModule<'EBS'>;
 
-export const ebsSteps: ResourceTypeSteps = {
-  validate: {
-    check: async (clients, id, expect) =>
-      volumeVerdict(await readVolume(clients.ec2(), id, expect.volumeSizeGiB)),
-    expect: async (backup, point, requestMetadata) => {
-      const requested = Number(requestMetadata.volumeSize);
-      if (Number.isInteger(requested) && requested > 0) return { volumeSizeGiB: requested };
-      if (point === undefined) return {};
-      const out = await readOrMissing('GetRecoveryPointRestoreMetadata', () =>
-        backup.send(
-          new GetRecoveryPointRestoreMetadataCommand({
-            BackupVaultName: point.backupVaultName,
-            ...vaultAccount(point.vaultAccountId),
-            RecoveryPointArn: point.recoveryPointArn,
-          }),
-        ),
-      );
-      const size = Number(out?.RestoreMetadata?.volumeSize);
-      return Number.isInteger(size) && size > 0 ? { volumeSizeGiB: size } : {};
-    },
+export const ebsValidation: ValidationSteps = {
+  check: async (clients, id, expect) =>
+    volumeVerdict(await readVolume(clients.ec2(), id, expect.volumeSizeGiB)),
+  expect: async (backup, point, requestMetadata) => {
+    const requested = Number(requestMetadata.volumeSize);
+    if (Number.isInteger(requested) && requested > 0) return { volumeSizeGiB: requested };
+    if (point === undefined) return {};
+    const out = await readOrMissing('GetRecoveryPointRestoreMetadata', () =>
+      backup.send(
+        new GetRecoveryPointRestoreMetadataCommand({
+          BackupVaultName: point.backupVaultName,
+          ...vaultAccount(point.vaultAccountId),
+          RecoveryPointArn: point.recoveryPointArn,
+        }),
+      ),
+    );
+    const size = Number(out?.RestoreMetadata?.volumeSize);
+    return Number.isInteger(size) && size > 0 ? { volumeSizeGiB: size } : {};
   },
-  drill: {
-    view: (clients, { id }) => viewVolume(clients.ec2(), id),
-    tag: (clients, { id, context, rules }) =>
-      tagEc2(clients.ec2(), [id, ...(context.volumeIds ?? [])], context.restoreJobId, rules),
-    delete: async (clients, { id }) => {
-      await call('DeleteVolume', () => clients.ec2().send(new DeleteVolumeCommand({ VolumeId: id })));
-      return { steps: ['DeleteVolume'] };
-    },
+};
+
+export const ebsDrill: DrillSteps = {
+  view: (clients, { id }) => viewVolume(clients.ec2(), id),
+  tag: (clients, { id, context, rules }) =>
+    tagEc2(clients.ec2(), [id, ...(context.volumeIds ?? [])], context.restoreJobId, rules),
+  delete: async (clients, { id }) => {
+    await call('DeleteVolume', () => clients.ec2().send(new DeleteVolumeCommand({ VolumeId: id })));
+    return { steps: ['DeleteVolume'] };
   },
 };

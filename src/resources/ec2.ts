@@ -21,14 +21,15 @@ import {
   type Deletion,
   type DrillContext,
   type DrillRules,
+  type DrillSteps,
   fail,
   type Missing,
   missing,
   notYet,
   pass,
   type ResourceTypeModule,
-  type ResourceTypeSteps,
   type ResourceView,
+  type ValidationSteps,
   type Verdict,
 } from './module.js';
 
@@ -272,19 +273,20 @@ export const ec2 = {
   ],
 } as const satisfies ResourceTypeModule<'EC2'>;
 
-export const ec2Steps: ResourceTypeSteps = {
-  validate: { check: async (clients, id) => instanceVerdict(await readInstance(clients.ec2(), id)) },
-  drill: {
-    view: (clients, { id, context, rules }) => viewInstance(clients.ec2(), id, context, rules),
-    tag: async (clients, { id, context, rules }, view) => {
-      const ids = view?.toTag ?? [id, ...(context.volumeIds ?? [])];
-      if (ids.length > 0) await tagEc2(clients.ec2(), ids, context.restoreJobId, rules);
-    },
-    delete: async (clients, { id, context, rules }) => {
-      const ec2 = clients.ec2();
-      await call('TerminateInstances', () => ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] })));
-      const sweep = await sweepVolumes(rules, ec2, id, context);
-      return { ...sweep, steps: ['TerminateInstances', ...sweep.steps] };
-    },
+export const ec2Validation: ValidationSteps = {
+  check: async (clients, id) => instanceVerdict(await readInstance(clients.ec2(), id)),
+};
+
+export const ec2Drill: DrillSteps = {
+  view: (clients, { id, context, rules }) => viewInstance(clients.ec2(), id, context, rules),
+  tag: async (clients, { id, context, rules }, view) => {
+    const ids = view?.toTag ?? [id, ...(context.volumeIds ?? [])];
+    if (ids.length > 0) await tagEc2(clients.ec2(), ids, context.restoreJobId, rules);
+  },
+  delete: async (clients, { id, context, rules }) => {
+    const ec2 = clients.ec2();
+    await call('TerminateInstances', () => ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] })));
+    const sweep = await sweepVolumes(rules, ec2, id, context);
+    return { ...sweep, steps: ['TerminateInstances', ...sweep.steps] };
   },
 };

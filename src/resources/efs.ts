@@ -8,13 +8,14 @@ import {
 } from '@aws-sdk/client-efs';
 import { call, dateOf, readOrMissing, tagMap } from './calls.js';
 import {
+  type DrillSteps,
   fail,
   type Missing,
   missing,
   notYet,
   pass,
   type ResourceTypeModule,
-  type ResourceTypeSteps,
+  type ValidationSteps,
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
@@ -86,37 +87,38 @@ export const efs = {
   ],
 } as const satisfies ResourceTypeModule<'EFS'>;
 
-export const efsSteps: ResourceTypeSteps = {
-  validate: { check: async (clients, id) => fileSystemVerdict(await readFileSystem(clients.efs(), id)) },
-  drill: {
-    view: async (clients, { id }) => {
-      const fs = (await clients.efs().send(new DescribeFileSystemsCommand({ FileSystemId: id })))
-        .FileSystems?.[0];
-      if (fs === undefined) return undefined;
-      return {
-        exists: true,
-        tags: tagMap(fs.Tags),
-        createdAt: dateOf(fs.CreationTime),
-        ...((fs.NumberOfMountTargets ?? 0) > 0
-          ? { inUse: `the file system has ${fs.NumberOfMountTargets} mount target(s): someone uses it` }
-          : {}),
-      };
-    },
-    tag: async (clients, { id, context, rules }) => {
-      await call('TagResource (EFS)', () =>
-        clients.efs().send(
-          new TagResourceCommand({
-            ResourceId: id,
-            Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
-          }),
-        ),
-      );
-    },
-    delete: async (clients, { id }) => {
-      await call('DeleteFileSystem', () =>
-        clients.efs().send(new DeleteFileSystemCommand({ FileSystemId: id })),
-      );
-      return { steps: ['DeleteFileSystem'] };
-    },
+export const efsValidation: ValidationSteps = {
+  check: async (clients, id) => fileSystemVerdict(await readFileSystem(clients.efs(), id)),
+};
+
+export const efsDrill: DrillSteps = {
+  view: async (clients, { id }) => {
+    const fs = (await clients.efs().send(new DescribeFileSystemsCommand({ FileSystemId: id })))
+      .FileSystems?.[0];
+    if (fs === undefined) return undefined;
+    return {
+      exists: true,
+      tags: tagMap(fs.Tags),
+      createdAt: dateOf(fs.CreationTime),
+      ...((fs.NumberOfMountTargets ?? 0) > 0
+        ? { inUse: `the file system has ${fs.NumberOfMountTargets} mount target(s): someone uses it` }
+        : {}),
+    };
+  },
+  tag: async (clients, { id, context, rules }) => {
+    await call('TagResource (EFS)', () =>
+      clients.efs().send(
+        new TagResourceCommand({
+          ResourceId: id,
+          Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
+        }),
+      ),
+    );
+  },
+  delete: async (clients, { id }) => {
+    await call('DeleteFileSystem', () =>
+      clients.efs().send(new DeleteFileSystemCommand({ FileSystemId: id })),
+    );
+    return { steps: ['DeleteFileSystem'] };
   },
 };

@@ -1,6 +1,6 @@
 /** EKS: a cluster's backup, restored into clusters AWS names in its restore settings. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const eks = {
   type: 'EKS',
@@ -12,5 +12,3 @@ export const eks = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'EKS'>;
-
-export const eksSteps: ResourceTypeSteps = {};

@@ -1,6 +1,6 @@
 /** FSx: a file system, always restored as a new one. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const fsx = {
   type: 'FSx',
@@ -19,5 +19,3 @@ export const fsx = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'FSx'>;
-
-export const fsxSteps: ResourceTypeSteps = {};

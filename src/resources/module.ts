@@ -2,8 +2,9 @@
  * What the pipeline knows of one AWS Backup resource type, as one module (src/resources/<type>.ts)
  * lists it: the restore's Metadata rules, how an alarm names the resource, how a restored copy is
  * read for validation, how a drill's copy is tagged and deleted, and the IAM actions each of those
- * needs. The pure facts (ResourceTypeModule) and the AWS steps (ResourceTypeSteps) are two exports
- * of the same file, so a bundle that needs only the facts carries none of the services' clients.
+ * needs. The pure facts (ResourceTypeModule) and the AWS steps (ValidationSteps, DrillSteps) are
+ * separate exports of the same file, so a bundle that needs only the facts carries none of the
+ * services' clients.
  * docs/adding-a-type.md
  */
 
@@ -75,11 +76,11 @@ export interface ResourceTypeModule<T extends string = string> {
   readonly restore: RestoreRules;
   /** The CloudWatch dimensions that name a resource of this type, first match wins. */
   readonly alarm?: readonly AlarmDimension[];
-  /** The type has a built-in validation (its steps hold `validate`). */
+  /** The type has a built-in validation (its module exports ValidationSteps). */
   readonly validated: boolean;
   /**
    * A drill may restore it: every target key is set by newIdentity (or AWS always creates), and its
-   * steps hold `drill` to tag and delete the copy.
+   * module exports DrillSteps to tag and delete the copy.
    */
   readonly drillable: boolean;
   /** Every IAM action the steps call, by function. */
@@ -223,10 +224,4 @@ export interface ValidationSteps {
     point: StoredPoint | undefined,
     requestMetadata: Readonly<Record<string, string>>,
   ) => Promise<Expectations>;
-}
-
-/** The AWS steps of a resource type (absent: the type has none of that kind). */
-export interface ResourceTypeSteps {
-  readonly validate?: ValidationSteps;
-  readonly drill?: DrillSteps;
 }

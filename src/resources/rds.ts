@@ -2,7 +2,7 @@
 
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { dateOf, tagMap } from './calls.js';
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
 import { dbName, newName } from './names.js';
 import {
   DB_INSTANCE_IAM,
@@ -36,21 +36,22 @@ export const rds = {
   iam: DB_INSTANCE_IAM,
 } as const satisfies ResourceTypeModule<'RDS'>;
 
-export const rdsSteps: ResourceTypeSteps = {
-  validate: { check: async (clients, id) => rdsInstanceVerdict(await readRdsInstance(clients.rds(), id)) },
-  drill: {
-    view: async (clients, { id }) => {
-      const db = (await clients.rds().send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
-        .DBInstances?.[0];
-      if (db === undefined) return undefined;
-      return { exists: true, tags: tagMap(db.TagList), createdAt: dateOf(db.InstanceCreateTime) };
-    },
-    tag: tagDatabase,
-    delete: async (clients, { id }) => {
-      const steps: string[] = [];
-      await deleteDbInstance(clients.rds(), id, steps, true);
-      steps.push('DeleteDBInstance (no final snapshot)');
-      return { steps };
-    },
+export const rdsValidation: ValidationSteps = {
+  check: async (clients, id) => rdsInstanceVerdict(await readRdsInstance(clients.rds(), id)),
+};
+
+export const rdsDrill: DrillSteps = {
+  view: async (clients, { id }) => {
+    const db = (await clients.rds().send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+      .DBInstances?.[0];
+    if (db === undefined) return undefined;
+    return { exists: true, tags: tagMap(db.TagList), createdAt: dateOf(db.InstanceCreateTime) };
+  },
+  tag: tagDatabase,
+  delete: async (clients, { id }) => {
+    const steps: string[] = [];
+    await deleteDbInstance(clients.rds(), id, steps, true);
+    steps.push('DeleteDBInstance (no final snapshot)');
+    return { steps };
   },
 };

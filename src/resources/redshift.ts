@@ -1,6 +1,6 @@
 /** Redshift: a cluster, restored under a new ClusterIdentifier; a table restore writes into an existing cluster, so its target keys are refused with the cluster's, and nothing would delete a drill's cluster (not drillable). The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 import { dbName, newName } from './names.js';
 
 export const redshift = {
@@ -23,5 +23,3 @@ export const redshift = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'Redshift'>;
-
-export const redshiftSteps: ResourceTypeSteps = {};

@@ -30,13 +30,14 @@ import { call, dateOf, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillContext,
   type DrillRules,
+  type DrillSteps,
   fail,
   type Missing,
   missing,
   pass,
   type ResourceTypeModule,
-  type ResourceTypeSteps,
   type ResourceView,
+  type ValidationSteps,
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
@@ -284,11 +285,12 @@ export const s3 = {
   ],
 } as const satisfies ResourceTypeModule<'S3'>;
 
-export const s3Steps: ResourceTypeSteps = {
-  validate: { check: async (clients, id) => bucketVerdict(await readBucket(clients.s3(), id)) },
-  drill: {
-    view: (clients, { id, arn, context }) => viewBucket(clients, id, arn, context.accountId),
-    tag: (clients, { id, arn, context, rules }) => tagBucket(clients, id, arn, context, rules),
-    delete: async (clients, { id }) => ({ steps: await deleteBucket(clients.s3(), id) }),
-  },
+export const s3Validation: ValidationSteps = {
+  check: async (clients, id) => bucketVerdict(await readBucket(clients.s3(), id)),
+};
+
+export const s3Drill: DrillSteps = {
+  view: (clients, { id, arn, context }) => viewBucket(clients, id, arn, context.accountId),
+  tag: (clients, { id, arn, context, rules }) => tagBucket(clients, id, arn, context, rules),
+  delete: async (clients, { id }) => ({ steps: await deleteBucket(clients.s3(), id) }),
 };

@@ -1,6 +1,6 @@
 /** Storage Gateway: a volume, restored onto a gateway. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const storageGateway = {
   type: 'Storage Gateway',
@@ -13,5 +13,3 @@ export const storageGateway = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'Storage Gateway'>;
-
-export const storageGatewaySteps: ResourceTypeSteps = {};

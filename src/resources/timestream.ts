@@ -1,6 +1,6 @@
 /** Timestream: a table, restored into a database. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const timestream = {
   type: 'Timestream',
@@ -13,5 +13,3 @@ export const timestream = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'Timestream'>;
-
-export const timestreamSteps: ResourceTypeSteps = {};

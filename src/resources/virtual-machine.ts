@@ -1,6 +1,6 @@
 /** VirtualMachine: a virtual machine, restored where RestoreTo says. The pipeline restores it; it neither validates nor drills it. */
 
-import type { ResourceTypeModule, ResourceTypeSteps } from './module.js';
+import type { ResourceTypeModule } from './module.js';
 
 export const virtualMachine = {
   type: 'VirtualMachine',
@@ -13,5 +13,3 @@ export const virtualMachine = {
   drillable: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'VirtualMachine'>;
-
-export const virtualMachineSteps: ResourceTypeSteps = {};

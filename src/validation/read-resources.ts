@@ -7,7 +7,7 @@
 
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { Expectations, StoredPoint, ValidationClients } from '../resources/module.js';
-import { typeSteps } from '../resources/steps.js';
+import { validationSteps } from '../resources/steps.js';
 import type { CheckedType, Verdict } from './verdicts.js';
 
 export { resourceIdOf } from '../resources/calls.js';
@@ -31,7 +31,7 @@ export async function readExpectations(
   point: StoredPoint | undefined,
   requestMetadata: Readonly<Record<string, string>>,
 ): Promise<Expectations> {
-  return (await typeSteps(type)?.validate?.expect?.(backup, point, requestMetadata)) ?? {};
+  return (await validationSteps(type)?.expect?.(backup, point, requestMetadata)) ?? {};
 }
 
 /** Reads the created resource and judges it (the built-in check of its type). */
@@ -41,7 +41,7 @@ export async function checkResource(
   createdResourceArn: string,
   expect: Expectations,
 ): Promise<Verdict> {
-  const check = typeSteps(type)?.validate?.check;
+  const check = validationSteps(type)?.check;
   if (check === undefined) throw new Error(`${type} has no built-in check`);
   return check(clients, resourceIdOf(createdResourceArn), expect);
 }

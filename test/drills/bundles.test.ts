@@ -42,6 +42,13 @@ describe('which bundles carry the drill clients', () => {
     60_000,
   );
 
+  it('handlers/validate-restore.ts: the four it reads with, not S3 Control (a drill step tags with it)', async () => {
+    const inputs = await inputsOf('handlers/validate-restore.ts');
+    const clients = new Set(inputs.map((i) => RESOURCE_CLIENTS.exec(i)?.[1]).filter(Boolean));
+    expect([...clients].sort()).toStrictEqual(['ec2', 'efs', 'rds', 's3']);
+    expect(inputs.filter((i) => /@aws-sdk\/client-s3-control\//.test(i))).toStrictEqual([]);
+  }, 60_000);
+
   it('handlers/cleanup-drills.ts: all four (it tags and deletes)', async () => {
     const inputs = await inputsOf('handlers/cleanup-drills.ts');
     const clients = new Set(inputs.map((i) => RESOURCE_CLIENTS.exec(i)?.[1]).filter(Boolean));

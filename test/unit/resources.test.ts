@@ -11,7 +11,7 @@ import {
   TARGET_KEYS,
 } from '../../src/resource-types';
 import { alarmDimensions, isResourceType, TYPES, typeModule } from '../../src/resources/registry';
-import { typeSteps } from '../../src/resources/steps';
+import { drillSteps, validationSteps } from '../../src/resources/steps';
 import { CHECKED_TYPES, checkedType } from '../../src/validation/verdicts';
 
 describe('the registry', () => {
@@ -47,13 +47,15 @@ describe('the registry', () => {
       [undefined, false],
       [undefined, false],
     ]);
-    expect(typeSteps('constructor')).toBeUndefined();
+    expect([validationSteps('constructor'), drillSteps('constructor')]).toStrictEqual([undefined, undefined]);
   });
 
   it('has steps where a module says it validates or drills, and none where it does not', () => {
     const mismatched = TYPES.filter((m) => {
-      const steps = typeSteps(m.type);
-      return m.validated !== (steps?.validate !== undefined) || m.drillable !== (steps?.drill !== undefined);
+      return (
+        m.validated !== (validationSteps(m.type) !== undefined) ||
+        m.drillable !== (drillSteps(m.type) !== undefined)
+      );
     }).map((m) => m.type);
     expect(mismatched).toStrictEqual([]);
   });
