@@ -1,19 +1,20 @@
-/** Aurora: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
+/**
+ * Aurora: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is
+ * added).
+ */
 
 import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
-import { newClusterIdentity } from './names.js';
-import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
+import {
+  CLUSTER_RESTORE,
+  clusterDimension,
+  clusterDrill,
+  clusterValidation,
+  DB_CLUSTER_IAM,
+} from './rds-family.js';
 
 export const aurora = {
   type: 'Aurora',
-  restore: {
-    required: ['dbClusterIdentifier', 'engine'],
-    targetKeys: ['dbClusterIdentifier'],
-    droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
-    copyTags: true,
-    pointInTimeKey: 'restoreToTime',
-    newIdentity: newClusterIdentity,
-  },
+  restore: { ...CLUSTER_RESTORE, pointInTimeKey: 'restoreToTime' },
   alarm: [clusterDimension('AWS/RDS')],
   validated: true,
   drillable: true,

@@ -1,4 +1,7 @@
-/** CloudFormation: a stack, restored through a change set. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * CloudFormation: a stack, restored through a change set. The pipeline restores it; it neither
+ * validates nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 

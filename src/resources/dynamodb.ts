@@ -29,6 +29,8 @@ import {
   pass,
   type ResourceTypeModule,
   type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
@@ -181,24 +183,9 @@ export const dynamodb = {
     { action: 'backup:DescribeRecoveryPoint', resource: POINT, by: 'validate' },
     { action: 'dynamodb:DescribeTable', resource: TABLE, by: 'cleanup' },
     { action: 'dynamodb:ListTagsOfResource', resource: TABLE, by: 'cleanup' },
-    {
-      action: 'dynamodb:TagResource',
-      resource: TABLE,
-      by: 'cleanup',
-      context: { 'aws:TagKeys': ['backup-restore:drill'], 'aws:RequestTag/backup-restore:drill': 'job' },
-    },
-    {
-      action: 'dynamodb:UpdateTable',
-      resource: TABLE,
-      by: 'cleanup',
-      context: { 'aws:ResourceTag/backup-restore:drill': 'job' },
-    },
-    {
-      action: 'dynamodb:DeleteTable',
-      resource: TABLE,
-      by: 'cleanup',
-      context: { 'aws:ResourceTag/backup-restore:drill': 'job' },
-    },
+    tagWriteNeed('dynamodb:TagResource', TABLE),
+    taggedNeed('dynamodb:UpdateTable', TABLE),
+    taggedNeed('dynamodb:DeleteTable', TABLE),
   ],
 } as const satisfies ResourceTypeModule<'DynamoDB'>;
 

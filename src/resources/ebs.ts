@@ -24,6 +24,8 @@ import {
   pass,
   type ResourceTypeModule,
   type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
@@ -121,18 +123,12 @@ export async function tagEc2(
 
 const VOLUME = 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0';
 const POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:1a2b3c4d-5678-90ab-cdef-1234567890ab';
-const TAGGED = { 'aws:ResourceTag/backup-restore:drill': 'job' };
 
 /** The IAM the volume steps need (EBS, and the volumes of an EC2 instance). */
 export const VOLUME_IAM: readonly IamNeed[] = [
   { action: 'ec2:DescribeVolumes', resource: '*', by: 'cleanup' },
-  {
-    action: 'ec2:CreateTags',
-    resource: VOLUME,
-    by: 'cleanup',
-    context: { 'aws:TagKeys': ['backup-restore:drill'], 'aws:RequestTag/backup-restore:drill': 'job' },
-  },
-  { action: 'ec2:DeleteVolume', resource: VOLUME, by: 'cleanup', context: TAGGED },
+  tagWriteNeed('ec2:CreateTags', VOLUME),
+  taggedNeed('ec2:DeleteVolume', VOLUME),
 ];
 
 export const ebs = {

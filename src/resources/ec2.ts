@@ -29,6 +29,8 @@ import {
   pass,
   type ResourceTypeModule,
   type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
@@ -257,18 +259,8 @@ export const ec2 = {
     { action: 'ec2:DescribeInstances', resource: '*', by: 'validate' },
     { action: 'ec2:DescribeInstanceStatus', resource: '*', by: 'validate' },
     { action: 'ec2:DescribeInstances', resource: '*', by: 'cleanup' },
-    {
-      action: 'ec2:CreateTags',
-      resource: INSTANCE,
-      by: 'cleanup',
-      context: { 'aws:TagKeys': ['backup-restore:drill'], 'aws:RequestTag/backup-restore:drill': 'job' },
-    },
-    {
-      action: 'ec2:TerminateInstances',
-      resource: INSTANCE,
-      by: 'cleanup',
-      context: { 'aws:ResourceTag/backup-restore:drill': 'job' },
-    },
+    tagWriteNeed('ec2:CreateTags', INSTANCE),
+    taggedNeed('ec2:TerminateInstances', INSTANCE),
     ...VOLUME_IAM,
   ],
 } as const satisfies ResourceTypeModule<'EC2'>;

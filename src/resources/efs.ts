@@ -15,6 +15,8 @@ import {
   notYet,
   pass,
   type ResourceTypeModule,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
@@ -72,18 +74,8 @@ export const efs = {
   iam: [
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'validate' },
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'cleanup' },
-    {
-      action: 'elasticfilesystem:TagResource',
-      resource: FILE_SYSTEM,
-      by: 'cleanup',
-      context: { 'aws:TagKeys': ['backup-restore:drill'], 'aws:RequestTag/backup-restore:drill': 'job' },
-    },
-    {
-      action: 'elasticfilesystem:DeleteFileSystem',
-      resource: FILE_SYSTEM,
-      by: 'cleanup',
-      context: { 'aws:ResourceTag/backup-restore:drill': 'job' },
-    },
+    tagWriteNeed('elasticfilesystem:TagResource', FILE_SYSTEM),
+    taggedNeed('elasticfilesystem:DeleteFileSystem', FILE_SYSTEM),
   ],
 } as const satisfies ResourceTypeModule<'EFS'>;
 

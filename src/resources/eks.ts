@@ -1,4 +1,7 @@
-/** EKS: a cluster's backup, restored into clusters AWS names in its restore settings. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * EKS: a cluster's backup, restored into clusters AWS names in its restore settings. The pipeline
+ * restores it; it neither validates nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 

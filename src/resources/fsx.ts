@@ -1,4 +1,7 @@
-/** FSx: a file system, always restored as a new one. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * FSx: a file system, always restored as a new one. The pipeline restores it; it neither validates
+ * nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 

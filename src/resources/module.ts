@@ -69,6 +69,24 @@ export interface IamNeed {
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
 }
 
+const DRILL_TAG = 'backup-restore:drill';
+
+/** The cleanup writes the drill tag (and only it) on `resource`. */
+export const tagWriteNeed = (action: string, resource: string): IamNeed => ({
+  action,
+  resource,
+  by: 'cleanup',
+  context: { 'aws:TagKeys': [DRILL_TAG], [`aws:RequestTag/${DRILL_TAG}`]: 'job' },
+});
+
+/** The cleanup changes or deletes `resource`, which carries the drill tag. */
+export const taggedNeed = (action: string, resource: string): IamNeed => ({
+  action,
+  resource,
+  by: 'cleanup',
+  context: { [`aws:ResourceTag/${DRILL_TAG}`]: 'job' },
+});
+
 /** The pure facts of a resource type. */
 export interface ResourceTypeModule<T extends string = string> {
   /** The type as StartRestoreJob spells it. */

@@ -1,19 +1,20 @@
-/** Neptune: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one is added). */
+/**
+ * Neptune: a DB cluster, restored under a new dbClusterIdentifier (it has no instances until one
+ * is added).
+ */
 
 import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
-import { newClusterIdentity } from './names.js';
-import { clusterDimension, clusterDrill, clusterValidation, DB_CLUSTER_IAM } from './rds-family.js';
+import {
+  CLUSTER_RESTORE,
+  clusterDimension,
+  clusterDrill,
+  clusterValidation,
+  DB_CLUSTER_IAM,
+} from './rds-family.js';
 
 export const neptune = {
   type: 'Neptune',
-  restore: {
-    required: ['dbClusterIdentifier', 'engine'],
-    targetKeys: ['dbClusterIdentifier'],
-    droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
-    copyTags: true,
-
-    newIdentity: newClusterIdentity,
-  },
+  restore: CLUSTER_RESTORE,
   alarm: [clusterDimension('AWS/Neptune')],
   validated: true,
   drillable: true,

@@ -24,9 +24,13 @@ import {
   notYet,
   pass,
   type ResourceView,
+  type RestoreRules,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
+import { newClusterIdentity } from './names.js';
 
 /** An RDS DB instance (DescribeDBInstances). */
 export type RdsInstanceObservation =
@@ -243,30 +247,34 @@ export const clusterDrill: DrillSteps = {
 
 const DB = 'arn:aws:rds:eu-west-1:123456789012:db:restored-r1234567';
 const CLUSTER = 'arn:aws:rds:eu-west-1:123456789012:cluster:restored-r1234567';
-const TAGGED = { 'aws:ResourceTag/backup-restore:drill': 'job' };
-const TAG_WRITE = {
-  'aws:TagKeys': ['backup-restore:drill'],
-  'aws:RequestTag/backup-restore:drill': 'job',
-};
 
 /** The IAM a DB instance's steps need (RDS, and a cluster's member instances). */
 export const DB_INSTANCE_IAM: readonly IamNeed[] = [
   { action: 'rds:DescribeDBInstances', resource: DB, by: 'validate' },
   { action: 'rds:DescribeDBInstances', resource: DB, by: 'cleanup' },
-  { action: 'rds:AddTagsToResource', resource: DB, by: 'cleanup', context: TAG_WRITE },
-  { action: 'rds:ModifyDBInstance', resource: DB, by: 'cleanup', context: TAGGED },
-  { action: 'rds:DeleteDBInstance', resource: DB, by: 'cleanup', context: TAGGED },
+  tagWriteNeed('rds:AddTagsToResource', DB),
+  taggedNeed('rds:ModifyDBInstance', DB),
+  taggedNeed('rds:DeleteDBInstance', DB),
 ];
 
 /** The IAM a DB cluster's steps need (its member instances' too). */
 export const DB_CLUSTER_IAM: readonly IamNeed[] = [
   { action: 'rds:DescribeDBClusters', resource: CLUSTER, by: 'validate' },
   { action: 'rds:DescribeDBClusters', resource: CLUSTER, by: 'cleanup' },
-  { action: 'rds:AddTagsToResource', resource: CLUSTER, by: 'cleanup', context: TAG_WRITE },
-  { action: 'rds:ModifyDBCluster', resource: CLUSTER, by: 'cleanup', context: TAGGED },
-  { action: 'rds:DeleteDBCluster', resource: CLUSTER, by: 'cleanup', context: TAGGED },
+  tagWriteNeed('rds:AddTagsToResource', CLUSTER),
+  taggedNeed('rds:ModifyDBCluster', CLUSTER),
+  taggedNeed('rds:DeleteDBCluster', CLUSTER),
   ...DB_INSTANCE_IAM.filter((n) => n.by === 'cleanup' && n.action !== 'rds:AddTagsToResource'),
 ];
+
+/** The restore Metadata rules of a DB cluster (Aurora, DocumentDB, Neptune). */
+export const CLUSTER_RESTORE = {
+  required: ['dbClusterIdentifier', 'engine'],
+  targetKeys: ['dbClusterIdentifier'],
+  droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+  copyTags: true,
+  newIdentity: newClusterIdentity,
+} as const satisfies RestoreRules;
 
 /** The alarm dimension that names a DB cluster under `namespace`. */
 export const clusterDimension = (namespace: string) => ({

@@ -1,4 +1,9 @@
-/** Redshift: a cluster, restored under a new ClusterIdentifier; a table restore writes into an existing cluster, so its target keys are refused with the cluster's, and nothing would delete a drill's cluster (not drillable). The pipeline restores it; it neither validates nor drills it. */
+/**
+ * Redshift: a cluster, restored under a new ClusterIdentifier. A table restore writes into an
+ * existing cluster, so its target keys are refused with the cluster's; nothing would delete a
+ * drill's cluster, so it is never drilled. The pipeline restores it; it neither validates nor
+ * drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 import { dbName, newName } from './names.js';

@@ -37,6 +37,8 @@ import {
   pass,
   type ResourceTypeModule,
   type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
   type ValidationSteps,
   type Verdict,
 } from './module.js';
@@ -239,7 +241,6 @@ const bucketName = (s: string) =>
     .replace(/-+$/, '');
 
 const BUCKET = 'arn:aws:s3:::invoices-r1234567';
-const TAGGED = { 'aws:ResourceTag/backup-restore:drill': 'job' };
 
 export const s3 = {
   type: 'S3',
@@ -271,17 +272,12 @@ export const s3 = {
     { action: 's3:GetBucketObjectLockConfiguration', resource: BUCKET, by: 'cleanup' },
     { action: 's3:GetBucketAbac', resource: BUCKET, by: 'cleanup' },
     { action: 's3:PutBucketAbac', resource: BUCKET, by: 'cleanup' },
-    {
-      action: 's3:TagResource',
-      resource: BUCKET,
-      by: 'cleanup',
-      context: { 'aws:TagKeys': ['backup-restore:drill'], 'aws:RequestTag/backup-restore:drill': 'job' },
-    },
+    tagWriteNeed('s3:TagResource', BUCKET),
     { action: 's3:GetBucketVersioning', resource: BUCKET, by: 'cleanup' },
     { action: 's3:ListBucketVersions', resource: BUCKET, by: 'cleanup' },
-    { action: 's3:DeleteObject', resource: `${BUCKET}/a`, by: 'cleanup', context: TAGGED },
-    { action: 's3:DeleteObjectVersion', resource: `${BUCKET}/a`, by: 'cleanup', context: TAGGED },
-    { action: 's3:DeleteBucket', resource: BUCKET, by: 'cleanup', context: TAGGED },
+    taggedNeed('s3:DeleteObject', `${BUCKET}/a`),
+    taggedNeed('s3:DeleteObjectVersion', `${BUCKET}/a`),
+    taggedNeed('s3:DeleteBucket', BUCKET),
   ],
 } as const satisfies ResourceTypeModule<'S3'>;
 

@@ -1,4 +1,7 @@
-/** Storage Gateway: a volume, restored onto a gateway. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * Storage Gateway: a volume, restored onto a gateway. The pipeline restores it; it neither
+ * validates nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 

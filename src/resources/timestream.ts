@@ -1,4 +1,7 @@
-/** Timestream: a table, restored into a database. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * Timestream: a table, restored into a database. The pipeline restores it; it neither validates
+ * nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 

@@ -1,4 +1,7 @@
-/** VirtualMachine: a virtual machine, restored where RestoreTo says. The pipeline restores it; it neither validates nor drills it. */
+/**
+ * VirtualMachine: a virtual machine, restored where RestoreTo says. The pipeline restores it; it
+ * neither validates nor drills it.
+ */
 
 import type { ResourceTypeModule } from './module.js';
 
