@@ -38,11 +38,10 @@ export function isNotFound(error: unknown): boolean {
 
 // A validation read also takes malformed ids as "not found": the created resource is not there.
 const NOT_FOUND_OR_MALFORMED = new Set([
-  ...NOT_FOUND,
+  ...[...NOT_FOUND].filter((name) => name !== 'DBInstanceNotFound'),
   'InvalidInstanceID.Malformed',
   'InvalidVolumeID.Malformed',
 ]);
-NOT_FOUND_OR_MALFORMED.delete('DBInstanceNotFound');
 
 /** A validation read: undefined when the resource does not exist, any other error sorted and thrown. */
 export async function readOrMissing<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
