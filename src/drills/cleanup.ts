@@ -38,10 +38,9 @@ import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../outcome/job-link.js';
-import { resourceIdOf } from '../validation/read-resources.js';
+import { resourceIdOf } from '../resources/calls.js';
 import { type DrillContext, NotReadyError } from './calls.js';
 import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
-import { sweepVolumes } from './ec2.js';
 import {
   countDrillAttempt,
   type DrillRecord,
@@ -56,6 +55,7 @@ import {
   type DrillClients,
   deleteResource,
   type ResourceView,
+  sweepVolumes,
   tagDrillResource,
   viewResource,
 } from './resources.js';

@@ -1,66 +1,53 @@
 /**
- * What a drill does to the resource its restore created, per type: read what the ownership checks
- * need (tags, the resource's own creation time, whether something else uses it), tag it (the
- * cleanup's first run after COMPLETED), and delete it the way AWS needs (deletion protection off,
- * no final snapshot, a cluster's instances first, nothing detached). RDS and EFS are here; DynamoDB,
- * EC2/EBS and S3, which need more steps, have their own modules. AWS errors are thrown, sorted by
- * classifyAwsError.
+ * What a drill does to the resource its restore created, as the type's module says (src/resources/):
+ * read what the ownership checks need (tags, the resource's own creation time, whether something
+ * else uses it), tag it (the cleanup's first run after COMPLETED), and delete it the way AWS needs.
+ * Here: the lookup, the drill's ownership rules handed to the steps, and the errors sorted.
  */
 
-import { DeleteVolumeCommand } from '@aws-sdk/client-ec2';
-import {
-  DeleteFileSystemCommand,
-  DescribeFileSystemsCommand,
-  TagResourceCommand as EfsTagResourceCommand,
-} from '@aws-sdk/client-efs';
-import {
-  AddTagsToResourceCommand,
-  DeleteDBClusterCommand,
-  DeleteDBInstanceCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-  ModifyDBInstanceCommand,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
-import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { classifyAwsError } from '../errors.js';
-import { type ResourceClients, resourceIdOf } from '../validation/read-resources.js';
-import { call, type DrillContext, dateOf, isNotFound, tagMap } from './calls.js';
-import { DRILL_TAG_KEY } from './drill.js';
-import { deleteTable, tagTable, viewTable } from './dynamodb.js';
-import { deleteInstance, tagInstance, type VolumeSweep, viewInstance, viewVolume } from './ec2.js';
-import { deleteBucket, tagBucket, viewBucket } from './s3.js';
+import { isNotFound, resourceIdOf, unsupported } from '../resources/calls.js';
+import {
+  volumeRefusals as refusalsWithRules,
+  sweepVolumes as sweepWithRules,
+  type VolumeSweep,
+} from '../resources/ec2.js';
+import type {
+  Deletion,
+  DrillContext,
+  DrillRules,
+  DrillSteps,
+  DrillTarget,
+  ResourceView,
+  ServiceClients,
+} from '../resources/module.js';
+import { drillSteps } from '../resources/steps.js';
+import { createdAfterCompletionRefusal, createdAfterRefusal, DRILL_TAG_KEY } from './drill.js';
 
-/** The clients a drill needs (the Backup client is not used here; S3 Control tags buckets). */
-export type DrillClients = Omit<ResourceClients, 'backup'> & { readonly s3control: () => S3ControlClient };
+export type { Deletion, ResourceView, VolumeSweep };
 
-const CLUSTER_TYPES = new Set(['Aurora', 'DocumentDB', 'Neptune']);
+/** The clients a drill needs (S3 Control tags buckets). */
+export type DrillClients = ServiceClients;
 
-/** What the cleanup reads of a resource before tagging or deleting it. */
-export interface ResourceView {
-  readonly exists: true;
-  readonly tags: Readonly<Record<string, string>>;
-  /** When its service says it was created (see OwnershipEvidence.resourceCreatedAt). */
-  readonly createdAt: Date | undefined;
-  /** Why the resource must be left (attached, mounted, instances or volumes not the drill's). */
-  readonly inUse?: string;
-  /** EC2: the volumes attached to the instance now (recorded at tagging). */
-  readonly volumeIds?: string[];
-  /** EC2: the instance and attached volumes that do not carry the drill tag yet. */
-  readonly toTag?: string[];
+/** The drill's ownership rules, as the type modules' steps apply them. */
+export const DRILL_RULES: DrillRules = {
+  tagKey: DRILL_TAG_KEY,
+  createdAfterRefusal,
+  createdAfterCompletionRefusal,
+};
+
+function stepsOf(step: string, resourceType: string): DrillSteps {
+  const drill = drillSteps(resourceType);
+  if (drill === undefined) throw unsupported(step, resourceType);
+  return drill;
 }
 
-/** What a deletion did: its steps, and for EC2 the volumes still to delete or left. */
-export type Deletion = Pick<VolumeSweep, 'steps'> & Partial<Omit<VolumeSweep, 'steps'>>;
-
-const unsupported = (step: string, resourceType: string) =>
-  classifyAwsError(
-    step,
-    Object.assign(new Error(`drills of ${resourceType} are not cleaned up by this pipeline`), {
-      name: 'InvalidRequest',
-    }),
-  );
+const target = (arn: string, context: DrillContext): DrillTarget => ({
+  id: resourceIdOf(arn),
+  arn,
+  context,
+  rules: DRILL_RULES,
+});
 
 /**
  * Puts the drill tag on the created resource (EC2: on the instance and its attached volumes too),
@@ -73,60 +60,9 @@ export async function tagDrillResource(
   context: DrillContext,
   view?: Pick<ResourceView, 'tags' | 'toTag'>,
 ): Promise<void> {
-  const id = resourceIdOf(arn);
-  const tag = { Key: DRILL_TAG_KEY, Value: context.restoreJobId };
-  if (resourceType === 'EC2' && view?.toTag !== undefined) {
-    if (view.toTag.length > 0) await tagInstance(clients.ec2(), view.toTag, context.restoreJobId);
-    return;
-  }
-  if (view?.tags[DRILL_TAG_KEY] === context.restoreJobId) return;
-  if (resourceType === 'RDS' || CLUSTER_TYPES.has(resourceType)) {
-    await call('AddTagsToResource', () =>
-      clients.rds().send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [tag] })),
-    );
-  } else if (resourceType === 'DynamoDB') {
-    await tagTable(clients.ddb, arn, context.restoreJobId);
-  } else if (resourceType === 'EBS' || resourceType === 'EC2') {
-    await tagInstance(clients.ec2(), [id, ...(context.volumeIds ?? [])], context.restoreJobId);
-  } else if (resourceType === 'EFS') {
-    await call('TagResource (EFS)', () =>
-      clients.efs().send(new EfsTagResourceCommand({ ResourceId: id, Tags: [tag] })),
-    );
-  } else if (resourceType === 'S3') {
-    await tagBucket(clients, id, arn, context);
-  } else {
-    throw unsupported('Tag drill resource', resourceType);
-  }
-}
-
-async function viewDbInstance(rds: RDSClient, id: string): Promise<ResourceView | undefined> {
-  const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
-  if (db === undefined) return undefined;
-  return { exists: true, tags: tagMap(db.TagList), createdAt: dateOf(db.InstanceCreateTime) };
-}
-
-async function viewDbCluster(
-  rds: RDSClient,
-  id: string,
-  restoreJobId: string,
-): Promise<ResourceView | undefined> {
-  const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })))
-    .DBClusters?.[0];
-  if (cluster === undefined) return undefined;
-  const foreign: string[] = [];
-  for (const member of (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '')) {
-    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
-      .DBInstances?.[0];
-    if (tagMap(db?.TagList)[DRILL_TAG_KEY] !== restoreJobId) foreign.push(member);
-  }
-  return {
-    exists: true,
-    tags: tagMap(cluster.TagList),
-    createdAt: dateOf(cluster.ClusterCreateTime),
-    ...(foreign.length === 0
-      ? {}
-      : { inUse: `the cluster has instances the drill did not create (${foreign.join(', ')})` }),
-  };
+  const steps = stepsOf('Tag drill resource', resourceType);
+  if (view?.toTag === undefined && view?.tags[DRILL_TAG_KEY] === context.restoreJobId) return;
+  await steps.tag(clients, target(arn, context), view);
 }
 
 /** Reads what the ownership checks and the per-type steps need; undefined when the resource is gone. */
@@ -136,100 +72,14 @@ export async function viewResource(
   arn: string,
   context: DrillContext,
 ): Promise<ResourceView | undefined> {
-  const id = resourceIdOf(arn);
+  const steps = stepsOf('Describe drill resource', resourceType);
+  const t = target(arn, context);
   try {
-    if (resourceType === 'RDS') return await viewDbInstance(clients.rds(), id);
-    if (CLUSTER_TYPES.has(resourceType)) return await viewDbCluster(clients.rds(), id, context.restoreJobId);
-    if (resourceType === 'DynamoDB') return await viewTable(clients.ddb, id, arn);
-    if (resourceType === 'EBS') return await viewVolume(clients.ec2(), id);
-    if (resourceType === 'EC2') return await viewInstance(clients.ec2(), id, context);
-    if (resourceType === 'EFS') {
-      const fs = (await clients.efs().send(new DescribeFileSystemsCommand({ FileSystemId: id })))
-        .FileSystems?.[0];
-      if (fs === undefined) return undefined;
-      return {
-        exists: true,
-        tags: tagMap(fs.Tags),
-        createdAt: dateOf(fs.CreationTime),
-        ...((fs.NumberOfMountTargets ?? 0) > 0
-          ? { inUse: `the file system has ${fs.NumberOfMountTargets} mount target(s): someone uses it` }
-          : {}),
-      };
-    }
-    if (resourceType === 'S3') return await viewBucket(clients, id, arn, context.accountId);
+    return await steps.view(clients, t);
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw classifyAwsError(`Describe ${resourceType} ${id}`, error);
+    throw classifyAwsError(`Describe ${resourceType} ${t.id}`, error);
   }
-  throw unsupported('Describe drill resource', resourceType);
-}
-
-/** Deletes a DB instance: deletion protection off when on, no final snapshot. */
-async function deleteDbInstance(rds: RDSClient, id: string, steps: string[], automatedBackups: boolean) {
-  const db = (
-    await call('DescribeDBInstances', () =>
-      rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
-    )
-  ).DBInstances?.[0];
-  if (db?.DeletionProtection === true) {
-    await call('ModifyDBInstance', () =>
-      rds.send(
-        new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          DeletionProtection: false,
-          ApplyImmediately: true,
-        }),
-      ),
-    );
-    steps.push('deletion protection turned off');
-  }
-  await call('DeleteDBInstance', () =>
-    rds.send(
-      new DeleteDBInstanceCommand({
-        DBInstanceIdentifier: id,
-        SkipFinalSnapshot: true,
-        ...(automatedBackups ? { DeleteAutomatedBackups: true } : {}),
-      }),
-    ),
-  );
-}
-
-/** Deletes a cluster: its own (drill-tagged) instances first, protection off, no final snapshot. */
-async function deleteDbCluster(rds: RDSClient, id: string, restoreJobId: string, steps: string[]) {
-  const cluster = (
-    await call('DescribeDBClusters', () =>
-      rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
-    )
-  ).DBClusters?.[0];
-  for (const member of cluster?.DBClusterMembers ?? []) {
-    const memberId = member.DBInstanceIdentifier ?? '';
-    const db = (
-      await call('DescribeDBInstances', () =>
-        rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: memberId })),
-      )
-    ).DBInstances?.[0];
-    // viewResource refused clusters with instances not tagged for this drill; check again here.
-    if (tagMap(db?.TagList)[DRILL_TAG_KEY] !== restoreJobId) continue;
-    const memberSteps: string[] = [];
-    await deleteDbInstance(rds, memberId, memberSteps, false);
-    steps.push(`DeleteDBInstance ${memberId} (cluster member, first)`);
-  }
-  if (cluster?.DeletionProtection === true) {
-    await call('ModifyDBCluster', () =>
-      rds.send(
-        new ModifyDBClusterCommand({
-          DBClusterIdentifier: id,
-          DeletionProtection: false,
-          ApplyImmediately: true,
-        }),
-      ),
-    );
-    steps.push('deletion protection turned off');
-  }
-  await call('DeleteDBCluster', () =>
-    rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: id, SkipFinalSnapshot: true })),
-  );
-  steps.push('DeleteDBCluster (no final snapshot)');
 }
 
 /** Deletes a resource the checks found the drill's own. Returns what was done, for the record. */
@@ -239,29 +89,15 @@ export async function deleteResource(
   arn: string,
   context: DrillContext,
 ): Promise<Deletion> {
-  const id = resourceIdOf(arn);
-  const steps: string[] = [];
-  if (resourceType === 'RDS') {
-    await deleteDbInstance(clients.rds(), id, steps, true);
-    steps.push('DeleteDBInstance (no final snapshot)');
-  } else if (CLUSTER_TYPES.has(resourceType)) {
-    await deleteDbCluster(clients.rds(), id, context.restoreJobId, steps);
-  } else if (resourceType === 'DynamoDB') {
-    steps.push(...(await deleteTable(clients.ddb, id, context)));
-  } else if (resourceType === 'EBS') {
-    await call('DeleteVolume', () => clients.ec2().send(new DeleteVolumeCommand({ VolumeId: id })));
-    steps.push('DeleteVolume');
-  } else if (resourceType === 'EC2') {
-    return deleteInstance(clients.ec2(), id, context);
-  } else if (resourceType === 'EFS') {
-    await call('DeleteFileSystem', () =>
-      clients.efs().send(new DeleteFileSystemCommand({ FileSystemId: id })),
-    );
-    steps.push('DeleteFileSystem');
-  } else if (resourceType === 'S3') {
-    steps.push(...(await deleteBucket(clients.s3(), id)));
-  } else {
-    throw unsupported('Delete drill resource', resourceType);
-  }
-  return { steps };
+  return stepsOf('Delete drill resource', resourceType).delete(clients, target(arn, context));
 }
+
+/** EC2: the recorded volumes TerminateInstances left, deleted once detached (src/resources/ec2.ts). */
+export const sweepVolumes = (
+  ...args: Parameters<typeof sweepWithRules> extends [unknown, ...infer R] ? R : never
+) => sweepWithRules(DRILL_RULES, ...args);
+
+/** EC2: why the volumes attached to a drill's instance are not all the drill's (src/resources/ec2.ts). */
+export const volumeRefusals = (
+  ...args: Parameters<typeof refusalsWithRules> extends [unknown, ...infer R] ? R : never
+) => refusalsWithRules(DRILL_RULES, ...args);

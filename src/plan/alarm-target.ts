@@ -9,6 +9,7 @@ import { ACCOUNT_ID, stringProblem } from '../checks/shape.js';
 import type { AlarmTarget, AlarmTargets } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
 import { isPlainObject } from '../json.js';
+import { alarmDimensions } from '../resources/registry.js';
 
 /** The margin when the event says nothing of the alarm's period (CloudWatch's common 5 minutes). */
 export const DEFAULT_MARGIN_SECONDS = 300;
@@ -23,38 +24,13 @@ export const ALARM_TAGS = {
   margin: 'backup-restore:margin-seconds',
 } as const;
 
-type ArnOf = (id: string, where: { partition: string; region: string; account: string }) => string;
-const rdsCluster: ArnOf = (id, w) => `arn:${w.partition}:rds:${w.region}:${w.account}:cluster:${id}`;
-
 /**
- * Per namespace, the dimensions that name a restorable resource, first match wins. The namespace
- * decides the type: FileSystemId is an FSx file system under AWS/FSx and an EFS one under AWS/EFS.
- * Aurora, DocumentDB and Neptune are backed up per cluster, so the cluster dimension wins over the
- * instance one. docs/aws-behaviour.md#alarm-dimensions
+ * Per namespace, the dimensions that name a restorable resource, first match wins, as the type
+ * modules declare them (src/resources/). The namespace decides the type: FileSystemId is an FSx
+ * file system under AWS/FSx and an EFS one under AWS/EFS. Aurora, DocumentDB and Neptune are backed
+ * up per cluster, so the cluster dimension wins over the instance one. docs/aws-behaviour.md#alarm-dimensions
  */
-export const NAMESPACE_DIMENSIONS: Readonly<Record<string, readonly (readonly [string, ArnOf])[]>> = {
-  'AWS/RDS': [
-    ['DBClusterIdentifier', rdsCluster],
-    ['DBInstanceIdentifier', (id, w) => `arn:${w.partition}:rds:${w.region}:${w.account}:db:${id}`],
-  ],
-  'AWS/DocDB': [['DBClusterIdentifier', rdsCluster]],
-  'AWS/Neptune': [['DBClusterIdentifier', rdsCluster]],
-  'AWS/EC2': [['InstanceId', (id, w) => `arn:${w.partition}:ec2:${w.region}:${w.account}:instance/${id}`]],
-  'AWS/EBS': [['VolumeId', (id, w) => `arn:${w.partition}:ec2:${w.region}:${w.account}:volume/${id}`]],
-  'AWS/DynamoDB': [
-    ['TableName', (id, w) => `arn:${w.partition}:dynamodb:${w.region}:${w.account}:table/${id}`],
-  ],
-  'AWS/EFS': [
-    [
-      'FileSystemId',
-      (id, w) => `arn:${w.partition}:elasticfilesystem:${w.region}:${w.account}:file-system/${id}`,
-    ],
-  ],
-  'AWS/FSx': [
-    ['FileSystemId', (id, w) => `arn:${w.partition}:fsx:${w.region}:${w.account}:file-system/${id}`],
-  ],
-  'AWS/S3': [['BucketName', (id, w) => `arn:${w.partition}:s3:::${id}`]],
-};
+export const NAMESPACE_DIMENSIONS = alarmDimensions();
 
 /** Where the target came from. */
 export type TargetSource = 'mapping' | 'tags' | 'dimensions';

@@ -13,15 +13,12 @@ import {
   TARGET_KEYS,
   targetKeysIn,
 } from '../resource-types.js';
+import { TYPES, typeModule } from '../resources/registry.js';
 
 /** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
-export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = {
-  RDS: ['DBSnapshotIdentifier', 'EngineVersion', 'KmsKeyId', 'Encrypted', 'vpcId'],
-  Aurora: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
-  DocumentDB: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
-  Neptune: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
-  EC2: ['CpuOptions'],
-};
+export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = Object.fromEntries(
+  TYPES.flatMap((m) => ('droppedKeys' in m.restore ? [[m.type, m.restore.droppedKeys]] : [])),
+);
 
 /**
  * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
@@ -40,47 +37,11 @@ export function identitySuffix(seed: string, drill = false): string {
   return `${drill ? 'd' : 'r'}${createHash('sha256').update(seed).digest('hex').slice(0, 7)}`;
 }
 
-/** `base-suffix`, cut to `max` and cleaned to fit a name rule. */
-function newName(
-  base: string | undefined,
-  suffix: string,
-  max: number,
-  clean: (s: string) => string,
-  fallback: string,
-): string {
-  const stem = clean(base ?? '') || fallback;
-  const room = max - suffix.length - 1;
-  return `${clean(stem.slice(0, room))}-${suffix}`;
-}
-
-// RDS, Aurora, DocumentDB, Neptune, Redshift: letters, digits, hyphens; starts with a letter; no
-// double hyphen; does not end with a hyphen; 63 characters at most.
-const dbName = (s: string) =>
-  s
-    .replace(/[^A-Za-z0-9-]/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[^A-Za-z]+/, '')
-    .replace(/-+$/, '');
-// S3 buckets: lowercase letters, digits, hyphens; starts and ends with a letter or digit; 63 at most.
-const bucketName = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
-    .replace(/-+$/, '');
-// DynamoDB tables: letters, digits, "_", "-", "."; 3 to 255 characters.
-const tableName = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '-');
-
-/** Finds a key regardless of case (DynamoDB's metadata keys are case-insensitive). */
-function keyOf(metadata: Record<string, string>, key: string): string {
-  return Object.keys(metadata).find((k) => k.toLowerCase() === key.toLowerCase()) ?? key;
-}
-
 /**
  * Gives the restored resource a new identity (restores never overwrite): the target keys of its
- * type (TARGET_KEYS) set to new names built on the old ones, and "restore to new" switched on.
- * Returns a copy; types AWS always restores as new (EBS, EC2, ...) are left as they are.
+ * type (TARGET_KEYS) set to new names built on the old ones, and "restore to new" switched on, as
+ * the type's module says. Returns a copy; types AWS always restores as new (EBS, EC2, ...) are left
+ * as they are.
  */
 export function newIdentity(
   type: string,
@@ -88,50 +49,8 @@ export function newIdentity(
   suffix: string,
 ): Record<string, string> {
   const metadata: Record<string, string> = { ...source };
-  switch (type) {
-    case 'RDS':
-      metadata.DBInstanceIdentifier = newName(metadata.DBInstanceIdentifier, suffix, 63, dbName, 'restored');
-      break;
-    case 'Aurora':
-    case 'DocumentDB':
-    case 'Neptune':
-      metadata.dbClusterIdentifier = newName(metadata.dbClusterIdentifier, suffix, 63, dbName, 'restored');
-      break;
-    case 'Redshift':
-      metadata.ClusterIdentifier = newName(
-        metadata.ClusterIdentifier,
-        suffix,
-        63,
-        (s) => dbName(s).toLowerCase(),
-        'restored',
-      );
-      break;
-    case 'DynamoDB': {
-      const key = keyOf(metadata, 'targetTableName');
-      metadata[key] = newName(metadata[key], suffix, 255, tableName, 'restored');
-      break;
-    }
-    case 'S3':
-      metadata.DestinationBucketName = newName(
-        metadata.DestinationBucketName,
-        suffix,
-        63,
-        bucketName,
-        'restored',
-      );
-      metadata.NewBucket = 'true';
-      break;
-    case 'EFS':
-      metadata.newFileSystem = 'true';
-      metadata.CreationToken = newName(
-        metadata.CreationToken,
-        suffix,
-        64,
-        (s) => s.replace(/[^A-Za-z0-9_.-]/g, '-'),
-        'restore',
-      );
-      break;
-  }
+  const restore = typeModule(type)?.restore;
+  restore?.newIdentity?.(metadata, suffix);
   return metadata;
 }
 
@@ -163,8 +82,6 @@ export function prepareMetadata(
   if (drill && isResourceType(type))
     for (const key of targetKeysIn(type, kept)) if (!TARGET_KEYS[type].includes(key)) delete kept[key];
   const metadata = newIdentity(type, kept, suffix);
-  // EC2: a network interface stored with the backup conflicts with an overridden subnet or group.
-  if (type === 'EC2' && ('SubnetId' in overrides || 'SecurityGroupIds' in overrides))
-    delete metadata.NetworkInterfaces;
+  typeModule(type)?.restore.beforeOverrides?.(metadata, overrides);
   return { ...metadata, ...overrides };
 }

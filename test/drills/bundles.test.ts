@@ -1,7 +1,9 @@
 /**
  * The tracker and the reconciler hand drills over with DynamoDB alone: their deployed bundles (the
  * esbuild settings of serverless.yml) must not carry the drill clients (src/drills/clients.ts) or
- * the EC2, RDS, EFS and S3 clients, which the cleanup function alone needs (cold start).
+ * the EC2, RDS, EFS and S3 clients, which the cleanup function alone needs (cold start). The type
+ * modules (src/resources/) hold the facts and the AWS steps of a type in one file: the facts'
+ * importers must carry none of the steps' clients.
  */
 
 import { join } from 'node:path';
@@ -21,7 +23,9 @@ async function inputsOf(entry: string): Promise<string[]> {
     outfile: join(ROOT, 'bench', '.build', 'metafile-only.js'),
     logLevel: 'silent',
   });
-  return Object.keys(result.metafile.inputs);
+  // What the bundle carries: a file esbuild read but whose code none of it uses is not in it.
+  const [output] = Object.values(result.metafile.outputs);
+  return Object.keys(output?.inputs ?? {});
 }
 
 describe('which bundles carry the drill clients', () => {
@@ -37,6 +41,13 @@ describe('which bundles carry the drill clients', () => {
     },
     60_000,
   );
+
+  it('handlers/validate-restore.ts: the four it reads with, not S3 Control (a drill step tags with it)', async () => {
+    const inputs = await inputsOf('handlers/validate-restore.ts');
+    const clients = new Set(inputs.map((i) => RESOURCE_CLIENTS.exec(i)?.[1]).filter(Boolean));
+    expect([...clients].sort()).toStrictEqual(['ec2', 'efs', 'rds', 's3']);
+    expect(inputs.filter((i) => /@aws-sdk\/client-s3-control\//.test(i))).toStrictEqual([]);
+  }, 60_000);
 
   it('handlers/cleanup-drills.ts: all four (it tags and deletes)', async () => {
     const inputs = await inputsOf('handlers/cleanup-drills.ts');

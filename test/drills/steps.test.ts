@@ -27,10 +27,10 @@ import { S3ControlClient, TagResourceCommand } from '@aws-sdk/client-s3-control'
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadValidationConfig } from '../../src/checks/config';
 import { NotReadyError } from '../../src/drills/calls';
-import { deleteTable } from '../../src/drills/dynamodb';
-import { volumeRefusals } from '../../src/drills/ec2';
-import { deleteBucket, tagBucket } from '../../src/drills/s3';
+import { DRILL_RULES, volumeRefusals } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
+import { deleteTable } from '../../src/resources/dynamodb';
+import { deleteBucket, tagBucket } from '../../src/resources/s3';
 import { validateRestore } from '../../src/validation/validate';
 
 const ddb = mockClient(DynamoDBClient);
@@ -201,7 +201,7 @@ describe('S3 steps', () => {
 
   it('switches ABAC on before the S3 Control tag, and only when it is off', async () => {
     s3.on(GetBucketAbacCommand).resolves({ AbacStatus: { Status: 'Disabled' } });
-    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context);
+    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context, DRILL_RULES);
     expect(s3.commandCalls(PutBucketAbacCommand).map((c) => c.args[0].input)).toStrictEqual([
       { Bucket: 'invoices-r1a2b3c4', AbacStatus: { Status: 'Enabled' } },
     ]);
@@ -215,7 +215,7 @@ describe('S3 steps', () => {
     s3.reset();
     control.reset();
     s3.on(GetBucketAbacCommand).resolves({ AbacStatus: { Status: 'Enabled' } });
-    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context);
+    await tagBucket(clients, 'invoices-r1a2b3c4', 'arn:aws:s3:::invoices-r1a2b3c4', context, DRILL_RULES);
     expect(s3.commandCalls(PutBucketAbacCommand)).toHaveLength(0);
     expect(control.commandCalls(TagResourceCommand)).toHaveLength(1);
   });

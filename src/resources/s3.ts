@@ -1,9 +1,10 @@
 /**
- * A drill's S3 bucket. Read: its creation date (ListBuckets by prefix) and its tags (S3 Control
- * ListTagsForResource). Tagged: ABAC switched on first (PutBucketAbac), then S3 Control TagResource,
- * as AWS documents for buckets with ABAC, so IAM can hold the deletes to the drill tag
- * (docs/aws-behaviour.md#s3-abac). Deleted: refused before anything is deleted when Object Lock is
- * on; else every object version and delete marker (ListObjectVersions, DeleteObjects with
+ * S3: a bucket, restored as a new one (DestinationBucketName, NewBucket). A drill's bucket is read
+ * (its creation date by ListBuckets with a prefix, its tags by S3 Control ListTagsForResource),
+ * tagged (ABAC switched on first with PutBucketAbac, then S3 Control TagResource, as AWS documents
+ * for buckets with ABAC, so IAM can hold the deletes to the drill tag:
+ * docs/aws-behaviour.md#s3-abac), and deleted: refused before anything is deleted when Object Lock
+ * is on; else every object version and delete marker (ListObjectVersions, DeleteObjects with
  * VersionId), then DeleteBucket (docs/aws-behaviour.md#s3-versioned-delete).
  */
 
@@ -14,6 +15,7 @@ import {
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketAbacCommand,
   type S3Client,
@@ -24,9 +26,46 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-s3-control';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
-import { call, type DrillContext, dateOf, tagMap } from './calls.js';
-import { DRILL_TAG_KEY } from './drill.js';
-import type { ResourceView } from './resources.js';
+import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import {
+  type DrillContext,
+  type DrillRules,
+  type DrillSteps,
+  fail,
+  type Missing,
+  missing,
+  pass,
+  type ResourceTypeModule,
+  type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
+  type ValidationSteps,
+  type Verdict,
+} from './module.js';
+import { newName } from './names.js';
+
+/** An S3 bucket: ListObjectsV2 with MaxKeys 1. */
+export type BucketObservation =
+  | Missing
+  | { readonly found: true; readonly name: string; readonly objectCount: number };
+
+/** S3 bucket: exists and holds objects. */
+export function bucketVerdict(o: BucketObservation): Verdict {
+  if (!o.found) return missing('The restored bucket');
+  if (o.objectCount === 0) {
+    return fail(
+      `Bucket ${o.name} is empty: the restore copied no objects. Check the restore job's status message and the restore role's S3 and KMS permissions, then restore again`,
+    );
+  }
+  return pass(`Bucket ${o.name} holds objects`);
+}
+
+export async function readBucket(s3: S3Client, name: string): Promise<BucketObservation> {
+  const out = await readOrMissing('ListObjectsV2', () =>
+    s3.send(new ListObjectsV2Command({ Bucket: name, MaxKeys: 1 })),
+  );
+  return out === undefined ? { found: false } : { found: true, name, objectCount: out.KeyCount ?? 0 };
+}
 
 /** The S3 clients a bucket drill needs. */
 export interface S3Clients {
@@ -54,7 +93,7 @@ async function bucketCreated(s3: S3Client, name: string): Promise<{ created: Dat
 }
 
 /** Reads the bucket's creation date and tags; undefined when the account has no such bucket. */
-export async function viewBucket(
+async function viewBucket(
   clients: S3Clients,
   name: string,
   arn: string,
@@ -85,6 +124,7 @@ export async function tagBucket(
   name: string,
   arn: string,
   context: DrillContext,
+  rules: Pick<DrillRules, 'tagKey'>,
 ): Promise<void> {
   if (context.accountId === undefined) {
     throw new RestorePipelineError('DescribeRestoreJob gives no AccountId: the bucket cannot be tagged', {
@@ -105,7 +145,7 @@ export async function tagBucket(
       new TagResourceCommand({
         AccountId: accountId,
         ResourceArn: arn,
-        Tags: [{ Key: DRILL_TAG_KEY, Value: context.restoreJobId }],
+        Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
       }),
     ),
   );
@@ -190,3 +230,63 @@ export async function deleteBucket(s3: S3Client, name: string): Promise<string[]
     'DeleteBucket',
   ];
 }
+
+// S3 buckets: lowercase letters, digits, hyphens; starts and ends with a letter or digit; 63 at most.
+const bucketName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/-+$/, '');
+
+const BUCKET = 'arn:aws:s3:::invoices-r1234567';
+
+export const s3 = {
+  type: 'S3',
+  restore: {
+    required: ['DestinationBucketName'],
+    targetKeys: ['DestinationBucketName', 'NewBucket'],
+    copyTags: false,
+    pointInTimeKey: 'RestoreTime',
+    newIdentity: (metadata, suffix) => {
+      metadata.DestinationBucketName = newName(
+        metadata.DestinationBucketName,
+        suffix,
+        63,
+        bucketName,
+        'restored',
+      );
+      metadata.NewBucket = 'true';
+    },
+  },
+  alarm: [
+    { namespace: 'AWS/S3', dimension: 'BucketName', arnOf: (id, w) => `arn:${w.partition}:s3:::${id}` },
+  ],
+  validated: true,
+  drillable: true,
+  iam: [
+    { action: 's3:ListBucket', resource: BUCKET, by: 'validate' },
+    { action: 's3:ListAllMyBuckets', resource: '*', by: 'cleanup' },
+    { action: 's3:ListTagsForResource', resource: BUCKET, by: 'cleanup' },
+    { action: 's3:GetBucketObjectLockConfiguration', resource: BUCKET, by: 'cleanup' },
+    { action: 's3:GetBucketAbac', resource: BUCKET, by: 'cleanup' },
+    { action: 's3:PutBucketAbac', resource: BUCKET, by: 'cleanup' },
+    tagWriteNeed('s3:TagResource', BUCKET),
+    { action: 's3:GetBucketVersioning', resource: BUCKET, by: 'cleanup' },
+    { action: 's3:ListBucketVersions', resource: BUCKET, by: 'cleanup' },
+    taggedNeed('s3:DeleteObject', `${BUCKET}/a`),
+    taggedNeed('s3:DeleteObjectVersion', `${BUCKET}/a`),
+    taggedNeed('s3:DeleteBucket', BUCKET),
+  ],
+} as const satisfies ResourceTypeModule<'S3'>;
+
+export const s3Validation: ValidationSteps = {
+  check: async (clients, id) => bucketVerdict(await readBucket(clients.s3(), id)),
+};
+
+export const s3Drill: DrillSteps = {
+  view: (clients, { id, arn, context }) => viewBucket(clients, id, arn, context.accountId),
+  tag: (clients, { id, arn, context, rules }) => tagBucket(clients, id, arn, context, rules),
+  delete: async (clients, { id }) => ({ steps: await deleteBucket(clients.s3(), id) }),
+};

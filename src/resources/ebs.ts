@@ -1,0 +1,182 @@
+/**
+ * EBS: a volume, always restored as a new one (AWS chooses its id). Its volume steps are shared with
+ * EC2, whose instance restore creates the volumes attached to it.
+ */
+
+import { GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
+import {
+  CreateTagsCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  type EC2Client,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import { vaultAccount } from '../aws/backup.js';
+import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import {
+  type DrillRules,
+  type DrillSteps,
+  fail,
+  type IamNeed,
+  type Missing,
+  missing,
+  notYet,
+  pass,
+  type ResourceTypeModule,
+  type ResourceView,
+  taggedNeed,
+  tagWriteNeed,
+  type ValidationSteps,
+  type Verdict,
+} from './module.js';
+
+/** An EBS volume (DescribeVolumes). */
+export type VolumeObservation =
+  | Missing
+  | {
+      readonly found: true;
+      readonly id: string;
+      readonly state: string;
+      readonly sizeGiB?: number;
+      /** The size the restore asked for or the snapshot had; undefined when unknown. */
+      readonly expectedSizeGiB?: number;
+    };
+
+/** EBS volume: `available` (or already `in-use`) of the expected size. */
+export function volumeVerdict(o: VolumeObservation): Verdict {
+  if (!o.found) return missing('The restored volume');
+  if (o.state === 'creating') return notYet(`Volume ${o.id} is creating`);
+  if (o.state !== 'available' && o.state !== 'in-use') {
+    return fail(`Volume ${o.id} is ${o.state}: it cannot be attached. Delete it and restore again`);
+  }
+  if (o.expectedSizeGiB !== undefined && o.sizeGiB !== o.expectedSizeGiB) {
+    return fail(
+      `Volume ${o.id} is ${o.sizeGiB ?? 'of unknown size'} GiB, expected ${o.expectedSizeGiB} GiB: check the restore's volumeSize metadata`,
+    );
+  }
+  return pass(`Volume ${o.id} is ${o.state}${o.sizeGiB === undefined ? '' : `, ${o.sizeGiB} GiB`}`);
+}
+
+export async function readVolume(
+  ec2: EC2Client,
+  id: string,
+  expectedSizeGiB: number | undefined,
+): Promise<VolumeObservation> {
+  const out = await readOrMissing('DescribeVolumes', () =>
+    ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] })),
+  );
+  const v = out?.Volumes?.[0];
+  if (v === undefined) return { found: false };
+  return {
+    found: true,
+    id,
+    state: v.State ?? 'unknown',
+    ...(v.Size === undefined ? {} : { sizeGiB: v.Size }),
+    ...(expectedSizeGiB === undefined ? {} : { expectedSizeGiB }),
+  };
+}
+
+/** What the checks weigh of one volume. */
+export interface VolumeEvidence {
+  readonly volumeId: string;
+  /** The instances it is attached to now. */
+  readonly attachedTo: readonly string[];
+  readonly createdAt: Date | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const evidenceOf = (v: Volume): VolumeEvidence => ({
+  volumeId: v.VolumeId ?? '',
+  attachedTo: (v.Attachments ?? []).map((a) => a.InstanceId ?? '?'),
+  createdAt: dateOf(v.CreateTime),
+  tags: tagMap(v.Tags),
+});
+
+/** The volume, with why it must be left when it is attached (it is never detached). */
+async function viewVolume(ec2: EC2Client, id: string): Promise<ResourceView | undefined> {
+  const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0];
+  if (volume === undefined) return undefined;
+  const attached = (volume.Attachments ?? []).map((a) => a.InstanceId ?? '?');
+  return {
+    exists: true,
+    tags: tagMap(volume.Tags),
+    createdAt: dateOf(volume.CreateTime),
+    ...(volume.State === 'in-use' || attached.length > 0
+      ? { inUse: `the volume is attached (${attached.join(', ') || 'in-use'}); it is not detached` }
+      : {}),
+  };
+}
+
+/** Tags instances and volumes (checked by their view) in one call. */
+export async function tagEc2(
+  ec2: EC2Client,
+  ids: readonly string[],
+  restoreJobId: string,
+  rules: Pick<DrillRules, 'tagKey'>,
+): Promise<void> {
+  await call('CreateTags', () =>
+    ec2.send(
+      new CreateTagsCommand({ Resources: [...ids], Tags: [{ Key: rules.tagKey, Value: restoreJobId }] }),
+    ),
+  );
+}
+
+const VOLUME = 'arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0';
+const POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:1a2b3c4d-5678-90ab-cdef-1234567890ab';
+
+/** The IAM the volume steps need (EBS, and the volumes of an EC2 instance). */
+export const VOLUME_IAM: readonly IamNeed[] = [
+  { action: 'ec2:DescribeVolumes', resource: '*', by: 'cleanup' },
+  tagWriteNeed('ec2:CreateTags', VOLUME),
+  taggedNeed('ec2:DeleteVolume', VOLUME),
+];
+
+export const ebs = {
+  type: 'EBS',
+  restore: { required: ['availabilityZone'], targetKeys: [], copyTags: true },
+  alarm: [
+    {
+      namespace: 'AWS/EBS',
+      dimension: 'VolumeId',
+      arnOf: (id, w) => `arn:${w.partition}:ec2:${w.region}:${w.account}:volume/${id}`,
+    },
+  ],
+  validated: true,
+  drillable: true,
+  iam: [
+    { action: 'ec2:DescribeVolumes', resource: '*', by: 'validate' },
+    { action: 'backup:GetRecoveryPointRestoreMetadata', resource: POINT, by: 'validate' },
+    ...VOLUME_IAM,
+  ],
+} as const satisfies ResourceTypeModule<'EBS'>;
+
+export const ebsValidation: ValidationSteps = {
+  check: async (clients, id, expect) =>
+    volumeVerdict(await readVolume(clients.ec2(), id, expect.volumeSizeGiB)),
+  expect: async (backup, point, requestMetadata) => {
+    const requested = Number(requestMetadata.volumeSize);
+    if (Number.isInteger(requested) && requested > 0) return { volumeSizeGiB: requested };
+    if (point === undefined) return {};
+    const out = await readOrMissing('GetRecoveryPointRestoreMetadata', () =>
+      backup.send(
+        new GetRecoveryPointRestoreMetadataCommand({
+          BackupVaultName: point.backupVaultName,
+          ...vaultAccount(point.vaultAccountId),
+          RecoveryPointArn: point.recoveryPointArn,
+        }),
+      ),
+    );
+    const size = Number(out?.RestoreMetadata?.volumeSize);
+    return Number.isInteger(size) && size > 0 ? { volumeSizeGiB: size } : {};
+  },
+};
+
+export const ebsDrill: DrillSteps = {
+  view: (clients, { id }) => viewVolume(clients.ec2(), id),
+  tag: (clients, { id, context, rules }) =>
+    tagEc2(clients.ec2(), [id, ...(context.volumeIds ?? [])], context.restoreJobId, rules),
+  delete: async (clients, { id }) => {
+    await call('DeleteVolume', () => clients.ec2().send(new DeleteVolumeCommand({ VolumeId: id })));
+    return { steps: ['DeleteVolume'] };
+  },
+};

@@ -1,0 +1,285 @@
+/**
+ * What RDS, Aurora, DocumentDB and Neptune share (one RDS API): a DB instance or a DB cluster read
+ * for validation, tagged (AddTagsToResource) and deleted the way RDS needs (deletion protection
+ * off, no final snapshot, a cluster's own instances first).
+ */
+
+import {
+  AddTagsToResourceCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import {
+  type DrillSteps,
+  fail,
+  type IamNeed,
+  type Missing,
+  missing,
+  notYet,
+  pass,
+  type ResourceView,
+  type RestoreRules,
+  taggedNeed,
+  tagWriteNeed,
+  type ValidationSteps,
+  type Verdict,
+} from './module.js';
+import { newClusterIdentity } from './names.js';
+
+/** An RDS DB instance (DescribeDBInstances). */
+export type RdsInstanceObservation =
+  | Missing
+  | { readonly found: true; readonly id: string; readonly status: string; readonly endpoint?: string };
+
+/** An Aurora (or DocumentDB, Neptune) DB cluster (DescribeDBClusters). */
+export type DbClusterObservation =
+  | Missing
+  | { readonly found: true; readonly id: string; readonly status: string; readonly endpoint?: string };
+
+const RDS_FAILED = new Set([
+  'failed',
+  'incompatible-restore',
+  'incompatible-parameters',
+  'incompatible-network',
+  'incompatible-option-group',
+  'inaccessible-encryption-credentials',
+  'inaccessible-encryption-credentials-recoverable',
+  'storage-full',
+  'restore-error',
+  'deleting',
+  'stopped',
+  'stopping',
+]);
+
+/** RDS DB instance: `available` with an endpoint. */
+export function rdsInstanceVerdict(o: RdsInstanceObservation): Verdict {
+  if (!o.found) return missing('The restored DB instance');
+  if (o.status === 'available') {
+    return o.endpoint === undefined || o.endpoint === ''
+      ? notYet(`DB instance ${o.id} is available but has no endpoint yet`)
+      : pass(`DB instance ${o.id} is available at ${o.endpoint}`);
+  }
+  if (RDS_FAILED.has(o.status)) {
+    return fail(
+      `DB instance ${o.id} is ${o.status}: it cannot serve. Check its events (aws rds describe-events --source-identifier ${o.id}), fix the cause and restore again`,
+    );
+  }
+  return notYet(`DB instance ${o.id} is ${o.status}`);
+}
+
+/** Aurora, DocumentDB or Neptune DB cluster: `available` with an endpoint. */
+export function dbClusterVerdict(o: DbClusterObservation): Verdict {
+  if (!o.found) return missing('The restored DB cluster');
+  if (o.status === 'available') {
+    return o.endpoint === undefined || o.endpoint === ''
+      ? notYet(`DB cluster ${o.id} is available but has no endpoint yet`)
+      : pass(
+          `DB cluster ${o.id} is available at ${o.endpoint} (a restored cluster has no instances: add one before it can serve)`,
+        );
+  }
+  if (RDS_FAILED.has(o.status) || o.status === 'inaccessible-encryption-credentials') {
+    return fail(
+      `DB cluster ${o.id} is ${o.status}: it cannot serve. Check its events, fix the cause and restore again`,
+    );
+  }
+  return notYet(`DB cluster ${o.id} is ${o.status}`);
+}
+
+export async function readRdsInstance(rds: RDSClient, id: string): Promise<RdsInstanceObservation> {
+  const out = await readOrMissing('DescribeDBInstances', () =>
+    rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+  );
+  const db = out?.DBInstances?.[0];
+  if (db === undefined) return { found: false };
+  const address = db.Endpoint?.Address;
+  return {
+    found: true,
+    id,
+    status: db.DBInstanceStatus ?? 'unknown',
+    ...(address === undefined ? {} : { endpoint: `${address}:${db.Endpoint?.Port ?? ''}` }),
+  };
+}
+
+export async function readDbCluster(rds: RDSClient, id: string): Promise<DbClusterObservation> {
+  const out = await readOrMissing('DescribeDBClusters', () =>
+    rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+  );
+  const c = out?.DBClusters?.[0];
+  if (c === undefined) return { found: false };
+  return {
+    found: true,
+    id,
+    status: c.Status ?? 'unknown',
+    ...(c.Endpoint === undefined ? {} : { endpoint: c.Endpoint }),
+  };
+}
+
+/** The validation of a DB cluster (Aurora, DocumentDB, Neptune). */
+export const clusterValidation: ValidationSteps = {
+  check: async (clients, id) => dbClusterVerdict(await readDbCluster(clients.rds(), id)),
+};
+
+/** Deletes a DB instance: deletion protection off when on, no final snapshot. */
+export async function deleteDbInstance(
+  rds: RDSClient,
+  id: string,
+  steps: string[],
+  automatedBackups: boolean,
+): Promise<void> {
+  const db = (
+    await call('DescribeDBInstances', () =>
+      rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+    )
+  ).DBInstances?.[0];
+  if (db?.DeletionProtection === true) {
+    await call('ModifyDBInstance', () =>
+      rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DeletionProtection: false,
+          ApplyImmediately: true,
+        }),
+      ),
+    );
+    steps.push('deletion protection turned off');
+  }
+  await call('DeleteDBInstance', () =>
+    rds.send(
+      new DeleteDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        SkipFinalSnapshot: true,
+        ...(automatedBackups ? { DeleteAutomatedBackups: true } : {}),
+      }),
+    ),
+  );
+}
+
+/** Puts the drill tag on a DB instance or cluster. */
+export const tagDatabase: DrillSteps['tag'] = async (clients, { arn, context, rules }) => {
+  await call('AddTagsToResource', () =>
+    clients.rds().send(
+      new AddTagsToResourceCommand({
+        ResourceName: arn,
+        Tags: [{ Key: rules.tagKey, Value: context.restoreJobId }],
+      }),
+    ),
+  );
+};
+
+async function viewDbCluster(
+  rds: RDSClient,
+  id: string,
+  restoreJobId: string,
+  tagKey: string,
+): Promise<ResourceView | undefined> {
+  const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })))
+    .DBClusters?.[0];
+  if (cluster === undefined) return undefined;
+  const foreign: string[] = [];
+  for (const member of (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '')) {
+    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
+      .DBInstances?.[0];
+    if (tagMap(db?.TagList)[tagKey] !== restoreJobId) foreign.push(member);
+  }
+  return {
+    exists: true,
+    tags: tagMap(cluster.TagList),
+    createdAt: dateOf(cluster.ClusterCreateTime),
+    ...(foreign.length === 0
+      ? {}
+      : { inUse: `the cluster has instances the drill did not create (${foreign.join(', ')})` }),
+  };
+}
+
+/** Deletes a cluster: its own (drill-tagged) instances first, protection off, no final snapshot. */
+async function deleteDbCluster(rds: RDSClient, id: string, restoreJobId: string, tagKey: string) {
+  const steps: string[] = [];
+  const cluster = (
+    await call('DescribeDBClusters', () =>
+      rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+    )
+  ).DBClusters?.[0];
+  for (const member of cluster?.DBClusterMembers ?? []) {
+    const memberId = member.DBInstanceIdentifier ?? '';
+    const db = (
+      await call('DescribeDBInstances', () =>
+        rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: memberId })),
+      )
+    ).DBInstances?.[0];
+    // The view refused clusters with instances not tagged for this drill; check again here.
+    if (tagMap(db?.TagList)[tagKey] !== restoreJobId) continue;
+    await deleteDbInstance(rds, memberId, [], false);
+    steps.push(`DeleteDBInstance ${memberId} (cluster member, first)`);
+  }
+  if (cluster?.DeletionProtection === true) {
+    await call('ModifyDBCluster', () =>
+      rds.send(
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: id,
+          DeletionProtection: false,
+          ApplyImmediately: true,
+        }),
+      ),
+    );
+    steps.push('deletion protection turned off');
+  }
+  await call('DeleteDBCluster', () =>
+    rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: id, SkipFinalSnapshot: true })),
+  );
+  steps.push('DeleteDBCluster (no final snapshot)');
+  return steps;
+}
+
+/** The drill steps of a DB cluster (Aurora, DocumentDB, Neptune). */
+export const clusterDrill: DrillSteps = {
+  view: (clients, t) => viewDbCluster(clients.rds(), t.id, t.context.restoreJobId, t.rules.tagKey),
+  tag: tagDatabase,
+  delete: async (clients, t) => ({
+    steps: await deleteDbCluster(clients.rds(), t.id, t.context.restoreJobId, t.rules.tagKey),
+  }),
+};
+
+const DB = 'arn:aws:rds:eu-west-1:123456789012:db:restored-r1234567';
+const CLUSTER = 'arn:aws:rds:eu-west-1:123456789012:cluster:restored-r1234567';
+
+/** The IAM a DB instance's steps need (RDS, and a cluster's member instances). */
+export const DB_INSTANCE_IAM: readonly IamNeed[] = [
+  { action: 'rds:DescribeDBInstances', resource: DB, by: 'validate' },
+  { action: 'rds:DescribeDBInstances', resource: DB, by: 'cleanup' },
+  tagWriteNeed('rds:AddTagsToResource', DB),
+  taggedNeed('rds:ModifyDBInstance', DB),
+  taggedNeed('rds:DeleteDBInstance', DB),
+];
+
+/** The IAM a DB cluster's steps need (its member instances' too). */
+export const DB_CLUSTER_IAM: readonly IamNeed[] = [
+  { action: 'rds:DescribeDBClusters', resource: CLUSTER, by: 'validate' },
+  { action: 'rds:DescribeDBClusters', resource: CLUSTER, by: 'cleanup' },
+  tagWriteNeed('rds:AddTagsToResource', CLUSTER),
+  taggedNeed('rds:ModifyDBCluster', CLUSTER),
+  taggedNeed('rds:DeleteDBCluster', CLUSTER),
+  ...DB_INSTANCE_IAM.filter((n) => n.by === 'cleanup' && n.action !== 'rds:AddTagsToResource'),
+];
+
+/** The restore Metadata rules of a DB cluster (Aurora, DocumentDB, Neptune). */
+export const CLUSTER_RESTORE = {
+  required: ['dbClusterIdentifier', 'engine'],
+  targetKeys: ['dbClusterIdentifier'],
+  droppedKeys: ['DBSnapshotIdentifier', 'DBClusterSnapshotIdentifier'],
+  copyTags: true,
+  newIdentity: newClusterIdentity,
+} as const satisfies RestoreRules;
+
+/** The alarm dimension that names a DB cluster under `namespace`. */
+export const clusterDimension = (namespace: string) => ({
+  namespace,
+  dimension: 'DBClusterIdentifier',
+  arnOf: (id: string, w: { partition: string; region: string; account: string }) =>
+    `arn:${w.partition}:rds:${w.region}:${w.account}:cluster:${id}`,
+});

@@ -1,0 +1,52 @@
+/**
+ * The AWS steps of the resource types, by type: how a restored copy is validated, and how a drill's
+ * copy is read, tagged and deleted. Two tables, so the validator's bundle carries no drill step's
+ * client (S3 Control) and no function that only reads the facts carries any.
+ */
+
+import { auroraDrill, auroraValidation } from './aurora.js';
+import { documentdbDrill, documentdbValidation } from './documentdb.js';
+import { dynamodbDrill, dynamodbValidation } from './dynamodb.js';
+import { ebsDrill, ebsValidation } from './ebs.js';
+import { ec2Drill, ec2Validation } from './ec2.js';
+import { efsDrill, efsValidation } from './efs.js';
+import type { DrillSteps, ValidationSteps } from './module.js';
+import { neptuneDrill, neptuneValidation } from './neptune.js';
+import { rdsDrill, rdsValidation } from './rds.js';
+import type { ResourceType } from './registry.js';
+import { s3Drill, s3Validation } from './s3.js';
+
+/** The types with a built-in validation (their module says `validated`). */
+const VALIDATIONS: Readonly<Partial<Record<ResourceType, ValidationSteps>>> = {
+  Aurora: auroraValidation,
+  DocumentDB: documentdbValidation,
+  DynamoDB: dynamodbValidation,
+  EBS: ebsValidation,
+  EC2: ec2Validation,
+  EFS: efsValidation,
+  Neptune: neptuneValidation,
+  RDS: rdsValidation,
+  S3: s3Validation,
+};
+
+/** The types a drill may restore (their module says `drillable`). */
+const DRILLS: Readonly<Partial<Record<ResourceType, DrillSteps>>> = {
+  Aurora: auroraDrill,
+  DocumentDB: documentdbDrill,
+  DynamoDB: dynamodbDrill,
+  EBS: ebsDrill,
+  EC2: ec2Drill,
+  EFS: efsDrill,
+  Neptune: neptuneDrill,
+  RDS: rdsDrill,
+  S3: s3Drill,
+};
+
+const own = <T>(table: Readonly<Partial<Record<string, T>>>, type: string): T | undefined =>
+  Object.hasOwn(table, type) ? table[type] : undefined;
+
+/** A type's validation steps; undefined when it has none (or is no type: `constructor`). */
+export const validationSteps = (type: string): ValidationSteps | undefined => own(VALIDATIONS, type);
+
+/** A type's drill steps; undefined when it is not drilled (or is no type). */
+export const drillSteps = (type: string): DrillSteps | undefined => own(DRILLS, type);
