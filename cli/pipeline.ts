@@ -9,8 +9,8 @@ export type { RequestPolicy } from '../src/checks/policy.js';
 export { parseRestoreRequest } from '../src/checks/request.js';
 export { ConfigError, loadConfig } from '../src/config.js';
 export { ForbiddenRequestError, InvalidRequestError } from '../src/errors.js';
+export { scrubText } from '../src/invocation.js';
 /** The request queue's MaximumMessageSize (serverless.yml): the largest request `submit` can send. */
-export { REDRIVE_MAX_BYTES as REQUEST_QUEUE_MAX_BYTES } from '../src/outcome/dead-letters.js';
-export { linkFromItem } from '../src/outcome/job-link.js';
+export { REDRIVE_MAX_BYTES as REQUEST_QUEUE_MAX_BYTES } from '../src/letters/dead-letters.js';
 export type { RestoreRequest } from '../src/request.js';
-export { scrubText } from '../src/runner/invocation.js';
+export { linkFromItem } from '../src/table/links.js';

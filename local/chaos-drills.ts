@@ -22,7 +22,7 @@ import { cleanupDueDrills } from '../src/drills/cleanup.js';
 import { drillOf } from '../src/drills/drill.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import { type JobLink, linkFromItem } from '../src/outcome/job-link.js';
+import { type JobLink, linkFromItem } from '../src/table/links.js';
 import { ebsVolumeAlarm } from './alarm-event.js';
 import type { BackupSeed } from './backup-service.js';
 import type { FaultPlan, FaultSpec } from './faults.js';

@@ -25,7 +25,7 @@ import { depsFromEnv } from '../src/defaults.js';
 import { createLogger, type LogSink } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
-import type { ReconcileReport } from '../src/outcome/reconcile.js';
+import type { ReconcileReport } from '../src/runner/reconcile.js';
 import type { Deps } from '../src/types.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';

@@ -1,8 +1,8 @@
 /** A bounded retry for the writes that must not fail once a restore job exists. */
 
 import { RestorePipelineError } from './errors.js';
+import { MIN_ATTEMPT_MS, timeLeft } from './invocation.js';
 import { DeadlineExceededError } from './runner/deadline.js';
-import { MIN_ATTEMPT_MS, timeLeft } from './runner/invocation.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -17,7 +17,7 @@ import {
   releaseResource,
   takeClaim,
   UNDECIDED,
-} from '../src/outcome/resource-claim';
+} from '../src/table/claims';
 import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';
 
 const RESOURCE = 'arn:aws:rds:eu-west-1:123456789012:db:orders-db';

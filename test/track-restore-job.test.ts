@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
 import { detailOfDescribed, interpretJobEvent } from '../src/outcome/job-event';
-import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
+import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/table/links';
 import { context, loadEvent, REGION, ROLE } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 

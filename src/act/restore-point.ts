@@ -9,10 +9,10 @@ import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
 import { describeError, InvalidRequestError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
-import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../outcome/job-link.js';
 import { buildStartRestoreJobInput } from '../plan/start-input.js';
 import type { RecoveryPointRequest } from '../request.js';
 import { retryRetryable } from '../retry.js';
+import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */

@@ -18,7 +18,10 @@ import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
-import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../outcome/job-link.js';
+import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
+import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
+import type { RecoveryPointRequest } from '../request.js';
+import { retryRetryable } from '../retry.js';
 import {
   type ClaimRead,
   readClaim,
@@ -26,11 +29,8 @@ import {
   releaseResource,
   takeClaim,
   UNDECIDED,
-} from '../outcome/resource-claim.js';
-import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
-import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
-import type { RecoveryPointRequest } from '../request.js';
-import { retryRetryable } from '../retry.js';
+} from '../table/claims.js';
+import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 

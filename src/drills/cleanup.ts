@@ -1,8 +1,8 @@
 /**
  * Drills that clean up after themselves, and only after themselves.
  *
- * At COMPLETED the tracker writes a drill record, `<jobId>#drill`, to the job-link table
- * (src/drills/record.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
+ * At COMPLETED the tracker writes a drill record, `<jobId>#drill`, to the restore jobs table
+ * (src/drills/record.ts, src/table/drills.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
  * `untagged`). Each scheduled run (every 15 minutes, one at a time) finds the open records with one
  * Scan (`drillState = untagged`, or `waiting` and `dueAt <= now`), then:
  * 1. gives a due time to a record that has none (from its completion; dead-lettered when it cannot);
@@ -25,32 +25,27 @@ import {
   DescribeRestoreJobCommand,
   type DescribeRestoreJobCommandOutput,
 } from '@aws-sdk/client-backup';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  ScanCommand,
-  type ScanCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sortedCall } from '../aws/conditional.js';
-import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
+import { describeError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
-import { findJobLink, type JobLink } from '../outcome/job-link.js';
-import { resourceIdOf } from '../validation/read-resources.js';
-import { type DrillContext, NotReadyError } from './calls.js';
-import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
-import { sweepVolumes } from './ec2.js';
 import {
   countDrillAttempt,
   type DrillRecord,
   type DrillState,
   markDrillTagged,
   moveDrillRecord,
-  recordFromItem,
+  openDrills,
   scheduleDrill,
-} from './record.js';
+} from '../table/drills.js';
+import { findJobLink, type JobLink } from '../table/links.js';
+import { resourceIdOf } from '../validation/read-resources.js';
+import { type DrillContext, NotReadyError } from './calls.js';
+import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
+import { sweepVolumes } from './ec2.js';
 import {
   type Deletion,
   type DrillClients,
@@ -59,8 +54,6 @@ import {
   tagDrillResource,
   viewResource,
 } from './resources.js';
-
-type Item = Record<string, AttributeValue>;
 
 /** Retryable errors on this many scheduled runs in a row dead-letter the cleanup (or fail the tagging). */
 export const CLEANUP_MAX_ATTEMPTS = 4;
@@ -89,39 +82,6 @@ export type CleanupOutcome = 'deleted' | 'refused' | 'failed' | 'gone' | 'retry'
  * leftovers found (resources that could not be deleted, listed on their records).
  */
 export type CleanupCounts = Record<CleanupOutcome | 'tagged' | 'scheduled' | 'leftovers', number>;
-
-/**
- * Every open drill record at `now`: untagged ones (whether due or not), EC2 drills terminating,
- * waiting ones that are due, and waiting ones with no due time (one Scan, every page followed).
- */
-export async function openDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
-  const open: DrillRecord[] = [];
-  let start: Item | undefined;
-  do {
-    let out: ScanCommandOutput;
-    try {
-      out = await ddb.send(
-        new ScanCommand({
-          TableName: table,
-          FilterExpression:
-            'drillState = :untagged OR drillState = :terminating OR (drillState = :waiting AND (attribute_not_exists(dueAt) OR dueAt <= :now))',
-          ExpressionAttributeValues: {
-            ':untagged': { S: 'untagged' },
-            ':terminating': { S: 'terminating' },
-            ':waiting': { S: 'waiting' },
-            ':now': { S: now.toISOString() },
-          },
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError('Scan (open drills)', error);
-    }
-    for (const item of out.Items ?? []) open.push(recordFromItem(item));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return open;
-}
 
 const fromOf = (record: DrillRecord): DrillState => record.drillState;
 

@@ -19,17 +19,17 @@ import { storedVaultOf } from '../arrival/secrets.js';
 import { drillOf } from '../drills/drill.js';
 import { drillValidated } from '../drills/record.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
-import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
-import { findJobLink, type JobLink } from '../outcome/job-link.js';
+import { findJobLink, type JobLink } from '../table/links.js';
+import { findVerdict, type RecordedVerdict, recordVerdict } from '../table/verdicts.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import type { ValidationConfig } from './config.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';
 import { requeueValidation, type ValidationMessage } from './queue.js';
 import { checkResource, type ResourceClients, readExpectations } from './read-resources.js';
-import { findVerdict, type RecordedVerdict, recordVerdict } from './record.js';
-import { emitDurations, neededAtOf, recoveryDurations } from './timing.js';
+import { emitDurations, recoveryDurations } from './timing.js';
 import { atDeadline, checkedType, fail, type Verdict } from './verdicts.js';
 
 /** What a validation needs; built once per container, replaced in tests. */
@@ -315,9 +315,8 @@ async function finish(
     await drillValidated(deps.ddb, deps.config.restoreJobsTable, id, recorded.verdict, recorded.validatedAt);
   }
   const completion = ctx.job.CompletionDate?.toISOString() ?? ctx.message.completedAt;
-  const neededAt =
-    ctx.link.neededAt ??
-    (ctx.link.original.trigger === 'eventbridge' ? neededAtOf(ctx.link.original) : undefined);
+  // The link reads it from its trigger, or from the event or alarm it keeps (src/table/links.ts).
+  const neededAt = ctx.link.neededAt;
   const durations = recoveryDurations({
     ...(neededAt === undefined ? {} : { neededAt }),
     acceptedAt: ctx.link.startedAt,

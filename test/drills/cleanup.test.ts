@@ -11,11 +11,12 @@ import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { localS3ControlClient } from '../../local/resources/s3';
 import { sleep } from '../../local/time';
 import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
-import { drillValidated, findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
+import { drillValidated, recordCompletedDrill } from '../../src/drills/record';
 import { type DrillClients, tagDrillResource } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
+import { findDrillRecord } from '../../src/table/drills';
+import { createLinkWriter, inputFingerprint } from '../../src/table/links';
 import { deadLetters } from '../helpers/dead-letters';
 import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 

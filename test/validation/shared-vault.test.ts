@@ -17,7 +17,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { secretsOfStoredJob, storedVaultOf } from '../../src/arrival/secrets';
 import { createLogger } from '../../src/logger';
-import { linkItem } from '../../src/outcome/job-link';
+import { linkItem } from '../../src/table/links';
 import { loadValidationConfig } from '../../src/validation/config';
 import { type ValidateDeps, validateRestore } from '../../src/validation/validate';
 

@@ -1,30 +1,21 @@
 /**
- * The link from a restore job to the request it came from, kept in a DynamoDB table with a TTL,
- * so that a FAILED or ABORTED event minutes later can be turned back into the original request.
- *
- * One table holds four kinds of item, told apart by their key:
- * - `<jobId>`: the link, written once with a condition, so a link never overwrites another
- *   (docs/aws-behaviour.md#ddb-batch-no-condition: BatchWriteItem cannot be conditional, so links
- *   are written one by one, and one record's failure stays that record's);
- * - `<jobId>#outcome`: the job's end, claimed before its dead letter is sent (one dead letter per job);
- * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (one redrive per letter);
- * - `active#<resourceArn>`: not here, see resource-claim.ts.
+ * The link from a restore job to the request it came from (item `<restoreJobId>`, keys.ts), kept
+ * with a TTL, so that a FAILED or ABORTED event minutes later can be turned back into the original
+ * request. Written once with a condition, so a link never overwrites another
+ * (docs/aws-behaviour.md#ddb-batch-no-condition: BatchWriteItem cannot be conditional, so links
+ * are written one by one, and one record's failure stays that record's). A link is read with its
+ * job's end (`<restoreJobId>#outcome`, outcomes.ts).
  */
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipBounded, type OriginalRequest, type TriggerInfo } from '../arrival/original.js';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import { conditionHolds } from '../aws/conditional.js';
 import { classifyAwsError, InvalidRequestError } from '../errors.js';
-import { neededAtOf } from '../validation/timing.js';
+import { getItem } from './items.js';
+import { expiresAt, type Item, keyOf, linkKey, outcomeKey } from './keys.js';
 
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
 export const LINK_GRACE_MS = 15 * 60 * 1000;
@@ -78,12 +69,30 @@ export interface LinkWriter {
   write(link: JobLink): Promise<LinkWriteResult>;
 }
 
-type Item = Record<string, AttributeValue>;
-
-const outcomeKey = (restoreJobId: string) => `${restoreJobId}#outcome`;
-const expiresAt = (now: Date, days = LINK_TTL_DAYS) => ({
-  N: String(Math.floor(now.getTime() / 1000) + days * 86_400),
-});
+/** When the need arose, from what arrived (pure): an alarm's state change, an SQS sent time, an event's time. */
+export function neededAtOf(
+  arrival:
+    | { readonly trigger: 'sqs'; readonly sentTimestamp?: string }
+    | { readonly trigger: 'eventbridge'; readonly event: unknown },
+): string | undefined {
+  if (arrival.trigger === 'sqs') {
+    // SQS attributes.SentTimestamp: epoch milliseconds as a string.
+    const t = Number(arrival.sentTimestamp);
+    return Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : undefined;
+  }
+  const e = arrival.event as {
+    time?: unknown;
+    source?: unknown;
+    detail?: { state?: { timestamp?: unknown } };
+  } | null;
+  if (e === null || typeof e !== 'object') return undefined;
+  const alarmTime = e.source === 'aws.cloudwatch' ? e.detail?.state?.timestamp : undefined;
+  const candidate =
+    typeof alarmTime === 'string' ? alarmTime : typeof e.time === 'string' ? e.time : undefined;
+  return candidate !== undefined && Number.isFinite(Date.parse(candidate))
+    ? new Date(candidate).toISOString()
+    : undefined;
+}
 
 /**
  * A hash of what a StartRestoreJob input asks for, without its idempotency token, and of the drill
@@ -136,7 +145,7 @@ export function linkItem(link: JobLink, now: Date): Item {
     );
   }
   const item: Item = {
-    restoreJobId: { S: link.restoreJobId },
+    ...keyOf(linkKey(link.restoreJobId)),
     ...(original.length > COMPRESS_ABOVE
       ? { originalGzip: { B: gzipSync(original) } }
       : { original: { S: original } }),
@@ -147,7 +156,7 @@ export function linkItem(link: JobLink, now: Date): Item {
     fingerprint: { S: link.fingerprint },
     ...(link.resourceType === undefined ? {} : { resourceType: { S: link.resourceType } }),
     startedAt: { S: link.startedAt },
-    expiresAt: expiresAt(now),
+    expiresAt: expiresAt(now, LINK_TTL_DAYS),
   };
   const size = itemBytes(item);
   if (size > LINK_MAX_BYTES) {
@@ -195,22 +204,13 @@ export async function markSuperseded(
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: { restoreJobId: { S: drillJobId } },
+        Key: keyOf(linkKey(drillJobId)),
         UpdateExpression: 'SET supersededBy = :by, supersededAt = :at',
         ConditionExpression: 'attribute_exists(restoreJobId)',
         ExpressionAttributeValues: { ':by': { S: recoveryJobId }, ':at': { S: now.toISOString() } },
       }),
     ),
   );
-}
-
-async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
-  const out = await sortedCall('GetItem (restore job link)', () =>
-    ddb.send(
-      new GetItemCommand({ TableName: table, Key: { restoreJobId: { S: key } }, ConsistentRead: true }),
-    ),
-  );
-  return out?.Item;
 }
 
 /**
@@ -234,7 +234,7 @@ export async function writeLinkItem(
     ),
   );
   if (written) return { kind: 'written' };
-  const existingItem = await getItem(ddb, table, restoreJobId);
+  const existingItem = await getItem(ddb, table, linkKey(restoreJobId), 'restore job link');
   if (existingItem === undefined) {
     // Deleted between the two calls (only TTL deletes links): the put can be tried again.
     throw classifyAwsError(
@@ -260,8 +260,8 @@ export async function findJobLink(
   restoreJobId: string,
 ): Promise<JobLink | undefined> {
   const [item, outcome] = await Promise.all([
-    getItem(ddb, table, restoreJobId),
-    getItem(ddb, table, outcomeKey(restoreJobId)),
+    getItem(ddb, table, linkKey(restoreJobId), 'restore job link'),
+    getItem(ddb, table, outcomeKey(restoreJobId), 'restore job link'),
   ]);
   if (item === undefined) return undefined;
   const link = linkFromItem(item);
@@ -272,171 +272,4 @@ export async function findJobLink(
   return outcome?.outcome?.S === undefined || state === 'sending'
     ? timed
     : { ...timed, outcome: outcome.outcome.S };
-}
-
-/** What a claim on a job's outcome found. */
-export type OutcomeClaim = 'claimed' | 'handled' | 'in-progress';
-
-/** How long a claim to send a job's dead letter holds before another attempt may take it over. */
-export const OUTCOME_CLAIM_MS = 90_000;
-
-/**
- * Claims the right to act on a job's end. `claimed`: this caller sends the dead letter (or records the
- * completion) and then calls finishJobOutcome. `handled`: done before. `in-progress`: another caller
- * claimed it moments ago; if it dies, the claim lapses after OUTCOME_CLAIM_MS and a retry takes over.
- * `claimant` names the caller: a claim whose answer was lost (written, then retried into a failed
- * condition) is recognised as its own, instead of blocking its own dead letter until it lapses.
- */
-export async function claimJobOutcome(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-  outcome: string,
-  now: Date,
-  claimant: string = randomUUID(),
-): Promise<OutcomeClaim> {
-  const claimed = await conditionHolds('PutItem (restore job outcome)', () =>
-    ddb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          restoreJobId: { S: outcomeKey(restoreJobId) },
-          outcome: { S: outcome },
-          state: { S: 'sending' },
-          claimedAt: { N: String(now.getTime()) },
-          claimant: { S: claimant },
-          expiresAt: expiresAt(now),
-        },
-        ConditionExpression:
-          'attribute_not_exists(restoreJobId) OR (#state = :sending AND claimedAt < :stale)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':sending': { S: 'sending' },
-          ':stale': { N: String(now.getTime() - OUTCOME_CLAIM_MS) },
-        },
-      }),
-    ),
-  );
-  if (claimed) return 'claimed';
-  const existing = await getItem(ddb, table, outcomeKey(restoreJobId));
-  if (existing?.state?.S !== 'sending') return 'handled';
-  return existing.claimant?.S === claimant ? 'claimed' : 'in-progress';
-}
-
-/** Gives a claim up at once (its dead letter could not be sent), so a retry can take it. */
-export async function releaseJobOutcome(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-): Promise<void> {
-  // Not 'sending' any more (sent, or taken over): nothing to give up.
-  await conditionHolds('UpdateItem (restore job outcome)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
-        UpdateExpression: 'SET claimedAt = :never',
-        ConditionExpression: '#state = :sending',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':never': { N: '0' }, ':sending': { S: 'sending' } },
-      }),
-    ),
-  );
-}
-
-/** Marks a claimed outcome as done (its dead letter sent, or its completion recorded). */
-export async function finishJobOutcome(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-  fields: Readonly<Record<string, string>> = {},
-): Promise<void> {
-  const names: Record<string, string> = { '#state': 'state' };
-  const values: Record<string, AttributeValue> = { ':done': { S: 'done' } };
-  const sets = ['#state = :done'];
-  Object.entries(fields).forEach(([name, value], i) => {
-    names[`#f${i}`] = name;
-    values[`:f${i}`] = { S: value };
-    sets.push(`#f${i} = :f${i}`);
-  });
-  await sortedCall('UpdateItem (restore job outcome)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: { restoreJobId: { S: outcomeKey(restoreJobId) } },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    ),
-  );
-}
-
-/** Marks the job's outcome in one step; false when it was already marked (a duplicate event). */
-export async function markJobOutcome(
-  ddb: DynamoDBClient,
-  table: string,
-  restoreJobId: string,
-  outcome: string,
-  now: Date = new Date(),
-  /** Extra string fields kept on the outcome (the tracker's `completedAt`). */
-  fields: Readonly<Record<string, string>> = {},
-): Promise<boolean> {
-  const extra: Item = {};
-  for (const [name, value] of Object.entries(fields)) extra[name] = { S: value };
-  return conditionHolds('PutItem (restore job outcome)', () =>
-    ddb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          ...extra,
-          restoreJobId: { S: outcomeKey(restoreJobId) },
-          outcome: { S: outcome },
-          state: { S: 'done' },
-          expiresAt: expiresAt(now),
-        },
-        ConditionExpression: 'attribute_not_exists(restoreJobId)',
-      }),
-    ),
-  );
-}
-
-/** What a claim on a redriven dead letter found. */
-export type RedriveClaim =
-  | { readonly kind: 'claimed' }
-  /** This letter was redriven before (a duplicate letter, or the same letter moved twice). */
-  | { readonly kind: 'duplicate'; readonly firstMessageId: string };
-
-/** How long a redrive claim is kept: as long as the dead-letter queue keeps messages (14 days). */
-const REDRIVE_TTL_DAYS = 14;
-
-/**
- * Claims a redriven dead letter for one SQS message: the same message may claim again (its own
- * retries), another message carrying the same dead letter id is a duplicate.
- */
-export async function claimRedrive(
-  ddb: DynamoDBClient,
-  table: string,
-  deadLetterId: string,
-  messageId: string,
-  now: Date,
-): Promise<RedriveClaim> {
-  const claimed = await conditionHolds('PutItem (redrive claim)', () =>
-    ddb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          restoreJobId: { S: `redrive#${deadLetterId}` },
-          messageId: { S: messageId },
-          claimedAt: { S: now.toISOString() },
-          expiresAt: expiresAt(now, REDRIVE_TTL_DAYS),
-        },
-        ConditionExpression: 'attribute_not_exists(restoreJobId) OR messageId = :me',
-        ExpressionAttributeValues: { ':me': { S: messageId } },
-      }),
-    ),
-  );
-  if (claimed) return { kind: 'claimed' };
-  const existing = await getItem(ddb, table, `redrive#${deadLetterId}`);
-  return { kind: 'duplicate', firstMessageId: existing?.messageId?.S ?? 'unknown' };
 }

@@ -1,6 +1,6 @@
 /**
  * One restore at a time per resource, for alarms: a claim on the resource (`active#<resourceArn>` in
- * the job-link table) taken with a conditional put before StartRestoreJob. The running-restore
+ * the restore jobs table, keys.ts) taken with a conditional put before StartRestoreJob. The running-restore
  * check (ListRestoreJobsByProtectedResource) alone cannot hold when two alarm records are worked on
  * at once (the queue function works a batch concurrently, on several instances): both see nothing
  * running and both start. The claim holds across instances; it names the job once started, so a
@@ -13,15 +13,12 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describeRestoreJob } from '../aws/backup.js';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import { conditionHolds, writtenOrReadBack } from '../aws/conditional.js';
 import { RestorePipelineError } from '../errors.js';
+import { getItem } from './items.js';
+import { claimKey, expiresAt, keyOf as itemKey } from './keys.js';
 
 /** A claim whose starter never named its job is taken over after this (the start had died). */
 export const CLAIM_START_MS = 120_000;
@@ -34,14 +31,14 @@ export type ResourceClaim =
   /** Another restore of the resource runs, or is being started this moment. */
   | { readonly kind: 'busy'; readonly restoreJobId?: string };
 
-const keyOf = (resourceArn: string) => ({ restoreJobId: { S: `active#${resourceArn}` } });
+const keyOf = (resourceArn: string) => itemKey(claimKey(resourceArn));
 
 function claimItem(resourceArn: string, owner: string, now: Date) {
   return {
     ...keyOf(resourceArn),
     owner: { S: owner },
     claimedAt: { N: String(now.getTime()) },
-    expiresAt: { N: String(Math.floor(now.getTime() / 1000) + CLAIM_TTL_DAYS * 86_400) },
+    expiresAt: expiresAt(now, CLAIM_TTL_DAYS),
   };
 }
 
@@ -89,14 +86,22 @@ function unchangedSince(existing: StoredClaim): Condition {
   };
 }
 
+/**
+ * The put of a claim. A put that failed may still have been written (its answer lost): only the
+ * table, read again, says. The claim is ours when it names our owner; another's claim means our
+ * put did not hold (as a failed condition would say); no claim, or a read that fails too, proves
+ * nothing: the put's error is thrown and the request retried. docs/aws-behaviour.md#ddb-lost-answer
+ */
 async function put(
   ddb: DynamoDBClient,
   table: string,
+  resourceArn: string,
   item: ReturnType<typeof claimItem>,
   condition: Condition,
 ): Promise<boolean> {
-  try {
-    return await conditionHolds('PutItem (resource claim)', () =>
+  return writtenOrReadBack(
+    'PutItem (resource claim)',
+    () =>
       ddb.send(
         new PutItemCommand({
           TableName: table,
@@ -107,33 +112,15 @@ async function put(
           ExpressionAttributeValues: condition.values,
         }),
       ),
-    );
-  } catch (error) {
-    return provenByReread(ddb, table, item, error);
-  }
-}
-
-/**
- * A put that failed may still have been written (its answer lost): only the table, read again,
- * says. The claim is ours when it names our owner; another's claim means our put did not hold (as
- * a failed condition would say); no claim, or a read that fails too, proves nothing: the put's
- * error is thrown and the request retried. docs/aws-behaviour.md#ddb-lost-answer
- */
-async function provenByReread(
-  ddb: DynamoDBClient,
-  table: string,
-  item: ReturnType<typeof claimItem>,
-  error: unknown,
-): Promise<boolean> {
-  const resourceArn = item.restoreJobId.S.slice('active#'.length);
-  let stored: StoredClaim | undefined;
-  try {
-    stored = await getClaim(ddb, table, resourceArn);
-  } catch {
-    throw error;
-  }
-  if (stored === undefined) throw error;
-  return stored.owner?.S === item.owner.S;
+    async () => {
+      const stored = await getClaim(ddb, table, resourceArn);
+      if (stored === undefined) return 'none';
+      return stored.owner?.S === item.owner.S ? 'this' : 'another';
+    },
+    // A condition that did not hold is read as another's claim (the first try of every taker
+    // admits its own): no read back.
+    'false',
+  );
 }
 
 /** True while AWS says the job is PENDING or RUNNING (a job AWS does not know runs no more). */
@@ -173,10 +160,7 @@ async function getClaim(
   table: string,
   resourceArn: string,
 ): Promise<StoredClaim | undefined> {
-  const out = await sortedCall('GetItem (resource claim)', () =>
-    ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(resourceArn), ConsistentRead: true })),
-  );
-  return out?.Item as StoredClaim | undefined;
+  return (await getItem(ddb, table, claimKey(resourceArn), 'resource claim')) as StoredClaim | undefined;
 }
 
 /**
@@ -211,7 +195,7 @@ export async function claimResource(
   now: Date,
 ): Promise<ResourceClaim> {
   const item = claimItem(resourceArn, owner, now);
-  if (await put(deps.ddb, table, item, freeOrMine(owner))) return { kind: 'claimed' };
+  if (await put(deps.ddb, table, resourceArn, item, freeOrMine(owner))) return { kind: 'claimed' };
   const existing = await getClaim(deps.ddb, table, resourceArn);
   if (existing === undefined) {
     // Gone between the two calls (TTL, or given up): the next attempt of the request tries again.
@@ -225,7 +209,7 @@ export async function claimResource(
       kind: 'busy',
       ...(judged.restoreJobId === undefined ? {} : { restoreJobId: judged.restoreJobId }),
     };
-  return (await put(deps.ddb, table, item, unchangedSince(existing)))
+  return (await put(deps.ddb, table, resourceArn, item, unchangedSince(existing)))
     ? { kind: 'claimed' }
     : { kind: 'busy' };
 }
@@ -317,7 +301,7 @@ export async function takeClaim(
 ): Promise<ResourceClaim> {
   if (
     read.kind === 'takeable' &&
-    (await put(deps.ddb, table, claimItem(resourceArn, owner, now), read.condition))
+    (await put(deps.ddb, table, resourceArn, claimItem(resourceArn, owner, now), read.condition))
   )
     return { kind: 'claimed' };
   return claimResource(deps, table, resourceArn, owner, now);
