@@ -48,6 +48,8 @@ export interface DrillRecord {
   readonly volumeIds?: readonly string[];
   /** What the cleanup could not delete, each with its reason. */
   readonly leftovers?: readonly string[];
+  /** The reason of a dead letter the record's last move promised and that is not known sent yet. */
+  readonly pendingLetter?: string;
 }
 
 /** A drill record from its item (a record without a state predates `untagged`: it was tagged). */
@@ -65,6 +67,7 @@ export function recordFromItem(item: Item): DrillRecord {
     ...(item.taggedAt?.S === undefined ? {} : { taggedAt: item.taggedAt.S }),
     ...(item.volumeIds?.L === undefined ? {} : { volumeIds: item.volumeIds.L.map((v) => v.S ?? '') }),
     ...(item.leftovers?.L === undefined ? {} : { leftovers: item.leftovers.L.map((v) => v.S ?? '') }),
+    ...(item.pendingLetter?.S === undefined ? {} : { pendingLetter: item.pendingLetter.S }),
   };
 }
 
@@ -144,21 +147,40 @@ export async function findDrillRecord(
   return item === undefined ? undefined : recordFromItem(item);
 }
 
-/** Moves a record on from `from` to `state`, with the reason (another run that moved it first wins: false). */
+/**
+ * Moves a record on from `from` to `state`, with the reason (another run that moved it first wins:
+ * false). With `letter`, the move promises a dead letter with that reason (`pendingLetter`, until
+ * letterSent): the letter goes out after the move, so a move that fails sends none.
+ */
 export async function moveDrillRecord(
   ddb: DynamoDBClient,
   table: string,
   record: Pick<DrillRecord, 'restoreJobId'>,
-  move: { from: DrillState; state: DrillState; reason: string; now: Date; leftovers?: readonly string[] },
+  move: {
+    from: DrillState;
+    state: DrillState;
+    reason: string;
+    now: Date;
+    leftovers?: readonly string[];
+    letter?: string;
+  },
 ): Promise<boolean> {
   const leftovers = move.leftovers ?? [];
+  const sets = [
+    'drillState = :state',
+    'cleanupReason = :reason',
+    'cleanedAt = :now',
+    ...(leftovers.length > 0 ? ['leftovers = :leftovers'] : []),
+    // A record moving to `terminating` starts its attempts afresh: they count the waits for its volumes.
+    ...(move.state === 'terminating' ? ['attempts = :zero'] : []),
+    ...(move.letter === undefined ? [] : ['pendingLetter = :letter']),
+  ];
   return conditionHolds('UpdateItem (drill record)', () =>
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(drillKey(record.restoreJobId)),
-        // A record moving to `terminating` starts its attempts afresh: they count the waits for its volumes.
-        UpdateExpression: `SET drillState = :state, cleanupReason = :reason, cleanedAt = :now${leftovers.length > 0 ? ', leftovers = :leftovers' : ''}${move.state === 'terminating' ? ', attempts = :zero' : ''}`,
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'drillState = :from',
         ExpressionAttributeValues: {
           ':state': { S: move.state },
@@ -169,7 +191,22 @@ export async function moveDrillRecord(
             ? { ':leftovers': { L: leftovers.map((l) => ({ S: l.slice(0, 500) })) } }
             : {}),
           ...(move.state === 'terminating' ? { ':zero': { N: '0' } } : {}),
+          ...(move.letter === undefined ? {} : { ':letter': { S: move.letter.slice(0, 2000) } }),
         },
+      }),
+    ),
+  );
+}
+
+/** The dead letter a move promised is sent: the record no longer holds it (no-op without a record). */
+export async function letterSent(ddb: DynamoDBClient, table: string, restoreJobId: string): Promise<void> {
+  await conditionHolds('UpdateItem (drill record)', () =>
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(drillKey(restoreJobId)),
+        UpdateExpression: 'REMOVE pendingLetter',
+        ConditionExpression: 'attribute_exists(restoreJobId)',
       }),
     ),
   );
@@ -254,7 +291,8 @@ export async function scheduleDrill(
 
 /**
  * Every open drill record at `now`: untagged ones (whether due or not), EC2 drills terminating,
- * waiting ones that are due, and waiting ones with no due time (one Scan, every page followed).
+ * waiting ones that are due, waiting ones with no due time, and ended ones whose dead letter is not
+ * known sent (one Scan, every page followed).
  */
 export async function openDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
   const open: DrillRecord[] = [];
@@ -266,7 +304,7 @@ export async function openDrills(ddb: DynamoDBClient, table: string, now: Date):
         new ScanCommand({
           TableName: table,
           FilterExpression:
-            'drillState = :untagged OR drillState = :terminating OR (drillState = :waiting AND (attribute_not_exists(dueAt) OR dueAt <= :now))',
+            'drillState = :untagged OR drillState = :terminating OR (drillState = :waiting AND (attribute_not_exists(dueAt) OR dueAt <= :now)) OR attribute_exists(pendingLetter)',
           ExpressionAttributeValues: {
             ':untagged': { S: 'untagged' },
             ':terminating': { S: 'terminating' },
