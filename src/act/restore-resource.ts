@@ -30,7 +30,7 @@ import {
   takeClaim,
   UNDECIDED,
 } from '../table/claims.js';
-import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../table/links.js';
+import { findJobLink, LINK_GRACE_MS } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
@@ -116,13 +116,13 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   }
   // Every line of this restore says which account the recovery point comes from.
   const log = parentLog.child({ sourceAccountId: owner });
-  // The guard, the search and (alarms) the read of the resource's claim are independent reads:
-  // run together, the alarm path waits for the slower one only (a skipped restore wastes the
-  // others, which cost nothing but calls). A drill never looks: it holds nothing back.
+  // The guard, the search and the read of the resource's claim (alarms: one restore at a time)
+  // are independent reads: run together, the alarm path waits for the slower one only (a skipped
+  // restore wastes the others, which cost nothing but calls). A request by resource, drill or
+  // not, holds nothing back and never looks.
   const table = config.restoreJobsTable;
-  const recovery = spec.drill === undefined;
   const [activeRead, search, claimRead] = await Promise.allSettled([
-    recovery ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
+    spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
     findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
     spec.oneAtATime
       ? readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now())
@@ -162,7 +162,13 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   const outcome = spec.oneAtATime
     ? await startClaimed(run, spec, prepare, read, log)
     : await startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
-  if (outcome.status === 'started') await supersede(run, active.drills, outcome.restoreJobId, log);
+  if (outcome.status === 'started' && active.drills.length > 0) {
+    // The drills run on: a recovery pre-empts them only in that they do not hold it back.
+    log.info('Recovery started while drills of the resource run', {
+      restoreJobId: outcome.restoreJobId,
+      drillRestoreJobIds: active.drills.map((d) => d.restoreJobId),
+    });
+  }
   return outcome;
 }
 
@@ -209,32 +215,6 @@ async function sortActive(
     drills: active.filter((_job, i) => isDrill(i)),
     linkOnItsWay: active.filter(onItsWay),
   };
-}
-
-/**
- * A recovery started while drills of the resource run: each drill is recorded as superseded by it
- * (its evidence is never the recovery's). The recovery is started: a record that cannot be written
- * is logged, not thrown.
- */
-async function supersede(run: Run, drills: readonly ActiveJob[], recoveryJobId: string, log: Logger) {
-  const { deps } = run;
-  for (const drill of drills) {
-    try {
-      await retryRetryable(() =>
-        markSuperseded(deps.ddb, deps.config.restoreJobsTable, drill.restoreJobId, recoveryJobId, deps.now()),
-      );
-      log.info('Drill superseded by a recovery of the same resource', {
-        drillRestoreJobId: drill.restoreJobId,
-        restoreJobId: recoveryJobId,
-      });
-    } catch (error) {
-      log.error('Drill superseded by a recovery, but this could not be recorded on its link', {
-        ...errorFields(error),
-        drillRestoreJobId: drill.restoreJobId,
-        restoreJobId: recoveryJobId,
-      });
-    }
-  }
 }
 
 /**

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
-import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipBounded, type OriginalRequest, type TriggerInfo } from '../arrival/original.js';
 import { conditionHolds } from '../aws/conditional.js';
 import { classifyAwsError, InvalidRequestError } from '../errors.js';
@@ -48,11 +48,6 @@ export interface JobLink {
   readonly acceptedAt?: string;
   /** When the job COMPLETED, as the tracker recorded it on the outcome. */
   readonly completedAt?: string;
-  /**
-   * A drill's job only: the recovery of the same resource that pre-empted it (its restore job id).
-   * The drill's evidence (validation, timing) is never the recovery's.
-   */
-  readonly supersededBy?: string;
 }
 
 /** What a link write found. */
@@ -185,32 +180,7 @@ export function linkFromItem(item: Item): JobLink {
     ...(item.resourceType?.S === undefined ? {} : { resourceType: item.resourceType.S }),
     startedAt: item.startedAt?.S ?? '',
     fingerprint: item.fingerprint?.S ?? '',
-    ...(item.supersededBy?.S === undefined ? {} : { supersededBy: item.supersededBy.S }),
   };
-}
-
-/**
- * Records on a drill's link that a recovery of the same resource pre-empted it (the recovery's
- * job id, and when). A link that does not exist is left alone (false): only TTL deletes links.
- */
-export async function markSuperseded(
-  ddb: DynamoDBClient,
-  table: string,
-  drillJobId: string,
-  recoveryJobId: string,
-  now: Date,
-): Promise<boolean> {
-  return conditionHolds('UpdateItem (restore job link)', () =>
-    ddb.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: keyOf(linkKey(drillJobId)),
-        UpdateExpression: 'SET supersededBy = :by, supersededAt = :at',
-        ConditionExpression: 'attribute_exists(restoreJobId)',
-        ExpressionAttributeValues: { ':by': { S: recoveryJobId }, ':at': { S: now.toISOString() } },
-      }),
-    ),
-  );
 }
 
 /**
