@@ -15,9 +15,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 /** An item of the table. */
 export type Item = Record<string, AttributeValue>;
 
-/** The kinds of item. */
-export type ItemKind = 'link' | 'outcome' | 'redrive' | 'claim' | 'verdict' | 'drill' | 'pace';
-
+/** The key of each kind of item. */
 export const linkKey = (restoreJobId: string) => restoreJobId;
 export const outcomeKey = (restoreJobId: string) => `${restoreJobId}#outcome`;
 export const redriveKey = (deadLetterId: string) => `redrive#${deadLetterId}`;
@@ -26,17 +24,6 @@ export const verdictKey = (restoreJobId: string) => `${restoreJobId}#validation`
 export const drillKey = (restoreJobId: string) => `${restoreJobId}#drill`;
 /** The key of the pacing budget item. */
 export const PACE_KEY = 'pace#budget';
-
-/** The kind of item a key names (pure). */
-export function kindOfKey(key: string): ItemKind {
-  if (key === PACE_KEY) return 'pace';
-  if (key.startsWith('redrive#')) return 'redrive';
-  if (key.startsWith('active#')) return 'claim';
-  if (key.endsWith('#outcome')) return 'outcome';
-  if (key.endsWith('#validation')) return 'verdict';
-  if (key.endsWith('#drill')) return 'drill';
-  return 'link';
-}
 
 /** The DynamoDB key of an item. */
 export const keyOf = (key: string) => ({ restoreJobId: { S: key } });
