@@ -162,14 +162,17 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   const outcome = spec.oneAtATime
     ? await startClaimed(run, spec, prepare, read, log)
     : await startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
-  if (outcome.status === 'started' && active.drills.length > 0) {
-    // The drills run on: a recovery pre-empts them only in that they do not hold it back.
-    log.info('Recovery started while drills of the resource run', {
-      restoreJobId: outcome.restoreJobId,
-      drillRestoreJobIds: active.drills.map((d) => d.restoreJobId),
-    });
-  }
+  if (outcome.status === 'started') preempted(log, outcome.restoreJobId, active.drills);
   return outcome;
+}
+
+/** The drills of the resource run on: a recovery pre-empts them only in that they do not hold it back. */
+function preempted(log: Logger, restoreJobId: string, drills: readonly ActiveJob[]): void {
+  if (drills.length === 0) return;
+  log.info('Recovery started while drills of the resource run', {
+    restoreJobId,
+    drillRestoreJobIds: drills.map((d) => d.restoreJobId),
+  });
 }
 
 /**
