@@ -1,5 +1,5 @@
 /**
- * The claim on a resource (src/outcome/resource-claim.ts) through the real DynamoDB and Backup
+ * The claim on a resource (src/table/claims.ts) through the real DynamoDB and Backup
  * clients against the local endpoint: who may take it, when it is taken over (a start that died, a
  * job AWS no longer runs or does not know), that naming the job and giving the claim up are the
  * owner's alone, and that a claim read ahead (readClaim) is taken with one put only while it is

@@ -22,7 +22,7 @@ const BODY = JSON.stringify({
 });
 const JOB = '7F3E2A1B-4C5D-4E6F-8A9B-0C1D2E3F4A5B';
 
-/** The job's link as the pipeline writes it (src/outcome/job-link.ts), not built by hand. */
+/** The job's link as the pipeline writes it (src/table/links.ts), not built by hand. */
 function linkItem(overrides: Partial<JobLink> = {}) {
   return buildLinkItem(
     {

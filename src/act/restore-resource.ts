@@ -279,7 +279,7 @@ async function prepareRequest(
 }
 
 /**
- * Starts an alarm's restore under the resource's claim (src/outcome/resource-claim.ts): two alarm
+ * Starts an alarm's restore under the resource's claim (src/table/claims.ts): two alarm
  * records worked on at once (a batch, several instances) cannot both start one, as the
  * running-restore check alone would let them. The claim is taken (one conditional put after the
  * read made with the search) while the request is prepared: neither waits for the other, and a
