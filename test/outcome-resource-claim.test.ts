@@ -7,7 +7,12 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { startRestoreJob } from '../src/aws/backup';
 import {
   CLAIM_START_MS,
@@ -334,4 +339,35 @@ describe('read ahead, then taken (the alarm path)', () => {
       kind: 'busy',
     });
   });
+});
+
+it('is taken over when the takeover put landed and its retry found its own claim (an answer lost)', async () => {
+  await claimResource(deps, TABLE, resource, 'alarm-a', T0);
+  // The SDK retries a put whose answer was lost; the retry's condition (the claim as judged stale)
+  // fails on the claim the first try wrote.
+  type Put = { constructor: { name: string }; input: { ConditionExpression?: string } };
+  const answerLost = {
+    send: async (command: Put, options?: unknown) => {
+      const out = await ddb.send(command as never, options as never);
+      if (
+        command.constructor.name === 'PutItemCommand' &&
+        command.input.ConditionExpression?.startsWith('#owner = :previous')
+      )
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        });
+      return out;
+    },
+  };
+  await expect(
+    claimResource(
+      { ddb: answerLost as never, backup },
+      TABLE,
+      resource,
+      'alarm-b',
+      later(CLAIM_START_MS + 1),
+    ),
+  ).resolves.toStrictEqual({ kind: 'claimed' });
+  expect((await claimOf())?.owner).toStrictEqual({ S: 'alarm-b' });
 });

@@ -54,12 +54,18 @@ function namesIn(condition: string): { ExpressionAttributeNames?: Record<string,
 interface Condition {
   readonly expression: string;
   readonly values: Record<string, { S: string } | { N: string }>;
+  /**
+   * Whether the condition holds on the taker's own claim too: a retry of a put that landed (its
+   * answer lost) then holds again. A takeover's does not, so its failure is read back.
+   */
+  readonly admitsOwn: boolean;
 }
 
 /** The first try of every taker: no claim yet, or its own (the same alarm delivered again). */
 const freeOrMine = (owner: string): Condition => ({
   expression: 'attribute_not_exists(restoreJobId) OR #owner = :me',
   values: { ':me': { S: owner } },
+  admitsOwn: true,
 });
 
 type StoredClaim = Record<string, { S?: string; N?: string }>;
@@ -83,6 +89,7 @@ function unchangedSince(existing: StoredClaim): Condition {
       ...(claimedAt === undefined ? {} : { ':claimedAt': { N: claimedAt } }),
       ...(job === undefined ? {} : { ':job': { S: job } }),
     },
+    admitsOwn: false,
   };
 }
 
@@ -117,9 +124,9 @@ async function put(
       if (stored === undefined) return 'none';
       return stored.owner?.S === item.owner.S ? 'this' : 'another';
     },
-    // A condition that did not hold is read as another's claim (the first try of every taker
-    // admits its own): no read back.
-    'false',
+    // A failed condition that admits the taker's own claim is another's; a takeover's may be the
+    // retry of its own put that landed: read back.
+    condition.admitsOwn ? 'false' : 'read-back',
   );
 }
 
