@@ -14,7 +14,7 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { drillOf } from '../src/drills/drill.js';
-import { linkFromItem } from '../src/outcome/job-link.js';
+import { linkFromItem } from '../src/table/links.js';
 import {
   type RecoveryDurations,
   type RecoveryTimestamps,

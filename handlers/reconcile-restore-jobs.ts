@@ -12,13 +12,13 @@
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { TrackDeps } from '../src/outcome/job-event.js';
+import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import {
   RECONCILE_DEFAULTS,
   type ReconcileOptions,
   type ReconcileReport,
   reconcileRestoreJobs,
-} from '../src/outcome/reconcile.js';
-import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
+} from '../src/runner/reconcile.js';
 import { trackDeps } from '../src/wiring/track.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */

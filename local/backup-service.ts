@@ -10,7 +10,7 @@ import {
   POINT_IN_TIME_KEYS,
   RESOURCE_TYPES,
   type ResourceType,
-} from '../src/resource-types.js';
+} from '../src/resources/rules.js';
 
 /** An error answered the way AWS answers it (status, error type, message). */
 export class LocalAwsError extends Error {

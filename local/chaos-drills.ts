@@ -22,7 +22,7 @@ import { cleanupDueDrills } from '../src/drills/cleanup.js';
 import { drillOf } from '../src/drills/drill.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import { type JobLink, linkFromItem } from '../src/outcome/job-link.js';
+import { type JobLink, linkFromItem } from '../src/table/links.js';
 import { ebsVolumeAlarm } from './alarm-event.js';
 import type { BackupSeed } from './backup-service.js';
 import type { FaultPlan, FaultSpec } from './faults.js';
@@ -47,7 +47,6 @@ export interface DrillChaosTally {
   forgedDrills: number;
   jobs: number;
   drillJobs: number;
-  supersededDrills: number;
   deadLetters: number;
   cleanedUp: number;
   deletedNotByDrill: number;
@@ -323,7 +322,6 @@ async function account(
     forgedDrills: count('forged-drill'),
     jobs: p.aws.backup.jobs.length,
     drillJobs,
-    supersededDrills: all.filter((l) => l.supersededBy !== undefined).length,
     deadLetters: letters.length,
     cleanedUp,
     deletedNotByDrill,
@@ -339,7 +337,7 @@ async function account(
 export function formatDrillTally(t: DrillChaosTally): string {
   return [
     `drills campaign     ${t.resources} resources: ${t.drills} drills, ${t.recoveries} recoveries for real, ${t.alarms} alarms, ${t.forgedDrills} drills naming an existing bucket`,
-    `restore jobs        ${t.jobs} (${t.drillJobs} drills, ${t.supersededDrills} recorded as superseded by a recovery)`,
+    `restore jobs        ${t.jobs} (${t.drillJobs} drills)`,
     `dead letters        ${t.deadLetters}`,
     `drill resources deleted by the cleanup  ${t.cleanedUp}`,
     `deleted, not a drill's   ${t.deletedNotByDrill}`,

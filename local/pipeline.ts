@@ -24,7 +24,7 @@ import { snsAlerter } from '../src/alerts.js';
 import { createLogger, type LogSink } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
-import type { ReconcileReport } from '../src/outcome/reconcile.js';
+import type { ReconcileReport } from '../src/runner/reconcile.js';
 import type { Deps } from '../src/types.js';
 import { cleanupDepsFromEnv } from '../src/wiring/cleanup.js';
 import { depsFromEnv } from '../src/wiring/restore.js';

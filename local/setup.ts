@@ -16,7 +16,7 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createLinkWriter, inputFingerprint, type JobLink } from '../src/outcome/job-link.js';
+import { createLinkWriter, inputFingerprint, type JobLink } from '../src/table/links.js';
 import { restoreJobsTable, type TableDeclaration } from './job-table.js';
 import { LOCAL_STACK } from './settings.js';
 import { sleep } from './time.js';

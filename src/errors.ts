@@ -4,7 +4,7 @@
  * retries) and dead-lettered on the last attempt.
  */
 
-import { scrubText } from './runner/invocation.js';
+import { scrubText } from './invocation.js';
 
 /** Base of every error the pipeline raises on purpose. */
 export class RestorePipelineError extends Error {

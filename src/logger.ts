@@ -9,7 +9,7 @@
  * `"retryable":false` into `"retryable":[redacted]`).
  */
 
-import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './runner/invocation.js';
+import { MIN_SECRET_LENGTH, rememberSecrets, scrubText } from './invocation.js';
 
 /** One log line's extra fields. */
 export type LogFields = Record<string, unknown>;

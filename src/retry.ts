@@ -1,7 +1,7 @@
 /** A bounded retry for the writes that must not fail once a restore job exists. */
 
 import { DeadlineExceededError, RestorePipelineError } from './errors.js';
-import { MIN_ATTEMPT_MS, timeLeft } from './runner/invocation.js';
+import { MIN_ATTEMPT_MS, timeLeft } from './invocation.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { arriveFromEvent, arriveFromSqs, requestObject } from '../src/arrival/decode';
 import { secretsOfOriginal } from '../src/arrival/secrets';
 import { InvalidRequestError } from '../src/errors';
-import { buildDeadLetter } from '../src/outcome/dead-letters';
+import { buildDeadLetter } from '../src/letters/dead-letters';
 import { deadLetters } from './helpers/dead-letters';
 import { localPipelines } from './helpers/pipeline';
 

@@ -9,7 +9,7 @@ import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { createHandler as createEventHandler } from '../handlers/restore-from-event';
 import { createHandler as createQueueHandler } from '../handlers/restore-from-queue';
 import { createHandler as createAlarmHandler } from '../handlers/restore-on-alarm';
-import type { DeadLetter } from '../src/outcome/dead-letters';
+import type { DeadLetter } from '../src/letters/dead-letters';
 import { BODIES, ENVELOPES, GOOD, SECRET } from './helpers/bad-inputs';
 import { deadLetters } from './helpers/dead-letters';
 import { context, loadEvent, sqsRecord } from './helpers/fixtures';

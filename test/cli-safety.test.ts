@@ -14,7 +14,7 @@ import { EXIT, EXIT_MEANINGS, safe, safeJson } from '../cli/output';
 import type { LocalPipeline } from '../local/pipeline';
 import { localClientConfig } from '../local/setup';
 import { FAILURE_KINDS } from '../src/arrival/redriven';
-import { REDRIVE_MAX_BYTES } from '../src/outcome/dead-letters';
+import { REDRIVE_MAX_BYTES } from '../src/letters/dead-letters';
 import { runCli } from './helpers/cli';
 import { localPipelines } from './helpers/pipeline';
 

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { originalBody } from '../src/arrival/original';
 import { unwrapRedriven } from '../src/arrival/redriven';
 import { InvalidRequestError } from '../src/errors';
-import { buildDeadLetter, deadLetterIdOf, REDRIVE_MAX_BYTES } from '../src/outcome/dead-letters';
+import { buildDeadLetter, deadLetterIdOf, REDRIVE_MAX_BYTES } from '../src/letters/dead-letters';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
 const trigger = { type: 'sqs', id: 'm-1', attempt: 2 } as const;

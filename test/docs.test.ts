@@ -23,7 +23,7 @@ import {
   REQUIRED_METADATA_KEYS,
   RESOURCE_TYPES,
   TARGET_KEYS,
-} from '../src/resource-types';
+} from '../src/resources/rules';
 import { PRIORITIES } from '../src/runner/priority';
 import { DURATION_METRICS } from '../src/validation/timing';
 import { typesTheCleanupHandles } from './helpers/drill-types';
@@ -487,7 +487,7 @@ describe('failure kinds (docs/dead-letters.md, against FAILURE_KINDS)', () => {
   });
 });
 
-describe('resource types (docs/requests.md and docs/alarms.md, against src/resource-types.ts)', () => {
+describe('resource types (docs/requests.md and docs/alarms.md, against src/resources/rules.ts)', () => {
   it('lists the resource types a request may name', () => {
     const fields = tableStarting(PAGES['docs/requests.md'] as string, 'field', 'docs/requests.md');
     const row = fields.rows.find((r) => r[0] === '`ResourceType`') ?? [];
@@ -540,7 +540,7 @@ function roleActions(role: string): string[] {
   });
 }
 
-describe('drills (docs/validation-and-drills.md, against src/resource-types.ts, src/drills/ and serverless.yml)', () => {
+describe('drills (docs/validation-and-drills.md, against src/resources/rules.ts, src/drills/ and serverless.yml)', () => {
   const page = PAGES[DRILLS] as string;
   const drills = section(page, '## Drills', DRILLS);
 

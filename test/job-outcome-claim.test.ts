@@ -12,7 +12,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { claimJobOutcome } from '../src/outcome/job-link';
+import { claimJobOutcome } from '../src/table/outcomes';
 
 const ddb = mockClient(DynamoDBClient);
 afterEach(() => ddb.reset());

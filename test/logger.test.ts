@@ -1,7 +1,7 @@
 import fc from 'fast-check';
+import { runInvocation } from '../src/invocation';
 import { createLogger, errorFields } from '../src/logger';
 import { metricFields } from '../src/metrics';
-import { runInvocation } from '../src/runner/invocation';
 
 describe('logger', () => {
   it('writes one JSON object a line with the child fields', () => {

@@ -16,7 +16,7 @@ import {
   linkFromItem,
   linkItem,
   writeLinkItem,
-} from '../src/outcome/job-link';
+} from '../src/table/links';
 import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';
 
 const NOW = new Date('2026-11-27T10:00:00.000Z');

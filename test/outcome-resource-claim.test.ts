@@ -1,5 +1,5 @@
 /**
- * The claim on a resource (src/outcome/resource-claim.ts) through the real DynamoDB and Backup
+ * The claim on a resource (src/table/claims.ts) through the real DynamoDB and Backup
  * clients against the local endpoint: who may take it, when it is taken over (a start that died, a
  * job AWS no longer runs or does not know), that naming the job and giving the claim up are the
  * owner's alone, and that a claim read ahead (readClaim) is taken with one put only while it is
@@ -7,7 +7,12 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { startRestoreJob } from '../src/aws/backup';
 import {
   CLAIM_START_MS,
@@ -17,7 +22,7 @@ import {
   releaseResource,
   takeClaim,
   UNDECIDED,
-} from '../src/outcome/resource-claim';
+} from '../src/table/claims';
 import { type OutcomeEnv, startOutcomeEnv, TABLE } from './outcome-env';
 
 const RESOURCE = 'arn:aws:rds:eu-west-1:123456789012:db:orders-db';
@@ -334,4 +339,35 @@ describe('read ahead, then taken (the alarm path)', () => {
       kind: 'busy',
     });
   });
+});
+
+it('is taken over when the takeover put landed and its retry found its own claim (an answer lost)', async () => {
+  await claimResource(deps, TABLE, resource, 'alarm-a', T0);
+  // The SDK retries a put whose answer was lost; the retry's condition (the claim as judged stale)
+  // fails on the claim the first try wrote.
+  type Put = { constructor: { name: string }; input: { ConditionExpression?: string } };
+  const answerLost = {
+    send: async (command: Put, options?: unknown) => {
+      const out = await ddb.send(command as never, options as never);
+      if (
+        command.constructor.name === 'PutItemCommand' &&
+        command.input.ConditionExpression?.startsWith('#owner = :previous')
+      )
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        });
+      return out;
+    },
+  };
+  await expect(
+    claimResource(
+      { ddb: answerLost as never, backup },
+      TABLE,
+      resource,
+      'alarm-b',
+      later(CLAIM_START_MS + 1),
+    ),
+  ).resolves.toStrictEqual({ kind: 'claimed' });
+  expect((await claimOf())?.owner).toStrictEqual({ S: 'alarm-b' });
 });

@@ -5,7 +5,7 @@
  */
 
 import { maxInWindow, ratePerSecond } from '../bench/stats';
-import { BUDGET_KEY } from '../src/pacing/store';
+import { PACE_KEY as BUDGET_KEY } from '../src/table/keys';
 import { localPipelines } from './helpers/pipeline';
 
 describe('pacing through the real SDK against the local endpoint', () => {

@@ -1,7 +1,8 @@
 /**
  * A real recovery always wins, and never starts twice (unit, no sockets: the job table and AWS
  * Backup are in-process fakes): an alarm for a resource whose only active restore is a drill
- * proceeds and the drill is recorded as superseded; an alarm held back by another recovery is
+ * proceeds and the drill's link is left as it is; a recovery by resource asks nothing of the drills
+ * running; an alarm held back by another recovery is
  * dead-lettered with the reason, never only logged; and alarm envelopes that share a queue batch
  * start one restore of a resource when the job table is down or loses half its PutItem answers.
  */
@@ -39,7 +40,7 @@ const jobsOf = (p: Awaited<ReturnType<typeof pipeline>>, n: number) =>
   p.backup.jobs.filter((j) => j.resourceArn === VOLUME_ARN(n));
 
 describe('a recovery pre-empts a drill', () => {
-  it('an alarm for a resource whose only active restore is a drill starts its recovery, and the drill is recorded as superseded', async () => {
+  it('an alarm for a resource whose only active restore is a drill starts its recovery, and the drill link is left as it is', async () => {
     const p = await pipeline();
     const drill = await running(p, 1, true);
     await p.send(alarm('restore-volume-1', 1));
@@ -49,7 +50,25 @@ describe('a recovery pre-empts a drill', () => {
     const link = (await p.ddb.send(
       new GetItemCommand({ TableName: TABLE, Key: { restoreJobId: { S: drill.RestoreJobId } } }),
     )) as { Item?: Record<string, unknown> };
-    expect(link.Item?.supersededBy).toStrictEqual({ S: jobs[1]?.RestoreJobId });
+    // Nothing reads a drill's pre-emption: nothing writes it.
+    expect(link.Item?.supersededBy).toBeUndefined();
+  });
+
+  it('a recovery by resource while a drill runs starts without listing the active restores or touching the drill link', async () => {
+    const p = await pipeline();
+    const drill = await running(p, 5, true);
+    const backupCalls: string[] = [];
+    const send = p.backup.send.bind(p.backup);
+    p.backup.send = (async (command: Parameters<typeof send>[0]) => {
+      backupCalls.push(command.constructor.name);
+      return send(command);
+    }) as typeof p.backup.send;
+    p.ddb.calls.length = 0;
+    await p.send(JSON.stringify({ ResourceArn: VOLUME_ARN(5), IdempotencyToken: 'real-5' }));
+    expect(jobsOf(p, 5).map((j) => j.RestoreJobId)).toStrictEqual([drill.RestoreJobId, expect.any(String)]);
+    expect(p.letters).toStrictEqual([]);
+    expect(backupCalls).not.toContain('ListRestoreJobsByProtectedResourceCommand');
+    expect(p.ddb.calls).not.toContain('UpdateItem');
   });
 
   it('an alarm held back by another recovery is dead-lettered with the reason, never only logged', async () => {

@@ -7,7 +7,7 @@
 
 import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { createHandler } from '../handlers/restore-from-queue';
-import { buildDeadLetter } from '../src/outcome/dead-letters';
+import { buildDeadLetter } from '../src/letters/dead-letters';
 import { context, REGION, sqsRecord } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 

@@ -12,7 +12,7 @@ import {
   missingMetadataKeys,
   REQUIRED_METADATA_KEYS,
   RESOURCE_TYPES,
-} from '../src/resource-types';
+} from '../src/resources/rules';
 import { OTHER_ROLE, ROLE, testConfig } from './helpers/fixtures';
 
 const config = testConfig();

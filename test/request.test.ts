@@ -1,7 +1,7 @@
 import { parseRestoreRequest } from '../src/checks/request';
 import { ForbiddenRequestError, InvalidRequestError } from '../src/errors';
 import { buildStartRestoreJobInput, deriveIdempotencyToken } from '../src/plan/start-input';
-import { withArticle } from '../src/resource-types';
+import { withArticle } from '../src/resources/rules';
 import { ACCOUNT, OTHER_ROLE, REGION, ROLE, testConfig } from './helpers/fixtures';
 
 const policy = testConfig();

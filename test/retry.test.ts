@@ -5,9 +5,9 @@
  */
 
 import { AwsCallError, InvalidRequestError, RestorePipelineError } from '../src/errors';
+import { MIN_ATTEMPT_MS, runInvocation } from '../src/invocation';
 import { retryRetryable } from '../src/retry';
 import { DeadlineExceededError } from '../src/runner/deadline';
-import { MIN_ATTEMPT_MS, runInvocation } from '../src/runner/invocation';
 
 let waits: number[];
 beforeEach(() => {

@@ -15,7 +15,7 @@ import {
   runInvocation,
   scrubText,
   withOwnSecrets,
-} from '../src/runner/invocation';
+} from '../src/invocation';
 import { parseDeadLetter } from './helpers/dead-letters';
 import { context, sqsEvent } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';

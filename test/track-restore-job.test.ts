@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type RestoreJobStateChange } from '../handlers/track-restore-job';
 import { snsAlerter } from '../src/alerts';
 import { detailOfDescribed, interpretJobEvent } from '../src/outcome/job-event';
-import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/outcome/job-link';
+import { linkItem as buildLinkItem, inputFingerprint, type JobLink } from '../src/table/links';
 import { context, loadEvent, REGION, ROLE } from './helpers/fixtures';
 import { mockAws, restoreAws } from './helpers/mocks';
 
@@ -22,7 +22,7 @@ const BODY = JSON.stringify({
 });
 const JOB = '7F3E2A1B-4C5D-4E6F-8A9B-0C1D2E3F4A5B';
 
-/** The job's link as the pipeline writes it (src/outcome/job-link.ts), not built by hand. */
+/** The job's link as the pipeline writes it (src/table/links.ts), not built by hand. */
 function linkItem(overrides: Partial<JobLink> = {}) {
   return buildLinkItem(
     {

@@ -1,18 +1,19 @@
 /**
  * Starting the restore of a checked recovery point request: build its StartRestoreJob input, prove
  * the point is in its vault when vaults are allowlisted, start the job (src/aws/backup.ts) and link
- * the job to its request (src/outcome/job-link.ts).
+ * the job to its request (src/table/links.ts).
  */
 
 import { sourceAccountOf } from '../arn.js';
 import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
+import type { RecoveryPointRequest } from '../checks/checked-request.js';
 import { describeError, InvalidRequestError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
-import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../outcome/job-link.js';
 import { buildStartRestoreJobInput } from '../plan/start-input.js';
-import type { RecoveryPointRequest } from '../request.js';
 import { retryRetryable } from '../retry.js';
+import type { Item } from '../table/keys.js';
+import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
@@ -64,6 +65,35 @@ export async function startRestoreOfPoint(
   item.restoreJobId = { S: restoreJobId };
   // What every "started" line says (the source account is always known: this account at least).
   const started = { restoreJobId, redriveCount: incoming.redriveCount, sourceAccountId };
+  const linked = await linkStartedJob(deps, item, fingerprint, attempt, log, input.ResourceType);
+  if (linked !== 'written') {
+    log.info('Restore job started', started);
+    return { status: 'started', restoreJobId, sourceAccountId };
+  }
+  // One line is both the log line and the RestoreJobsStarted data point (half the stdout).
+  log.metric(
+    'Restore job started',
+    started,
+    metricFields('RestoreJobsStarted', 'Count', 1, input.ResourceType ?? 'Unknown', deps.now()),
+  );
+  return { status: 'started', restoreJobId, sourceAccountId };
+}
+
+/**
+ * Writes the link of a job just started: `written`, or `kept` when the link was there already or
+ * could not be written (the job runs either way: logged). A link that belongs to another request
+ * is refused (the token was reused); a write that fails retryably before the last attempt is
+ * thrown, so the request is retried and the same token gives the same job back.
+ */
+async function linkStartedJob(
+  deps: Deps,
+  item: Item,
+  fingerprint: string,
+  attempt: AttemptInfo,
+  log: Logger,
+  resourceType: string | undefined,
+): Promise<'written' | 'kept'> {
+  const restoreJobId = item.restoreJobId?.S ?? '';
   let written: LinkWriteResult;
   try {
     // The job exists now: try harder than for other calls before giving the request back.
@@ -79,9 +109,8 @@ export async function startRestoreOfPoint(
       'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
       { ...errorFields(error), restoreJobId },
     );
-    deps.metrics.count('RestoreJobsUnlinked', input.ResourceType ?? 'Unknown');
-    log.info('Restore job started', started);
-    return { status: 'started', restoreJobId, sourceAccountId };
+    deps.metrics.count('RestoreJobsUnlinked', resourceType ?? 'Unknown');
+    return 'kept';
   }
   if (written.kind === 'conflict') {
     throw new InvalidRequestError(
@@ -93,14 +122,7 @@ export async function startRestoreOfPoint(
       restoreJobId,
       firstTrigger: written.existing.trigger.id,
     });
-    log.info('Restore job started', started);
-    return { status: 'started', restoreJobId, sourceAccountId };
+    return 'kept';
   }
-  // One line is both the log line and the RestoreJobsStarted data point (half the stdout).
-  log.metric(
-    'Restore job started',
-    started,
-    metricFields('RestoreJobsStarted', 'Count', 1, input.ResourceType ?? 'Unknown', deps.now()),
-  );
-  return { status: 'started', restoreJobId, sourceAccountId };
+  return 'written';
 }

@@ -11,6 +11,7 @@ import {
   findRecoveryPoints,
   storedRestoreMetadata,
 } from '../aws/backup.js';
+import type { RecoveryPointRequest } from '../checks/checked-request.js';
 import { checkTargetPolicy } from '../checks/policy.js';
 import { combine, refusalError } from '../checks/result.js';
 import type { PointSelection } from '../config.js';
@@ -18,7 +19,9 @@ import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
-import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../outcome/job-link.js';
+import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
+import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
+import { retryRetryable } from '../retry.js';
 import {
   type ClaimRead,
   readClaim,
@@ -26,11 +29,8 @@ import {
   releaseResource,
   takeClaim,
   UNDECIDED,
-} from '../outcome/resource-claim.js';
-import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
-import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
-import type { RecoveryPointRequest } from '../request.js';
-import { retryRetryable } from '../retry.js';
+} from '../table/claims.js';
+import { findJobLink, LINK_GRACE_MS } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
@@ -116,13 +116,13 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   }
   // Every line of this restore says which account the recovery point comes from.
   const log = parentLog.child({ sourceAccountId: owner });
-  // The guard, the search and (alarms) the read of the resource's claim are independent reads:
-  // run together, the alarm path waits for the slower one only (a skipped restore wastes the
-  // others, which cost nothing but calls). A drill never looks: it holds nothing back.
+  // The guard, the search and the read of the resource's claim (alarms: one restore at a time)
+  // are independent reads: run together, the alarm path waits for the slower one only (a skipped
+  // restore wastes the others, which cost nothing but calls). A request by resource, drill or
+  // not, holds nothing back and never looks.
   const table = config.restoreJobsTable;
-  const recovery = spec.drill === undefined;
   const [activeRead, search, claimRead] = await Promise.allSettled([
-    recovery ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
+    spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
     findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
     spec.oneAtATime
       ? readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now())
@@ -162,8 +162,17 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   const outcome = spec.oneAtATime
     ? await startClaimed(run, spec, prepare, read, log)
     : await startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
-  if (outcome.status === 'started') await supersede(run, active.drills, outcome.restoreJobId, log);
+  if (outcome.status === 'started') preempted(log, outcome.restoreJobId, active.drills);
   return outcome;
+}
+
+/** The drills of the resource run on: a recovery pre-empts them only in that they do not hold it back. */
+function preempted(log: Logger, restoreJobId: string, drills: readonly ActiveJob[]): void {
+  if (drills.length === 0) return;
+  log.info('Recovery started while drills of the resource run', {
+    restoreJobId,
+    drillRestoreJobIds: drills.map((d) => d.restoreJobId),
+  });
 }
 
 /**
@@ -209,32 +218,6 @@ async function sortActive(
     drills: active.filter((_job, i) => isDrill(i)),
     linkOnItsWay: active.filter(onItsWay),
   };
-}
-
-/**
- * A recovery started while drills of the resource run: each drill is recorded as superseded by it
- * (its evidence is never the recovery's). The recovery is started: a record that cannot be written
- * is logged, not thrown.
- */
-async function supersede(run: Run, drills: readonly ActiveJob[], recoveryJobId: string, log: Logger) {
-  const { deps } = run;
-  for (const drill of drills) {
-    try {
-      await retryRetryable(() =>
-        markSuperseded(deps.ddb, deps.config.restoreJobsTable, drill.restoreJobId, recoveryJobId, deps.now()),
-      );
-      log.info('Drill superseded by a recovery of the same resource', {
-        drillRestoreJobId: drill.restoreJobId,
-        restoreJobId: recoveryJobId,
-      });
-    } catch (error) {
-      log.error('Drill superseded by a recovery, but this could not be recorded on its link', {
-        ...errorFields(error),
-        drillRestoreJobId: drill.restoreJobId,
-        restoreJobId: recoveryJobId,
-      });
-    }
-  }
 }
 
 /**
@@ -296,7 +279,7 @@ async function prepareRequest(
 }
 
 /**
- * Starts an alarm's restore under the resource's claim (src/outcome/resource-claim.ts): two alarm
+ * Starts an alarm's restore under the resource's claim (src/table/claims.ts): two alarm
  * records worked on at once (a batch, several instances) cannot both start one, as the
  * running-restore check alone would let them. The claim is taken (one conditional put after the
  * read made with the search) while the request is prepared: neither waits for the other, and a

@@ -5,7 +5,7 @@
  */
 
 import { InvalidRequestError } from '../errors.js';
-import type { RestoreRequest } from '../request.js';
+import type { RestoreRequest } from './checked-request.js';
 import { checkRequestPolicy, type RequestPolicy } from './policy.js';
 import { combine, type Refusal, refusalError } from './result.js';
 import { checkShape, type RequestFields } from './shape.js';

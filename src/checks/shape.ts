@@ -6,8 +6,8 @@
 
 import { ROLE_ARN_PATTERN } from '../arn.js';
 import { isPlainObject } from '../json.js';
-import type { DrillRequest } from '../request.js';
-import { isResourceType, RESOURCE_TYPES, type ResourceType } from '../resource-types.js';
+import { isResourceType, RESOURCE_TYPES, type ResourceType } from '../resources/rules.js';
+import type { DrillRequest } from './checked-request.js';
 import { OK, type Verdict } from './result.js';
 
 /** Limits on Metadata, so that one request cannot carry megabytes into AWS or the logs. */

@@ -10,7 +10,7 @@ import {
   POINT_IN_TIME_KEYS,
   TARGET_KEYS,
   withArticle,
-} from '../resource-types.js';
+} from '../resources/rules.js';
 import { OK, type Verdict } from './result.js';
 import type { RequestFields } from './shape.js';
 

@@ -1,8 +1,8 @@
 /**
  * Drills that clean up after themselves, and only after themselves.
  *
- * At COMPLETED the tracker writes a drill record, `<jobId>#drill`, to the job-link table
- * (src/drills/record.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
+ * At COMPLETED the tracker writes a drill record, `<jobId>#drill`, to the restore jobs table
+ * (src/drills/record.ts, src/table/drills.ts: the resource AWS reported, DeleteAfterHours, when it is due; state
  * `untagged`). Each scheduled run (every 15 minutes, one at a time) finds the open records with one
  * Scan (`drillState = untagged`, or `waiting` and `dueAt <= now`), then:
  * 1. gives a due time to a record that has none (from its completion; dead-lettered when it cannot);
@@ -25,31 +25,28 @@ import {
   DescribeRestoreJobCommand,
   type DescribeRestoreJobCommandOutput,
 } from '@aws-sdk/client-backup';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  ScanCommand,
-  type ScanCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sortedCall } from '../aws/conditional.js';
-import { classifyAwsError, describeError, RestorePipelineError } from '../errors.js';
+import { describeError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
-import { findJobLink, type JobLink } from '../outcome/job-link.js';
 import { resourceIdOf } from '../resources/calls.js';
-import { type DrillContext, NotReadyError } from './calls.js';
-import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
+import { retryRetryable } from '../retry.js';
 import {
   countDrillAttempt,
   type DrillRecord,
   type DrillState,
+  letterSent,
   markDrillTagged,
   moveDrillRecord,
-  recordFromItem,
+  openDrills,
   scheduleDrill,
-} from './record.js';
+} from '../table/drills.js';
+import { findJobLink, type JobLink } from '../table/links.js';
+import { type DrillContext, NotReadyError } from './calls.js';
+import { drillDueAt, drillOf, type OwnershipEvidence, ownershipRefusals } from './drill.js';
 import {
   type Deletion,
   type DrillClients,
@@ -59,8 +56,6 @@ import {
   tagDrillResource,
   viewResource,
 } from './resources.js';
-
-type Item = Record<string, AttributeValue>;
 
 /** Retryable errors on this many scheduled runs in a row dead-letter the cleanup (or fail the tagging). */
 export const CLEANUP_MAX_ATTEMPTS = 4;
@@ -90,55 +85,73 @@ export type CleanupOutcome = 'deleted' | 'refused' | 'failed' | 'gone' | 'retry'
  */
 export type CleanupCounts = Record<CleanupOutcome | 'tagged' | 'scheduled' | 'leftovers', number>;
 
-/**
- * Every open drill record at `now`: untagged ones (whether due or not), EC2 drills terminating,
- * waiting ones that are due, and waiting ones with no due time (one Scan, every page followed).
- */
-export async function openDrills(ddb: DynamoDBClient, table: string, now: Date): Promise<DrillRecord[]> {
-  const open: DrillRecord[] = [];
-  let start: Item | undefined;
-  do {
-    let out: ScanCommandOutput;
-    try {
-      out = await ddb.send(
-        new ScanCommand({
-          TableName: table,
-          FilterExpression:
-            'drillState = :untagged OR drillState = :terminating OR (drillState = :waiting AND (attribute_not_exists(dueAt) OR dueAt <= :now))',
-          ExpressionAttributeValues: {
-            ':untagged': { S: 'untagged' },
-            ':terminating': { S: 'terminating' },
-            ':waiting': { S: 'waiting' },
-            ':now': { S: now.toISOString() },
-          },
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError('Scan (open drills)', error);
-    }
-    for (const item of out.Items ?? []) open.push(recordFromItem(item));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return open;
-}
-
 const fromOf = (record: DrillRecord): DrillState => record.drillState;
 
+/** Moves the record to `state`; with `letter`, promising a dead letter of that reason. False: another run moved it first. */
 async function finish(
   deps: CleanupDeps,
   record: DrillRecord,
   state: DrillState,
   reason: string,
   leftovers?: readonly string[],
-): Promise<void> {
-  await moveDrillRecord(deps.ddb, deps.config.restoreJobsTable, record, {
+  letter?: string,
+): Promise<boolean> {
+  return moveDrillRecord(deps.ddb, deps.config.restoreJobsTable, record, {
     from: fromOf(record),
     state,
     reason,
     now: deps.now(),
     ...(leftovers === undefined ? {} : { leftovers }),
+    ...(letter === undefined ? {} : { letter }),
   });
+}
+
+/**
+ * Moves the record to its end and then sends the dead letter the move promised, so a move that
+ * fails sends none (the next run decides again) and a letter is never sent twice for one move. A
+ * letter that cannot be sent stays promised on the record: the next run sends it
+ * (sendPromisedLetter). Without a link there is nothing to dead-letter: the record is only moved.
+ */
+async function endWithLetter(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink | undefined,
+  log: Logger,
+  end: {
+    readonly state: DrillState;
+    readonly reason: string;
+    readonly letter: string;
+    readonly leftovers?: readonly string[];
+  },
+): Promise<string | undefined> {
+  const letter = link === undefined ? undefined : end.letter;
+  const moved = await finish(deps, record, end.state, end.reason, end.leftovers, letter);
+  if (!moved || link === undefined) return undefined;
+  try {
+    return await sendPromisedLetter(deps, record, link, end.letter);
+  } catch (error) {
+    log.error('Drill cleanup dead letter not sent yet; the next run sends it', errorFields(error));
+    return undefined;
+  }
+}
+
+/** Sends a letter a record promised, then clears the promise (a failure to clear it is logged: the next run may send it again). */
+async function sendPromisedLetter(
+  deps: CleanupDeps,
+  record: DrillRecord,
+  link: JobLink,
+  reason: string,
+): Promise<string> {
+  const restoreJobId = record.restoreJobId;
+  const messageId = await deadLetter(deps, record, link, reason);
+  await retryRetryable(() => letterSent(deps.ddb, deps.config.restoreJobsTable, restoreJobId)).catch(
+    (error: unknown) =>
+      deps.logger.error('Drill cleanup dead letter sent, but its record could not say so', {
+        ...errorFields(error),
+        restoreJobId,
+      }),
+  );
+  return messageId;
 }
 
 /** The drill's cleanup failed or was refused: its request goes to the dead-letter queue with the reason. */
@@ -179,9 +192,7 @@ async function giveUp(
   state: 'refused' | 'failed',
   reason: string,
 ): Promise<CleanupOutcome> {
-  // The letter first: a record marked without its letter would never be reported.
-  const messageId = link === undefined ? undefined : await deadLetter(deps, record, link, reason);
-  await finish(deps, record, state, reason);
+  const messageId = await endWithLetter(deps, record, link, log, { state, reason, letter: reason });
   if (state === 'refused') {
     log.warn('Drill cleanup refused; the resource is left', { reason, deadLetterMessageId: messageId });
     deps.metrics.count('DrillCleanupsRefused', record.resourceType);
@@ -377,21 +388,20 @@ async function recordDeletion(
     return 'terminating';
   }
   const leftovers = deletion.leftovers ?? [];
-  await finish(
-    deps,
-    record,
-    'deleted',
-    leftovers.length === 0 ? steps : `${steps}; left: ${leftovers.join('; ')}`,
-    leftovers,
-  );
-  deps.metrics.count('DrillsCleanedUp', record.resourceType);
   if (leftovers.length === 0) {
+    await finish(deps, record, 'deleted', steps);
+    deps.metrics.count('DrillsCleanedUp', record.resourceType);
     log.info('Drill resource deleted', { steps });
     return 'deleted';
   }
+  const messageId = await endWithLetter(deps, record, link, log, {
+    state: 'deleted',
+    reason: `${steps}; left: ${leftovers.join('; ')}`,
+    letter: `left: ${leftovers.join('; ')}`,
+    leftovers,
+  });
+  deps.metrics.count('DrillsCleanedUp', record.resourceType);
   report.push(...leftovers.map((l) => `${record.restoreJobId}: ${l}`));
-  const messageId =
-    link === undefined ? undefined : await deadLetter(deps, record, link, `left: ${leftovers.join('; ')}`);
   log.warn('Drill resource deleted, but some of what it created is left', {
     steps,
     leftovers,
@@ -559,6 +569,16 @@ async function cleanUpOne(
   counts: CleanupCounts,
   leftovers: string[],
 ): Promise<void> {
+  if (found.pendingLetter !== undefined) {
+    // Ended by an earlier run whose dead letter did not go out: sent now, and nothing else done.
+    const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, found.restoreJobId);
+    if (link !== undefined) await sendPromisedLetter(deps, found, link, found.pendingLetter);
+    else await letterSent(deps.ddb, deps.config.restoreJobsTable, found.restoreJobId);
+    childLog(deps.logger, found).warn('Drill cleanup dead letter of an earlier run sent', {
+      drillState: found.drillState,
+    });
+    return;
+  }
   let record: DrillRecord | CleanupOutcome = found;
   if (record.dueAt === undefined && record.drillState !== 'terminating') {
     record = await scheduleMissing(deps, record, deps.logger);

@@ -4,9 +4,9 @@
  */
 
 import { describeError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, KeptLetterError, sendDeadLetter } from '../letters/dead-letters.js';
 import { errorFields, type Logger } from '../logger.js';
 import type { AttemptInfo, Deps, Incoming } from '../types.js';
-import { buildDeadLetter, KeptLetterError, sendDeadLetter } from './dead-letters.js';
 
 /** What a person should know about a request whose retries ran out. */
 export const EXHAUSTED_HINT =

@@ -5,60 +5,32 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { sortedCall } from '../aws/conditional.js';
 import { type DrillSpec, drillOf } from '../drills/drill.js';
 import { recordCompletedDrill } from '../drills/record.js';
 import { describeError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
+import type { JobLink } from '../table/links.js';
+import { markJobCompleted } from '../table/outcomes.js';
 import { requestValidation } from '../validation/queue.js';
-import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
 import type { EndedJobDetail, TrackDeps, TrackOutcome } from './job-event.js';
-import { type JobLink, markJobOutcome } from './job-link.js';
 
 /** Types whose restore creates a cluster without instances: the restore is not usable yet. */
 export const CLUSTER_ONLY_TYPES: ReadonlySet<string> = new Set(['Aurora', 'DocumentDB', 'Neptune']);
 
 /**
- * Marks the job COMPLETED; true when this call wrote the mark. The mark carries a token of this
- * call: when its condition fails, the item is read back, and a mark with this call's token is its
- * own write whose answer was lost (the SDK or a round of retryRetryable wrote again), not another
- * delivery's. A write that keeps failing is thrown (the event is delivered again, or the
- * reconciler finds the job): the completion is then reported by whoever marks it.
+ * Marks the job COMPLETED; true when this call wrote the mark. One token for every attempt: a mark
+ * whose answer was lost (the SDK or a round of retryRetryable wrote again) is this call's own, not
+ * another delivery's (src/table/outcomes.ts). A write that keeps failing is thrown (the event is
+ * delivered again, or the reconciler finds the job): the completion is then reported by whoever
+ * marks it.
  */
 async function markCompleted(deps: TrackDeps, restoreJobId: string, completedAt: string): Promise<boolean> {
-  const table = deps.config.restoreJobsTable;
   const writer = randomUUID();
-  /** The token on the mark, or undefined when there is no mark yet. */
-  const markedBy = async (): Promise<string | undefined> => {
-    const out = await sortedCall('GetItem (restore job outcome)', () =>
-      deps.ddb.send(
-        new GetItemCommand({
-          TableName: table,
-          Key: { restoreJobId: { S: `${restoreJobId}#outcome` } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item === undefined ? undefined : (out.Item.writer?.S ?? '');
-  };
-  return retryRetryable(async () => {
-    let wrote: boolean;
-    try {
-      wrote = await markJobOutcome(deps.ddb, table, restoreJobId, 'COMPLETED', deps.now(), {
-        completedAt,
-        writer,
-      });
-    } catch (error) {
-      // The write may have landed with its answer lost: the table says whether it did, before
-      // this call gives up and a later delivery (with another token) takes the mark for another's.
-      const by = await markedBy();
-      if (by === undefined) throw error;
-      return by === writer;
-    }
-    return wrote || (await markedBy()) === writer;
-  });
+  return retryRetryable(() =>
+    markJobCompleted(deps.ddb, deps.config.restoreJobsTable, restoreJobId, completedAt, writer, deps.now()),
+  );
 }
 
 /** Acts once on a linked job that COMPLETED; `duplicate` when another delivery marked it first. */

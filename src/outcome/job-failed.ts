@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { Alerter } from '../alerts.js';
 import { secretsOfOriginal, secretsOfStoredJob } from '../arrival/secrets.js';
 import { classifyAwsError, RestoreJobFailedError } from '../errors.js';
+import { rememberSecrets, scrubText } from '../invocation.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import { errorFields, type Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
-import { rememberSecrets, scrubText } from '../runner/invocation.js';
-import { buildDeadLetter, sendDeadLetter } from './dead-letters.js';
+import type { JobLink } from '../table/links.js';
+import { claimJobOutcome, finishJobOutcome, releaseJobOutcome } from '../table/outcomes.js';
 import type { EndedJobDetail, JobEventMeaning, TrackDeps, TrackOutcome } from './job-event.js';
-import { claimJobOutcome, finishJobOutcome, type JobLink, releaseJobOutcome } from './job-link.js';
 
 /** Dead-letters the request of a linked job that failed; `duplicate` when another delivery has it. */
 export async function settleFailed(

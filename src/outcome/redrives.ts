@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { type Arrival, arrivalOf } from '../arrival/decode.js';
 import type { LetterJob } from '../arrival/redriven.js';
 import { ForbiddenRequestError } from '../errors.js';
+import { KeptLetterError } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
+import { findJobLink } from '../table/links.js';
+import { claimRedrive } from '../table/redrives.js';
+import { findVerdict } from '../table/verdicts.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
-import { findVerdict } from '../validation/record.js';
-import { KeptLetterError } from './dead-letters.js';
-import { claimRedrive, findJobLink } from './job-link.js';
 
 /**
  * The refusal of a redriven drill-cleanup letter: the restore succeeded and what failed is the

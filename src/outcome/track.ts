@@ -9,9 +9,10 @@ import { sourceAccountOf } from '../arn.js';
 import { namedSecretsOfOriginal, secretsOfOriginal } from '../arrival/secrets.js';
 import { describeRestoreJob } from '../aws/backup.js';
 import { RestorePipelineError } from '../errors.js';
+import { rememberNamedSecrets } from '../invocation.js';
 import type { Logger } from '../logger.js';
 import { retryRetryable } from '../retry.js';
-import { rememberNamedSecrets } from '../runner/invocation.js';
+import { findJobLink, type JobLink, LINK_GRACE_MS } from '../table/links.js';
 import { settleCompleted } from './job-completed.js';
 import {
   detailOfDescribed,
@@ -23,7 +24,6 @@ import {
   type TrackOutcome,
 } from './job-event.js';
 import { settleFailed } from './job-failed.js';
-import { findJobLink, type JobLink, LINK_GRACE_MS } from './job-link.js';
 
 /** Types whose restores can end COMPLETED with objects that failed (docs/aws-behaviour.md#b-partial-restore). */
 const PARTIAL_RESTORE_TYPES = /^(S3|EKS)/;

@@ -1,7 +1,7 @@
 /** The SDK middleware that takes one call of the account budget per StartRestoreJob attempt. */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import { deadlineFor, MIN_ATTEMPT_MS } from '../runner/invocation.js';
+import { deadlineFor, MIN_ATTEMPT_MS } from '../invocation.js';
 import { currentPriority } from '../runner/priority.js';
 import type { Pacer } from './pacer.js';
 

@@ -1,16 +1,11 @@
 /**
- * Where the budget item lives: the restore jobs table, key `pace#budget`. One conditional write
- * per change (the version read must still be the version stored), strongly consistent reads.
+ * Where the budget lives: the restore jobs table's pacing item (src/table/pace.ts owns its key and
+ * its conditional writes).
  */
 
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readPace, writePace } from '../table/pace.js';
 import type { StoredBudget } from './budget.js';
-
-/** The key of the budget item in the restore jobs table. */
-export const BUDGET_KEY = 'pace#budget';
-/** How long the item is kept after its last write (TTL `expiresAt`): a day, far past any bound it holds. */
-export const BUDGET_TTL_SECONDS = 86_400;
 
 /**
  * How long one read or write of the budget may take before it is given up (and tried again): the
@@ -33,39 +28,8 @@ export function dynamoBudgetStore(
   table: string,
   now: () => number = Date.now,
 ): BudgetStore {
-  const key = { restoreJobId: { S: BUDGET_KEY } };
   return {
-    read: async () => {
-      const out = await sortedCall('GetItem (pacing budget)', () =>
-        ddb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }), {
-          abortSignal: AbortSignal.timeout(BUDGET_CALL_TIMEOUT_MS),
-        }),
-      );
-      const item = out.Item;
-      if (item?.v?.N === undefined || item.s?.S === undefined) return undefined;
-      return { version: Number(item.v.N), state: item.s.S };
-    },
-    write: (next) =>
-      conditionHolds('PutItem (pacing budget)', () =>
-        ddb.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              ...key,
-              v: { N: String(next.version) },
-              s: { S: next.state },
-              expiresAt: { N: String(Math.floor(now() / 1000) + BUDGET_TTL_SECONDS) },
-            },
-            ...(next.version === 1
-              ? { ConditionExpression: 'attribute_not_exists(restoreJobId)' }
-              : {
-                  ConditionExpression: '#v = :v',
-                  ExpressionAttributeNames: { '#v': 'v' },
-                  ExpressionAttributeValues: { ':v': { N: String(next.version - 1) } },
-                }),
-          }),
-          { abortSignal: AbortSignal.timeout(BUDGET_CALL_TIMEOUT_MS) },
-        ),
-      ),
+    read: () => readPace(ddb, table, BUDGET_CALL_TIMEOUT_MS),
+    write: (next) => writePace(ddb, table, next, now(), BUDGET_CALL_TIMEOUT_MS),
   };
 }

@@ -6,14 +6,14 @@
 
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from '../errors.js';
+import { TYPES, typeModule } from '../resources/registry.js';
 import {
   drillTargetProblem,
   isResourceType,
   type ResourceType,
   TARGET_KEYS,
   targetKeysIn,
-} from '../resource-types.js';
-import { TYPES, typeModule } from '../resources/registry.js';
+} from '../resources/rules.js';
 
 /** Keys AWS rejects, or marks as information only, in stored restore metadata, per type. */
 export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string[]>>> = Object.fromEntries(

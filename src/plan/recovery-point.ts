@@ -3,7 +3,7 @@
  * it, or a continuous point restored to that moment to the second. Pure: no AWS calls, no clock.
  */
 
-import { POINT_IN_TIME_KEYS, type ResourceType } from '../resource-types.js';
+import { POINT_IN_TIME_KEYS, type ResourceType } from '../resources/rules.js';
 
 /** A recovery point as listed by vault or by resource (the fields used to choose). */
 export interface Candidate {

@@ -5,15 +5,15 @@
  * stored metadata are read by the caller (src/aws/backup.ts).
  */
 
+import type { DrillRequest, RecoveryPointRequest } from '../checks/checked-request.js';
 import type { PointSelection } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
-import type { DrillRequest, RecoveryPointRequest } from '../request.js';
 import {
   COPY_TAGS_UNSUPPORTED,
   isResourceType,
   missingMetadataKeys,
   withArticle,
-} from '../resource-types.js';
+} from '../resources/rules.js';
 import { identitySuffix, nameSeed, prepareMetadata } from './metadata.js';
 import { type Candidate, type Choice, chooseRecoveryPoint, withRestoreTime } from './recovery-point.js';
 import { noRecoveryPoint, targetTime, windowOf } from './window.js';

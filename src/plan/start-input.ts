@@ -5,9 +5,9 @@
 
 import { createHash } from 'node:crypto';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
+import type { RecoveryPointRequest } from '../checks/checked-request.js';
 import { isPlainObject } from '../json.js';
-import type { RecoveryPointRequest } from '../request.js';
-import { COPY_TAGS_UNSUPPORTED, targetKeysIn } from '../resource-types.js';
+import { COPY_TAGS_UNSUPPORTED, targetKeysIn } from '../resources/rules.js';
 import { identitySuffix, newIdentity } from './metadata.js';
 
 /** Canonical JSON: object keys sorted, so the same request always hashes the same. */

@@ -10,7 +10,7 @@
  */
 
 import { DeadlineExceededError } from '../errors.js';
-import { type DeadlineKind, deadlineFor, MIN_ATTEMPT_MS } from './invocation.js';
+import { type DeadlineKind, deadlineFor, MIN_ATTEMPT_MS } from '../invocation.js';
 
 /** Socket limits of every SDK attempt, before the deadline shortens them. */
 export const HTTP_LIMITS = {

@@ -6,8 +6,8 @@
 
 import type { SQSRecord } from 'aws-lambda';
 import { secretsOfConfig } from '../arrival/secrets.js';
+import { type DeadlineSource, runInvocation } from '../invocation.js';
 import type { Logger } from '../logger.js';
-import { type DeadlineSource, runInvocation } from './invocation.js';
 
 /** A handler's dependencies: a value (tests), or a function that builds them on first use. */
 export type DepsSource<D> = D | (() => D);

@@ -6,12 +6,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type Arrival, arriveFromEvent, arriveFromSqs } from '../arrival/decode.js';
 import { namedSecretsOf } from '../arrival/secrets.js';
+import { withOwnSecrets } from '../invocation.js';
 import type { LogFields } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
+import { neededAtOf } from '../table/links.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
-import { neededAtOf } from '../validation/timing.js';
 import { processIncoming } from './dispatch.js';
-import { withOwnSecrets } from './invocation.js';
 import { priorityOf, withPriority } from './priority.js';
 
 /**

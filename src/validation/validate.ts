@@ -20,16 +20,16 @@ import type { ValidationConfig } from '../config.js';
 import { drillOf } from '../drills/drill.js';
 import { drillValidated } from '../drills/record.js';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
-import { buildDeadLetter, sendDeadLetter } from '../outcome/dead-letters.js';
-import { findJobLink, type JobLink } from '../outcome/job-link.js';
+import { findJobLink, type JobLink } from '../table/links.js';
+import { findVerdict, type RecordedVerdict, recordVerdict } from '../table/verdicts.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';
 import { requeueValidation, type ValidationMessage } from './queue.js';
 import { checkResource, type ResourceClients, readExpectations } from './read-resources.js';
-import { findVerdict, type RecordedVerdict, recordVerdict } from './record.js';
-import { emitDurations, neededAtOf, recoveryDurations } from './timing.js';
+import { emitDurations, recoveryDurations } from './timing.js';
 import { atDeadline, checkedType, fail, type Verdict } from './verdicts.js';
 
 /** What a validation needs; built once per container, replaced in tests. */
@@ -201,71 +201,79 @@ export async function validateRestore(
     );
   }
 
-  let verdict: Verdict | undefined;
-  let checkedBy = 'built-in';
-  if (createdResourceArn === '') {
-    verdict = fail(
-      `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
-    );
-  } else {
-    ({ verdict, checkedBy } = await check(deps, job, message, link, resourceType, createdResourceArn));
-  }
+  const { verdict, checkedBy } =
+    createdResourceArn === ''
+      ? {
+          verdict: fail(
+            `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
+          ),
+          checkedBy: 'built-in',
+        }
+      : await check(deps, job, message, link, resourceType, createdResourceArn);
+  return conclude(deps, { job, link, message, resourceType, createdResourceArn, jobLog }, verdict, checkedBy);
+}
 
+/** What one validation works on, once its job and link are read. */
+interface Checked {
+  readonly job: DescribeRestoreJobOutput;
+  readonly link: JobLink;
+  readonly message: ValidationMessage;
+  readonly resourceType: string;
+  readonly createdResourceArn: string;
+  readonly jobLog: Logger;
+}
+
+/**
+ * What the checks found becomes the final verdict, or (not usable yet, before the deadline) the
+ * validation is put back on the queue. No check at all: `unchecked`.
+ */
+async function conclude(
+  deps: ValidateDeps,
+  ctx: Checked,
+  found: Verdict | undefined,
+  checkedBy: string,
+): Promise<ValidateOutcome> {
+  const { message, resourceType, jobLog } = ctx;
   const now = deps.now();
   const deadline = new Date(Date.parse(message.requestedAt) + deps.config.deadlineMinutes * 60_000);
-  if (verdict !== undefined) {
-    const timedOut = verdict.verdict === 'not-yet' && now >= deadline;
-    verdict = atDeadline(verdict, now, deadline);
-    if (verdict.verdict === 'not-yet') {
-      const delay = await requeueValidation(
-        { sqs: deps.sqs, validationQueueUrl: deps.config.validationQueueUrl, now: deps.now },
-        message,
-      );
-      jobLog.info('Restored resource not usable yet; validation put back on the queue', {
-        reason: verdict.reason,
-        delaySeconds: delay,
-        deadline: deadline.toISOString(),
-      });
-      count(deps, 'RestoreValidationsRetried', resourceType);
-      return 'requeued';
-    }
+  const recorded = (verdict: RecordedVerdict['verdict'], reason: string): RecordedVerdict => ({
+    verdict,
+    reason,
+    validatedAt: now.toISOString(),
+    checkedBy,
+    attempts: message.attempt,
+  });
+  if (found === undefined) {
     return finish(
       deps,
-      { job, link, message, resourceType, createdResourceArn, jobLog, now, timedOut },
-      {
-        verdict: verdict.verdict,
-        reason: verdict.reason,
-        validatedAt: now.toISOString(),
-        checkedBy,
-        attempts: message.attempt,
-      },
+      { ...ctx, now, timedOut: false },
+      recorded(
+        'unchecked',
+        `No built-in check for ${resourceType} and no validator named: the restore is not validated`,
+      ),
     );
   }
-  return finish(
-    deps,
-    { job, link, message, resourceType, createdResourceArn, jobLog, now, timedOut: false },
-    {
-      verdict: 'unchecked',
-      reason: `No built-in check for ${resourceType} and no validator named: the restore is not validated`,
-      validatedAt: now.toISOString(),
-      checkedBy,
-      attempts: message.attempt,
-    },
+  const timedOut = found.verdict === 'not-yet' && now >= deadline;
+  const verdict = atDeadline(found, now, deadline);
+  if (verdict.verdict !== 'not-yet') {
+    return finish(deps, { ...ctx, now, timedOut }, recorded(verdict.verdict, verdict.reason));
+  }
+  const delay = await requeueValidation(
+    { sqs: deps.sqs, validationQueueUrl: deps.config.validationQueueUrl, now: deps.now },
+    message,
   );
+  jobLog.info('Restored resource not usable yet; validation put back on the queue', {
+    reason: verdict.reason,
+    delaySeconds: delay,
+    deadline: deadline.toISOString(),
+  });
+  count(deps, 'RestoreValidationsRetried', resourceType);
+  return 'requeued';
 }
 
 async function finish(
   deps: ValidateDeps,
-  ctx: {
-    job: DescribeRestoreJobOutput;
-    link: JobLink;
-    message: ValidationMessage;
-    resourceType: string;
-    createdResourceArn: string;
-    jobLog: Logger;
-    now: Date;
-    timedOut: boolean;
-  },
+  ctx: Checked & { readonly now: Date; readonly timedOut: boolean },
   recorded: RecordedVerdict,
 ): Promise<ValidateOutcome> {
   const id = ctx.message.restoreJobId;
@@ -315,9 +323,8 @@ async function finish(
     await drillValidated(deps.ddb, deps.config.restoreJobsTable, id, recorded.verdict, recorded.validatedAt);
   }
   const completion = ctx.job.CompletionDate?.toISOString() ?? ctx.message.completedAt;
-  const neededAt =
-    ctx.link.neededAt ??
-    (ctx.link.original.trigger === 'eventbridge' ? neededAtOf(ctx.link.original) : undefined);
+  // The link reads it from its trigger, or from the event or alarm it keeps (src/table/links.ts).
+  const neededAt = ctx.link.neededAt;
   const durations = recoveryDurations({
     ...(neededAt === undefined ? {} : { neededAt }),
     acceptedAt: ctx.link.startedAt,

@@ -5,9 +5,9 @@
  * AWS_ENDPOINT_URL_BACKUP, AWS_ENDPOINT_URL_SQS), so the same code reaches AWS or the local endpoint.
  */
 
+import type { DeadlineKind } from '../invocation.js';
 import type { LogSink } from '../logger.js';
 import { REQUEST_HANDLER_OPTIONS, underDeadline } from '../runner/deadline.js';
-import type { DeadlineKind } from '../runner/invocation.js';
 
 /** Options of every SDK client: connection and request timeouts that throw (see deadline.ts). */
 export function clientOptions(region: string) {

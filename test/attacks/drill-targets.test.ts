@@ -10,12 +10,12 @@ import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as eventHandler } from '../../handlers/restore-from-event';
+import type { RecoveryPointRequest } from '../../src/checks/checked-request';
 import { parseRestoreRequest } from '../../src/checks/request';
 import { InvalidRequestError } from '../../src/errors';
 import { prepareMetadata } from '../../src/plan/metadata';
 import { buildStartRestoreJobInput } from '../../src/plan/start-input';
-import type { RecoveryPointRequest } from '../../src/request';
-import { DRILL_TYPES } from '../../src/resource-types';
+import { DRILL_TYPES } from '../../src/resources/rules';
 import { ACCOUNT, context, loadEvent, OTHER_ROLE, REGION, ROLE, testConfig } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
 

@@ -6,11 +6,12 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { RecoveryPointRequest } from '../../src/checks/checked-request';
 import { parseRestoreRequest } from '../../src/checks/request';
 import { drillOf } from '../../src/drills/drill';
-import { findJobLink, markJobOutcome } from '../../src/outcome/job-link';
 import { buildStartRestoreJobInput } from '../../src/plan/start-input';
-import type { RecoveryPointRequest } from '../../src/request';
+import { findJobLink } from '../../src/table/links';
+import { markJobOutcome } from '../../src/table/outcomes';
 import { context, ROLE, sqsRecord, testConfig } from '../helpers/fixtures';
 import {
   alarmEvent,

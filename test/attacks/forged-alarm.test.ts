@@ -8,7 +8,7 @@
  */
 
 import { drillOf } from '../../src/drills/drill';
-import { findJobLink } from '../../src/outcome/job-link';
+import { findJobLink } from '../../src/table/links';
 import {
   alarmEvent,
   onFailureRecord,

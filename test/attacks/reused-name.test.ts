@@ -11,10 +11,11 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { localS3ControlClient } from '../../local/resources/s3';
 import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
 import { DRILL_TAG_KEY, REUSED_NAME_MARGIN_MS } from '../../src/drills/drill';
-import { findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
+import { recordCompletedDrill } from '../../src/drills/record';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
+import { findDrillRecord } from '../../src/table/drills';
+import { createLinkWriter, inputFingerprint } from '../../src/table/links';
 import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 
 const POINT =

@@ -11,11 +11,12 @@ import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { localS3ControlClient } from '../../local/resources/s3';
 import { sleep } from '../../local/time';
 import { type CleanupDeps, cleanupDueDrills } from '../../src/drills/cleanup';
-import { drillValidated, findDrillRecord, recordCompletedDrill } from '../../src/drills/record';
+import { drillValidated, recordCompletedDrill } from '../../src/drills/record';
 import { type DrillClients, tagDrillResource } from '../../src/drills/resources';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { createLinkWriter, inputFingerprint } from '../../src/outcome/job-link';
+import { findDrillRecord } from '../../src/table/drills';
+import { createLinkWriter, inputFingerprint } from '../../src/table/links';
 import { deadLetters } from '../helpers/dead-letters';
 import { ROLE, startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 
@@ -668,5 +669,54 @@ describe('a drill record without a due time', () => {
     const broken = await findDrillRecord(env.deps.ddb, TABLE, 'job-without-completion');
     expect(broken?.drillState).toBe('failed');
     expect(broken?.cleanupReason).toMatch(/no due time and no completion time/);
+  });
+});
+
+describe('the drill-cleanup-failed letter', () => {
+  /** An RDS drill whose resource carries another job's drill tag: the cleanup refuses to tag it. */
+  async function foreignTagged() {
+    const made = await drill('RDS', P.RDS, { DBInstanceIdentifier: 'orders-db-r1a2b3c4' });
+    const r = env.aws.resources.store.byArn(made.arn);
+    if (r !== undefined) r.tags['backup-restore:drill'] = 'another-job';
+    return made;
+  }
+
+  it('is sent once when the record cannot be marked on the first run', async () => {
+    const { restoreJobId } = await foreignTagged();
+    const ddb = env.deps.ddb;
+    type Command = { constructor: { name: string }; input: { Key?: { restoreJobId?: { S?: string } } } };
+    const recordRefused = {
+      send: (command: Command) =>
+        command.constructor.name === 'UpdateItemCommand' &&
+        command.input.Key?.restoreJobId?.S === `${restoreJobId}#drill`
+          ? Promise.reject(new Error('record refused'))
+          : ddb.send(command as never),
+    };
+    await expect(cleanupDueDrills({ ...deps, ddb: recordRefused as never })).rejects.toThrow(
+      /record refused/,
+    );
+    expect(await cleanupDueDrills(deps)).toMatchObject({ refused: 1 });
+    expect((await findDrillRecord(ddb, TABLE, restoreJobId))?.drillState).toBe('refused');
+    expect(deadLetters(env).map((l) => [l.failure, l.restoreJob?.restoreJobId])).toStrictEqual([
+      ['drill-cleanup-failed', restoreJobId],
+    ]);
+    // A later run has nothing more to say about it.
+    await cleanupDueDrills(deps);
+    expect(deadLetters(env)).toHaveLength(1);
+  });
+
+  it('that could not be sent after the record was marked is sent by the next run, once', async () => {
+    const { restoreJobId } = await foreignTagged();
+    env.aws.faults.set({ SendMessage: { errorRates: { ServiceUnavailable: 1 } } });
+    await cleanupDueDrills(deps).catch(() => undefined);
+    expect(deadLetters(env)).toHaveLength(0);
+    env.aws.faults.set({});
+    await cleanupDueDrills(deps);
+    await cleanupDueDrills(deps);
+    const record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(record?.drillState).toBe('refused');
+    expect(deadLetters(env).map((l) => [l.failure, l.restoreJob?.restoreJobId])).toStrictEqual([
+      ['drill-cleanup-failed', restoreJobId],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 /** A drill is started only for a type whose copy the cleanup can delete. */
 
-import { DRILL_TYPES } from '../../src/resource-types';
+import { DRILL_TYPES } from '../../src/resources/rules';
 import { typesTheCleanupHandles } from '../helpers/drill-types';
 
 it('has cleanup steps for every type a drill may restore', async () => {

@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler, type RestoreJobStateChange } from '../../handlers/track-restore-job';
 import type { OriginalRequest } from '../../src/arrival/original';
-import { linkItem } from '../../src/outcome/job-link';
+import { linkItem } from '../../src/table/links';
 import { context, loadEvent } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
 

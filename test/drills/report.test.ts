@@ -5,8 +5,9 @@
 
 import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { parseSince, reportCsv, summarise } from '../../cli/report';
-import { createLinkWriter, findJobLink, markJobOutcome } from '../../src/outcome/job-link';
-import { recordVerdict } from '../../src/validation/record';
+import { createLinkWriter, findJobLink } from '../../src/table/links';
+import { markJobOutcome } from '../../src/table/outcomes';
+import { recordVerdict } from '../../src/table/verdicts';
 import { runCli } from '../helpers/cli';
 import { startValidationEnv, TABLE, type ValidationEnv } from '../validation/local-env';
 

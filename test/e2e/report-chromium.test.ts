@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type LocalPipeline, RESTORE_JOBS_TABLE, startLocalPipeline } from '../../local/pipeline';
 import { defaultInputs } from '../../local/start';
-import { createLinkWriter, markJobOutcome } from '../../src/outcome/job-link';
-import { recordVerdict } from '../../src/validation/record';
+import { createLinkWriter } from '../../src/table/links';
+import { markJobOutcome } from '../../src/table/outcomes';
+import { recordVerdict } from '../../src/table/verdicts';
 import { type CliRun, runCli } from '../helpers/cli';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));

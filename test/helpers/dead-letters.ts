@@ -3,7 +3,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { LocalAws } from '../../local/endpoint';
-import type { DeadLetter } from '../../src/outcome/dead-letters';
+import type { DeadLetter } from '../../src/letters/dead-letters';
 
 /**
  * Where a test reads dead letters: an aws-sdk-client-mock SQS client (every message sent through

@@ -1,7 +1,7 @@
 /** What the drill cleanup knows, asked of the code itself (no sockets). */
 
 import { type DrillClients, deleteResource, tagDrillResource } from '../../src/drills/resources';
-import { RESOURCE_TYPES } from '../../src/resource-types';
+import { RESOURCE_TYPES } from '../../src/resources/rules';
 
 /**
  * The resource types the drill cleanup has steps for: each type is tagged and deleted with clients

@@ -6,7 +6,7 @@
 
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/restore-from-queue';
-import type { DeadLetter } from '../../src/outcome/dead-letters';
+import type { DeadLetter } from '../../src/letters/dead-letters';
 import { fakeBackup, fakeJobTable, type TableFaults } from './fake-aws';
 import { context, loadEvent, ROLE, sqsRecord, testConfig, testDeps } from './fixtures';
 

@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeadlineExceededError } from '../../src/errors';
-import { runInvocation } from '../../src/runner/invocation';
+import { runInvocation } from '../../src/invocation';
 import { cleanupDepsFromEnv } from '../../src/wiring/cleanup';
 import { DLQ_URL } from '../helpers/fixtures';
 

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultSeed } from '../../local/pipeline';
 import { RestoreJobFailedError } from '../../src/errors';
-import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/outcome/dead-letters';
+import { buildDeadLetter, REDRIVE_MAX_BYTES } from '../../src/letters/dead-letters';
 import { deadLetters } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
 import { localPipelines } from '../helpers/pipeline';

@@ -1,6 +1,7 @@
 /** The type modules and their registry: what the rest of the pipeline reads of them. */
 
 import { DROPPED_KEYS } from '../../src/plan/metadata';
+import { alarmDimensions, isResourceType, TYPES, typeModule } from '../../src/resources/registry';
 import {
   CASE_INSENSITIVE_KEYS,
   COPY_TAGS_UNSUPPORTED,
@@ -9,8 +10,7 @@ import {
   REQUIRED_METADATA_KEYS,
   RESOURCE_TYPES,
   TARGET_KEYS,
-} from '../../src/resource-types';
-import { alarmDimensions, isResourceType, TYPES, typeModule } from '../../src/resources/registry';
+} from '../../src/resources/rules';
 import { drillSteps, validationSteps } from '../../src/resources/steps';
 import { CHECKED_TYPES, checkedType } from '../../src/validation/verdicts';
 

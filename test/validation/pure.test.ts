@@ -3,6 +3,7 @@
 import { BackupClient, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadValidationConfig } from '../../src/checks/config';
+import { neededAtOf } from '../../src/table/links';
 import {
   isRestoreTestingJob,
   reportValidationToBackup,
@@ -11,7 +12,7 @@ import {
 import { parseValidatorAnswer, validatorAllowed } from '../../src/validation/custom-validator';
 import { delayBeforeAttempt, parseValidationMessage } from '../../src/validation/queue';
 import { resourceIdOf } from '../../src/validation/read-resources';
-import { durationMetricsLine, neededAtOf, recoveryDurations } from '../../src/validation/timing';
+import { durationMetricsLine, recoveryDurations } from '../../src/validation/timing';
 import { requestedValidator } from '../../src/validation/validate';
 import {
   atDeadline,

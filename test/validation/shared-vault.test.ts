@@ -18,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { secretsOfStoredJob, storedVaultOf } from '../../src/arrival/secrets';
 import { loadValidationConfig } from '../../src/checks/config';
 import { createLogger } from '../../src/logger';
-import { linkItem } from '../../src/outcome/job-link';
+import { linkItem } from '../../src/table/links';
 import { type ValidateDeps, validateRestore } from '../../src/validation/validate';
 
 const OWN = '123456789012';

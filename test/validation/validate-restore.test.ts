@@ -6,8 +6,8 @@
 
 import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../handlers/validate-restore';
+import { findVerdict } from '../../src/table/verdicts';
 import { requestValidation } from '../../src/validation/queue';
-import { findVerdict } from '../../src/validation/record';
 import { deadLetters } from '../helpers/dead-letters';
 import {
   context,

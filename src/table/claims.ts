@@ -1,6 +1,6 @@
 /**
  * One restore at a time per resource, for alarms: a claim on the resource (`active#<resourceArn>` in
- * the job-link table) taken with a conditional put before StartRestoreJob. The running-restore
+ * the restore jobs table, keys.ts) taken with a conditional put before StartRestoreJob. The running-restore
  * check (ListRestoreJobsByProtectedResource) alone cannot hold when two alarm records are worked on
  * at once (the queue function works a batch concurrently, on several instances): both see nothing
  * running and both start. The claim holds across instances; it names the job once started, so a
@@ -13,15 +13,12 @@
  */
 
 import type { BackupClient } from '@aws-sdk/client-backup';
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describeRestoreJob } from '../aws/backup.js';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import { conditionHolds, writtenOrReadBack } from '../aws/conditional.js';
 import { RestorePipelineError } from '../errors.js';
+import { getItem } from './items.js';
+import { claimKey, expiresAt, keyOf as itemKey } from './keys.js';
 
 /** A claim whose starter never named its job is taken over after this (the start had died). */
 export const CLAIM_START_MS = 120_000;
@@ -34,14 +31,14 @@ export type ResourceClaim =
   /** Another restore of the resource runs, or is being started this moment. */
   | { readonly kind: 'busy'; readonly restoreJobId?: string };
 
-const keyOf = (resourceArn: string) => ({ restoreJobId: { S: `active#${resourceArn}` } });
+const keyOf = (resourceArn: string) => itemKey(claimKey(resourceArn));
 
 function claimItem(resourceArn: string, owner: string, now: Date) {
   return {
     ...keyOf(resourceArn),
     owner: { S: owner },
     claimedAt: { N: String(now.getTime()) },
-    expiresAt: { N: String(Math.floor(now.getTime() / 1000) + CLAIM_TTL_DAYS * 86_400) },
+    expiresAt: expiresAt(now, CLAIM_TTL_DAYS),
   };
 }
 
@@ -57,12 +54,18 @@ function namesIn(condition: string): { ExpressionAttributeNames?: Record<string,
 interface Condition {
   readonly expression: string;
   readonly values: Record<string, { S: string } | { N: string }>;
+  /**
+   * Whether the condition holds on the taker's own claim too: a retry of a put that landed (its
+   * answer lost) then holds again. A takeover's does not, so its failure is read back.
+   */
+  readonly admitsOwn: boolean;
 }
 
 /** The first try of every taker: no claim yet, or its own (the same alarm delivered again). */
 const freeOrMine = (owner: string): Condition => ({
   expression: 'attribute_not_exists(restoreJobId) OR #owner = :me',
   values: { ':me': { S: owner } },
+  admitsOwn: true,
 });
 
 type StoredClaim = Record<string, { S?: string; N?: string }>;
@@ -86,17 +89,26 @@ function unchangedSince(existing: StoredClaim): Condition {
       ...(claimedAt === undefined ? {} : { ':claimedAt': { N: claimedAt } }),
       ...(job === undefined ? {} : { ':job': { S: job } }),
     },
+    admitsOwn: false,
   };
 }
 
+/**
+ * The put of a claim. A put that failed may still have been written (its answer lost): only the
+ * table, read again, says. The claim is ours when it names our owner; another's claim means our
+ * put did not hold (as a failed condition would say); no claim, or a read that fails too, proves
+ * nothing: the put's error is thrown and the request retried. docs/aws-behaviour.md#ddb-lost-answer
+ */
 async function put(
   ddb: DynamoDBClient,
   table: string,
+  resourceArn: string,
   item: ReturnType<typeof claimItem>,
   condition: Condition,
 ): Promise<boolean> {
-  try {
-    return await conditionHolds('PutItem (resource claim)', () =>
+  return writtenOrReadBack(
+    'PutItem (resource claim)',
+    () =>
       ddb.send(
         new PutItemCommand({
           TableName: table,
@@ -107,33 +119,15 @@ async function put(
           ExpressionAttributeValues: condition.values,
         }),
       ),
-    );
-  } catch (error) {
-    return provenByReread(ddb, table, item, error);
-  }
-}
-
-/**
- * A put that failed may still have been written (its answer lost): only the table, read again,
- * says. The claim is ours when it names our owner; another's claim means our put did not hold (as
- * a failed condition would say); no claim, or a read that fails too, proves nothing: the put's
- * error is thrown and the request retried. docs/aws-behaviour.md#ddb-lost-answer
- */
-async function provenByReread(
-  ddb: DynamoDBClient,
-  table: string,
-  item: ReturnType<typeof claimItem>,
-  error: unknown,
-): Promise<boolean> {
-  const resourceArn = item.restoreJobId.S.slice('active#'.length);
-  let stored: StoredClaim | undefined;
-  try {
-    stored = await getClaim(ddb, table, resourceArn);
-  } catch {
-    throw error;
-  }
-  if (stored === undefined) throw error;
-  return stored.owner?.S === item.owner.S;
+    async () => {
+      const stored = await getClaim(ddb, table, resourceArn);
+      if (stored === undefined) return 'none';
+      return stored.owner?.S === item.owner.S ? 'this' : 'another';
+    },
+    // A failed condition that admits the taker's own claim is another's; a takeover's may be the
+    // retry of its own put that landed: read back.
+    condition.admitsOwn ? 'false' : 'read-back',
+  );
 }
 
 /** True while AWS says the job is PENDING or RUNNING (a job AWS does not know runs no more). */
@@ -173,10 +167,7 @@ async function getClaim(
   table: string,
   resourceArn: string,
 ): Promise<StoredClaim | undefined> {
-  const out = await sortedCall('GetItem (resource claim)', () =>
-    ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(resourceArn), ConsistentRead: true })),
-  );
-  return out?.Item as StoredClaim | undefined;
+  return (await getItem(ddb, table, claimKey(resourceArn), 'resource claim')) as StoredClaim | undefined;
 }
 
 /**
@@ -211,7 +202,7 @@ export async function claimResource(
   now: Date,
 ): Promise<ResourceClaim> {
   const item = claimItem(resourceArn, owner, now);
-  if (await put(deps.ddb, table, item, freeOrMine(owner))) return { kind: 'claimed' };
+  if (await put(deps.ddb, table, resourceArn, item, freeOrMine(owner))) return { kind: 'claimed' };
   const existing = await getClaim(deps.ddb, table, resourceArn);
   if (existing === undefined) {
     // Gone between the two calls (TTL, or given up): the next attempt of the request tries again.
@@ -225,7 +216,7 @@ export async function claimResource(
       kind: 'busy',
       ...(judged.restoreJobId === undefined ? {} : { restoreJobId: judged.restoreJobId }),
     };
-  return (await put(deps.ddb, table, item, unchangedSince(existing)))
+  return (await put(deps.ddb, table, resourceArn, item, unchangedSince(existing)))
     ? { kind: 'claimed' }
     : { kind: 'busy' };
 }
@@ -317,7 +308,7 @@ export async function takeClaim(
 ): Promise<ResourceClaim> {
   if (
     read.kind === 'takeable' &&
-    (await put(deps.ddb, table, claimItem(resourceArn, owner, now), read.condition))
+    (await put(deps.ddb, table, resourceArn, claimItem(resourceArn, owner, now), read.condition))
   )
     return { kind: 'claimed' };
   return claimResource(deps, table, resourceArn, owner, now);

@@ -3,7 +3,7 @@
  * (src/resources/<type>.ts, listed in src/resources/registry.ts).
  */
 
-import { isResourceType, RESOURCE_TYPES, type ResourceType, TYPES } from './resources/registry.js';
+import { isResourceType, RESOURCE_TYPES, type ResourceType, TYPES } from './registry.js';
 
 export { isResourceType, RESOURCE_TYPES, type ResourceType };
 

@@ -9,7 +9,7 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { NamedSecret } from '../arrival/secrets.js';
+import type { NamedSecret } from './types.js';
 
 /** Time kept back from the work for the dead letter (less on short timeouts, see reserveFor). */
 export const DEAD_LETTER_RESERVE_MS = 5_000;

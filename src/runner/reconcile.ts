@@ -8,11 +8,16 @@
 
 import type { RestoreJobsListMember } from '@aws-sdk/client-backup';
 import { restoreJobsEndedAfter } from '../aws/backup.js';
+import { withOwnSecrets } from '../invocation.js';
 import { errorFields, type Logger } from '../logger.js';
-import { mapSettled } from '../runner/concurrency.js';
-import { withOwnSecrets } from '../runner/invocation.js';
-import { type EndedJobDetail, interpretJobEvent, type TrackDeps, type TrackOutcome } from './job-event.js';
-import { settleJobEnd } from './track.js';
+import {
+  type EndedJobDetail,
+  interpretJobEvent,
+  type TrackDeps,
+  type TrackOutcome,
+} from '../outcome/job-event.js';
+import { settleJobEnd } from '../outcome/track.js';
+import { mapSettled } from './concurrency.js';
 
 /** How far back the reconciler looks, and how long it leaves a fresh end to the event path. */
 export interface ReconcileOptions {

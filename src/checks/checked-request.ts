@@ -3,7 +3,7 @@
  * src/plan/start-input.ts builds its StartRestoreJob input). Types only, and the secrets it carries.
  */
 
-import type { ResourceType } from './resource-types.js';
+import type { ResourceType } from '../resources/rules.js';
 
 /** A request naming the recovery point to restore (StartRestoreJob's own field names). */
 export interface RecoveryPointRequest {

@@ -1,11 +1,13 @@
 /**
- * The verdict on the job's link: a second item `<restoreJobId>#validation` in the job-link table,
+ * The verdict on the job's link: item `<restoreJobId>#validation` (keys.ts) in the restore jobs table,
  * written once (conditional put), so a redelivered or requeued message never gives a job two
  * final verdicts.
  */
 
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHolds } from '../aws/conditional.js';
+import { getItem } from './items.js';
+import { keyOf as itemKey, verdictKey } from './keys.js';
 
 /** The final verdict kept for a job. */
 export interface RecordedVerdict {
@@ -17,7 +19,7 @@ export interface RecordedVerdict {
   readonly attempts: number;
 }
 
-const keyOf = (restoreJobId: string) => ({ restoreJobId: { S: `${restoreJobId}#validation` } });
+const keyOf = (restoreJobId: string) => itemKey(verdictKey(restoreJobId));
 const TTL_SECONDS = 30 * 86_400;
 
 /** The recorded verdict of a job, if any. */
@@ -26,10 +28,7 @@ export async function findVerdict(
   table: string,
   restoreJobId: string,
 ): Promise<RecordedVerdict | undefined> {
-  const out = await sortedCall('GetItem (restore validation)', () =>
-    ddb.send(new GetItemCommand({ TableName: table, Key: keyOf(restoreJobId), ConsistentRead: true })),
-  );
-  const item = out.Item;
+  const item = await getItem(ddb, table, verdictKey(restoreJobId), 'restore validation');
   if (item === undefined) return undefined;
   return {
     verdict: (item.verdict?.S ?? 'unchecked') as RecordedVerdict['verdict'],
