@@ -90,28 +90,3 @@ export function emitDurations(sink: LogSink, d: RecoveryDurations, resourceType:
   const line = durationMetricsLine(d, resourceType, now);
   if (line !== '') sink(line);
 }
-
-/** When the need arose, from what arrived (pure): an alarm's state change, an SQS sent time, an event's time. */
-export function neededAtOf(
-  arrival:
-    | { readonly trigger: 'sqs'; readonly sentTimestamp?: string }
-    | { readonly trigger: 'eventbridge'; readonly event: unknown },
-): string | undefined {
-  if (arrival.trigger === 'sqs') {
-    // SQS attributes.SentTimestamp: epoch milliseconds as a string.
-    const t = Number(arrival.sentTimestamp);
-    return Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : undefined;
-  }
-  const e = arrival.event as {
-    time?: unknown;
-    source?: unknown;
-    detail?: { state?: { timestamp?: unknown } };
-  } | null;
-  if (e === null || typeof e !== 'object') return undefined;
-  const alarmTime = e.source === 'aws.cloudwatch' ? e.detail?.state?.timestamp : undefined;
-  const candidate =
-    typeof alarmTime === 'string' ? alarmTime : typeof e.time === 'string' ? e.time : undefined;
-  return candidate !== undefined && Number.isFinite(Date.parse(candidate))
-    ? new Date(candidate).toISOString()
-    : undefined;
-}
