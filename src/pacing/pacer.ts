@@ -20,6 +20,7 @@ import {
   encode,
   type GrantRun,
   handOver,
+  type MeasuredBound,
   nextOwner,
   nextReleases,
   rankOf,
@@ -91,7 +92,7 @@ interface Caller {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The rules for a quota and a margin. */
-export function budgetRules(quota: number, marginMs: number, runLength = 10): BudgetRules {
+export function budgetRules(quota: number, marginMs: number, runLength = 20): BudgetRules {
   return {
     quota,
     windowMs: 1000 + marginMs / 2,
@@ -133,6 +134,14 @@ class BudgetPacer {
    * others in between, carries each writer's delay; its first sighting is the best.
    */
   private readonly known = new Map<string, GrantRun>();
+  /**
+   * When this instance released each caller of its own runs (by the run's number): the lateness
+   * the stored bounds allow for is measured here, so this instance's next grants count from the
+   * real release, not from the bound written before it. Other instances still read the bound.
+   */
+  private readonly released = new Map<number, number[]>();
+  private readonly measured: MeasuredBound = (run, i) =>
+    run.owner === this.me ? this.released.get(run.seq)?.[i] : undefined;
 
   constructor(
     private readonly store: BudgetStore,
@@ -198,9 +207,17 @@ class BudgetPacer {
   }
 
   /** Releases a caller at its time; one whose timer fired too late claims again. */
-  private async release(caller: Caller, at: number): Promise<void> {
+  private async release(caller: Caller, at: number, seq: number, i: number): Promise<void> {
     await sleep(at - this.now());
-    if (this.now() - at <= this.rules.lateMs) return caller.resolve();
+    const now = this.now();
+    if (now - at <= this.rules.lateMs) {
+      const times = this.released.get(seq) ?? [];
+      times[i] = now;
+      this.released.set(seq, times);
+      if (this.released.size > 8 * this.rules.quota)
+        this.released.delete(this.released.keys().next().value as number);
+      return caller.resolve();
+    }
     this.enqueue(caller, true);
     void this.pump();
   }
@@ -226,22 +243,32 @@ class BudgetPacer {
       await this.write({ ...v, waiting }, v);
       return;
     }
-    // The owner hands over after its run (or once its callers are served): read about then.
+    this.fresh = false;
+    // Close to the turn, read often: the first call after it waits as long as the item read was
+    // old. Before, now and then: a run can also end early (its owner's callers gave up). The
+    // next in line reads every TURN_POLL_MS from the soonest the hand-over can be written; the
+    // others (their turn comes a run later, unless the list changed) five times less often.
+    const next = nextOwner(v.waiting)?.id === this.me;
+    const due = this.handoverDue(v, t);
+    const poll = next ? TURN_POLL_MS : 5 * TURN_POLL_MS;
+    await sleep(Math.min(4 * this.interval, Math.max(due - t, poll)));
+  }
+
+  /**
+   * About when the owner of `v` hands over: with the last batch of its run (two calls at most),
+   * written a lead before the first of them; read from an interval before that.
+   */
+  private handoverDue(v: BudgetView, t: number): number {
     const ownerRuns = v.runs.filter((r) => r.owner === v.owner);
     const last = Math.max(t, ...ownerRuns.map((r) => r.first + (r.count - 1) * r.step));
     const remaining = Math.min(this.rules.runLength - v.granted, v.left);
-    // Its last batch (two calls) is written a lead before the first of them.
-    const due = last + Math.max(0, remaining - 2) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
-    this.fresh = false;
-    // Close to the turn, read often: the first call after it waits as long as the item read was
-    // old. Before, now and then: a run can also end early (its owner's callers gave up).
-    await sleep(Math.min(4 * this.interval, Math.max(due - t, TURN_POLL_MS)));
+    return last + Math.max(0, remaining - 2) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
   }
 
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
   private async claim(v: BudgetView, t: number): Promise<void> {
     const queue = this.queue;
-    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length);
+    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length, this.measured);
     const first = queue[0] as Caller;
     if (first.notAfter !== undefined && (releases[0] as number) > first.notAfter) {
       queue.shift();
@@ -271,10 +298,25 @@ class BudgetPacer {
     const ownRun = first.priority !== 'alarm' || v.owner === this.me || this.ownerGone(v, t);
     if (!(await this.write(this.nextState(v, grants, ownRun, t), v))) return;
     const batch = queue.splice(0, k);
-    this.options.onGrant?.({ priority: first.priority, calls: k, ...this.counts });
+    this.report(batch);
+    const seq = this.seq;
+    batch.forEach((caller, i) => void this.release(caller, grants[i] as number, seq, i));
+  }
+
+  /**
+   * Reports one grant write: each call under its own caller's priority (a batch can mix them);
+   * the write and the reads before it under the first caller's, who had them made.
+   */
+  private report(batch: readonly Caller[]): void {
+    const calls = new Map<Priority, number>();
+    for (const c of batch) calls.set(c.priority, (calls.get(c.priority) ?? 0) + 1);
+    let costs = { ...this.counts };
+    for (const [priority, n] of calls) {
+      this.options.onGrant?.({ priority, calls: n, ...costs });
+      costs = { writes: 0, reads: 0 };
+    }
     this.counts.writes = 0;
     this.counts.reads = 0;
-    batch.forEach((caller, i) => void this.release(caller, grants[i] as number));
   }
 
   /** The item after granting `grants`: this instance's run, or an alarm's call added to another's. */
