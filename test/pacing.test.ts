@@ -88,8 +88,9 @@ describe('createPacer', () => {
     const times = a.released.map((r) => r.at);
     expect(times).toHaveLength(40);
     expect(maxInWindow(times, 1000)).toBe(QUOTA);
-    // 40 calls: after the first second, one every (1000 + 30) / 5 ms.
-    expect((times.at(-1) as number) - (times[5] as number)).toBeLessThanOrEqual(34 * 206 + 5);
+    // 40 calls: after the first second, one every (1000 + 15) / 5 ms: the instance counts its own
+    // calls from when it released them, not from the bound (+ 15 ms lateness) it wrote.
+    expect((times.at(-1) as number) - (times[5] as number)).toBeLessThanOrEqual(34 * 203 + 5);
     const writes = a.reports.reduce((n, r) => n + r.writes, 0);
     expect(writes / 40).toBeLessThanOrEqual(1);
     expect(a.reports.reduce((n, r) => n + r.calls, 0)).toBe(40);
@@ -137,11 +138,37 @@ describe('createPacer', () => {
     expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(QUOTA);
     const writes = instances.flatMap((i) => i.reports).reduce((n, r) => n + r.writes, 0);
     expect(writes / 100).toBeLessThanOrEqual(1.5);
-    // The drain: 100 calls at no less than 0.95 of the quota after the first second.
+    // The drain: 100 calls at no less than 0.97 of the quota after the first second (hand-overs
+    // cost the next owner the age of the item it read; runs of 20 make fewer of them).
     const sorted = [...all].sort((x, y) => x - y);
     expect(95 / (((sorted[99] as number) - (sorted[4] as number)) / 1000)).toBeGreaterThanOrEqual(
-      0.95 * QUOTA,
+      0.97 * QUOTA,
     );
+    // Only the next in line reads often near its turn: fewer than 5 budget reads a call.
+    const reads = instances.flatMap((i) => i.reports).reduce((n, r) => n + r.reads, 0);
+    expect(reads / 100).toBeLessThan(5);
+    expect(table.counts.reads / 100).toBeLessThan(5);
+  });
+
+  it("counts each call of a grant write under its own caller's priority, the write under the first", async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a');
+    // The first write grants the first call alone; the next grants a recovery and a drill.
+    for (let i = 0; i < 2; i++) void a.ask('recovery');
+    for (let i = 0; i < 3; i++) void a.ask('drill');
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(a.released.map((r) => r.priority)).toStrictEqual([
+      'recovery',
+      'recovery',
+      'drill',
+      'drill',
+      'drill',
+    ]);
+    expect(a.reports[1]).toMatchObject({ priority: 'recovery', calls: 1, writes: 1 });
+    expect(a.reports[2]).toStrictEqual({ priority: 'drill', calls: 1, writes: 0, reads: 0 });
+    const calls = (p: Priority) => a.reports.filter((r) => r.priority === p).reduce((n, r) => n + r.calls, 0);
+    expect([calls('recovery'), calls('drill')]).toStrictEqual([2, 3]);
+    expect(a.reports.reduce((n, r) => n + r.writes, 0)).toBe(table.counts.writes);
   });
 
   it('never lets a second hold more than the quota: clocks up to 250 ms apart, one instance cut off from the table', async () => {
