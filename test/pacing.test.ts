@@ -88,9 +88,8 @@ describe('createPacer', () => {
     const times = a.released.map((r) => r.at);
     expect(times).toHaveLength(40);
     expect(maxInWindow(times, 1000)).toBe(QUOTA);
-    // 40 calls: after the first second, one every (1000 + 15) / 5 ms: the instance counts its own
-    // calls from when it released them, not from the bound (+ 15 ms lateness) it wrote.
-    expect((times.at(-1) as number) - (times[5] as number)).toBeLessThanOrEqual(34 * 203 + 5);
+    // 40 calls: after the first second, one every (1000 + 30) / 5 ms.
+    expect((times.at(-1) as number) - (times[5] as number)).toBeLessThanOrEqual(34 * 206 + 5);
     const writes = a.reports.reduce((n, r) => n + r.writes, 0);
     expect(writes / 40).toBeLessThanOrEqual(1);
     expect(a.reports.reduce((n, r) => n + r.calls, 0)).toBe(40);
@@ -138,11 +137,10 @@ describe('createPacer', () => {
     expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(QUOTA);
     const writes = instances.flatMap((i) => i.reports).reduce((n, r) => n + r.writes, 0);
     expect(writes / 100).toBeLessThanOrEqual(1.5);
-    // The drain: 100 calls at no less than 0.97 of the quota after the first second (hand-overs
-    // cost the next owner the age of the item it read; runs of 20 make fewer of them).
+    // The drain: 100 calls at no less than 0.95 of the quota after the first second.
     const sorted = [...all].sort((x, y) => x - y);
     expect(95 / (((sorted[99] as number) - (sorted[4] as number)) / 1000)).toBeGreaterThanOrEqual(
-      0.97 * QUOTA,
+      0.95 * QUOTA,
     );
     // Only the next in line reads often near its turn: fewer than 5 budget reads a call.
     const reads = instances.flatMap((i) => i.reports).reduce((n, r) => n + r.reads, 0);

@@ -77,21 +77,12 @@ export const EMPTY_VIEW: BudgetView = {
 /** The rank of a priority: 0 for an alarm. */
 export const rankOf = (priority: Priority): number => PRIORITIES.indexOf(priority);
 
-/**
- * A tighter bound of call `i` of `run` than the stored one, when the reader knows it: an
- * instance knows when it released its own callers (its clock, no other's).
- */
-export type MeasuredBound = (run: GrantRun, i: number) => number | undefined;
-
 /** Every upper bound of the runs, latest first, at most `quota` of them. */
-export function latestBounds(runs: readonly GrantRun[], quota: number, measured?: MeasuredBound): number[] {
+export function latestBounds(runs: readonly GrantRun[], quota: number): number[] {
   const out: number[] = [];
   for (let r = runs.length - 1; r >= 0 && out.length < quota; r--) {
     const run = runs[r] as GrantRun;
-    for (let i = run.count - 1; i >= 0 && out.length < quota; i--) {
-      const stored = run.first + i * run.step;
-      out.push(Math.min(stored, measured?.(run, i) ?? stored));
-    }
+    for (let i = run.count - 1; i >= 0 && out.length < quota; i--) out.push(run.first + i * run.step);
   }
   return out.sort((a, b) => b - a);
 }
@@ -105,9 +96,8 @@ export function nextReleases(
   rules: BudgetRules,
   from: number,
   count: number,
-  measured?: MeasuredBound,
 ): number[] {
-  const bounds = latestBounds(runs, rules.quota, measured);
+  const bounds = latestBounds(runs, rules.quota);
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const qth = bounds.length >= rules.quota ? (bounds[rules.quota - 1] as number) + rules.windowMs : from;

@@ -20,7 +20,6 @@ import {
   encode,
   type GrantRun,
   handOver,
-  type MeasuredBound,
   nextOwner,
   nextReleases,
   rankOf,
@@ -134,14 +133,6 @@ class BudgetPacer {
    * others in between, carries each writer's delay; its first sighting is the best.
    */
   private readonly known = new Map<string, GrantRun>();
-  /**
-   * When this instance released each caller of its own runs (by the run's number): the lateness
-   * the stored bounds allow for is measured here, so this instance's next grants count from the
-   * real release, not from the bound written before it. Other instances still read the bound.
-   */
-  private readonly released = new Map<number, number[]>();
-  private readonly measured: MeasuredBound = (run, i) =>
-    run.owner === this.me ? this.released.get(run.seq)?.[i] : undefined;
 
   constructor(
     private readonly store: BudgetStore,
@@ -207,17 +198,9 @@ class BudgetPacer {
   }
 
   /** Releases a caller at its time; one whose timer fired too late claims again. */
-  private async release(caller: Caller, at: number, seq: number, i: number): Promise<void> {
+  private async release(caller: Caller, at: number): Promise<void> {
     await sleep(at - this.now());
-    const now = this.now();
-    if (now - at <= this.rules.lateMs) {
-      const times = this.released.get(seq) ?? [];
-      times[i] = now;
-      this.released.set(seq, times);
-      if (this.released.size > 8 * this.rules.quota)
-        this.released.delete(this.released.keys().next().value as number);
-      return caller.resolve();
-    }
+    if (this.now() - at <= this.rules.lateMs) return caller.resolve();
     this.enqueue(caller, true);
     void this.pump();
   }
@@ -246,7 +229,7 @@ class BudgetPacer {
     this.fresh = false;
     // Close to the turn, read often: the first call after it waits as long as the item read was
     // old. Before, now and then: a run can also end early (its owner's callers gave up). The
-    // next in line reads every TURN_POLL_MS from the soonest the hand-over can be written; the
+    // next in line reads every TURN_POLL_MS from about an interval before the hand-over; the
     // others (their turn comes a run later, unless the list changed) five times less often.
     const next = nextOwner(v.waiting)?.id === this.me;
     const due = this.handoverDue(v, t);
@@ -268,7 +251,7 @@ class BudgetPacer {
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
   private async claim(v: BudgetView, t: number): Promise<void> {
     const queue = this.queue;
-    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length, this.measured);
+    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length);
     const first = queue[0] as Caller;
     if (first.notAfter !== undefined && (releases[0] as number) > first.notAfter) {
       queue.shift();
@@ -299,8 +282,7 @@ class BudgetPacer {
     if (!(await this.write(this.nextState(v, grants, ownRun, t), v))) return;
     const batch = queue.splice(0, k);
     this.report(batch);
-    const seq = this.seq;
-    batch.forEach((caller, i) => void this.release(caller, grants[i] as number, seq, i));
+    batch.forEach((caller, i) => void this.release(caller, grants[i] as number));
   }
 
   /**
