@@ -59,11 +59,9 @@ export function depsFromEnv(env: Readonly<Record<string, string | undefined>>, s
   });
   const sinkLine = sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   // The budget's own client: one attempt a call, the pacer tries again at once (the SDK's backoff
-  // would hold every caller of the instance behind one slow call).
-  const paceDdb = underDeadline(
-    new DynamoDBClient({ ...clientOptions(config.region), maxAttempts: 1 }),
-    'work',
-  );
+  // would hold every caller of the instance behind one slow call). Built on the first start.
+  const paceDdb = () =>
+    underDeadline(new DynamoDBClient({ ...clientOptions(config.region), maxAttempts: 1 }), 'work');
   // Every attempt, the SDK's retries included, takes a call of the account budget in the job
   // table; without the table it takes none (its request is given back, never guessed).
   paceStartRestoreJob(

@@ -27,17 +27,26 @@ export interface BudgetStore {
   write(next: StoredBudget): Promise<boolean>;
 }
 
-/** The budget item in a DynamoDB table (hash key `restoreJobId`). */
+/**
+ * The budget item in a DynamoDB table (hash key `restoreJobId`). `client` may be a function that
+ * builds the client: it is then built on the first call (a function that never starts a restore
+ * never builds it; none is built at cold start).
+ */
 export function dynamoBudgetStore(
-  ddb: DynamoDBClient,
+  client: DynamoDBClient | (() => DynamoDBClient),
   table: string,
   now: () => number = Date.now,
 ): BudgetStore {
   const key = { restoreJobId: { S: BUDGET_KEY } };
+  let built: DynamoDBClient | undefined;
+  const ddb = () => {
+    built ??= typeof client === 'function' ? client() : client;
+    return built;
+  };
   return {
     read: async () => {
       const out = await sortedCall('GetItem (pacing budget)', () =>
-        ddb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }), {
+        ddb().send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }), {
           abortSignal: AbortSignal.timeout(BUDGET_CALL_TIMEOUT_MS),
         }),
       );
@@ -47,7 +56,7 @@ export function dynamoBudgetStore(
     },
     write: (next) =>
       conditionHolds('PutItem (pacing budget)', () =>
-        ddb.send(
+        ddb().send(
           new PutItemCommand({
             TableName: table,
             Item: {
