@@ -23,6 +23,7 @@ import {
   nextOwner,
   nextReleases,
   rankOf,
+  type Unused,
 } from './budget.js';
 import type { BudgetStore } from './store.js';
 
@@ -133,6 +134,14 @@ class BudgetPacer {
    * others in between, carries each writer's delay; its first sighting is the best.
    */
   private readonly known = new Map<string, GrantRun>();
+  /**
+   * This instance's grants whose callers gave them up (released too late, they never called):
+   * its own next grants need not keep a window from them. Others still count them.
+   */
+  private readonly unused = new Set<string>();
+  /** Ends the pump's wait for its next batch early (a caller came back to claim again). */
+  private wake: (() => void) | undefined;
+  private readonly isUnused: Unused = (run, i) => run.owner === this.me && this.unused.has(`${run.seq}#${i}`);
 
   constructor(
     private readonly store: BudgetStore,
@@ -197,11 +206,16 @@ class BudgetPacer {
     this.queue.splice(at < 0 ? this.queue.length : at, 0, caller);
   }
 
-  /** Releases a caller at its time; one whose timer fired too late claims again. */
-  private async release(caller: Caller, at: number): Promise<void> {
+  /** Releases a caller at its time; one whose timer fired too late claims again (no call made). */
+  private async release(caller: Caller, at: number, seq: number, i: number): Promise<void> {
     await sleep(at - this.now());
     if (this.now() - at <= this.rules.lateMs) return caller.resolve();
+    this.unused.add(`${seq}#${i}`);
+    if (this.unused.size > 8 * this.rules.quota)
+      this.unused.delete(this.unused.values().next().value as string);
     this.enqueue(caller, true);
+    // The next free call may be sooner than the batch the pump waits for: wake it.
+    this.wake?.();
     void this.pump();
   }
 
@@ -251,7 +265,7 @@ class BudgetPacer {
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
   private async claim(v: BudgetView, t: number): Promise<void> {
     const queue = this.queue;
-    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length);
+    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length, this.isUnused);
     const first = queue[0] as Caller;
     if (first.notAfter !== undefined && (releases[0] as number) > first.notAfter) {
       queue.shift();
@@ -274,7 +288,7 @@ class BudgetPacer {
     if (k === 0 && first.priority === 'alarm') k = 1;
     if (k === 0) {
       if (v.owner !== this.me) this.fresh = false;
-      await sleep((releases[0] as number) - CLAIM_LEAD_MS - this.rtt - t);
+      await this.nap((releases[0] as number) - CLAIM_LEAD_MS - this.rtt - t);
       return;
     }
     const grants = releases.slice(0, k);
@@ -282,7 +296,8 @@ class BudgetPacer {
     if (!(await this.write(this.nextState(v, grants, ownRun, t), v))) return;
     const batch = queue.splice(0, k);
     this.report(batch);
-    batch.forEach((caller, i) => void this.release(caller, grants[i] as number));
+    const seq = this.seq;
+    batch.forEach((caller, i) => void this.release(caller, grants[i] as number, seq, i));
   }
 
   /**
@@ -362,6 +377,22 @@ class BudgetPacer {
     if (this.expired(top, t)) return;
     if (top.priority === 'alarm' || v.owner === this.me || this.ownerGone(v, t)) await this.claim(v, t);
     else await this.awaitTurn(v, top, t);
+  }
+
+  /** Waits `ms`, or less if woken. */
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.woke(resolve), Math.max(0, ms));
+      this.wake = () => {
+        clearTimeout(timer);
+        this.woke(resolve);
+      };
+    });
+  }
+
+  private woke(resolve: () => void): void {
+    this.wake = undefined;
+    resolve();
   }
 
   /** Rejects and removes `top` when its deadline has passed at `t`; true when it did. */
