@@ -146,6 +146,56 @@ function tracePacerCalls(sink: () => { calls: CallSpan[]; t0: number } | undefin
   };
 }
 
+/** The alarm function's environment against the local endpoint; with or without its vault. */
+function alarmEnv(url: string, deadLetterQueueUrl: string, vaultKnown: boolean): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+    RESTORE_ROLE_ARN: RESTORE_ROLE,
+    ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
+    RESTORE_JOBS_TABLE: 'bench-alarm-jobs',
+    ...(vaultKnown
+      ? {
+          ALARM_TARGETS: JSON.stringify({
+            [ALARM_NAME]: { resourceArn: RESOURCE_ARN, backupVaultName: BASELINE_VAULT },
+          }),
+        }
+      : {}),
+  };
+}
+
+/** The bare calls an alarm needs (search, metadata, start) with the raw SDK: ms to the job. */
+async function bareAlarmSequence(client: BackupClient, n: number): Promise<number> {
+  const t0 = performance.now();
+  const page = await client.send(new ListRecoveryPointsByResourceCommand({ ResourceArn: RESOURCE_ARN }));
+  const point = (page.RecoveryPoints ?? [])
+    .filter((p) => p.Status === 'COMPLETED')
+    .sort((a, b) => (b.CreationDate?.getTime() ?? 0) - (a.CreationDate?.getTime() ?? 0))[0];
+  const stored = await client.send(
+    new GetRecoveryPointRestoreMetadataCommand({
+      // AWS returns BackupVaultName from this list only for EFS and EC2 points: the bare
+      // sequence is given the vault (as an operator who knows it); the alarm searches for it.
+      BackupVaultName: point?.BackupVaultName ?? BASELINE_VAULT,
+      RecoveryPointArn: point?.RecoveryPointArn,
+    }),
+  );
+  const { RestoreJobId } = await client.send(
+    new StartRestoreJobCommand({
+      RecoveryPointArn: point?.RecoveryPointArn,
+      Metadata: { ...stored.RestoreMetadata, DBInstanceIdentifier: `billing-db-b${process.pid}-${n}` },
+      IamRoleArn: RESTORE_ROLE,
+      ResourceType: stored.ResourceType,
+      IdempotencyToken: `bench-alarm-baseline-${process.pid}-${n}`,
+    }),
+  );
+  const ms = performance.now() - t0;
+  if (RestoreJobId === undefined) throw new Error('The bare sequence started no job');
+  return ms;
+}
+
 /**
  * Runs `pairs` pairs (alarm handler, bare sequence) after a warm-up of each; traces one more.
  * With `vaultKnown`, the alarm's target names the vault (ALARM_TARGETS' backupVaultName), as the
@@ -172,29 +222,13 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
   try {
     const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-alarm-dead-letters' }))).QueueUrl;
     await createRestoreJobsTable(ddb, 'bench-alarm-jobs');
-    const env = {
-      AWS_ENDPOINT_URL: aws.url,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      DEAD_LETTER_QUEUE_URL: dlq ?? '',
-      RESTORE_ROLE_ARN: RESTORE_ROLE,
-      ALLOWED_RESTORE_ROLE_ARNS: `${RESTORE_ROLE},${OPERATOR_ROLE}`,
-      RESTORE_JOBS_TABLE: 'bench-alarm-jobs',
-      ...(vaultKnown
-        ? {
-            ALARM_TARGETS: JSON.stringify({
-              [ALARM_NAME]: { resourceArn: RESOURCE_ARN, backupVaultName: BASELINE_VAULT },
-            }),
-          }
-        : {}),
-    };
+    const env = alarmEnv(aws.url, dlq ?? '', vaultKnown);
     // The SDK clients take their endpoint and credentials from the process environment.
     Object.assign(process.env, env);
     deps = depsFromEnv(env, () => undefined);
     traceCalls(deps.backup, 'backup', () => trace);
     traceCalls(deps.ddb, 'dynamodb', () => trace);
-    // The pacer has a client of its own (src/defaults.ts), out of reach of Deps: its calls are
+    // The pacer has a client of its own (src/wiring/restore.ts), out of reach of Deps: its calls are
     // traced where every DynamoDB client sends.
     restoreSend = tracePacerCalls(() => trace);
     const handler = createHandler(deps);
@@ -214,35 +248,9 @@ export async function alarmToJob(pairs: number, vaultKnown = true): Promise<Alar
       return ms;
     };
     let n = 0;
-    const baseline = async () => {
+    const baseline = () => {
       n += 1;
-      const t0 = performance.now();
-      const page = await baselineClient.send(
-        new ListRecoveryPointsByResourceCommand({ ResourceArn: RESOURCE_ARN }),
-      );
-      const point = (page.RecoveryPoints ?? [])
-        .filter((p) => p.Status === 'COMPLETED')
-        .sort((a, b) => (b.CreationDate?.getTime() ?? 0) - (a.CreationDate?.getTime() ?? 0))[0];
-      const stored = await baselineClient.send(
-        new GetRecoveryPointRestoreMetadataCommand({
-          // AWS returns BackupVaultName from this list only for EFS and EC2 points: the bare
-          // sequence is given the vault (as an operator who knows it); the alarm searches for it.
-          BackupVaultName: point?.BackupVaultName ?? BASELINE_VAULT,
-          RecoveryPointArn: point?.RecoveryPointArn,
-        }),
-      );
-      const { RestoreJobId } = await baselineClient.send(
-        new StartRestoreJobCommand({
-          RecoveryPointArn: point?.RecoveryPointArn,
-          Metadata: { ...stored.RestoreMetadata, DBInstanceIdentifier: `billing-db-b${process.pid}-${n}` },
-          IamRoleArn: RESTORE_ROLE,
-          ResourceType: stored.ResourceType,
-          IdempotencyToken: `bench-alarm-baseline-${process.pid}-${n}`,
-        }),
-      );
-      const ms = performance.now() - t0;
-      if (RestoreJobId === undefined) throw new Error('The bare sequence started no job');
-      return ms;
+      return bareAlarmSequence(baselineClient, n);
     };
 
     // Warm-up: connections, credentials and the code paths of both sides.

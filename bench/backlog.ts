@@ -12,7 +12,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { alarmEvent, alarmPoints, queuedRequest, SNAPSHOT } from '../local/chaos-backlog.js';
 import { defaultSeed, startLocalPipeline } from '../local/pipeline.js';
-import { crowdedWindows, maxInWindow, median, perSecond, ratePerSecond } from './stats.js';
+import {
+  crowdedWindows,
+  maxInWindow,
+  median,
+  perSecond,
+  ratePerSecond,
+  type WindowExcess,
+  windowExcess,
+} from './stats.js';
 
 /** AWS Backup's default StartRestoreJob quota: 5 calls a second per account and Region. */
 export const QUOTA_PER_SECOND = 5;
@@ -53,6 +61,8 @@ export interface DrainResult {
   callsPerSecond: number[];
   /** Each one-second window above the quota: its calls, ms after the first of them. */
   crowdedWindows: number[][];
+  /** How late each call came after the quota-th before it, beyond one second and the margin. */
+  windowExcess: WindowExcess;
   /**
    * The pacers' work, from their metric lines: calls granted by priority, budget writes and reads,
    * and writes and reads per StartRestoreJob call; PutItem calls in all (job links included).
@@ -122,6 +132,22 @@ function restoreRequested(i: number): EventBridgeEvent<string, unknown> {
   };
 }
 
+/** Queues the backlog, then sends the events and alarms while it is being worked off. */
+async function submitAll(
+  pipeline: Awaited<ReturnType<typeof startLocalPipeline>>,
+  size: DrainResult['size'],
+): Promise<{ delivered: Promise<unknown>[]; alarmsAt: number }> {
+  for (let i = 0; i < size.queued; i++) {
+    await pipeline.submit(queuedRequest(`backlog-queued-${i}`));
+  }
+  const delivered: Promise<unknown>[] = [];
+  for (let i = 0; i < size.events; i++) delivered.push(pipeline.emit(restoreRequested(i)));
+  const alarmsAt = Date.now();
+  const at = new Date(alarmsAt).toISOString();
+  for (let i = 0; i < size.alarms; i++) delivered.push(pipeline.emit(alarmEvent(i, at)));
+  return { delivered, alarmsAt };
+}
+
 /** Drains a backlog of `backlog` queued requests (and events and alarms in proportion). */
 export async function backlogDrain(
   backlog: number,
@@ -148,15 +174,7 @@ export async function backlogDrain(
   loopDelay.enable();
   try {
     const started = Date.now();
-    for (let i = 0; i < size.queued; i++) {
-      await pipeline.submit(queuedRequest(`backlog-queued-${i}`));
-    }
-    // Events and alarms arrive while the queue's backlog is being worked off.
-    const delivered: Promise<unknown>[] = [];
-    for (let i = 0; i < size.events; i++) delivered.push(pipeline.emit(restoreRequested(i)));
-    const alarmsAt = Date.now();
-    const at = new Date(alarmsAt).toISOString();
-    for (let i = 0; i < size.alarms; i++) delivered.push(pipeline.emit(alarmEvent(i, at)));
+    const { delivered, alarmsAt } = await submitAll(pipeline, size);
     const expected = size.queued + size.events + size.alarms;
     const progress = setInterval(() => {
       say(`  ${pipeline.aws.backup.jobs.length} of ${expected} jobs started`);
@@ -189,6 +207,8 @@ export async function backlogDrain(
       busiestSecond: Math.max(0, ...perSecond(attemptTimes)),
       callsPerSecond: perSecond(attemptTimes),
       crowdedWindows: crowdedWindows(attemptTimes, QUOTA_PER_SECOND),
+      // Unset, the margin is the deployed default of START_RESTORE_MARGIN_MS (src/config.ts).
+      windowExcess: windowExcess(attemptTimes, QUOTA_PER_SECOND, margin ?? 30),
       pacer: { ...tally.totals(), putItemCalls: pipeline.aws.faults.arrivals.PutItem?.length ?? 0 },
       eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       deadLetters: letters.length,

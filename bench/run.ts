@@ -164,49 +164,83 @@ function coldStart(bundle: string, env: NodeJS.ProcessEnv): Promise<{ loadMs: nu
   });
 }
 
+type Say = (line: string) => void;
+type Bundles = Awaited<ReturnType<typeof buildBundles>>;
+const FUNCTIONS: Entry[] = ['restoreFromQueue', 'restoreFromEvent', 'restoreOnAlarm', 'trackRestoreJob'];
+
+/** A row from paired values; `ratios` default to candidate / baseline per pair. */
+function pairedRow(
+  r: { measure: string; subject: string; unit: string; target: string },
+  candidate: number[],
+  baseline: number[],
+  ok: (ratio: number) => boolean,
+  ratios: number[] = candidate.map((c, i) => c / (baseline[i] ?? Number.NaN)),
+): Row {
+  const s = spread(ratios);
+  return {
+    ...r,
+    value: median(candidate),
+    baseline: median(baseline),
+    ratio: s.median,
+    ratioMin: s.min,
+    ratioMax: s.max,
+    pairs: ratios.length,
+    met: ok(s.median),
+  };
+}
+
+/** A row of one measurement (no pairs). */
+const singleRow = (r: Omit<Row, 'ratioMin' | 'ratioMax' | 'pairs'>): Row => ({
+  ...r,
+  ratioMin: r.ratio,
+  ratioMax: r.ratio,
+  pairs: 1,
+});
+
 /** Runs every measure; `say` reports progress. */
-export async function runBench(sizes: BenchSizes, say: (line: string) => void = () => undefined) {
+export async function runBench(sizes: BenchSizes, say: Say = () => undefined) {
   say('Bundling with the deployed esbuild settings...');
   const bundles = await buildBundles();
   const want = (measure: string) => sizes.only === undefined || sizes.only.includes(measure);
-  const functions: Entry[] = ['restoreFromQueue', 'restoreFromEvent', 'restoreOnAlarm', 'trackRestoreJob'];
   const rows: Row[] = [];
-  /** A row from paired values; `ratios` default to candidate / baseline per pair. */
-  const pairedRow = (
-    r: { measure: string; subject: string; unit: string; target: string },
-    candidate: number[],
-    baseline: number[],
-    ok: (ratio: number) => boolean,
-    ratios: number[] = candidate.map((c, i) => c / (baseline[i] ?? Number.NaN)),
-  ) => {
-    const s = spread(ratios);
-    rows.push({
-      ...r,
-      value: median(candidate),
-      baseline: median(baseline),
-      ratio: s.median,
-      ratioMin: s.min,
-      ratioMax: s.max,
-      pairs: ratios.length,
-      met: ok(s.median),
-    });
-  };
-
-  for (const name of want('bundle') ? functions : []) {
-    pairedRow(
-      { measure: 'bundle size', subject: name, unit: 'KiB', target: '<= 1.5x' },
-      [bundles[name].bytes / 1024],
-      [bundles.baseline.bytes / 1024],
-      (x) => x <= 1.5,
+  for (const name of want('bundle') ? FUNCTIONS : []) {
+    rows.push(
+      pairedRow(
+        { measure: 'bundle size', subject: name, unit: 'KiB', target: '<= 1.5x' },
+        [bundles[name].bytes / 1024],
+        [bundles.baseline.bytes / 1024],
+        (x) => x <= 1.5,
+      ),
     );
   }
+  rows.push(...(await workerRows(sizes, bundles, want, say)));
+  const alarm = want('alarm') ? await alarmRows(sizes, say) : undefined;
+  rows.push(...(alarm?.rows ?? []));
+  let backlogAlarm: Awaited<ReturnType<typeof alarmBehindBacklog>> | undefined;
+  if (want('backlog-alarm')) {
+    backlogAlarm = await backlogAlarmRun(sizes, say);
+    rows.push(backlogAlarmRow(sizes, backlogAlarm));
+  }
+  const faults: FaultyRun[] = want('faults') ? await faultRuns(sizes, say) : [];
+  rows.push(...faults.map(faultRow));
+  const drain = want('drain') ? await drainRun(sizes, say) : undefined;
+  rows.push(...(drain === undefined ? [] : drainRows(drain.size, drain.result)));
+  return {
+    rows,
+    bundles: Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, v.bytes])),
+    alarm: alarm?.trace,
+    alarmVaultsSearched: alarm?.searchTrace,
+    backlogAlarm,
+    faults,
+    drain: drain?.result,
+  };
+}
 
-  const aws = await startLocalAws({
-    seed: { ...defaultSeed(), timing: { runningAfterMs: 60_000, doneAfterMs: 120_000 } },
-  });
+/** The environment of the worker processes: the deployed handlers against the local endpoint. */
+async function workerEnv(url: string): Promise<NodeJS.ProcessEnv> {
   const clientConfig = {
     region: 'eu-west-1',
-    endpoint: aws.url,
+    endpoint: url,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   const sqs = new SQSClient(clientConfig);
@@ -215,10 +249,10 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
   await createRestoreJobsTable(ddb, 'bench-jobs');
   sqs.destroy();
   ddb.destroy();
-  const env: NodeJS.ProcessEnv = {
+  return {
     PATH: process.env.PATH,
     NODE_NO_WARNINGS: '1',
-    AWS_ENDPOINT_URL: aws.url,
+    AWS_ENDPOINT_URL: url,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -233,35 +267,27 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
     // figure below sets the pacing it measures. Unset, the pacing is AWS's 5 calls a second.
     START_RESTORE_RATE_PER_SECOND: '1000',
   };
-  const inWorker = (mode: string, name: Entry, count: number, key: string) => async () =>
-    (await worker(mode, bundles[name].path, count, env))[key] ?? Number.NaN;
+}
 
+/** The measures made in fresh worker processes: cold start, CPU, memory, one batch. */
+async function workerRows(
+  sizes: BenchSizes,
+  bundles: Bundles,
+  want: (measure: string) => boolean,
+  say: Say,
+): Promise<Row[]> {
+  const aws = await startLocalAws({
+    seed: { ...defaultSeed(), timing: { runningAfterMs: 60_000, doneAfterMs: 120_000 } },
+  });
   try {
+    const env = await workerEnv(aws.url);
+    const inWorker = (mode: string, name: Entry, count: number, key: string) => async () =>
+      (await worker(mode, bundles[name].path, count, env))[key] ?? Number.NaN;
+    const rows: Row[] = [];
     say(`Cold start: ${sizes.coldStartPairs} pairs of fresh processes per function...`);
-    for (const name of want('coldstart') ? functions : []) {
-      const load: { c: number[]; b: number[] } = { c: [], b: [] };
-      const whole: { c: number[]; b: number[] } = { c: [], b: [] };
-      const once = (side: 'c' | 'b', entry: Entry) => async () => {
-        const r = await coldStart(bundles[entry].path, env);
-        load[side].push(r.loadMs);
-        whole[side].push(r.processMs);
-        return r.loadMs;
-      };
-      await runPaired(sizes.coldStartPairs, once('c', name), once('b', 'baseline'));
-      pairedRow(
-        { measure: 'cold start: module load', subject: name, unit: 'ms', target: '<= 1.25x' },
-        load.c,
-        load.b,
-        (x) => x <= 1.25,
-      );
-      pairedRow(
-        { measure: 'cold start: whole process', subject: name, unit: 'ms', target: '<= 1.1x' },
-        whole.c,
-        whole.b,
-        (x) => x <= 1.1,
-      );
+    for (const name of want('coldstart') ? FUNCTIONS : []) {
+      rows.push(...(await coldStartRows(sizes.coldStartPairs, name, bundles, env)));
     }
-
     if (want('cpu')) {
       say(`CPU per started restore: ${sizes.cpuPairs} pairs of ${sizes.cpuRequests} requests...`);
       const cpu = await runPaired(
@@ -270,19 +296,20 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
         inWorker('cpu', 'baselineCalls', sizes.cpuRequests, 'cpuMicrosPerRequest'),
       );
       // The baseline makes the calls a started restore needs: a pacing write, the start, the link.
-      pairedRow(
-        {
-          measure: 'CPU per started restore',
-          subject: 'restoreFromQueue',
-          unit: 'µs',
-          target: '<= 1.3x the same calls bare (pacing write, start, link)',
-        },
-        cpu.candidate,
-        cpu.baseline,
-        (x) => x <= 1.3,
+      rows.push(
+        pairedRow(
+          {
+            measure: 'CPU per started restore',
+            subject: 'restoreFromQueue',
+            unit: 'µs',
+            target: '<= 1.3x the same calls bare (pacing write, start, link)',
+          },
+          cpu.candidate,
+          cpu.baseline,
+          (x) => x <= 1.3,
+        ),
       );
     }
-
     if (want('memory')) {
       say(`Memory: ${sizes.memoryPairs} pairs, peak RSS over ${sizes.memoryRequests} requests...`);
       const memory = await runPaired(
@@ -290,49 +317,92 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
         inWorker('memory', 'restoreFromQueue', sizes.memoryRequests, 'maxRssMiB'),
         inWorker('memory', 'baseline', sizes.memoryRequests, 'maxRssMiB'),
       );
-      pairedRow(
-        { measure: 'peak memory', subject: 'restoreFromQueue', unit: 'MiB RSS', target: '<= 1.3x' },
-        memory.candidate,
-        memory.baseline,
-        (x) => x <= 1.3,
+      rows.push(
+        pairedRow(
+          { measure: 'peak memory', subject: 'restoreFromQueue', unit: 'MiB RSS', target: '<= 1.3x' },
+          memory.candidate,
+          memory.baseline,
+          (x) => x <= 1.3,
+        ),
       );
     }
-
-    if (want('batch')) {
-      say(`One batch: ${sizes.batchPairs} pairs, 10 records, StartRestoreJob answering in 50 ms...`);
-      aws.faults.set({ StartRestoreJob: { latencyMs: 50 } });
-      const batch = await runPaired(
-        sizes.batchPairs,
-        inWorker('batch', 'restoreFromQueue', 0, 'batchMs'),
-        inWorker('batch', 'baseline', 0, 'batchMs'),
-      );
-      aws.faults.set({});
-      // The target compares the batch with one call's latency (50 ms); the baseline is shown too.
-      pairedRow(
-        {
-          measure: 'one batch (10 records)',
-          subject: 'restoreFromQueue',
-          unit: 'ms',
-          target: '<= 1.5x one call (50 ms)',
-        },
-        batch.candidate,
-        batch.baseline,
-        (x) => x <= 1.5,
-        batch.candidate.map((c) => c / 50),
-      );
-    }
+    if (want('batch')) rows.push(await batchRow(sizes, aws, inWorker, say));
+    return rows;
   } finally {
     await aws.close();
   }
+}
 
-  let alarmTrace: ReturnType<typeof alarmSummary> | undefined;
-  let alarmSearchTrace: ReturnType<typeof alarmSummary> | undefined;
-  if (want('alarm')) {
-    say(
-      `Alarm to job accepted: ${sizes.alarmPairs} pairs, Backup and SQS calls in ${BACKUP_LATENCY_MS} ms, DynamoDB in 10 ms...`,
-    );
-    const alarm = await alarmToJob(sizes.alarmPairs);
-    const searching = await alarmToJob(sizes.alarmPairs, false);
+/** Module load and whole process of one function against the baseline, paired. */
+async function coldStartRows(
+  pairs: number,
+  name: Entry,
+  bundles: Bundles,
+  env: NodeJS.ProcessEnv,
+): Promise<Row[]> {
+  const load: { c: number[]; b: number[] } = { c: [], b: [] };
+  const whole: { c: number[]; b: number[] } = { c: [], b: [] };
+  const once = (side: 'c' | 'b', entry: Entry) => async () => {
+    const r = await coldStart(bundles[entry].path, env);
+    load[side].push(r.loadMs);
+    whole[side].push(r.processMs);
+    return r.loadMs;
+  };
+  await runPaired(pairs, once('c', name), once('b', 'baseline'));
+  return [
+    pairedRow(
+      { measure: 'cold start: module load', subject: name, unit: 'ms', target: '<= 1.25x' },
+      load.c,
+      load.b,
+      (x) => x <= 1.25,
+    ),
+    pairedRow(
+      { measure: 'cold start: whole process', subject: name, unit: 'ms', target: '<= 1.1x' },
+      whole.c,
+      whole.b,
+      (x) => x <= 1.1,
+    ),
+  ];
+}
+
+/** One batch of 10 records with StartRestoreJob answering in 50 ms, against one call. */
+async function batchRow(
+  sizes: BenchSizes,
+  aws: Awaited<ReturnType<typeof startLocalAws>>,
+  inWorker: (mode: string, name: Entry, count: number, key: string) => () => Promise<number>,
+  say: Say,
+): Promise<Row> {
+  say(`One batch: ${sizes.batchPairs} pairs, 10 records, StartRestoreJob answering in 50 ms...`);
+  aws.faults.set({ StartRestoreJob: { latencyMs: 50 } });
+  const batch = await runPaired(
+    sizes.batchPairs,
+    inWorker('batch', 'restoreFromQueue', 0, 'batchMs'),
+    inWorker('batch', 'baseline', 0, 'batchMs'),
+  );
+  aws.faults.set({});
+  // The target compares the batch with one call's latency (50 ms); the baseline is shown too.
+  return pairedRow(
+    {
+      measure: 'one batch (10 records)',
+      subject: 'restoreFromQueue',
+      unit: 'ms',
+      target: '<= 1.5x one call (50 ms)',
+    },
+    batch.candidate,
+    batch.baseline,
+    (x) => x <= 1.5,
+    batch.candidate.map((c) => c / 50),
+  );
+}
+
+/** The alarm's time to an accepted job, with its vault configured and without. */
+async function alarmRows(sizes: BenchSizes, say: Say) {
+  say(
+    `Alarm to job accepted: ${sizes.alarmPairs} pairs, Backup and SQS calls in ${BACKUP_LATENCY_MS} ms, DynamoDB in 10 ms...`,
+  );
+  const alarm = await alarmToJob(sizes.alarmPairs);
+  const searching = await alarmToJob(sizes.alarmPairs, false);
+  const rows = [
     pairedRow(
       {
         measure: 'alarm to job accepted',
@@ -343,8 +413,7 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       alarm.paired.candidate,
       alarm.paired.baseline,
       (x) => x <= 1.2,
-    );
-    alarmTrace = alarmSummary(alarm);
+    ),
     // The bare sequence is given the vault; here the alarm has to search the vaults for it.
     pairedRow(
       {
@@ -356,69 +425,71 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       searching.paired.candidate,
       searching.paired.baseline,
       (x) => x <= 1.2,
-    );
-    alarmSearchTrace = alarmSummary(searching);
-  }
+    ),
+  ];
+  return { rows, trace: alarmSummary(alarm), searchTrace: alarmSummary(searching) };
+}
 
-  let backlogAlarm: Awaited<ReturnType<typeof alarmBehindBacklog>> | undefined;
-  if (want('backlog-alarm')) {
+function backlogAlarmRun(sizes: BenchSizes, say: Say) {
+  say(
+    `Alarm behind ${sizes.backlogAlarmQueued} queued requests: ${sizes.backlogAlarmPairs} pairs (the queue draining, the queue stopped), ${BACKUP_LATENCY_MS} ms an AWS call...`,
+  );
+  return alarmBehindBacklog(sizes.backlogAlarmPairs, sizes.backlogAlarmQueued, say, sizes.margin);
+}
+
+function backlogAlarmRow(sizes: BenchSizes, run: Awaited<ReturnType<typeof alarmBehindBacklog>>): Row {
+  return pairedRow(
+    {
+      measure: `alarm to job accepted, ${sizes.backlogAlarmQueued} requests queued`,
+      subject: 'restoreOnAlarm',
+      unit: 'ms',
+      target: `<= 2x the idle alarm (queue stopped); ${run.throttled} throttled`,
+    },
+    run.paired.candidate,
+    run.paired.baseline,
+    (x) => x <= 2 && run.throttled === 0,
+  );
+}
+
+/** Five pacers with one cut off from the table, then with clocks 250 ms apart. */
+async function faultRuns(sizes: BenchSizes, say: Say): Promise<FaultyRun[]> {
+  const runs: FaultyRun[] = [];
+  for (const fault of ['cut-off', 'skew'] as const) {
     say(
-      `Alarm behind ${sizes.backlogAlarmQueued} queued requests: ${sizes.backlogAlarmPairs} pairs (the queue draining, the queue stopped), ${BACKUP_LATENCY_MS} ms an AWS call...`,
+      `Five pacers, ${fault === 'skew' ? 'clocks 250 ms apart' : 'one cut off from the table'}, ${sizes.faultSeconds} s...`,
     );
-    backlogAlarm = await alarmBehindBacklog(
-      sizes.backlogAlarmPairs,
-      sizes.backlogAlarmQueued,
-      say,
-      sizes.margin,
-    );
-    pairedRow(
-      {
-        measure: `alarm to job accepted, ${sizes.backlogAlarmQueued} requests queued`,
-        subject: 'restoreOnAlarm',
-        unit: 'ms',
-        target: `<= 2x the idle alarm (queue stopped); ${backlogAlarm.throttled} throttled`,
-      },
-      backlogAlarm.paired.candidate,
-      backlogAlarm.paired.baseline,
-      (x) => x <= 2 && backlogAlarm?.throttled === 0,
-    );
+    runs.push(await faultyPacers(fault, sizes.faultSeconds, sizes.margin));
   }
+  return runs;
+}
 
-  const faults: FaultyRun[] = [];
-  if (want('faults')) {
-    for (const fault of ['cut-off', 'skew'] as const) {
-      say(
-        `Five pacers, ${fault === 'skew' ? 'clocks 250 ms apart' : 'one cut off from the table'}, ${sizes.faultSeconds} s...`,
-      );
-      const run = await faultyPacers(fault, sizes.faultSeconds, sizes.margin);
-      faults.push(run);
-      rows.push({
-        measure: `busiest second, ${fault === 'skew' ? 'clocks 250 ms apart (-125 to +125 ms)' : 'one instance cut off from the table'}`,
-        subject: 'five pacers',
-        value: run.busiestWindow,
-        baseline: QUOTA_PER_SECOND,
-        unit: 'calls',
-        ratio: run.busiestWindow / QUOTA_PER_SECOND,
-        ratioMin: run.busiestWindow / QUOTA_PER_SECOND,
-        ratioMax: run.busiestWindow / QUOTA_PER_SECOND,
-        pairs: 1,
-        target: `<= the quota, 0 throttled (${run.throttled} of ${run.calls} calls; ${run.startsPerSecond.toFixed(2)} a second; ${run.givenBack} given back)`,
-        met: run.busiestWindow <= QUOTA_PER_SECOND && run.throttled === 0,
-      });
-    }
-  }
+function faultRow(run: FaultyRun): Row {
+  return singleRow({
+    measure: `busiest second, ${run.fault === 'skew' ? 'clocks 250 ms apart (-125 to +125 ms)' : 'one instance cut off from the table'}`,
+    subject: 'five pacers',
+    value: run.busiestWindow,
+    baseline: QUOTA_PER_SECOND,
+    unit: 'calls',
+    ratio: run.busiestWindow / QUOTA_PER_SECOND,
+    target: `<= the quota, 0 throttled (${run.throttled} of ${run.calls} calls; ${run.startsPerSecond.toFixed(2)} a second; ${run.givenBack} given back)`,
+    met: run.busiestWindow <= QUOTA_PER_SECOND && run.throttled === 0,
+  });
+}
 
-  let drain: Awaited<ReturnType<typeof backlogDrain>> | undefined;
-  if (want('drain')) {
-    const size = `${sizes.backlog} queued + ${Math.max(1, Math.round(sizes.backlog / 10))} events + ${Math.max(1, Math.round(sizes.backlog / 50))} alarms`;
-    say(
-      `Backlog drain: ${size}, StartRestoreJob throttled above ${QUOTA_PER_SECOND}/s, a budget of ${sizes.pace}/s shared by ${START_RESTORE_INSTANCES} instances...`,
-    );
-    drain = await backlogDrain(sizes.backlog, sizes.pace, say, sizes.margin);
-    const single = (r: Omit<Row, 'ratioMin' | 'ratioMax' | 'pairs'>) =>
-      rows.push({ ...r, ratioMin: r.ratio, ratioMax: r.ratio, pairs: 1 });
-    const allStarted = drain.jobs === drain.expected;
-    single({
+async function drainRun(sizes: BenchSizes, say: Say) {
+  const size = `${sizes.backlog} queued + ${Math.max(1, Math.round(sizes.backlog / 10))} events + ${Math.max(1, Math.round(sizes.backlog / 50))} alarms`;
+  say(
+    `Backlog drain: ${size}, StartRestoreJob throttled above ${QUOTA_PER_SECOND}/s, a budget of ${sizes.pace}/s shared by ${START_RESTORE_INSTANCES} instances...`,
+  );
+  return { size, result: await backlogDrain(sizes.backlog, sizes.pace, say, sizes.margin) };
+}
+
+/** The drain's rows: starts a second, pacing writes, dead letters, busiest second. */
+function drainRows(size: string, drain: Awaited<ReturnType<typeof backlogDrain>>): Row[] {
+  const allStarted = drain.jobs === drain.expected;
+  const calls = Object.values(drain.pacer.calls).reduce((a, b) => a + b, 0);
+  return [
+    singleRow({
       measure: `backlog drain (${size})`,
       subject: 'all functions',
       value: drain.startsPerSecond,
@@ -427,18 +498,18 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       ratio: drain.startsPerSecond / QUOTA_PER_SECOND,
       target: `>= 0.97 of the quota, every request started (${drain.jobs} of ${drain.expected})`,
       met: drain.startsPerSecond / QUOTA_PER_SECOND >= 0.97 && allStarted,
-    });
-    single({
+    }),
+    singleRow({
       measure: 'backlog drain: pacing writes a start (the job link not counted)',
       subject: 'all functions',
       value: drain.pacer.writesPerStart,
       baseline: 1,
       unit: 'writes',
       ratio: drain.pacer.writesPerStart,
-      target: `<= 1.5 (${drain.pacer.writes} writes, ${drain.pacer.reads} reads for ${Object.values(drain.pacer.calls).reduce((a, b) => a + b, 0)} calls)`,
+      target: `<= 1.5 (${drain.pacer.writes} writes, ${drain.pacer.reads} reads for ${calls} calls)`,
       met: drain.pacer.writesPerStart <= 1.5,
-    });
-    single({
+    }),
+    singleRow({
       measure: 'backlog drain: dead letters for throttling',
       subject: 'all functions',
       value: drain.throttlingDeadLetters,
@@ -447,8 +518,8 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       ratio: Number.NaN,
       target: `0 (${drain.deadLetters} dead letters in all)`,
       met: drain.throttlingDeadLetters === 0,
-    });
-    single({
+    }),
+    singleRow({
       measure: 'backlog drain: StartRestoreJob calls in the busiest second',
       subject: 'all functions',
       value: drain.busiestWindow,
@@ -457,18 +528,8 @@ export async function runBench(sizes: BenchSizes, say: (line: string) => void = 
       ratio: drain.busiestWindow / QUOTA_PER_SECOND,
       target: `<= the quota, 0 throttled (${drain.throttled} throttled of ${drain.attempts} calls)`,
       met: drain.busiestWindow <= QUOTA_PER_SECOND && drain.throttled === 0,
-    });
-  }
-
-  return {
-    rows,
-    bundles: Object.fromEntries(Object.entries(bundles).map(([k, v]) => [k, v.bytes])),
-    alarm: alarmTrace,
-    alarmVaultsSearched: alarmSearchTrace,
-    backlogAlarm,
-    faults,
-    drain,
-  };
+    }),
+  ];
 }
 
 /** The traced alarm invocation: its calls and the sequential steps of its critical path. */

@@ -98,3 +98,37 @@ export function crowdedWindows(times: readonly number[], limit: number, windowMs
   }
   return out;
 }
+
+/** Where a paced drain lost time against its cap: how far each quota-th next call came late. */
+export interface WindowExcess {
+  /** Calls whose quota-th previous call was (1000 + margin) ms before or less: at the cap. */
+  atCap: number;
+  /** Counts of calls later than the cap by up to 25, 100, 250 ms, and by more. */
+  upTo25: number;
+  upTo100: number;
+  upTo250: number;
+  over250: number;
+  /** The excess summed over all calls and divided by the quota: about the time lost, in seconds. */
+  lostSeconds: number;
+}
+
+/**
+ * For each call, how long after the quota-th call before it it came, beyond the cap of
+ * (1000 + margin) ms: a handover or a given-up turn shows as one window late by its cost.
+ */
+export function windowExcess(times: readonly number[], quota: number, marginMs: number): WindowExcess {
+  const sorted = [...times].sort((a, b) => a - b);
+  const out: WindowExcess = { atCap: 0, upTo25: 0, upTo100: 0, upTo250: 0, over250: 0, lostSeconds: 0 };
+  let lost = 0;
+  for (let i = quota; i < sorted.length; i++) {
+    const excess = (sorted[i] as number) - (sorted[i - quota] as number) - (1000 + marginMs);
+    if (excess <= 0) out.atCap += 1;
+    else if (excess <= 25) out.upTo25 += 1;
+    else if (excess <= 100) out.upTo100 += 1;
+    else if (excess <= 250) out.upTo250 += 1;
+    else out.over250 += 1;
+    lost += Math.max(0, excess);
+  }
+  out.lostSeconds = lost / quota / 1000;
+  return out;
+}

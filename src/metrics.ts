@@ -64,7 +64,10 @@ export function createMetrics(sink: LogSink, now: () => Date = () => new Date())
   };
 }
 
-/** What the StartRestoreJob pacer reports per grant write (src/pacing/pacer.ts). */
+/**
+ * What the StartRestoreJob pacer reports per grant write and priority (src/pacing/pacer.ts): the
+ * calls of that priority in the write, and the budget writes and reads (under the first caller's).
+ */
 export interface PacingReport {
   readonly priority: 'alarm' | 'recovery' | 'drill';
   readonly calls: number;
@@ -73,9 +76,10 @@ export interface PacingReport {
 }
 
 /**
- * One EMF line for one grant write of the pacer, dimensioned by Priority: the calls it granted
- * (StartRestoreCalls) and the budget writes and reads it took (PacingWrites, PacingReads), so the
- * dashboard shows calls by priority and writes per start.
+ * One EMF line for the calls of one priority in a grant write of the pacer, dimensioned by
+ * Priority: the calls granted to callers of that priority (StartRestoreCalls), and the budget
+ * writes and reads the write took (PacingWrites, PacingReads; 0 on the lines after the first of a
+ * write), so the dashboard shows calls by priority and writes per start.
  */
 export function pacingFields(report: PacingReport, at: Date = new Date()): Record<string, unknown> {
   return {

@@ -9,7 +9,15 @@ import { criticalPath } from '../bench/alarm';
 import { drainSize } from '../bench/backlog';
 import { ESBUILD_SETTINGS } from '../bench/build';
 import { formatRows, QUICK, runBench } from '../bench/run';
-import { crowdedWindows, maxInWindow, perSecond, ratePerSecond, runPaired, spread } from '../bench/stats';
+import {
+  crowdedWindows,
+  maxInWindow,
+  perSecond,
+  ratePerSecond,
+  runPaired,
+  spread,
+  windowExcess,
+} from '../bench/stats';
 import { FaultInjector } from '../local/faults';
 
 it('bundles with the esbuild settings of serverless.yml', () => {
@@ -60,6 +68,20 @@ describe('pacing counts', () => {
     expect(crowdedWindows([0, 180, 390, 600, 800, 990, 1200], 5)).toStrictEqual([
       [0, 180, 390, 600, 800, 990],
     ]);
+  });
+
+  it('says how late each call came after the quota-th before it, beyond one second and the margin', () => {
+    // Quota 2, margin 30: the third call 1030 after the first is at the cap, the fourth 1090
+    // after the second is 60 late, the fifth 1400 after the third is 370 late.
+    const out = windowExcess([0, 500, 1030, 1590, 2430], 2, 30);
+    expect(out).toStrictEqual({
+      atCap: 1,
+      upTo25: 0,
+      upTo100: 1,
+      upTo250: 0,
+      over250: 1,
+      lostSeconds: 0.215,
+    });
   });
 
   it('counts calls per whole second and the rate between the first and the last', () => {

@@ -77,13 +77,26 @@ export const EMPTY_VIEW: BudgetView = {
 /** The rank of a priority: 0 for an alarm. */
 export const rankOf = (priority: Priority): number => PRIORITIES.indexOf(priority);
 
-/** Every upper bound of the runs, latest first, at most `quota` of them. */
-export function latestBounds(runs: readonly GrantRun[], quota: number): number[] {
+/** Grants kept in the item beyond the quota: a batch (two calls) given up late. */
+export const KEPT_SPARE = 2;
+
+/** True for call `i` of `run` when the reader knows it was never made (a grant given up). */
+export type Unused = (run: GrantRun, i: number) => boolean;
+
+/**
+ * Every upper bound of the runs, latest first, at most `quota` of them. Grants known `unused` are
+ * left out only while the runs still hold `quota` calls made: the quota-th latest call must be in
+ * them (older runs are not kept), else every grant counts.
+ */
+export function latestBounds(runs: readonly GrantRun[], quota: number, unused?: Unused): number[] {
   const out: number[] = [];
   for (let r = runs.length - 1; r >= 0 && out.length < quota; r--) {
     const run = runs[r] as GrantRun;
-    for (let i = run.count - 1; i >= 0 && out.length < quota; i--) out.push(run.first + i * run.step);
+    for (let i = run.count - 1; i >= 0 && out.length < quota; i--) {
+      if (unused?.(run, i) !== true) out.push(run.first + i * run.step);
+    }
   }
+  if (out.length < quota && unused !== undefined) return latestBounds(runs, quota);
   return out.sort((a, b) => b - a);
 }
 
@@ -96,8 +109,9 @@ export function nextReleases(
   rules: BudgetRules,
   from: number,
   count: number,
+  unused?: Unused,
 ): number[] {
-  const bounds = latestBounds(runs, rules.quota);
+  const bounds = latestBounds(runs, rules.quota, unused);
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const qth = bounds.length >= rules.quota ? (bounds[rules.quota - 1] as number) + rules.windowMs : from;
@@ -128,10 +142,11 @@ export function addRun(
   let step = 0;
   for (let i = 1; i < grants.length; i++) step = Math.max(step, ((grants[i] as number) - g0) / i);
   const out = [...runs, { first: g0 + rules.lateMs, count: grants.length, step, owner, seq }];
-  // Keep the fewest latest runs that hold `quota` calls: older ones no longer bound anything.
+  // Keep the fewest latest runs that hold `quota` calls and a batch more: older ones no longer
+  // bound anything, and a batch given up by its callers still leaves `quota` calls made in view.
   let held = 0;
   let keepFrom = out.length;
-  while (keepFrom > 0 && held < rules.quota) {
+  while (keepFrom > 0 && held < rules.quota + KEPT_SPARE) {
     keepFrom -= 1;
     held += (out[keepFrom] as GrantRun).count;
   }

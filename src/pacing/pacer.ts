@@ -23,6 +23,7 @@ import {
   nextOwner,
   nextReleases,
   rankOf,
+  type Unused,
 } from './budget.js';
 import type { BudgetStore } from './store.js';
 
@@ -74,7 +75,7 @@ export const CLAIM_LEAD_MS = 50;
 export const TURN_POLL_MS = 10;
 /**
  * Tries of the table before the callers are given back; between them 25, 50, 100, 200 ms. The
- * budget's client makes one attempt a call (src/defaults.ts): the SDK's backoff would hold every
+ * budget's client makes one attempt a call (src/wiring/restore.ts): the SDK's backoff would hold every
  * caller of the instance behind one slow call.
  */
 export const UNREACHABLE_TRIES = 5;
@@ -91,7 +92,7 @@ interface Caller {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The rules for a quota and a margin. */
-export function budgetRules(quota: number, marginMs: number, runLength = 10): BudgetRules {
+export function budgetRules(quota: number, marginMs: number, runLength = 20): BudgetRules {
   return {
     quota,
     windowMs: 1000 + marginMs / 2,
@@ -133,6 +134,14 @@ class BudgetPacer {
    * others in between, carries each writer's delay; its first sighting is the best.
    */
   private readonly known = new Map<string, GrantRun>();
+  /**
+   * This instance's grants whose callers gave them up (released too late, they never called):
+   * its own next grants need not keep a window from them. Others still count them.
+   */
+  private readonly unused = new Set<string>();
+  /** Ends the pump's wait for its next batch early (a caller came back to claim again). */
+  private wake: (() => void) | undefined;
+  private readonly isUnused: Unused = (run, i) => run.owner === this.me && this.unused.has(`${run.seq}#${i}`);
 
   constructor(
     private readonly store: BudgetStore,
@@ -197,11 +206,16 @@ class BudgetPacer {
     this.queue.splice(at < 0 ? this.queue.length : at, 0, caller);
   }
 
-  /** Releases a caller at its time; one whose timer fired too late claims again. */
-  private async release(caller: Caller, at: number): Promise<void> {
+  /** Releases a caller at its time; one whose timer fired too late claims again (no call made). */
+  private async release(caller: Caller, at: number, seq: number, i: number): Promise<void> {
     await sleep(at - this.now());
     if (this.now() - at <= this.rules.lateMs) return caller.resolve();
+    this.unused.add(`${seq}#${i}`);
+    if (this.unused.size > 8 * this.rules.quota)
+      this.unused.delete(this.unused.values().next().value as string);
     this.enqueue(caller, true);
+    // The next free call may be sooner than the batch the pump waits for: wake it.
+    this.wake?.();
     void this.pump();
   }
 
@@ -226,22 +240,32 @@ class BudgetPacer {
       await this.write({ ...v, waiting }, v);
       return;
     }
-    // The owner hands over after its run (or once its callers are served): read about then.
+    this.fresh = false;
+    // Close to the turn, read often: the first call after it waits as long as the item read was
+    // old. Before, now and then: a run can also end early (its owner's callers gave up). The
+    // next in line reads every TURN_POLL_MS from about an interval before the hand-over; the
+    // others (their turn comes a run later, unless the list changed) five times less often.
+    const next = nextOwner(v.waiting)?.id === this.me;
+    const due = this.handoverDue(v, t);
+    const poll = next ? TURN_POLL_MS : 5 * TURN_POLL_MS;
+    await sleep(Math.min(4 * this.interval, Math.max(due - t, poll)));
+  }
+
+  /**
+   * About when the owner of `v` hands over: with the last batch of its run (two calls at most),
+   * written a lead before the first of them; read from an interval before that.
+   */
+  private handoverDue(v: BudgetView, t: number): number {
     const ownerRuns = v.runs.filter((r) => r.owner === v.owner);
     const last = Math.max(t, ...ownerRuns.map((r) => r.first + (r.count - 1) * r.step));
     const remaining = Math.min(this.rules.runLength - v.granted, v.left);
-    // Its last batch (two calls) is written a lead before the first of them.
-    const due = last + Math.max(0, remaining - 2) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
-    this.fresh = false;
-    // Close to the turn, read often: the first call after it waits as long as the item read was
-    // old. Before, now and then: a run can also end early (its owner's callers gave up).
-    await sleep(Math.min(4 * this.interval, Math.max(due - t, TURN_POLL_MS)));
+    return last + Math.max(0, remaining - 2) * this.interval - CLAIM_LEAD_MS - 2 * this.rtt;
   }
 
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
   private async claim(v: BudgetView, t: number): Promise<void> {
     const queue = this.queue;
-    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length);
+    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length, this.isUnused);
     const first = queue[0] as Caller;
     if (first.notAfter !== undefined && (releases[0] as number) > first.notAfter) {
       queue.shift();
@@ -264,17 +288,32 @@ class BudgetPacer {
     if (k === 0 && first.priority === 'alarm') k = 1;
     if (k === 0) {
       if (v.owner !== this.me) this.fresh = false;
-      await sleep((releases[0] as number) - CLAIM_LEAD_MS - this.rtt - t);
+      await this.nap((releases[0] as number) - CLAIM_LEAD_MS - this.rtt - t);
       return;
     }
     const grants = releases.slice(0, k);
     const ownRun = first.priority !== 'alarm' || v.owner === this.me || this.ownerGone(v, t);
     if (!(await this.write(this.nextState(v, grants, ownRun, t), v))) return;
     const batch = queue.splice(0, k);
-    this.options.onGrant?.({ priority: first.priority, calls: k, ...this.counts });
+    this.report(batch);
+    const seq = this.seq;
+    batch.forEach((caller, i) => void this.release(caller, grants[i] as number, seq, i));
+  }
+
+  /**
+   * Reports one grant write: each call under its own caller's priority (a batch can mix them);
+   * the write and the reads before it under the first caller's, who had them made.
+   */
+  private report(batch: readonly Caller[]): void {
+    const calls = new Map<Priority, number>();
+    for (const c of batch) calls.set(c.priority, (calls.get(c.priority) ?? 0) + 1);
+    let costs = { ...this.counts };
+    for (const [priority, n] of calls) {
+      this.options.onGrant?.({ priority, calls: n, ...costs });
+      costs = { writes: 0, reads: 0 };
+    }
     this.counts.writes = 0;
     this.counts.reads = 0;
-    batch.forEach((caller, i) => void this.release(caller, grants[i] as number));
   }
 
   /** The item after granting `grants`: this instance's run, or an alarm's call added to another's. */
@@ -338,6 +377,22 @@ class BudgetPacer {
     if (this.expired(top, t)) return;
     if (top.priority === 'alarm' || v.owner === this.me || this.ownerGone(v, t)) await this.claim(v, t);
     else await this.awaitTurn(v, top, t);
+  }
+
+  /** Waits `ms`, or less if woken. */
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.woke(resolve), Math.max(0, ms));
+      this.wake = () => {
+        clearTimeout(timer);
+        this.woke(resolve);
+      };
+    });
+  }
+
+  private woke(resolve: () => void): void {
+    this.wake = undefined;
+    resolve();
   }
 
   /** Rejects and removes `top` when its deadline has passed at `t`; true when it did. */

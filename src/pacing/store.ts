@@ -22,14 +22,23 @@ export interface BudgetStore {
   write(next: StoredBudget): Promise<boolean>;
 }
 
-/** The budget item in a DynamoDB table (hash key `restoreJobId`). */
+/**
+ * The budget item in a DynamoDB table (hash key `restoreJobId`). `client` may be a function that
+ * builds the client: it is then built on the first call (a function that never starts a restore
+ * never builds it; none is built at cold start).
+ */
 export function dynamoBudgetStore(
-  ddb: DynamoDBClient,
+  client: DynamoDBClient | (() => DynamoDBClient),
   table: string,
   now: () => number = Date.now,
 ): BudgetStore {
+  let built: DynamoDBClient | undefined;
+  const ddb = () => {
+    built ??= typeof client === 'function' ? client() : client;
+    return built;
+  };
   return {
-    read: () => readPace(ddb, table, BUDGET_CALL_TIMEOUT_MS),
-    write: (next) => writePace(ddb, table, next, now(), BUDGET_CALL_TIMEOUT_MS),
+    read: () => readPace(ddb(), table, BUDGET_CALL_TIMEOUT_MS),
+    write: (next) => writePace(ddb(), table, next, now(), BUDGET_CALL_TIMEOUT_MS),
   };
 }

@@ -35,8 +35,8 @@ export function depsFromEnv(env: Env, sink?: LogSink): Deps {
   const logger = createLogger({ level: logLevelOf(env), ...(sink === undefined ? {} : { sink }) });
   const sinkLine = lineSink(sink);
   // The budget's own client: one attempt a call, the pacer tries again at once (the SDK's backoff
-  // would hold every caller of the instance behind one slow call).
-  const paceDdb = sdkClient(DynamoDBClient, config.region, 'work', { maxAttempts: 1 });
+  // would hold every caller of the instance behind one slow call). Built on the first start.
+  const paceDdb = () => sdkClient(DynamoDBClient, config.region, 'work', { maxAttempts: 1 });
   // Every attempt, the SDK's retries included, takes a call of the account budget in the job
   // table; without the table it takes none (its request is given back, never guessed).
   paceStartRestoreJob(
