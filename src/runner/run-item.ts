@@ -8,6 +8,7 @@ import { type Arrival, arriveFromEvent, arriveFromSqs } from '../arrival/decode.
 import { namedSecretsOf } from '../arrival/secrets.js';
 import type { LogFields } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
+import { settleRedrive } from '../outcome/redrives.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
 import { neededAtOf } from '../validation/timing.js';
 import { processIncoming } from './dispatch.js';
@@ -30,14 +31,18 @@ export async function runItem(
     arrival.secrets,
     async () => {
       const log = deps.logger.child(fields, arrival.secrets);
+      let outcome: Outcome;
       try {
         // A started job is logged by act/restore-point.ts, on the line that also counts it. Its
         // StartRestoreJob calls take the account budget at the arrival's priority (alarms first).
-        return await withPriority(priorityOf(arrival), () => processIncoming(deps, arrival, attempt, log));
+        outcome = await withPriority(priorityOf(arrival), () => processIncoming(deps, arrival, attempt, log));
       } catch (error) {
         await deadLetterOrRetry(deps, arrival, attempt, error, log);
+        await settleRedrive(deps, arrival, attempt, log);
         return undefined;
       }
+      await settleRedrive(deps, arrival, attempt, log);
+      return outcome;
     },
     namedSecretsOf(arrival),
   );
