@@ -6,14 +6,38 @@
 
 import { sourceAccountOf } from '../arn.js';
 import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
-import { describeError, InvalidRequestError } from '../errors.js';
+import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
-import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../outcome/job-link.js';
+import {
+  inputFingerprint,
+  type LinkWriteResult,
+  linkItem,
+  markUnlinkedDrill,
+  writeLinkItem,
+} from '../outcome/job-link.js';
 import { buildStartRestoreJobInput } from '../plan/start-input.js';
 import type { RecoveryPointRequest } from '../request.js';
 import { retryRetryable } from '../retry.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+
+/**
+ * A drill acknowledged without its link is recorded as a drill, so a recovery of its resource is
+ * never held back by it; when even that record cannot be written, the request is dead-lettered
+ * (never acknowledged as a job that reads as a recovery). Its redrive gives the same job back.
+ */
+async function recordUnlinkedDrill(deps: Deps, restoreJobId: string, linkError: unknown): Promise<void> {
+  try {
+    await retryRetryable(() =>
+      markUnlinkedDrill(deps.ddb, deps.config.restoreJobsTable, restoreJobId, deps.now()),
+    );
+  } catch (error) {
+    throw new RestorePipelineError(
+      `Drill restore job ${restoreJobId} started, but neither its link (${describeError(linkError).name}) nor a record that it is a drill could be written: until it ends it holds back every recovery of its resource. Redrive this letter once the job table answers: the same job is given back and linked`,
+      { retryable: false, cause: error },
+    );
+  }
+}
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
 export async function startRestoreOfPoint(
@@ -75,6 +99,7 @@ export async function startRestoreOfPoint(
     // attempt, or for an error a retry cannot mend, the job is running: a dead letter would
     // restore it twice on redrive, so the request is acknowledged and the gap logged.
     if (!attempt.lastAttempt && describeError(error).retryable) throw error;
+    if (request.Drill !== undefined) await recordUnlinkedDrill(deps, restoreJobId, error);
     log.error(
       'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
       { ...errorFields(error), restoreJobId },

@@ -18,7 +18,7 @@ import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
-import { findJobLink, LINK_GRACE_MS, markSuperseded } from '../outcome/job-link.js';
+import { findJobLink, isUnlinkedDrill, LINK_GRACE_MS, markSuperseded } from '../outcome/job-link.js';
 import {
   type ClaimRead,
   readClaim,
@@ -194,13 +194,22 @@ async function sortActive(
   const links = await Promise.all(
     active.map((job) => findJobLink(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)),
   );
+  // A drill acknowledged without its link left a record that it is a drill (act/restore-point.ts).
+  const marked = await Promise.all(
+    active.map((job, i) =>
+      links[i] === undefined
+        ? isUnlinkedDrill(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)
+        : Promise.resolve(false),
+    ),
+  );
   const isDrill = (i: number) => {
     const link = links[i];
-    return link !== undefined && drillOf(link.original) !== undefined;
+    return marked[i] === true || (link !== undefined && drillOf(link.original) !== undefined);
   };
   const now = deps.now().getTime();
   const onItsWay = (job: ActiveJob, i: number) =>
     links[i] === undefined &&
+    marked[i] !== true &&
     job.createdAt !== undefined &&
     now - job.createdAt.getTime() < LINK_GRACE_MS &&
     deps.config.allowedRoleArns.includes(job.iamRoleArn ?? '');

@@ -8,6 +8,7 @@
  *   are written one by one, and one record's failure stays that record's);
  * - `<jobId>#outcome`: the job's end, claimed before its dead letter is sent (one dead letter per job);
  * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (one redrive per letter);
+ * - `<jobId>#unlinked-drill`: a drill's job whose link could not be written is still a drill;
  * - `active#<resourceArn>`: not here, see resource-claim.ts.
  */
 
@@ -202,6 +203,34 @@ export async function markSuperseded(
       }),
     ),
   );
+}
+
+const unlinkedDrillKey = (restoreJobId: string) => `${restoreJobId}#unlinked-drill`;
+
+/** Records that a started job whose link could not be written is a drill (a recovery pre-empts it). */
+export async function markUnlinkedDrill(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  now: Date,
+): Promise<void> {
+  await sortedCall('PutItem (unlinked drill)', () =>
+    ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { restoreJobId: { S: unlinkedDrillKey(restoreJobId) }, expiresAt: expiresAt(now) },
+      }),
+    ),
+  );
+}
+
+/** Whether a job with no link was recorded as a drill (markUnlinkedDrill). */
+export async function isUnlinkedDrill(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<boolean> {
+  return (await getItem(ddb, table, unlinkedDrillKey(restoreJobId))) !== undefined;
 }
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
