@@ -13,6 +13,17 @@ export const EXHAUSTED_HINT =
   'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
 
 /**
+ * The error handed back to the trigger to retry: the same name and retryable flag, its message
+ * scrubbed (Lambda writes it to the log and, once its retries run out, to the on-failure record).
+ * No cause: the original's text is not carried along.
+ */
+function scrubbedError(described: ReturnType<typeof describeError>): RestorePipelineError {
+  return Object.assign(new RestorePipelineError(described.message, { retryable: described.retryable }), {
+    name: described.name,
+  });
+}
+
+/**
  * Dead-letters a failed request, or rethrows so its trigger retries it. Permanent errors, and
  * retryable ones on the last attempt, are dead-lettered and resolve; other retryable errors are
  * rethrown. A dead letter that cannot be sent throws, so the request is retried rather than lost.
@@ -30,7 +41,7 @@ export async function deadLetterOrRetry(
       ...errorFields(error),
       attempt: attempt.trigger.attempt,
     });
-    throw error;
+    throw scrubbedError(described);
   }
   const kept = error instanceof KeptLetterError ? error : undefined;
   const failure = kept?.failure ?? (described.retryable ? 'retries-exhausted' : 'rejected');
