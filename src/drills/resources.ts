@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-efs';
 import {
   AddTagsToResourceCommand,
+  type DBInstance,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -105,6 +106,17 @@ async function viewDbInstance(rds: RDSClient, id: string): Promise<ResourceView 
   return { exists: true, tags: tagMap(db.TagList), createdAt: dateOf(db.InstanceCreateTime) };
 }
 
+/** A cluster's member instance, or 'gone' when it was deleted since the cluster was described. */
+async function memberInstance(rds: RDSClient, member: string): Promise<DBInstance | undefined | 'gone'> {
+  try {
+    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
+      .DBInstances?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return 'gone';
+    throw error;
+  }
+}
+
 async function viewDbCluster(
   rds: RDSClient,
   id: string,
@@ -115,8 +127,8 @@ async function viewDbCluster(
   if (cluster === undefined) return undefined;
   const foreign: string[] = [];
   for (const member of (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '')) {
-    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
-      .DBInstances?.[0];
+    const db = await memberInstance(rds, member);
+    if (db === 'gone') continue;
     if (tagMap(db?.TagList)[DRILL_TAG_KEY] !== restoreJobId) foreign.push(member);
   }
   return {
