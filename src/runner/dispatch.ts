@@ -89,6 +89,17 @@ export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | u
   return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
 }
 
+/**
+ * The run of a drill that arrived in an EventBridge event: the event's id, so each scheduled run
+ * (the same detail every time) is a drill of its own, with its own token and name, while repeats of
+ * one event (Lambda's retries, its on-failure record redriven) stay one drill.
+ */
+function drillRunOf(request: { readonly Drill?: unknown }, incoming: Incoming): { drillEventId?: string } {
+  if (request.Drill === undefined || incoming.original.trigger !== 'eventbridge') return {};
+  const id = (incoming.original.event as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? { drillEventId: id } : {};
+}
+
 /** Checks and starts a restore request, by recovery point or by resource. */
 async function processRequest(
   deps: Deps,
@@ -110,7 +121,8 @@ async function processRequest(
       ...(request.IamRoleArn === undefined ? {} : { iamRoleArn: request.IamRoleArn }),
       selection: request.RestoreTime === undefined ? { mode: 'latest' } : { mode: 'before-alarm' },
       at,
-      idempotencyToken: request.IdempotencyToken ?? deriveIdempotencyToken(identity),
+      idempotencyToken:
+        request.IdempotencyToken ?? deriveIdempotencyToken({ ...identity, ...drillRunOf(request, incoming) }),
       ...(request.CopySourceTagsToRestoredResource === undefined
         ? {}
         : { copySourceTags: request.CopySourceTagsToRestoredResource }),
