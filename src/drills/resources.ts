@@ -271,7 +271,7 @@ export async function deleteResource(
     );
     steps.push('DeleteFileSystem');
   } else if (resourceType === 'S3') {
-    steps.push(...(await deleteBucket(clients.s3(), id)));
+    steps.push(...(await deleteBucket(clients.s3(), id, context)));
   } else {
     throw unsupported('Delete drill resource', resourceType);
   }

@@ -24,7 +24,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-s3-control';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
-import { call, type DrillContext, dateOf, tagMap } from './calls.js';
+import { call, type DrillContext, dateOf, NotReadyError, tagMap } from './calls.js';
 import { DRILL_TAG_KEY } from './drill.js';
 import type { ResourceView } from './resources.js';
 
@@ -148,9 +148,14 @@ async function deleteVersions(
 /**
  * Empties the bucket of every version and delete marker (an unversioned bucket's objects are its
  * `null` versions), then deletes it (viewBucket refused a bucket with Object Lock on before).
- * Returns the steps taken.
+ * Returns the steps taken. Each page starts before the run's deadline, or the drill is left for the
+ * next run (NotReadyError): what was emptied stays emptied.
  */
-export async function deleteBucket(s3: S3Client, name: string): Promise<string[]> {
+export async function deleteBucket(
+  s3: S3Client,
+  name: string,
+  context: Pick<DrillContext, 'deadline'>,
+): Promise<string[]> {
   const versioning = await call('GetBucketVersioning', () =>
     s3.send(new GetBucketVersioningCommand({ Bucket: name })),
   );
@@ -159,6 +164,11 @@ export async function deleteBucket(s3: S3Client, name: string): Promise<string[]
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   do {
+    if (Date.now() >= context.deadline) {
+      throw new NotReadyError(
+        `the bucket ${name} is not empty yet (${removed} version(s) and ${markers} delete marker(s) deleted in this run)`,
+      );
+    }
     const page = await call('ListObjectVersions', () =>
       s3.send(
         new ListObjectVersionsCommand({
