@@ -10,7 +10,7 @@ import { buildDeadLetter, KeptLetterError, sendDeadLetter } from './dead-letters
 
 /** What a person should know about a request whose retries ran out. */
 export const EXHAUSTED_HINT =
-  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
+  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Before redriving, check the restore jobs with restore-pipeline status: the redrive reuses the idempotency token, but AWS documents no window for it, so a redrive may start a new job if the first one did start';
 
 /**
  * The error handed back to the trigger to retry: the same name and retryable flag, its message
