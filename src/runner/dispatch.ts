@@ -17,6 +17,7 @@ import { checkRedriven } from '../outcome/redrives.js';
 import { trackRestoreJob } from '../outcome/track.js';
 import { deriveIdempotencyToken } from '../plan/start-input.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+import { priorityOf, withPriority } from './priority.js';
 
 /** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
 export async function processAlarm(
@@ -145,6 +146,18 @@ export async function processIncoming(
   const checked = await checkRedriven(deps, arrived, attempt, log);
   if ('done' in checked) return checked.done;
   const arrival = checked.arrival;
+  // Its StartRestoreJob calls take the account budget at the priority of what is restored (alarms
+  // first): for a redriven failed job the table's request, never the letter's own copy.
+  return withPriority(priorityOf(arrival), () => processChecked(deps, arrival, attempt, log));
+}
+
+/** Starts what arrived, once its redrive claims are checked. */
+async function processChecked(
+  deps: Deps,
+  arrival: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
   switch (arrival.kind) {
     case 'alarm':
       return processAlarm(deps, arrival.event as AlarmEvent, arrival, attempt, log);

@@ -13,7 +13,6 @@ import type { AttemptInfo, Deps, Outcome } from '../types.js';
 import { neededAtOf } from '../validation/timing.js';
 import { processIncoming } from './dispatch.js';
 import { withOwnSecrets } from './invocation.js';
-import { priorityOf, withPriority } from './priority.js';
 
 /**
  * Runs one item: its log lines scrubbed of its secrets, then the dispatch. Resolves with the outcome,
@@ -33,9 +32,9 @@ export async function runItem(
       const log = deps.logger.child(fields, arrival.secrets);
       let outcome: Outcome;
       try {
-        // A started job is logged by act/restore-point.ts, on the line that also counts it. Its
-        // StartRestoreJob calls take the account budget at the arrival's priority (alarms first).
-        outcome = await withPriority(priorityOf(arrival), () => processIncoming(deps, arrival, attempt, log));
+        // A started job is logged by act/restore-point.ts, on the line that also counts it; its
+        // priority is set by processIncoming once the redrive claims are checked.
+        outcome = await processIncoming(deps, arrival, attempt, log);
       } catch (error) {
         await deadLetterOrRetry(deps, arrival, attempt, error, log);
         await settleRedrive(deps, arrival, attempt, log);
