@@ -7,14 +7,38 @@
 import { sourceAccountOf } from '../arn.js';
 import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
 import type { RecoveryPointRequest } from '../checks/checked-request.js';
-import { describeError, InvalidRequestError } from '../errors.js';
+import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
 import { buildStartRestoreJobInput } from '../plan/start-input.js';
 import { retryRetryable } from '../retry.js';
 import type { Item } from '../table/keys.js';
-import { inputFingerprint, type LinkWriteResult, linkItem, writeLinkItem } from '../table/links.js';
+import {
+  inputFingerprint,
+  type LinkWriteResult,
+  linkItem,
+  markUnlinkedDrill,
+  writeLinkItem,
+} from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+
+/**
+ * A drill acknowledged without its link is recorded as a drill, so a recovery of its resource is
+ * never held back by it; when even that record cannot be written, the request is dead-lettered
+ * (never acknowledged as a job that reads as a recovery). Its redrive gives the same job back.
+ */
+async function recordUnlinkedDrill(deps: Deps, restoreJobId: string, linkError: unknown): Promise<void> {
+  try {
+    await retryRetryable(() =>
+      markUnlinkedDrill(deps.ddb, deps.config.restoreJobsTable, restoreJobId, deps.now()),
+    );
+  } catch (error) {
+    throw new RestorePipelineError(
+      `Drill restore job ${restoreJobId} started, but neither its link (${describeError(linkError).name}) nor a record that it is a drill could be written: until it ends it holds back every recovery of its resource. Redrive this letter once the job table answers: the same job is given back and linked`,
+      { retryable: false, cause: error },
+    );
+  }
+}
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
 export async function startRestoreOfPoint(
@@ -65,7 +89,10 @@ export async function startRestoreOfPoint(
   item.restoreJobId = { S: restoreJobId };
   // What every "started" line says (the source account is always known: this account at least).
   const started = { restoreJobId, redriveCount: incoming.redriveCount, sourceAccountId };
-  const linked = await linkStartedJob(deps, item, fingerprint, attempt, log, input.ResourceType);
+  const linked = await linkStartedJob(deps, item, fingerprint, attempt, log, {
+    resourceType: input.ResourceType,
+    drill: request.Drill !== undefined,
+  });
   if (linked !== 'written') {
     log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };
@@ -91,8 +118,9 @@ async function linkStartedJob(
   fingerprint: string,
   attempt: AttemptInfo,
   log: Logger,
-  resourceType: string | undefined,
+  job: { readonly resourceType: string | undefined; readonly drill: boolean },
 ): Promise<'written' | 'kept'> {
+  const { resourceType } = job;
   const restoreJobId = item.restoreJobId?.S ?? '';
   let written: LinkWriteResult;
   try {
@@ -105,6 +133,7 @@ async function linkStartedJob(
     // attempt, or for an error a retry cannot mend, the job is running: a dead letter would
     // restore it twice on redrive, so the request is acknowledged and the gap logged.
     if (!attempt.lastAttempt && describeError(error).retryable) throw error;
+    if (job.drill) await recordUnlinkedDrill(deps, restoreJobId, error);
     log.error(
       'Restore job started, but its link could not be recorded: an asynchronous failure of this job will not be dead-lettered',
       { ...errorFields(error), restoreJobId },

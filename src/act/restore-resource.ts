@@ -30,7 +30,7 @@ import {
   takeClaim,
   UNDECIDED,
 } from '../table/claims.js';
-import { findJobLink, LINK_GRACE_MS } from '../table/links.js';
+import { findJobLink, isUnlinkedDrill, LINK_GRACE_MS } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
@@ -203,13 +203,22 @@ async function sortActive(
   const links = await Promise.all(
     active.map((job) => findJobLink(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)),
   );
+  // A drill acknowledged without its link left a record that it is a drill (act/restore-point.ts).
+  const marked = await Promise.all(
+    active.map((job, i) =>
+      links[i] === undefined
+        ? isUnlinkedDrill(deps.ddb, deps.config.restoreJobsTable, job.restoreJobId)
+        : Promise.resolve(false),
+    ),
+  );
   const isDrill = (i: number) => {
     const link = links[i];
-    return link !== undefined && drillOf(link.original) !== undefined;
+    return marked[i] === true || (link !== undefined && drillOf(link.original) !== undefined);
   };
   const now = deps.now().getTime();
   const onItsWay = (job: ActiveJob, i: number) =>
     links[i] === undefined &&
+    marked[i] !== true &&
     job.createdAt !== undefined &&
     now - job.createdAt.getTime() < LINK_GRACE_MS &&
     deps.config.allowedRoleArns.includes(job.iamRoleArn ?? '');

@@ -195,7 +195,7 @@ function safely(secrets: () => string[]): string[] {
 }
 
 /** Whether a value survives JSON.stringify (an envelope nested thousands deep does not). */
-function serialisable(value: unknown): boolean {
+export function serialisable(value: unknown): boolean {
   try {
     JSON.stringify(value);
     return true;

@@ -265,6 +265,9 @@ async function readOwnership(
       ...(context.jobCompletedAt === undefined ? {} : { jobCompletedAt: context.jobCompletedAt }),
       resourceCreatedAt: view.createdAt,
       tags: view.tags,
+      ...(record.resourceCreatedAt === undefined
+        ? {}
+        : { taggedResourceCreatedAt: new Date(record.resourceCreatedAt) }),
     },
     view,
     context,
@@ -304,6 +307,7 @@ export async function tagDrill(
 ): Promise<DrillRecord | CleanupOutcome> {
   const jobLog = childLog(log, record);
   let volumeIds: string[] | undefined;
+  let resourceCreatedAt: Date | undefined;
   try {
     const link = await findJobLink(deps.ddb, deps.config.restoreJobsTable, record.restoreJobId);
     const seen = await readOwnership(deps, record, link);
@@ -326,6 +330,11 @@ export async function tagDrill(
       { ...seen.context, ...(volumeIds === undefined ? {} : { volumeIds }) },
       seen.view,
     );
+    // Read after the tag is on: a change to the resource may move its reported creation time
+    // (an S3 CreationDate), and the deletion requires the time recorded here.
+    resourceCreatedAt = (
+      await viewResource(deps.clients, record.resourceType, record.createdResourceArn, seen.context)
+    )?.createdAt;
   } catch (error) {
     if (
       await retryLater(
@@ -345,7 +354,14 @@ export async function tagDrill(
     deps.metrics.count('DrillCleanupsFailed', record.resourceType);
     return 'failed';
   }
-  const tagged = await markDrillTagged(deps.ddb, deps.config.restoreJobsTable, record, deps.now(), volumeIds);
+  const tagged = await markDrillTagged(
+    deps.ddb,
+    deps.config.restoreJobsTable,
+    record,
+    deps.now(),
+    volumeIds,
+    resourceCreatedAt,
+  );
   jobLog.info('Drill resource tagged; its cleanup is scheduled', {
     deleteAfterHours: record.deleteAfterHours,
     dueAt: record.dueAt,

@@ -80,6 +80,8 @@ export interface OwnershipEvidence {
   readonly resourceCreatedAt: Date | undefined;
   /** The resource's tags, now. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The resource's creation time recorded when the cleanup tagged it (undefined: not recorded). */
+  readonly taggedResourceCreatedAt?: Date;
 }
 
 /** Why a resource is not provably created by the job (pure): its creation time against the job's start. */
@@ -112,6 +114,13 @@ export function createdAfterCompletionRefusal(
   return `${what} was created at ${createdAt.toISOString()}, after the job completed (${completedAt.toISOString()}): ${so}, the job did not create it`;
 }
 
+/** At deletion: a resource whose creation time is not the one recorded at tagging is another one. */
+function replacedSinceTagging(e: OwnershipEvidence): string | undefined {
+  const tagged = e.taggedResourceCreatedAt;
+  if (tagged === undefined || e.resourceCreatedAt?.getTime() === tagged.getTime()) return undefined;
+  return `the resource was created at ${e.resourceCreatedAt?.toISOString() ?? '(not given)'}, not at ${tagged.toISOString()} as when it was tagged: another resource under the drill's name`;
+}
+
 /**
  * Every ownership check that refuses the deletion (empty: the resource is the drill's own): the
  * link names the job a drill (not an alarm restore), DescribeRestoreJob names this resource as the
@@ -141,6 +150,9 @@ export function ownershipRefusals(e: OwnershipEvidence, beforeTagging = false): 
       )
     : undefined;
   if (late !== undefined) refusals.push(late);
+  // At deletion it must be the very resource that was tagged (a tag can be copied or written by others).
+  const replaced = beforeTagging ? undefined : replacedSinceTagging(e);
+  if (replaced !== undefined) refusals.push(replaced);
   const tag = e.tags[DRILL_TAG_KEY];
   if (tag !== e.restoreJobId && !(beforeTagging && tag === undefined)) {
     refusals.push(

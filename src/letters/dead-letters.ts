@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseArn } from '../arn.js';
+import { serialisable } from '../arrival/decode.js';
 import { type OriginalRequest, originalBody, type TriggerInfo } from '../arrival/original.js';
 import type { FailureKind, LetterJob } from '../arrival/redriven.js';
 import { classifyAwsError, describeError, ForbiddenRequestError } from '../errors.js';
@@ -115,9 +116,38 @@ export function deadLetterIdOf(args: {
 
 const letterBytes = (letter: DeadLetter) => Buffer.byteLength(JSON.stringify(letter));
 
+/** Text of at most this many characters stands for an event JSON cannot write. */
+const UNWRITABLE_TEXT_CHARS = 4096;
+
+/**
+ * An event JSON.stringify cannot write (nested too deeply), as the beginning of its JSON text, its
+ * levels past 32 cut; undefined for any original that can be written as it is.
+ */
+function unwritableEventText(original: OriginalRequest): string | undefined {
+  if (original.trigger !== 'eventbridge' || serialisable(original.event)) return undefined;
+  let out = '';
+  const walk = (value: unknown, depth: number): void => {
+    if (out.length >= UNWRITABLE_TEXT_CHARS) return;
+    if (depth >= 32) out += '…';
+    else if (Array.isArray(value) || (typeof value === 'object' && value !== null)) {
+      const array = Array.isArray(value);
+      out += array ? '[' : '{';
+      Object.entries(value).forEach(([key, item], i) => {
+        if (out.length >= UNWRITABLE_TEXT_CHARS) return;
+        out += `${i > 0 ? ',' : ''}${array ? '' : `${JSON.stringify(key)}:`}`;
+        walk(item, depth + 1);
+      });
+      out += array ? ']' : '}';
+    } else out += JSON.stringify(value) ?? String(value);
+  };
+  walk(original.event, 0);
+  return out.slice(0, UNWRITABLE_TEXT_CHARS);
+}
+
 /**
  * Builds a dead letter. An original that would make the letter too large to redrive is kept
- * gzip-compressed; one still too large is marked `redrivable: false`, with how to recover it.
+ * gzip-compressed; one still too large is marked `redrivable: false`, with how to recover it; an
+ * event nested too deeply to be written is kept as truncated text, `redrivable: false` too.
  */
 export function buildDeadLetter(args: {
   failure: FailureKind;
@@ -149,6 +179,15 @@ export function buildDeadLetter(args: {
     ...sourceAccountField(args.error, args.original),
     ...(args.restoreJob === undefined ? {} : { restoreJob: args.restoreJob }),
   };
+  const unwritable = unwritableEventText(args.original);
+  if (unwritable !== undefined) {
+    return {
+      ...letter,
+      original: { trigger: 'eventbridge', event: unwritable },
+      redrivable: false,
+      reason: `${letter.reason}. The event is nested too deeply to be written as JSON: \`original.event\` holds its beginning as text, and it cannot be redriven; send the request again in a sound shape`,
+    };
+  }
   if (letterBytes(letter) <= REDRIVE_MAX_BYTES) return letter;
   const original = args.original;
   const compressed: DeadLetter =

@@ -10,7 +10,18 @@ import type { AttemptInfo, Deps, Incoming } from '../types.js';
 
 /** What a person should know about a request whose retries ran out. */
 export const EXHAUSTED_HINT =
-  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Redrive when the cause has passed: within an hour the same idempotency token makes AWS start nothing twice';
+  'Retries ran out; AWS may still have accepted the restore if an answer was lost. Before redriving, check the restore jobs with restore-pipeline status: the redrive reuses the idempotency token, but AWS documents no window for it, so a redrive may start a new job if the first one did start';
+
+/**
+ * The error handed back to the trigger to retry: the same name and retryable flag, its message
+ * scrubbed (Lambda writes it to the log and, once its retries run out, to the on-failure record).
+ * No cause: the original's text is not carried along.
+ */
+function scrubbedError(described: ReturnType<typeof describeError>): RestorePipelineError {
+  return Object.assign(new RestorePipelineError(described.message, { retryable: described.retryable }), {
+    name: described.name,
+  });
+}
 
 /**
  * Dead-letters a failed request, or rethrows so its trigger retries it. Permanent errors, and
@@ -30,7 +41,7 @@ export async function deadLetterOrRetry(
       ...errorFields(error),
       attempt: attempt.trigger.attempt,
     });
-    throw error;
+    throw scrubbedError(described);
   }
   const kept = error instanceof KeptLetterError ? error : undefined;
   const failure = kept?.failure ?? (described.retryable ? 'retries-exhausted' : 'rejected');

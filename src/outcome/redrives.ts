@@ -10,7 +10,7 @@ import { ForbiddenRequestError } from '../errors.js';
 import { KeptLetterError } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
 import { findJobLink } from '../table/links.js';
-import { claimRedrive } from '../table/redrives.js';
+import { claimRedrive, settleRedriveClaim } from '../table/redrives.js';
 import { findVerdict } from '../table/verdicts.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
 
@@ -30,6 +30,42 @@ function cleanupLetterRefusal(job: LetterJob | undefined, table: string): KeptLe
 }
 
 /**
+ * The key of a letter's redrive claim: its id and what it carries, so a forged letter that borrows
+ * a real letter's id cannot use up that letter's redrive, unless it carries the very same request.
+ */
+function redriveKey(redriven: { readonly deadLetterId: string; readonly original: unknown }): string {
+  return createHash('sha256')
+    .update(`${redriven.deadLetterId}\n${JSON.stringify(redriven.original)}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * Settles the redrive claim of a redriven dead letter once a job or a letter came of it (its
+ * outcome, or its dead letter sent): until then another copy of the letter is processed. A failed
+ * write is logged only: a later copy is then processed again, and its idempotency token answers
+ * with the same job.
+ */
+export async function settleRedrive(
+  deps: Deps,
+  arrival: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<void> {
+  const redriven = arrival.redriven;
+  if (redriven?.kind !== 'dead-letter' || redriven.deadLetterId === '' || attempt.trigger.type !== 'sqs')
+    return;
+  try {
+    await settleRedriveClaim(deps.ddb, deps.config.restoreJobsTable, redriveKey(redriven), deps.now());
+  } catch (error) {
+    log.warn('Could not mark a redriven dead letter as settled: a later copy of it is processed again', {
+      deadLetterId: redriven.deadLetterId,
+      error: error instanceof Error ? error.name : 'Error',
+    });
+  }
+}
+
+/**
  * Checks what a message taken back from the dead-letter queue claims. A dead letter is taken back
  * once per dead-letter id; a failed job's letter is believed only when the job table holds that
  * failure, and the request restored is the one the table kept, not the letter's copy.
@@ -46,13 +82,7 @@ export async function checkRedriven(
   // Before the redrive claim: each redrive of a cleanup letter gives the letter back, never nothing.
   if (redriven.failure === 'drill-cleanup-failed') throw cleanupLetterRefusal(redriven.cleanupJob, table);
   if (redriven.deadLetterId !== '' && attempt.trigger.type === 'sqs') {
-    // Keyed by the id and what the letter carries: a forged letter that borrows a real letter's id
-    // cannot use up that letter's redrive, unless it carries the very same request.
-    const key = createHash('sha256')
-      .update(`${redriven.deadLetterId}\n${JSON.stringify(redriven.original)}`)
-      .digest('hex')
-      .slice(0, 32);
-    const claim = await claimRedrive(deps.ddb, table, key, attempt.trigger.id, deps.now());
+    const claim = await claimRedrive(deps.ddb, table, redriveKey(redriven), attempt.trigger.id, deps.now());
     if (claim.kind === 'duplicate') {
       log.info('Ignored a dead letter that was redriven before', {
         deadLetterId: redriven.deadLetterId,

@@ -6,6 +6,7 @@
 
 import {
   AddTagsToResourceCommand,
+  type DBInstance,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -14,7 +15,7 @@ import {
   ModifyDBInstanceCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import { call, dateOf, isNotFound, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillSteps,
   fail,
@@ -172,6 +173,17 @@ export const tagDatabase: DrillSteps['tag'] = async (clients, { arn, context, ru
   );
 };
 
+/** A cluster's member instance, or 'gone' when it was deleted since the cluster was described. */
+async function memberInstance(rds: RDSClient, member: string): Promise<DBInstance | undefined | 'gone'> {
+  try {
+    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
+      .DBInstances?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return 'gone';
+    throw error;
+  }
+}
+
 async function viewDbCluster(
   rds: RDSClient,
   id: string,
@@ -183,8 +195,8 @@ async function viewDbCluster(
   if (cluster === undefined) return undefined;
   const foreign: string[] = [];
   for (const member of (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '')) {
-    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: member })))
-      .DBInstances?.[0];
+    const db = await memberInstance(rds, member);
+    if (db === 'gone') continue;
     if (tagMap(db?.TagList)[tagKey] !== restoreJobId) foreign.push(member);
   }
   return {

@@ -26,7 +26,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-s3-control';
 import { classifyAwsError, RestorePipelineError } from '../errors.js';
-import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import { call, dateOf, NotReadyError, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillContext,
   type DrillRules,
@@ -188,9 +188,14 @@ async function deleteVersions(
 /**
  * Empties the bucket of every version and delete marker (an unversioned bucket's objects are its
  * `null` versions), then deletes it (viewBucket refused a bucket with Object Lock on before).
- * Returns the steps taken.
+ * Returns the steps taken. Each page starts before the run's deadline, or the drill is left for the
+ * next run (NotReadyError): what was emptied stays emptied.
  */
-export async function deleteBucket(s3: S3Client, name: string): Promise<string[]> {
+export async function deleteBucket(
+  s3: S3Client,
+  name: string,
+  context: Pick<DrillContext, 'deadline'>,
+): Promise<string[]> {
   const versioning = await call('GetBucketVersioning', () =>
     s3.send(new GetBucketVersioningCommand({ Bucket: name })),
   );
@@ -199,6 +204,11 @@ export async function deleteBucket(s3: S3Client, name: string): Promise<string[]
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   do {
+    if (Date.now() >= context.deadline) {
+      throw new NotReadyError(
+        `the bucket ${name} is not empty yet (${removed} version(s) and ${markers} delete marker(s) deleted in this run)`,
+      );
+    }
     const page = await call('ListObjectVersions', () =>
       s3.send(
         new ListObjectVersionsCommand({
@@ -288,5 +298,5 @@ export const s3Validation: ValidationSteps = {
 export const s3Drill: DrillSteps = {
   view: (clients, { id, arn, context }) => viewBucket(clients, id, arn, context.accountId),
   tag: (clients, { id, arn, context, rules }) => tagBucket(clients, id, arn, context, rules),
-  delete: async (clients, { id }) => ({ steps: await deleteBucket(clients.s3(), id) }),
+  delete: async (clients, { id, context }) => ({ steps: await deleteBucket(clients.s3(), id, context) }),
 };

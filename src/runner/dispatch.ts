@@ -18,6 +18,7 @@ import { trackRestoreJob } from '../outcome/track.js';
 import { alarmTarget } from '../plan/alarm-target.js';
 import { deriveIdempotencyToken } from '../plan/start-input.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
+import { priorityOf, withPriority } from './priority.js';
 
 /** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
 export async function processAlarm(
@@ -90,6 +91,17 @@ export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | u
   return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
 }
 
+/**
+ * The run of a drill that arrived in an EventBridge event: the event's id, so each scheduled run
+ * (the same detail every time) is a drill of its own, with its own token and name, while repeats of
+ * one event (Lambda's retries, its on-failure record redriven) stay one drill.
+ */
+function drillRunOf(request: { readonly Drill?: unknown }, incoming: Incoming): { drillEventId?: string } {
+  if (request.Drill === undefined || incoming.original.trigger !== 'eventbridge') return {};
+  const id = (incoming.original.event as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? { drillEventId: id } : {};
+}
+
 /** Checks and starts a restore request, by recovery point or by resource. */
 async function processRequest(
   deps: Deps,
@@ -111,7 +123,8 @@ async function processRequest(
       ...(request.IamRoleArn === undefined ? {} : { iamRoleArn: request.IamRoleArn }),
       selection: request.RestoreTime === undefined ? { mode: 'latest' } : { mode: 'before-alarm' },
       at,
-      idempotencyToken: request.IdempotencyToken ?? deriveIdempotencyToken(identity),
+      idempotencyToken:
+        request.IdempotencyToken ?? deriveIdempotencyToken({ ...identity, ...drillRunOf(request, incoming) }),
       ...(request.CopySourceTagsToRestoredResource === undefined
         ? {}
         : { copySourceTags: request.CopySourceTagsToRestoredResource }),
@@ -134,6 +147,18 @@ export async function processIncoming(
   const checked = await checkRedriven(deps, arrived, attempt, log);
   if ('done' in checked) return checked.done;
   const arrival = checked.arrival;
+  // Its StartRestoreJob calls take the account budget at the priority of what is restored (alarms
+  // first): for a redriven failed job the table's request, never the letter's own copy.
+  return withPriority(priorityOf(arrival), () => processChecked(deps, arrival, attempt, log));
+}
+
+/** Starts what arrived, once its redrive claims are checked. */
+async function processChecked(
+  deps: Deps,
+  arrival: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
   switch (arrival.kind) {
     case 'alarm':
       return processAlarm(deps, arrival.event as AlarmEvent, arrival, attempt, log);

@@ -9,10 +9,10 @@ import { namedSecretsOf } from '../arrival/secrets.js';
 import { withOwnSecrets } from '../invocation.js';
 import type { LogFields } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
+import { settleRedrive } from '../outcome/redrives.js';
 import { neededAtOf } from '../table/links.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
 import { processIncoming } from './dispatch.js';
-import { priorityOf, withPriority } from './priority.js';
 
 /**
  * Runs one item: its log lines scrubbed of its secrets, then the dispatch. Resolves with the outcome,
@@ -30,14 +30,18 @@ export async function runItem(
     arrival.secrets,
     async () => {
       const log = deps.logger.child(fields, arrival.secrets);
+      let outcome: Outcome;
       try {
-        // A started job is logged by act/restore-point.ts, on the line that also counts it. Its
-        // StartRestoreJob calls take the account budget at the arrival's priority (alarms first).
-        return await withPriority(priorityOf(arrival), () => processIncoming(deps, arrival, attempt, log));
+        // A started job is logged by act/restore-point.ts, on the line that also counts it; its
+        // priority is set by processIncoming once the redrive claims are checked.
+        outcome = await processIncoming(deps, arrival, attempt, log);
       } catch (error) {
         await deadLetterOrRetry(deps, arrival, attempt, error, log);
+        await settleRedrive(deps, arrival, attempt, log);
         return undefined;
       }
+      await settleRedrive(deps, arrival, attempt, log);
+      return outcome;
     },
     namedSecretsOf(arrival),
   );

@@ -46,6 +46,8 @@ export interface DrillRecord {
   readonly taggedAt?: string;
   /** EC2: the volumes attached to the instance when it was tagged (tagged too, deleted with it). */
   readonly volumeIds?: readonly string[];
+  /** The resource's creation time (its service's word) when it was tagged: deletion requires the same. */
+  readonly resourceCreatedAt?: string;
   /** What the cleanup could not delete, each with its reason. */
   readonly leftovers?: readonly string[];
   /** The reason of a dead letter the record's last move promised and that is not known sent yet. */
@@ -66,6 +68,7 @@ export function recordFromItem(item: Item): DrillRecord {
     ...(item.cleanupReason?.S === undefined ? {} : { cleanupReason: item.cleanupReason.S }),
     ...(item.taggedAt?.S === undefined ? {} : { taggedAt: item.taggedAt.S }),
     ...(item.volumeIds?.L === undefined ? {} : { volumeIds: item.volumeIds.L.map((v) => v.S ?? '') }),
+    ...(item.resourceCreatedAt?.S === undefined ? {} : { resourceCreatedAt: item.resourceCreatedAt.S }),
     ...(item.leftovers?.L === undefined ? {} : { leftovers: item.leftovers.L.map((v) => v.S ?? '') }),
     ...(item.pendingLetter?.S === undefined ? {} : { pendingLetter: item.pendingLetter.S }),
   };
@@ -219,15 +222,17 @@ export async function markDrillTagged(
   record: DrillRecord,
   now: Date,
   volumeIds: readonly string[] | undefined,
+  resourceCreatedAt?: Date,
 ): Promise<DrillRecord> {
   const taggedAt = now.toISOString();
   const volumes = volumeIds ?? [];
+  const created = resourceCreatedAt?.toISOString();
   await conditionHolds('UpdateItem (drill record)', () =>
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(drillKey(record.restoreJobId)),
-        UpdateExpression: `SET drillState = :waiting, taggedAt = :now, attempts = :zero${volumes.length > 0 ? ', volumeIds = :volumes' : ''}`,
+        UpdateExpression: `SET drillState = :waiting, taggedAt = :now, attempts = :zero${volumes.length > 0 ? ', volumeIds = :volumes' : ''}${created === undefined ? '' : ', resourceCreatedAt = :created'}`,
         ConditionExpression: 'drillState = :untagged',
         ExpressionAttributeValues: {
           ':waiting': { S: 'waiting' },
@@ -235,6 +240,7 @@ export async function markDrillTagged(
           ':now': { S: taggedAt },
           ':zero': { N: '0' },
           ...(volumes.length > 0 ? { ':volumes': { L: volumes.map((v) => ({ S: v })) } } : {}),
+          ...(created === undefined ? {} : { ':created': { S: created } }),
         },
       }),
     ),
@@ -245,6 +251,7 @@ export async function markDrillTagged(
     attempts: 0,
     taggedAt,
     ...(volumes.length > 0 ? { volumeIds: volumes } : {}),
+    ...(created === undefined ? {} : { resourceCreatedAt: created }),
   };
 }
 

@@ -12,10 +12,10 @@ import { gzipSync } from 'node:zlib';
 import type { StartRestoreJobInput } from '@aws-sdk/client-backup';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipBounded, type OriginalRequest, type TriggerInfo } from '../arrival/original.js';
-import { conditionHolds } from '../aws/conditional.js';
+import { conditionHolds, sortedCall } from '../aws/conditional.js';
 import { classifyAwsError, InvalidRequestError } from '../errors.js';
 import { getItem } from './items.js';
-import { expiresAt, type Item, keyOf, linkKey, outcomeKey } from './keys.js';
+import { expiresAt, type Item, keyOf, linkKey, outcomeKey, unlinkedDrillKey } from './keys.js';
 
 /** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
 export const LINK_GRACE_MS = 15 * 60 * 1000;
@@ -242,4 +242,30 @@ export async function findJobLink(
   return outcome?.outcome?.S === undefined || state === 'sending'
     ? timed
     : { ...timed, outcome: outcome.outcome.S };
+}
+
+/** Records that a started job whose link could not be written is a drill (a recovery pre-empts it). */
+export async function markUnlinkedDrill(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  now: Date,
+): Promise<void> {
+  await sortedCall('PutItem (unlinked drill)', () =>
+    ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...keyOf(unlinkedDrillKey(restoreJobId)), expiresAt: expiresAt(now, LINK_TTL_DAYS) },
+      }),
+    ),
+  );
+}
+
+/** Whether a job with no link was recorded as a drill (markUnlinkedDrill). */
+export async function isUnlinkedDrill(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<boolean> {
+  return (await getItem(ddb, table, unlinkedDrillKey(restoreJobId), 'unlinked drill')) !== undefined;
 }

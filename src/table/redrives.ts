@@ -1,6 +1,6 @@
 /** A dead letter taken back from the request queue, item `redrive#<deadLetterId>` (keys.ts): one redrive per letter. */
 
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { conditionHolds } from '../aws/conditional.js';
 import { getItem } from './items.js';
 import { expiresAt, keyOf, redriveKey } from './keys.js';
@@ -16,7 +16,9 @@ const REDRIVE_TTL_DAYS = 14;
 
 /**
  * Claims a redriven dead letter for one SQS message: the same message may claim again (its own
- * retries), another message carrying the same dead letter id is a duplicate.
+ * retries), and so may another message carrying the same dead letter id while the claim is not
+ * settled (no job and no letter came of it yet: its idempotency token guards against a double
+ * start); once settled, another message is a duplicate.
  */
 export async function claimRedrive(
   ddb: DynamoDBClient,
@@ -35,7 +37,7 @@ export async function claimRedrive(
           claimedAt: { S: now.toISOString() },
           expiresAt: expiresAt(now, REDRIVE_TTL_DAYS),
         },
-        ConditionExpression: 'attribute_not_exists(restoreJobId) OR messageId = :me',
+        ConditionExpression: 'attribute_not_exists(settledAt) OR messageId = :me',
         ExpressionAttributeValues: { ':me': { S: messageId } },
       }),
     ),
@@ -43,4 +45,24 @@ export async function claimRedrive(
   if (claimed) return { kind: 'claimed' };
   const existing = await getItem(ddb, table, redriveKey(deadLetterId), 'restore job link');
   return { kind: 'duplicate', firstMessageId: existing?.messageId?.S ?? 'unknown' };
+}
+
+/** Marks a redrive claim settled: a job or a letter came of it, so another copy is a duplicate. */
+export async function settleRedriveClaim(
+  ddb: DynamoDBClient,
+  table: string,
+  deadLetterId: string,
+  now: Date,
+): Promise<void> {
+  await conditionHolds('UpdateItem (redrive settled)', () =>
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: keyOf(redriveKey(deadLetterId)),
+        UpdateExpression: 'SET settledAt = :now',
+        ConditionExpression: 'attribute_exists(restoreJobId)',
+        ExpressionAttributeValues: { ':now': { S: now.toISOString() } },
+      }),
+    ),
+  );
 }

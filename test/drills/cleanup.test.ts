@@ -462,6 +462,9 @@ describe('tagging in the cleanup', () => {
       },
     );
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 1, deleted: 0 });
+    // The table's creation time, as DynamoDB reported it once tagged: the deletion requires the same.
+    const tagged = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+    expect(Date.parse(tagged?.resourceCreatedAt ?? '')).toBe(env.aws.resources.store.byArn(arn)?.createdAt);
     expect(await cleanupDueDrills(deps)).toMatchObject({ tagged: 0, deleted: 0 });
     const later = { ...deps, now: () => new Date(Date.now() + 2 * 3_600_000) };
     expect(await cleanupDueDrills(later)).toMatchObject({ tagged: 0, deleted: 1 });

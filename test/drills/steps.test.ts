@@ -234,7 +234,9 @@ describe('S3 steps', () => {
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(DeleteBucketCommand).resolves({});
     await expect(
-      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4'),
+      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4', {
+        deadline: Date.now() + 60_000,
+      }),
     ).resolves.toStrictEqual([
       'versioning Enabled',
       'DeleteObjects (2 version(s), 1 delete marker(s))',
@@ -258,7 +260,9 @@ describe('S3 steps', () => {
     s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: 'a', VersionId: 'v1' }] });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'a', VersionId: 'v1', Code: 'AccessDenied' }] });
     await expect(
-      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4'),
+      deleteBucket(new S3Client({ region: 'eu-west-1' }), 'invoices-r1a2b3c4', {
+        deadline: Date.now() + 60_000,
+      }),
     ).rejects.toMatchObject({
       retryable: true,
       message: expect.stringMatching(/DeleteObjects left 1 version/),
