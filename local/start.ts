@@ -750,6 +750,7 @@ async function main(): Promise<void> {
     seed: currentSeed(offset),
   });
   if (args.events === undefined) await drillDemo();
+  if (args.events === undefined) await (await import('./ready-demo.js')).readyDemo();
 }
 
 if (require.main === module) {

@@ -11,6 +11,7 @@ export type Tags = Readonly<Record<string, string>>;
 
 /** The errors that mean "no such resource", by service. */
 const NOT_FOUND = new Set([
+  'TableNotFoundException',
   'ResourceNotFoundException',
   'DBClusterNotFoundFault',
   'DBInstanceNotFound',
