@@ -21,10 +21,10 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { OriginalRequest } from '../src/arrival/original.js';
 import { originalBody } from '../src/arrival/original.js';
-import { storedRestoreMetadata } from '../src/aws/backup.js';
+import { storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { clientOptions, defaultDeps } from '../src/defaults.js';
-import { RestorePipelineError } from '../src/errors.js';
+import { describeError, RestorePipelineError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { buildDeadLetter, sendDeadLetter } from '../src/outcome/dead-letters.js';
 import { findJobLink, type JobLink } from '../src/outcome/job-link.js';
@@ -63,6 +63,12 @@ function requestOf(original: OriginalRequest): unknown {
   }
 }
 
+/** Undefined for a permanent error (a point deleted meanwhile: the event's own fields stand in); a retryable one is thrown. */
+function unlessRetryable(error: unknown): undefined {
+  if (describeError(error).retryable) throw error;
+  return undefined;
+}
+
 /** The recovery point's ResourceArn and stored metadata; the event's sourceResourceArn when the point cannot be read. */
 async function pointOf(
   d: Deps,
@@ -71,12 +77,21 @@ async function pointOf(
   const fallback = job.sourceResourceArn === undefined ? {} : { sourceArn: job.sourceResourceArn };
   const vault = job.backupVaultArn?.split(':backup-vault:')[1];
   if (vault === undefined || job.recoveryPointArn === undefined) return { ...fallback, metadata: {} };
+  // A vault another account shares is named with its owner's account.
+  const owner = job.backupVaultArn?.split(':')[4];
+  const shared = owner === undefined || owner === d.config.accountId ? undefined : owner;
   const point = await sortedCall('DescribeRecoveryPoint', () =>
     d.backup.send(
-      new DescribeRecoveryPointCommand({ BackupVaultName: vault, RecoveryPointArn: job.recoveryPointArn }),
+      new DescribeRecoveryPointCommand({
+        BackupVaultName: vault,
+        ...vaultAccount(shared),
+        RecoveryPointArn: job.recoveryPointArn,
+      }),
     ),
-  ).catch(() => undefined);
-  const stored = await storedRestoreMetadata(d.backup, vault, job.recoveryPointArn).catch(() => undefined);
+  ).catch(unlessRetryable);
+  const stored = await storedRestoreMetadata(d.backup, vault, job.recoveryPointArn, shared).catch(
+    unlessRetryable,
+  );
   const sourceArn = point?.ResourceArn ?? job.sourceResourceArn;
   return { ...(sourceArn === undefined ? {} : { sourceArn }), metadata: stored?.metadata ?? {} };
 }

@@ -20,6 +20,13 @@ import { localRequestSettings } from './settings.js';
 import { setUpValidation, startLinkedRestore, type ValidationSetup } from './setup.js';
 import { sleep } from './time.js';
 
+/** makeReady's rule in serverless.yml: every COMPLETED restore job. */
+export const MAKE_READY_PATTERN = {
+  source: ['aws.backup'],
+  'detail-type': ['Restore Job State Change'],
+  detail: { status: ['COMPLETED'] },
+};
+
 const AURORA_POINT =
   'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0b1c2d3e-3333-4e8f-9a6b-1c2d3e4f5a6b';
 const TABLE_POINT = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/backup/01732617600000-a1b2c3d4';
@@ -93,6 +100,13 @@ export async function readyDemo(out: (line: string) => void = (line) => console.
   try {
     seedSources(aws, seed.accountId, seed.region);
     const handler = createHandler(readyDeps(setup, seed.region));
+    // AWS Backup's event reaches makeReady through its rule's pattern, as deployed.
+    const runs: Promise<unknown>[] = [];
+    aws.events.addRule({
+      name: 'makeReady',
+      pattern: MAKE_READY_PATTERN,
+      target: (event) => runs.push(handler(event as never, lambdaContext('makeReady', 900_000))),
+    });
     const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
     const restore = async (label: string, type: string, point: string, metadata: Record<string, string>) => {
       const request = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata };
