@@ -62,7 +62,15 @@ function setup(request: unknown | undefined) {
     items.set(i.Item.restoreJobId.S, i.Item);
     return {};
   });
-  return { deps, items, order, restore: () => (ddb.restore(), rds.restore()) };
+  return {
+    deps,
+    items,
+    order,
+    restore: () => {
+      ddb.restore();
+      rds.restore();
+    },
+  };
 }
 
 describe('a COMPLETED job made ready', () => {
