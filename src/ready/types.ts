@@ -2,10 +2,11 @@
 
 import { auroraReady } from './aurora.js';
 import { dynamodbReady } from './dynamodb.js';
+import { rdsReady } from './rds.js';
 import type { ReadyType } from './steps.js';
 
 const TYPES: ReadonlyMap<string, ReadyType> = new Map(
-  [auroraReady, dynamodbReady].map((t) => [t.resourceType, t]),
+  [auroraReady, dynamodbReady, rdsReady].map((t) => [t.resourceType, t]),
 );
 
 /** The steps of a type, or undefined for a type with none yet. */

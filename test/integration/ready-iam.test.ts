@@ -64,6 +64,7 @@ describe("makeReady's role", () => {
       ['dynamodb:UpdateTimeToLive', TABLE],
       ['dynamodb:UpdateTable', TABLE],
       ['rds:ModifyDBCluster', CLUSTER],
+      ['rds:ModifyDBInstance', arn('rds', 'db:orders-db-restored')],
     ] as const) {
       expect([action, await allowed({ action, resource, context: marked })]).toStrictEqual([action, true]);
       expect([action, await allowed({ action, resource })]).toStrictEqual([action, false]);
