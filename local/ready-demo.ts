@@ -13,6 +13,7 @@ import { createMetrics } from '../src/metrics.js';
 import { readReadyRecord } from '../src/ready/record.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { lambdaContext } from './event-source.js';
+import type { FaultPlan } from './faults.js';
 import { defaultSeed, restoreJobEvent } from './pipeline.js';
 import { tableSettings } from './resources/dynamodb-control.js';
 import { setInstanceClass } from './resources/rds.js';
@@ -90,15 +91,24 @@ function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
 }
 
 /** Runs the demo; prints each restore's way to ready. */
-export async function readyDemo(out: (line: string) => void = (line) => console.log(line)) {
+export async function readyDemo(
+  out: (line: string) => void = (line) => console.log(line),
+  options: { faults?: FaultPlan; random?: () => number } = {},
+) {
   const seed = { ...defaultSeed(), timing: { runningAfterMs: 50, doneAfterMs: 200 } };
-  const aws = await startLocalAws({ seed, resourceTiming: { availableAfterMs: 400, updatingMs: 100 } });
+  const aws = await startLocalAws({
+    seed,
+    resourceTiming: { availableAfterMs: 400, updatingMs: 100 },
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
   const setup = await setUpValidation(aws.url, seed.region).catch(async (error: unknown) => {
     await aws.close();
     throw error;
   });
   try {
     seedSources(aws, seed.accountId, seed.region);
+    // Faults reach the steps' calls only: the setup above is not under test.
+    if (options.faults !== undefined) aws.faults.set(options.faults);
     const handler = createHandler(readyDeps(setup, seed.region));
     // AWS Backup's event reaches makeReady through its rule's pattern, as deployed.
     const runs: Promise<unknown>[] = [];
@@ -107,6 +117,19 @@ export async function readyDemo(out: (line: string) => void = (line) => console.
       pattern: MAKE_READY_PATTERN,
       target: (event) => runs.push(handler(event as never, lambdaContext('makeReady', 900_000))),
     });
+    // Lambda's asynchronous delivery: the first try and two retries, then the on-failure destination.
+    const deliver = async (event: unknown): Promise<unknown> => {
+      for (let attempt = 1; ; attempt++) {
+        runs.length = 0;
+        aws.events.publish(event as never);
+        try {
+          const [outcome = 'not delivered'] = await Promise.all(runs);
+          return outcome;
+        } catch (error) {
+          if (attempt >= 3) return `on-failure destination (${(error as Error).name})`;
+        }
+      }
+    };
     const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
     const restore = async (label: string, type: string, point: string, metadata: Record<string, string>) => {
       const request = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata };
@@ -124,10 +147,7 @@ export async function readyDemo(out: (line: string) => void = (line) => console.
       const local = aws.backup.jobs.find((j) => j.RestoreJobId === id);
       if (local === undefined) throw new Error(`No local job ${id}`);
       out(`  ${label}: restore job ${id} COMPLETED: ${job.CreatedResourceArn}`);
-      const outcome = await handler(
-        restoreJobEvent(local, false) as never,
-        lambdaContext('makeReady', 900_000),
-      );
+      const outcome = await deliver(restoreJobEvent(local, false));
       const record = await readReadyRecord(setup.ddb, setup.table, id);
       out(
         `    completed -> ${outcome}${record?.readySeconds === undefined ? '' : ` in ${record.readySeconds.toFixed(1)} s`}`,

@@ -110,7 +110,11 @@ async function runStep(
     const same = step.same ?? sameValue;
     let status: StepResult['status'] = 'unchanged';
     if (!same(actual, wanted)) {
-      await withRetries(deps, () => step.write(t, wanted, actual));
+      await withRetries(deps, () => step.write(t, wanted, actual)).catch(async (error: unknown) => {
+        // A write whose answer was lost is refused when sent again (TTL already on, a stream
+        // already there): the copy itself says whether the first one landed.
+        if (!same(await withRetries(deps, () => step.read(t)), wanted)) throw error;
+      });
       status = 'changed';
     }
     if (step.done !== undefined) await waitFor(deps, step, t, wanted);

@@ -199,6 +199,24 @@ describe('DynamoDB make-ready', () => {
     mock.restore();
   });
 
+  it('counts a write whose answer was lost as done when the copy shows it (the repeat is refused)', async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const refused = Object.assign(new Error('TimeToLive is already enabled'), {
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
+      (tables['orders-restored'] as FakeTable).ttl = i.TimeToLiveSpecification.AttributeName;
+      throw refused;
+    });
+    const result = await makeReady(run(), dynamodbReady, target());
+    expect(result.steps.find((s) => s.step === 'dynamodb.time-to-live')?.status).toBe('changed');
+    expect(result.ready).toBe(true);
+    mock.restore();
+  });
+
   it('retries a step that fails once with a retryable error, and fails a step that always fails, naming it', async () => {
     const tables = { orders: source(), 'orders-restored': off() };
     const mock = fakeDynamo(tables);
