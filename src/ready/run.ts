@@ -204,14 +204,29 @@ async function diffOf(
       });
       continue;
     }
-    const now = await withRetries(deps, () => step.read(t)).catch(() => undefined);
     const wanted = settings[step.key] as Value;
-    if (now !== undefined && !sameValue(now, wanted) && !(step.same?.(now, wanted) && step.key === 'tags'))
+    let now: Value;
+    try {
+      now = await withRetries(deps, () => step.read(t));
+    } catch (error) {
+      diff.push({
+        setting: step.key,
+        source: wanted,
+        why: `could not be read back: ${describeError(error).message}`,
+      });
+      continue;
+    }
+    // Tags the copy has beyond the source's are not a difference; other settings compare whole.
+    const matches = step.key === 'tags' ? (step.same ?? sameValue) : sameValue;
+    if (!matches(now, wanted))
       diff.push({
         setting: step.key,
         restored: now,
         source: wanted,
-        why: 'the copy already had one, kept as it is',
+        why:
+          result.status === 'unchanged'
+            ? 'the copy already had one, kept as it is'
+            : 'set, but not yet read back as the source has it',
       });
   }
   for (const m of type.manual) diff.push({ setting: m, why: 'not restored by AWS, and left to a person' });

@@ -174,6 +174,22 @@ describe('Aurora make-ready', () => {
     mock.restore();
   });
 
+  it('keeps an instance the copy already has, and shows its other class in the diff', async () => {
+    const w = world();
+    (w.clusters['ledger-restored'] as FakeCluster).members.push({ id: 'mine', writer: true });
+    w.instances.mine = { cls: 'db.t4g.medium', engine: 'aurora-postgresql', looks: 0 };
+    const mock = fakeRds(w.clusters, w.instances);
+    const result = await makeReady(run(), auroraReady, target());
+    expect(mock.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
+    expect(result.diff.find((d) => d.setting === 'writer')).toStrictEqual({
+      setting: 'writer',
+      restored: { instanceClass: 'db.t4g.medium', engine: 'aurora-postgresql' },
+      source: { instanceClass: 'db.r6g.large', engine: 'aurora-postgresql' },
+      why: 'the copy already had one, kept as it is',
+    });
+    mock.restore();
+  });
+
   it('throws StillWaitingError when the instance is not available before the invocation ends (the event is retried)', async () => {
     const w = world();
     const mock = fakeRds(w.clusters, w.instances, 1000);
