@@ -14,19 +14,13 @@ import { readReadyRecord } from '../src/ready/record.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { lambdaContext } from './event-source.js';
 import type { FaultPlan } from './faults.js';
+import { MAKE_READY_PATTERN } from './make-ready-rule.js';
 import { defaultSeed, restoreJobEvent } from './pipeline.js';
 import { tableSettings } from './resources/dynamodb-control.js';
 import { setInstanceClass } from './resources/rds.js';
 import { localRequestSettings } from './settings.js';
 import { setUpValidation, startLinkedRestore, type ValidationSetup } from './setup.js';
 import { sleep } from './time.js';
-
-/** makeReady's rule in serverless.yml: every COMPLETED restore job. */
-export const MAKE_READY_PATTERN = {
-  source: ['aws.backup'],
-  'detail-type': ['Restore Job State Change'],
-  detail: { status: ['COMPLETED'] },
-};
 
 const AURORA_POINT =
   'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0b1c2d3e-3333-4e8f-9a6b-1c2d3e4f5a6b';

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployedPatterns } from '../local/eventbridge';
-import { MAKE_READY_PATTERN } from '../local/ready-demo';
+import { MAKE_READY_PATTERN } from '../local/make-ready-rule';
 import { Resolver } from './helpers/cfn-resolve';
 import { type Template as PackagedTemplate, packageStack, removePackages } from './helpers/package-stack';
 
@@ -194,7 +194,7 @@ describe('triggers', () => {
       RestoreFromEvent: local.restoreFromEvent,
       RestoreOnAlarm: local.restoreOnAlarm,
       TrackRestoreJob: local.trackRestoreJob,
-      // The make-ready demo routes COMPLETED events on its local bus with this pattern.
+      // npm run serve and the make-ready demo route COMPLETED events to makeReady with this pattern.
       MakeReady: MAKE_READY_PATTERN,
     });
   });
