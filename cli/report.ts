@@ -14,6 +14,7 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { drillOf } from '../src/drills/drill.js';
+import { readyFromItem, readyKey } from '../src/ready/record.js';
 import { linkFromItem } from '../src/table/links.js';
 import {
   type RecoveryDurations,
@@ -37,6 +38,8 @@ export interface ReportRow {
   readonly times?: RecoveryTimestamps;
   /** The recovery point the job restores. */
   readonly recoveryPointArn?: string;
+  /** What makeReady recorded: its state and the seconds from COMPLETED to ready. */
+  readonly ready?: { readonly state: string; readonly seconds?: number };
 }
 
 /** The summary of one resource type. */
@@ -56,6 +59,13 @@ export interface TypeSummary {
   readonly timeToRestored: { readonly median?: number; readonly worst?: number; readonly count: number };
   /** Seconds: accepted -> COMPLETED (AWS Backup's own time). */
   readonly restoreDuration: { readonly median?: number; readonly worst?: number; readonly count: number };
+  /** Made ready after COMPLETED (only where makeReady recorded any), and the seconds it took. */
+  readonly ready?: {
+    readonly count: number;
+    readonly notReady: number;
+    readonly median?: number;
+    readonly worst?: number;
+  };
 }
 
 /** Parses `7d`, `36h`, `90m`, `2w` into milliseconds; undefined when it is none of those. */
@@ -100,8 +110,27 @@ export function summarise(rows: readonly ReportRow[]): TypeSummary[] {
       timeToRecovery: stats(pick('timeToValidated')),
       timeToRestored: stats(pick('timeToRestored')),
       restoreDuration: stats(pick('restoreDuration')),
+      ...readySummary(of),
     };
   });
+}
+
+/** Completed -> ready over rows that have a make-ready record; nothing when none has. */
+function readySummary(rows: readonly ReportRow[]): { ready?: TypeSummary['ready'] } {
+  const made = rows.filter((r) => r.ready !== undefined);
+  if (made.length === 0) return {};
+  const ready = made.filter((r) => r.ready?.state === 'ready');
+  const { median, worst } = stats(
+    ready.map((r) => r.ready?.seconds).filter((v): v is number => v !== undefined),
+  );
+  return {
+    ready: {
+      count: ready.length,
+      notReady: made.filter((r) => r.ready?.state === 'not-ready').length,
+      ...(median === undefined ? {} : { median }),
+      ...(worst === undefined ? {} : { worst }),
+    },
+  };
 }
 
 async function getItem(ddb: DynamoDBClient, table: string, key: string): Promise<Item | undefined> {
@@ -131,10 +160,12 @@ export async function collectRows(
   const rows: ReportRow[] = [];
   for (const item of links) {
     const link = linkFromItem(item);
-    const [outcome, validation] = await Promise.all([
+    const [outcome, validation, readyItem] = await Promise.all([
       getItem(clients.ddb, table, `${link.restoreJobId}#outcome`),
       getItem(clients.ddb, table, `${link.restoreJobId}#validation`),
+      getItem(clients.ddb, table, readyKey(link.restoreJobId)),
     ]);
+    const made = readyFromItem(readyItem);
     let status = outcome?.state?.S === 'done' ? (outcome.outcome?.S ?? 'unknown') : undefined;
     let completedAt = outcome?.completedAt?.S;
     if (status === undefined || (status === 'COMPLETED' && completedAt === undefined)) {
@@ -167,6 +198,14 @@ export async function collectRows(
       durations: recoveryDurations(times),
       times,
       recoveryPointArn: link.recoveryPointArn,
+      ...(made === undefined
+        ? {}
+        : {
+            ready: {
+              state: made.state,
+              ...(made.readySeconds === undefined ? {} : { seconds: made.readySeconds }),
+            },
+          }),
     });
   }
   return rows;
@@ -243,6 +282,7 @@ export function reportText(summaries: readonly TypeSummary[], since: Date): stri
     'TTR worst',
     'job median',
     'job worst',
+    'ready (completed -> ready median)',
   ];
   const rows = summaries.map((s) => [
     safe(s.resourceType),
@@ -255,6 +295,9 @@ export function reportText(summaries: readonly TypeSummary[], since: Date): stri
     humanSeconds(s.timeToRecovery.worst),
     humanSeconds(s.restoreDuration.median),
     humanSeconds(s.restoreDuration.worst),
+    s.ready === undefined
+      ? '-'
+      : `${s.ready.count}${s.ready.notReady > 0 ? ` (${s.ready.notReady} not ready)` : ''} (${humanSeconds(s.ready.median)})`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>

@@ -11,6 +11,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { type ReadyRecord, readyFromItem, readyKey } from '../src/ready/record.js';
 import {
   linkFromItem,
   type NamedSecret,
@@ -44,8 +45,15 @@ export interface JobStatus {
     readonly completionDate?: string;
   };
   readonly jobError?: string;
-  /** What the tracker recorded at the job's end (`<jobId>#outcome`). */
+  /** What the tracker recorded at the job's end (`<jobId>#outcome`), then make-ready's state. */
   readonly outcome?: string;
+  /** What makeReady recorded (`<jobId>#ready`): its state, when, and how many settings still differ. */
+  readonly ready?: {
+    readonly state: string;
+    readonly readyAt?: string;
+    readonly readySeconds?: number;
+    readonly differences: number;
+  };
 }
 
 /** What `status` found. */
@@ -161,6 +169,15 @@ export function missingIndexNote(table: string): string {
   return `The job-link table ${table} has no ${TRIGGER_INDEX} index, so a message or event id cannot be looked up (a restore job id still can). Deploy the current serverless.yml (it adds the index to RestoreJobsTable), or restart \`npm run serve\` for the local stack; meanwhile find the job id with \`restore-pipeline dead-letters\` or in the functions' "Restore job started" log lines.`;
 }
 
+/** The outcome with make-ready's state: `COMPLETED -> ready (12.5 s after completed, 3 settings differ)`. */
+export function readyText(outcome: string, made: ReadyRecord | undefined): string {
+  if (made === undefined) return outcome;
+  const seconds =
+    made.readySeconds === undefined ? '' : `${made.readySeconds.toFixed(1)} s after completed, `;
+  const differ = made.diff.length === 1 ? '1 setting differs' : `${made.diff.length} settings differ`;
+  return `${outcome} -> ${made.state} (${seconds}${differ})`;
+}
+
 /** Looks an id up: as a restore job id first, then as a message or event id. */
 export async function lookUp(
   clients: { ddb: DynamoDBClient; backup: BackupClient },
@@ -169,16 +186,29 @@ export async function lookUp(
 ): Promise<StatusReport> {
   const notes: string[] = [];
   const full = async (restoreJobId: string, item?: Item): Promise<JobStatus> => {
-    const [link, outcome, job] = await Promise.all([
+    const [link, outcome, job, ready] = await Promise.all([
       item === undefined ? getItem(clients.ddb, table, restoreJobId) : Promise.resolve(item),
       getItem(clients.ddb, table, `${restoreJobId}#outcome`),
       describeJob(clients.backup, restoreJobId),
+      getItem(clients.ddb, table, readyKey(restoreJobId)),
     ]);
+    const made = readyFromItem(ready);
+    const said = outcome?.outcome?.S;
     return {
       restoreJobId,
       ...(link === undefined ? {} : { link: linkOf(link) }),
       ...scrubJob(job, link),
-      ...(outcome?.outcome?.S === undefined ? {} : { outcome: outcome.outcome.S }),
+      ...(said === undefined && made === undefined ? {} : { outcome: readyText(said ?? 'COMPLETED', made) }),
+      ...(made === undefined
+        ? {}
+        : {
+            ready: {
+              state: made.state,
+              ...(made.readyAt === undefined ? {} : { readyAt: made.readyAt }),
+              ...(made.readySeconds === undefined ? {} : { readySeconds: made.readySeconds }),
+              differences: made.diff.length,
+            },
+          }),
     };
   };
 

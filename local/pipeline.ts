@@ -34,6 +34,7 @@ import { type LocalAws, startLocalAws } from './endpoint.js';
 import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
+import { routeMakeReady } from './make-ready-rule.js';
 import { LOCAL_STACK, localRequestSettings } from './settings.js';
 import { createRestoreJobsTable, localClientConfig } from './setup.js';
 import { sleep } from './time.js';
@@ -358,6 +359,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     pattern: patterns.trackRestoreJob,
     target: (event: BusEvent) => deliverTo(trackInvoker.invoke(trackHandler, event as never)),
   });
+  if (options.allFunctions !== undefined)
+    routeMakeReady(aws, driver, deadLetterQueueUrl, env, options.logSink);
   const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
   const random = options.random ?? Math.random;

@@ -349,7 +349,7 @@ async function serve(args: Args): Promise<void> {
   const url = pipeline.aws.url;
   console.log(`Local restore pipeline on ${url}: AWS Backup, SQS (JSON and query), DynamoDB, EventBridge PutEvents, SNS.
 Every function of serverless.yml runs: restoreFromQueue polls ${REQUEST_QUEUE}; PutEvents and AWS Backup's
-job events reach restoreFromEvent, restoreOnAlarm and trackRestoreJob by the deployed rules; validateRestore
+job events reach restoreFromEvent, restoreOnAlarm, trackRestoreJob and makeReady by the deployed rules; validateRestore
 polls ${LOCAL_STACK.validationQueue}; reconcileRestoreJobs and cleanupDrills run every ${SERVE_SCHEDULE_MS / 1000} s (deployed: 15 minutes).
 ${args.faults ? `Faults injected: ${args.faults}; job events come late, twice or never, as AWS allows.` : 'No faults injected (--faults PLAN injects them).'}
 Each job's end and each dead letter are printed below as they happen. Ctrl-C stops it.
@@ -750,6 +750,7 @@ async function main(): Promise<void> {
     seed: currentSeed(offset),
   });
   if (args.events === undefined) await drillDemo();
+  if (args.events === undefined) await (await import('./ready-demo.js')).readyDemo();
 }
 
 if (require.main === module) {

@@ -74,7 +74,8 @@ const TRACK = 'TrackRestoreJobRole';
 const RECONCILE = 'ReconcileRestoreJobsRole';
 const VALIDATE = 'ValidateRestoreRole';
 const CLEANUP = 'CleanupDrillsRole';
-const ROLES = [QUEUE, EVENT, ALARM, TRACK, RECONCILE, VALIDATE, CLEANUP];
+const READY = 'MakeReadyRole';
+const ROLES = [QUEUE, EVENT, ALARM, TRACK, RECONCILE, VALIDATE, CLEANUP, READY];
 
 /** A question: a request, and the roles that must be allowed it (every other role must not). */
 interface Question extends Request {
@@ -103,7 +104,7 @@ const expected = (questions: readonly Question[]) =>
   Object.fromEntries(questions.map((q) => [q.label, [...q.allowed].sort()]));
 
 describe.each(['default', 'allOn'] as const)('IAM of the %s template', (which) => {
-  it('has a role for each of the seven functions', () => {
+  it('has a role for each of the eight functions', () => {
     expect(stacks[which].map((r) => r.name).sort()).toStrictEqual([...ROLES].sort());
   });
 
@@ -547,13 +548,13 @@ function restoreQuestions(roleNames: readonly string[], sourceAccounts: readonly
       label: 'backup:GetRecoveryPointRestoreMetadata of a point of this account',
       action: 'backup:GetRecoveryPointRestoreMetadata',
       resource: point(ACCOUNT),
-      allowed: [...STARTERS, TRACK, RECONCILE, VALIDATE],
+      allowed: [...STARTERS, TRACK, RECONCILE, VALIDATE, READY],
     },
     ...sourceAccounts.map((a) => ({
       label: `backup:GetRecoveryPointRestoreMetadata of a point of listed account ${a}`,
       action: 'backup:GetRecoveryPointRestoreMetadata',
       resource: point(a),
-      allowed: [...STARTERS, TRACK, RECONCILE, VALIDATE],
+      allowed: [...STARTERS, TRACK, RECONCILE, VALIDATE, READY],
     })),
   ];
 }

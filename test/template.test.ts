@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployedPatterns } from '../local/eventbridge';
+import { MAKE_READY_PATTERN } from '../local/make-ready-rule';
 import { Resolver } from './helpers/cfn-resolve';
 import { type Template as PackagedTemplate, packageStack, removePackages } from './helpers/package-stack';
 
@@ -61,6 +62,7 @@ const FUNCTIONS = [
   'ReconcileRestoreJobsLambdaFunction',
   'ValidateRestoreLambdaFunction',
   'CleanupDrillsLambdaFunction',
+  'MakeReadyLambdaFunction',
 ] as const;
 /** The statements of a function's own role (conditional statements as the stack would have them). */
 const roleStatements = (t: Template, fn: string, alertsOn = false, sourcesOn = false): Statement[] => {
@@ -192,6 +194,8 @@ describe('triggers', () => {
       RestoreFromEvent: local.restoreFromEvent,
       RestoreOnAlarm: local.restoreOnAlarm,
       TrackRestoreJob: local.trackRestoreJob,
+      // npm run serve and the make-ready demo route COMPLETED events to makeReady with this pattern.
+      MakeReady: MAKE_READY_PATTERN,
     });
   });
 
@@ -489,13 +493,13 @@ describe('IAM: one role per function, with only what it calls', () => {
         const granted = roleStatements(alertsOn ? withAlerts : template, fn, alertsOn)
           .filter((s) => s.Effect === 'Allow')
           .flatMap(actions);
-        const tags = granted.filter((a) => tagging.includes(a)).sort();
-        expect([fn, tags]).toStrictEqual([
-          fn,
-          fn === 'CleanupDrillsLambdaFunction'
-            ? tagging.filter((a) => a !== 's3:PutBucketTagging').sort()
-            : [],
-        ]);
+        const tags = [...new Set(granted.filter((a) => tagging.includes(a)))].sort();
+        // makeReady tags the copies it makes ready (held to the ready key, test/integration/ready-iam.test.ts).
+        const expected: Record<string, string[]> = {
+          CleanupDrillsLambdaFunction: tagging.filter((a) => a !== 's3:PutBucketTagging').sort(),
+          MakeReadyLambdaFunction: ['dynamodb:TagResource', 'rds:AddTagsToResource'],
+        };
+        expect([fn, tags]).toStrictEqual([fn, expected[fn] ?? []]);
       }
     }
   });
@@ -897,6 +901,12 @@ describe('drills', () => {
       const granting = roleStatements(template, fn, true).filter(
         (s) => s.Effect === 'Allow' && [s.Action].flat().some((a) => changes.includes(a as string)),
       );
+      if (fn === 'MakeReadyLambdaFunction') {
+        // makeReady changes only the copies it marked ready (test/integration/ready-iam.test.ts).
+        for (const s of granting)
+          expect(s.Condition?.StringLike).toStrictEqual({ 'aws:ResourceTag/backup-restore:ready': '*' });
+        continue;
+      }
       if (fn !== 'CleanupDrillsLambdaFunction') {
         expect(granting).toStrictEqual([]);
         continue;

@@ -1,8 +1,11 @@
 /**
  * Local DynamoDB control plane (AWS JSON 1.0) for the tables a restore created: DescribeTable,
- * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, UpdateTable (the table is
- * then UPDATING for `updatingMs`), DeleteTable (ResourceInUseException while CREATING or UPDATING). The data-plane
- * tables of local/dynamodb.ts (the job-link table) are described too, read only.
+ * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, UpdateTable (deletion
+ * protection and stream; the table is then UPDATING for `updatingMs`), DeleteTable
+ * (ResourceInUseException while CREATING or UPDATING), and the settings a restore does not keep:
+ * Describe/UpdateContinuousBackups, Describe/UpdateTimeToLive. A restored table has point-in-time
+ * recovery, stream and TTL off until they are set (docs/aws-behaviour.md#ddb-restore-settings-lost).
+ * The data-plane tables of local/dynamodb.ts (the job-link table) are described too, read only.
  */
 
 import { json, LocalReply } from './reply.js';
@@ -18,7 +21,35 @@ export const DYNAMODB_CONTROL_OPERATIONS: ReadonlySet<string> = new Set([
   'ListTagsOfResource',
   'DeleteTable',
   'UpdateTable',
+  'DescribeContinuousBackups',
+  'UpdateContinuousBackups',
+  'DescribeTimeToLive',
+  'UpdateTimeToLive',
 ]);
+
+/** The settings a restore does not keep, per table (all off for a restored table). */
+export interface TableSettings {
+  pitr: boolean;
+  streamViewType: string | null;
+  ttlAttribute: string | null;
+  /** When TTL was last changed (epoch ms): another change within an hour is refused. */
+  ttlChangedAt?: number;
+}
+
+const SETTINGS = new WeakMap<LocalResource, TableSettings>();
+
+/** A table's settings, off until set (a test or the demo sets a source table's). */
+export function tableSettings(r: LocalResource): TableSettings {
+  let s = SETTINGS.get(r);
+  if (s === undefined) {
+    s = { pitr: false, streamViewType: null, ttlAttribute: null };
+    SETTINGS.set(r, s);
+  }
+  return s;
+}
+
+const TTL_CHANGE_INTERVAL_MS = 60 * 60 * 1000;
+const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 
 function error(type: string, message: string): LocalReply {
   return new LocalReply(
@@ -65,7 +96,87 @@ function describe(store: ResourceStore, r: LocalResource) {
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
     BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
     DeletionProtectionEnabled: r.deletionProtection === true,
+    ...streamFields(r),
   };
+}
+
+function streamFields(r: LocalResource) {
+  const view = tableSettings(r).streamViewType;
+  if (view === null) return {};
+  return {
+    StreamSpecification: { StreamEnabled: true, StreamViewType: view },
+    LatestStreamArn: `${r.arn}/stream/${new Date(r.createdAt).toISOString().replace(/Z$/, '')}`,
+  };
+}
+
+/** UpdateTable's StreamSpecification, refused as DynamoDB refuses it; undefined when accepted. */
+function updateStream(r: LocalResource, spec: unknown): LocalReply | undefined {
+  if (typeof spec !== 'object' || spec === null) return undefined;
+  const { StreamEnabled, StreamViewType } = spec as { StreamEnabled?: unknown; StreamViewType?: unknown };
+  const settings = tableSettings(r);
+  if (StreamEnabled === true) {
+    if (settings.streamViewType !== null)
+      return error('ValidationException', 'Table already has an enabled stream');
+    if (typeof StreamViewType !== 'string' || !VIEW_TYPES.has(StreamViewType))
+      return error('ValidationException', 'StreamViewType is required when the stream is enabled');
+    settings.streamViewType = StreamViewType;
+    return undefined;
+  }
+  if (settings.streamViewType === null)
+    return error('ValidationException', 'Table does not have a stream to disable');
+  settings.streamViewType = null;
+  return undefined;
+}
+
+/** Describe/UpdateContinuousBackups, Describe/UpdateTimeToLive (TableNotFoundException for the first two). */
+function settingsOperation(
+  store: ResourceStore,
+  r: LocalResource,
+  operation: string,
+  input: Record<string, unknown>,
+) {
+  const s = tableSettings(r);
+  const backups = () => ({
+    ContinuousBackupsDescription: {
+      ContinuousBackupsStatus: 'ENABLED',
+      PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: s.pitr ? 'ENABLED' : 'DISABLED' },
+    },
+  });
+  switch (operation) {
+    case 'DescribeContinuousBackups':
+      return ok(backups());
+    case 'UpdateContinuousBackups': {
+      const spec = input.PointInTimeRecoverySpecification as
+        | { PointInTimeRecoveryEnabled?: unknown }
+        | undefined;
+      if (typeof spec?.PointInTimeRecoveryEnabled !== 'boolean')
+        return error('ValidationException', 'PointInTimeRecoveryEnabled is required');
+      s.pitr = spec.PointInTimeRecoveryEnabled;
+      return ok(backups());
+    }
+    case 'DescribeTimeToLive':
+      return ok({
+        TimeToLiveDescription:
+          s.ttlAttribute === null
+            ? { TimeToLiveStatus: 'DISABLED' }
+            : { TimeToLiveStatus: 'ENABLED', AttributeName: s.ttlAttribute },
+      });
+    default: {
+      const spec = (input.TimeToLiveSpecification ?? {}) as { AttributeName?: unknown; Enabled?: unknown };
+      if (typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean')
+        return error('ValidationException', 'TimeToLiveSpecification needs AttributeName and Enabled');
+      if (spec.Enabled === (s.ttlAttribute !== null))
+        return error('ValidationException', `TimeToLive is already ${spec.Enabled ? 'enabled' : 'disabled'}`);
+      if (s.ttlChangedAt !== undefined && store.now() - s.ttlChangedAt < TTL_CHANGE_INTERVAL_MS)
+        return error(
+          'ValidationException',
+          'Time to live has been modified multiple times within a fixed interval',
+        );
+      s.ttlAttribute = spec.Enabled ? spec.AttributeName : null;
+      s.ttlChangedAt = store.now();
+      return ok({ TimeToLiveSpecification: { AttributeName: spec.AttributeName, Enabled: spec.Enabled } });
+    }
+  }
 }
 
 /** Answers one control-plane operation for a restored table, or a data-plane table (describe only). */
@@ -82,8 +193,12 @@ export function dynamoDbControl(
     if (operation === 'DescribeTable' && dataPlaneTables.has(name)) {
       return ok({ Table: { TableName: name, TableStatus: 'ACTIVE' } });
     }
-    return notFound(name);
+    // The continuous backups operations name a missing table otherwise.
+    return operation.endsWith('ContinuousBackups')
+      ? error('TableNotFoundException', `Table not found: ${name}`)
+      : notFound(name);
   }
+  if (/ContinuousBackups|TimeToLive/.test(operation)) return settingsOperation(store, r, operation, input);
   switch (operation) {
     case 'DescribeTable':
       return ok({ Table: describe(store, r) });
@@ -108,6 +223,10 @@ export function dynamoDbControl(
       return ok({ Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) });
     case 'UpdateTable':
       if (tableStatus(store, r) !== 'ACTIVE') return inUse(name, tableStatus(store, r));
+      {
+        const refused = updateStream(r, input.StreamSpecification);
+        if (refused !== undefined) return refused;
+      }
       if (typeof input.DeletionProtectionEnabled === 'boolean')
         r.deletionProtection = input.DeletionProtectionEnabled;
       r.updatingUntil = store.now() + store.timing.updatingMs;

@@ -178,6 +178,7 @@ const RDS_ACTIONS: ReadonlySet<string> = new Set([
   'DeleteDBCluster',
   'ModifyDBInstance',
   'ModifyDBCluster',
+  'CreateDBInstance',
 ]);
 
 const EC2_ACTIONS: ReadonlySet<string> = new Set([

@@ -3,6 +3,15 @@
  * added).
  */
 
+import {
+  AddTagsToResourceCommand,
+  CreateDBInstanceCommand,
+  type DBCluster,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+} from '@aws-sdk/client-rds';
+import { sortedCall } from '../aws/conditional.js';
 import type { DrillSteps, ResourceTypeModule, ValidationSteps } from './module.js';
 import {
   CLUSTER_RESTORE,
@@ -11,6 +20,8 @@ import {
   clusterValidation,
   DB_CLUSTER_IAM,
 } from './rds-family.js';
+import { nameOf, READY_TAG, type ReadyStep, type ReadyType, type Target, type Value } from './ready-steps.js';
+import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 export const aurora = {
   type: 'Aurora',
@@ -18,8 +29,184 @@ export const aurora = {
   alarm: [clusterDimension('AWS/RDS')],
   validated: true,
   drillable: true,
+  madeReady: true,
   iam: DB_CLUSTER_IAM,
 } as const satisfies ResourceTypeModule<'Aurora'>;
 
 export const auroraValidation: ValidationSteps = clusterValidation;
 export const auroraDrill: DrillSteps = clusterDrill;
+
+/*
+ * Make-ready: Aurora: AWS Backup restores the DB cluster only, not its DB instances
+ * (docs/aws-behaviour.md#rds-restore-cluster-only): a cluster without an instance takes no
+ * connection. The writer step creates an instance like the source's writer (class, engine) and
+ * waits until it is available; readers are added only when the request asks for them.
+ */
+async function cluster(t: Target, arn: string): Promise<DBCluster> {
+  const out = await sortedCall('DescribeDBClusters', () =>
+    t.clients.rds().send(new DescribeDBClustersCommand({ DBClusterIdentifier: nameOf(arn) })),
+  );
+  const c = out.DBClusters?.[0];
+  if (c === undefined)
+    throw Object.assign(new Error(`DBCluster ${nameOf(arn)} not found`), { name: 'DBClusterNotFoundFault' });
+  return c;
+}
+
+async function instance(t: Target, id: string) {
+  const out = await sortedCall('DescribeDBInstances', () =>
+    t.clients.rds().send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+  );
+  return out.DBInstances?.[0];
+}
+
+/** The class and engine of an instance, as the writer step compares them. */
+async function shape(t: Target, id: string | undefined): Promise<Value> {
+  if (id === undefined) return null;
+  const db = await instance(t, id);
+  return db === undefined ? null : { instanceClass: db.DBInstanceClass ?? '', engine: db.Engine ?? '' };
+}
+
+const tagsOfCluster = async (t: Target, arn: string): Promise<Tags> =>
+  Object.fromEntries(((await cluster(t, arn)).TagList ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+
+const tagCluster = (t: Target, tags: Tags) =>
+  sortedCall('AddTagsToResource', () =>
+    t.clients.rds().send(
+      new AddTagsToResourceCommand({
+        ResourceName: t.restoredArn,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    ),
+  ).then(() => undefined);
+
+/** Creates one instance in the restored cluster, tagged as the pipeline's; one that exists already is kept. */
+async function createInstance(t: Target, id: string, instanceClass: string, engine: string): Promise<void> {
+  try {
+    await sortedCall('CreateDBInstance', () =>
+      t.clients.rds().send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBClusterIdentifier: nameOf(t.restoredArn),
+          DBInstanceClass: instanceClass,
+          Engine: engine,
+          Tags: [{ Key: READY_TAG, Value: t.restoreJobId }],
+        }),
+      ),
+    );
+  } catch (error) {
+    // A create whose answer was lost: the instance is there, the step's read sees it.
+    if ((error as { awsErrorName?: unknown }).awsErrorName !== 'DBInstanceAlreadyExistsFault') throw error;
+  }
+}
+
+const members = async (t: Target) => (await cluster(t, t.restoredArn)).DBClusterMembers ?? [];
+
+/** Instance identifiers the steps give: at most 63 characters. */
+const instanceId = (t: Target, suffix: string) =>
+  `${nameOf(t.restoredArn).slice(0, 62 - suffix.length)}-${suffix}`;
+
+const available = async (t: Target, ids: readonly string[]) => {
+  for (const id of ids) if ((await instance(t, id))?.DBInstanceStatus !== 'available') return false;
+  return true;
+};
+
+const writer: ReadyStep = {
+  name: 'aurora.writer-instance',
+  key: 'writer',
+  required: true,
+  manual:
+    "create a DB instance in the restored cluster with the source writer's class and engine (CreateDBInstance with DBClusterIdentifier)",
+  // The writer, or while none is elected yet, the first member.
+  read: async (t) => {
+    const m = await members(t);
+    return shape(t, (m.find((x) => x.IsClusterWriter) ?? m[0])?.DBInstanceIdentifier);
+  },
+  // An instance that is there already is kept as it is (the diff shows a class that differs).
+  same: (actual) => actual !== null,
+  write: async (t, wanted) => {
+    const w = wanted as { instanceClass: string; engine: string };
+    await createInstance(t, instanceId(t, 'writer'), w.instanceClass, w.engine);
+  },
+  done: async (t) =>
+    available(
+      t,
+      (await members(t)).map((m) => m.DBInstanceIdentifier ?? ''),
+    ),
+};
+
+const readers: ReadyStep = {
+  name: 'aurora.reader-instances',
+  key: 'readers',
+  manual: 'add the reader instances the request asked for to the restored cluster',
+  read: async (t) => Math.max(0, (await members(t)).length - 1),
+  same: (actual, wanted) => Number(actual) >= Number(wanted),
+  write: async (t, wanted, actual) => {
+    const source = (await writer.read(t)) as { instanceClass: string; engine: string } | null;
+    if (source === null) throw new Error('The restored cluster has no writer to copy readers from');
+    for (let n = Number(actual) + 1; n <= Number(wanted); n++)
+      await createInstance(t, instanceId(t, `reader-${n}`), source.instanceClass, source.engine);
+  },
+  done: async (t) =>
+    available(
+      t,
+      (await members(t)).map((m) => m.DBInstanceIdentifier ?? ''),
+    ),
+};
+
+const deletionProtection: ReadyStep = {
+  name: 'aurora.deletion-protection',
+  key: 'deletionProtection',
+  manual: 'turn deletion protection on for the restored cluster (ModifyDBCluster DeletionProtection)',
+  read: async (t) => (await cluster(t, t.restoredArn)).DeletionProtection === true,
+  write: (t, wanted) =>
+    sortedCall('ModifyDBCluster', () =>
+      t.clients.rds().send(
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: nameOf(t.restoredArn),
+          DeletionProtection: wanted === true,
+          ApplyImmediately: true,
+        }),
+      ),
+    ).then(() => undefined),
+};
+
+/** The source cluster's writer, deletion protection and tags; undefined when the cluster is gone. */
+async function readSource(t: Target) {
+  const arn = t.sourceArn;
+  if (arn === undefined) return undefined;
+  const c = await readIfExists(() => cluster(t, arn));
+  if (c === undefined) return undefined;
+  const w = (c.DBClusterMembers ?? []).find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
+  const settings: Record<string, Value> = {
+    deletionProtection: c.DeletionProtection === true,
+    tags: copiedTags(Object.fromEntries((c.TagList ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))),
+  };
+  const shaped = await shape(t, w);
+  if (shaped !== null) settings.writer = shaped;
+  return settings;
+}
+
+/** Aurora's make-ready steps: the pipeline's tag on the cluster first (every later step is held to it). */
+export const auroraReady: ReadyType = {
+  resourceType: 'Aurora',
+  readSource,
+  // The cluster's stored metadata names its engine, not its instances' class.
+  fromRecoveryPoint: () => ({}),
+  steps: [
+    /* @__PURE__ */ tagsStep(
+      'aurora.ready-tag',
+      READY_TAG,
+      (t) => tagsOfCluster(t, t.restoredArn),
+      tagCluster,
+    ),
+    writer,
+    readers,
+    deletionProtection,
+    /* @__PURE__ */ tagsStep('aurora.tags', 'tags', (t) => tagsOfCluster(t, t.restoredArn), tagCluster),
+  ],
+  manual: [
+    "the source's parameter groups, security groups and subnet group where the restore request did not name them",
+    "readers beyond what the request asked for (the source's reader count is not copied)",
+    'backup retention, and the DNS names clients connect to (the copy has its own endpoints)',
+  ],
+};

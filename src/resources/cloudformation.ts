@@ -14,5 +14,6 @@ export const cloudformation = {
   },
   validated: false,
   drillable: false,
+  madeReady: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'CloudFormation'>;

@@ -18,6 +18,7 @@ export const documentdb = {
   alarm: [clusterDimension('AWS/DocDB')],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: DB_CLUSTER_IAM,
 } as const satisfies ResourceTypeModule<'DocumentDB'>;
 

@@ -143,6 +143,7 @@ export const ebs = {
   ],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: [
     { action: 'ec2:DescribeVolumes', resource: '*', by: 'validate' },
     { action: 'backup:GetRecoveryPointRestoreMetadata', resource: POINT, by: 'validate' },

@@ -255,6 +255,7 @@ export const ec2 = {
   ],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: [
     { action: 'ec2:DescribeInstances', resource: '*', by: 'validate' },
     { action: 'ec2:DescribeInstanceStatus', resource: '*', by: 'validate' },

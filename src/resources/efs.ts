@@ -71,6 +71,7 @@ export const efs = {
   ],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: [
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'validate' },
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'cleanup' },

@@ -13,5 +13,6 @@ export const eks = {
   },
   validated: false,
   drillable: false,
+  madeReady: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'EKS'>;

@@ -20,5 +20,6 @@ export const fsx = {
   ],
   validated: false,
   drillable: false,
+  madeReady: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'FSx'>;

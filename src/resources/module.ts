@@ -103,8 +103,8 @@ export interface ResourceTypeModule<T extends string = string> {
   readonly drillable: boolean;
   /** Every IAM action the steps call, by function. */
   readonly iam: readonly IamNeed[];
-  /** Reserved: the steps that make a restored copy ready (not implemented yet). */
-  readonly makeReady?: never;
+  /** The restored copy is made ready after COMPLETED (its module exports a ReadyType). */
+  readonly madeReady: boolean;
 }
 
 /** The outcome of one validation check. */

@@ -18,6 +18,7 @@ export const neptune = {
   alarm: [clusterDimension('AWS/Neptune')],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: DB_CLUSTER_IAM,
 } as const satisfies ResourceTypeModule<'Neptune'>;
 

@@ -26,5 +26,6 @@ export const redshift = {
   },
   validated: false,
   drillable: false,
+  madeReady: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'Redshift'>;

@@ -275,6 +275,7 @@ export const s3 = {
   ],
   validated: true,
   drillable: true,
+  madeReady: false,
   iam: [
     { action: 's3:ListBucket', resource: BUCKET, by: 'validate' },
     { action: 's3:ListAllMyBuckets', resource: '*', by: 'cleanup' },

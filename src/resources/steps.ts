@@ -1,18 +1,20 @@
 /**
- * The AWS steps of the resource types, by type: how a restored copy is validated, and how a drill's
- * copy is read, tagged and deleted. Two tables, so the validator's bundle carries no drill step's
- * client (S3 Control) and no function that only reads the facts carries any.
+ * The AWS steps of the resource types, by type: how a restored copy is validated, how it is made
+ * ready, and how a drill's copy is read, tagged and deleted. One table each, so the validator's
+ * bundle carries no drill step's client (S3 Control) and no function that only reads the facts
+ * carries any.
  */
 
-import { auroraDrill, auroraValidation } from './aurora.js';
+import { auroraDrill, auroraReady, auroraValidation } from './aurora.js';
 import { documentdbDrill, documentdbValidation } from './documentdb.js';
-import { dynamodbDrill, dynamodbValidation } from './dynamodb.js';
+import { dynamodbDrill, dynamodbReady, dynamodbValidation } from './dynamodb.js';
 import { ebsDrill, ebsValidation } from './ebs.js';
 import { ec2Drill, ec2Validation } from './ec2.js';
 import { efsDrill, efsValidation } from './efs.js';
 import type { DrillSteps, ValidationSteps } from './module.js';
 import { neptuneDrill, neptuneValidation } from './neptune.js';
-import { rdsDrill, rdsValidation } from './rds.js';
+import { rdsDrill, rdsReady, rdsValidation } from './rds.js';
+import type { ReadyType } from './ready-steps.js';
 import type { ResourceType } from './registry.js';
 import { s3Drill, s3Validation } from './s3.js';
 
@@ -42,6 +44,13 @@ const DRILLS: Readonly<Partial<Record<ResourceType, DrillSteps>>> = {
   S3: s3Drill,
 };
 
+/** The types whose restored copy is made ready after COMPLETED (their module says `madeReady`). */
+const READY: Readonly<Partial<Record<ResourceType, ReadyType>>> = {
+  Aurora: auroraReady,
+  DynamoDB: dynamodbReady,
+  RDS: rdsReady,
+};
+
 const own = <T>(table: Readonly<Partial<Record<string, T>>>, type: string): T | undefined =>
   Object.hasOwn(table, type) ? table[type] : undefined;
 
@@ -50,3 +59,6 @@ export const validationSteps = (type: string): ValidationSteps | undefined => ow
 
 /** A type's drill steps; undefined when it is not drilled (or is no type). */
 export const drillSteps = (type: string): DrillSteps | undefined => own(DRILLS, type);
+
+/** A type's make-ready steps; undefined when it has none (or is no type). */
+export const readySteps = (type: string): ReadyType | undefined => own(READY, type);

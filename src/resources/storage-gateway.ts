@@ -14,5 +14,6 @@ export const storageGateway = {
   },
   validated: false,
   drillable: false,
+  madeReady: false,
   iam: [],
 } as const satisfies ResourceTypeModule<'Storage Gateway'>;

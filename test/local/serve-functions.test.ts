@@ -49,7 +49,7 @@ describe('the local stack with every function', () => {
     const yaml = readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8');
     const section = yaml.slice(yaml.indexOf('\nfunctions:\n'), yaml.indexOf('\nresources:\n'));
     const functions = [...section.matchAll(/^ {2}([A-Za-z0-9]+):\s*$/gm)].map((m) => m[1] as string);
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     const start = readFileSync(join(__dirname, '..', '..', 'local', 'start.ts'), 'utf8');
     const banner = start.slice(start.indexOf('Every function of serverless.yml runs'));
     for (const fn of functions) expect(banner.slice(0, 600)).toContain(fn);

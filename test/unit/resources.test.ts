@@ -11,7 +11,7 @@ import {
   RESOURCE_TYPES,
   TARGET_KEYS,
 } from '../../src/resources/rules';
-import { drillSteps, validationSteps } from '../../src/resources/steps';
+import { drillSteps, readySteps, validationSteps } from '../../src/resources/steps';
 import { CHECKED_TYPES, checkedType } from '../../src/validation/verdicts';
 
 describe('the registry', () => {
@@ -50,14 +50,17 @@ describe('the registry', () => {
     expect([validationSteps('constructor'), drillSteps('constructor')]).toStrictEqual([undefined, undefined]);
   });
 
-  it('has steps where a module says it validates or drills, and none where it does not', () => {
+  it('has steps where a module says it validates, drills or makes ready, and none where it does not', () => {
     const mismatched = TYPES.filter((m) => {
       return (
         m.validated !== (validationSteps(m.type) !== undefined) ||
-        m.drillable !== (drillSteps(m.type) !== undefined)
+        m.drillable !== (drillSteps(m.type) !== undefined) ||
+        m.madeReady !== (readySteps(m.type) !== undefined)
       );
     }).map((m) => m.type);
     expect(mismatched).toStrictEqual([]);
+    expect(TYPES.filter((m) => m.madeReady).map((m) => m.type)).toStrictEqual(['Aurora', 'DynamoDB', 'RDS']);
+    expect(readySteps('constructor')).toBeUndefined();
   });
 });
 

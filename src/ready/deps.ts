@@ -1,0 +1,11 @@
+/** What the make-ready function needs beyond every restore function's dependencies. */
+
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Deps } from '../types.js';
+
+export interface MakeReadyDeps extends Deps {
+  readonly rds: () => RDSClient;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds between two looks at a step that waits (an instance being created). */
+  readonly pollMs?: number;
+}

@@ -1,0 +1,112 @@
+/**
+ * One COMPLETED restore job made ready: only jobs this pipeline started, once (a ready record is
+ * kept), skipped when the request says `"Ready": false`. A copy that is not ready is dead-lettered
+ * (the letter names each failed step, the resource and what to do) before its record is written,
+ * so a failure to send is retried with the whole run and never leaves a record without a letter.
+ */
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../logger.js';
+import type { ReadyClients } from '../resources/ready-steps.js';
+import { readySteps } from '../resources/steps.js';
+import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
+import { readyOptionsOf } from './request.js';
+import { makeReady, type ReadyResult, type RunDeps } from './run.js';
+
+/** The fields of a `Restore Job State Change` COMPLETED event used here. */
+export interface CompletedJob {
+  readonly restoreJobId: string;
+  readonly resourceType?: string;
+  readonly createdResourceArn?: string;
+  readonly completionDate?: string;
+  readonly recoveryPointArn?: string;
+  readonly backupVaultArn?: string;
+  readonly sourceResourceArn?: string;
+}
+
+export interface ReadyJobDeps {
+  readonly ddb: DynamoDBClient;
+  readonly table: string;
+  readonly clients: ReadyClients;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly run: Omit<RunDeps, 'log'>;
+  /** The request the job came from, or undefined for a job this pipeline did not start. */
+  readonly requestOf: (restoreJobId: string) => Promise<{ readonly request: unknown } | undefined>;
+  /** The recovery point's ResourceArn (the source) and stored restore metadata. */
+  readonly pointOf: (job: CompletedJob) => Promise<{ sourceArn?: string; metadata: Record<string, string> }>;
+  /** Sends the dead letter of a job whose copy is not ready, with `reason`. */
+  readonly deadLetter: (job: CompletedJob, reason: string) => Promise<void>;
+}
+
+export type ReadyOutcome = 'not-ours' | 'duplicate' | ReadyRecord['state'];
+
+/** The dead letter's reason: each failed step, on which resource, and what to do. */
+export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'steps'>): string {
+  const failed = result.steps
+    .filter((s) => s.status === 'failed')
+    .map(
+      (s) =>
+        `${s.step} (${s.error === undefined ? 'the source does not tell the value' : `${s.error.name}: ${s.error.message}`}); to do by hand: ${s.manual ?? ''}`,
+    );
+  return `Restore job ${job.restoreJobId} completed, but ${job.createdResourceArn ?? 'its restored resource'} is not ready: ${failed.join('; ')}. Do not redrive this letter: the restore itself succeeded`;
+}
+
+/** Makes the copy of one COMPLETED job ready and records it; see the module comment. */
+export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): Promise<ReadyOutcome> {
+  const linked = await deps.requestOf(job.restoreJobId);
+  if (linked === undefined) return 'not-ours';
+  const before = await readReadyRecord(deps.ddb, deps.table, job.restoreJobId);
+  if (before !== undefined) return 'duplicate';
+  const completedAt = job.completionDate ?? deps.now().toISOString();
+  const base = {
+    restoreJobId: job.restoreJobId,
+    resourceType: job.resourceType ?? '',
+    restoredArn: job.createdResourceArn ?? '',
+    completedAt,
+    steps: [],
+    diff: [],
+  };
+  const options = readyOptionsOf(linked.request);
+  const type = readySteps(job.resourceType ?? '');
+  if (options === undefined || type === undefined || job.createdResourceArn === undefined) {
+    const state = options === undefined ? 'skipped' : 'no-steps';
+    await writeReadyRecord(deps.ddb, deps.table, { ...base, state }, deps.now());
+    return state;
+  }
+  const point = await deps.pointOf(job);
+  const result = await makeReady({ ...deps.run, log: deps.log }, type, {
+    restoreJobId: job.restoreJobId,
+    resourceType: type.resourceType,
+    restoredArn: job.createdResourceArn,
+    ...(point.sourceArn === undefined ? {} : { sourceArn: point.sourceArn }),
+    pointMetadata: point.metadata,
+    options,
+    clients: deps.clients,
+  });
+  if (!result.ready) await deps.deadLetter(job, notReadyReason(job, result));
+  const now = deps.now();
+  const seconds = Math.max(0, (now.getTime() - Date.parse(completedAt)) / 1000);
+  await writeReadyRecord(
+    deps.ddb,
+    deps.table,
+    {
+      ...base,
+      state: result.ready ? 'ready' : 'not-ready',
+      ...(point.sourceArn === undefined ? {} : { sourceArn: point.sourceArn }),
+      ...(result.ready
+        ? { readyAt: now.toISOString(), ...(Number.isFinite(seconds) ? { readySeconds: seconds } : {}) }
+        : {}),
+      sourceRead: result.sourceRead,
+      steps: result.steps,
+      diff: result.diff,
+    },
+    now,
+  );
+  deps.log.info(result.ready ? 'Restored copy made ready' : 'Restored copy not ready; dead-lettered', {
+    restoredArn: job.createdResourceArn,
+    readySeconds: result.ready ? seconds : undefined,
+    differences: result.diff.length,
+  });
+  return result.ready ? 'ready' : 'not-ready';
+}

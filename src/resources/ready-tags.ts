@@ -1,0 +1,72 @@
+/**
+ * Tags on a restored copy, for every type: the pipeline's own tag (which every later step's IAM is
+ * held to), and the source's tags where the restore did not copy them. Keys starting with `aws:`
+ * cannot be written, and the pipeline's own `backup-restore:` keys are never copied.
+ */
+
+import { classifyAwsError } from '../errors.js';
+import { READY_TAG, type ReadyStep, type Target, type Value } from './ready-steps.js';
+
+export type Tags = Readonly<Record<string, string>>;
+
+/** The errors that mean "no such resource", by service. */
+const NOT_FOUND = new Set([
+  'TableNotFoundException',
+  'ResourceNotFoundException',
+  'DBClusterNotFoundFault',
+  'DBInstanceNotFound',
+  'DBInstanceNotFoundFault',
+]);
+
+/** `read()`, or undefined when the resource does not exist; other errors are sorted and thrown. */
+export async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    const e = error as { awsErrorName?: unknown; name?: unknown };
+    const name = typeof e.awsErrorName === 'string' ? e.awsErrorName : e.name;
+    if (typeof name === 'string' && NOT_FOUND.has(name)) return undefined;
+    throw classifyAwsError('read the source', error);
+  }
+}
+
+/** The tags of a source that a copy should carry. */
+export function copiedTags(tags: Tags): Tags {
+  return Object.fromEntries(
+    Object.entries(tags).filter(([k]) => !k.startsWith('aws:') && !k.startsWith('backup-restore:')),
+  );
+}
+
+/** The pipeline's tag (`key` READY_TAG, the job id) or the source's tags (`key` tags). */
+export function tagsStep(
+  name: string,
+  key: typeof READY_TAG | 'tags',
+  read: (t: Target) => Promise<Tags>,
+  write: (t: Target, tags: Tags) => Promise<void>,
+): ReadyStep {
+  if (key === READY_TAG) {
+    return {
+      name,
+      key,
+      manual: `tag the restored copy with ${READY_TAG}=<restore job id>`,
+      read: async (t) => (await read(t))[READY_TAG] ?? null,
+      // Whichever job marked it: the tag is written only where none is (IAM holds it so).
+      same: (actual) => actual !== null,
+      write: (t, wanted) => write(t, { [READY_TAG]: String(wanted) }),
+    };
+  }
+  return {
+    name,
+    key,
+    manual: "copy the source's tags onto the restored copy",
+    read: async (t) => copiedTags(await read(t)),
+    same: (actual, wanted) => Object.keys(missingTags(actual, wanted)).length === 0,
+    write: (t, wanted, actual) => write(t, missingTags(actual, wanted)),
+  };
+}
+
+/** The wanted tags the copy does not carry with the same value. */
+export function missingTags(actual: Value, wanted: Value): Tags {
+  const have = (actual ?? {}) as Tags;
+  return Object.fromEntries(Object.entries((wanted ?? {}) as Tags).filter(([k, v]) => have[k] !== v));
+}

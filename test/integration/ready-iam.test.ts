@@ -1,0 +1,137 @@
+/**
+ * makeReady's role in the packaged template, resolved in a fake account: it agrees with AWS's
+ * Service Authorization data, and the simulator lets it change only copies that carry the ready
+ * key (written by it, that key alone, only where it is not yet), in this Region and account.
+ */
+
+import { Resolver, type Stack } from '../helpers/cfn-resolve';
+import { decide, disagreements, type Policy, type Request } from '../helpers/iam-check';
+import { packageStack, removePackages } from '../helpers/package-stack';
+
+const STACK: Stack = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
+const OTHER_REGION = 'us-east-1';
+const OTHER_ACCOUNT = '999988887777';
+const KEY = 'backup-restore:ready';
+let role: { arn: string; policies: { name: string; policy: Policy }[] };
+
+beforeAll(async () => {
+  const template = await packageStack();
+  const resolver = new Resolver(template, STACK);
+  const fn = template.Resources.MakeReadyLambdaFunction;
+  const r = template.Resources[fn?.Properties.Role['Fn::GetAtt'][0]];
+  const policies = resolver.resolve(r?.Properties.Policies) as {
+    PolicyName: string;
+    PolicyDocument: Policy;
+  }[];
+  role = {
+    arn: resolver.resolve(fn?.Properties.Role) as string,
+    policies: policies.map((p) => ({ name: p.PolicyName, policy: p.PolicyDocument })),
+  };
+}, 180_000);
+afterAll(removePackages);
+
+const arn = (service: string, resource: string, region = STACK.region, account = STACK.accountId) =>
+  `arn:aws:${service}:${region}:${account}:${resource}`;
+const marked = { [`aws:ResourceTag/${KEY}`]: 'job-1' };
+const writing = (keys: string[]) => ({
+  'aws:TagKeys': keys,
+  ...Object.fromEntries(keys.map((k) => [`aws:RequestTag/${k}`, 'v'])),
+});
+const allowed = async (q: Request) =>
+  (
+    await decide(role.arn, role.policies, {
+      ...q,
+      context: { 'aws:RequestedRegion': STACK.region, ...q.context },
+    })
+  ).result === 'Allowed';
+
+const CLUSTER = arn('rds', 'cluster:ledger-restored');
+const TABLE = arn('dynamodb', 'table/orders-restored');
+const JOB_TABLE = arn('dynamodb', 'table/RestoreJobsTable');
+
+describe("makeReady's role", () => {
+  it("agrees with AWS's Service Authorization data: actions, condition keys, resource types", async () => {
+    const problems: string[] = [];
+    for (const { policy } of role.policies)
+      for (const s of policy.Statement)
+        for (const p of await disagreements(s)) problems.push(`${s.Sid}: ${p}`);
+    expect(problems).toStrictEqual([]);
+  });
+
+  it('changes a copy only once it carries the ready key, in this Region and account', async () => {
+    for (const [action, resource] of [
+      ['dynamodb:UpdateContinuousBackups', TABLE],
+      ['dynamodb:UpdateTimeToLive', TABLE],
+      ['dynamodb:UpdateTable', TABLE],
+      ['rds:ModifyDBCluster', CLUSTER],
+      ['rds:ModifyDBInstance', arn('rds', 'db:orders-db-restored')],
+    ] as const) {
+      expect([action, await allowed({ action, resource, context: marked })]).toStrictEqual([action, true]);
+      expect([action, await allowed({ action, resource })]).toStrictEqual([action, false]);
+      const elsewhere = resource.replace(STACK.region, OTHER_REGION);
+      expect([
+        action,
+        await allowed({
+          action,
+          resource: elsewhere,
+          context: { ...marked, 'aws:RequestedRegion': OTHER_REGION },
+        }),
+      ]).toStrictEqual([action, false]);
+      expect([
+        action,
+        await allowed({
+          action,
+          resource: resource.replace(STACK.accountId, OTHER_ACCOUNT),
+          context: marked,
+        }),
+      ]).toStrictEqual([action, false]);
+    }
+  });
+
+  it('writes the ready key alone only where it is not yet, and copies other keys only onto marked copies', async () => {
+    for (const [action, resource] of [
+      ['dynamodb:TagResource', TABLE],
+      ['rds:AddTagsToResource', CLUSTER],
+    ] as const) {
+      const q = (context: Record<string, string | string[]>) => allowed({ action, resource, context });
+      expect(await q(writing([KEY]))).toBe(true);
+      expect(await q({ ...writing([KEY]), ...marked })).toBe(false);
+      expect(await q(writing([KEY, 'team']))).toBe(false);
+      expect(await q(writing(['team']))).toBe(false);
+      expect(await q({ ...writing(['team']), ...marked })).toBe(true);
+      expect(await q({ ...writing(['backup-restore:drill']), ...marked })).toBe(false);
+    }
+  });
+
+  it('creates an instance only tagged with the ready key, and only in a cluster that carries it', async () => {
+    const db = arn('rds', 'db:ledger-restored-writer');
+    expect(await allowed({ action: 'rds:CreateDBInstance', resource: db, context: writing([KEY]) })).toBe(
+      true,
+    );
+    expect(await allowed({ action: 'rds:CreateDBInstance', resource: db })).toBe(false);
+    expect(
+      await allowed({ action: 'rds:CreateDBInstance', resource: db, context: writing([KEY, 'team']) }),
+    ).toBe(false);
+    expect(await allowed({ action: 'rds:CreateDBInstance', resource: CLUSTER, context: marked })).toBe(true);
+    expect(await allowed({ action: 'rds:CreateDBInstance', resource: CLUSTER })).toBe(false);
+  });
+
+  it('never tags or changes the job table, whatever tag it is given, and deletes nothing', async () => {
+    for (const action of [
+      'dynamodb:TagResource',
+      'dynamodb:UpdateTable',
+      'dynamodb:UpdateContinuousBackups',
+      'dynamodb:UpdateTimeToLive',
+    ])
+      expect([
+        action,
+        await allowed({ action, resource: JOB_TABLE, context: { ...marked, ...writing([KEY]) } }),
+      ]).toStrictEqual([action, false]);
+    for (const [action, resource] of [
+      ['dynamodb:DeleteTable', TABLE],
+      ['rds:DeleteDBCluster', CLUSTER],
+      ['rds:DeleteDBInstance', arn('rds', 'db:ledger-restored-writer')],
+    ] as const)
+      expect([action, await allowed({ action, resource, context: marked })]).toStrictEqual([action, false]);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * Aurora make-ready steps against a stateful fake of RDS: the restored cluster has no instance (as
+ * AWS restores it); an instance created in it is `creating`, then `available` on a later look.
+ */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  AddTagsToResourceCommand,
+  CreateDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createLogger } from '../../src/logger';
+import { makeReady, type RunDeps, StillWaitingError } from '../../src/ready/run';
+import { auroraReady } from '../../src/resources/aurora';
+import type { Target } from '../../src/resources/ready-steps';
+
+const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:cluster:${id}`;
+
+interface FakeCluster {
+  protection: boolean;
+  tags: Record<string, string>;
+  members: { id: string; writer: boolean }[];
+}
+interface FakeInstance {
+  cls: string;
+  engine: string;
+  /** Looks left before it is available. */
+  looks: number;
+}
+
+function fakeRds(clusters: Record<string, FakeCluster>, instances: Record<string, FakeInstance>, looks = 1) {
+  const mock = mockClient(RDSClient);
+  const fault = (name: string) =>
+    Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: 404 } });
+  const cluster = (id: unknown) => {
+    const c = clusters[String(id).split(':').pop() ?? ''];
+    if (c === undefined) throw fault('DBClusterNotFoundFault');
+    return c;
+  };
+  mock.on(DescribeDBClustersCommand).callsFake((i) => {
+    const c = cluster(i.DBClusterIdentifier);
+    return {
+      DBClusters: [
+        {
+          DBClusterIdentifier: i.DBClusterIdentifier,
+          DeletionProtection: c.protection,
+          TagList: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
+          DBClusterMembers: c.members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer })),
+        },
+      ],
+    };
+  });
+  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
+    const db = instances[i.DBInstanceIdentifier];
+    if (db === undefined) throw fault('DBInstanceNotFoundFault');
+    const status = db.looks <= 0 ? 'available' : 'creating';
+    db.looks--;
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: i.DBInstanceIdentifier,
+          DBInstanceClass: db.cls,
+          Engine: db.engine,
+          DBInstanceStatus: status,
+        },
+      ],
+    };
+  });
+  mock.on(CreateDBInstanceCommand).callsFake((i) => {
+    if (instances[i.DBInstanceIdentifier] !== undefined) throw fault('DBInstanceAlreadyExistsFault');
+    instances[i.DBInstanceIdentifier] = { cls: i.DBInstanceClass, engine: i.Engine, looks };
+    cluster(i.DBClusterIdentifier).members.push({ id: i.DBInstanceIdentifier, writer: false });
+    return {};
+  });
+  mock.on(ModifyDBClusterCommand).callsFake((i) => {
+    cluster(i.DBClusterIdentifier).protection = i.DeletionProtection;
+    return {};
+  });
+  mock.on(AddTagsToResourceCommand).callsFake((i) => {
+    for (const t of i.Tags) cluster(i.ResourceName).tags[t.Key] = t.Value;
+    return {};
+  });
+  return mock;
+}
+
+const world = () => ({
+  clusters: {
+    ledger: {
+      protection: true,
+      tags: { team: 'ledger' },
+      members: [
+        { id: 'ledger-1', writer: true },
+        { id: 'ledger-2', writer: false },
+      ],
+    },
+    'ledger-restored': { protection: false, tags: {}, members: [] },
+  } as Record<string, FakeCluster>,
+  instances: {
+    'ledger-1': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
+    'ledger-2': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
+  } as Record<string, FakeInstance>,
+});
+
+const target = (readers = 0, sourceArn: string | undefined = ARN('ledger')): Target => ({
+  restoreJobId: 'job-2',
+  resourceType: 'Aurora',
+  restoredArn: ARN('ledger-restored'),
+  ...(sourceArn === undefined ? {} : { sourceArn }),
+  pointMetadata: { Engine: 'aurora-postgresql' },
+  options: { readers },
+  clients: {
+    rds: () => new RDSClient({ region: 'eu-west-1' }),
+    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
+  },
+});
+
+const sleeps: number[] = [];
+const run = (timeLeftMs = 600_000): RunDeps => ({
+  log: createLogger({ sink: () => undefined }),
+  sleep: async (ms) => {
+    sleeps.push(ms);
+  },
+  timeLeftMs: () => timeLeftMs,
+  pollMs: 1000,
+});
+
+describe('Aurora make-ready', () => {
+  it("creates an instance like the source's writer (class, engine), waits until it is available, and adds no reader unless asked", async () => {
+    const w = world();
+    const mock = fakeRds(w.clusters, w.instances, 2);
+    const result = await makeReady(run(), auroraReady, target());
+    expect(result.ready).toBe(true);
+    expect(mock.commandCalls(CreateDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
+      {
+        DBInstanceIdentifier: 'ledger-restored-writer',
+        DBClusterIdentifier: 'ledger-restored',
+        DBInstanceClass: 'db.r6g.large',
+        Engine: 'aurora-postgresql',
+        Tags: [{ Key: 'backup-restore:ready', Value: 'job-2' }],
+      },
+    ]);
+    expect(w.instances['ledger-restored-writer']?.looks).toBeLessThanOrEqual(0);
+    expect(w.clusters['ledger-restored']).toMatchObject({
+      protection: true,
+      tags: { team: 'ledger', 'backup-restore:ready': 'job-2' },
+    });
+    mock.restore();
+  });
+
+  it('adds the readers the request asks for, like the writer', async () => {
+    const w = world();
+    const mock = fakeRds(w.clusters, w.instances);
+    await makeReady(run(), auroraReady, target(2));
+    expect(w.clusters['ledger-restored']?.members.map((m) => m.id)).toStrictEqual([
+      'ledger-restored-writer',
+      'ledger-restored-reader-1',
+      'ledger-restored-reader-2',
+    ]);
+    mock.restore();
+  });
+
+  it('creates nothing the second time', async () => {
+    const w = world();
+    const mock = fakeRds(w.clusters, w.instances);
+    await makeReady(run(), auroraReady, target(1));
+    mock.resetHistory();
+    const again = await makeReady(run(), auroraReady, target(1));
+    expect(again.steps.every((s) => s.status === 'unchanged')).toBe(true);
+    expect(mock.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
+    mock.restore();
+  });
+
+  it('keeps an instance the copy already has, and shows its other class in the diff', async () => {
+    const w = world();
+    (w.clusters['ledger-restored'] as FakeCluster).members.push({ id: 'mine', writer: true });
+    w.instances.mine = { cls: 'db.t4g.medium', engine: 'aurora-postgresql', looks: 0 };
+    const mock = fakeRds(w.clusters, w.instances);
+    const result = await makeReady(run(), auroraReady, target());
+    expect(mock.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
+    expect(result.diff.find((d) => d.setting === 'writer')).toStrictEqual({
+      setting: 'writer',
+      restored: { instanceClass: 'db.t4g.medium', engine: 'aurora-postgresql' },
+      source: { instanceClass: 'db.r6g.large', engine: 'aurora-postgresql' },
+      why: 'the copy already had one, kept as it is',
+    });
+    mock.restore();
+  });
+
+  it('throws StillWaitingError when the instance is not available before the invocation ends (the event is retried)', async () => {
+    const w = world();
+    const mock = fakeRds(w.clusters, w.instances, 1000);
+    await expect(makeReady(run(1500), auroraReady, target())).rejects.toThrow(StillWaitingError);
+    mock.restore();
+  });
+
+  it('with the source gone, fails the writer step (the copy cannot serve without one) and never reports it ready', async () => {
+    const w = world();
+    delete w.clusters.ledger;
+    const mock = fakeRds(w.clusters, w.instances);
+    const result = await makeReady(run(), auroraReady, target());
+    expect(result.ready).toBe(false);
+    expect(result.steps.find((s) => s.step === 'aurora.writer-instance')).toMatchObject({
+      status: 'failed',
+      manual: expect.stringMatching(/CreateDBInstance/),
+    });
+    expect(mock.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
+    mock.restore();
+  });
+});

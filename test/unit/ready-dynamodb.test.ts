@@ -1,0 +1,255 @@
+/**
+ * DynamoDB make-ready steps against a stateful fake of the DynamoDB control plane: the restored
+ * table starts with every setting off (as AWS restores it), the source has them on.
+ */
+
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createLogger } from '../../src/logger';
+import { makeReady, type RunDeps } from '../../src/ready/run';
+import { dynamodbReady } from '../../src/resources/dynamodb';
+import type { Target } from '../../src/resources/ready-steps';
+
+const ARN = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/${name}`;
+
+interface FakeTable {
+  pitr: boolean;
+  stream: string | null;
+  ttl: string | null;
+  protection: boolean;
+  tags: Record<string, string>;
+}
+
+const notFound = () =>
+  Object.assign(new Error('Requested resource not found'), {
+    name: 'ResourceNotFoundException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+function fakeDynamo(tables: Record<string, FakeTable>) {
+  const mock = mockClient(DynamoDBClient);
+  const get = (name: unknown) => {
+    const t = tables[String(name).replace(/^arn:.*:table\//, '')];
+    if (t === undefined) throw notFound();
+    return t;
+  };
+  mock.on(DescribeTableCommand).callsFake((i) => {
+    const t = get(i.TableName);
+    return {
+      Table: {
+        TableName: i.TableName,
+        TableStatus: 'ACTIVE',
+        DeletionProtectionEnabled: t.protection,
+        ...(t.stream === null
+          ? {}
+          : { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } }),
+      },
+    };
+  });
+  mock.on(DescribeContinuousBackupsCommand).callsFake((i) => ({
+    ContinuousBackupsDescription: {
+      ContinuousBackupsStatus: 'ENABLED',
+      PointInTimeRecoveryDescription: {
+        PointInTimeRecoveryStatus: get(i.TableName).pitr ? 'ENABLED' : 'DISABLED',
+      },
+    },
+  }));
+  mock.on(DescribeTimeToLiveCommand).callsFake((i) => {
+    const t = get(i.TableName);
+    return {
+      TimeToLiveDescription:
+        t.ttl === null
+          ? { TimeToLiveStatus: 'DISABLED' }
+          : { TimeToLiveStatus: 'ENABLED', AttributeName: t.ttl },
+    };
+  });
+  mock.on(ListTagsOfResourceCommand).callsFake((i) => ({
+    Tags: Object.entries(get(i.ResourceArn).tags).map(([Key, Value]) => ({ Key, Value })),
+  }));
+  mock.on(UpdateContinuousBackupsCommand).callsFake((i) => {
+    get(i.TableName).pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;
+    return {};
+  });
+  mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
+    get(i.TableName).ttl = i.TimeToLiveSpecification.Enabled ? i.TimeToLiveSpecification.AttributeName : null;
+    return {};
+  });
+  mock.on(UpdateTableCommand).callsFake((i) => {
+    const t = get(i.TableName);
+    if (i.DeletionProtectionEnabled !== undefined) t.protection = i.DeletionProtectionEnabled;
+    if (i.StreamSpecification !== undefined)
+      t.stream = i.StreamSpecification.StreamEnabled ? i.StreamSpecification.StreamViewType : null;
+    return {};
+  });
+  mock.on(TagResourceCommand).callsFake((i) => {
+    for (const tag of i.Tags) get(i.ResourceArn).tags[tag.Key] = tag.Value;
+    return {};
+  });
+  return mock;
+}
+
+const off = (): FakeTable => ({ pitr: false, stream: null, ttl: null, protection: false, tags: {} });
+const source = (): FakeTable => ({
+  pitr: true,
+  stream: 'NEW_AND_OLD_IMAGES',
+  ttl: 'expiresAt',
+  protection: true,
+  tags: { team: 'orders', 'aws:cloudformation:stack-name': 'x', 'backup-restore:drill': 'j0' },
+});
+
+const target = (sourceArn: string | undefined = ARN('orders')): Target => ({
+  restoreJobId: 'job-1',
+  resourceType: 'DynamoDB',
+  restoredArn: ARN('orders-restored'),
+  ...(sourceArn === undefined ? {} : { sourceArn }),
+  pointMetadata: {},
+  options: { readers: 0 },
+  clients: {
+    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
+    rds: () => new RDSClient({ region: 'eu-west-1' }),
+  },
+});
+
+const run = (): RunDeps => ({
+  log: createLogger({ sink: () => undefined }),
+  sleep: async () => undefined,
+  timeLeftMs: () => 60_000,
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('DynamoDB make-ready', () => {
+  it("brings PITR, stream view type, TTL, deletion protection and tags back from the source table, and tags the copy as the pipeline's", async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const result = await makeReady(run(), dynamodbReady, target());
+    expect(result.ready).toBe(true);
+    expect(tables['orders-restored']).toStrictEqual({
+      pitr: true,
+      stream: 'NEW_AND_OLD_IMAGES',
+      ttl: 'expiresAt',
+      protection: true,
+      // aws: keys cannot be written; the pipeline's own keys are never copied.
+      tags: { team: 'orders', 'backup-restore:ready': 'job-1' },
+    });
+    expect(result.steps.map((s) => [s.step, s.status])).toStrictEqual([
+      ['dynamodb.ready-tag', 'changed'],
+      ['dynamodb.point-in-time-recovery', 'changed'],
+      ['dynamodb.time-to-live', 'changed'],
+      ['dynamodb.tags', 'changed'],
+      ['dynamodb.stream', 'changed'],
+      ['dynamodb.deletion-protection', 'changed'],
+    ]);
+    expect(result.diff.map((d) => d.setting)).toContain('name');
+    mock.restore();
+  });
+
+  it('changes nothing the second time (each step reads first)', async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    await makeReady(run(), dynamodbReady, target());
+    mock.resetHistory();
+    const again = await makeReady(run(), dynamodbReady, target());
+    expect(again.steps.every((s) => s.status === 'unchanged')).toBe(true);
+    const writes = [
+      UpdateTableCommand,
+      UpdateTimeToLiveCommand,
+      UpdateContinuousBackupsCommand,
+      TagResourceCommand,
+    ];
+    expect(writes.map((c) => mock.commandCalls(c as never).length)).toStrictEqual([0, 0, 0, 0]);
+    mock.restore();
+  });
+
+  it('with the source gone, records every setting as not restored and says why, and still tags the copy', async () => {
+    const tables = { 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const result = await makeReady(run(), dynamodbReady, target());
+    expect(result.sourceRead).toBe(false);
+    expect(result.ready).toBe(true);
+    expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toHaveLength(5);
+    const why = result.diff.find((d) => d.setting === 'pointInTimeRecovery')?.why;
+    expect(why).toMatch(/source is gone/);
+    expect(tables['orders-restored']?.tags).toStrictEqual({ 'backup-restore:ready': 'job-1' });
+    mock.restore();
+  });
+
+  it('does not read a source of another account (a shared vault): one of the same name here is another table', async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const result = await makeReady(
+      run(),
+      dynamodbReady,
+      target('arn:aws:dynamodb:eu-west-1:444455556666:table/orders'),
+    );
+    expect(result.sourceRead).toBe(false);
+    expect(tables['orders-restored']?.pitr).toBe(false);
+    mock.restore();
+  });
+
+  it('counts a write whose answer was lost as done when the copy shows it (the repeat is refused)', async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const refused = Object.assign(new Error('TimeToLive is already enabled'), {
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
+      (tables['orders-restored'] as FakeTable).ttl = i.TimeToLiveSpecification.AttributeName;
+      throw refused;
+    });
+    const result = await makeReady(run(), dynamodbReady, target());
+    expect(result.steps.find((s) => s.step === 'dynamodb.time-to-live')?.status).toBe('changed');
+    expect(result.ready).toBe(true);
+    mock.restore();
+  });
+
+  it('retries a step that fails once with a retryable error, and fails a step that always fails, naming it', async () => {
+    const tables = { orders: source(), 'orders-restored': off() };
+    const mock = fakeDynamo(tables);
+    const throttled = Object.assign(new Error('slow down'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mock
+      .on(UpdateContinuousBackupsCommand)
+      .rejectsOnce(throttled)
+      .callsFake((i) => {
+        tables['orders-restored'].pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;
+        return {};
+      });
+    const denied = Object.assign(new Error('not authorized'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    mock.on(UpdateTimeToLiveCommand).rejects(denied);
+    const result = await makeReady(run(), dynamodbReady, target());
+    expect(tables['orders-restored']?.pitr).toBe(true);
+    expect(mock.commandCalls(UpdateContinuousBackupsCommand)).toHaveLength(2);
+    expect(mock.commandCalls(UpdateTimeToLiveCommand)).toHaveLength(1);
+    expect(result.ready).toBe(false);
+    const failed = result.steps.filter((s) => s.status === 'failed');
+    expect(failed.map((s) => [s.step, s.error?.name])).toStrictEqual([
+      ['dynamodb.time-to-live', 'AwsCallError'],
+    ]);
+    expect(failed[0]?.manual).toMatch(/UpdateTimeToLive/);
+    // The steps after it still ran.
+    expect(tables['orders-restored']?.protection).toBe(true);
+    mock.restore();
+  });
+});

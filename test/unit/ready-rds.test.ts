@@ -1,0 +1,100 @@
+/** RDS make-ready steps against a stateful fake: the source instance's tags and deletion protection. */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  AddTagsToResourceCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createLogger } from '../../src/logger';
+import { makeReady } from '../../src/ready/run';
+import { rdsReady } from '../../src/resources/rds';
+import type { Target } from '../../src/resources/ready-steps';
+
+const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:db:${id}`;
+
+function fake(dbs: Record<string, { protection: boolean; tags: Record<string, string> }>) {
+  const mock = mockClient(RDSClient);
+  const get = (id: unknown) => {
+    const db = dbs[String(id).split(':').pop() ?? ''];
+    if (db === undefined)
+      throw Object.assign(new Error('gone'), {
+        name: 'DBInstanceNotFoundFault',
+        $metadata: { httpStatusCode: 404 },
+      });
+    return db;
+  };
+  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
+    const db = get(i.DBInstanceIdentifier);
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: i.DBInstanceIdentifier,
+          DeletionProtection: db.protection,
+          TagList: Object.entries(db.tags).map(([Key, Value]) => ({ Key, Value })),
+        },
+      ],
+    };
+  });
+  mock.on(ModifyDBInstanceCommand).callsFake((i) => {
+    get(i.DBInstanceIdentifier).protection = i.DeletionProtection;
+    return {};
+  });
+  mock.on(AddTagsToResourceCommand).callsFake((i) => {
+    for (const t of i.Tags) get(i.ResourceName).tags[t.Key] = t.Value;
+    return {};
+  });
+  return mock;
+}
+
+const target = (sourceArn?: string): Target => ({
+  restoreJobId: 'job-3',
+  resourceType: 'RDS',
+  restoredArn: ARN('orders-db-restored'),
+  ...(sourceArn === undefined ? {} : { sourceArn }),
+  pointMetadata: {},
+  options: { readers: 0 },
+  clients: {
+    rds: () => new RDSClient({ region: 'eu-west-1' }),
+    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
+  },
+});
+const run = {
+  log: createLogger({ sink: () => undefined }),
+  sleep: async () => undefined,
+  timeLeftMs: () => 60_000,
+};
+
+describe('RDS make-ready', () => {
+  it("sets the source instance's tags and deletion protection on the copy, once", async () => {
+    const dbs = {
+      'orders-db': { protection: true, tags: { team: 'orders', 'aws:x': 'y' } },
+      'orders-db-restored': { protection: false, tags: {} as Record<string, string> },
+    };
+    const mock = fake(dbs);
+    expect((await makeReady(run, rdsReady, target(ARN('orders-db')))).ready).toBe(true);
+    expect(dbs['orders-db-restored']).toStrictEqual({
+      protection: true,
+      tags: { 'backup-restore:ready': 'job-3', team: 'orders' },
+    });
+    mock.resetHistory();
+    await makeReady(run, rdsReady, target(ARN('orders-db')));
+    expect(mock.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+    expect(mock.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+    mock.restore();
+  });
+
+  it('with the source gone, records its settings as not restored', async () => {
+    const dbs = { 'orders-db-restored': { protection: false, tags: {} as Record<string, string> } };
+    const mock = fake(dbs);
+    const result = await makeReady(run, rdsReady, target(ARN('orders-db')));
+    expect(result.ready).toBe(true);
+    expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toStrictEqual([
+      'rds.tags',
+      'rds.deletion-protection',
+    ]);
+    mock.restore();
+  });
+});
