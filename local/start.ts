@@ -325,6 +325,26 @@ export function watchOutcomes(
   return () => clearInterval(timer);
 }
 
+/** Waits for Ctrl-C or SIGTERM; a second signal more than a second later exits at once. */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((done) => {
+    let stopping = 0;
+    const stop = (signal: NodeJS.Signals) => {
+      // Ctrl-C reaches this process twice (the terminal's group, and tsx relaying it): a second
+      // signal more than a second later does not wait for the clean stop.
+      if (stopping > 0) {
+        if (Date.now() - stopping > 1_000) process.exit(signal === 'SIGINT' ? 130 : 143);
+        return;
+      }
+      stopping = Date.now();
+      console.log(`\n${signal}: stopping the local pipeline...`);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 /** `npm run serve`: the whole pipeline as a local stack, until Ctrl-C or SIGTERM. */
 async function serve(args: Args): Promise<void> {
   const requestOfJob = new Map<string, string>();
@@ -385,22 +405,7 @@ Run one handler against it with serverless invoke local (the samples of events/,
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
-  await new Promise<void>((done) => {
-    let stopping = 0;
-    const stop = (signal: NodeJS.Signals) => {
-      // Ctrl-C reaches this process twice (the terminal's group, and tsx relaying it): a second
-      // signal more than a second later does not wait for the clean stop.
-      if (stopping > 0) {
-        if (Date.now() - stopping > 1_000) process.exit(signal === 'SIGINT' ? 130 : 143);
-        return;
-      }
-      stopping = Date.now();
-      console.log(`\n${signal}: stopping the local pipeline...`);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   stopWatching();
   await pipeline.close();
   rmSync(samples, { recursive: true, force: true });
