@@ -140,9 +140,8 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** Resolves the target from the options and the environment; builds no connection yet. */
-export function resolveTarget(options: TargetOptions, io: Io): Target {
-  const env = io.env;
+/** Where the clients connect, from the options and the environment. */
+function connectionOf(options: TargetOptions, env: Io['env']) {
   const endpoint = options.endpointUrl ?? (options.local ? LOCAL_ENDPOINT : undefined);
   const local = endpoint !== undefined;
   const region =
@@ -162,22 +161,38 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
     : stackName !== undefined
       ? `stack ${stackName} in ${region ?? '(no Region)'}`
       : `Region ${region ?? '(no Region)'}`;
+  return { local, region, common, stackName, description };
+}
 
-  if (region === undefined) {
-    throw new CliError(
-      'no-region',
-      'Say which Region: --region eu-west-1 (or set AWS_REGION), or use --local for the local stack.',
-      EXIT.usage,
-    );
-  }
+type ClientConfig = ReturnType<typeof connectionOf>['common'];
 
-  const sqs = new SQSClient(common);
-  const ddb = new DynamoDBClient(common);
-  const backup = new BackupClient(common);
+/** The CloudFormation and Lambda clients, made when first needed. */
+function lazyClients(common: ClientConfig) {
   let cfn: CloudFormationClient | undefined;
   let lambda: LambdaClient | undefined;
-  const target = { description };
+  return {
+    cfn: () => {
+      cfn ??= new CloudFormationClient(common);
+      return cfn;
+    },
+    lambda: () => {
+      lambda ??= new LambdaClient(common);
+      return lambda;
+    },
+    close: () => {
+      lambda?.destroy();
+      cfn?.destroy();
+    },
+  };
+}
 
+/** The stack's outputs (read once), and one output by key or what flag to pass instead. */
+function stackOutputs(
+  stackName: string | undefined,
+  region: string,
+  cfn: () => CloudFormationClient,
+  target: { description: string },
+) {
   const outputs = once(async () => {
     if (stackName === undefined) {
       throw new CliError(
@@ -186,9 +201,8 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
         EXIT.usage,
       );
     }
-    cfn ??= new CloudFormationClient(common);
     try {
-      const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+      const out = await cfn().send(new DescribeStacksCommand({ StackName: stackName }));
       const stack = out.Stacks?.[0];
       return Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     } catch (error) {
@@ -213,6 +227,52 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
     }
     return value;
   };
+  return { outputs, output };
+}
+
+/** The job-link table: as given, the local one, the stack's output, else the stack's resource. */
+async function tableName(
+  options: TargetOptions,
+  local: boolean,
+  stackName: string | undefined,
+  outputs: () => Promise<Record<string, string>>,
+  cfn: () => CloudFormationClient,
+  target: { description: string },
+): Promise<string> {
+  if (options.table !== undefined) return options.table;
+  if (local) return LOCAL.table;
+  const fromOutputs = (await outputs()).RestoreJobsTable;
+  if (fromOutputs !== undefined && fromOutputs !== '') return fromOutputs;
+  // Stacks deployed before the output existed: the table is the stack's RestoreJobsTable resource.
+  try {
+    const out = await cfn().send(
+      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: 'RestoreJobsTable' }),
+    );
+    const name = out.StackResourceDetail?.PhysicalResourceId;
+    if (name !== undefined && name !== '') return name;
+  } catch (error) {
+    throw explainAwsError(error, `find the job-link table of stack ${stackName}`, target);
+  }
+  throw new CliError('no-output', `Stack ${stackName} has no job-link table: pass --table.`, EXIT.aws);
+}
+
+/** Resolves the target from the options and the environment; builds no connection yet. */
+export function resolveTarget(options: TargetOptions, io: Io): Target {
+  const { local, region, common, stackName, description } = connectionOf(options, io.env);
+  if (region === undefined) {
+    throw new CliError(
+      'no-region',
+      'Say which Region: --region eu-west-1 (or set AWS_REGION), or use --local for the local stack.',
+      EXIT.usage,
+    );
+  }
+
+  const sqs = new SQSClient(common);
+  const ddb = new DynamoDBClient(common);
+  const backup = new BackupClient(common);
+  const lazy = lazyClients(common);
+  const target = { description };
+  const { outputs, output } = stackOutputs(stackName, region, lazy.cfn, target);
   const localQueue = async (name: string) => {
     try {
       const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
@@ -244,40 +304,20 @@ export function resolveTarget(options: TargetOptions, io: Io): Target {
       'DeadLetterQueueUrl',
       '--dead-letter-queue-url',
     ),
-    table: once(async () => {
-      if (options.table !== undefined) return options.table;
-      if (local) return LOCAL.table;
-      const fromOutputs = (await outputs()).RestoreJobsTable;
-      if (fromOutputs !== undefined && fromOutputs !== '') return fromOutputs;
-      // Stacks deployed before the output existed: the table is the stack's RestoreJobsTable resource.
-      try {
-        cfn ??= new CloudFormationClient(common);
-        const out = await cfn.send(
-          new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: 'RestoreJobsTable' }),
-        );
-        const name = out.StackResourceDetail?.PhysicalResourceId;
-        if (name !== undefined && name !== '') return name;
-      } catch (error) {
-        throw explainAwsError(error, `find the job-link table of stack ${stackName}`, target);
-      }
-      throw new CliError('no-output', `Stack ${stackName} has no job-link table: pass --table.`, EXIT.aws);
-    }),
+    table: once(() => tableName(options, local, stackName, outputs, lazy.cfn, target)),
     deploymentSettings: once(async () => {
       if (local || stackName === undefined) return undefined;
-      cfn ??= new CloudFormationClient(common);
-      lambda ??= new LambdaClient(common);
       try {
-        return await readDeploymentSettings(cfn, lambda, stackName);
+        return await readDeploymentSettings(lazy.cfn(), lazy.lambda(), stackName);
       } catch (error) {
         throw explainAwsError(error, `read the settings of the functions of stack ${stackName}`, target);
       }
     }),
     close: () => {
-      lambda?.destroy();
       sqs.destroy();
       ddb.destroy();
       backup.destroy();
-      cfn?.destroy();
+      lazy.close();
     },
   };
 }

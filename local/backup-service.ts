@@ -149,6 +149,56 @@ const LISTING_NAMES_VAULT: ReadonlySet<string> = new Set(['EFS', 'EC2']);
 
 const isContinuousArn = (arn: string) => arn.includes(':recovery-point:continuous:');
 
+/** StartRestoreJob's parameters, checked as AWS checks them before it looks anything up. */
+interface StartInput {
+  arn: string;
+  metadata: Record<string, string>;
+  type: string | undefined;
+  token: string | undefined;
+}
+
+function startInput(body: Record<string, unknown>): StartInput {
+  const arn = body.RecoveryPointArn;
+  if (typeof arn !== 'string' || arn === '') {
+    throw new LocalAwsError(400, 'MissingParameterValueException', 'RecoveryPointArn is required');
+  }
+  const metadata = body.Metadata;
+  if (metadata === undefined || metadata === null) {
+    throw new LocalAwsError(400, 'MissingParameterValueException', 'Metadata is required');
+  }
+  if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    throw new LocalAwsError(400, 'InvalidParameterValueException', 'Metadata must be a map of strings');
+  }
+  const type = body.ResourceType;
+  if (type !== undefined && (typeof type !== 'string' || !KNOWN_TYPES.has(type))) {
+    throw new LocalAwsError(400, 'InvalidParameterValueException', `Invalid resource type: ${String(type)}`);
+  }
+  return {
+    arn,
+    metadata: metadata as Record<string, string>,
+    type: typeof type === 'string' ? type : undefined,
+    token: typeof body.IdempotencyToken === 'string' ? body.IdempotencyToken : undefined,
+  };
+}
+
+/** The recovery point a restore starts from, refused when it is unknown, not ready, or composite. */
+function restorablePoint(arn: string, point: SeedRecoveryPoint | undefined): SeedRecoveryPoint {
+  if (point === undefined) {
+    throw new LocalAwsError(400, 'ResourceNotFoundException', `Recovery point ${arn} not found`);
+  }
+  if (point.Status !== undefined && point.Status !== 'COMPLETED' && point.Status !== 'AVAILABLE') {
+    throw new LocalAwsError(400, 'InvalidRequestException', `Recovery point ${arn} is ${point.Status}`);
+  }
+  if (point.IsParent === true) {
+    throw new LocalAwsError(
+      400,
+      'InvalidRequestException',
+      `Recovery point ${arn} is a composite recovery point, which cannot be restored`,
+    );
+  }
+  return point;
+}
+
 /**
  * Why AWS would fail a job it accepted, or undefined. AWS does not document whether a bad restore
  * moment is refused by StartRestoreJob or fails the job; the local endpoint fails the job, the path
@@ -300,52 +350,41 @@ export class LocalBackup {
 
   /** StartRestoreJob. */
   startRestoreJob(body: Record<string, unknown>): { RestoreJobId: string } {
-    const arn = body.RecoveryPointArn;
-    if (typeof arn !== 'string' || arn === '') {
-      throw new LocalAwsError(400, 'MissingParameterValueException', 'RecoveryPointArn is required');
-    }
-    const metadata = body.Metadata;
-    if (metadata === undefined || metadata === null) {
-      throw new LocalAwsError(400, 'MissingParameterValueException', 'Metadata is required');
-    }
-    if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
-      throw new LocalAwsError(400, 'InvalidParameterValueException', 'Metadata must be a map of strings');
-    }
-    const type = body.ResourceType;
-    if (type !== undefined && (typeof type !== 'string' || !KNOWN_TYPES.has(type))) {
-      throw new LocalAwsError(
-        400,
-        'InvalidParameterValueException',
-        `Invalid resource type: ${String(type)}`,
-      );
-    }
-    const token = typeof body.IdempotencyToken === 'string' ? body.IdempotencyToken : undefined;
+    const input = startInput(body);
+    const { arn, token } = input;
     const now = Date.now();
     if (token !== undefined) {
       const seen = this.tokens.get(token);
       if (seen !== undefined && now - seen.at < TOKEN_TTL_MS) return { RestoreJobId: seen.jobId };
     }
-    const point = this.point(arn);
-    if (point === undefined) {
-      throw new LocalAwsError(400, 'ResourceNotFoundException', `Recovery point ${arn} not found`);
-    }
-    if (point.Status !== undefined && point.Status !== 'COMPLETED' && point.Status !== 'AVAILABLE') {
-      throw new LocalAwsError(400, 'InvalidRequestException', `Recovery point ${arn} is ${point.Status}`);
-    }
-    if (point.IsParent === true) {
-      throw new LocalAwsError(
-        400,
-        'InvalidRequestException',
-        `Recovery point ${arn} is a composite recovery point, which cannot be restored`,
-      );
-    }
-    const resourceType = typeof type === 'string' ? type : point.ResourceType;
-    const meta = metadata as Record<string, string>;
+    const point = restorablePoint(arn, this.point(arn));
+    const resourceType = input.type ?? point.ResourceType;
+    const meta = input.metadata;
     // AWS checks some values at once and echoes them in its message (so must the log scrubbing).
     const zone = meta.availabilityZone;
     if (resourceType === 'EBS' && zone !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone)) {
       throw new LocalAwsError(400, 'InvalidParameterValueException', `Invalid availability zone: ${zone}`);
     }
+    const job = this.newJob(body, input, point, resourceType, now);
+    this.jobs.push(job);
+    if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });
+    for (const listener of this.listeners) listener(job, 'CREATED');
+    const runningAfter = this.seed.timing?.runningAfterMs ?? 200;
+    const doneAfter = this.seed.timing?.doneAfterMs ?? 600;
+    this.later(runningAfter, () => this.transition(job, 'RUNNING'));
+    this.later(doneAfter, () => this.transition(job, job.finalStatus));
+    return { RestoreJobId: job.RestoreJobId };
+  }
+
+  /** A new PENDING job, with how it will end: as AWS would fail it, as a seed's failure rule says, or COMPLETED. */
+  private newJob(
+    body: Record<string, unknown>,
+    input: StartInput,
+    point: SeedRecoveryPoint,
+    resourceType: string,
+    now: number,
+  ): LocalRestoreJob {
+    const { arn, metadata: meta, token } = input;
     const awsFailure = acceptedThenFailed(
       point,
       resourceType,
@@ -359,7 +398,7 @@ export class LocalBackup {
         (r.recoveryPointArn === undefined || r.recoveryPointArn === arn) &&
         Object.entries(r.metadata ?? {}).every(([k, v]) => meta[k] === v),
     );
-    const job: LocalRestoreJob = {
+    return {
       RestoreJobId: randomUUID().toUpperCase(),
       AccountId: this.seed.accountId,
       RecoveryPointArn: arn,
@@ -383,14 +422,6 @@ export class LocalBackup {
           ? {}
           : { finalMessage: rule.statusMessage.replace(/\{(\w+)\}/g, (_, k: string) => meta[k] ?? '') }),
     };
-    this.jobs.push(job);
-    if (token !== undefined) this.tokens.set(token, { jobId: job.RestoreJobId, at: now });
-    for (const listener of this.listeners) listener(job, 'CREATED');
-    const runningAfter = this.seed.timing?.runningAfterMs ?? 200;
-    const doneAfter = this.seed.timing?.doneAfterMs ?? 600;
-    this.later(runningAfter, () => this.transition(job, 'RUNNING'));
-    this.later(doneAfter, () => this.transition(job, job.finalStatus));
-    return { RestoreJobId: job.RestoreJobId };
   }
 
   private jobView(job: LocalRestoreJob): Record<string, unknown> {

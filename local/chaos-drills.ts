@@ -245,6 +245,63 @@ export async function runDrillChaos(options: {
   }
 }
 
+/** Per request: a forged drill that started, a request that started two jobs, or one with no job and no letter. */
+function accountRequests(
+  all: readonly JobLink[],
+  letters: readonly string[],
+  sent: readonly Sent[],
+  problems: string[],
+): { silentSkips: number; lost: number; secondRestores: number } {
+  const originalText = (l: JobLink) => JSON.stringify(l.original);
+  let silentSkips = 0;
+  let lost = 0;
+  let secondRestores = 0;
+  for (const request of sent) {
+    const jobs = all.filter(
+      (l) =>
+        originalText(l).includes(JSON.stringify(request.marker).slice(1, -1)) ||
+        originalText(l).includes(request.marker),
+    );
+    const lettered = letters.some(
+      (b) => b.includes(JSON.stringify(request.marker).slice(1, -1)) || b.includes(request.marker),
+    );
+    if (request.kind === 'forged-drill' && jobs.length > 0)
+      problems.push(`a drill naming an existing bucket started (resource ${request.resource})`);
+    if (jobs.length > 1) {
+      secondRestores += jobs.length - 1;
+      problems.push(`${request.kind} of resource ${request.resource} started ${jobs.length} jobs`);
+    }
+    if (jobs.length === 0 && !lettered) {
+      if (request.kind === 'alarm' || request.kind === 'recovery') silentSkips += 1;
+      lost += 1;
+      problems.push(`${request.kind} of resource ${request.resource}: no job and no letter`);
+    }
+  }
+  return { silentSkips, lost, secondRestores };
+}
+
+/** Alarm restores of one resource that ran at the same time as another (or a recovery answered with a drill's job). */
+function overlappingAlarmRestores(
+  p: LocalPipeline,
+  byJob: ReadonlyMap<string, JobLink>,
+  n: number,
+  problems: string[],
+): number {
+  let overlaps = 0;
+  for (let i = 0; i < n; i++) {
+    const alarmJobs = p.aws.backup.jobs.filter((j) => {
+      const link = byJob.get(j.RestoreJobId);
+      return j.SourceResourceArn === volumeArn(i) && link?.original.trigger === 'eventbridge';
+    });
+    const overlapping = alarmJobs.filter((a, k) =>
+      alarmJobs.some((b, m) => m < k && a.CreationDate < (b.CompletionDate ?? Number.POSITIVE_INFINITY)),
+    );
+    overlaps += overlapping.length;
+    if (overlapping.length > 0) problems.push(`two alarm restores of resource ${i} ran at once`);
+  }
+  return overlaps;
+}
+
 /** Counts what the campaign did, cleanup included. */
 async function account(
   p: LocalPipeline,
@@ -275,43 +332,8 @@ async function account(
     return !mine;
   }).length;
   const letters = p.deadLetters().map((m) => m.body);
-  const originalText = (l: JobLink) => JSON.stringify(l.original);
-  let silentSkips = 0;
-  let lost = 0;
-  let secondRestores = 0;
-  for (const request of sent) {
-    const jobs = all.filter(
-      (l) =>
-        originalText(l).includes(JSON.stringify(request.marker).slice(1, -1)) ||
-        originalText(l).includes(request.marker),
-    );
-    const lettered = letters.some(
-      (b) => b.includes(JSON.stringify(request.marker).slice(1, -1)) || b.includes(request.marker),
-    );
-    if (request.kind === 'forged-drill' && jobs.length > 0)
-      problems.push(`a drill naming an existing bucket started (resource ${request.resource})`);
-    if (jobs.length > 1) {
-      secondRestores += jobs.length - 1;
-      problems.push(`${request.kind} of resource ${request.resource} started ${jobs.length} jobs`);
-    }
-    if (jobs.length === 0 && !lettered) {
-      if (request.kind === 'alarm' || request.kind === 'recovery') silentSkips += 1;
-      lost += 1;
-      problems.push(`${request.kind} of resource ${request.resource}: no job and no letter`);
-    }
-  }
-  // Two alarm restores of one resource running at once, or a recovery answered with a drill's job.
-  for (let i = 0; i < n; i++) {
-    const alarmJobs = p.aws.backup.jobs.filter((j) => {
-      const link = byJob.get(j.RestoreJobId);
-      return j.SourceResourceArn === volumeArn(i) && link?.original.trigger === 'eventbridge';
-    });
-    const overlapping = alarmJobs.filter((a, k) =>
-      alarmJobs.some((b, m) => m < k && a.CreationDate < (b.CompletionDate ?? Number.POSITIVE_INFINITY)),
-    );
-    secondRestores += overlapping.length;
-    if (overlapping.length > 0) problems.push(`two alarm restores of resource ${i} ran at once`);
-  }
+  const { silentSkips, lost, secondRestores: secondJobs } = accountRequests(all, letters, sent, problems);
+  const secondRestores = secondJobs + overlappingAlarmRestores(p, byJob, n, problems);
   const drillJobs = p.aws.backup.jobs.filter((j) => drillJob(j.RestoreJobId)).length;
   const count = (kind: Sent['kind']) => sent.filter((r) => r.kind === kind).length;
   return {

@@ -373,14 +373,9 @@ function overlappingRestores(p: LocalPipeline): number {
   return overlaps;
 }
 
-/** Runs one campaign. */
-export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
-  const started = Date.now();
-  const random = prng(options.seed ?? 1);
-  const say = options.progress ?? (() => undefined);
-  // Log lines that name a forged envelope's message id (what the pipeline did with it).
-  const watched = new Map<string, string[]>();
-  const pipeline = await startLocalPipeline({
+/** The local pipeline of a campaign: faults, short timeouts, and its log lines about watched ids kept. */
+function startChaosPipeline(options: ChaosOptions, watched: Map<string, string[]>): Promise<LocalPipeline> {
+  return startLocalPipeline({
     faults: CHAOS_FAULTS,
     random: prng((options.seed ?? 1) + 1),
     // Longer than the function timeout, so a batch comes back only once its invocation has ended.
@@ -395,73 +390,338 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
       for (const [id, lines] of watched) if (line.includes(id)) lines.push(line);
     },
   });
-  const problems: string[] = [];
-  const duplicatesInjected = { sqsDeliveries: 0, events: 0 };
-  const requestQueue = pipeline.aws.sqs.queues.get(REQUEST_QUEUE);
+}
+
+/** The kind of request a roll of the dice makes: mostly good, some bad in each way. */
+function kindOf(roll: number): Kind {
+  return roll < 0.8
+    ? 'good'
+    : roll < 0.85
+      ? 'invalid'
+      : roll < 0.88
+        ? 'forbidden'
+        : roll < 0.94
+          ? 'unknown-point'
+          : 'fails-later';
+}
+
+/** Request `i` as a "Restore Requested" event. */
+function requestEvent(i: number, body: string): EventBridgeEvent<string, unknown> {
+  let detail: unknown;
   try {
-    const kinds: Kind[] = [];
-    const sends: Promise<unknown>[] = [];
-    const duplicateShare = options.duplicateShare ?? 0.1;
-    for (let i = 0; i < options.requests; i++) {
-      const roll = random();
-      const kind: Kind =
-        roll < 0.8
-          ? 'good'
-          : roll < 0.85
-            ? 'invalid'
-            : roll < 0.88
-              ? 'forbidden'
-              : roll < 0.94
-                ? 'unknown-point'
-                : 'fails-later';
-      kinds.push(kind);
-      const body = requestFor(i, kind);
-      const twice = random() < duplicateShare;
-      if (random() < (options.eventShare ?? 0.3)) {
-        let detail: unknown;
-        try {
-          detail = JSON.parse(body);
-        } catch {
-          detail = body;
-        }
-        const event: EventBridgeEvent<string, unknown> = {
-          version: '0',
-          id: `${marker(i)}-event`,
-          'detail-type': 'Restore Requested',
-          source: 'backup-restore.requests',
-          account: ACCOUNT,
-          time: new Date().toISOString(),
-          region: REGION,
-          resources: [],
-          detail,
-        };
+    detail = JSON.parse(body);
+  } catch {
+    detail = body;
+  }
+  return {
+    version: '0',
+    id: `${marker(i)}-event`,
+    'detail-type': 'Restore Requested',
+    source: 'backup-restore.requests',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [],
+    detail,
+  };
+}
+
+/** What the campaign sent: each request's kind, the sends in flight, the duplicates it injected. */
+interface Submitted {
+  kinds: Kind[];
+  sends: Promise<unknown>[];
+  duplicatesInjected: { sqsDeliveries: number; events: number };
+}
+
+/** Sends every request, by the queue or as an event, some of them twice as AWS may deliver them. */
+function submitRequests(pipeline: LocalPipeline, options: ChaosOptions, random: () => number): Submitted {
+  const requestQueue = pipeline.aws.sqs.queues.get(REQUEST_QUEUE);
+  const submitted: Submitted = { kinds: [], sends: [], duplicatesInjected: { sqsDeliveries: 0, events: 0 } };
+  const { sends, duplicatesInjected } = submitted;
+  const duplicateShare = options.duplicateShare ?? 0.1;
+  for (let i = 0; i < options.requests; i++) {
+    const kind = kindOf(random());
+    submitted.kinds.push(kind);
+    const body = requestFor(i, kind);
+    const twice = random() < duplicateShare;
+    if (random() < (options.eventShare ?? 0.3)) {
+      const event = requestEvent(i, body);
+      sends.push(pipeline.emit(event));
+      // EventBridge delivers at least once: the same event, twice, at the same time.
+      if (twice) {
+        duplicatesInjected.events += 1;
         sends.push(pipeline.emit(event));
-        // EventBridge delivers at least once: the same event, twice, at the same time.
-        if (twice) {
-          duplicatesInjected.events += 1;
-          sends.push(pipeline.emit(event));
-        }
-      } else {
-        sends.push(
-          pipeline.submit(body).then((messageId) => {
-            if (!twice || requestQueue === undefined) return;
-            // SQS delivers at least once: the same message (same id) comes a second time.
-            const message = requestQueue.messages.find((m) => m.MessageId === messageId);
-            if (message === undefined) return;
-            duplicatesInjected.sqsDeliveries += 1;
-            requestQueue.messages.push({
-              ...message,
-              ReceiveCount: 0,
-              visibleAt: Date.now(),
-              receiptHandle: undefined,
-            });
-          }),
-        );
       }
+    } else {
+      sends.push(
+        pipeline.submit(body).then((messageId) => {
+          if (!twice || requestQueue === undefined) return;
+          // SQS delivers at least once: the same message (same id) comes a second time.
+          const message = requestQueue.messages.find((m) => m.MessageId === messageId);
+          if (message === undefined) return;
+          duplicatesInjected.sqsDeliveries += 1;
+          requestQueue.messages.push({
+            ...message,
+            ReceiveCount: 0,
+            visibleAt: Date.now(),
+            receiptHandle: undefined,
+          });
+        }),
+      );
     }
+  }
+  return submitted;
+}
+
+/** What one forged envelope (sent as message `id`) became: its dead letter, else the pipeline's last word on it. */
+function forgedOutcome(pipeline: LocalPipeline, watched: ReadonlyMap<string, string[]>, id: string): string {
+  const letter = pipeline
+    .deadLetters()
+    .map(
+      (m) =>
+        JSON.parse(m.body) as {
+          trigger?: { id?: string };
+          failure?: string;
+          error?: { name?: string };
+          reason?: string;
+        },
+    )
+    .find((l) => l.trigger?.id === id);
+  const lines = (watched.get(id) ?? []).map((l) => JSON.parse(l) as { message?: string; reason?: string });
+  const lastLine = lines[lines.length - 1];
+  return letter !== undefined
+    ? `dead-lettered (${letter.failure}, ${letter.error?.name}): ${String(letter.reason).slice(0, 160)}`
+    : lastLine !== undefined
+      ? `ignored: ${lastLine.message}${lastLine.reason === undefined ? '' : ` (${lastLine.reason})`}`
+      : 'no trace';
+}
+
+/**
+ * Forged envelopes, once the requests have drained: each must be refused and start nothing, and
+ * none may mark a completed job as failed. Returns what each became, and the message ids they had.
+ */
+async function sendForged(
+  pipeline: LocalPipeline,
+  watched: Map<string, string[]>,
+  idle: () => Promise<void>,
+  problems: string[],
+): Promise<{ forged: ForgedOutcome[]; forgedIds: [string, string][] }> {
+  const completed = pipeline.aws.backup.jobs.find(
+    (j) => j.Status === 'COMPLETED' && j.Metadata.chaosId !== undefined,
+  );
+  const jobsBefore = pipeline.aws.backup.jobs.length;
+  const forgedIds: [string, string][] = [];
+  for (const [name, body] of forgedEnvelopes(completed?.RestoreJobId ?? 'none')) {
+    const id = await pipeline.submit(body);
+    watched.set(id, []);
+    forgedIds.push([name, id]);
+  }
+  await idle();
+  const forged: ForgedOutcome[] = forgedIds.map(([name, id]) => {
+    const became = forgedOutcome(pipeline, watched, id);
+    if (became === 'no trace') problems.push(`forged envelope "${name}" left no trace`);
+    return { name, became, jobsStarted: 0 };
+  });
+  const jobsAfter = pipeline.aws.backup.jobs.length;
+  if (jobsAfter !== jobsBefore) {
+    problems.push(`forged envelopes started ${jobsAfter - jobsBefore} restore job(s)`);
+    for (const f of forged) f.jobsStarted = jobsAfter - jobsBefore;
+  }
+  if (completed !== undefined) {
+    const link = await pipeline.aws.dynamodb.item(RESTORE_JOBS_TABLE, {
+      restoreJobId: { S: completed.RestoreJobId },
+    });
+    if (link !== undefined && JSON.stringify(link).includes('FAILED'))
+      problems.push(`a forged envelope marked completed job ${completed.RestoreJobId} as failed`);
+  }
+  return { forged, forgedIds };
+}
+
+/** The dead letters per request (by its chaos id), their categories, and letters sent again under one id. */
+interface LettersByRequest {
+  lettersById: Map<string, string[]>;
+  deadLetteredByReason: Record<string, number>;
+  repeatedDeadLetters: number;
+}
+
+function lettersByRequest(
+  pipeline: LocalPipeline,
+  jobOwner: ReadonlyMap<string, string>,
+  forgedMessageIds: ReadonlySet<string>,
+  problems: string[],
+): LettersByRequest {
+  const out: LettersByRequest = { lettersById: new Map(), deadLetteredByReason: {}, repeatedDeadLetters: 0 };
+  const seenLetterIds = new Set<string>();
+  for (const m of pipeline.deadLetters()) {
+    // The same failure sent twice carries one dead-letter id: an operator (and the redrive) sees one.
+    // Lambda's on-failure records have no dead-letter id: one per event (an event delivered twice is one).
+    const letterId = /"deadLetterId":"([0-9a-f]{32})"/.exec(m.body)?.[1] ?? lambdaRecordId(m.body);
+    if (letterId !== undefined && seenLetterIds.has(letterId)) {
+      out.repeatedDeadLetters += 1;
+      continue;
+    }
+    if (letterId !== undefined) seenLetterIds.add(letterId);
+    const triggerId = /"trigger":\{"type":"sqs","id":"([^"]+)"/.exec(m.body)?.[1];
+    if (triggerId !== undefined && forgedMessageIds.has(triggerId)) continue;
+    const category = categoryOf(m.body);
+    out.deadLetteredByReason[category] = (out.deadLetteredByReason[category] ?? 0) + 1;
+    let id = /chaos-\d{6}/.exec(m.body)?.[0];
+    // A tracker event that ran out of retries carries the job id, not the request.
+    if (id === undefined) id = jobOwner.get(/"restoreJobId":"([^"]+)"/.exec(m.body)?.[1] ?? '');
+    if (id === undefined || id === '') {
+      if (/chaos-alarm-/.test(m.body)) continue;
+      problems.push(`a dead letter belongs to no request: ${m.body.slice(0, 200)}`);
+      continue;
+    }
+    out.lettersById.set(id, [...(out.lettersById.get(id) ?? []), category]);
+  }
+  return out;
+}
+
+/** The tally before the requests are counted: what the pipeline's counters and the letters say. */
+function tallyOf(
+  pipeline: LocalPipeline,
+  options: ChaosOptions,
+  submitted: Submitted,
+  alarms: number,
+  letters: LettersByRequest,
+  forged: ForgedOutcome[],
+  problems: string[],
+): ChaosTally {
+  const reconciler: Record<string, number> = {};
+  for (const report of pipeline.reconciled) {
+    for (const [outcome, n] of Object.entries(report.outcomes))
+      reconciler[outcome] = (reconciler[outcome] ?? 0) + (n ?? 0);
+  }
+  return {
+    requests: options.requests,
+    started: 0,
+    startedThenFailed: 0,
+    deadLettered: 0,
+    deadLetteredByReason: letters.deadLetteredByReason,
+    duplicates: 0,
+    repeatedDeadLetters: letters.repeatedDeadLetters,
+    lost: 0,
+    secondRestores: 0,
+    duplicateDeadLetters: 0,
+    startedThenExhausted: 0,
+    trackerRecords: 0,
+    pendingClaims: 0,
+    perRequest: { jobs: {}, deadLetterIds: {} },
+    duplicatesInjected: submitted.duplicatesInjected,
+    jobEvents: { ...pipeline.jobEventStats, reconciler },
+    timeouts: {
+      longHangs: 0,
+      invocationsTimedOut: pipeline.source.stats.timeouts + pipeline.invoker.timeouts,
+    },
+    alarms: {
+      events: alarms,
+      jobsStarted: pipeline.aws.backup.jobs.filter((j) => j.Metadata.chaosId === undefined).length,
+      overlappingRestores: overlappingRestores(pipeline),
+    },
+    forged,
+    retries: {
+      sqsRedeliveries: pipeline.source.stats.failedRecords,
+      asyncRetries: pipeline.invoker.stats.retries,
+    },
+    faults: { calls: 0, injected: 0, share: 0, byKind: {} },
+    seconds: 0,
+    problems,
+  };
+}
+
+/** Counts each request once: started, started then failed or exhausted, dead-lettered, lost, or duplicated. */
+async function accountRequests(
+  pipeline: LocalPipeline,
+  kinds: readonly Kind[],
+  lettersById: ReadonlyMap<string, string[]>,
+  tally: ChaosTally,
+): Promise<void> {
+  const problems = tally.problems;
+  const jobsById = new Map<string, number>();
+  for (const job of pipeline.aws.backup.jobs) {
+    const id = job.Metadata.chaosId ?? '';
+    jobsById.set(id, (jobsById.get(id) ?? 0) + 1);
+  }
+  const failedJobIds = new Map(
+    pipeline.aws.backup.jobs
+      .filter((j) => j.Status === 'FAILED')
+      .map((j) => [j.Metadata.chaosId ?? '', j.RestoreJobId]),
+  );
+  const bump = (into: Record<string, number>, n: number) => {
+    into[String(n)] = (into[String(n)] ?? 0) + 1;
+  };
+  for (let i = 0; i < tally.requests; i++) {
+    const id = marker(i);
+    const jobs = jobsById.get(id) ?? 0;
+    const letters = lettersById.get(id) ?? [];
+    bump(tally.perRequest.jobs, jobs);
+    bump(tally.perRequest.deadLetterIds, letters.length);
+    const families = letters.map(familyOf);
+    const asyncFailures = families.filter((f) => f === 'job-failed');
+    const repeatedFamily = families.some((f, k) => f !== 'tracker-record' && families.indexOf(f) !== k);
+    const rejectedAfterStart = jobs > 0 && families.includes('rejected');
+    if (jobs > 1) tally.secondRestores += 1;
+    if (repeatedFamily) tally.duplicateDeadLetters += 1;
+    if (families.includes('tracker-record')) tally.trackerRecords += 1;
+    if (jobs > 1 || repeatedFamily || rejectedAfterStart) {
+      tally.duplicates += 1;
+      problems.push(`${id} (${kinds[i]}): ${jobs} jobs, dead letters ${JSON.stringify(letters)}`);
+    } else if (jobs === 1 && asyncFailures.length > 0) tally.startedThenFailed += 1;
+    else if (jobs === 1 && families.includes('exhausted')) tally.startedThenExhausted += 1;
+    else if (jobs === 1) tally.started += 1;
+    else if (families.some((f) => f !== 'tracker-record')) tally.deadLettered += 1;
+    else {
+      tally.lost += 1;
+      problems.push(`${id} (${kinds[i]}) was lost: no job, no dead letter`);
+    }
+    // A job that failed after it started must be reported, whether its end event came or not.
+    // (When the start's answer never came and the retries ran out, the request's own letter is that report.)
+    if (failedJobIds.has(id) && asyncFailures.length === 0 && !families.includes('exhausted')) {
+      // A claim on the outcome whose sender died (a hang past the function timeout) holds for
+      // OUTCOME_CLAIM_MS, then the reconciler's next run (every 15 minutes) takes it over: late,
+      // not lost. The campaign does not wait that long; it counts such jobs.
+      if (await claimPending(pipeline, failedJobIds.get(id) ?? '')) tally.pendingClaims += 1;
+      else problems.push(`${id}: its restore job failed and nobody was told (no dead letter)`);
+    }
+    // A good request may only end in the dead-letter queue because its retries ran out.
+    const exhausted = (l: string) =>
+      l.startsWith('retries-exhausted') || l.startsWith('lambda on-failure destination');
+    if (kinds[i] === 'good' && jobs === 0 && letters[0] !== undefined && !exhausted(letters[0])) {
+      problems.push(`${id} was a good request but ended ${letters[0]}`);
+    }
+  }
+}
+
+/** The faults the endpoint injected, by kind, and the hangs longer than the function timeout. */
+function countFaults(pipeline: LocalPipeline, tally: ChaosTally): void {
+  for (const op of FAULTED) {
+    const counts = pipeline.aws.faults.counts[op] ?? {};
+    tally.faults.calls += counts.calls ?? 0;
+    for (const [kind, n] of Object.entries(counts)) {
+      if (kind === 'calls') continue;
+      tally.faults.injected += n;
+      tally.faults.byKind[kind] = (tally.faults.byKind[kind] ?? 0) + n;
+      if (kind === 'Timeout' && LONG_HANG_OPS.includes(op)) tally.timeouts.longHangs += n;
+    }
+  }
+  tally.faults.share = tally.faults.calls === 0 ? 0 : tally.faults.injected / tally.faults.calls;
+}
+
+/** Runs one campaign. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
+  const started = Date.now();
+  const random = prng(options.seed ?? 1);
+  const say = options.progress ?? (() => undefined);
+  // Log lines that name a forged envelope's message id (what the pipeline did with it).
+  const watched = new Map<string, string[]>();
+  const pipeline = await startChaosPipeline(options, watched);
+  const problems: string[] = [];
+  try {
+    const submitted = submitRequests(pipeline, options, random);
     // Opted-in alarms flapping while the requests run.
     const alarms = flappingAlarms(options.flaps ?? 3);
-    for (const alarm of alarms) sends.push(pipeline.emit(alarm));
+    for (const alarm of alarms) submitted.sends.push(pipeline.emit(alarm));
     say(
       `${options.requests} requests and ${alarms.length} alarm transitions submitted; running until the queues drain...`,
     );
@@ -473,198 +733,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
         `  ${pipeline.aws.backup.jobs.length} jobs, ${pipeline.deadLetters().length} dead letters, ${pipeline.source.stats.failedRecords} redeliveries`,
       );
     };
-    await Promise.all(sends);
-    await pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
-
-    // Forged envelopes, once the requests have drained: each must be refused and start nothing.
-    const completed = pipeline.aws.backup.jobs.find(
-      (j) => j.Status === 'COMPLETED' && j.Metadata.chaosId !== undefined,
-    );
-    const jobsBefore = pipeline.aws.backup.jobs.length;
-    const forgedIds: [string, string][] = [];
-    for (const [name, body] of forgedEnvelopes(completed?.RestoreJobId ?? 'none')) {
-      const id = await pipeline.submit(body);
-      watched.set(id, []);
-      forgedIds.push([name, id]);
-    }
-    await pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
-    const forged: ForgedOutcome[] = forgedIds.map(([name, id]) => {
-      const letter = pipeline
-        .deadLetters()
-        .map(
-          (m) =>
-            JSON.parse(m.body) as {
-              trigger?: { id?: string };
-              failure?: string;
-              error?: { name?: string };
-              reason?: string;
-            },
-        )
-        .find((l) => l.trigger?.id === id);
-      const lines = (watched.get(id) ?? []).map(
-        (l) => JSON.parse(l) as { message?: string; reason?: string },
-      );
-      const lastLine = lines[lines.length - 1];
-      const became =
-        letter !== undefined
-          ? `dead-lettered (${letter.failure}, ${letter.error?.name}): ${String(letter.reason).slice(0, 160)}`
-          : lastLine !== undefined
-            ? `ignored: ${lastLine.message}${lastLine.reason === undefined ? '' : ` (${lastLine.reason})`}`
-            : 'no trace';
-      if (became === 'no trace') problems.push(`forged envelope "${name}" left no trace`);
-      return { name, became, jobsStarted: 0 };
-    });
-    const jobsAfter = pipeline.aws.backup.jobs.length;
-    if (jobsAfter !== jobsBefore) {
-      problems.push(`forged envelopes started ${jobsAfter - jobsBefore} restore job(s)`);
-      for (const f of forged) f.jobsStarted = jobsAfter - jobsBefore;
-    }
-    if (completed !== undefined) {
-      const link = await pipeline.aws.dynamodb.item(RESTORE_JOBS_TABLE, {
-        restoreJobId: { S: completed.RestoreJobId },
-      });
-      if (link !== undefined && JSON.stringify(link).includes('FAILED'))
-        problems.push(`a forged envelope marked completed job ${completed.RestoreJobId} as failed`);
-    }
+    const idle = () => pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
+    await Promise.all(submitted.sends);
+    await idle();
+    const { forged, forgedIds } = await sendForged(pipeline, watched, idle, problems);
 
     // Account for every request.
-    const jobsById = new Map<string, number>();
-    const jobOwner = new Map<string, string>();
-    for (const job of pipeline.aws.backup.jobs) {
-      const id = job.Metadata.chaosId ?? '';
-      jobsById.set(id, (jobsById.get(id) ?? 0) + 1);
-      jobOwner.set(job.RestoreJobId, id);
-    }
-    const lettersById = new Map<string, string[]>();
-    const deadLetteredByReason: Record<string, number> = {};
-    const seenLetterIds = new Set<string>();
-    const forgedMessageIds = new Set(forgedIds.map(([, id]) => id));
-    let repeatedDeadLetters = 0;
-    for (const m of pipeline.deadLetters()) {
-      // The same failure sent twice carries one dead-letter id: an operator (and the redrive) sees one.
-      // Lambda's on-failure records have no dead-letter id: one per event (an event delivered twice is one).
-      const letterId = /"deadLetterId":"([0-9a-f]{32})"/.exec(m.body)?.[1] ?? lambdaRecordId(m.body);
-      if (letterId !== undefined && seenLetterIds.has(letterId)) {
-        repeatedDeadLetters += 1;
-        continue;
-      }
-      if (letterId !== undefined) seenLetterIds.add(letterId);
-      const triggerId = /"trigger":\{"type":"sqs","id":"([^"]+)"/.exec(m.body)?.[1];
-      if (triggerId !== undefined && forgedMessageIds.has(triggerId)) continue;
-      const category = categoryOf(m.body);
-      deadLetteredByReason[category] = (deadLetteredByReason[category] ?? 0) + 1;
-      let id = /chaos-\d{6}/.exec(m.body)?.[0];
-      // A tracker event that ran out of retries carries the job id, not the request.
-      if (id === undefined) id = jobOwner.get(/"restoreJobId":"([^"]+)"/.exec(m.body)?.[1] ?? '');
-      if (id === undefined || id === '') {
-        if (/chaos-alarm-/.test(m.body)) continue;
-        problems.push(`a dead letter belongs to no request: ${m.body.slice(0, 200)}`);
-        continue;
-      }
-      lettersById.set(id, [...(lettersById.get(id) ?? []), category]);
-    }
-    const failedJobIds = new Map(
-      pipeline.aws.backup.jobs
-        .filter((j) => j.Status === 'FAILED')
-        .map((j) => [j.Metadata.chaosId ?? '', j.RestoreJobId]),
-    );
-    const failedJobs = new Set(failedJobIds.keys());
-    const reconciler: Record<string, number> = {};
-    for (const report of pipeline.reconciled) {
-      for (const [outcome, n] of Object.entries(report.outcomes))
-        reconciler[outcome] = (reconciler[outcome] ?? 0) + (n ?? 0);
-    }
-    const tally: ChaosTally = {
-      requests: options.requests,
-      started: 0,
-      startedThenFailed: 0,
-      deadLettered: 0,
-      deadLetteredByReason,
-      duplicates: 0,
-      repeatedDeadLetters,
-      lost: 0,
-      secondRestores: 0,
-      duplicateDeadLetters: 0,
-      startedThenExhausted: 0,
-      trackerRecords: 0,
-      pendingClaims: 0,
-      perRequest: { jobs: {}, deadLetterIds: {} },
-      duplicatesInjected,
-      jobEvents: { ...pipeline.jobEventStats, reconciler },
-      timeouts: {
-        longHangs: 0,
-        invocationsTimedOut: pipeline.source.stats.timeouts + pipeline.invoker.timeouts,
-      },
-      alarms: {
-        events: alarms.length,
-        jobsStarted: pipeline.aws.backup.jobs.filter((j) => j.Metadata.chaosId === undefined).length,
-        overlappingRestores: overlappingRestores(pipeline),
-      },
-      forged,
-      retries: {
-        sqsRedeliveries: pipeline.source.stats.failedRecords,
-        asyncRetries: pipeline.invoker.stats.retries,
-      },
-      faults: { calls: 0, injected: 0, share: 0, byKind: {} },
-      seconds: 0,
-      problems,
-    };
+    const jobOwner = new Map(pipeline.aws.backup.jobs.map((j) => [j.RestoreJobId, j.Metadata.chaosId ?? '']));
+    const letters = lettersByRequest(pipeline, jobOwner, new Set(forgedIds.map(([, id]) => id)), problems);
+    const tally = tallyOf(pipeline, options, submitted, alarms.length, letters, forged, problems);
     if (tally.alarms.overlappingRestores > 0)
       problems.push(`${tally.alarms.overlappingRestores} resource(s) had two restores running at once`);
-    const bump = (into: Record<string, number>, n: number) => {
-      into[String(n)] = (into[String(n)] ?? 0) + 1;
-    };
-    for (let i = 0; i < options.requests; i++) {
-      const id = marker(i);
-      const jobs = jobsById.get(id) ?? 0;
-      const letters = lettersById.get(id) ?? [];
-      bump(tally.perRequest.jobs, jobs);
-      bump(tally.perRequest.deadLetterIds, letters.length);
-      const families = letters.map(familyOf);
-      const asyncFailures = families.filter((f) => f === 'job-failed');
-      const repeatedFamily = families.some((f, k) => f !== 'tracker-record' && families.indexOf(f) !== k);
-      const rejectedAfterStart = jobs > 0 && families.includes('rejected');
-      if (jobs > 1) tally.secondRestores += 1;
-      if (repeatedFamily) tally.duplicateDeadLetters += 1;
-      if (families.includes('tracker-record')) tally.trackerRecords += 1;
-      if (jobs > 1 || repeatedFamily || rejectedAfterStart) {
-        tally.duplicates += 1;
-        problems.push(`${id} (${kinds[i]}): ${jobs} jobs, dead letters ${JSON.stringify(letters)}`);
-      } else if (jobs === 1 && asyncFailures.length > 0) tally.startedThenFailed += 1;
-      else if (jobs === 1 && families.includes('exhausted')) tally.startedThenExhausted += 1;
-      else if (jobs === 1) tally.started += 1;
-      else if (families.some((f) => f !== 'tracker-record')) tally.deadLettered += 1;
-      else {
-        tally.lost += 1;
-        problems.push(`${id} (${kinds[i]}) was lost: no job, no dead letter`);
-      }
-      // A job that failed after it started must be reported, whether its end event came or not.
-      // (When the start's answer never came and the retries ran out, the request's own letter is that report.)
-      if (failedJobs.has(id) && asyncFailures.length === 0 && !families.includes('exhausted')) {
-        // A claim on the outcome whose sender died (a hang past the function timeout) holds for
-        // OUTCOME_CLAIM_MS, then the reconciler's next run (every 15 minutes) takes it over: late,
-        // not lost. The campaign does not wait that long; it counts such jobs.
-        if (await claimPending(pipeline, failedJobIds.get(id) ?? '')) tally.pendingClaims += 1;
-        else problems.push(`${id}: its restore job failed and nobody was told (no dead letter)`);
-      }
-      // A good request may only end in the dead-letter queue because its retries ran out.
-      const exhausted = (l: string) =>
-        l.startsWith('retries-exhausted') || l.startsWith('lambda on-failure destination');
-      if (kinds[i] === 'good' && jobs === 0 && letters[0] !== undefined && !exhausted(letters[0])) {
-        problems.push(`${id} was a good request but ended ${letters[0]}`);
-      }
-    }
-    for (const op of FAULTED) {
-      const counts = pipeline.aws.faults.counts[op] ?? {};
-      tally.faults.calls += counts.calls ?? 0;
-      for (const [kind, n] of Object.entries(counts)) {
-        if (kind === 'calls') continue;
-        tally.faults.injected += n;
-        tally.faults.byKind[kind] = (tally.faults.byKind[kind] ?? 0) + n;
-        if (kind === 'Timeout' && LONG_HANG_OPS.includes(op)) tally.timeouts.longHangs += n;
-      }
-    }
-    tally.faults.share = tally.faults.calls === 0 ? 0 : tally.faults.injected / tally.faults.calls;
+    await accountRequests(pipeline, submitted.kinds, letters.lettersById, tally);
+    countFaults(pipeline, tally);
     tally.seconds = (Date.now() - started) / 1000;
     return tally;
   } finally {

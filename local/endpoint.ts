@@ -57,7 +57,8 @@ export interface LocalAwsOptions {
   resourceTiming?: ResourceTiming;
 }
 
-type Route = { operation: string; run: () => unknown };
+/** An operation and how to run it; `queue` names the SQS queue a call is about (faults may target one). */
+type Route = { operation: string; run: () => unknown; queue?: string };
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -155,6 +156,14 @@ export const LOCAL_OPERATIONS: ReadonlySet<string> = new Set([
 
 type Protocol = 'rest-json' | 'json-1.0' | 'json-1.1' | 'query' | 'sqs-query';
 
+/** The content type of an answer in `protocol`. */
+function contentType(protocol: Protocol): string {
+  if (protocol === 'query' || protocol === 'sqs-query') return 'text/xml';
+  if (protocol === 'json-1.0') return 'application/x-amz-json-1.0';
+  if (protocol === 'json-1.1') return 'application/x-amz-json-1.1';
+  return 'application/json';
+}
+
 function sendError(res: ServerResponse, error: LocalAwsError, protocol: Protocol): void {
   if (protocol === 'sqs-query') {
     res.writeHead(error.status, { 'content-type': 'text/xml' });
@@ -170,11 +179,7 @@ function sendError(res: ServerResponse, error: LocalAwsError, protocol: Protocol
   }
   const sqs = protocol === 'json-1.0';
   const headers: Record<string, string> = {
-    'content-type': sqs
-      ? 'application/x-amz-json-1.0'
-      : protocol === 'json-1.1'
-        ? 'application/x-amz-json-1.1'
-        : 'application/json',
+    'content-type': contentType(protocol),
     'x-amzn-errortype': error.type.split('#').pop() ?? error.type,
     'x-amzn-requestid': crypto.randomUUID(),
   };
@@ -220,14 +225,24 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Starts the local endpoint. */
-export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+/** What the endpoint holds: the emulated services and the counts the control API shows. */
+interface Services {
+  readonly backup: LocalBackup;
+  readonly faults: FaultInjector;
+  readonly served: Record<string, number>;
+  readonly sqs: LocalSqs;
+  readonly dynamodb: LocalDynamoDb;
+  readonly published: PublishedMessage[];
+  readonly resources: LocalResources;
+  readonly events: LocalEventBus;
+}
+
+async function createServices(options: LocalAwsOptions, baseUrl: () => string): Promise<Services> {
   const backup = new LocalBackup(options.seed);
   const faults = new FaultInjector(options.random);
   if (options.faults !== undefined) faults.set(options.faults);
   const served: Record<string, number> = {};
-  let base = '';
-  const sqs = new LocalSqs(() => base, options.seed.region, options.seed.accountId);
+  const sqs = new LocalSqs(baseUrl, options.seed.region, options.seed.accountId);
   const dynamodb = await LocalDynamoDb.start(options.seed.region, options.seed.accountId);
   const published: PublishedMessage[] = [];
   const resources = new LocalResources(
@@ -243,191 +258,261 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     if (job.Status === 'COMPLETED') resources.restoreCompleted(job);
   });
   const events = new LocalEventBus(options.seed.region, options.seed.accountId);
+  return { backup, faults, served, sqs, dynamodb, published, resources, events };
+}
 
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
-    let body = '';
-    try {
-      body = await readBody(req);
-    } catch {
-      return;
-    }
+/** A request as read from its headers and body, before a service takes it. */
+interface Incoming {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  readonly url: URL;
+  readonly body: string;
+  /** The x-amz-target header of the JSON protocols. */
+  readonly target: string | undefined;
+  /** The form of a query-protocol request (SQS's or SNS's). */
+  readonly form: URLSearchParams | undefined;
+  readonly protocol: Protocol;
+  /** An SQS call, in either protocol: injected faults answer as SQS does. */
+  readonly sqs: boolean;
+}
 
-    if (url.pathname.startsWith('/__local/')) {
-      if (url.pathname === '/__local/faults' && method === 'PUT') {
-        faults.set(JSON.parse(body || '{}') as FaultPlan);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          jobs: backup.jobs,
-          queues: [...sqs.queues.values()].map((q) => ({
-            name: q.name,
-            url: q.url,
-            messages: q.messages.length,
-            deleted: q.deleted,
-          })),
-          faults: faults.counts,
-          served,
-          events: events.events.map(({ event, matched }) => ({
-            id: event.id,
-            source: event.source,
-            detailType: event['detail-type'],
-            matched,
-          })),
-        }),
+const DYNAMODB_PREFIX = 'DynamoDB_20120810.';
+const SQS_PREFIX = 'AmazonSQS.';
+const EVENTS_PREFIX = 'AWSEvents.';
+
+function incomingOf(req: IncomingMessage, method: string, url: URL, body: string): Incoming {
+  const header = req.headers['x-amz-target'];
+  const target = typeof header === 'string' ? header : undefined;
+  const isSqs = target?.startsWith(SQS_PREFIX) === true;
+  const isDynamoDb = target?.startsWith(DYNAMODB_PREFIX) === true;
+  const isEvents = target?.startsWith(EVENTS_PREFIX) === true;
+  const isQuery =
+    method === 'POST' &&
+    String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  const form = isQuery ? new URLSearchParams(body) : undefined;
+  const isSqsQuery = form !== undefined && SQS_OPERATIONS.has(form.get('Action') ?? '');
+  const protocol: Protocol =
+    isSqs || isDynamoDb
+      ? 'json-1.0'
+      : isEvents
+        ? 'json-1.1'
+        : isSqsQuery
+          ? 'sqs-query'
+          : isQuery
+            ? 'query'
+            : 'rest-json';
+  return { req, method, url, body, target, form, protocol, sqs: isSqs || isSqsQuery };
+}
+
+/** One service's router: the route of a request that is the service's, else undefined. */
+type Router = (i: Incoming, s: Services) => Route | undefined;
+
+const unsupported = (operation: string) =>
+  new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
+
+/** The services in the order they are asked; the first that takes a request answers it. */
+const ROUTERS: readonly Router[] = [
+  // Restored resources; a DynamoDB call on a table dynalite holds is dynalite's, even one they answer.
+  (i, s) =>
+    i.target?.startsWith(DYNAMODB_PREFIX) && s.dynamodb.holds(i.body)
+      ? undefined
+      : s.resources.route(i.req.headers, i.method, i.url, i.body),
+  function dynamoDb(i, s) {
+    if (i.target === undefined || !i.target.startsWith(DYNAMODB_PREFIX)) return undefined;
+    const operation = i.target.slice(DYNAMODB_PREFIX.length);
+    if (!DYNAMODB_OPERATIONS.has(operation)) throw unsupported(operation);
+    return {
+      operation,
+      run: () => s.dynamodb.call(operation, i.body, i.req.headers as Record<string, string>),
+    };
+  },
+  function eventBridge(i, s) {
+    if (i.target === undefined || !i.target.startsWith(EVENTS_PREFIX)) return undefined;
+    const operation = i.target.slice(EVENTS_PREFIX.length);
+    if (operation !== 'PutEvents') throw unsupported(operation);
+    const input = JSON.parse(i.body || '{}') as Record<string, unknown>;
+    return { operation, run: () => s.events.PutEvents(input) };
+  },
+  function sqsQuery(i, s) {
+    if (i.form === undefined || !SQS_OPERATIONS.has(i.form.get('Action') ?? '')) return undefined;
+    const action = i.form.get('Action') as 'SendMessage';
+    const input = sqsQueryInput(i.form, i.url.pathname);
+    const queue = s.sqs.queueName(input);
+    return {
+      operation: action,
+      run: async () => sqsQueryResponse(action, await s.sqs[action](input)),
+      ...(queue === undefined ? {} : { queue }),
+    };
+  },
+  function sns(i, s) {
+    const form = i.form;
+    if (form === undefined) return undefined;
+    const operation = form.get('Action') ?? '';
+    if (operation !== 'Publish')
+      throw new LocalAwsError(400, 'InvalidAction', `${operation} is not supported locally`);
+    return {
+      operation,
+      run: () => {
+        const subject = form.get('Subject');
+        s.published.push({
+          TopicArn: form.get('TopicArn') ?? '',
+          Message: form.get('Message') ?? '',
+          ...(subject === null ? {} : { Subject: subject }),
+        });
+        return `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${crypto.randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`;
+      },
+    };
+  },
+  function sqsJson(i, s) {
+    if (i.target === undefined || !i.target.startsWith(SQS_PREFIX)) return undefined;
+    const operation = i.target.slice(SQS_PREFIX.length);
+    if (!SQS_OPERATIONS.has(operation)) {
+      throw new LocalAwsError(
+        400,
+        'com.amazonaws.sqs#UnsupportedOperation',
+        `${operation} is not supported locally`,
       );
-      return;
     }
+    const input = JSON.parse(i.body || '{}') as Record<string, unknown>;
+    const queue = s.sqs.queueName(input);
+    const op = operation as 'SendMessage';
+    return { operation, run: () => s.sqs[op](input), ...(queue === undefined ? {} : { queue }) };
+  },
+  (i, s) => {
+    const route = backupRoute(s.backup, i.method, i.url, i.body);
+    if (route === undefined) {
+      throw new LocalAwsError(
+        404,
+        'UnknownOperationException',
+        `No local operation for ${i.method} ${i.url.pathname}`,
+      );
+    }
+    return route;
+  },
+];
 
-    const target = req.headers['x-amz-target'];
-    const isSqs = typeof target === 'string' && target.startsWith('AmazonSQS.');
-    const isDynamoDb = typeof target === 'string' && target.startsWith('DynamoDB_20120810.');
-    const isEvents = typeof target === 'string' && target.startsWith('AWSEvents.');
-    const isQuery =
-      method === 'POST' &&
-      String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const form = isQuery ? new URLSearchParams(body) : undefined;
-    const isSqsQuery = form !== undefined && SQS_OPERATIONS.has(form.get('Action') ?? '');
-    const protocol: Protocol =
-      isSqs || isDynamoDb
-        ? 'json-1.0'
-        : isEvents
-          ? 'json-1.1'
-          : isSqsQuery
-            ? 'sqs-query'
-            : isQuery
-              ? 'query'
-              : 'rest-json';
-    let operation: string;
-    let run: () => unknown;
-    let queue: string | undefined;
-    try {
-      // A DynamoDB call on a table dynalite holds is dynalite's, even one the restored tables answer.
-      const own =
-        isDynamoDb && dynamodb.holds(body) ? undefined : resources.route(req.headers, method, url, body);
-      if (own !== undefined) {
-        ({ operation, run } = own);
-      } else if (isDynamoDb) {
-        const op = target.slice('DynamoDB_20120810.'.length);
-        operation = op;
-        if (!DYNAMODB_OPERATIONS.has(op)) {
-          throw new LocalAwsError(400, 'UnknownOperationException', `${op} is not supported locally`);
-        }
-        run = () => dynamodb.call(op, body, req.headers as Record<string, string>);
-      } else if (isEvents) {
-        operation = target.slice('AWSEvents.'.length);
-        if (operation !== 'PutEvents')
-          throw new LocalAwsError(400, 'UnknownOperationException', `${operation} is not supported locally`);
-        const input = JSON.parse(body || '{}') as Record<string, unknown>;
-        run = () => events.PutEvents(input);
-      } else if (isSqsQuery && form !== undefined) {
-        const action = form.get('Action') as 'SendMessage';
-        operation = action;
-        const input = sqsQueryInput(form, url.pathname);
-        queue = sqs.queueName(input);
-        run = async () => sqsQueryResponse(action, await sqs[action](input));
-      } else if (form !== undefined) {
-        operation = form.get('Action') ?? '';
-        if (operation !== 'Publish')
-          throw new LocalAwsError(400, 'InvalidAction', `${operation} is not supported locally`);
-        run = () => {
-          const subject = form.get('Subject');
-          published.push({
-            TopicArn: form.get('TopicArn') ?? '',
-            Message: form.get('Message') ?? '',
-            ...(subject === null ? {} : { Subject: subject }),
-          });
-          return `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${crypto.randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${crypto.randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`;
-        };
-      } else if (isSqs) {
-        operation = target.slice('AmazonSQS.'.length);
-        if (!SQS_OPERATIONS.has(operation)) {
-          throw new LocalAwsError(
-            400,
-            'com.amazonaws.sqs#UnsupportedOperation',
-            `${operation} is not supported locally`,
-          );
-        }
-        const input = JSON.parse(body || '{}') as Record<string, unknown>;
-        queue = sqs.queueName(input);
-        const op = operation as 'SendMessage';
-        run = () => sqs[op](input);
-      } else {
-        const route = backupRoute(backup, method, url, body);
-        if (route === undefined) {
-          throw new LocalAwsError(
-            404,
-            'UnknownOperationException',
-            `No local operation for ${method} ${url.pathname}`,
-          );
-        }
-        ({ operation, run } = route);
-      }
-    } catch (error) {
-      const e =
-        error instanceof LocalAwsError
-          ? error
-          : new LocalAwsError(400, 'SerializationException', String(error));
-      sendError(res, e, protocol);
-      return;
-    }
+function routeOf(i: Incoming, s: Services): Route {
+  for (const router of ROUTERS) {
+    const route = router(i, s);
+    if (route !== undefined) return route;
+  }
+  // The last router (AWS Backup's REST paths) takes every request or throws.
+  throw new Error('no router took the request');
+}
 
-    const decision = faults.decide(operation, queue);
-    if (decision.action === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    if (decision.action === 'hang') {
-      await sleep(decision.ms);
-      req.socket.destroy();
-      return;
-    }
-    if (decision.action === 'lost-response') {
-      try {
-        await run();
-        served[operation] = (served[operation] ?? 0) + 1;
-      } catch {
-        // The caller never learns either way.
-      }
-      req.socket.destroy();
-      return;
-    }
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    if (decision.action === 'error') {
-      sendError(res, faultError(decision.kind, isSqs || isSqsQuery), protocol);
-      return;
-    }
+/** The control API: PUT /__local/faults replaces the plan; any other path answers the state. */
+function control(s: Services, url: URL, method: string, body: string, res: ServerResponse): void {
+  if (url.pathname === '/__local/faults' && method === 'PUT') {
+    s.faults.set(JSON.parse(body || '{}') as FaultPlan);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      jobs: s.backup.jobs,
+      queues: [...s.sqs.queues.values()].map((q) => ({
+        name: q.name,
+        url: q.url,
+        messages: q.messages.length,
+        deleted: q.deleted,
+      })),
+      faults: s.faults.counts,
+      served: s.served,
+      events: s.events.events.map(({ event, matched }) => ({
+        id: event.id,
+        source: event.source,
+        detailType: event['detail-type'],
+        matched,
+      })),
+    }),
+  );
+}
+
+function countServed(s: Services, operation: string): void {
+  s.served[operation] = (s.served[operation] ?? 0) + 1;
+}
+
+async function handle(s: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  let body = '';
+  try {
+    body = await readBody(req);
+  } catch {
+    return;
+  }
+  if (url.pathname.startsWith('/__local/')) {
+    control(s, url, method, body, res);
+    return;
+  }
+  const incoming = incomingOf(req, method, url, body);
+  let route: Route;
+  try {
+    route = routeOf(incoming, s);
+  } catch (error) {
+    const e =
+      error instanceof LocalAwsError
+        ? error
+        : new LocalAwsError(400, 'SerializationException', String(error));
+    sendError(res, e, incoming.protocol);
+    return;
+  }
+  await answer(s, incoming, route, res);
+}
+
+/** Answers a routed call, unless the fault plan resets, hangs, loses the answer or fails it. */
+async function answer(s: Services, i: Incoming, route: Route, res: ServerResponse): Promise<void> {
+  const { operation, run } = route;
+  const decision = s.faults.decide(operation, route.queue);
+  if (decision.action === 'reset') {
+    i.req.socket.destroy();
+    return;
+  }
+  if (decision.action === 'hang') {
+    await sleep(decision.ms);
+    i.req.socket.destroy();
+    return;
+  }
+  if (decision.action === 'lost-response') {
     try {
-      const result = await run();
-      served[operation] = (served[operation] ?? 0) + 1;
-      if (result instanceof LocalReply) {
-        res.writeHead(result.status, result.headers).end(result.body);
-        return;
-      }
-      res.writeHead(200, {
-        'content-type':
-          protocol === 'query' || protocol === 'sqs-query'
-            ? 'text/xml'
-            : protocol === 'json-1.0'
-              ? 'application/x-amz-json-1.0'
-              : protocol === 'json-1.1'
-                ? 'application/x-amz-json-1.1'
-                : 'application/json',
-        'x-amzn-requestid': crypto.randomUUID(),
-      });
-      res.end(typeof result === 'string' ? result : JSON.stringify(result));
-    } catch (error) {
-      const e =
-        error instanceof LocalAwsError
-          ? error
-          : new LocalAwsError(500, 'InternalFailure', (error as Error).message ?? 'error');
-      sendError(res, e, protocol);
+      await run();
+      countServed(s, operation);
+    } catch {
+      // The caller never learns either way.
     }
-  });
+    i.req.socket.destroy();
+    return;
+  }
+  if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+  if (decision.action === 'error') {
+    sendError(res, faultError(decision.kind, i.sqs), i.protocol);
+    return;
+  }
+  try {
+    const result = await run();
+    countServed(s, operation);
+    if (result instanceof LocalReply) {
+      res.writeHead(result.status, result.headers).end(result.body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': contentType(i.protocol), 'x-amzn-requestid': crypto.randomUUID() });
+    res.end(typeof result === 'string' ? result : JSON.stringify(result));
+  } catch (error) {
+    const e =
+      error instanceof LocalAwsError
+        ? error
+        : new LocalAwsError(500, 'InternalFailure', (error as Error).message ?? 'error');
+    sendError(res, e, i.protocol);
+  }
+}
+
+/** Starts the local endpoint. */
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  let base = '';
+  const services = await createServices(options, () => base);
+  const { backup, dynamodb } = services;
+  const server: Server = createServer((req, res) => handle(services, req, res));
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -443,14 +528,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   return {
     url: base,
     port,
-    backup,
-    sqs,
-    dynamodb,
-    resources,
-    events,
-    published,
-    faults,
-    served,
+    ...services,
     close: async () => {
       backup.close();
       server.closeAllConnections();

@@ -212,16 +212,21 @@ function instancePool<E, R>(count: number, make: () => LocalHandler<E, R>): Loca
   };
 }
 
-/** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
-export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
-  const aws = await startLocalAws({
-    seed: options.seed ?? defaultSeed(),
-    port: options.port ?? 0,
-    ...(options.faults === undefined ? {} : { faults: options.faults }),
-    ...(options.random === undefined ? {} : { random: options.random }),
-  });
-  const maxReceiveCount = options.maxReceiveCount ?? 5;
-  const driver = new SQSClient(localClientConfig(aws.url, REGION));
+/** The queues of serverless.yml, with their URLs. */
+interface Queues {
+  requestQueueUrl: string;
+  deadLetterQueueUrl: string;
+  /** Only with `allFunctions`. */
+  validationQueueUrl: string | undefined;
+}
+
+/** Creates the dead-letter and request queues, the job table, and (with `allFunctions`) the validator's queue. */
+async function createQueuesAndTable(
+  aws: LocalAws,
+  driver: SQSClient,
+  options: LocalPipelineOptions,
+  maxReceiveCount: number,
+): Promise<Queues> {
   const dlq = await driver.send(
     new CreateQueueCommand({
       QueueName: DEAD_LETTER_QUEUE,
@@ -242,22 +247,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const tables = new DynamoDBClient(localClientConfig(aws.url, REGION));
   await createRestoreJobsTable(tables, RESTORE_JOBS_TABLE);
   tables.destroy();
-  const requestQueueUrl = requests.QueueUrl ?? '';
-  const deadLetterQueueUrl = dlq.QueueUrl ?? '';
-  const validationQueueUrl =
-    options.allFunctions === undefined
-      ? undefined
-      : await createValidationQueue(driver, dlqArn, maxReceiveCount, options.visibilityTimeoutS ?? 1);
+  return {
+    requestQueueUrl: requests.QueueUrl ?? '',
+    deadLetterQueueUrl: dlq.QueueUrl ?? '',
+    validationQueueUrl:
+      options.allFunctions === undefined
+        ? undefined
+        : await createValidationQueue(driver, dlqArn, maxReceiveCount, options.visibilityTimeoutS ?? 1),
+  };
+}
 
-  // The handlers reach the endpoint exactly as deployed code reaches AWS: through the environment.
-  const env: Record<string, string> = {
-    AWS_ENDPOINT_URL: aws.url,
+/** The handlers' environment: they reach the endpoint exactly as deployed code reaches AWS. */
+function handlerEnv(
+  awsUrl: string,
+  queues: Queues,
+  options: LocalPipelineOptions,
+  maxReceiveCount: number,
+): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: awsUrl,
     // The request rules (region, roles, source accounts): the CLI's --local reads the same ones.
     ...localRequestSettings(),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_MAX_ATTEMPTS: String(options.maxAttempts ?? 3),
-    DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     RESTORE_CONCURRENCY: String(options.restoreConcurrency ?? 5),
     RESTORE_JOBS_TABLE,
@@ -265,79 +279,119 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // a second): the endpoint enforces no quota unless a rate-limit fault is set, and the tests'
     // short visibility timeouts would otherwise redeliver batches still waiting for a slot.
     START_RESTORE_RATE_PER_SECOND: '100',
-    ...(validationQueueUrl === undefined ? {} : { VALIDATION_QUEUE_URL: validationQueueUrl }),
+    ...(queues.validationQueueUrl === undefined ? {} : { VALIDATION_QUEUE_URL: queues.validationQueueUrl }),
     ...options.env,
   };
-  Object.assign(process.env, env);
-  const deps = depsFromEnv(env, options.logSink ?? (() => undefined));
-  const instances = options.instances;
-  const ownDeps = () => depsFromEnv(env, options.logSink ?? (() => undefined));
+}
 
-  const source = new SqsEventSource({
+/** How a handler's dependencies are made: one set shared, or (`instances`) one per function instance. */
+interface HandlerDeps {
+  readonly shared: Deps;
+  readonly own: () => Deps;
+}
+
+/** One handler, or a pool of `count` instances each with its own dependencies when instances are asked for. */
+function handlerFor<E, R>(
+  count: number | undefined,
+  deps: HandlerDeps,
+  create: (deps: Deps) => LocalHandler<E, R>,
+): LocalHandler<E, R> {
+  return count === undefined ? create(deps.shared) : instancePool(count, () => create(deps.own()));
+}
+
+/** The function timeout, when a run sets one. */
+const functionTimeout = (options: LocalPipelineOptions) =>
+  options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs };
+/** Lambda's waits before asynchronous retries, when a run sets them. */
+const retryDelays = (options: LocalPipelineOptions) =>
+  options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs };
+
+/** restoreFromQueue polling the request queue. */
+function queueFunction(
+  driver: SQSClient,
+  requestQueueUrl: string,
+  options: LocalPipelineOptions,
+  deps: HandlerDeps,
+): SqsEventSource {
+  return new SqsEventSource({
     sqs: driver,
     queueUrl: requestQueueUrl,
     queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${REQUEST_QUEUE}`,
     region: REGION,
     functionName: 'restoreFromQueue',
-    handler:
-      instances === undefined
-        ? createQueueHandler(deps)
-        : instancePool(instances.queue, () => createQueueHandler(ownDeps())),
-    pollers: instances?.queue ?? options.pollers ?? 2,
-    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
+    handler: handlerFor(options.instances?.queue, deps, createQueueHandler),
+    pollers: options.instances?.queue ?? options.pollers ?? 2,
+    ...functionTimeout(options),
   });
+}
+
+/** The asynchronous invocations of the functions the EventBridge rules target. */
+interface Invokers {
+  /** restoreFromEvent at the reserved concurrency of 2 (the one a run without instances uses). */
+  readonly invoker: AsyncInvoker;
+  readonly eventInvoker: AsyncInvoker;
+  readonly trackInvoker: AsyncInvoker;
+  readonly alarmInvoker: AsyncInvoker;
+}
+
+function asyncInvokers(
+  driver: SQSClient,
+  deadLetterQueueUrl: string,
+  options: LocalPipelineOptions,
+): Invokers {
+  const common = { sqs: driver, onFailureQueueUrl: deadLetterQueueUrl };
+  const instances = options.instances;
   // restoreFromEvent has a reserved concurrency of 2 in serverless.yml: events beyond it wait.
   const invoker = new AsyncInvoker({
-    sqs: driver,
+    ...common,
     functionName: 'restoreFromEvent',
-    onFailureQueueUrl: deadLetterQueueUrl,
     concurrency: 2,
-    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
-    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+    ...functionTimeout(options),
+    ...retryDelays(options),
   });
   // The tracker's own invocations (its own timeout; no reserved concurrency).
   const trackInvoker = new AsyncInvoker({
-    sqs: driver,
+    ...common,
     functionName: 'trackRestoreJob',
-    onFailureQueueUrl: deadLetterQueueUrl,
-    ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
-    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+    ...functionTimeout(options),
+    ...retryDelays(options),
   });
   // restoreFromEvent has a reserved concurrency in serverless.yml; deployed-like runs keep to it.
   const eventInvoker =
     instances === undefined
       ? invoker
       : new AsyncInvoker({
-          sqs: driver,
+          ...common,
           functionName: 'restoreFromEvent',
-          onFailureQueueUrl: deadLetterQueueUrl,
           concurrency: instances.event,
-          ...(options.functionTimeoutMs === undefined ? {} : { timeoutMs: options.functionTimeoutMs }),
-          ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+          ...functionTimeout(options),
+          ...retryDelays(options),
         });
-  const eventHandler =
-    instances === undefined
-      ? createEventHandler(deps)
-      : instancePool(instances.event, () => createEventHandler(ownDeps()));
-  const alarmHandler =
-    instances === undefined
-      ? createAlarmHandler(deps)
-      : instancePool(instances.alarm, () => createAlarmHandler(ownDeps()));
   // restoreOnAlarm has a reserved concurrency of 1 in serverless.yml.
   const alarmInvoker = new AsyncInvoker({
-    sqs: driver,
+    ...common,
     functionName: 'restoreOnAlarm',
-    onFailureQueueUrl: deadLetterQueueUrl,
     concurrency: instances?.alarm ?? 1,
-    ...(options.asyncRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.asyncRetryDelaysMs }),
+    ...retryDelays(options),
   });
-  const alertClient = new SNSClient({ region: REGION });
-  const trackDeps: TrackDeps = options.alerts
-    ? { ...deps, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
-    : deps;
-  const trackHandler = createTrackHandler(trackDeps);
-  // The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
-  // state-change events) reach the functions whose rule patterns they match, and only those.
+  return { invoker, eventInvoker, trackInvoker, alarmInvoker };
+}
+
+/**
+ * The deployed EventBridge rules: events put on the local bus (PutEvents, and AWS Backup's own
+ * state-change events) reach the functions whose rule patterns they match, and only those.
+ * Returns `emit`, which puts an event on the bus and waits for the invocations it started.
+ */
+function routeRules(
+  aws: LocalAws,
+  options: LocalPipelineOptions,
+  invokers: Invokers,
+  handlers: {
+    event: LocalHandler<never, unknown>;
+    alarm: LocalHandler<never, unknown>;
+    track: LocalHandler<never, unknown>;
+  },
+): LocalPipeline['emit'] {
   const patterns = deployedPatterns(options.rules);
   // The invocations one publish starts (publish delivers synchronously), so emit can wait for them.
   let delivered: Promise<'succeeded' | 'destination'>[] | undefined;
@@ -347,56 +401,178 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   aws.events.addRule({
     name: 'restoreFromEvent',
     pattern: patterns.restoreFromEvent,
-    target: (event: BusEvent) => deliverTo(eventInvoker.invoke(eventHandler, event)),
+    target: (event: BusEvent) => deliverTo(invokers.eventInvoker.invoke(handlers.event, event as never)),
   });
   aws.events.addRule({
     name: 'restoreOnAlarm',
     pattern: patterns.restoreOnAlarm,
-    target: (event: BusEvent) => deliverTo(alarmInvoker.invoke(alarmHandler, event as never)),
+    target: (event: BusEvent) => deliverTo(invokers.alarmInvoker.invoke(handlers.alarm, event as never)),
   });
   aws.events.addRule({
     name: 'trackRestoreJob',
     pattern: patterns.trackRestoreJob,
-    target: (event: BusEvent) => deliverTo(trackInvoker.invoke(trackHandler, event as never)),
+    target: (event: BusEvent) => deliverTo(invokers.trackInvoker.invoke(handlers.track, event as never)),
   });
-  if (options.allFunctions !== undefined)
-    routeMakeReady(aws, driver, deadLetterQueueUrl, env, options.logSink);
-  const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
+  return async (event) => {
+    const runs: Promise<'succeeded' | 'destination'>[] = [];
+    delivered = runs;
+    try {
+      aws.events.publish(event as BusEvent);
+    } finally {
+      delivered = undefined;
+    }
+    if (runs.length === 0) return 'unmatched';
+    const results = await Promise.all(runs);
+    return results.includes('destination') ? 'destination' : 'succeeded';
+  };
+}
+
+/**
+ * AWS Backup's state-change events reach the bus at best effort, then the tracker's rule: each
+ * late by a random wait, some lost, some twice. Returns what was done, and how many wait.
+ */
+function deliverJobEvents(aws: LocalAws, options: LocalPipelineOptions) {
   const delivery = options.jobEvents ?? UNKIND_JOB_EVENTS;
   const random = options.random ?? Math.random;
-  const jobEventStats = { delivered: 0, lost: 0, duplicated: 0 };
-  const reconciled: ReconcileReport[] = [];
-  let eventsInFlight = 0;
+  const stats = { delivered: 0, lost: 0, duplicated: 0 };
+  let inFlight = 0;
   const deliver = (event: RestoreJobStateChange) => {
-    eventsInFlight++;
+    inFlight++;
     setTimeout(() => {
-      eventsInFlight--;
-      jobEventStats.delivered++;
+      inFlight--;
+      stats.delivered++;
       aws.events.publish(event as BusEvent);
     }, random() * delivery.maxDelayMs);
   };
-  // AWS Backup's state-change events reach the bus at best effort, then the tracker's rule.
   aws.backup.onJobStateChange((job, previous) => {
     if (random() < delivery.lossRate) {
-      jobEventStats.lost++;
+      stats.lost++;
       return;
     }
     const event = restoreJobEvent(job, previous === 'CREATED');
     deliver(event);
     if (random() < delivery.duplicateRate) {
-      jobEventStats.duplicated++;
+      stats.duplicated++;
       deliver(event);
     }
   });
-  source.start();
-  const { validator, stopSchedules } = startRestOfDeployment(options, driver, validationQueueUrl, env, () =>
+  return { stats, inFlight: () => inFlight };
+}
+
+/** The dead-letter queue's messages, read in place. */
+function deadLettersOf(aws: LocalAws): ReturnType<LocalPipeline['deadLetters']> {
+  return (aws.sqs.queues.get(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
+    messageId: m.MessageId,
+    body: m.Body,
+    ...(m.movedFrom === undefined ? {} : { movedFrom: m.movedFrom }),
+  }));
+}
+
+/** Sends one request body to the request queue; returns the message id. */
+function submitTo(driver: SQSClient, requestQueueUrl: string): LocalPipeline['submit'] {
+  return async (body) => {
+    const out = await driver.send(
+      new SendMessageCommand({
+        QueueUrl: requestQueueUrl,
+        MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    );
+    return out.MessageId ?? '';
+  };
+}
+
+/** Waits until `idle` has held three checks in a row (50 ms apart); fails past `deadline`. */
+async function quiet(
+  idle: () => boolean,
+  deadline: number,
+  timeoutMs: number,
+  onProgress: (() => void) | undefined,
+): Promise<void> {
+  let quietRounds = 0;
+  while (quietRounds < 3) {
+    if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
+    await sleep(50);
+    onProgress?.();
+    quietRounds = idle() ? quietRounds + 1 : 0;
+  }
+}
+
+/**
+ * The functions the EventBridge rules invoke (restoreFromEvent, restoreOnAlarm, trackRestoreJob)
+ * with their invokers, routed by the deployed rules; and the reconciler, with the tracker's
+ * dependencies (its alerts to a local SNS topic when asked for).
+ */
+function eventFunctions(
+  aws: LocalAws,
+  driver: SQSClient,
+  queues: Queues,
+  options: LocalPipelineOptions,
+  handlerDeps: HandlerDeps,
+) {
+  const invokers = asyncInvokers(driver, queues.deadLetterQueueUrl, options);
+  const alertClient = new SNSClient({ region: REGION });
+  const trackDeps: TrackDeps = options.alerts
+    ? { ...handlerDeps.shared, alerts: snsAlerter(async () => alertClient, ALERT_TOPIC) }
+    : handlerDeps.shared;
+  const emit = routeRules(aws, options, invokers, {
+    event: handlerFor(options.instances?.event, handlerDeps, createEventHandler),
+    alarm: handlerFor(options.instances?.alarm, handlerDeps, createAlarmHandler),
+    track: createTrackHandler(trackDeps),
+  });
+  const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
+  const reconcile = () =>
     reconcileHandler(
       { id: 'local-schedule' } as never,
       lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
-    ),
+    );
+  return { invokers, alertClient, emit, reconcile };
+}
+
+/** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const aws = await startLocalAws({
+    seed: options.seed ?? defaultSeed(),
+    port: options.port ?? 0,
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const driver = new SQSClient(localClientConfig(aws.url, REGION));
+  const queues = await createQueuesAndTable(aws, driver, options, maxReceiveCount);
+  const { requestQueueUrl, deadLetterQueueUrl } = queues;
+  const env = handlerEnv(aws.url, queues, options, maxReceiveCount);
+  Object.assign(process.env, env);
+  const deps = depsFromEnv(env, options.logSink ?? (() => undefined));
+  const handlerDeps = { shared: deps, own: () => depsFromEnv(env, options.logSink ?? (() => undefined)) };
+
+  const source = queueFunction(driver, requestQueueUrl, options, handlerDeps);
+  const { invokers, alertClient, emit, reconcile } = eventFunctions(
+    aws,
+    driver,
+    queues,
+    options,
+    handlerDeps,
+  );
+  const jobEvents = deliverJobEvents(aws, options);
+  if (options.allFunctions !== undefined)
+    routeMakeReady(aws, driver, deadLetterQueueUrl, env, options.logSink);
+  const reconciled: ReconcileReport[] = [];
+  source.start();
+  const { validator, stopSchedules } = startRestOfDeployment(
+    options,
+    driver,
+    queues.validationQueueUrl,
+    env,
+    reconcile,
   );
 
-  const queueState = (name: string) => aws.sqs.queues.get(name);
+  const idle = () =>
+    (aws.sqs.queues.get(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
+    !source.busy &&
+    !(validator?.busy ?? false) &&
+    Object.values(invokers).every((i) => i.pending === 0) &&
+    jobEvents.inFlight() === 0 &&
+    !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
 
   return {
     aws,
@@ -406,71 +582,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     sqs: driver,
     deps,
     source,
-    invoker,
-    submit: async (body) => {
-      const out = await driver.send(
-        new SendMessageCommand({
-          QueueUrl: requestQueueUrl,
-          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
-        }),
-      );
-      return out.MessageId ?? '';
-    },
-    emit: async (event) => {
-      const runs: Promise<'succeeded' | 'destination'>[] = [];
-      delivered = runs;
-      try {
-        aws.events.publish(event as BusEvent);
-      } finally {
-        delivered = undefined;
-      }
-      if (runs.length === 0) return 'unmatched';
-      const results = await Promise.all(runs);
-      return results.includes('destination') ? 'destination' : 'succeeded';
-    },
+    invoker: invokers.invoker,
+    submit: submitTo(driver, requestQueueUrl),
+    emit,
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
-      const quiet = async () => {
-        let quietRounds = 0;
-        while (quietRounds < 3) {
-          if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
-          await sleep(50);
-          onProgress?.();
-          const idle =
-            (queueState(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
-            !source.busy &&
-            !(validator?.busy ?? false) &&
-            invoker.pending === 0 &&
-            eventInvoker.pending === 0 &&
-            trackInvoker.pending === 0 &&
-            alarmInvoker.pending === 0 &&
-            eventsInFlight === 0 &&
-            !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
-          quietRounds = idle ? quietRounds + 1 : 0;
-        }
-      };
-      await quiet();
-      reconciled.push(
-        await reconcileHandler(
-          { id: 'local-schedule' } as never,
-          lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
-        ),
-      );
-      await quiet();
+      await quiet(idle, deadline, timeoutMs, onProgress);
+      reconciled.push(await reconcile());
+      await quiet(idle, deadline, timeoutMs, onProgress);
     },
-    reconcile: () =>
-      reconcileHandler(
-        { id: 'local-schedule' } as never,
-        lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
-      ),
-    jobEventStats,
+    reconcile,
+    jobEventStats: jobEvents.stats,
     reconciled,
-    deadLetters: () =>
-      (queueState(DEAD_LETTER_QUEUE)?.messages ?? []).map((m) => ({
-        messageId: m.MessageId,
-        body: m.Body,
-        ...(m.movedFrom === undefined ? {} : { movedFrom: m.movedFrom }),
-      })),
+    deadLetters: () => deadLettersOf(aws),
     close: async () => {
       await stopSchedules();
       await validator?.stop();

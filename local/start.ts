@@ -19,17 +19,17 @@ import { join, resolve } from 'node:path';
 import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { describeLetter } from '../cli/dead-letters.js';
-import { safe } from '../cli/output.js';
+import { plural, safe } from '../cli/output.js';
 import { loadValidationConfig } from '../src/checks/config.js';
 import { type CleanupDeps, cleanupDueDrills } from '../src/drills/cleanup.js';
 import { recordCompletedDrill } from '../src/drills/record.js';
 import type { DeadLetter } from '../src/letters/dead-letters.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { markJobOutcome } from '../src/table/outcomes.js';
 import { type ValidateDeps, validateRestore } from '../src/validation/validate.js';
 import type { BackupSeed } from './backup-service.js';
-import { LOCAL_OPERATIONS, PortInUseError, startLocalAws } from './endpoint.js';
+import { LOCAL_OPERATIONS, type LocalAws, PortInUseError, startLocalAws } from './endpoint.js';
 import { type FaultPlan, parseFaultPlan } from './faults.js';
 import {
   ALERT_TOPIC,
@@ -46,7 +46,7 @@ import {
 import { localS3ControlClient } from './resources/s3.js';
 import { currentEventText, currentOffset, currentSeed, EVENTS_DIR, writeCurrentEvents } from './samples.js';
 import { LOCAL_STACK } from './settings.js';
-import { setUpValidation, startLinkedRestore } from './setup.js';
+import { setUpValidation, startLinkedRestore, type ValidationSetup } from './setup.js';
 import { sleep } from './time.js';
 
 interface Args {
@@ -84,10 +84,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** `n thing` or `n things`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+/** `n thing` or `n things` (the CLI's). */
+export { plural };
 
 /** Levenshtein distance, for "did you mean". */
 function editDistance(a: string, b: string): number {
@@ -327,6 +325,26 @@ export function watchOutcomes(
   return () => clearInterval(timer);
 }
 
+/** Waits for Ctrl-C or SIGTERM; a second signal more than a second later exits at once. */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((done) => {
+    let stopping = 0;
+    const stop = (signal: NodeJS.Signals) => {
+      // Ctrl-C reaches this process twice (the terminal's group, and tsx relaying it): a second
+      // signal more than a second later does not wait for the clean stop.
+      if (stopping > 0) {
+        if (Date.now() - stopping > 1_000) process.exit(signal === 'SIGINT' ? 130 : 143);
+        return;
+      }
+      stopping = Date.now();
+      console.log(`\n${signal}: stopping the local pipeline...`);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 /** `npm run serve`: the whole pipeline as a local stack, until Ctrl-C or SIGTERM. */
 async function serve(args: Args): Promise<void> {
   const requestOfJob = new Map<string, string>();
@@ -387,22 +405,7 @@ Run one handler against it with serverless invoke local (the samples of events/,
 
 State (jobs, queues, injected faults): curl ${url}/__local/state
 `);
-  await new Promise<void>((done) => {
-    let stopping = 0;
-    const stop = (signal: NodeJS.Signals) => {
-      // Ctrl-C reaches this process twice (the terminal's group, and tsx relaying it): a second
-      // signal more than a second later does not wait for the clean stop.
-      if (stopping > 0) {
-        if (Date.now() - stopping > 1_000) process.exit(signal === 'SIGINT' ? 130 : 143);
-        return;
-      }
-      stopping = Date.now();
-      console.log(`\n${signal}: stopping the local pipeline...`);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   stopWatching();
   await pipeline.close();
   rmSync(samples, { recursive: true, force: true });
@@ -421,6 +424,134 @@ function faultOptions(faults: string | undefined): Pick<LocalPipelineOptions, 'f
 
 function short(text: string, max = 160): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** Sends each input (queue messages, events on the bus), then waits until the pipeline is idle and its jobs have ended. */
+async function sendInputs(
+  pipeline: LocalPipeline,
+  inputs: Input[],
+  logs: readonly LogLine[],
+  out: (line: string) => void,
+): Promise<{ ids: string[]; unmatched: Set<number> }> {
+  const ids: string[] = [];
+  const emitted: Promise<unknown>[] = [];
+  // Events go on the local bus; those no deployed rule matches reach no function, as on AWS.
+  const unmatched = new Set<number>();
+  for (const [i, input] of inputs.entries()) {
+    if (input.kind === 'sqs') ids.push(await pipeline.submit(input.body));
+    else {
+      ids.push(String(input.event.id));
+      emitted.push(
+        pipeline.emit(input.event).then((result) => {
+          if (result === 'unmatched') unmatched.add(i);
+        }),
+      );
+    }
+  }
+  let lastShown = '';
+  await pipeline.runUntilIdle({
+    onProgress: () => {
+      const started = logs.filter((l) => l.message === 'Restore job started').length;
+      const lettered = pipeline.deadLetters().length;
+      const line = `  progress: ${started} started, ${lettered} dead-lettered, ${plural(pipeline.source.stats.failedRecords, 'retry', 'retries')}`;
+      if (line !== lastShown) {
+        out(line);
+        lastShown = line;
+      }
+    },
+  });
+  await Promise.all(emitted);
+  // Let the restore jobs finish, so the report shows how each one ended.
+  const deadline = Date.now() + 5_000;
+  while (
+    pipeline.aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING') &&
+    Date.now() < deadline
+  ) {
+    await sleep(50);
+  }
+  return { ids, unmatched };
+}
+
+/** A dead letter as read from the queue, parsed. */
+type ReadLetter = ReturnType<LocalPipeline['deadLetters']>[number] & { letter: Partial<DeadLetter> };
+
+/** What became of one input, and whether it was an alarm ignored or skipped. */
+function outcomeOf(
+  pipeline: LocalPipeline,
+  input: Input,
+  id: string,
+  unmatched: boolean,
+  logs: readonly LogLine[],
+  letters: readonly ReadLetter[],
+): { outcome: string; alarm?: 'ignored' | 'skipped' } {
+  const started = logs.find(
+    (l) => l.message === 'Restore job started' && (l.messageId === id || l.eventId === id),
+  );
+  const letter = letters.find((l) => l.letter.trigger?.id === id);
+  const ignored = logs.find((l) => l.message === 'Alarm state change ignored' && l.eventId === id);
+  const skipped = logs.find((l) => l.message?.startsWith('Restore skipped') && l.eventId === id);
+  if (started?.restoreJobId !== undefined) {
+    const job = pipeline.aws.backup.jobs.find((j) => j.RestoreJobId === started.restoreJobId);
+    const failed = letters.find((l) => l.letter.restoreJob?.restoreJobId === started.restoreJobId);
+    return {
+      outcome:
+        failed !== undefined
+          ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.reason ?? '')}`
+          : // AWS's status message may quote the request's Metadata: the status only.
+            `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'})`,
+    };
+  }
+  if (skipped !== undefined) {
+    return {
+      outcome: `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running (dead-lettered with the reason)`,
+      alarm: 'skipped',
+    };
+  }
+  if (letter !== undefined) return { outcome: `dead-lettered: ${short(letter.letter.reason ?? '')}` };
+  if (ignored !== undefined) return { outcome: `ignored: ${ignored.reason}`, alarm: 'ignored' };
+  if (unmatched) {
+    const isAlarm = input.kind === 'event' && input.event['detail-type'] === 'CloudWatch Alarm State Change';
+    return {
+      outcome: `${isAlarm ? 'ignored' : 'not delivered'}: no deployed EventBridge rule matches it, so no function saw it`,
+      ...(isAlarm ? { alarm: 'ignored' as const } : {}),
+    };
+  }
+  return { outcome: 'no outcome recorded (see the dead-letter queue below)' };
+}
+
+/** The dead-letter queue's messages: each letter's failure, trigger, reason and original. */
+function reportDeadLetters(letters: readonly ReadLetter[], out: (line: string) => void): void {
+  out(`Dead-letter queue (${plural(letters.length, 'message')}):`);
+  for (const [i, m] of letters.entries()) {
+    const l = m.letter;
+    if (l.kind === 'restore-dead-letter') {
+      const original =
+        l.original && 'body' in l.original
+          ? l.original.body
+          : JSON.stringify(l.original && 'event' in l.original ? l.original.event : l.original);
+      out(
+        `  ${i + 1}. ${l.failure} by ${l.trigger?.type} ${l.trigger?.id} (attempt ${l.trigger?.attempt}): ${l.error?.name}`,
+      );
+      out(`     reason:   ${short(l.reason ?? '', 300)}`);
+      out(`     original: ${short(original ?? '', 200)}`);
+    } else {
+      out(`  ${i + 1}. ${short(m.body, 300)}`);
+    }
+  }
+}
+
+/** The faults the endpoint injected, by operation and kind. */
+function reportFaults(pipeline: LocalPipeline, out: (line: string) => void): void {
+  const injected = Object.entries(pipeline.aws.faults.counts).flatMap(([operation, counts]) =>
+    Object.entries(counts)
+      .filter(([kind]) => kind !== 'calls')
+      .map(([kind, n]) => ({ operation, kind, n })),
+  );
+  const total = injected.reduce((sum, f) => sum + f.n, 0);
+  const calls = Object.values(pipeline.aws.faults.counts).reduce((sum, c) => sum + (c.calls ?? 0), 0);
+  out(
+    `Faults injected: ${plural(total, 'fault')} in ${plural(calls, 'call')}${total === 0 ? '' : ` (${injected.map((f) => `${f.operation} ${f.kind} ${f.n}`).join(', ')})`}.`,
+  );
 }
 
 /** Runs the inputs through a local pipeline and prints the report. */
@@ -443,122 +574,172 @@ export async function run(
     out(
       `Submitting ${plural(inputs.length, 'request')} (${inputs.filter((i) => i.kind === 'sqs').length} to the queue, ${plural(inputs.filter((i) => i.kind === 'event').length, 'event')})...`,
     );
-    const ids: string[] = [];
-    const emitted: Promise<unknown>[] = [];
-    // Events go on the local bus; those no deployed rule matches reach no function, as on AWS.
-    const unmatched = new Set<number>();
-    for (const [i, input] of inputs.entries()) {
-      if (input.kind === 'sqs') ids.push(await pipeline.submit(input.body));
-      else {
-        ids.push(String(input.event.id));
-        emitted.push(
-          pipeline.emit(input.event).then((result) => {
-            if (result === 'unmatched') unmatched.add(i);
-          }),
-        );
-      }
-    }
-    let lastShown = '';
-    await pipeline.runUntilIdle({
-      onProgress: () => {
-        const started = logs.filter((l) => l.message === 'Restore job started').length;
-        const lettered = pipeline.deadLetters().length;
-        const line = `  progress: ${started} started, ${lettered} dead-lettered, ${plural(pipeline.source.stats.failedRecords, 'retry', 'retries')}`;
-        if (line !== lastShown) {
-          out(line);
-          lastShown = line;
-        }
-      },
-    });
-    await Promise.all(emitted);
-    // Let the restore jobs finish, so the report shows how each one ended.
-    const deadline = Date.now() + 5_000;
-    while (
-      pipeline.aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING') &&
-      Date.now() < deadline
-    ) {
-      await sleep(50);
-    }
-
-    const letters = pipeline
+    const { ids, unmatched } = await sendInputs(pipeline, inputs, logs, out);
+    const letters: ReadLetter[] = pipeline
       .deadLetters()
       .map((m) => ({ ...m, letter: JSON.parse(m.body) as Partial<DeadLetter> }));
     out('');
     out('Requests:');
-    let ignoredAlarms = 0;
-    let skippedAlarms = 0;
+    const alarms = { ignored: 0, skipped: 0 };
     inputs.forEach((input, i) => {
-      const id = ids[i] ?? '';
-      const started = logs.find(
-        (l) => l.message === 'Restore job started' && (l.messageId === id || l.eventId === id),
-      );
-      const letter = letters.find((l) => l.letter.trigger?.id === id);
-      const ignored = logs.find((l) => l.message === 'Alarm state change ignored' && l.eventId === id);
-      const skipped = logs.find((l) => l.message?.startsWith('Restore skipped') && l.eventId === id);
-      let outcome: string;
-      if (started?.restoreJobId !== undefined) {
-        const job = pipeline.aws.backup.jobs.find((j) => j.RestoreJobId === started.restoreJobId);
-        const failed = letters.find((l) => l.letter.restoreJob?.restoreJobId === started.restoreJobId);
-        outcome =
-          failed !== undefined
-            ? `restore job ${started.restoreJobId} started, then ended ${failed.letter.restoreJob?.status}: dead-lettered (asynchronous failure): ${short(failed.letter.reason ?? '')}`
-            : // AWS's status message may quote the request's Metadata: the status only.
-              `restore job ${started.restoreJobId} (${job?.Status ?? 'unknown'})`;
-      } else if (skipped !== undefined) {
-        skippedAlarms += 1;
-        outcome = `skipped: restore job ${skipped.activeRestoreJobId} of this resource is still running (dead-lettered with the reason)`;
-      } else if (letter !== undefined) outcome = `dead-lettered: ${short(letter.letter.reason ?? '')}`;
-      else if (ignored !== undefined) {
-        ignoredAlarms += 1;
-        outcome = `ignored: ${ignored.reason}`;
-      } else if (unmatched.has(i)) {
-        const isAlarm =
-          input.kind === 'event' && input.event['detail-type'] === 'CloudWatch Alarm State Change';
-        if (isAlarm) ignoredAlarms += 1;
-        outcome = `${isAlarm ? 'ignored' : 'not delivered'}: no deployed EventBridge rule matches it, so no function saw it`;
-      } else outcome = 'no outcome recorded (see the dead-letter queue below)';
+      const { outcome, alarm } = outcomeOf(pipeline, input, ids[i] ?? '', unmatched.has(i), logs, letters);
+      if (alarm !== undefined) alarms[alarm] += 1;
       out(`  ${String(i + 1).padStart(2)}. [${input.kind === 'sqs' ? 'queue' : 'event'}] ${input.label}`);
       out(`      -> ${outcome}`);
     });
     out('');
-    out(`Dead-letter queue (${plural(letters.length, 'message')}):`);
-    for (const [i, m] of letters.entries()) {
-      const l = m.letter;
-      if (l.kind === 'restore-dead-letter') {
-        const original =
-          l.original && 'body' in l.original
-            ? l.original.body
-            : JSON.stringify(l.original && 'event' in l.original ? l.original.event : l.original);
-        out(
-          `  ${i + 1}. ${l.failure} by ${l.trigger?.type} ${l.trigger?.id} (attempt ${l.trigger?.attempt}): ${l.error?.name}`,
-        );
-        out(`     reason:   ${short(l.reason ?? '', 300)}`);
-        out(`     original: ${short(original ?? '', 200)}`);
-      } else {
-        out(`  ${i + 1}. ${short(m.body, 300)}`);
-      }
-    }
+    reportDeadLetters(letters, out);
     const jobs = pipeline.aws.backup.jobs;
     out('');
     out(
-      `Summary: ${plural(inputs.length, 'request')}, ${plural(jobs.length, 'restore job')} started (${jobs.filter((j) => j.Status === 'COMPLETED').length} completed, ${jobs.filter((j) => j.Status === 'FAILED').length} failed), ${plural(letters.length, 'dead letter')}, ${plural(ignoredAlarms, 'alarm')} ignored, ${plural(skippedAlarms, 'alarm')} skipped.`,
+      `Summary: ${plural(inputs.length, 'request')}, ${plural(jobs.length, 'restore job')} started (${jobs.filter((j) => j.Status === 'COMPLETED').length} completed, ${jobs.filter((j) => j.Status === 'FAILED').length} failed), ${plural(letters.length, 'dead letter')}, ${plural(alarms.ignored, 'alarm')} ignored, ${plural(alarms.skipped, 'alarm')} skipped.`,
     );
-    if (options.faults !== undefined) {
-      const injected = Object.entries(pipeline.aws.faults.counts).flatMap(([operation, counts]) =>
-        Object.entries(counts)
-          .filter(([kind]) => kind !== 'calls')
-          .map(([kind, n]) => ({ operation, kind, n })),
-      );
-      const total = injected.reduce((sum, f) => sum + f.n, 0);
-      const calls = Object.values(pipeline.aws.faults.counts).reduce((sum, c) => sum + (c.calls ?? 0), 0);
-      out(
-        `Faults injected: ${plural(total, 'fault')} in ${plural(calls, 'call')}${total === 0 ? '' : ` (${injected.map((f) => `${f.operation} ${f.kind} ${f.n}`).join(', ')})`}.`,
-      );
-    }
+    if (options.faults !== undefined) reportFaults(pipeline, out);
     return { pipeline, logs, letters };
   } finally {
     await pipeline.close();
   }
+}
+
+/** What the drill demo's steps share: the local setup, the functions' dependencies, the metric lines. */
+interface DrillDemo {
+  readonly setup: ValidationSetup;
+  readonly role: string;
+  readonly validateDeps: ValidateDeps;
+  readonly cleanupDeps: CleanupDeps;
+  readonly metricLines: string[];
+  readonly silent: Logger;
+  readonly out: (line: string) => void;
+}
+
+/** The validator's and the cleanup's dependencies on the local endpoint, with their metrics kept. */
+function drillDemoOf(
+  seed: BackupSeed,
+  setup: ValidationSetup,
+  s3control: ReturnType<typeof localS3ControlClient>,
+  out: (line: string) => void,
+): DrillDemo {
+  const { backup, ddb, sqs, table, resources: made } = setup;
+  const silent = createLogger({ sink: () => undefined });
+  const clients = {
+    ddb,
+    rds: () => made.rds,
+    ec2: () => made.ec2,
+    efs: () => made.efs,
+    s3: () => made.s3,
+    s3control: () => s3control,
+  };
+  const metricLines: string[] = [];
+  const validateDeps: ValidateDeps = {
+    config: loadValidationConfig({
+      AWS_REGION: seed.region,
+      DEAD_LETTER_QUEUE_URL: setup.dlqUrl,
+      VALIDATION_QUEUE_URL: setup.validationQueueUrl,
+      RESTORE_JOBS_TABLE: table,
+    }),
+    backup,
+    ddb,
+    sqs: async () => sqs,
+    lambda: () => {
+      throw new Error('no validator function in this demo');
+    },
+    resources: { backup, ...clients },
+    logger: silent,
+    metricsSink: (line) => metricLines.push(line),
+    now: () => new Date(),
+  };
+  const cleanupDeps: CleanupDeps = {
+    ddb,
+    backup,
+    sqs: async () => sqs,
+    clients,
+    config: { restoreJobsTable: table, deadLetterQueueUrl: setup.dlqUrl },
+    logger: silent,
+    metrics: createMetrics((line) => metricLines.push(line)),
+    now: () => new Date(),
+  };
+  const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
+  return { setup, role, validateDeps, cleanupDeps, metricLines, silent, out };
+}
+
+/** A drill restored to COMPLETED, then handed off as the tracker does (the outcome's time, the drill record). */
+async function restoreDrill(
+  d: DrillDemo,
+  label: string,
+  type: string,
+  point: string,
+  metadata: Record<string, string>,
+) {
+  const { setup, out } = d;
+  const { backup, ddb, table } = setup;
+  const neededAt = new Date().toISOString();
+  const request = {
+    RecoveryPointArn: point,
+    ResourceType: type,
+    Metadata: metadata,
+    Drill: { DeleteAfterHours: 0 },
+  };
+  const input = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata, IamRoleArn: d.role };
+  const restoreJobId = await startLinkedRestore(setup, request, input, {
+    type: 'sqs',
+    id: `drill-${label}`,
+    attempt: 1,
+    neededAt,
+  });
+  out(`  ${label}: restore job ${restoreJobId} started (${type}, Drill: DeleteAfterHours 0)`);
+  let job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+  while (job.Status !== 'COMPLETED' && job.Status !== 'FAILED') {
+    await sleep(50);
+    job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+  }
+  const arn = job.CreatedResourceArn ?? '';
+  const completedAt = job.CompletionDate?.toISOString() ?? new Date().toISOString();
+  // What the tracker does at COMPLETED: the outcome's time and the drill record (untagged).
+  await markJobOutcome(ddb, table, restoreJobId, 'COMPLETED', new Date(), { completedAt });
+  await recordCompletedDrill(
+    ddb,
+    table,
+    {
+      restoreJobId,
+      resourceType: type,
+      createdResourceArn: arn,
+      completedAt,
+      spec: { deleteAfterHours: 0 },
+    },
+    new Date(),
+  );
+  out(`    COMPLETED: ${arn}, drill record written (untagged until the cleanup's next run)`);
+  return { restoreJobId, arn, completedAt };
+}
+
+/** The validator's checks of a drill's resource, again until it is no longer "not yet" (at most 39 times). */
+async function validateDrill(
+  d: DrillDemo,
+  drill: { restoreJobId: string; arn: string; completedAt: string },
+  type: string,
+  pin?: () => void,
+) {
+  pin?.();
+  for (let attempt = 1; attempt < 40; attempt++) {
+    const outcome = await validateRestore(
+      d.validateDeps,
+      {
+        kind: 'restore-validation',
+        version: 1,
+        restoreJobId: drill.restoreJobId,
+        resourceType: type,
+        createdResourceArn: drill.arn,
+        completedAt: drill.completedAt,
+        requestedAt: drill.completedAt,
+        attempt,
+      },
+      d.silent,
+    );
+    if (outcome !== 'requeued') return { outcome, attempts: attempt };
+    // The validator puts a not-yet back on its queue with a delay; here the next check runs sooner.
+    await sleep(100);
+  }
+  return { outcome: 'requeued', attempts: 40 };
 }
 
 /**
@@ -575,129 +756,21 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
     await aws.close();
     throw error;
   });
-  const { backup, ddb, sqs, table, resources: made } = setup;
-  const silent = createLogger({ sink: () => undefined });
   const s3control = localS3ControlClient(aws.url, seed.region);
   try {
-    const clients = {
-      ddb,
-      rds: () => made.rds,
-      ec2: () => made.ec2,
-      efs: () => made.efs,
-      s3: () => made.s3,
-      s3control: () => s3control,
-    };
-    const metricLines: string[] = [];
-    const validateDeps: ValidateDeps = {
-      config: loadValidationConfig({
-        AWS_REGION: seed.region,
-        DEAD_LETTER_QUEUE_URL: setup.dlqUrl,
-        VALIDATION_QUEUE_URL: setup.validationQueueUrl,
-        RESTORE_JOBS_TABLE: table,
-      }),
-      backup,
-      ddb,
-      sqs: async () => sqs,
-      lambda: () => {
-        throw new Error('no validator function in this demo');
-      },
-      resources: { backup, ...clients },
-      logger: silent,
-      metricsSink: (line) => metricLines.push(line),
-      now: () => new Date(),
-    };
-    const cleanupDeps: CleanupDeps = {
-      ddb,
-      backup,
-      sqs: async () => sqs,
-      clients,
-      config: { restoreJobsTable: table, deadLetterQueueUrl: setup.dlqUrl },
-      logger: silent,
-      metrics: createMetrics((line) => metricLines.push(line)),
-      now: () => new Date(),
-    };
-    const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
-    const drill = async (label: string, type: string, point: string, metadata: Record<string, string>) => {
-      const neededAt = new Date().toISOString();
-      const request = {
-        RecoveryPointArn: point,
-        ResourceType: type,
-        Metadata: metadata,
-        Drill: { DeleteAfterHours: 0 },
-      };
-      const input = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata, IamRoleArn: role };
-      const restoreJobId = await startLinkedRestore(setup, request, input, {
-        type: 'sqs',
-        id: `drill-${label}`,
-        attempt: 1,
-        neededAt,
-      });
-      out(`  ${label}: restore job ${restoreJobId} started (${type}, Drill: DeleteAfterHours 0)`);
-      let job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
-      while (job.Status !== 'COMPLETED' && job.Status !== 'FAILED') {
-        await sleep(50);
-        job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
-      }
-      const arn = job.CreatedResourceArn ?? '';
-      const completedAt = job.CompletionDate?.toISOString() ?? new Date().toISOString();
-      // What the tracker does at COMPLETED: the outcome's time and the drill record (untagged).
-      await markJobOutcome(ddb, table, restoreJobId, 'COMPLETED', new Date(), { completedAt });
-      await recordCompletedDrill(
-        ddb,
-        table,
-        {
-          restoreJobId,
-          resourceType: type,
-          createdResourceArn: arn,
-          completedAt,
-          spec: { deleteAfterHours: 0 },
-        },
-        new Date(),
-      );
-      out(`    COMPLETED: ${arn}, drill record written (untagged until the cleanup's next run)`);
-      return { restoreJobId, arn, completedAt };
-    };
-    const validate = async (
-      restoreJobId: string,
-      type: string,
-      arn: string,
-      completedAt: string,
-      pin?: () => void,
-    ) => {
-      pin?.();
-      for (let attempt = 1; attempt < 40; attempt++) {
-        const outcome = await validateRestore(
-          validateDeps,
-          {
-            kind: 'restore-validation',
-            version: 1,
-            restoreJobId,
-            resourceType: type,
-            createdResourceArn: arn,
-            completedAt,
-            requestedAt: completedAt,
-            attempt,
-          },
-          silent,
-        );
-        if (outcome !== 'requeued') return { outcome, attempts: attempt };
-        // The validator puts a not-yet back on its queue with a delay; here the next check runs sooner.
-        await sleep(100);
-      }
-      return { outcome: 'requeued', attempts: 40 };
-    };
-
+    const d = drillDemoOf(seed, setup, s3control, out);
     out('');
     out('Drills (restore, validate, time, delete):');
-    const rds = await drill(
+    const rds = await restoreDrill(
+      d,
       'rds',
       'RDS',
       'arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-5f2a9c1e-3b7d-4e8f-9a6b-1c2d3e4f5a6b',
       { DBInstanceIdentifier: 'orders-db-r1a2b3c4' },
     );
-    const v = await validate(rds.restoreJobId, 'RDS', rds.arn, rds.completedAt);
+    const v = await validateDrill(d, rds, 'RDS');
     out(`    validation: ${v.outcome} after ${plural(v.attempts, 'check')}`);
-    const timing = metricLines
+    const timing = d.metricLines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((m) => m.TimeToRecovery !== undefined);
     if (timing !== undefined) {
@@ -705,37 +778,55 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
         `    timed: accepted ${timing.TimeToRestoreAccepted}s, completed ${timing.TimeToRestoreCompleted}s, validated (time to recovery) ${timing.TimeToRecovery}s after the need`,
       );
     }
-    const ebs = await drill('ebs', 'EBS', 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718', {
-      availabilityZone: 'eu-west-1a',
-      volumeSize: '100',
-    });
-    const bad = await validate(ebs.restoreJobId, 'EBS', ebs.arn, ebs.completedAt, () => {
+    const ebs = await restoreDrill(
+      d,
+      'ebs',
+      'EBS',
+      'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718',
+      {
+        availabilityZone: 'eu-west-1a',
+        volumeSize: '100',
+      },
+    );
+    const bad = await validateDrill(d, ebs, 'EBS', () => {
       const volume = aws.resources.store.byArn(ebs.arn);
       if (volume !== undefined) volume.state = 'error';
     });
     out(
       `    validation: ${bad.outcome} (the volume is in state error): dead-lettered, the volume left 24 h for inspection`,
     );
-    const counts = await cleanupDueDrills(cleanupDeps);
-    out(
-      `  cleanup run: ${counts.tagged} tagged backup-restore:drill=<job id>, then ${counts.deleted} deleted, ${counts.refused} refused, ${counts.failed} failed`,
-    );
-    const tag = (arn: string) => aws.resources.store.byArn(arn)?.tags['backup-restore:drill'];
-    out(`    ${ebs.arn}: tagged ${tag(ebs.arn) === ebs.restoreJobId ? 'with its job id' : 'NOT'}`);
-    out(`    ${rds.arn}: ${aws.resources.store.byArn(rds.arn) === undefined ? 'deleted' : 'still there'}`);
-    out(
-      `    ${ebs.arn}: ${aws.resources.store.byArn(ebs.arn) === undefined ? 'deleted' : 'left (its validation failed)'}`,
-    );
-    const letters = [...aws.sqs.queues.values()]
-      .find((q) => q.name === 'restore-dlq')
-      ?.messages.map((m) => JSON.parse(m.Body) as DeadLetter);
-    for (const l of letters ?? []) out(`  dead letter: ${l.failure}: ${short(l.reason, 200)}`);
-    return { rds, ebs, counts, letters: letters ?? [] };
+    const counts = await cleanupDueDrills(d.cleanupDeps);
+    const letters = reportDrillCleanup(aws, { rds, ebs }, counts, out);
+    return { rds, ebs, counts, letters };
   } finally {
     s3control.destroy();
     setup.destroy();
     await aws.close();
   }
+}
+
+/** What the cleanup run did: tagged, deleted or left each drill's resource; and the dead letters. */
+function reportDrillCleanup(
+  aws: LocalAws,
+  drills: { rds: { arn: string }; ebs: { arn: string; restoreJobId: string } },
+  counts: Awaited<ReturnType<typeof cleanupDueDrills>>,
+  out: (line: string) => void,
+): DeadLetter[] {
+  const { rds, ebs } = drills;
+  out(
+    `  cleanup run: ${counts.tagged} tagged backup-restore:drill=<job id>, then ${counts.deleted} deleted, ${counts.refused} refused, ${counts.failed} failed`,
+  );
+  const tag = (arn: string) => aws.resources.store.byArn(arn)?.tags['backup-restore:drill'];
+  out(`    ${ebs.arn}: tagged ${tag(ebs.arn) === ebs.restoreJobId ? 'with its job id' : 'NOT'}`);
+  out(`    ${rds.arn}: ${aws.resources.store.byArn(rds.arn) === undefined ? 'deleted' : 'still there'}`);
+  out(
+    `    ${ebs.arn}: ${aws.resources.store.byArn(ebs.arn) === undefined ? 'deleted' : 'left (its validation failed)'}`,
+  );
+  const letters = [...aws.sqs.queues.values()]
+    .find((q) => q.name === 'restore-dlq')
+    ?.messages.map((m) => JSON.parse(m.Body) as DeadLetter);
+  for (const l of letters ?? []) out(`  dead letter: ${l.failure}: ${short(l.reason, 200)}`);
+  return letters ?? [];
 }
 
 async function main(): Promise<void> {
