@@ -1,0 +1,241 @@
+/**
+ * The StartRestoreJob pacer on fake timers and a fake table (no sockets, no real waits): the
+ * busiest one-second window never above the quota, with clocks apart and an instance cut off;
+ * alarms first; about one write a start.
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fc from 'fast-check';
+import { maxInWindow } from '../../bench/stats';
+import { decode, encode, type GrantRun, latestBounds, nextReleases } from '../../src/pacing/budget';
+import { budgetRules, createPacer, type GrantReport, PacingUnavailableError } from '../../src/pacing/pacer';
+import { DeadlineExceededError } from '../../src/runner/deadline';
+import { currentPriority, type Priority, priorityOf, withPriority } from '../../src/runner/priority';
+import { fakeBudgetTable } from '../helpers/budget-table';
+
+const QUOTA = 5;
+const MARGIN = 30;
+
+beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+afterEach(() => jest.useRealTimers());
+
+/** An instance: its pacer on its own clock (`skewMs` from true time), what it released and when. */
+function instance(table: ReturnType<typeof fakeBudgetTable>, name: string, skewMs = 0, cutOff = () => false) {
+  const reports: GrantReport[] = [];
+  const pacer = createPacer(table.store(cutOff), {
+    quota: QUOTA,
+    marginMs: MARGIN,
+    id: name,
+    now: () => Date.now() + skewMs,
+    onGrant: (r) => reports.push(r),
+  });
+  const released: { at: number; priority: Priority; by: string }[] = [];
+  const failed: unknown[] = [];
+  const ask = (priority: Priority, notAfter?: number) =>
+    pacer.take(priority, notAfter).then(
+      () => void released.push({ at: Date.now(), priority, by: name }),
+      (error: unknown) => void failed.push(error),
+    );
+  return { pacer, released, failed, reports, ask };
+}
+
+describe('the budget item', () => {
+  const rules = budgetRules(QUOTA, MARGIN);
+
+  it('releases the quota-th next call a window and the margin after the quota-th latest', () => {
+    const releases = nextReleases([], rules, 0, 7).map((t) => Math.round(t * 10) / 10);
+    // Nearly even (0.95 of the window's share apart), then the sixth waits for the first's bound
+    // (0 + 15 late) + 1015: five calls in every 1030 ms.
+    expect(releases).toStrictEqual([0, 195.7, 391.4, 587.1, 782.8, 1030, 1225.7]);
+    expect(maxInWindow(releases, 1000)).toBe(5);
+  });
+
+  it("keeps every bound an upper bound in the reader's clock, however late it reads and however its clock stands", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -2_000, max: 2_000 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: -250, max: 250 }),
+        (firsts, transit, readAfter, skew) => {
+          const runs: GrantRun[] = firsts.map((f) => ({ first: f, count: 2, step: 100, owner: 'a', seq: 1 }));
+          // Written by a clock at 0 (true time 0), landing `transit` later; read `readAfter` after
+          // landing by a clock `skew` ahead, received `transit` later.
+          const stored = encode({ ...decode(undefined, 0, 1), runs }, 0, 1);
+          const received = transit + readAfter + transit;
+          const seen = decode(stored, received + skew, 10_000).runs;
+          seen.forEach((run, i) => {
+            // In true time, each bound read is no earlier than the bound written.
+            expect(run.first - skew).toBeGreaterThanOrEqual((runs[i] as GrantRun).first);
+          });
+        },
+      ),
+    );
+  });
+
+  it('stores a batch as one run whose every call is bounded', () => {
+    const bounds = latestBounds([{ first: 10, count: 3, step: 5, owner: 'a', seq: 1 }], 5);
+    expect(bounds).toStrictEqual([20, 15, 10]);
+  });
+});
+
+describe('createPacer', () => {
+  it('lets one instance use the whole budget at about one write a start, never the quota plus one in a second', async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a');
+    for (let i = 0; i < 40; i++) void a.ask('recovery');
+    await jest.advanceTimersByTimeAsync(20_000);
+    const times = a.released.map((r) => r.at);
+    expect(times).toHaveLength(40);
+    expect(maxInWindow(times, 1000)).toBe(QUOTA);
+    // 40 calls: after the first second, one every (1000 + 30) / 5 ms.
+    expect((times.at(-1) as number) - (times[5] as number)).toBeLessThanOrEqual(34 * 206 + 5);
+    const writes = a.reports.reduce((n, r) => n + r.writes, 0);
+    expect(writes / 40).toBeLessThanOrEqual(1);
+    expect(a.reports.reduce((n, r) => n + r.calls, 0)).toBe(40);
+  });
+
+  it('grants an alarm the next free call ahead of every call another instance has queued', async () => {
+    const table = fakeBudgetTable();
+    const busy = instance(table, 'busy');
+    const alarm = instance(table, 'alarm');
+    for (let i = 0; i < 60; i++) void busy.ask('recovery');
+    await jest.advanceTimersByTimeAsync(3_000);
+    const asked = Date.now();
+    void alarm.ask('alarm');
+    await jest.advanceTimersByTimeAsync(3_000);
+    const at = alarm.released[0]?.at as number;
+    // Within two of the account's calls (one may be granted already), not behind the queue.
+    expect(at - asked).toBeLessThanOrEqual(2 * 206 + 60);
+    expect(busy.released.filter((r) => r.at > asked && r.at < at).length).toBeLessThanOrEqual(2);
+    // The alarm took one call: the queue still drains, at the full rate around it.
+    const all = [...busy.released, ...alarm.released].map((r) => r.at);
+    expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(QUOTA);
+  });
+
+  it('serves recoveries before drills, and alarms before both, within an instance', async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a');
+    for (let i = 0; i < 6; i++) void a.ask('recovery');
+    await jest.advanceTimersByTimeAsync(50);
+    void a.ask('drill');
+    void a.ask('recovery');
+    void a.ask('alarm');
+    await jest.advanceTimersByTimeAsync(5_000);
+    const order = a.released.map((r) => r.priority);
+    expect(order.indexOf('alarm')).toBeLessThan(order.lastIndexOf('recovery'));
+    expect(order.at(-1)).toBe('drill');
+  });
+
+  it('hands the run to a waiting instance, so that every instance gets its calls', async () => {
+    const table = fakeBudgetTable();
+    const instances = ['a', 'b', 'c', 'd'].map((n) => instance(table, n));
+    for (const i of instances) for (let k = 0; k < 25; k++) void i.ask('recovery');
+    await jest.advanceTimersByTimeAsync(30_000);
+    const all = instances.flatMap((i) => i.released.map((r) => r.at));
+    expect(all).toHaveLength(100);
+    expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(QUOTA);
+    const writes = instances.flatMap((i) => i.reports).reduce((n, r) => n + r.writes, 0);
+    expect(writes / 100).toBeLessThanOrEqual(1.5);
+    // The drain: 100 calls at no less than 0.95 of the quota after the first second.
+    const sorted = [...all].sort((x, y) => x - y);
+    expect(95 / (((sorted[99] as number) - (sorted[4] as number)) / 1000)).toBeGreaterThanOrEqual(
+      0.95 * QUOTA,
+    );
+  });
+
+  it('never lets a second hold more than the quota: clocks up to 250 ms apart, one instance cut off from the table', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -125, max: 125 }), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.constantFrom<Priority>('alarm', 'recovery', 'drill'), { minLength: 10, maxLength: 40 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 20 }),
+        async (skews, asks, cut, latency) => {
+          const table = fakeBudgetTable(latency);
+          const cutName = `i${cut % skews.length}`;
+          const instances = skews.map((skew, n) =>
+            instance(table, `i${n}`, skew, () => `i${n}` === cutName && Date.now() > 1_000_000 + 1_500),
+          );
+          for (const [k, priority] of asks.entries()) {
+            void instances[k % instances.length]?.ask(priority);
+            if (k % 7 === 0) await jest.advanceTimersByTimeAsync(300);
+          }
+          await jest.advanceTimersByTimeAsync(30_000);
+          const all = instances.flatMap((i) => i.released.map((r) => r.at));
+          expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(QUOTA);
+          // Every call was released or given back; the cut-off instance only gives back.
+          expect(all.length + instances.reduce((n, i) => n + i.failed.length, 0)).toBe(asks.length);
+          const cutOff = instances.find((_, n) => `i${n}` === cutName);
+          for (const error of cutOff?.failed ?? []) expect(error).toBeInstanceOf(PacingUnavailableError);
+          // It may still release what it was granted before (two calls, granted a lead ahead), no more.
+          for (const r of cutOff?.released ?? []) expect(r.at).toBeLessThan(1_000_000 + 1_500 + 1_500);
+        },
+      ),
+      { numRuns: Number(process.env.PACING_RUNS ?? 25) },
+    );
+  });
+
+  it('gives the request back when the table cannot be reached, and calls nothing', async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a', 0, () => true);
+    void a.ask('recovery');
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(a.released).toStrictEqual([]);
+    expect(a.failed).toHaveLength(1);
+    expect(a.failed[0]).toBeInstanceOf(PacingUnavailableError);
+    expect((a.failed[0] as PacingUnavailableError).retryable).toBe(true);
+  });
+
+  it('rejects only the caller whose invocation ended during a table call, and serves the callers behind it', async () => {
+    const table = fakeBudgetTable();
+    const invocation = new AsyncLocalStorage<'ended' | 'live'>();
+    const base = table.store();
+    // A table call made for a caller of an ended invocation runs out of its deadline.
+    const ended = () => invocation.getStore() === 'ended';
+    const store = {
+      read: () => (ended() ? Promise.reject(new DeadlineExceededError('deadline')) : base.read()),
+      write: (next: Parameters<typeof base.write>[0]) =>
+        ended() ? Promise.reject(new DeadlineExceededError('deadline')) : base.write(next),
+    };
+    const pacer = createPacer(store, { quota: QUOTA, marginMs: MARGIN, id: 'a', now: () => Date.now() });
+    const outcome = (p: Promise<void>) =>
+      p.then(
+        () => 'released',
+        (e: Error) => e.name,
+      );
+    const first = invocation.run('ended', () => outcome(pacer.take('recovery')));
+    const behind = invocation.run('live', () => outcome(pacer.take('alarm')));
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect([await first, await behind]).toStrictEqual(['DeadlineExceededError', 'released']);
+  });
+
+  it("refuses a call whose turn comes after the caller's deadline, without taking it", async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a');
+    for (let i = 0; i < 6; i++) void a.ask('recovery');
+    await jest.advanceTimersByTimeAsync(10);
+    void a.ask('recovery', Date.now() + 100);
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(a.failed).toHaveLength(1);
+    expect(a.failed[0]).toBeInstanceOf(DeadlineExceededError);
+    expect(a.released).toHaveLength(6);
+  });
+});
+
+describe('the priority of a request', () => {
+  it('is an alarm for an alarm, a drill for a request with Drill, else a recovery', async () => {
+    const sqs = (body: object) => ({ trigger: 'sqs', body: JSON.stringify(body) }) as never;
+    expect(priorityOf({ kind: 'alarm', original: { trigger: 'eventbridge', event: {} } as never })).toBe(
+      'alarm',
+    );
+    expect(priorityOf({ kind: 'restore-request', original: sqs({ Drill: { DeleteAfterHours: 2 } }) })).toBe(
+      'drill',
+    );
+    expect(priorityOf({ kind: 'restore-request', original: sqs({ RecoveryPointArn: 'x' }) })).toBe(
+      'recovery',
+    );
+    expect(currentPriority()).toBe('recovery');
+    await expect(withPriority('alarm', async () => currentPriority())).resolves.toBe('alarm');
+  });
+});
