@@ -14,14 +14,15 @@ const shared = {
   moduleNameMapper: { '^(.{1,2}/.*).js$': '$1' },
 };
 
-const layer = (name, testTimeout) => ({
+const layer = (name) => ({
   ...shared,
   displayName: name,
   roots: [`<rootDir>/test/${name}`],
   testMatch: ['**/*.test.ts'],
-  testTimeout,
 });
 
 module.exports = {
-  projects: [layer('unit', 30_000), layer('integration', 60_000), layer('e2e', 60_000)],
+  // A global option: Jest reads no per-project testTimeout.
+  testTimeout: 60_000,
+  projects: [layer('unit'), layer('integration'), layer('e2e')],
 };
