@@ -23,6 +23,8 @@ export function localPipelines(
 ): (options?: LocalPipelineOptions) => Promise<LocalPipeline> {
   let pipeline: LocalPipeline | undefined;
   afterEach(async () => {
+    // Its pollers stop at once rather than at the end of their long polls.
+    pipeline?.aws.sqs.stopLongPolling();
     await pipeline?.close();
     pipeline = undefined;
   });
