@@ -1,12 +1,28 @@
-/** Jest: SWC compiles TypeScript and Middy's ESM-only packages; `tsc` checks types separately. */
-module.exports = {
+/**
+ * Jest: three layers, one project each, chosen by folder (a new test file joins its layer by where
+ * it is put). SWC compiles TypeScript and Middy's ESM-only packages; `tsc` checks types separately.
+ * - unit (test/unit/): no sockets, no child processes, no real waits (fake timers);
+ * - integration (test/integration/): the local endpoint, dynalite, the bundler, `serverless package`;
+ * - e2e (test/e2e/): `npm run serve` and the benchmark driven by real clients (AWS CLI, boto3, Chromium).
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: { '^(.{1,2}/.*).js$': '$1' },
-  testTimeout: 60000,
+};
+
+const layer = (name) => ({
+  ...shared,
+  displayName: name,
+  roots: [`<rootDir>/test/${name}`],
+  testMatch: ['**/*.test.ts'],
+});
+
+module.exports = {
+  // A global option: Jest reads no per-project testTimeout.
+  testTimeout: 60_000,
+  projects: [layer('unit'), layer('integration'), layer('e2e')],
 };

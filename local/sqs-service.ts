@@ -153,6 +153,19 @@ export class LocalSqs {
     for (const w of waiters) w();
   }
 
+  /** Set by stopLongPolling: a receive answers with what it finds, without waiting. */
+  private longPollingStopped = false;
+
+  /**
+   * Ends every long poll in progress and makes later receives answer at once: for stopping the
+   * local stack without waiting out its pollers' WaitTimeSeconds (a Lambda poller's receive waits
+   * until its wait time ends; stopping one would otherwise take that long).
+   */
+  stopLongPolling(): void {
+    this.longPollingStopped = true;
+    this.wake();
+  }
+
   CreateQueue(body: Record<string, unknown>) {
     const name = String(body.QueueName ?? '');
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw invalid(`Invalid queue name ${name}`);
@@ -340,7 +353,7 @@ export class LocalSqs {
     const visibility = Number(body.VisibilityTimeout ?? queue.visibilityTimeoutS);
     const deadline = Date.now() + Math.min(Number(body.WaitTimeSeconds ?? 0), 20) * 1000;
     let messages = this.take(queue, max, visibility);
-    while (messages.length === 0 && Date.now() < deadline) {
+    while (messages.length === 0 && Date.now() < deadline && !this.longPollingStopped) {
       // Wake on a new message, or re-check when an invisible one may have come back.
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));

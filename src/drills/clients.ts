@@ -1,7 +1,7 @@
 /**
  * The resource clients a drill needs, each built on first use (one run touches one or two services).
  * Only the cleanup function imports this file: the tracker and the reconciler must not (their
- * bundles would carry the EC2, RDS, EFS, S3 and S3 Control clients; test/drills/bundles.test.ts checks it).
+ * bundles would carry the EC2, RDS, EFS, S3 and S3 Control clients; test/integration/drills/bundles.test.ts checks it).
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -34,7 +34,7 @@ export const TARGET_KEYS: Readonly<Record<ResourceType, readonly string[]>> = ta
 /**
  * The types a drill may restore: those whose every target key the pipeline sets to a new resource,
  * and those AWS always restores as a new resource (EBS, EC2), and that the drill cleanup can delete
- * (the modules' drill steps; test/drills/drillable.test.ts holds the two together).
+ * (the modules' drill steps; test/unit/drills/drillable.test.ts holds the two together).
  */
 export const DRILL_TYPES: ReadonlySet<ResourceType> = new Set(
   TYPES.filter((m) => m.drillable).map((m) => m.type),

@@ -1,6 +1,6 @@
 /**
  * The bad-input campaign's queue message bodies, each a named case: shared by the campaign
- * (test/bad-input.test.ts) and the schema test (test/schema.test.ts).
+ * (test/integration/bad-input.test.ts) and the schema test (test/unit/schema.test.ts).
  */
 
 import { gzipSync } from 'node:zlib';

@@ -1,7 +1,7 @@
 /**
  * The StartRestoreJob pacer wired as deployed (src/wiring/restore.ts): every attempt of the Backup client
  * takes a call of the account budget held in the job table, through the real SDK against the local
- * endpoint. The pacer's own rules are tested on fake timers in test/pacing.test.ts.
+ * endpoint. The pacer's own rules are tested on fake timers in test/unit/pacing.test.ts.
  */
 
 import { maxInWindow, ratePerSecond } from '../../bench/stats';

@@ -259,7 +259,8 @@ describe('restore-from-queue failures', () => {
     backup.on(StartRestoreJobCommand).callsFake(async () => {
       active++;
       peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, 20));
+      // Held past the other records' starts (a macrotask: every start in flight is a microtask chain).
+      await new Promise((r) => setImmediate(r));
       active--;
       return { RestoreJobId: 'job' };
     });

@@ -2,7 +2,7 @@
  * The template's per-type IAM against the type modules (src/resources/<type>.ts): every action a
  * module's steps need is allowed to the function that calls it, on the resource it names and with
  * the tag it carries, and every per-type action the template grants those functions is one a
- * module needs. The template is packaged and resolved as test/iam.test.ts does it.
+ * module needs. The template is packaged and resolved as test/integration/iam.test.ts does it.
  */
 
 import type { IamNeed, IamUser, ResourceTypeModule } from '../../src/resources/module';

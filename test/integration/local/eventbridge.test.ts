@@ -12,7 +12,9 @@ const patterns = deployedPatterns();
 
 describe('the deployed rules, matched locally', () => {
   it('passes only opted-in alarms going into ALARM (name prefix or tag), as the rule does', () => {
-    const files = readdirSync(join(__dirname, '..', '..', '..', 'events')).filter((f) => f.startsWith('alarm-'));
+    const files = readdirSync(join(__dirname, '..', '..', '..', 'events')).filter((f) =>
+      f.startsWith('alarm-'),
+    );
     expect(files.length).toBeGreaterThan(5);
     const events = files.flatMap((file) => {
       const data = loadEvent<Event | Event[]>(file);

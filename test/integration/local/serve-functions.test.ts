@@ -61,6 +61,8 @@ describe('the local stack with every function', () => {
     // Nobody calls runUntilIdle or reconcile: the schedule finds the job's end.
     const letter = await eventually(() => letters(p).find((l) => l.failure === 'restore-job-failed'));
     expect(letter.reason).toMatch(/ended FAILED/);
+    // The reconciler logs after the settling it reports (the letter is sent during it): wait for it.
+    await eventually(() => logs.find((l) => l.includes('A restore job end was found by the reconciler')));
     expect(logs.some((l) => l.includes('A restore job end was found by the reconciler'))).toBe(true);
   });
 

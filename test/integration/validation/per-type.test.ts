@@ -15,7 +15,11 @@ import { defaultSeed } from '../../../local/pipeline';
 import type { LocalResource } from '../../../local/resources/index';
 import { localClientConfig } from '../../../local/setup';
 import { sleep } from '../../../local/time';
-import { checkResource, type Expectations, type ResourceClients } from '../../../src/validation/read-resources';
+import {
+  checkResource,
+  type Expectations,
+  type ResourceClients,
+} from '../../../src/validation/read-resources';
 import type { CheckedType } from '../../../src/validation/verdicts';
 
 const A = 'arn:aws:rds:eu-west-1:123456789012';
