@@ -14,8 +14,9 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { drillOf } from '../src/drills/drill.js';
-import { readyFromItem, readyKey } from '../src/ready/record.js';
+import { outcomeKey, readyKey, verdictKey } from '../src/table/keys.js';
 import { linkFromItem } from '../src/table/links.js';
+import { readyFromItem } from '../src/table/ready.js';
 import {
   type RecoveryDurations,
   type RecoveryTimestamps,
@@ -161,8 +162,8 @@ export async function collectRows(
   for (const item of links) {
     const link = linkFromItem(item);
     const [outcome, validation, readyItem] = await Promise.all([
-      getItem(clients.ddb, table, `${link.restoreJobId}#outcome`),
-      getItem(clients.ddb, table, `${link.restoreJobId}#validation`),
+      getItem(clients.ddb, table, outcomeKey(link.restoreJobId)),
+      getItem(clients.ddb, table, verdictKey(link.restoreJobId)),
       getItem(clients.ddb, table, readyKey(link.restoreJobId)),
     ]);
     const made = readyFromItem(readyItem);

@@ -9,7 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
-import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
+import { type ReadyRecord, readReadyRecord, writeReadyRecord } from '../table/ready.js';
 import { readyOptionsOf } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
 

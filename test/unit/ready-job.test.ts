@@ -9,8 +9,8 @@ import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { type CompletedJob, type ReadyJobDeps, readyCompletedJob } from '../../src/ready/job';
-import { readyFromItem } from '../../src/ready/record';
 import { readyOptionsOf } from '../../src/ready/request';
+import { readyFromItem } from '../../src/table/ready';
 
 const JOB: CompletedJob = {
   restoreJobId: 'job-9',
