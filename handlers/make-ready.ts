@@ -7,9 +7,11 @@
  *   make-ready record already (a repeated event) is left as it is.
  * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed.
  * - Each step reads first and writes only on a difference; retryable errors are retried in the
- *   run. A step that still fails, or a required value the source cannot tell: the original request
- *   is dead-lettered (failure `restore-validation-failed`, the reason naming each step, the
- *   resource and what to do) and the job is recorded not ready, never ready.
+ *   run. A step that still fails, or a required value the source cannot tell: the job is
+ *   dead-lettered (failure `make-ready-failed`, the reason naming each step, the resource and what
+ *   to do; its original is this COMPLETED event, so a redrive restores nothing) and recorded not
+ *   ready, never ready. To try again, an operator deletes the job's not-ready record and
+ *   invokes this function with the letter's `original.event` (docs/dead-letters.md).
  * - A step still waiting at the end of the invocation (an instance not yet available), and any
  *   other retryable error, throws: Lambda retries the event twice (the steps done are not done
  *   again), then sends it to the on-failure destination (the dead-letter queue).
@@ -93,6 +95,7 @@ async function pointOf(
 async function deadLetter(
   d: Deps,
   link: JobLink,
+  event: CompletedRestoreEvent,
   job: CompletedJob,
   reason: string,
   log: Logger,
@@ -100,10 +103,11 @@ async function deadLetter(
   const error = new RestorePipelineError(reason, { retryable: false });
   error.name = 'MakeReadyFailedError';
   const letter = buildDeadLetter({
-    failure: 'restore-validation-failed',
+    failure: 'make-ready-failed',
     error,
     trigger: { type: 'restore-job-event', id: job.restoreJobId, attempt: 1 },
-    original: link.original,
+    // The event, not the request: a redrive of this letter settles the job again and restores nothing.
+    original: { trigger: 'eventbridge', event },
     now: d.now(),
     redriveCount: link.redriveCount,
     restoreJob: {
@@ -118,7 +122,7 @@ async function deadLetter(
 }
 
 /** The make-ready run's dependencies for one event. */
-function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
+function jobDeps(d: MakeReadyDeps, log: Logger, event: CompletedRestoreEvent): ReadyJobDeps {
   const links = new Map<string, JobLink>();
   return {
     ddb: d.ddb,
@@ -140,7 +144,7 @@ function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
     pointOf: (job) => pointOf(d, job),
     deadLetter: async (job, reason) => {
       const link = links.get(job.restoreJobId);
-      if (link !== undefined) await deadLetter(d, link, job, reason, log);
+      if (link !== undefined) await deadLetter(d, link, event, job, reason, log);
     },
   };
 }
@@ -155,7 +159,7 @@ export function createHandler(deps: DepsSource<MakeReadyDeps>) {
         log.error('Ignored an event that is not a COMPLETED restore job');
         return 'invalid';
       }
-      const outcome = await readyCompletedJob(jobDeps(d, log), detail);
+      const outcome = await readyCompletedJob(jobDeps(d, log, event), detail);
       log.info('Make-ready done', { outcome });
       return outcome;
     }),

@@ -1,8 +1,10 @@
 /**
- * One COMPLETED restore job made ready: only jobs this pipeline started, once (a ready record is
- * kept), skipped when the request says `"Ready": false`. A copy that is not ready is dead-lettered
- * (the letter names each failed step, the resource and what to do) before its record is written,
- * so a failure to send is retried with the whole run and never leaves a record without a letter.
+ * One COMPLETED restore job made ready: only jobs this pipeline started, once (its record is
+ * kept: a repeated event sends no second letter), skipped when the request says `"Ready": false`.
+ * A copy that is not ready is dead-lettered (`make-ready-failed`: the letter names each failed
+ * step, the resource and what to do) before its record is written, so a failure to send is retried
+ * with the whole run and never leaves a record without a letter. An operator runs it again by
+ * deleting the not-ready record and invoking the function with the letter's event.
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -49,7 +51,7 @@ export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'ste
       (s) =>
         `${s.step} (${s.error === undefined ? 'the source does not tell the value' : `${s.error.name}: ${s.error.message}`}); to do by hand: ${s.manual ?? ''}`,
     );
-  return `Restore job ${job.restoreJobId} completed, but ${job.createdResourceArn ?? 'its restored resource'} is not ready: ${failed.join('; ')}. Do not redrive this letter: the restore itself succeeded`;
+  return `Restore job ${job.restoreJobId} completed, but ${job.createdResourceArn ?? 'its restored resource'} is not ready: ${failed.join('; ')}. The restore itself succeeded: redriving this letter restores nothing (it carries the job's COMPLETED event). Do the steps by hand, or fix the cause and make it ready again: delete item "${job.restoreJobId}#ready" of the restore jobs table, then invoke the makeReady function asynchronously with this letter's original.event`;
 }
 
 /** Makes the copy of one COMPLETED job ready and records it; see the module comment. */
