@@ -119,7 +119,8 @@ describe('makeReady', () => {
     s.items.delete('job-1#ready');
     expect(
       await s.handler(
-        (letter?.original as unknown as { event: CompletedRestoreEvent }).event,
+        (letter?.original as unknown as { event: CompletedRestoreEvent } | undefined)
+          ?.event as CompletedRestoreEvent,
         undefined as never,
       ),
     ).toBe('not-ready');
