@@ -20,6 +20,7 @@ import { readyFromItem } from '../src/table/ready.js';
 import {
   type RecoveryDurations,
   type RecoveryTimestamps,
+  recoveredAt,
   recoveryDurations,
 } from '../src/validation/timing.js';
 import { safe } from './output.js';
@@ -183,11 +184,17 @@ export async function collectRows(
       }
     }
     const verdict = validation?.verdict?.S as ReportRow['verdict'] | undefined;
-    const validatedAt = verdict === 'pass' ? validation?.validatedAt?.S : undefined;
+    const readyAt = made?.readyAt;
+    // As the validator times it: recovered at a passing verdict, or at ready when unchecked.
+    const validatedAt =
+      verdict === undefined || validation?.validatedAt?.S === undefined
+        ? undefined
+        : recoveredAt(verdict, validation.validatedAt.S, readyAt);
     const times: RecoveryTimestamps = {
       ...(link.neededAt === undefined ? {} : { neededAt: link.neededAt }),
       ...(link.acceptedAt === undefined ? {} : { acceptedAt: link.acceptedAt }),
       ...(completedAt === undefined ? {} : { completedAt }),
+      ...(readyAt === undefined ? {} : { readyAt }),
       ...(validatedAt === undefined ? {} : { validatedAt }),
     };
     rows.push({

@@ -5,7 +5,9 @@
  * Delivery and failure:
  * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on; a job with a
  *   make-ready record already (a repeated event) is left as it is.
- * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed.
+ * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed (the
+ *   tracker asked for the validation). A copy made ready is handed to validation here, after the
+ *   steps, so the validator judges the ready copy.
  * - Each step reads first and writes only on a difference; retryable errors are retried in the
  *   run. A step that still fails, or a required value the source cannot tell: the job is
  *   dead-lettered (failure `make-ready-failed`, the reason naming each step, the resource and what
@@ -20,8 +22,6 @@
 import { DescribeRecoveryPointCommand } from '@aws-sdk/client-backup';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { OriginalRequest } from '../src/arrival/original.js';
-import { originalBody } from '../src/arrival/original.js';
 import { storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { describeError, RestorePipelineError } from '../src/errors.js';
@@ -35,9 +35,11 @@ import {
   type ReadyOutcome,
   readyCompletedJob,
 } from '../src/ready/job.js';
+import { requestOf } from '../src/ready/request.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { findJobLink, type JobLink } from '../src/table/links.js';
 import type { Deps } from '../src/types.js';
+import { requestValidation } from '../src/validation/queue.js';
 import { makeReadyDeps } from '../src/wiring/ready.js';
 
 /** The event this function receives. */
@@ -47,16 +49,6 @@ export type CompletedRestoreEvent = EventBridgeEvent<
 >;
 
 export type { MakeReadyDeps } from '../src/ready/deps.js';
-
-/** The request a job came from: the SQS body or the event's detail, parsed. */
-function requestOf(original: OriginalRequest): unknown {
-  if (original.trigger === 'eventbridge') return (original.event as { detail?: unknown } | null)?.detail;
-  try {
-    return JSON.parse(originalBody(original) ?? 'null');
-  } catch {
-    return undefined;
-  }
-}
 
 /** Undefined for a permanent error (a point deleted meanwhile: the event's own fields stand in); a retryable one is thrown. */
 function unlessRetryable(error: unknown): undefined {
@@ -142,6 +134,19 @@ function jobDeps(d: MakeReadyDeps, log: Logger, event: CompletedRestoreEvent): R
       return { request: requestOf(link.original) };
     },
     pointOf: (job) => pointOf(d, job),
+    requestValidation: async (job) => {
+      const validationQueueUrl = d.config.validationQueueUrl;
+      if (validationQueueUrl === undefined) return;
+      await requestValidation(
+        { sqs: d.sqs, validationQueueUrl, now: d.now },
+        {
+          restoreJobId: job.restoreJobId,
+          ...(job.resourceType === undefined ? {} : { resourceType: job.resourceType }),
+          ...(job.createdResourceArn === undefined ? {} : { createdResourceArn: job.createdResourceArn }),
+          ...(job.completionDate === undefined ? {} : { completedAt: job.completionDate }),
+        },
+      );
+    },
     deadLetter: async (job, reason) => {
       const link = links.get(job.restoreJobId);
       if (link !== undefined) await deadLetter(d, link, event, job, reason, log);

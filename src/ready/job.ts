@@ -3,7 +3,8 @@
  * kept: a repeated event sends no second letter), skipped when the request says `"Ready": false`.
  * A copy that is not ready is dead-lettered (`make-ready-failed`: the letter names each failed
  * step, the resource and what to do) before its record is written, so a failure to send is retried
- * with the whole run and never leaves a record without a letter. An operator runs it again by
+ * with the whole run and never leaves a record without a letter. A ready copy is then handed to
+ * validation (src/validation/queue.ts), so the validator judges the ready copy. An operator runs it again by
  * deleting the not-ready record and invoking the function with the letter's event.
  */
 
@@ -12,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
 import { type ReadyRecord, readReadyRecord, writeReadyRecord } from '../table/ready.js';
-import { readyOptionsOf } from './request.js';
+import { readyOptionsOf, validatedAfterReady } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
 
 /** The fields of a `Restore Job State Change` COMPLETED event used here. */
@@ -37,6 +38,8 @@ export interface ReadyJobDeps {
   readonly requestOf: (restoreJobId: string) => Promise<{ readonly request: unknown } | undefined>;
   /** The recovery point's ResourceArn (the source) and stored restore metadata. */
   readonly pointOf: (job: CompletedJob) => Promise<{ sourceArn?: string; metadata: Record<string, string> }>;
+  /** Asks for the job's validation (src/validation/queue.ts), once its copy is ready. */
+  readonly requestValidation: (job: CompletedJob) => Promise<void>;
   /** Sends the dead letter of a job whose copy is not ready, with `reason`. */
   readonly deadLetter: (job: CompletedJob, reason: string) => Promise<void>;
 }
@@ -71,8 +74,11 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
   };
   const options = readyOptionsOf(linked.request);
   const type = readySteps(job.resourceType ?? '');
+  // The tracker asked for the validation already unless this run is to end before it.
+  const validateAfter = validatedAfterReady(job.resourceType ?? '', linked.request);
   if (options === undefined || type === undefined || job.createdResourceArn === undefined) {
     const state = options === undefined ? 'skipped' : 'no-steps';
+    if (validateAfter) await deps.requestValidation(job);
     await writeReadyRecord(deps.ddb, deps.table, { ...base, state }, deps.now());
     return state;
   }
@@ -86,8 +92,10 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
     options,
     clients: deps.clients,
   });
-  if (!result.ready) await deps.deadLetter(job, notReadyReason(job, result));
   const now = deps.now();
+  // Before the record, as the letter: a crash in between asks again (one verdict is kept), never not.
+  if (!result.ready) await deps.deadLetter(job, notReadyReason(job, result));
+  else if (validateAfter) await deps.requestValidation(job);
   const seconds = Math.max(0, (now.getTime() - Date.parse(completedAt)) / 1000);
   await writeReadyRecord(
     deps.ddb,

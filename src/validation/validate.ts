@@ -24,12 +24,13 @@ import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
 import { findJobLink, type JobLink } from '../table/links.js';
+import { readReadyRecord } from '../table/ready.js';
 import { findVerdict, type RecordedVerdict, recordVerdict } from '../table/verdicts.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';
 import { requeueValidation, type ValidationMessage } from './queue.js';
 import { checkResource, type ResourceClients, readExpectations } from './read-resources.js';
-import { emitDurations, recoveryDurations } from './timing.js';
+import { emitDurations, recoveredAt, recoveryDurations } from './timing.js';
 import { atDeadline, checkedType, fail, type Verdict } from './verdicts.js';
 
 /** What a validation needs; built once per container, replaced in tests. */
@@ -325,11 +326,15 @@ async function finish(
   const completion = ctx.job.CompletionDate?.toISOString() ?? ctx.message.completedAt;
   // The link reads it from its trigger, or from the event or alarm it keeps (src/table/links.ts).
   const neededAt = ctx.link.neededAt;
+  // Validation follows make-ready: the copy judged is the ready one, and recovery ends at the verdict.
+  const readyAt = (await readReadyRecord(deps.ddb, deps.config.restoreJobsTable, id))?.readyAt;
+  const recovered = recoveredAt(recorded.verdict, recorded.validatedAt, readyAt);
   const durations = recoveryDurations({
     ...(neededAt === undefined ? {} : { neededAt }),
     acceptedAt: ctx.link.startedAt,
     ...(completion === undefined ? {} : { completedAt: completion }),
-    ...(recorded.verdict === 'pass' ? { validatedAt: recorded.validatedAt } : {}),
+    ...(readyAt === undefined ? {} : { readyAt }),
+    ...(recovered === undefined ? {} : { validatedAt: recovered }),
   });
   emitDurations(deps.metricsSink, durations, ctx.resourceType, ctx.now);
   ctx.jobLog.info('Time to recovery', { ...durations });

@@ -56,6 +56,9 @@ function setup(request: unknown | undefined) {
     deadLetter: async (_job, reason) => {
       order.push(`letter: ${reason}`);
     },
+    requestValidation: async (job) => {
+      order.push(`validation: ${job.restoreJobId}`);
+    },
   };
   ddb.on(PutItemCommand).callsFake((i) => {
     order.push(`record: ${i.Item.state.S}`);
@@ -104,6 +107,21 @@ describe('a COMPLETED job made ready', () => {
     expect(s.order).toHaveLength(2);
     s.restore();
   });
+
+  it.each([
+    ['Aurora', {}, ['validation: job-9', 'record: no-steps']],
+    ['Aurora', { Ready: false }, ['record: skipped']],
+    ['EBS', {}, ['record: no-steps']],
+  ])(
+    'asks for the validation of a %s job (request %j) only where the tracker left it to make-ready',
+    async (type, request, order) => {
+      const s = setup(request);
+      const { createdResourceArn: _, ...noCopy } = JOB;
+      await readyCompletedJob(s.deps, { ...noCopy, resourceType: type });
+      expect(s.order).toStrictEqual(order);
+      s.restore();
+    },
+  );
 
   it('reads the Ready option: absent or true runs the steps, readers only when asked', () => {
     expect(readyOptionsOf({})).toStrictEqual({ readers: 0 });
