@@ -55,9 +55,11 @@ export async function settleCompleted(
   const drill = drillOf(link.original);
   if (drill !== undefined) await handOff(deps, link, detail, resourceType, drill, jobLog);
   const validationQueueUrl = deps.config.validationQueueUrl;
-  // A copy to be made ready is validated once ready: make-ready asks for it (src/ready/job.ts).
+  // A copy to be made ready is judged once ready: make-ready asks too when it ends (at once), and
+  // the validator waits for the ready record (src/validation/validate.ts), so a COMPLETED event
+  // lost on its way to make-ready still ends in a verdict at the deadline.
   const madeReady = validatedAfterReady(resourceType, requestOf(link.original));
-  if (validationQueueUrl !== undefined && !madeReady) {
+  if (validationQueueUrl !== undefined) {
     await requestValidation(
       { sqs: deps.sqs, validationQueueUrl, now: deps.now },
       {

@@ -23,8 +23,9 @@ import { classifyAwsError, RestorePipelineError } from '../errors.js';
 import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
+import { requestOf, validatedAfterReady } from '../ready/request.js';
 import { findJobLink, type JobLink } from '../table/links.js';
-import { readReadyRecord } from '../table/ready.js';
+import { type ReadyRecord, readReadyRecord } from '../table/ready.js';
 import { findVerdict, type RecordedVerdict, recordVerdict } from '../table/verdicts.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';
@@ -171,6 +172,22 @@ async function check(
   return { verdict, checkedBy: validator };
 }
 
+/**
+ * Whether a copy to be made ready must wait before it is judged (pure): the validator judges the
+ * ready copy, never the bare one. Undefined when it may be judged now (ready, skipped, no steps, or
+ * a type or request with nothing to make ready); not yet otherwise, until the deadline.
+ */
+export function readyGate(madeReady: boolean, record: ReadyRecord | undefined): Verdict | undefined {
+  if (!madeReady || (record !== undefined && record.state !== 'not-ready')) return undefined;
+  return {
+    verdict: 'not-yet',
+    reason:
+      record === undefined
+        ? 'the copy is not made ready yet (makeReady has not recorded it; if its COMPLETED event was lost, invoke makeReady with the event: docs/dead-letters.md#make-ready-failed)'
+        : 'the copy could not be made ready (see its make-ready-failed letter); it is judged once made ready',
+  };
+}
+
 /** Handles one validation message. Throws (sorted by `retryable`) when it must be tried again. */
 export async function validateRestore(
   deps: ValidateDeps,
@@ -202,15 +219,19 @@ export async function validateRestore(
     );
   }
 
+  const madeReady = validatedAfterReady(resourceType, requestOf(link.original));
+  const waiting = readyGate(madeReady, madeReady ? await readReadyRecord(deps.ddb, table, id) : undefined);
   const { verdict, checkedBy } =
-    createdResourceArn === ''
-      ? {
-          verdict: fail(
-            `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
-          ),
-          checkedBy: 'built-in',
-        }
-      : await check(deps, job, message, link, resourceType, createdResourceArn);
+    waiting !== undefined
+      ? { verdict: waiting, checkedBy: 'make-ready' }
+      : createdResourceArn === ''
+        ? {
+            verdict: fail(
+              `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
+            ),
+            checkedBy: 'built-in',
+          }
+        : await check(deps, job, message, link, resourceType, createdResourceArn);
   return conclude(deps, { job, link, message, resourceType, createdResourceArn, jobLog }, verdict, checkedBy);
 }
 

@@ -1,13 +1,16 @@
 /**
- * The validator judges the ready copy: the tracker asks for a COMPLETED job's validation at once
- * only when nothing is to be made ready (a type without steps, or `"Ready": false`); otherwise
- * make-ready asks for it when the copy is ready (test/unit/ready-job.test.ts).
+ * The validator judges the ready copy: the tracker asks for every COMPLETED job's validation, and
+ * make-ready asks again once the copy is ready (test/unit/ready-job.test.ts); a copy to be made
+ * ready is not judged before its ready record says so (readyGate), until the deadline.
  */
 
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler } from '../../handlers/track-restore-job';
+import { validatedAfterReady } from '../../src/ready/request';
 import { linkItem } from '../../src/table/links';
+import type { ReadyRecord } from '../../src/table/ready';
+import { readyGate } from '../../src/validation/validate';
 import { context, loadEvent, testConfig } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
 
@@ -46,16 +49,40 @@ async function validationsAsked(resourceType: string, request: Record<string, un
 
 describe('validation after ready', () => {
   it.each([
-    ['EBS', {}, 1],
-    ['Aurora', { Ready: false }, 1],
-    ['Aurora', {}, 0],
-    ['DynamoDB', { Ready: { AuroraReaders: 1 } }, 0],
-  ])('the tracker asks for a %s job (request %j) to be validated %d time(s)', async (type, ready, asked) => {
+    ['EBS', {}],
+    ['Aurora', { Ready: false }],
+    ['Aurora', {}],
+    ['DynamoDB', { Ready: { AuroraReaders: 1 } }],
+  ])('the tracker asks for a %s job (request %j) to be validated, make-ready or not', async (type, ready) => {
     const request = {
       RecoveryPointArn: 'arn:aws:backup:eu-west-1:123456789012:recovery-point:p-1',
       Metadata: {},
       ...ready,
     };
-    expect(await validationsAsked(type, request)).toBe(asked);
+    expect(await validationsAsked(type, request)).toBe(1);
+  });
+
+  const record = (state: ReadyRecord['state']): ReadyRecord => ({
+    restoreJobId: JOB,
+    state,
+    resourceType: 'Aurora',
+    restoredArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:c',
+    completedAt: '2026-11-26T10:30:00.000Z',
+    steps: [],
+    diff: [],
+  });
+
+  it('judges a copy to be made ready only once its record says ready (or skipped)', () => {
+    expect(validatedAfterReady('Aurora', {})).toBe(true);
+    expect(validatedAfterReady('Aurora', { Ready: false })).toBe(false);
+    expect(validatedAfterReady('EBS', {})).toBe(false);
+    expect(readyGate(true, undefined)).toMatchObject({ verdict: 'not-yet', reason: /not made ready yet/ });
+    expect(readyGate(true, record('not-ready'))).toMatchObject({
+      verdict: 'not-yet',
+      reason: /make-ready-failed letter/,
+    });
+    expect(readyGate(true, record('ready'))).toBeUndefined();
+    expect(readyGate(true, record('no-steps'))).toBeUndefined();
+    expect(readyGate(false, undefined)).toBeUndefined();
   });
 });
