@@ -74,7 +74,8 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
   };
   const options = readyOptionsOf(linked.request);
   const type = readySteps(job.resourceType ?? '');
-  // The tracker asked for the validation already unless this run is to end before it.
+  // The tracker asked for the validation too, and the validator waits for this run's record: ask
+  // again as it ends, so a ready copy is judged at once rather than at the next look.
   const validateAfter = validatedAfterReady(job.resourceType ?? '', linked.request);
   if (options === undefined || type === undefined || job.createdResourceArn === undefined) {
     const state = options === undefined ? 'skipped' : 'no-steps';
