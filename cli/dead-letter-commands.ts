@@ -1,7 +1,7 @@
 /** `dead-letters` and `redrive`: read the dead-letter queue without consuming it, and move letters back. */
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { FAILURE_KINDS } from '../src/arrival/redriven.js';
+import { LETTER_FAILURES } from '../src/letters/dead-letters.js';
 import { aws, type Context, contextOf, type SetExit, withTarget } from './context.js';
 import {
   DEFAULT_HOLD_SECONDS,
@@ -20,7 +20,9 @@ import { CliError, EXIT, type Io, plural, safe } from './output.js';
 import { explainAwsError, type Target } from './target.js';
 
 function failureOption(): Option {
-  return new Option('--failure <kind>', 'only dead letters of this failure kind').choices([...FAILURE_KINDS]);
+  return new Option('--failure <kind>', 'only dead letters of this failure kind').choices([
+    ...LETTER_FAILURES,
+  ]);
 }
 
 function positive(name: string) {
@@ -105,7 +107,7 @@ function checkRedriveChoice(opts: RedriveOptions, ids: readonly string[]): void 
   if (!opts.all && ids.length === 0 && opts.failure === undefined) {
     throw new CliError(
       'usage',
-      `Say what to move: --id ID (repeatable), --failure ${FAILURE_KINDS.join('|')}, or --all.`,
+      `Say what to move: --id ID (repeatable), --failure ${LETTER_FAILURES.join('|')}, or --all.`,
       EXIT.usage,
     );
   }

@@ -25,7 +25,7 @@ export interface LetterInfo {
   readonly messageId: string;
   /** `restore-dead-letter` (the pipeline's own), `lambda-on-failure` or `raw-request` (moved by the redrive policy). */
   readonly kind: 'restore-dead-letter' | 'lambda-on-failure' | 'raw-request';
-  /** rejected, retries-exhausted, restore-job-failed, or what a newer pipeline wrote. */
+  /** rejected, retries-exhausted, restore-job-failed, restore-validation-failed, drill-cleanup-failed, make-ready-failed, or what a newer pipeline wrote. */
   readonly failure: string;
   readonly reason: string;
   /** When it failed (the letter's failedAt, else when the message was sent). */
@@ -256,9 +256,20 @@ export interface MoveResult {
 }
 
 /**
+ * Why a letter is not moved back, if it is not: a `make-ready-failed` letter reports a restore that
+ * succeeded and a copy not made ready; the request queue would restore nothing (its original is the
+ * job's COMPLETED event), so it stays, with what to do instead.
+ */
+export function notRedrivable(info: LetterInfo): string | undefined {
+  if (info.failure !== 'make-ready-failed') return undefined;
+  return `a make-ready-failed letter is not redriven: restore job ${info.restoreJobId ?? '(named in the letter)'} succeeded and only making its copy ready failed. Do the steps its reason names by hand, or fix the cause and run make-ready again: delete the job's "#ready" item, invoke the makeReady function asynchronously with the letter's original.event (docs/dead-letters.md), then delete the letter`;
+}
+
+/**
  * Moves one held letter: send its body unchanged to the request queue (the pipeline recognises a
  * dead letter and restores its original), then delete it from the dead-letter queue. A crash in
- * between leaves a copy in both queues: duplicated, never lost.
+ * between leaves a copy in both queues: duplicated, never lost. A letter `notRedrivable` refuses
+ * is left where it is.
  */
 export async function moveOne(
   sqs: SQSClient,
@@ -267,6 +278,8 @@ export async function moveOne(
   letter: HeldLetter,
 ): Promise<MoveResult> {
   const base = { messageId: letter.info.messageId, failure: letter.info.failure };
+  const refused = notRedrivable(letter.info);
+  if (refused !== undefined) return { ...base, result: 'not-moved', error: refused };
   let newMessageId: string;
   try {
     const out = await sqs.send(new SendMessageCommand({ QueueUrl: to, MessageBody: letter.body }));

@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { FAILURE_KINDS } from '../src/arrival/redriven.js';
+import { LETTER_FAILURES } from '../src/letters/dead-letters.js';
 import type { LetterInfo } from './dead-letters.js';
 import { humanSeconds, parseSince, type ReportRow, type TypeSummary } from './report.js';
 
@@ -81,7 +81,7 @@ export function targetState(row: ReportRow, targets: TtrTargets): TargetState {
 
 /** Dead letters per failure kind: every known kind (0 when none), then any other kind seen. */
 export function lettersByKind(letters: readonly LetterInfo[]): { kind: string; count: number }[] {
-  const kinds = [...FAILURE_KINDS, ...new Set(letters.map((l) => l.failure))].filter(
+  const kinds = [...LETTER_FAILURES, ...new Set(letters.map((l) => l.failure))].filter(
     (k, i, all) => all.indexOf(k) === i,
   );
   return kinds.map((kind) => ({ kind, count: letters.filter((l) => l.failure === kind).length }));

@@ -14,11 +14,13 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { drillOf } from '../src/drills/drill.js';
-import { readyFromItem, readyKey } from '../src/ready/record.js';
+import { outcomeKey, readyKey, verdictKey } from '../src/table/keys.js';
 import { linkFromItem } from '../src/table/links.js';
+import { readyFromItem } from '../src/table/ready.js';
 import {
   type RecoveryDurations,
   type RecoveryTimestamps,
+  recoveredAt,
   recoveryDurations,
 } from '../src/validation/timing.js';
 import { safe } from './output.js';
@@ -161,8 +163,8 @@ export async function collectRows(
   for (const item of links) {
     const link = linkFromItem(item);
     const [outcome, validation, readyItem] = await Promise.all([
-      getItem(clients.ddb, table, `${link.restoreJobId}#outcome`),
-      getItem(clients.ddb, table, `${link.restoreJobId}#validation`),
+      getItem(clients.ddb, table, outcomeKey(link.restoreJobId)),
+      getItem(clients.ddb, table, verdictKey(link.restoreJobId)),
       getItem(clients.ddb, table, readyKey(link.restoreJobId)),
     ]);
     const made = readyFromItem(readyItem);
@@ -182,11 +184,17 @@ export async function collectRows(
       }
     }
     const verdict = validation?.verdict?.S as ReportRow['verdict'] | undefined;
-    const validatedAt = verdict === 'pass' ? validation?.validatedAt?.S : undefined;
+    const readyAt = made?.readyAt;
+    // As the validator times it: recovered at a passing verdict, or at ready when unchecked.
+    const validatedAt =
+      verdict === undefined || validation?.validatedAt?.S === undefined
+        ? undefined
+        : recoveredAt(verdict, validation.validatedAt.S, readyAt);
     const times: RecoveryTimestamps = {
       ...(link.neededAt === undefined ? {} : { neededAt: link.neededAt }),
       ...(link.acceptedAt === undefined ? {} : { acceptedAt: link.acceptedAt }),
       ...(completedAt === undefined ? {} : { completedAt }),
+      ...(readyAt === undefined ? {} : { readyAt }),
       ...(validatedAt === undefined ? {} : { validatedAt }),
     };
     rows.push({

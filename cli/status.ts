@@ -11,7 +11,8 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type ReadyRecord, readyFromItem, readyKey } from '../src/ready/record.js';
+import { outcomeKey, readyKey } from '../src/table/keys.js';
+import { type ReadyRecord, readyFromItem } from '../src/table/ready.js';
 import {
   linkFromItem,
   type NamedSecret,
@@ -188,7 +189,7 @@ export async function lookUp(
   const full = async (restoreJobId: string, item?: Item): Promise<JobStatus> => {
     const [link, outcome, job, ready] = await Promise.all([
       item === undefined ? getItem(clients.ddb, table, restoreJobId) : Promise.resolve(item),
-      getItem(clients.ddb, table, `${restoreJobId}#outcome`),
+      getItem(clients.ddb, table, outcomeKey(restoreJobId)),
       describeJob(clients.backup, restoreJobId),
       getItem(clients.ddb, table, readyKey(restoreJobId)),
     ]);

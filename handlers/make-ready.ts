@@ -5,11 +5,15 @@
  * Delivery and failure:
  * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on; a job with a
  *   make-ready record already (a repeated event) is left as it is.
- * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed.
+ * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed (the
+ *   tracker asked for the validation). A copy made ready is handed to validation here, after the
+ *   steps, so the validator judges the ready copy.
  * - Each step reads first and writes only on a difference; retryable errors are retried in the
- *   run. A step that still fails, or a required value the source cannot tell: the original request
- *   is dead-lettered (failure `restore-validation-failed`, the reason naming each step, the
- *   resource and what to do) and the job is recorded not ready, never ready.
+ *   run. A step that still fails, or a required value the source cannot tell: the job is
+ *   dead-lettered (failure `make-ready-failed`, the reason naming each step, the resource and what
+ *   to do; its original is this COMPLETED event, so a redrive restores nothing) and recorded not
+ *   ready, never ready. To try again, an operator deletes the job's not-ready record and
+ *   invokes this function with the letter's `original.event` (docs/dead-letters.md).
  * - A step still waiting at the end of the invocation (an instance not yet available), and any
  *   other retryable error, throws: Lambda retries the event twice (the steps done are not done
  *   again), then sends it to the on-failure destination (the dead-letter queue).
@@ -18,8 +22,6 @@
 import { DescribeRecoveryPointCommand } from '@aws-sdk/client-backup';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { OriginalRequest } from '../src/arrival/original.js';
-import { originalBody } from '../src/arrival/original.js';
 import { storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { describeError, RestorePipelineError } from '../src/errors.js';
@@ -33,9 +35,11 @@ import {
   type ReadyOutcome,
   readyCompletedJob,
 } from '../src/ready/job.js';
+import { requestOf } from '../src/ready/request.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { findJobLink, type JobLink } from '../src/table/links.js';
 import type { Deps } from '../src/types.js';
+import { requestValidation } from '../src/validation/queue.js';
 import { makeReadyDeps } from '../src/wiring/ready.js';
 
 /** The event this function receives. */
@@ -45,16 +49,6 @@ export type CompletedRestoreEvent = EventBridgeEvent<
 >;
 
 export type { MakeReadyDeps } from '../src/ready/deps.js';
-
-/** The request a job came from: the SQS body or the event's detail, parsed. */
-function requestOf(original: OriginalRequest): unknown {
-  if (original.trigger === 'eventbridge') return (original.event as { detail?: unknown } | null)?.detail;
-  try {
-    return JSON.parse(originalBody(original) ?? 'null');
-  } catch {
-    return undefined;
-  }
-}
 
 /** Undefined for a permanent error (a point deleted meanwhile: the event's own fields stand in); a retryable one is thrown. */
 function unlessRetryable(error: unknown): undefined {
@@ -93,6 +87,7 @@ async function pointOf(
 async function deadLetter(
   d: Deps,
   link: JobLink,
+  event: CompletedRestoreEvent,
   job: CompletedJob,
   reason: string,
   log: Logger,
@@ -100,10 +95,11 @@ async function deadLetter(
   const error = new RestorePipelineError(reason, { retryable: false });
   error.name = 'MakeReadyFailedError';
   const letter = buildDeadLetter({
-    failure: 'restore-validation-failed',
+    failure: 'make-ready-failed',
     error,
     trigger: { type: 'restore-job-event', id: job.restoreJobId, attempt: 1 },
-    original: link.original,
+    // The event, not the request: a redrive of this letter settles the job again and restores nothing.
+    original: { trigger: 'eventbridge', event },
     now: d.now(),
     redriveCount: link.redriveCount,
     restoreJob: {
@@ -118,7 +114,7 @@ async function deadLetter(
 }
 
 /** The make-ready run's dependencies for one event. */
-function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
+function jobDeps(d: MakeReadyDeps, log: Logger, event: CompletedRestoreEvent): ReadyJobDeps {
   const links = new Map<string, JobLink>();
   return {
     ddb: d.ddb,
@@ -138,9 +134,22 @@ function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
       return { request: requestOf(link.original) };
     },
     pointOf: (job) => pointOf(d, job),
+    requestValidation: async (job) => {
+      const validationQueueUrl = d.config.validationQueueUrl;
+      if (validationQueueUrl === undefined) return;
+      await requestValidation(
+        { sqs: d.sqs, validationQueueUrl, now: d.now },
+        {
+          restoreJobId: job.restoreJobId,
+          ...(job.resourceType === undefined ? {} : { resourceType: job.resourceType }),
+          ...(job.createdResourceArn === undefined ? {} : { createdResourceArn: job.createdResourceArn }),
+          ...(job.completionDate === undefined ? {} : { completedAt: job.completionDate }),
+        },
+      );
+    },
     deadLetter: async (job, reason) => {
       const link = links.get(job.restoreJobId);
-      if (link !== undefined) await deadLetter(d, link, job, reason, log);
+      if (link !== undefined) await deadLetter(d, link, event, job, reason, log);
     },
   };
 }
@@ -155,7 +164,7 @@ export function createHandler(deps: DepsSource<MakeReadyDeps>) {
         log.error('Ignored an event that is not a COMPLETED restore job');
         return 'invalid';
       }
-      const outcome = await readyCompletedJob(jobDeps(d, log), detail);
+      const outcome = await readyCompletedJob(jobDeps(d, log, event), detail);
       log.info('Make-ready done', { outcome });
       return outcome;
     }),

@@ -10,7 +10,7 @@ import { createHandler, type MakeReadyDeps } from '../handlers/make-ready.js';
 import { loadConfig } from '../src/checks/config.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import { readReadyRecord } from '../src/ready/record.js';
+import { readReadyRecord } from '../src/table/ready.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
 import { lambdaContext } from './event-source.js';
 import type { FaultPlan } from './faults.js';

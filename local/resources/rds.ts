@@ -41,6 +41,9 @@ function status(store: ResourceStore, r: LocalResource): string {
 /** The class of each DB instance (an instance restored from a snapshot: db.t3.micro). */
 const INSTANCE_CLASS = new WeakMap<LocalResource, string>();
 
+/** The cluster an instance created in one is a member of (DescribeDBInstances' DBClusterIdentifier). */
+const MEMBER_OF = new WeakMap<LocalResource, string>();
+
 /** Sets the class a local DB instance reports (a test's or the demo's source instance). */
 export function setInstanceClass(r: LocalResource, instanceClass: string): void {
   INSTANCE_CLASS.set(r, instanceClass);
@@ -56,7 +59,7 @@ function instanceXml(store: ResourceStore, r: LocalResource): string {
     s === 'creating'
       ? ''
       : `<Endpoint>${el('Address', `${r.id}.local.${store.region}.rds.amazonaws.com`)}${el('Port', port)}${el('HostedZoneId', 'Z29XKXDKYMONMX')}</Endpoint>`;
-  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
+  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${MEMBER_OF.has(r) ? el('DBClusterIdentifier', MEMBER_OF.get(r) as string) : ''}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
 }
 
 function clusterXml(store: ResourceStore, r: LocalResource): string {
@@ -204,6 +207,7 @@ function createInstance(store: ResourceStore, form: URLSearchParams): LocalReply
     tags: formTags(form, /^Tags\.[A-Za-z]+\.\d+\.Key$/),
   });
   INSTANCE_CLASS.set(made, instanceClass);
+  MEMBER_OF.set(made, cluster.id);
   cluster.members = [...(cluster.members ?? []), id];
   return answer('CreateDBInstance', INSTANCE.xml(store, made));
 }

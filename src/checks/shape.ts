@@ -6,6 +6,7 @@
 
 import { ROLE_ARN_PATTERN } from '../arn.js';
 import { isPlainObject } from '../json.js';
+import type { ReadyOptions } from '../resources/ready-steps.js';
 import { isResourceType, RESOURCE_TYPES, type ResourceType } from '../resources/rules.js';
 import type { DrillRequest } from './checked-request.js';
 import { OK, type Verdict } from './result.js';
@@ -149,6 +150,52 @@ function checkDrill(value: unknown, problems: string[]): DrillRequest | undefine
   return extra.length > 0 ? undefined : { DeleteAfterHours: hours };
 }
 
+/** The most readers a request may ask for: an Aurora cluster holds at most 15 Aurora Replicas. */
+export const MAX_AURORA_READERS = 15;
+
+/**
+ * The one reading of `Ready`: absent or `true` runs the make-ready steps with no readers, `false`
+ * skips them, `{"AuroraReaders": N}` (N from 1 to 15) also adds N reader instances to a restored
+ * Aurora cluster. A value of another form is a problem. src/ready/request.ts reads it the same way.
+ */
+export function readReady(
+  value: unknown,
+): { readonly options: ReadyOptions | false } | { readonly problem: string } {
+  if (value === undefined || value === true) return { options: { readers: 0 } };
+  if (value === false) return { options: false };
+  const hint = `Ready must be true, false or {"AuroraReaders": N} with N a whole number from 1 to ${MAX_AURORA_READERS}`;
+  if (!isPlainObject(value)) return { problem: `${hint}, got ${kindOf(value)}` };
+  const extra = Object.keys(value).filter((k) => k !== 'AuroraReaders');
+  if (extra.length > 0)
+    return {
+      problem: `Ready has unknown field(s) ${extra.slice(0, 5).map(quoteField).join(', ')}; its only field is AuroraReaders`,
+    };
+  const readers = value.AuroraReaders;
+  if (
+    typeof readers !== 'number' ||
+    !Number.isInteger(readers) ||
+    readers < 1 ||
+    readers > MAX_AURORA_READERS
+  )
+    return { problem: `${hint}, got ${typeof readers === 'number' ? readers : kindOf(readers)}` };
+  return { options: { readers } };
+}
+
+/** Checks `Ready`; pushes problems (a drill proves the whole recovery: it never skips the steps). */
+function checkReady(value: unknown, drill: boolean, problems: string[]): ReadyOptions | false | undefined {
+  if (value === undefined) return undefined;
+  const read = readReady(value);
+  if ('problem' in read) {
+    problems.push(read.problem);
+    return undefined;
+  }
+  if (read.options === false && drill) {
+    problems.push('Ready cannot be false in a drill: a drill proves the whole recovery, make-ready included');
+    return undefined;
+  }
+  return read.options;
+}
+
 const RECOVERY_POINT_FIELDS = new Set([
   'RecoveryPointArn',
   'Metadata',
@@ -159,6 +206,7 @@ const RECOVERY_POINT_FIELDS = new Set([
   'BackupVaultName',
   'Validator',
   'Drill',
+  'Ready',
 ]);
 const RESOURCE_FIELDS = new Set([
   'ResourceArn',
@@ -170,6 +218,7 @@ const RESOURCE_FIELDS = new Set([
   'BackupVaultName',
   'Validator',
   'Drill',
+  'Ready',
 ]);
 
 /** The fields of a request that have their type and format (a field that has not is absent). */
@@ -186,6 +235,8 @@ export interface RequestFields {
   readonly copyTags?: boolean;
   readonly validator?: string;
   readonly drill?: DrillRequest;
+  /** What make-ready does (`false`: nothing), when `Ready` is valid. */
+  readonly ready?: ReadyOptions | false;
   /** RecoveryPointArn, or ResourceArn by resource, when a string (its scope is the policy's). */
   readonly arn?: string;
   /** RestoreTime as an ISO 8601 UTC time, when it reads as a time. */
@@ -285,6 +336,7 @@ export function checkShape(body: unknown): Shape {
   }
   const validator = text('Validator', VALIDATOR);
   const drill = checkDrill(body.Drill, problems);
+  const ready = checkReady(body.Ready, body.Drill !== undefined, problems);
 
   const { arn, restoreTime, resourceType } = byResource
     ? checkResourceTarget(body, problems)
@@ -300,6 +352,7 @@ export function checkShape(body: unknown): Shape {
     ...(typeof copyTags === 'boolean' ? { copyTags } : {}),
     ...(validator === undefined ? {} : { validator }),
     ...(drill === undefined ? {} : { drill }),
+    ...(ready === undefined ? {} : { ready }),
     ...(arn === undefined ? {} : { arn }),
     ...(restoreTime === undefined ? {} : { restoreTime }),
     ...(resourceType === undefined ? {} : { resourceType }),

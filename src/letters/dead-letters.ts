@@ -9,8 +9,27 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseArn } from '../arn.js';
 import { serialisable } from '../arrival/decode.js';
 import { type OriginalRequest, originalBody, type TriggerInfo } from '../arrival/original.js';
-import type { FailureKind, LetterJob } from '../arrival/redriven.js';
+import { FAILURE_KINDS, type FailureKind, type LetterJob } from '../arrival/redriven.js';
 import { classifyAwsError, describeError, ForbiddenRequestError } from '../errors.js';
+
+/**
+ * The kinds a letter may say: those a redriven letter is read as (src/arrival/redriven.ts), and
+ * `make-ready-failed`: the job COMPLETED and its copy could not be made ready (src/ready/). That
+ * letter carries the job's COMPLETED event as its original, never the request: taken back to the
+ * request queue it is a job event, which only settles the job again and restores nothing.
+ */
+export type LetterFailure = FailureKind | 'make-ready-failed';
+
+/** Every kind a letter may say, in the order docs/dead-letters.md lists them. */
+export const LETTER_FAILURES: readonly LetterFailure[] = [...FAILURE_KINDS, 'make-ready-failed'];
+
+/** Kinds whose letter is one per restore job (its id is the job's, whatever delivery sent it). */
+const JOB_FAILURES: ReadonlySet<LetterFailure> = new Set<LetterFailure>([
+  'restore-job-failed',
+  'restore-validation-failed',
+  'drill-cleanup-failed',
+  'make-ready-failed',
+]);
 
 /** The dead-letter message body (JSON), version 1. Documented in docs/dead-letters.md. */
 export interface DeadLetter {
@@ -21,7 +40,7 @@ export interface DeadLetter {
    * event) carries the same id, and the request queue takes back only one letter of an id.
    */
   readonly deadLetterId: string;
-  readonly failure: FailureKind;
+  readonly failure: LetterFailure;
   /** One line for a person: what went wrong and what to do. */
   readonly reason: string;
   readonly error: { readonly name: string; readonly message: string; readonly retryable: boolean };
@@ -37,7 +56,7 @@ export interface DeadLetter {
   readonly sourceAccountId?: string;
   /** Present (false) when the letter is larger than the request queue takes: see `reason`. */
   readonly redrivable?: false;
-  /** The restore job, for `restore-job-failed`, `restore-validation-failed` and `drill-cleanup-failed`. */
+  /** The restore job, for `restore-job-failed`, `restore-validation-failed`, `drill-cleanup-failed` and `make-ready-failed`. */
   readonly restoreJob?: LetterJob;
 }
 
@@ -99,16 +118,13 @@ export const REDRIVE_MAX_BYTES = 262_144;
 
 /** The id of a dead letter (pure): one per failed job, or per failure of one delivery of a request. */
 export function deadLetterIdOf(args: {
-  failure: FailureKind;
+  failure: LetterFailure;
   trigger: TriggerInfo;
   redriveCount: number;
   restoreJobId?: string;
 }): string {
   const parts =
-    (args.failure === 'restore-job-failed' ||
-      args.failure === 'restore-validation-failed' ||
-      args.failure === 'drill-cleanup-failed') &&
-    args.restoreJobId !== undefined
+    JOB_FAILURES.has(args.failure) && args.restoreJobId !== undefined
       ? ['job', args.failure, args.restoreJobId]
       : ['request', args.trigger.type, args.trigger.id, String(args.redriveCount)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
@@ -150,7 +166,7 @@ function unwritableEventText(original: OriginalRequest): string | undefined {
  * event nested too deeply to be written is kept as truncated text, `redrivable: false` too.
  */
 export function buildDeadLetter(args: {
-  failure: FailureKind;
+  failure: LetterFailure;
   error: unknown;
   trigger: TriggerInfo;
   original: OriginalRequest;

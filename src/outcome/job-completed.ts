@@ -10,13 +10,17 @@ import { recordCompletedDrill } from '../drills/record.js';
 import { describeError, RestorePipelineError } from '../errors.js';
 import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
+import { requestOf, validatedAfterReady } from '../ready/request.js';
 import { retryRetryable } from '../retry.js';
 import type { JobLink } from '../table/links.js';
 import { markJobCompleted } from '../table/outcomes.js';
 import { requestValidation } from '../validation/queue.js';
 import type { EndedJobDetail, TrackDeps, TrackOutcome } from './job-event.js';
 
-/** Types whose restore creates a cluster without instances: the restore is not usable yet. */
+/**
+ * Types whose restore creates a cluster without instances: the restore is not usable yet, unless
+ * make-ready adds the instance (Aurora, when the request did not say `"Ready": false`).
+ */
 export const CLUSTER_ONLY_TYPES: ReadonlySet<string> = new Set(['Aurora', 'DocumentDB', 'Neptune']);
 
 /**
@@ -51,6 +55,10 @@ export async function settleCompleted(
   const drill = drillOf(link.original);
   if (drill !== undefined) await handOff(deps, link, detail, resourceType, drill, jobLog);
   const validationQueueUrl = deps.config.validationQueueUrl;
+  // A copy to be made ready is judged once ready: make-ready asks too when it ends (at once), and
+  // the validator waits for the ready record (src/validation/validate.ts), so a COMPLETED event
+  // lost on its way to make-ready still ends in a verdict at the deadline.
+  const madeReady = validatedAfterReady(resourceType, requestOf(link.original));
   if (validationQueueUrl !== undefined) {
     await requestValidation(
       { sqs: deps.sqs, validationQueueUrl, now: deps.now },
@@ -65,7 +73,7 @@ export async function settleCompleted(
   const completedAt = detail.completionDate ?? deps.now().toISOString();
   if (!(await markCompleted(deps, restoreJobId, completedAt))) return 'duplicate';
   jobLog.info('Restore job completed', { createdResourceArn: detail.createdResourceArn, durationSeconds });
-  if (CLUSTER_ONLY_TYPES.has(resourceType)) {
+  if (CLUSTER_ONLY_TYPES.has(resourceType) && !madeReady) {
     jobLog.warn(
       `${resourceType} restores create a cluster with no instances: add an instance to the restored cluster before it can serve`,
       { createdResourceArn: detail.createdResourceArn },

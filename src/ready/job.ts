@@ -1,16 +1,19 @@
 /**
- * One COMPLETED restore job made ready: only jobs this pipeline started, once (a ready record is
- * kept), skipped when the request says `"Ready": false`. A copy that is not ready is dead-lettered
- * (the letter names each failed step, the resource and what to do) before its record is written,
- * so a failure to send is retried with the whole run and never leaves a record without a letter.
+ * One COMPLETED restore job made ready: only jobs this pipeline started, once (its record is
+ * kept: a repeated event sends no second letter), skipped when the request says `"Ready": false`.
+ * A copy that is not ready is dead-lettered (`make-ready-failed`: the letter names each failed
+ * step, the resource and what to do) before its record is written, so a failure to send is retried
+ * with the whole run and never leaves a record without a letter. A ready copy is then handed to
+ * validation (src/validation/queue.ts), so the validator judges the ready copy. An operator runs it again by
+ * deleting the not-ready record and invoking the function with the letter's event.
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
-import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
-import { readyOptionsOf } from './request.js';
+import { type ReadyRecord, readReadyRecord, writeReadyRecord } from '../table/ready.js';
+import { readyOptionsOf, validatedAfterReady } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
 
 /** The fields of a `Restore Job State Change` COMPLETED event used here. */
@@ -35,6 +38,8 @@ export interface ReadyJobDeps {
   readonly requestOf: (restoreJobId: string) => Promise<{ readonly request: unknown } | undefined>;
   /** The recovery point's ResourceArn (the source) and stored restore metadata. */
   readonly pointOf: (job: CompletedJob) => Promise<{ sourceArn?: string; metadata: Record<string, string> }>;
+  /** Asks for the job's validation (src/validation/queue.ts), once its copy is ready. */
+  readonly requestValidation: (job: CompletedJob) => Promise<void>;
   /** Sends the dead letter of a job whose copy is not ready, with `reason`. */
   readonly deadLetter: (job: CompletedJob, reason: string) => Promise<void>;
 }
@@ -49,7 +54,7 @@ export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'ste
       (s) =>
         `${s.step} (${s.error === undefined ? 'the source does not tell the value' : `${s.error.name}: ${s.error.message}`}); to do by hand: ${s.manual ?? ''}`,
     );
-  return `Restore job ${job.restoreJobId} completed, but ${job.createdResourceArn ?? 'its restored resource'} is not ready: ${failed.join('; ')}. Do not redrive this letter: the restore itself succeeded`;
+  return `Restore job ${job.restoreJobId} completed, but ${job.createdResourceArn ?? 'its restored resource'} is not ready: ${failed.join('; ')}. The restore itself succeeded: redriving this letter restores nothing (it carries the job's COMPLETED event). Do the steps by hand, or fix the cause and make it ready again: delete item "${job.restoreJobId}#ready" of the restore jobs table, then invoke the makeReady function asynchronously with this letter's original.event`;
 }
 
 /** Makes the copy of one COMPLETED job ready and records it; see the module comment. */
@@ -69,8 +74,12 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
   };
   const options = readyOptionsOf(linked.request);
   const type = readySteps(job.resourceType ?? '');
+  // The tracker asked for the validation too, and the validator waits for this run's record: ask
+  // again as it ends, so a ready copy is judged at once rather than at the next look.
+  const validateAfter = validatedAfterReady(job.resourceType ?? '', linked.request);
   if (options === undefined || type === undefined || job.createdResourceArn === undefined) {
     const state = options === undefined ? 'skipped' : 'no-steps';
+    if (validateAfter) await deps.requestValidation(job);
     await writeReadyRecord(deps.ddb, deps.table, { ...base, state }, deps.now());
     return state;
   }
@@ -84,8 +93,10 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
     options,
     clients: deps.clients,
   });
-  if (!result.ready) await deps.deadLetter(job, notReadyReason(job, result));
   const now = deps.now();
+  // Before the record, as the letter: a crash in between asks again (one verdict is kept), never not.
+  if (!result.ready) await deps.deadLetter(job, notReadyReason(job, result));
+  else if (validateAfter) await deps.requestValidation(job);
   const seconds = Math.max(0, (now.getTime() - Date.parse(completedAt)) / 1000);
   await writeReadyRecord(
     deps.ddb,

@@ -10,32 +10,18 @@ import { parseArn } from '../arn.js';
 import { describeError, RestorePipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
+  type DiffEntry,
   READY_TAG,
   type ReadyStep,
   type ReadyType,
   type SourceSettings,
+  type StepResult,
   sameValue,
   type Target,
   type Value,
 } from '../resources/ready-steps.js';
 
-/** What one step did. */
-export interface StepResult {
-  readonly step: string;
-  readonly status: 'unchanged' | 'changed' | 'not-known' | 'failed';
-  readonly wanted?: Value;
-  readonly error?: { readonly name: string; readonly message: string };
-  /** What a person does by hand (failed and not-known steps). */
-  readonly manual?: string;
-}
-
-/** A setting of the copy that still differs from the source's, and why. */
-export interface DiffEntry {
-  readonly setting: string;
-  readonly restored?: Value;
-  readonly source?: Value;
-  readonly why: string;
-}
+export type { DiffEntry, StepResult } from '../resources/ready-steps.js';
 
 export interface ReadyResult {
   readonly ready: boolean;

@@ -18,6 +18,7 @@ import {
 import { call, dateOf, isNotFound, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillSteps,
+  type DrillTarget,
   fail,
   type IamNeed,
   type Missing,
@@ -32,6 +33,7 @@ import {
   type Verdict,
 } from './module.js';
 import { newClusterIdentity } from './names.js';
+import { READY_TAG } from './ready-steps.js';
 
 /** An RDS DB instance (DescribeDBInstances). */
 export type RdsInstanceObservation =
@@ -184,20 +186,52 @@ async function memberInstance(rds: RDSClient, member: string): Promise<DBInstanc
   }
 }
 
-async function viewDbCluster(
-  rds: RDSClient,
-  id: string,
+/**
+ * Why a member instance of a drill's cluster is not one make-ready created for this job, or
+ * undefined when AWS's own evidence says it is: it carries `backup-restore:ready` with the job's id
+ * (as make-ready wrote it), it was created after the job completed (make-ready runs on COMPLETED),
+ * and it is a member of this very cluster (pure).
+ */
+export function madeReadyRefusal(
+  db: Pick<DBInstance, 'TagList' | 'InstanceCreateTime' | 'DBClusterIdentifier'> | undefined,
+  clusterId: string,
   restoreJobId: string,
-  tagKey: string,
-): Promise<ResourceView | undefined> {
-  const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })))
+  jobCompletedAt: Date | undefined,
+): string | undefined {
+  if (tagMap(db?.TagList)[READY_TAG] !== restoreJobId)
+    return `it does not carry ${READY_TAG}=${restoreJobId}`;
+  if (db?.DBClusterIdentifier?.toLowerCase() !== clusterId.toLowerCase())
+    return `it is not a member of cluster ${clusterId}`;
+  const created = dateOf(db.InstanceCreateTime);
+  if (created === undefined || jobCompletedAt === undefined)
+    return 'AWS gives no creation time for it, or no completion time for the job';
+  if (created.getTime() < jobCompletedAt.getTime())
+    return `it was created at ${created.toISOString()}, before the job completed (${jobCompletedAt.toISOString()})`;
+  return undefined;
+}
+
+/** What decides whether a cluster member is the drill's. */
+interface MemberRules {
+  readonly clusterId: string;
+  readonly restoreJobId: string;
+  readonly jobCompletedAt: Date | undefined;
+  readonly tagKey: string;
+}
+
+/** A member is the drill's: tagged for this drill, or the instance make-ready added for this job. */
+const drillsMember = (db: DBInstance | undefined, r: MemberRules) =>
+  tagMap(db?.TagList)[r.tagKey] === r.restoreJobId ||
+  madeReadyRefusal(db, r.clusterId, r.restoreJobId, r.jobCompletedAt) === undefined;
+
+async function viewDbCluster(rds: RDSClient, r: MemberRules): Promise<ResourceView | undefined> {
+  const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: r.clusterId })))
     .DBClusters?.[0];
   if (cluster === undefined) return undefined;
   const foreign: string[] = [];
   for (const member of (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '')) {
     const db = await memberInstance(rds, member);
     if (db === 'gone') continue;
-    if (tagMap(db?.TagList)[tagKey] !== restoreJobId) foreign.push(member);
+    if (!drillsMember(db, r)) foreign.push(member);
   }
   return {
     exists: true,
@@ -209,8 +243,12 @@ async function viewDbCluster(
   };
 }
 
-/** Deletes a cluster: its own (drill-tagged) instances first, protection off, no final snapshot. */
-async function deleteDbCluster(rds: RDSClient, id: string, restoreJobId: string, tagKey: string) {
+/**
+ * Deletes a cluster: its own instances first (drill-tagged, or added by make-ready for this job),
+ * protection off, no final snapshot.
+ */
+async function deleteDbCluster(rds: RDSClient, r: MemberRules) {
+  const id = r.clusterId;
   const steps: string[] = [];
   const cluster = (
     await call('DescribeDBClusters', () =>
@@ -224,10 +262,11 @@ async function deleteDbCluster(rds: RDSClient, id: string, restoreJobId: string,
         rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: memberId })),
       )
     ).DBInstances?.[0];
-    // The view refused clusters with instances not tagged for this drill; check again here.
-    if (tagMap(db?.TagList)[tagKey] !== restoreJobId) continue;
+    // The view refused clusters with instances that are not the drill's; check again here.
+    if (!drillsMember(db, r)) continue;
     await deleteDbInstance(rds, memberId, [], false);
-    steps.push(`DeleteDBInstance ${memberId} (cluster member, first)`);
+    const ready = tagMap(db?.TagList)[r.tagKey] !== r.restoreJobId;
+    steps.push(`DeleteDBInstance ${memberId} (cluster member${ready ? ' make-ready added' : ''}, first)`);
   }
   if (cluster?.DeletionProtection === true) {
     await call('ModifyDBCluster', () =>
@@ -249,12 +288,17 @@ async function deleteDbCluster(rds: RDSClient, id: string, restoreJobId: string,
 }
 
 /** The drill steps of a DB cluster (Aurora, DocumentDB, Neptune). */
+const memberRules = (t: DrillTarget): MemberRules => ({
+  clusterId: t.id,
+  restoreJobId: t.context.restoreJobId,
+  jobCompletedAt: t.context.jobCompletedAt,
+  tagKey: t.rules.tagKey,
+});
+
 export const clusterDrill: DrillSteps = {
-  view: (clients, t) => viewDbCluster(clients.rds(), t.id, t.context.restoreJobId, t.rules.tagKey),
+  view: (clients, t) => viewDbCluster(clients.rds(), memberRules(t)),
   tag: tagDatabase,
-  delete: async (clients, t) => ({
-    steps: await deleteDbCluster(clients.rds(), t.id, t.context.restoreJobId, t.rules.tagKey),
-  }),
+  delete: async (clients, t) => ({ steps: await deleteDbCluster(clients.rds(), memberRules(t)) }),
 };
 
 const DB = 'arn:aws:rds:eu-west-1:123456789012:db:restored-r1234567';
@@ -277,6 +321,13 @@ export const DB_CLUSTER_IAM: readonly IamNeed[] = [
   taggedNeed('rds:ModifyDBCluster', CLUSTER),
   taggedNeed('rds:DeleteDBCluster', CLUSTER),
   ...DB_INSTANCE_IAM.filter((n) => n.by === 'cleanup' && n.action !== 'rds:AddTagsToResource'),
+  // The instance make-ready added to a drill's cluster carries the ready tag, not the drill's.
+  {
+    action: 'rds:DeleteDBInstance',
+    resource: DB,
+    by: 'cleanup',
+    context: { [`aws:ResourceTag/${READY_TAG}`]: 'job' },
+  },
 ];
 
 /** The restore Metadata rules of a DB cluster (Aurora, DocumentDB, Neptune). */

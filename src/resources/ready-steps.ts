@@ -60,6 +60,24 @@ export interface ReadyStep {
   done?(target: Target, wanted: Value): Promise<boolean>;
 }
 
+/** What one step did. */
+export interface StepResult {
+  readonly step: string;
+  readonly status: 'unchanged' | 'changed' | 'not-known' | 'failed';
+  readonly wanted?: Value;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** What a person does by hand (failed and not-known steps). */
+  readonly manual?: string;
+}
+
+/** A setting of the copy that still differs from the source's, and why. */
+export interface DiffEntry {
+  readonly setting: string;
+  readonly restored?: Value;
+  readonly source?: Value;
+  readonly why: string;
+}
+
 /** Everything make-ready knows of one resource type. */
 export interface ReadyType {
   readonly resourceType: string;

@@ -1,6 +1,7 @@
 /**
  * Time to recovery (pure): from the moment the need arose (the alarm's state change, the message's
- * sent time, the event's time) to job accepted, job COMPLETED and resource validated; and the
+ * sent time, the event's time) to job accepted, job COMPLETED, copy made ready and resource
+ * validated (validation follows make-ready, so recovery ends at validated, or at ready); and the
  * CloudWatch embedded-metric lines for them (namespace BackupRestorePipeline, dimension ResourceType).
  */
 
@@ -15,6 +16,8 @@ export interface RecoveryTimestamps {
   readonly acceptedAt?: string;
   /** The job COMPLETED (its completionDate). */
   readonly completedAt?: string;
+  /** The copy was made ready (its make-ready record's readyAt). */
+  readonly readyAt?: string;
   /** The final validation verdict was reached. */
   readonly validatedAt?: string;
 }
@@ -25,11 +28,15 @@ export interface RecoveryDurations {
   readonly timeToAccepted?: number;
   /** neededAt -> completedAt. */
   readonly timeToRestored?: number;
+  /** neededAt -> readyAt. */
+  readonly timeToReady?: number;
   /** neededAt -> validatedAt: the time to recovery. */
   readonly timeToValidated?: number;
   /** acceptedAt -> completedAt: how long AWS Backup took. */
   readonly restoreDuration?: number;
-  /** completedAt -> validatedAt: how long the resource took to be usable. */
+  /** completedAt -> readyAt: how long make-ready took. */
+  readonly readyDuration?: number;
+  /** readyAt (else completedAt) -> validatedAt: how long the resource took to be judged usable. */
   readonly validationDuration?: number;
 }
 
@@ -42,14 +49,30 @@ function between(from: string | undefined, to: string | undefined): number | und
   return (b - a) / 1000;
 }
 
+/**
+ * When a restore recovered (pure): at its passing verdict; a restore nothing could check
+ * (`unchecked`) recovered when its copy was made ready; a failed one, or an unchecked one never
+ * made ready, has no such time.
+ */
+export function recoveredAt(
+  verdict: 'pass' | 'fail' | 'unchecked',
+  validatedAt: string,
+  readyAt: string | undefined,
+): string | undefined {
+  if (verdict === 'pass') return validatedAt;
+  return verdict === 'unchecked' ? readyAt : undefined;
+}
+
 /** The durations of a link's timestamps. */
 export function recoveryDurations(t: RecoveryTimestamps): RecoveryDurations {
   const entries: [keyof RecoveryDurations, number | undefined][] = [
     ['timeToAccepted', between(t.neededAt, t.acceptedAt)],
     ['timeToRestored', between(t.neededAt, t.completedAt)],
+    ['timeToReady', between(t.neededAt, t.readyAt)],
     ['timeToValidated', between(t.neededAt, t.validatedAt)],
     ['restoreDuration', between(t.acceptedAt, t.completedAt)],
-    ['validationDuration', between(t.completedAt, t.validatedAt)],
+    ['readyDuration', between(t.completedAt, t.readyAt)],
+    ['validationDuration', between(t.readyAt ?? t.completedAt, t.validatedAt)],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as RecoveryDurations;
 }
@@ -58,8 +81,10 @@ export function recoveryDurations(t: RecoveryTimestamps): RecoveryDurations {
 export const DURATION_METRICS: Readonly<Record<keyof RecoveryDurations, string>> = {
   timeToAccepted: 'TimeToRestoreAccepted',
   timeToRestored: 'TimeToRestoreCompleted',
+  timeToReady: 'TimeToReady',
   timeToValidated: 'TimeToRecovery',
   restoreDuration: 'RestoreJobDuration',
+  readyDuration: 'ReadyDuration',
   validationDuration: 'ValidationDuration',
 };
 

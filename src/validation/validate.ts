@@ -23,13 +23,15 @@ import { classifyAwsError, RestorePipelineError } from '../errors.js';
 import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger, LogSink } from '../logger.js';
 import { METRICS_NAMESPACE } from '../metrics.js';
+import { requestOf, validatedAfterReady } from '../ready/request.js';
 import { findJobLink, type JobLink } from '../table/links.js';
+import { type ReadyRecord, readReadyRecord } from '../table/ready.js';
 import { findVerdict, type RecordedVerdict, recordVerdict } from '../table/verdicts.js';
 import { reportValidationToBackup, validationStatusOf } from './backup-result.js';
 import { invokeValidator, validatorAllowed } from './custom-validator.js';
 import { requeueValidation, type ValidationMessage } from './queue.js';
 import { checkResource, type ResourceClients, readExpectations } from './read-resources.js';
-import { emitDurations, recoveryDurations } from './timing.js';
+import { emitDurations, recoveredAt, recoveryDurations } from './timing.js';
 import { atDeadline, checkedType, fail, type Verdict } from './verdicts.js';
 
 /** What a validation needs; built once per container, replaced in tests. */
@@ -170,6 +172,22 @@ async function check(
   return { verdict, checkedBy: validator };
 }
 
+/**
+ * Whether a copy to be made ready must wait before it is judged (pure): the validator judges the
+ * ready copy, never the bare one. Undefined when it may be judged now (ready, skipped, no steps, or
+ * a type or request with nothing to make ready); not yet otherwise, until the deadline.
+ */
+export function readyGate(madeReady: boolean, record: ReadyRecord | undefined): Verdict | undefined {
+  if (!madeReady || (record !== undefined && record.state !== 'not-ready')) return undefined;
+  return {
+    verdict: 'not-yet',
+    reason:
+      record === undefined
+        ? 'the copy is not made ready yet (makeReady has not recorded it; if its COMPLETED event was lost, invoke makeReady with the event: docs/dead-letters.md#make-ready-failed)'
+        : 'the copy could not be made ready (see its make-ready-failed letter); it is judged once made ready',
+  };
+}
+
 /** Handles one validation message. Throws (sorted by `retryable`) when it must be tried again. */
 export async function validateRestore(
   deps: ValidateDeps,
@@ -201,15 +219,19 @@ export async function validateRestore(
     );
   }
 
+  const madeReady = validatedAfterReady(resourceType, requestOf(link.original));
+  const waiting = readyGate(madeReady, madeReady ? await readReadyRecord(deps.ddb, table, id) : undefined);
   const { verdict, checkedBy } =
-    createdResourceArn === ''
-      ? {
-          verdict: fail(
-            `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
-          ),
-          checkedBy: 'built-in',
-        }
-      : await check(deps, job, message, link, resourceType, createdResourceArn);
+    waiting !== undefined
+      ? { verdict: waiting, checkedBy: 'make-ready' }
+      : createdResourceArn === ''
+        ? {
+            verdict: fail(
+              `Restore job ${id} COMPLETED without a CreatedResourceArn: find the restored resource by hand`,
+            ),
+            checkedBy: 'built-in',
+          }
+        : await check(deps, job, message, link, resourceType, createdResourceArn);
   return conclude(deps, { job, link, message, resourceType, createdResourceArn, jobLog }, verdict, checkedBy);
 }
 
@@ -325,11 +347,15 @@ async function finish(
   const completion = ctx.job.CompletionDate?.toISOString() ?? ctx.message.completedAt;
   // The link reads it from its trigger, or from the event or alarm it keeps (src/table/links.ts).
   const neededAt = ctx.link.neededAt;
+  // Validation follows make-ready: the copy judged is the ready one, and recovery ends at the verdict.
+  const readyAt = (await readReadyRecord(deps.ddb, deps.config.restoreJobsTable, id))?.readyAt;
+  const recovered = recoveredAt(recorded.verdict, recorded.validatedAt, readyAt);
   const durations = recoveryDurations({
     ...(neededAt === undefined ? {} : { neededAt }),
     acceptedAt: ctx.link.startedAt,
     ...(completion === undefined ? {} : { completedAt: completion }),
-    ...(recorded.verdict === 'pass' ? { validatedAt: recorded.validatedAt } : {}),
+    ...(readyAt === undefined ? {} : { readyAt }),
+    ...(recovered === undefined ? {} : { validatedAt: recovered }),
   });
   emitDurations(deps.metricsSink, durations, ctx.resourceType, ctx.now);
   ctx.jobLog.info('Time to recovery', { ...durations });

@@ -13,10 +13,10 @@ import type { Command, Option } from 'commander';
 import { EXIT } from '../../cli/output';
 import { createProgram } from '../../cli/program';
 import { checkedFaultPlan } from '../../local/start';
-import { FAILURE_KINDS } from '../../src/arrival/redriven';
 import { parseAlarmTargets } from '../../src/checks/alarm-targets';
 import { loadConfig, loadDrillConfig, loadValidationConfig } from '../../src/checks/config';
 import { checkRestoreRequest } from '../../src/checks/request';
+import { LETTER_FAILURES } from '../../src/letters/dead-letters';
 import {
   DRILL_TYPES,
   POINT_IN_TIME_KEYS,
@@ -472,18 +472,18 @@ describe('the StartRestoreJob budget (docs/performance.md, against src/runner/pr
 
 // ---------- failure kinds, resource types ----------
 
-describe('failure kinds (docs/dead-letters.md, against FAILURE_KINDS)', () => {
+describe('failure kinds (docs/dead-letters.md, against LETTER_FAILURES)', () => {
   const page = PAGES['docs/dead-letters.md'] as string;
 
   it('explains each failure kind, and no other', () => {
     const table = tableStarting(page, 'failure', 'docs/dead-letters.md');
-    expect(table.rows.map((r) => ticked(r[0] ?? '')[0])).toStrictEqual([...FAILURE_KINDS]);
+    expect(table.rows.map((r) => ticked(r[0] ?? '')[0])).toStrictEqual([...LETTER_FAILURES]);
   });
 
   it('has a runbook entry for each failure kind', () => {
     const runbook = section(page, '## Runbook: a dead letter of each kind', 'docs/dead-letters.md');
     const entries = headings(runbook).map((h) => ticked(h)[0]);
-    expect(entries).toStrictEqual([...FAILURE_KINDS]);
+    expect(entries).toStrictEqual([...LETTER_FAILURES]);
   });
 });
 
@@ -679,7 +679,7 @@ function sampleProblems(sample: Sample): string[] {
   if (isObject(value) && Object.values(value).some((t) => isObject(t) && 'resourceArn' in t))
     return alarmTargetProblems(value);
   if (isObject(value) && value.kind === 'restore-dead-letter')
-    return (FAILURE_KINDS as readonly unknown[]).includes(value.failure)
+    return (LETTER_FAILURES as readonly unknown[]).includes(value.failure)
       ? []
       : [`failure ${String(value.failure)}`];
   return [];

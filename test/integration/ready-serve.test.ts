@@ -4,7 +4,7 @@
  */
 
 import { sleep } from '../../local/time';
-import { readReadyRecord } from '../../src/ready/record';
+import { readReadyRecord } from '../../src/table/ready';
 import { localPipelines } from '../helpers/pipeline';
 
 const start = localPipelines(() => ({

@@ -7,6 +7,9 @@ import { MAKE_READY_PATTERN } from '../../local/make-ready-rule';
 import { Resolver } from '../helpers/cfn-resolve';
 import { type Template as PackagedTemplate, packageStack, removePackages } from '../helpers/package-stack';
 
+/** The cleanup's delete of the instances make-ready added to a drill's cluster. */
+const READY_INSTANCES_SID = 'DeleteOnlyDbInstancesMakeReadyAdded';
+
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Statement = {
   Effect: string;
@@ -301,8 +304,10 @@ describe('IAM: one role per function, with only what it calls', () => {
   const grants = (fn: string, alertsOn = false): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const s of roleStatements(alertsOn ? withAlerts : template, fn, alertsOn)) {
-      // The one Deny (the cleanup's, on the job table) is checked on its own.
+      // The one Deny (the cleanup's, on the job table) is checked on its own, and so is the delete
+      // of instances make-ready added to a drill's cluster (held to the ready tag).
       if (s.Effect === 'Deny' && fn === 'CleanupDrillsLambdaFunction') continue;
+      if (s.Sid === READY_INSTANCES_SID && fn === 'CleanupDrillsLambdaFunction') continue;
       expect(s.Effect).toBe('Allow');
       for (const action of actions(s)) {
         expect(out[action]).toBeUndefined(); // each action granted once
@@ -911,8 +916,17 @@ describe('drills', () => {
         expect(granting).toStrictEqual([]);
         continue;
       }
-      expect(granting.flatMap(actions).sort()).toStrictEqual([...changes].sort());
-      for (const s of granting)
+      const ready = granting.filter((s) => s.Sid === READY_INSTANCES_SID);
+      expect(ready.map((s) => [actions(s), s.Resource, s.Condition?.StringLike])).toStrictEqual([
+        [
+          ['rds:DeleteDBInstance'],
+          { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' },
+          { 'aws:ResourceTag/backup-restore:ready': '*' },
+        ],
+      ]);
+      const drills = granting.filter((s) => s.Sid !== READY_INSTANCES_SID);
+      expect(drills.flatMap(actions).sort()).toStrictEqual([...changes].sort());
+      for (const s of drills)
         expect(s.Condition?.StringLike).toStrictEqual({ 'aws:ResourceTag/backup-restore:drill': '*' });
     }
   });

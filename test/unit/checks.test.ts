@@ -213,7 +213,7 @@ describe('the request: shape, policy and per-type rules composed', () => {
     ).toStrictEqual({
       kind: 'invalid',
       problems: [
-        'unknown field(s) "Extra"; accepted fields are RecoveryPointArn, Metadata, IamRoleArn, IdempotencyToken, ResourceType, CopySourceTagsToRestoredResource, BackupVaultName, Validator, Drill',
+        'unknown field(s) "Extra"; accepted fields are RecoveryPointArn, Metadata, IamRoleArn, IdempotencyToken, ResourceType, CopySourceTagsToRestoredResource, BackupVaultName, Validator, Drill, Ready',
         'Metadata for an RDS restore needs DBInstanceIdentifier',
       ],
     });

@@ -105,15 +105,26 @@ describe('makeReady', () => {
     expect(await s.handler(event(), undefined as never)).toBe('not-ready');
     const [letter] = s.aws.deadLetters();
     expect(letter).toMatchObject({
-      failure: 'restore-validation-failed',
+      failure: 'make-ready-failed',
       error: { name: 'MakeReadyFailedError', retryable: false },
-      original: { trigger: 'sqs', body: JSON.stringify(REQUEST) },
+      original: { trigger: 'eventbridge', event: event() },
       restoreJob: { restoreJobId: 'job-1', status: 'COMPLETED', resourceType: 'Aurora' },
     });
     expect(letter?.reason).toMatch(
       /cluster:ledger-restored is not ready: aurora\.writer-instance .*CreateDBInstance/,
     );
     expect((s.items.get('job-1#ready') as { state: { S: string } }).state.S).toBe('not-ready');
+    expect(letter?.reason).toMatch(/delete item "job-1#ready" .* invoke the makeReady function/);
+    // The operator's re-run: the not-ready record deleted, the letter's event sent again.
+    s.items.delete('job-1#ready');
+    expect(
+      await s.handler(
+        (letter?.original as unknown as { event: CompletedRestoreEvent } | undefined)
+          ?.event as CompletedRestoreEvent,
+        undefined as never,
+      ),
+    ).toBe('not-ready');
+    expect(s.aws.deadLetters()).toHaveLength(2);
     s.done();
   });
 });

@@ -2,7 +2,7 @@
 
 import { type ReportRow, reportText, summarise } from '../../cli/report';
 import { readyText } from '../../cli/status';
-import type { ReadyRecord } from '../../src/ready/record';
+import type { ReadyRecord } from '../../src/table/ready';
 
 const record = (over: Partial<ReadyRecord>): ReadyRecord => ({
   restoreJobId: 'j1',

@@ -9,8 +9,8 @@ import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { type CompletedJob, type ReadyJobDeps, readyCompletedJob } from '../../src/ready/job';
-import { readyFromItem } from '../../src/ready/record';
 import { readyOptionsOf } from '../../src/ready/request';
+import { readyFromItem } from '../../src/table/ready';
 
 const JOB: CompletedJob = {
   restoreJobId: 'job-9',
@@ -55,6 +55,9 @@ function setup(request: unknown | undefined) {
     pointOf: async () => ({ sourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:gone', metadata: {} }),
     deadLetter: async (_job, reason) => {
       order.push(`letter: ${reason}`);
+    },
+    requestValidation: async (job) => {
+      order.push(`validation: ${job.restoreJobId}`);
     },
   };
   ddb.on(PutItemCommand).callsFake((i) => {
@@ -104,6 +107,21 @@ describe('a COMPLETED job made ready', () => {
     expect(s.order).toHaveLength(2);
     s.restore();
   });
+
+  it.each([
+    ['Aurora', {}, ['validation: job-9', 'record: no-steps']],
+    ['Aurora', { Ready: false }, ['record: skipped']],
+    ['EBS', {}, ['record: no-steps']],
+  ])(
+    'asks for the validation of a %s job (request %j) only where the tracker left it to make-ready',
+    async (type, request, order) => {
+      const s = setup(request);
+      const { createdResourceArn: _, ...noCopy } = JOB;
+      await readyCompletedJob(s.deps, { ...noCopy, resourceType: type });
+      expect(s.order).toStrictEqual(order);
+      s.restore();
+    },
+  );
 
   it('reads the Ready option: absent or true runs the steps, readers only when asked', () => {
     expect(readyOptionsOf({})).toStrictEqual({ readers: 0 });

@@ -16,7 +16,7 @@ import {
   targetState,
 } from '../../cli/report-html';
 import { chartLibrary } from '../../cli/report-page';
-import { FAILURE_KINDS } from '../../src/arrival/redriven';
+import { LETTER_FAILURES } from '../../src/letters/dead-letters';
 import { recoveryDurations } from '../../src/validation/timing';
 import { runCli } from '../helpers/cli';
 
@@ -79,9 +79,9 @@ const ROWS = [
 
 /** Every known failure kind with its count (0 unless given), then the unknown ones given. */
 const kinds = (counts: Record<string, number>) => [
-  ...FAILURE_KINDS.map((kind) => ({ kind, count: counts[kind] ?? 0 })),
+  ...LETTER_FAILURES.map((kind) => ({ kind, count: counts[kind] ?? 0 })),
   ...Object.entries(counts)
-    .filter(([kind]) => !(FAILURE_KINDS as readonly string[]).includes(kind))
+    .filter(([kind]) => !(LETTER_FAILURES as readonly string[]).includes(kind))
     .map(([kind, count]) => ({ kind, count })),
 ];
 

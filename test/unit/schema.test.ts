@@ -217,6 +217,27 @@ describe('the schema', () => {
       { RecoveryPointArn: POINT, Metadata: {}, IdempotencyToken: 't'.repeat(128) },
       'accepted',
     ],
+    ['Ready false', { RecoveryPointArn: POINT, Metadata: {}, Ready: false }, 'accepted'],
+    ['Ready true by resource', { ResourceArn: 'arn:aws:s3:::bucket', Ready: true }, 'accepted'],
+    [
+      '15 Aurora readers',
+      { RecoveryPointArn: POINT, Metadata: {}, Ready: { AuroraReaders: 15 } },
+      'accepted',
+    ],
+    ['16 Aurora readers', { RecoveryPointArn: POINT, Metadata: {}, Ready: { AuroraReaders: 16 } }, 'refused'],
+    ['0 Aurora readers', { RecoveryPointArn: POINT, Metadata: {}, Ready: { AuroraReaders: 0 } }, 'refused'],
+    ['Ready as text', { RecoveryPointArn: POINT, Metadata: {}, Ready: 'false' }, 'refused'],
+    ['Ready with another field', { RecoveryPointArn: POINT, Metadata: {}, Ready: { Readers: 1 } }, 'refused'],
+    [
+      'a drill that runs make-ready',
+      { ...JSON.parse(GOOD), IdempotencyToken: undefined, Drill: { DeleteAfterHours: 0 }, Ready: true },
+      'accepted',
+    ],
+    [
+      'a drill that skips make-ready',
+      { ...JSON.parse(GOOD), IdempotencyToken: undefined, Drill: { DeleteAfterHours: 0 }, Ready: false },
+      'refused',
+    ],
   ];
   it.each(more)('agrees with the checks on %s', (_name, request, verdict) => {
     const body = JSON.stringify(request);

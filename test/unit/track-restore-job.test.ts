@@ -233,13 +233,19 @@ describe('track-restore-job', () => {
     ]);
   });
 
-  it('says that an Aurora restore has no instances yet', async () => {
-    const { handler, deps } = setup({ link: linkItem({ resourceType: 'Aurora' }) });
-    const completed = event('restore-job-completed.json');
-    completed.detail.resourceType = 'Aurora';
-    await handler(completed, context);
-    expect(deps.lines.join('\n')).toMatch(/Aurora restores create a cluster with no instances/);
-  });
+  it.each([
+    ['DocumentDB', true],
+    ['Aurora', false],
+  ])(
+    'says that a %s restore has no instances yet: %s (make-ready adds an Aurora writer)',
+    async (type, warned) => {
+      const { handler, deps } = setup({ link: linkItem({ resourceType: type }) });
+      const completed = event('restore-job-completed.json');
+      completed.detail.resourceType = type;
+      await handler(completed, context);
+      expect(/restores create a cluster with no instances/.test(deps.lines.join('\n'))).toBe(warned);
+    },
+  );
 
   it('ignores events of jobs it did not start', async () => {
     const { handler, letters } = setup({ link: null });

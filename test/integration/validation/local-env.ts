@@ -109,9 +109,10 @@ export async function restoreAndLink(
     ResourceType: string;
     Metadata: Record<string, string>;
     Validator?: string;
+    Ready?: false;
   },
 ): Promise<{ restoreJobId: string; createdResourceArn: string }> {
-  const { Validator: _validator, ...input } = request;
+  const { Validator: _validator, Ready: _ready, ...input } = request;
   const restoreJobId = await startLinkedRestore(
     { backup: env.backup, ddb: env.deps.ddb, table: TABLE },
     request,

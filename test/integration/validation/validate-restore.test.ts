@@ -163,6 +163,7 @@ describe('validateRestore', () => {
       RecoveryPointArn: DDB_POINT,
       ResourceType: 'DynamoDB',
       Metadata: { targetTableName: 'orders-r1a2b3c4' },
+      Ready: false,
     });
     const table = env.aws.resources.store.byArn(job.createdResourceArn);
     if (table === undefined) throw new Error('no table');

@@ -121,7 +121,13 @@ function deps(): ValidateDeps {
 
 /** The job's link, no verdict yet, and AWS's description of a job restored from the shared vault. */
 function job(resourceType: string, createdResourceArn: string): void {
-  const body = JSON.stringify({ RecoveryPointArn: POINT, ResourceType: resourceType, Metadata: {} });
+  // The bare copy is judged here: make-ready (and the wait for it) is not under test.
+  const body = JSON.stringify({
+    RecoveryPointArn: POINT,
+    ResourceType: resourceType,
+    Metadata: {},
+    Ready: false,
+  });
   const link = linkItem(
     {
       restoreJobId: JOB,

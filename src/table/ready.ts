@@ -5,17 +5,11 @@
  * overwritten: a repeated event that runs the steps again keeps the first time to ready.
  */
 
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { conditionHolds, sortedCall } from '../aws/conditional.js';
-import type { DiffEntry, StepResult } from './run.js';
-
-/** The record's key in the restore jobs table. */
-export const readyKey = (restoreJobId: string) => `${restoreJobId}#ready`;
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionHolds } from '../aws/conditional.js';
+import type { DiffEntry, StepResult } from '../resources/ready-steps.js';
+import { getItem } from './items.js';
+import { expiresAt, jobOfReadyKey, keyOf, readyKey } from './keys.js';
 
 /** Kept as long as a job link (30 days). */
 const TTL_DAYS = 30;
@@ -42,7 +36,7 @@ export interface ReadyRecord {
 export function readyItem(r: ReadyRecord, now: Date): Record<string, AttributeValue> {
   const s = (v: string | undefined) => (v === undefined ? {} : { S: v });
   return {
-    restoreJobId: { S: readyKey(r.restoreJobId) },
+    ...keyOf(readyKey(r.restoreJobId)),
     state: { S: r.state },
     resourceType: { S: r.resourceType },
     restoredArn: { S: r.restoredArn },
@@ -54,14 +48,14 @@ export function readyItem(r: ReadyRecord, now: Date): Record<string, AttributeVa
     steps: { S: JSON.stringify(r.steps) },
     diff: { S: JSON.stringify(r.diff) },
     recordedAt: { S: now.toISOString() },
-    expiresAt: { N: String(Math.floor(now.getTime() / 1000) + TTL_DAYS * 86_400) },
+    expiresAt: expiresAt(now, TTL_DAYS),
   };
 }
 
 /** The record from its item (pure); undefined for an item that is not one. */
 export function readyFromItem(item: Record<string, AttributeValue> | undefined): ReadyRecord | undefined {
-  const key = item?.restoreJobId?.S;
-  if (item === undefined || key === undefined || !key.endsWith('#ready')) return undefined;
+  const restoreJobId = jobOfReadyKey(item?.restoreJobId?.S ?? '');
+  if (item === undefined || restoreJobId === undefined) return undefined;
   const text = (name: string) => item[name]?.S;
   const parsed = <T>(name: string): T[] => {
     try {
@@ -72,7 +66,7 @@ export function readyFromItem(item: Record<string, AttributeValue> | undefined):
   };
   const seconds = Number(item.readySeconds?.N);
   return {
-    restoreJobId: key.slice(0, -'#ready'.length),
+    restoreJobId,
     state: (text('state') ?? 'not-ready') as ReadyState,
     resourceType: text('resourceType') ?? '',
     restoredArn: text('restoredArn') ?? '',
@@ -112,14 +106,5 @@ export async function readReadyRecord(
   table: string,
   restoreJobId: string,
 ): Promise<ReadyRecord | undefined> {
-  const out = await sortedCall('GetItem (make-ready record)', () =>
-    ddb.send(
-      new GetItemCommand({
-        TableName: table,
-        Key: { restoreJobId: { S: readyKey(restoreJobId) } },
-        ConsistentRead: true,
-      }),
-    ),
-  );
-  return readyFromItem(out.Item);
+  return readyFromItem(await getItem(ddb, table, readyKey(restoreJobId), 'make-ready record'));
 }
