@@ -84,6 +84,31 @@ function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
   };
 }
 
+/**
+ * makeReady on the bus as deployed: AWS Backup's event reaches it through its rule's pattern, with
+ * Lambda's asynchronous delivery (the first try and two retries, then the on-failure destination).
+ */
+function asyncDelivery(aws: LocalAws, handler: ReturnType<typeof createHandler>) {
+  const runs: Promise<unknown>[] = [];
+  aws.events.addRule({
+    name: 'makeReady',
+    pattern: MAKE_READY_PATTERN,
+    target: (event) => runs.push(handler(event as never, lambdaContext('makeReady', 900_000))),
+  });
+  return async (event: unknown): Promise<unknown> => {
+    for (let attempt = 1; ; attempt++) {
+      runs.length = 0;
+      aws.events.publish(event as never);
+      try {
+        const [outcome = 'not delivered'] = await Promise.all(runs);
+        return outcome;
+      } catch (error) {
+        if (attempt >= 3) return `on-failure destination (${(error as Error).name})`;
+      }
+    }
+  };
+}
+
 /** Runs the demo; prints each restore's way to ready. */
 export async function readyDemo(
   out: (line: string) => void = (line) => console.log(line),
@@ -103,27 +128,7 @@ export async function readyDemo(
     seedSources(aws, seed.accountId, seed.region);
     // Faults reach the steps' calls only: the setup above is not under test.
     if (options.faults !== undefined) aws.faults.set(options.faults);
-    const handler = createHandler(readyDeps(setup, seed.region));
-    // AWS Backup's event reaches makeReady through its rule's pattern, as deployed.
-    const runs: Promise<unknown>[] = [];
-    aws.events.addRule({
-      name: 'makeReady',
-      pattern: MAKE_READY_PATTERN,
-      target: (event) => runs.push(handler(event as never, lambdaContext('makeReady', 900_000))),
-    });
-    // Lambda's asynchronous delivery: the first try and two retries, then the on-failure destination.
-    const deliver = async (event: unknown): Promise<unknown> => {
-      for (let attempt = 1; ; attempt++) {
-        runs.length = 0;
-        aws.events.publish(event as never);
-        try {
-          const [outcome = 'not delivered'] = await Promise.all(runs);
-          return outcome;
-        } catch (error) {
-          if (attempt >= 3) return `on-failure destination (${(error as Error).name})`;
-        }
-      }
-    };
+    const deliver = asyncDelivery(aws, createHandler(readyDeps(setup, seed.region)));
     const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
     const restore = async (label: string, type: string, point: string, metadata: Record<string, string>) => {
       const request = { RecoveryPointArn: point, ResourceType: type, Metadata: metadata };
