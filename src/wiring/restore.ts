@@ -53,6 +53,8 @@ export function depsFromEnv(env: Env, sink?: LogSink): Deps {
     backup,
     // Built on the first dead letter: most containers never send one. SQS is used for nothing else.
     sqs: lazily(async () => sdkClient(SQSClient, config.region, 'dead-letter')),
+    // Built on the first drill of a bucket: loaded then, so no other cold start pays for it.
+    s3: lazily(async () => sdkClient((await import('@aws-sdk/client-s3')).S3Client, config.region)),
     ddb,
     // Paced per attempt inside the Backup client (above); pacing here again would halve the rate.
     logger,
