@@ -36,8 +36,8 @@ export interface Deps {
   readonly backup: BackupClient;
   /** SQS, for dead letters only; loaded on first use. */
   readonly sqs: Lazy<SQSClient>;
-  /** S3, for the check before a drill of a bucket starts (src/resources/s3.ts drillBucketProblem); loaded on first use. */
-  readonly s3?: Lazy<import('@aws-sdk/client-s3').S3Client>;
+  /** Why a drill may not restore into this new bucket (src/resources/s3.ts drillBucketProblem, wired with its client). */
+  readonly drillBucketProblem?: (bucket: string, accountId: string) => Promise<string | undefined>;
   readonly ddb: DynamoDBClient;
   readonly logger: Logger;
   readonly metrics: Metrics;

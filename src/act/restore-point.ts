@@ -56,13 +56,14 @@ async function checkDrillTarget(
 ): Promise<void> {
   if (request.Drill === undefined || input.ResourceType !== 'S3') return;
   const bucket = input.Metadata?.DestinationBucketName ?? '';
-  if (deps.s3 === undefined)
-    throw new RestorePipelineError('A drill of a bucket needs the S3 client to check its new bucket first', {
-      retryable: false,
-    });
-  // Loaded here: the S3 steps (and their client) only for a drill of a bucket, never at cold start.
-  const { drillBucketProblem } = await import('../resources/s3.js');
-  const problem = await drillBucketProblem(await deps.s3(), bucket, deps.config.accountId);
+  if (deps.drillBucketProblem === undefined)
+    throw new RestorePipelineError(
+      'A drill of a bucket needs its new bucket checked first, and no S3 check is wired',
+      {
+        retryable: false,
+      },
+    );
+  const problem = await deps.drillBucketProblem(bucket, deps.config.accountId);
   if (problem !== undefined) throw new ForbiddenRequestError(problem);
 }
 

@@ -63,7 +63,8 @@ describe('a drill of a bucket', () => {
   it('whose new bucket exists in another account: refused with a letter, nothing started', async () => {
     const p = await pipeline({}, 'S3', { DestinationBucketName: 'invoices' });
     const { s3, asked } = headAnswering(403);
-    (p.deps as unknown as { s3: unknown }).s3 = async () => s3;
+    (p.deps as unknown as { drillBucketProblem: unknown }).drillBucketProblem = (b: string, a: string) =>
+      drillBucketProblem(s3, b, a);
     await p.send(drill);
     expect(p.backup.jobs).toStrictEqual([]);
     expect(asked).toHaveLength(1);
@@ -77,7 +78,8 @@ describe('a drill of a bucket', () => {
   it('whose new bucket does not exist: started', async () => {
     const p = await pipeline({}, 'S3', { DestinationBucketName: 'invoices' });
     const { s3 } = headAnswering(404);
-    (p.deps as unknown as { s3: unknown }).s3 = async () => s3;
+    (p.deps as unknown as { drillBucketProblem: unknown }).drillBucketProblem = (b: string, a: string) =>
+      drillBucketProblem(s3, b, a);
     await p.send(drill);
     expect(p.letters.map((l) => l.reason)).toStrictEqual([]);
     expect(p.backup.jobs).toHaveLength(1);
