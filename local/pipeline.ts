@@ -27,7 +27,7 @@ import type { TrackDeps } from '../src/outcome/job-event.js';
 import type { ReconcileReport } from '../src/runner/reconcile.js';
 import type { Deps } from '../src/types.js';
 import { cleanupDepsFromEnv } from '../src/wiring/cleanup.js';
-import { depsFromEnv } from '../src/wiring/restore.js';
+import { depsFromEnv, withDrillBucketCheck } from '../src/wiring/restore.js';
 import { validateDepsFromEnv } from '../src/wiring/validate.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
@@ -542,8 +542,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const { requestQueueUrl, deadLetterQueueUrl } = queues;
   const env = handlerEnv(aws.url, queues, options, maxReceiveCount);
   Object.assign(process.env, env);
-  const deps = depsFromEnv(env, options.logSink ?? (() => undefined));
-  const handlerDeps = { shared: deps, own: () => depsFromEnv(env, options.logSink ?? (() => undefined)) };
+  // As deployed (src/wiring/restore.ts defaultDeps): an S3 drill's bucket is checked before its start.
+  const build = () => withDrillBucketCheck(depsFromEnv(env, options.logSink ?? (() => undefined)));
+  const deps = build();
+  const handlerDeps = { shared: deps, own: build };
 
   const source = queueFunction(driver, requestQueueUrl, options, handlerDeps);
   const { invokers, alertClient, emit, reconcile } = eventFunctions(

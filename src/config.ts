@@ -116,4 +116,5 @@ export interface DrillConfig {
   readonly region: string;
   readonly restoreJobsTable: string;
   readonly deadLetterQueueUrl: string;
+  readonly cleanupNotReadyMaxRuns: number;
 }

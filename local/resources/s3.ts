@@ -281,6 +281,17 @@ export function s3Route(store: ResourceStore, method: string, url: URL, body: st
       ),
     };
   }
+  if (method === 'HEAD' && [...q.keys()].length === 0) {
+    // HeadBucket: no body in any answer, only the status (docs/aws-behaviour.md#s3-head-bucket-owner).
+    return {
+      operation: 'HeadBucket',
+      run: () => {
+        const r = store.get('bucket', bucket);
+        const status = r === undefined || r.deletedAt !== undefined ? 404 : 200;
+        return new LocalReply(status, { 'x-amz-request-id': crypto.randomUUID() }, '');
+      },
+    };
+  }
   if (method === 'DELETE' && [...q.keys()].length === 0) {
     return {
       operation: 'DeleteBucket',

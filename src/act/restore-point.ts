@@ -7,7 +7,12 @@
 import { sourceAccountOf } from '../arn.js';
 import { checkPointInVault, startRestoreJob } from '../aws/backup.js';
 import type { RecoveryPointRequest } from '../checks/checked-request.js';
-import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
+import {
+  describeError,
+  ForbiddenRequestError,
+  InvalidRequestError,
+  RestorePipelineError,
+} from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
 import { buildStartRestoreJobInput } from '../plan/start-input.js';
@@ -38,6 +43,28 @@ async function recordUnlinkedDrill(deps: Deps, restoreJobId: string, linkError: 
       { retryable: false, cause: error },
     );
   }
+}
+
+/**
+ * A drill of a bucket restores into a new bucket that must not exist in another account: asked
+ * before the job starts (src/resources/s3.ts). Without an S3 client nothing is started.
+ */
+async function checkDrillTarget(
+  deps: Deps,
+  request: RecoveryPointRequest,
+  input: ReturnType<typeof buildStartRestoreJobInput>,
+): Promise<void> {
+  if (request.Drill === undefined || input.ResourceType !== 'S3') return;
+  const bucket = input.Metadata?.DestinationBucketName ?? '';
+  if (deps.drillBucketProblem === undefined)
+    throw new RestorePipelineError(
+      'A drill of a bucket needs its new bucket checked first, and no S3 check is wired',
+      {
+        retryable: false,
+      },
+    );
+  const problem = await deps.drillBucketProblem(bucket, deps.config.accountId);
+  if (problem !== undefined) throw new ForbiddenRequestError(problem);
 }
 
 /** Builds the input of a checked request, starts the job, and links the job to the request. */
@@ -82,6 +109,7 @@ export async function startRestoreOfPoint(
     metadataKeys: Object.keys(input.Metadata ?? {}),
     idempotencyToken: input.IdempotencyToken,
   });
+  await checkDrillTarget(deps, request, input);
   // Safe to repeat: the idempotency token makes AWS answer the same job. Trying harder here means
   // fewer requests dead-lettered after AWS did start them but the answer was lost. Every HTTP
   // attempt is paced by the Backup client itself (paceStartRestoreJob in src/pacing/middleware.ts).

@@ -247,7 +247,7 @@ async function skipRecovery(
   });
   deps.metrics.count('RestoresSkipped', 'Unknown');
   const error = new RestorePipelineError(
-    `Restore skipped: ${skip.reason}, so this recovery of ${spec.resourceArn} was not started (one restore of a resource at a time). If it is still needed once that restore has ended, redrive this letter`,
+    `Restore skipped: ${skip.reason}, so this recovery of ${spec.resourceArn} was not started (one restore of a resource at a time). If it is still needed once that restore has ended, send the request {"ResourceArn": ${JSON.stringify(spec.resourceArn)}, "RestoreTime": "${spec.at.toISOString()}"} (an alarm's letter redriven through the request queue is not believed)`,
     { retryable: false },
   );
   error.name = 'RestoreSkippedError';

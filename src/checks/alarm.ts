@@ -44,3 +44,19 @@ export function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | u
   const verdict = checkAlarmAccount({ account: event.account, alarmArn: namedAlarmArn(event) }, scope);
   return verdict.kind === 'ok' ? undefined : verdict.problems.join('; ');
 }
+
+/**
+ * Why an alarm state change that did not come through the EventBridge rule from aws.cloudwatch is
+ * not believed (undefined: it is). Through the request queue an alarm is whatever JSON a sender wrote
+ * (an on-failure record, a dead letter): anyone with sqs:SendMessage could forge one at alarm
+ * priority. Only an alarm the job table gives back (a failed job's letter, checked against the
+ * pipeline's own link) is believed there. docs/aws-behaviour.md#cw-alarm-forged-on-queue
+ */
+export function alarmPathProblem(
+  trigger: { readonly type: string },
+  vouchedByTable: boolean,
+  transition: { readonly alarmName: string; readonly changedAt: Date },
+): string | undefined {
+  if (trigger.type === 'eventbridge' || vouchedByTable) return undefined;
+  return `An alarm state change is believed only from the EventBridge rule of restoreOnAlarm (source aws.cloudwatch): through the request queue anyone who may send to it could forge one, so nothing was started. If alarm ${JSON.stringify(transition.alarmName)} did go into ALARM (aws cloudwatch describe-alarm-history --alarm-name <name> --history-item-type StateUpdate), send a request by resource for the resource it guards: {"ResourceArn": "<its resource ARN>", "RestoreTime": "${transition.changedAt.toISOString()}"}`;
+}

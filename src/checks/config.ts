@@ -196,6 +196,12 @@ export function loadDrillConfig(env: Env): DrillConfig {
   const where = region(env, problems);
   const table = restoreJobsTable(env, problems);
   const deadLetterQueueUrl = queueUrl(env, 'DEAD_LETTER_QUEUE_URL', problems, true) ?? '';
+  const cleanupNotReadyMaxRuns = integerSettings(env, problems)('CLEANUP_NOT_READY_MAX_RUNS', 96, 1, 10_000);
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ region: where, restoreJobsTable: table, deadLetterQueueUrl });
+  return Object.freeze({
+    region: where,
+    restoreJobsTable: table,
+    deadLetterQueueUrl,
+    cleanupNotReadyMaxRuns,
+  });
 }

@@ -60,13 +60,21 @@ import {
 /** Retryable errors on this many scheduled runs in a row dead-letter the cleanup (or fail the tagging). */
 export const CLEANUP_MAX_ATTEMPTS = 4;
 
+/** Runs (every 15 minutes) that may find a drill's resource not ready before its cleanup is dead-lettered: a day. */
+export const CLEANUP_NOT_READY_MAX_RUNS = 96;
+
 /** What the cleanup function needs. */
 export interface CleanupDeps {
   readonly ddb: DynamoDBClient;
   readonly backup: BackupClient;
   readonly sqs: () => Promise<SQSClient>;
   readonly clients: DrillClients;
-  readonly config: { readonly restoreJobsTable: string; readonly deadLetterQueueUrl: string };
+  readonly config: {
+    readonly restoreJobsTable: string;
+    readonly deadLetterQueueUrl: string;
+    /** CLEANUP_NOT_READY_MAX_RUNS (default CLEANUP_NOT_READY_MAX_RUNS). */
+    readonly cleanupNotReadyMaxRuns?: number;
+  };
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;
@@ -203,6 +211,17 @@ async function giveUp(
   return state;
 }
 
+const notReadyMaxRuns = (deps: CleanupDeps) =>
+  deps.config.cleanupNotReadyMaxRuns ?? CLEANUP_NOT_READY_MAX_RUNS;
+
+/** Why a step gave up: a resource still not ready says for how many runs, and that nothing more is deleted. */
+function givenUpReason(deps: CleanupDeps, error: unknown): string {
+  const described = describeError(error);
+  const reason = `${described.name}: ${described.message}`;
+  if (!(error instanceof NotReadyError)) return reason;
+  return `${reason}; still not ready after ${notReadyMaxRuns(deps)} runs of the cleanup (CLEANUP_NOT_READY_MAX_RUNS), so it stops waiting and deletes nothing more`;
+}
+
 const isAlarmRestore = (link: JobLink | undefined) =>
   link?.original.trigger === 'eventbridge' &&
   (link.original.event as { source?: unknown } | null)?.source === 'aws.cloudwatch';
@@ -274,7 +293,10 @@ async function readOwnership(
   };
 }
 
-/** A retryable error: tried again on the next run (a resource not ready does not count as an attempt). */
+/**
+ * A retryable error: tried again on the next run. A resource not ready is counted apart from the
+ * attempts (its runs, notReadyRuns), up to CLEANUP_NOT_READY_MAX_RUNS; then false, as for a permanent error.
+ */
 async function retryLater(
   deps: CleanupDeps,
   record: DrillRecord,
@@ -284,7 +306,12 @@ async function retryLater(
 ): Promise<boolean> {
   const described = describeError(error);
   if (error instanceof NotReadyError) {
-    log.info(`${message} (not ready yet)`, { reason: described.message });
+    if ((record.notReadyRuns ?? 0) + 1 >= notReadyMaxRuns(deps)) return false;
+    await countDrillAttempt(deps.ddb, deps.config.restoreJobsTable, record, 'notReadyRuns');
+    log.info(`${message} (not ready yet)`, {
+      reason: described.message,
+      notReadyRuns: (record.notReadyRuns ?? 0) + 1,
+    });
     return true;
   }
   if (!described.retryable || record.attempts + 1 >= CLEANUP_MAX_ATTEMPTS) return false;
@@ -347,8 +374,7 @@ export async function tagDrill(
     ) {
       return 'retry';
     }
-    const described = describeError(error);
-    const reason = `${described.name}: ${described.message}`;
+    const reason = givenUpReason(deps, error);
     await finish(deps, record, 'tag-failed', reason);
     jobLog.error('Drill resource could not be tagged: the pipeline will not delete it', { reason });
     deps.metrics.count('DrillCleanupsFailed', record.resourceType);
@@ -501,8 +527,7 @@ export async function cleanupDrill(
     if (await retryLater(deps, record, jobLog, error, 'Drill cleanup will be tried again on the next run')) {
       return 'retry';
     }
-    const described = describeError(error);
-    return giveUp(deps, record, link, jobLog, 'failed', `${described.name}: ${described.message}`);
+    return giveUp(deps, record, link, jobLog, 'failed', givenUpReason(deps, error));
   }
 }
 

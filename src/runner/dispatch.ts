@@ -8,7 +8,7 @@ import { startRestoreOfPoint } from '../act/restore-point.js';
 import { restoreByResource } from '../act/restore-resource.js';
 import type { AlarmEvent } from '../arrival/alarm.js';
 import { type Arrival, requestObject } from '../arrival/decode.js';
-import { alarmAccountProblem, alarmTransition } from '../checks/alarm.js';
+import { alarmAccountProblem, alarmPathProblem, alarmTransition } from '../checks/alarm.js';
 import { parseRestoreRequest } from '../checks/request.js';
 import { ForbiddenRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -37,6 +37,8 @@ export async function processAlarm(
     log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
     return { status: 'ignored', reason: transition.reason };
   }
+  const forged = alarmPathProblem(attempt.trigger, incoming.failedRestoreJobId !== undefined, transition);
+  if (forged !== undefined) throw new ForbiddenRequestError(forged);
   const { target, source } = alarmTarget(event, transition, deps.config.alarmTargets);
   log.info('Alarm target found', {
     alarmName: transition.alarmName,

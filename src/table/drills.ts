@@ -42,6 +42,8 @@ export interface DrillRecord {
   readonly dueAt?: string;
   readonly drillState: DrillState;
   readonly attempts: number;
+  /** Runs that found the resource not ready (NotReadyError), counted apart from the attempts. */
+  readonly notReadyRuns?: number;
   readonly cleanupReason?: string;
   readonly taggedAt?: string;
   /** EC2: the volumes attached to the instance when it was tagged (tagged too, deleted with it). */
@@ -65,6 +67,7 @@ export function recordFromItem(item: Item): DrillRecord {
     ...(item.dueAt?.S === undefined ? {} : { dueAt: item.dueAt.S }),
     drillState: (item.drillState?.S ?? 'waiting') as DrillState,
     attempts: Number(item.attempts?.N ?? 0),
+    ...(item.notReadyRuns?.N === undefined ? {} : { notReadyRuns: Number(item.notReadyRuns.N) }),
     ...(item.cleanupReason?.S === undefined ? {} : { cleanupReason: item.cleanupReason.S }),
     ...(item.taggedAt?.S === undefined ? {} : { taggedAt: item.taggedAt.S }),
     ...(item.volumeIds?.L === undefined ? {} : { volumeIds: item.volumeIds.L.map((v) => v.S ?? '') }),
@@ -260,14 +263,15 @@ export async function countDrillAttempt(
   ddb: DynamoDBClient,
   table: string,
   record: DrillRecord,
+  counter: 'attempts' | 'notReadyRuns' = 'attempts',
 ): Promise<void> {
   await sortedCall('UpdateItem (drill record)', () =>
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(drillKey(record.restoreJobId)),
-        UpdateExpression: 'SET attempts = :n',
-        ExpressionAttributeValues: { ':n': { N: String(record.attempts + 1) } },
+        UpdateExpression: `SET ${counter} = :n`,
+        ExpressionAttributeValues: { ':n': { N: String((record[counter] ?? 0) + 1) } },
       }),
     ),
   );

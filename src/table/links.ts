@@ -17,8 +17,17 @@ import { classifyAwsError, InvalidRequestError } from '../errors.js';
 import { getItem } from './items.js';
 import { expiresAt, type Item, keyOf, linkKey, outcomeKey, unlinkedDrillKey } from './keys.js';
 
-/** How long after a job starts its link may still be on its way (written right after StartRestoreJob). */
-export const LINK_GRACE_MS = 15 * 60 * 1000;
+/**
+ * Lambda's waits between the three attempts of an asynchronous invocation (EventBridge to an alarm
+ * or a job event): one minute, then two (docs/aws-behaviour.md#l-async-retry).
+ */
+export const ASYNC_RETRY_SPAN_MS = (1 + 2) * 60 * 1000;
+/**
+ * How long after a job starts its link may still be on its way (written right after StartRestoreJob,
+ * or the drill's unlinked record, in the same invocation). No longer than the asynchronous retries:
+ * an alarm that waits for a link decides by its last attempt, never runs out of them while waiting.
+ */
+export const LINK_GRACE_MS = ASYNC_RETRY_SPAN_MS;
 /** How long a link is kept: restores of large resources can run for days. */
 export const LINK_TTL_DAYS = 30;
 /** Originals above this size are stored gzip-compressed. */

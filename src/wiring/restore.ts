@@ -66,6 +66,22 @@ export function depsFromEnv(env: Env, sink?: LogSink): Deps {
  * ask for them at cold start (src/runner/handler.ts atColdStart): nothing runs when this module loads.
  */
 export function defaultDeps(): Deps {
-  memo ??= depsFromEnv(process.env);
+  memo ??= withDrillBucketCheck(depsFromEnv(process.env));
   return memo;
+}
+
+/**
+ * The check before a drill of a bucket starts (src/resources/s3.ts drillBucketProblem), for the
+ * functions that start drills: its S3 client and steps are loaded on the first drill of a bucket, and
+ * the tracker's and reconciler's bundles, built on depsFromEnv, carry neither.
+ */
+export function withDrillBucketCheck(deps: Deps): Deps {
+  const s3 = lazily(async () => sdkClient((await import('@aws-sdk/client-s3')).S3Client, deps.config.region));
+  return {
+    ...deps,
+    drillBucketProblem: async (bucket, accountId) => {
+      const { drillBucketProblem } = await import('../resources/s3.js');
+      return drillBucketProblem(await s3(), bucket, accountId);
+    },
+  };
 }

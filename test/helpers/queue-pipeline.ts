@@ -7,6 +7,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/restore-from-queue';
 import type { DeadLetter } from '../../src/letters/dead-letters';
+import { runEvent } from '../../src/runner/run-item';
 import { fakeBackup, fakeJobTable, type TableFaults } from './fake-aws';
 import { context, loadEvent, ROLE, sqsRecord, testConfig, testDeps } from './fixtures';
 
@@ -94,5 +95,18 @@ export async function pipeline(
         .map((m) => ({ ...m, receive: m.receive + 1 }));
     }
   };
-  return { ddb, backup, letters, send, deps, handler };
+  /** Thrown by `alarm`'s last attempt (what Lambda would hand its on-failure destination). */
+  const unsent: unknown[] = [];
+  /** Delivers `event` as the alarm rule does: an asynchronous invocation, tried up to 3 times. */
+  const alarm = async (event: unknown) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runEvent(deps, event as { id?: unknown });
+      } catch (error) {
+        if (attempt === 3) unsent.push(error);
+        if (attempt === 3) return undefined;
+      }
+    }
+  };
+  return { ddb, backup, letters, send, alarm, unsent, deps, handler };
 }

@@ -626,6 +626,27 @@ describe('the simulator, default parameters', () => {
   });
 });
 
+describe('the simulator: HeadBucket before a drill of a bucket', () => {
+  it("lets the queue and event functions ask only about a drill's new bucket of this account", async () => {
+    const bucket = (name: string, owner = ACCOUNT): Question => ({
+      label: `s3:ListBucket of ${name} (${owner})`,
+      action: 's3:ListBucket',
+      resource: `arn:aws:s3:::${name}`,
+      context: { 's3:ResourceAccount': owner },
+      allowed: [],
+    });
+    const answers = await ask(stacks.default, [
+      bucket('invoices-d1a2b3c4'),
+      bucket('invoices'),
+      bucket('invoices-d1a2b3c4', OTHER_ACCOUNT),
+    ]);
+    const askers = (label: string) => (answers[label] ?? []).filter((r) => [QUEUE, EVENT, ALARM].includes(r));
+    expect(askers(`s3:ListBucket of invoices-d1a2b3c4 (${ACCOUNT})`)).toStrictEqual([EVENT, QUEUE]);
+    expect(askers(`s3:ListBucket of invoices (${ACCOUNT})`)).toStrictEqual([]);
+    expect(askers(`s3:ListBucket of invoices-d1a2b3c4 (${OTHER_ACCOUNT})`)).toStrictEqual([]);
+  });
+});
+
 describe('the simulator, every optional part on', () => {
   it('holds the cleanup to drill resources as with the defaults', async () => {
     const questions = [...drillQuestions(), ...bucketQuestions(), ...keepQuestions()];

@@ -331,6 +331,17 @@ describe('IAM: one role per function, with only what it calls', () => {
     'dynamodb:GetItem': 'the link table',
     'sqs:SendMessage': 'the dead-letter queue',
   };
+  /** HeadBucket before a drill of a bucket (queue and event functions): this account's drill bucket names. */
+  const headsDrillBuckets = {
+    's3:ListBucket': `${JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*-d???????' })} ${JSON.stringify(
+      {
+        StringEquals: {
+          'aws:RequestedRegion': { Ref: 'AWS::Region' },
+          's3:ResourceAccount': { Ref: 'AWS::AccountId' },
+        },
+      },
+    )}`,
+  };
   /** What settles a job's end: the tracker, the reconciler, and the queue function for a redriven job event. */
   const settles = {
     'dynamodb:GetItem': 'the link table',
@@ -352,6 +363,7 @@ describe('IAM: one role per function, with only what it calls', () => {
       ...logs,
       ...starts,
       ...settles,
+      ...headsDrillBuckets,
       'sqs:ReceiveMessage': 'the request queue',
       'sqs:DeleteMessage': 'the request queue',
       'sqs:GetQueueAttributes': 'the request queue',
@@ -365,6 +377,7 @@ describe('IAM: one role per function, with only what it calls', () => {
     expect(grants('RestoreFromEventLambdaFunction')).toStrictEqual({
       ...logs,
       ...starts,
+      ...headsDrillBuckets,
       'backup:DescribeRecoveryPoint': RECOVERY_POINTS,
     });
   });

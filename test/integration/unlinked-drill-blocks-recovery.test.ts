@@ -6,7 +6,7 @@
  * runs. Rule: a real recovery always beats a drill.
  */
 import type { DeadLetter } from '../../src/letters/dead-letters';
-import { alarmEvent, onFailureRecord, pipeline, stopTables, VOLUME_ARN } from '../helpers/queue-pipeline';
+import { alarmEvent, pipeline, stopTables, VOLUME_ARN } from '../helpers/queue-pipeline';
 
 afterEach(stopTables);
 
@@ -36,7 +36,7 @@ test('an alarm is not held back by a drill whose link was lost', async () => {
   // 20 minutes later an alarm fires on the same volume.
   const later = new Date(Date.parse('2026-11-26T12:20:00.000Z'));
   (p.deps as unknown as { now: () => Date }).now = () => later;
-  await p.send(onFailureRecord(alarmEvent('restore-volume-7', 7)));
+  await p.alarm(alarmEvent('restore-volume-7', 7));
   const skipped = p.letters.filter((l: DeadLetter) => l.error.name === 'RestoreSkippedError');
   expect(skipped.map((l) => l.reason)).toStrictEqual([]);
   expect(p.backup.jobs.filter((j) => j.resourceArn === VOLUME_ARN(7))).toHaveLength(2);

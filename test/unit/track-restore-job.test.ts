@@ -259,7 +259,7 @@ describe('track-restore-job', () => {
     const { handler } = setup({ link: null });
     const early = event('restore-job-failed.json');
     early.detail.iamRoleArn = ROLE;
-    early.detail.creationDate = '2026-11-26T10:25:00.000Z';
+    early.detail.creationDate = '2026-11-26T10:28:00.000Z';
     await expect(handler(early, context)).rejects.toMatchObject({ retryable: true });
   });
 

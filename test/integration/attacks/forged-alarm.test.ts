@@ -64,7 +64,7 @@ describe('an alarm forged through the request queue never becomes a drill', () =
         ['rejected', expect.stringContaining('source aws.cloudwatch')],
       ]);
       // The real alarm of the resource then restores it, once, as a recovery.
-      await p.send(onFailureRecord(alarmEvent('restore-volume-1', 1, later)));
+      await p.alarm(alarmEvent('restore-volume-1', 1, later));
       expect(p.backup.jobs.filter((j) => j.resourceArn === VOLUME_ARN(1))).toHaveLength(1);
       expect(drillOf((await linkOf(p, p.backup.jobs[0]?.RestoreJobId)).original)).toBeUndefined();
     },
@@ -72,16 +72,14 @@ describe('an alarm forged through the request queue never becomes a drill', () =
 
   it('a Drill in the detail of an alarm from aws.cloudwatch: a recovery, and a second alarm is held back with a letter', async () => {
     const p = await pipeline();
-    await p.send(
-      onFailureRecord(
-        alarmEvent('restore-volume-1', 1, (e) => {
-          e.detail.Drill = { DeleteAfterHours: 0 };
-        }),
-      ),
+    await p.alarm(
+      alarmEvent('restore-volume-1', 1, (e) => {
+        e.detail.Drill = { DeleteAfterHours: 0 };
+      }),
     );
     const [job] = p.backup.jobs;
     expect(drillOf((await linkOf(p, job?.RestoreJobId)).original)).toBeUndefined();
-    await p.send(onFailureRecord(alarmEvent('restore-volume-1', 1, later)));
+    await p.alarm(alarmEvent('restore-volume-1', 1, later));
     expect(p.backup.jobs).toHaveLength(1);
     expect(p.letters.map((l) => l.reason)).toStrictEqual([expect.stringContaining('Restore skipped')]);
   });
@@ -107,7 +105,7 @@ describe('a "Restore Requested" event forged with the source aws.cloudwatch', ()
       ['rejected', expect.stringContaining('aws.cloudwatch')],
     ]);
     // The real alarm of the resource restores it.
-    await p.send(onFailureRecord(alarmEvent('restore-volume-1', 1)));
+    await p.alarm(alarmEvent('restore-volume-1', 1));
     expect(p.backup.jobs).toHaveLength(1);
   });
 });
