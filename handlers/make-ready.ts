@@ -3,7 +3,9 @@
  * invocation): the restored copy is made ready (src/ready/), from the source's settings.
  *
  * Delivery and failure:
- * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on; a job with a
+ * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on, as AWS Backup
+ *   describes them (DescribeRestoreJob: the copy, its type and recovery point, never the event's
+ *   own fields; a job whose recovery point is not its link's is ignored); a job with a
  *   make-ready record already (a repeated event) is left as it is.
  * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed.
  * - Each step reads first and writes only on a difference; retryable errors are retried in the
@@ -20,12 +22,13 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { OriginalRequest } from '../src/arrival/original.js';
 import { originalBody } from '../src/arrival/original.js';
-import { storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
+import { describeRestoreJob, storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { describeError, RestorePipelineError } from '../src/errors.js';
 import { timeLeft } from '../src/invocation.js';
 import { buildDeadLetter, sendDeadLetter } from '../src/letters/dead-letters.js';
 import type { Logger } from '../src/logger.js';
+import { detailOfDescribed } from '../src/outcome/job-event.js';
 import type { MakeReadyDeps } from '../src/ready/deps.js';
 import {
   type CompletedJob,
@@ -33,6 +36,7 @@ import {
   type ReadyOutcome,
   readyCompletedJob,
 } from '../src/ready/job.js';
+import { retryRetryable } from '../src/retry.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { findJobLink, type JobLink } from '../src/table/links.js';
 import type { Deps } from '../src/types.js';
@@ -135,7 +139,20 @@ function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
       const link = await findJobLink(d.ddb, d.config.restoreJobsTable, id);
       if (link === undefined) return undefined;
       links.set(id, link);
-      return { request: requestOf(link.original) };
+      return {
+        request: requestOf(link.original),
+        recoveryPointArn: link.recoveryPointArn,
+        startedAt: link.startedAt,
+      };
+    },
+    describe: async (id) => {
+      const out = await retryRetryable(() => describeRestoreJob(d.backup, id));
+      if (out === undefined) return undefined;
+      const source = out.SourceResourceArn;
+      return {
+        ...detailOfDescribed(id, out),
+        ...(source === undefined ? {} : { sourceResourceArn: source }),
+      };
     },
     pointOf: (job) => pointOf(d, job),
     deadLetter: async (job, reason) => {

@@ -6,9 +6,11 @@
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RestorePipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
+import { LINK_GRACE_MS } from '../table/links.js';
 import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
 import { readyOptionsOf } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
@@ -24,6 +26,16 @@ export interface CompletedJob {
   readonly sourceResourceArn?: string;
 }
 
+/** A job as AWS Backup describes it (DescribeRestoreJob), in the event's field names. */
+export type DescribedJob = CompletedJob & { readonly status?: string; readonly creationDate?: string };
+
+/** What the job's link says of the job it was written for. */
+export interface LinkedRequest {
+  readonly request: unknown;
+  readonly recoveryPointArn: string;
+  readonly startedAt: string;
+}
+
 export interface ReadyJobDeps {
   readonly ddb: DynamoDBClient;
   readonly table: string;
@@ -32,14 +44,32 @@ export interface ReadyJobDeps {
   readonly now: () => Date;
   readonly run: Omit<RunDeps, 'log'>;
   /** The request the job came from, or undefined for a job this pipeline did not start. */
-  readonly requestOf: (restoreJobId: string) => Promise<{ readonly request: unknown } | undefined>;
+  readonly requestOf: (restoreJobId: string) => Promise<LinkedRequest | undefined>;
+  /** The job as AWS Backup describes it, or undefined for a job AWS does not know. */
+  readonly describe: (restoreJobId: string) => Promise<DescribedJob | undefined>;
   /** The recovery point's ResourceArn (the source) and stored restore metadata. */
   readonly pointOf: (job: CompletedJob) => Promise<{ sourceArn?: string; metadata: Record<string, string> }>;
   /** Sends the dead letter of a job whose copy is not ready, with `reason`. */
   readonly deadLetter: (job: CompletedJob, reason: string) => Promise<void>;
 }
 
-export type ReadyOutcome = 'not-ours' | 'duplicate' | ReadyRecord['state'];
+export type ReadyOutcome = 'not-ours' | 'duplicate' | 'invalid' | ReadyRecord['state'];
+
+/**
+ * Why AWS's record of a job does not confirm its link (pure): AWS does not know it, its recovery
+ * point is not the one the link asked for, or it was created before the link's request (beyond the
+ * time a link may take to be written); undefined when it does.
+ */
+export function unconfirmed(linked: LinkedRequest, job: DescribedJob | undefined): string | undefined {
+  if (job === undefined) return 'AWS Backup does not know the job';
+  if (job.recoveryPointArn !== linked.recoveryPointArn)
+    return "the job's recovery point is not the one its link asked for";
+  const created = Date.parse(job.creationDate ?? '');
+  const started = Date.parse(linked.startedAt);
+  if (Number.isFinite(created) && Number.isFinite(started) && created < started - LINK_GRACE_MS)
+    return 'the job was created before its link was asked for';
+  return undefined;
+}
 
 /** The dead letter's reason: each failed step, on which resource, and what to do. */
 export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'steps'>): string {
@@ -53,11 +83,22 @@ export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'ste
 }
 
 /** Makes the copy of one COMPLETED job ready and records it; see the module comment. */
-export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): Promise<ReadyOutcome> {
-  const linked = await deps.requestOf(job.restoreJobId);
+export async function readyCompletedJob(deps: ReadyJobDeps, event: CompletedJob): Promise<ReadyOutcome> {
+  const linked = await deps.requestOf(event.restoreJobId);
   if (linked === undefined) return 'not-ours';
-  const before = await readReadyRecord(deps.ddb, deps.table, job.restoreJobId);
+  const before = await readReadyRecord(deps.ddb, deps.table, event.restoreJobId);
   if (before !== undefined) return 'duplicate';
+  // AWS Backup's record of the job names the copy, never the event's own fields.
+  const job = await deps.describe(event.restoreJobId);
+  const refused = unconfirmed(linked, job);
+  if (refused !== undefined || job === undefined) {
+    deps.log.error('Ignored a COMPLETED event its job does not confirm', { reason: refused });
+    return 'invalid';
+  }
+  if (job.status !== 'COMPLETED')
+    throw new RestorePipelineError(`Restore job ${job.restoreJobId} is not COMPLETED yet; retrying`, {
+      retryable: true,
+    });
   const completedAt = job.completionDate ?? deps.now().toISOString();
   const base = {
     restoreJobId: job.restoreJobId,
