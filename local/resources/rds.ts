@@ -46,6 +46,9 @@ export function setInstanceClass(r: LocalResource, instanceClass: string): void 
   INSTANCE_CLASS.set(r, instanceClass);
 }
 
+/** The cluster each DB instance created in one belongs to (DescribeDBInstances DBClusterIdentifier). */
+const CLUSTER_OF = new WeakMap<LocalResource, string>();
+
 const PORTS: Record<string, number> = { postgres: 5432, 'aurora-postgresql': 5432, mysql: 3306 };
 
 function instanceXml(store: ResourceStore, r: LocalResource): string {
@@ -56,7 +59,7 @@ function instanceXml(store: ResourceStore, r: LocalResource): string {
     s === 'creating'
       ? ''
       : `<Endpoint>${el('Address', `${r.id}.local.${store.region}.rds.amazonaws.com`)}${el('Port', port)}${el('HostedZoneId', 'Z29XKXDKYMONMX')}</Endpoint>`;
-  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
+  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${CLUSTER_OF.has(r) ? el('DBClusterIdentifier', CLUSTER_OF.get(r)) : ''}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
 }
 
 function clusterXml(store: ResourceStore, r: LocalResource): string {
@@ -204,6 +207,7 @@ function createInstance(store: ResourceStore, form: URLSearchParams): LocalReply
     tags: formTags(form, /^Tags\.[A-Za-z]+\.\d+\.Key$/),
   });
   INSTANCE_CLASS.set(made, instanceClass);
+  CLUSTER_OF.set(made, cluster.id);
   cluster.members = [...(cluster.members ?? []), id];
   return answer('CreateDBInstance', INSTANCE.xml(store, made));
 }
