@@ -198,8 +198,9 @@ async function readSource(t: Target) {
     deletionProtection: c.DeletionProtection === true,
     tags: copiedTags(Object.fromEntries((c.TagList ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))),
   };
-  const shaped = await shape(t, w);
-  if (shaped !== null) settings.writer = shaped;
+  // A writer the cluster still lists but whose instance is gone tells nothing (the step says so).
+  const shaped = await readIfExists(() => shape(t, w));
+  if (shaped !== undefined && shaped !== null) settings.writer = shaped;
   return settings;
 }
 
