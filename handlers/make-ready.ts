@@ -22,10 +22,11 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { OriginalRequest } from '../src/arrival/original.js';
 import { originalBody } from '../src/arrival/original.js';
+import { namedSecretsOfOriginal } from '../src/arrival/secrets.js';
 import { describeRestoreJob, storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { describeError, RestorePipelineError } from '../src/errors.js';
-import { timeLeft } from '../src/invocation.js';
+import { rememberNamedSecrets, timeLeft } from '../src/invocation.js';
 import { buildDeadLetter, sendDeadLetter } from '../src/letters/dead-letters.js';
 import type { Logger } from '../src/logger.js';
 import { detailOfDescribed } from '../src/outcome/job-event.js';
@@ -139,6 +140,8 @@ function jobDeps(d: MakeReadyDeps, log: Logger): ReadyJobDeps {
       const link = await findJobLink(d.ddb, d.config.restoreJobsTable, id);
       if (link === undefined) return undefined;
       links.set(id, link);
+      // The request's Metadata values, named by their keys: never in a line, a reason or a letter.
+      rememberNamedSecrets(namedSecretsOfOriginal(link.original));
       return {
         request: requestOf(link.original),
         recoveryPointArn: link.recoveryPointArn,

@@ -7,6 +7,7 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RestorePipelineError } from '../errors.js';
+import { scrubText } from '../invocation.js';
 import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
@@ -145,7 +146,8 @@ export async function readyCompletedJob(deps: ReadyJobDeps, event: CompletedJob)
     now,
   );
   deps.log.info(result.ready ? 'Restored copy made ready' : 'Restored copy not ready; dead-lettered', {
-    restoredArn: job.createdResourceArn,
+    // The copy's name may be a Metadata value of the request (a field the logger does not scrub).
+    restoredArn: scrubText(job.createdResourceArn),
     readySeconds: result.ready ? seconds : undefined,
     differences: result.diff.length,
   });

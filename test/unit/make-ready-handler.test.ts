@@ -125,7 +125,8 @@ describe('makeReady', () => {
       restoreJob: { restoreJobId: 'job-1', status: 'COMPLETED', resourceType: 'Aurora' },
     });
     expect(letter?.reason).toMatch(
-      /cluster:ledger-restored is not ready: aurora\.writer-instance .*CreateDBInstance/,
+      // The copy's name is the request's Metadata value: hidden, under its key.
+      /cluster:\[redacted Metadata\.dbClusterIdentifier\] is not ready: aurora\.writer-instance .*CreateDBInstance/,
     );
     expect((s.items.get('job-1#ready') as { state: { S: string } }).state.S).toBe('not-ready');
     s.done();
