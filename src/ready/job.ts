@@ -8,10 +8,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RestorePipelineError } from '../errors.js';
 import { scrubText } from '../invocation.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
 import type { ReadyClients } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
-import { LINK_GRACE_MS } from '../table/links.js';
+import { findJobLink, LINK_GRACE_MS } from '../table/links.js';
+import type { Deps } from '../types.js';
 import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
 import { readyOptionsOf } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
@@ -152,4 +154,49 @@ export async function readyCompletedJob(deps: ReadyJobDeps, event: CompletedJob)
     differences: result.diff.length,
   });
   return result.ready ? 'ready' : 'not-ready';
+}
+
+/**
+ * A COMPLETED job whose end the reconciler found (its event never came, so makeReady may never
+ * have run): when its type has make-ready steps and it has no make-ready record, its original
+ * request is dead-lettered naming the copy and what to do. True when a letter was sent.
+ */
+export async function letterIfNeverMadeReady(
+  d: Deps,
+  detail: {
+    readonly restoreJobId: string;
+    readonly resourceType?: string;
+    readonly createdResourceArn?: string;
+  },
+  log: Logger,
+): Promise<boolean> {
+  const type = readySteps(detail.resourceType ?? '');
+  if (type === undefined) return false;
+  if ((await readReadyRecord(d.ddb, d.config.restoreJobsTable, detail.restoreJobId)) !== undefined)
+    return false;
+  const link = await findJobLink(d.ddb, d.config.restoreJobsTable, detail.restoreJobId);
+  if (link === undefined) return false;
+  const steps = type.steps.map((s) => `${s.name} (${s.manual})`).join('; ');
+  const error = new RestorePipelineError(
+    `Restore job ${detail.restoreJobId} completed, but its COMPLETED event never came, so ${detail.createdResourceArn ?? 'its restored resource'} was not made ready: send the job's COMPLETED event to makeReady again, or do by hand: ${steps}. Do not redrive this letter: the restore itself succeeded`,
+    { retryable: false },
+  );
+  error.name = 'MakeReadyNotRunError';
+  const letter = buildDeadLetter({
+    failure: 'restore-validation-failed',
+    error,
+    trigger: { type: 'restore-job-event', id: detail.restoreJobId, attempt: 1 },
+    original: link.original,
+    now: d.now(),
+    redriveCount: link.redriveCount,
+    restoreJob: {
+      restoreJobId: detail.restoreJobId,
+      status: 'COMPLETED',
+      statusMessage: 'not made ready (event lost)',
+      ...(detail.resourceType === undefined ? {} : { resourceType: detail.resourceType }),
+    },
+  });
+  const messageId = await sendDeadLetter(d.sqs, d.config.deadLetterQueueUrl, letter);
+  log.error('Restored copy never made ready: dead-lettered', { deadLetterMessageId: messageId });
+  return true;
 }
