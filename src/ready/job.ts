@@ -6,13 +6,14 @@
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { namedSecretsOfOriginal } from '../arrival/secrets.js';
 import { RestorePipelineError } from '../errors.js';
-import { scrubText } from '../invocation.js';
+import { scrubText, withOwnSecrets } from '../invocation.js';
 import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
-import type { ReadyClients } from '../resources/ready-steps.js';
+import type { ReadyClients, ReadyType } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
-import { findJobLink, LINK_GRACE_MS } from '../table/links.js';
+import { findJobLink, type JobLink, LINK_GRACE_MS } from '../table/links.js';
 import type { Deps } from '../types.js';
 import { type ReadyRecord, readReadyRecord, writeReadyRecord } from './record.js';
 import { readyOptionsOf } from './request.js';
@@ -176,6 +177,25 @@ export async function letterIfNeverMadeReady(
     return false;
   const link = await findJobLink(d.ddb, d.config.restoreJobsTable, detail.restoreJobId);
   if (link === undefined) return false;
+  // The request's Metadata values (the copy's name may be one) are hidden in this letter only.
+  return withOwnSecrets(
+    [],
+    () => sendNotRunLetter(d, detail, link, type, log),
+    namedSecretsOfOriginal(link.original),
+  );
+}
+
+async function sendNotRunLetter(
+  d: Deps,
+  detail: {
+    readonly restoreJobId: string;
+    readonly resourceType?: string;
+    readonly createdResourceArn?: string;
+  },
+  link: JobLink,
+  type: ReadyType,
+  log: Logger,
+): Promise<boolean> {
   const steps = type.steps.map((s) => `${s.name} (${s.manual})`).join('; ');
   const error = new RestorePipelineError(
     `Restore job ${detail.restoreJobId} completed, but its COMPLETED event never came, so ${detail.createdResourceArn ?? 'its restored resource'} was not made ready: send the job's COMPLETED event to makeReady again, or do by hand: ${steps}. Do not redrive this letter: the restore itself succeeded`,
