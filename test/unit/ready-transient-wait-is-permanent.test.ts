@@ -30,11 +30,9 @@ test('continuous backups still being enabled for a few seconds: the run is tried
   const tags: Record<string, Record<string, string>> = { orders: {}, 'orders-restored': {} };
   const pitr: Record<string, boolean> = { orders: true, 'orders-restored': false };
   const name = (n: unknown) => String(n).replace(/^arn:.*:table\//, '');
-  mock
-    .on(DescribeTableCommand)
-    .callsFake((i) => ({
-      Table: { TableName: i.TableName, TableStatus: 'ACTIVE', DeletionProtectionEnabled: false },
-    }));
+  mock.on(DescribeTableCommand).callsFake((i) => ({
+    Table: { TableName: i.TableName, TableStatus: 'ACTIVE', DeletionProtectionEnabled: false },
+  }));
   mock.on(DescribeContinuousBackupsCommand).callsFake((i) => ({
     ContinuousBackupsDescription: {
       ContinuousBackupsStatus: 'ENABLED',
@@ -44,11 +42,9 @@ test('continuous backups still being enabled for a few seconds: the run is tried
     },
   }));
   mock.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } });
-  mock
-    .on(ListTagsOfResourceCommand)
-    .callsFake((i) => ({
-      Tags: Object.entries(tags[name(i.ResourceArn)] ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    }));
+  mock.on(ListTagsOfResourceCommand).callsFake((i) => ({
+    Tags: Object.entries(tags[name(i.ResourceArn)] ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  }));
   mock.on(TagResourceCommand).callsFake((i) => {
     for (const t of i.Tags) (tags[name(i.ResourceArn)] as Record<string, string>)[t.Key] = t.Value;
     return {};
