@@ -124,8 +124,10 @@ async function runStep(
   } catch (error) {
     if (error instanceof StillWaitingError) throw error;
     // "Not yet" past the tries (a table still UPDATING, backups still being enabled): the whole
-    // run is tried again later, never recorded failed.
-    if (retryable(error)) throw new StillWaitingError(step.name, t.restoredArn, error);
+    // run is tried again later, never recorded failed. Only a sorted AWS error: an error of the
+    // step's own (no writer to copy readers from, a name taken) is its failure.
+    if (error instanceof RestorePipelineError && retryable(error))
+      throw new StillWaitingError(step.name, t.restoredArn, error);
     const { name, message } = describeError(error);
     return { step: step.name, status: 'failed', wanted, error: { name, message }, manual: step.manual };
   }
