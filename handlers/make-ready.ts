@@ -3,7 +3,9 @@
  * invocation): the restored copy is made ready (src/ready/), from the source's settings.
  *
  * Delivery and failure:
- * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on; a job with a
+ * - Only jobs this pipeline started (their link in RESTORE_JOBS_TABLE) are acted on, as AWS Backup
+ *   describes them (DescribeRestoreJob: the copy, its type and recovery point, never the event's
+ *   own fields; a job whose recovery point is not its link's is ignored); a job with a
  *   make-ready record already (a repeated event) is left as it is.
  * - `"Ready": false` in the request, or a type without steps: recorded, nothing changed (the
  *   tracker asked for the validation). A copy made ready is handed to validation here, after the
@@ -22,12 +24,14 @@
 import { DescribeRecoveryPointCommand } from '@aws-sdk/client-backup';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
+import { namedSecretsOfOriginal } from '../src/arrival/secrets.js';
+import { describeRestoreJob, storedRestoreMetadata, vaultAccount } from '../src/aws/backup.js';
 import { sortedCall } from '../src/aws/conditional.js';
 import { describeError, RestorePipelineError } from '../src/errors.js';
-import { timeLeft } from '../src/invocation.js';
+import { rememberNamedSecrets, timeLeft } from '../src/invocation.js';
 import { buildDeadLetter, sendDeadLetter } from '../src/letters/dead-letters.js';
 import type { Logger } from '../src/logger.js';
+import { detailOfDescribed } from '../src/outcome/job-event.js';
 import type { MakeReadyDeps } from '../src/ready/deps.js';
 import {
   type CompletedJob,
@@ -36,6 +40,7 @@ import {
   readyCompletedJob,
 } from '../src/ready/job.js';
 import { requestOf } from '../src/ready/request.js';
+import { retryRetryable } from '../src/retry.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { findJobLink, type JobLink } from '../src/table/links.js';
 import type { Deps } from '../src/types.js';
@@ -131,7 +136,22 @@ function jobDeps(d: MakeReadyDeps, log: Logger, event: CompletedRestoreEvent): R
       const link = await findJobLink(d.ddb, d.config.restoreJobsTable, id);
       if (link === undefined) return undefined;
       links.set(id, link);
-      return { request: requestOf(link.original) };
+      // The request's Metadata values, named by their keys: never in a line, a reason or a letter.
+      rememberNamedSecrets(namedSecretsOfOriginal(link.original));
+      return {
+        request: requestOf(link.original),
+        recoveryPointArn: link.recoveryPointArn,
+        startedAt: link.startedAt,
+      };
+    },
+    describe: async (id) => {
+      const out = await retryRetryable(() => describeRestoreJob(d.backup, id));
+      if (out === undefined) return undefined;
+      const source = out.SourceResourceArn;
+      return {
+        ...detailOfDescribed(id, out),
+        ...(source === undefined ? {} : { sourceResourceArn: source }),
+      };
     },
     pointOf: (job) => pointOf(d, job),
     requestValidation: async (job) => {

@@ -9,11 +9,17 @@
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { namedSecretsOfOriginal } from '../arrival/secrets.js';
+import { RestorePipelineError } from '../errors.js';
+import { scrubText, withOwnSecrets } from '../invocation.js';
+import { buildDeadLetter, sendDeadLetter } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
-import type { ReadyClients } from '../resources/ready-steps.js';
+import type { ReadyClients, ReadyType } from '../resources/ready-steps.js';
 import { readySteps } from '../resources/steps.js';
+import { findJobLink, type JobLink } from '../table/links.js';
 import { type ReadyRecord, readReadyRecord, writeReadyRecord } from '../table/ready.js';
-import { readyOptionsOf, validatedAfterReady } from './request.js';
+import type { Deps } from '../types.js';
+import { readyOptionsOf, requestOf, validatedAfterReady } from './request.js';
 import { makeReady, type ReadyResult, type RunDeps } from './run.js';
 
 /** The fields of a `Restore Job State Change` COMPLETED event used here. */
@@ -27,6 +33,16 @@ export interface CompletedJob {
   readonly sourceResourceArn?: string;
 }
 
+/** A job as AWS Backup describes it (DescribeRestoreJob), in the event's field names. */
+export type DescribedJob = CompletedJob & { readonly status?: string; readonly creationDate?: string };
+
+/** What the job's link says of the job it was written for. */
+export interface LinkedRequest {
+  readonly request: unknown;
+  readonly recoveryPointArn: string;
+  readonly startedAt: string;
+}
+
 export interface ReadyJobDeps {
   readonly ddb: DynamoDBClient;
   readonly table: string;
@@ -35,7 +51,9 @@ export interface ReadyJobDeps {
   readonly now: () => Date;
   readonly run: Omit<RunDeps, 'log'>;
   /** The request the job came from, or undefined for a job this pipeline did not start. */
-  readonly requestOf: (restoreJobId: string) => Promise<{ readonly request: unknown } | undefined>;
+  readonly requestOf: (restoreJobId: string) => Promise<LinkedRequest | undefined>;
+  /** The job as AWS Backup describes it, or undefined for a job AWS does not know. */
+  readonly describe: (restoreJobId: string) => Promise<DescribedJob | undefined>;
   /** The recovery point's ResourceArn (the source) and stored restore metadata. */
   readonly pointOf: (job: CompletedJob) => Promise<{ sourceArn?: string; metadata: Record<string, string> }>;
   /** Asks for the job's validation (src/validation/queue.ts), once its copy is ready. */
@@ -44,7 +62,20 @@ export interface ReadyJobDeps {
   readonly deadLetter: (job: CompletedJob, reason: string) => Promise<void>;
 }
 
-export type ReadyOutcome = 'not-ours' | 'duplicate' | ReadyRecord['state'];
+export type ReadyOutcome = 'not-ours' | 'duplicate' | 'invalid' | ReadyRecord['state'];
+
+/**
+ * Why AWS's record of a job does not confirm its link (pure): AWS does not know it, or its recovery
+ * point is not the one the link asked for; undefined when it does. (Its creation time is not held
+ * to the link's: a request retried or redriven with the same token is given the job AWS started
+ * for its first attempt, any time before.)
+ */
+export function unconfirmed(linked: LinkedRequest, job: DescribedJob | undefined): string | undefined {
+  if (job === undefined) return 'AWS Backup does not know the job';
+  if (job.recoveryPointArn !== linked.recoveryPointArn)
+    return "the job's recovery point is not the one its link asked for";
+  return undefined;
+}
 
 /** The dead letter's reason: each failed step, on which resource, and what to do. */
 export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'steps'>): string {
@@ -58,11 +89,22 @@ export function notReadyReason(job: CompletedJob, result: Pick<ReadyResult, 'ste
 }
 
 /** Makes the copy of one COMPLETED job ready and records it; see the module comment. */
-export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): Promise<ReadyOutcome> {
-  const linked = await deps.requestOf(job.restoreJobId);
+export async function readyCompletedJob(deps: ReadyJobDeps, event: CompletedJob): Promise<ReadyOutcome> {
+  const linked = await deps.requestOf(event.restoreJobId);
   if (linked === undefined) return 'not-ours';
-  const before = await readReadyRecord(deps.ddb, deps.table, job.restoreJobId);
+  const before = await readReadyRecord(deps.ddb, deps.table, event.restoreJobId);
   if (before !== undefined) return 'duplicate';
+  // AWS Backup's record of the job names the copy, never the event's own fields.
+  const job = await deps.describe(event.restoreJobId);
+  const refused = unconfirmed(linked, job);
+  if (refused !== undefined || job === undefined) {
+    deps.log.error('Ignored a COMPLETED event its job does not confirm', { reason: refused });
+    return 'invalid';
+  }
+  if (job.status !== 'COMPLETED')
+    throw new RestorePipelineError(`Restore job ${job.restoreJobId} is not COMPLETED yet; retrying`, {
+      retryable: true,
+    });
   const completedAt = job.completionDate ?? deps.now().toISOString();
   const base = {
     restoreJobId: job.restoreJobId,
@@ -115,9 +157,90 @@ export async function readyCompletedJob(deps: ReadyJobDeps, job: CompletedJob): 
     now,
   );
   deps.log.info(result.ready ? 'Restored copy made ready' : 'Restored copy not ready; dead-lettered', {
-    restoredArn: job.createdResourceArn,
+    // The copy's name may be a Metadata value of the request (a field the logger does not scrub).
+    restoredArn: scrubText(job.createdResourceArn),
     readySeconds: result.ready ? seconds : undefined,
     differences: result.diff.length,
   });
   return result.ready ? 'ready' : 'not-ready';
+}
+
+/**
+ * A COMPLETED job whose end the reconciler found (its event never came, so makeReady may never
+ * have run): when its type has make-ready steps and it has no make-ready record, its original
+ * request is dead-lettered naming the copy and what to do. True when a letter was sent.
+ */
+export async function letterIfNeverMadeReady(
+  d: Deps,
+  detail: {
+    readonly restoreJobId: string;
+    readonly resourceType?: string;
+    readonly createdResourceArn?: string;
+  },
+  log: Logger,
+): Promise<boolean> {
+  const type = readySteps(detail.resourceType ?? '');
+  if (type === undefined) return false;
+  if ((await readReadyRecord(d.ddb, d.config.restoreJobsTable, detail.restoreJobId)) !== undefined)
+    return false;
+  const link = await findJobLink(d.ddb, d.config.restoreJobsTable, detail.restoreJobId);
+  // A request that said `"Ready": false` asked for no steps.
+  if (link === undefined || readyOptionsOf(requestOf(link.original)) === undefined) return false;
+  // The request's Metadata values (the copy's name may be one) are hidden in this letter only.
+  return withOwnSecrets(
+    [],
+    () => sendNotRunLetter(d, detail, link, type, log),
+    namedSecretsOfOriginal(link.original),
+  );
+}
+
+/** The COMPLETED event AWS Backup would have sent for a job (the reconciler's view of it). */
+function completedEvent(detail: {
+  readonly restoreJobId: string;
+  readonly resourceType?: string;
+  readonly createdResourceArn?: string;
+}) {
+  return {
+    source: 'aws.backup',
+    'detail-type': 'Restore Job State Change',
+    detail: { ...detail, status: 'COMPLETED' },
+  };
+}
+
+async function sendNotRunLetter(
+  d: Deps,
+  detail: {
+    readonly restoreJobId: string;
+    readonly resourceType?: string;
+    readonly createdResourceArn?: string;
+  },
+  link: JobLink,
+  type: ReadyType,
+  log: Logger,
+): Promise<boolean> {
+  const steps = type.steps.map((s) => `${s.name} (${s.manual})`).join('; ');
+  const error = new RestorePipelineError(
+    `Restore job ${detail.restoreJobId} completed, but its COMPLETED event never came, so ${detail.createdResourceArn ?? 'its restored resource'} was not made ready: send the job's COMPLETED event to makeReady again, or do by hand: ${steps}. Do not redrive this letter: the restore itself succeeded`,
+    { retryable: false },
+  );
+  error.name = 'MakeReadyNotRunError';
+  const letter = buildDeadLetter({
+    failure: 'make-ready-failed',
+    error,
+    trigger: { type: 'restore-job-event', id: detail.restoreJobId, attempt: 1 },
+    // The job's COMPLETED event, not the request (as makeReady's own letters): a redrive settles
+    // the job again and restores nothing; sent to makeReady, it makes the copy ready.
+    original: { trigger: 'eventbridge', event: completedEvent(detail) },
+    now: d.now(),
+    redriveCount: link.redriveCount,
+    restoreJob: {
+      restoreJobId: detail.restoreJobId,
+      status: 'COMPLETED',
+      statusMessage: 'not made ready (event lost)',
+      ...(detail.resourceType === undefined ? {} : { resourceType: detail.resourceType }),
+    },
+  });
+  const messageId = await sendDeadLetter(d.sqs, d.config.deadLetterQueueUrl, letter);
+  log.error('Restored copy never made ready: dead-lettered', { deadLetterMessageId: messageId });
+  return true;
 }

@@ -1,8 +1,9 @@
 /**
  * Runs one type's make-ready steps on a restored copy: the source's settings first (or, with the
  * source gone, what the recovery point tells), then each step in order: read, write on a
- * difference, wait for what the write started. Retryable errors are retried with backoff; a step
- * that still fails is recorded as failed and the others still run. The result says whether the
+ * difference, wait for what the write started. Retryable errors are retried with backoff, and one
+ * that outlasts the tries makes the whole run be tried again; a step that fails otherwise is
+ * recorded as failed and the others still run. The result says whether the
  * copy is ready, what each step did, and what still differs from the source, and why.
  */
 
@@ -33,9 +34,10 @@ export interface ReadyResult {
 
 /** The step is still waiting (an instance not yet available): the whole run is tried again later. */
 export class StillWaitingError extends RestorePipelineError {
-  constructor(step: string, target: string) {
+  constructor(step: string, target: string, cause?: unknown) {
     super(`Make-ready step ${step} is still waiting on ${target}; the run is tried again`, {
       retryable: true,
+      ...(cause === undefined ? {} : { cause }),
     });
     this.name = 'StillWaitingError';
   }
@@ -107,6 +109,11 @@ async function runStep(
     return { step: step.name, status, wanted };
   } catch (error) {
     if (error instanceof StillWaitingError) throw error;
+    // "Not yet" past the tries (a table still UPDATING, backups still being enabled): the whole
+    // run is tried again later, never recorded failed. Only a sorted AWS error: an error of the
+    // step's own (no writer to copy readers from, a name taken) is its failure.
+    if (error instanceof RestorePipelineError && retryable(error))
+      throw new StillWaitingError(step.name, t.restoredArn, error);
     const { name, message } = describeError(error);
     return { step: step.name, status: 'failed', wanted, error: { name, message }, manual: step.manual };
   }

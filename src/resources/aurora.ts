@@ -3,6 +3,7 @@
  * added).
  */
 
+import { createHash } from 'node:crypto';
 import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
@@ -94,18 +95,32 @@ async function createInstance(t: Target, id: string, instanceClass: string, engi
       ),
     );
   } catch (error) {
-    // A create whose answer was lost: the instance is there, the step's read sees it.
+    // A create whose answer was lost: the instance is there, the step's read sees it. One of the
+    // same name in another cluster is not this copy's.
     if ((error as { awsErrorName?: unknown }).awsErrorName !== 'DBInstanceAlreadyExistsFault') throw error;
+    const there = (await instance(t, id))?.DBClusterIdentifier;
+    if (there !== nameOf(t.restoredArn))
+      throw new Error(`DB instance ${id} exists already in another cluster (${there ?? 'none'})`);
   }
 }
 
 const members = async (t: Target) => (await cluster(t, t.restoredArn)).DBClusterMembers ?? [];
 
-/** Instance identifiers the steps give: at most 63 characters. */
-const instanceId = (t: Target, suffix: string) =>
-  `${nameOf(t.restoredArn).slice(0, 62 - suffix.length)}-${suffix}`;
+/**
+ * Instance identifiers the steps give: at most 63 characters, the cluster's name cut to fit, then a
+ * short hash of the copy's ARN, so two copies whose names share a long beginning never share one.
+ */
+const instanceId = (t: Target, suffix: string) => {
+  const hash = createHash('sha256').update(t.restoredArn).digest('hex').slice(0, 8);
+  const prefix = nameOf(t.restoredArn)
+    .slice(0, 61 - hash.length - suffix.length)
+    .replace(/-+$/, '');
+  return `${prefix}-${hash}-${suffix}`;
+};
 
+/** True when there is at least one instance, and every one is available. */
 const available = async (t: Target, ids: readonly string[]) => {
+  if (ids.length === 0) return false;
   for (const id of ids) if ((await instance(t, id))?.DBInstanceStatus !== 'available') return false;
   return true;
 };
@@ -146,7 +161,9 @@ const readers: ReadyStep = {
     for (let n = Number(actual) + 1; n <= Number(wanted); n++)
       await createInstance(t, instanceId(t, `reader-${n}`), source.instanceClass, source.engine);
   },
-  done: async (t) =>
+  // No reader asked for: nothing to wait for (the writer step waits for the writer).
+  done: async (t, wanted) =>
+    Number(wanted) === 0 ||
     available(
       t,
       (await members(t)).map((m) => m.DBInstanceIdentifier ?? ''),
@@ -181,8 +198,9 @@ async function readSource(t: Target) {
     deletionProtection: c.DeletionProtection === true,
     tags: copiedTags(Object.fromEntries((c.TagList ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))),
   };
-  const shaped = await shape(t, w);
-  if (shaped !== null) settings.writer = shaped;
+  // A writer the cluster still lists but whose instance is gone tells nothing (the step says so).
+  const shaped = await readIfExists(() => shape(t, w));
+  if (shaped !== undefined && shaped !== null) settings.writer = shaped;
   return settings;
 }
 

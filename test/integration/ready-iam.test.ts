@@ -58,6 +58,18 @@ describe("makeReady's role", () => {
     expect(problems).toStrictEqual([]);
   });
 
+  it('reads its restore job as AWS Backup describes it, in this Region only', async () => {
+    // DescribeRestoreJob takes only "*" as its resource (docs/aws-behaviour.md#iam-list-no-resource).
+    expect(await allowed({ action: 'backup:DescribeRestoreJob', resource: '*' })).toBe(true);
+    expect(
+      await allowed({
+        action: 'backup:DescribeRestoreJob',
+        resource: '*',
+        context: { 'aws:RequestedRegion': OTHER_REGION },
+      }),
+    ).toBe(false);
+  });
+
   it('changes a copy only once it carries the ready key, in this Region and account', async () => {
     for (const [action, resource] of [
       ['dynamodb:UpdateContinuousBackups', TABLE],

@@ -3,7 +3,11 @@
  * that is not ready dead-lettered with its original request, the step, the resource and what to do.
  */
 
-import { DescribeRecoveryPointCommand, GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
+import {
+  DescribeRecoveryPointCommand,
+  DescribeRestoreJobCommand,
+  GetRecoveryPointRestoreMetadataCommand,
+} from '@aws-sdk/client-backup';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -63,6 +67,16 @@ function setup(linked: boolean) {
     .on(DescribeRecoveryPointCommand)
     .resolves({ ResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger' });
   aws.backup.on(GetRecoveryPointRestoreMetadataCommand).resolves({ RestoreMetadata: {} });
+  aws.backup.on(DescribeRestoreJobCommand).resolves({
+    RestoreJobId: 'job-1',
+    Status: 'COMPLETED',
+    ResourceType: 'Aurora',
+    CreatedResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger-restored',
+    RecoveryPointArn: REQUEST.RecoveryPointArn,
+    BackupVaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:Default',
+    CreationDate: new Date('2026-11-26T11:00:01.000Z'),
+    CompletionDate: new Date('2026-11-26T11:59:00.000Z'),
+  });
   // The source cluster is gone; the copy is there without an instance.
   rdsMock.onAnyCommand().resolves({});
   rdsMock.on(DescribeDBClustersCommand).callsFake((i) => {
@@ -111,7 +125,8 @@ describe('makeReady', () => {
       restoreJob: { restoreJobId: 'job-1', status: 'COMPLETED', resourceType: 'Aurora' },
     });
     expect(letter?.reason).toMatch(
-      /cluster:ledger-restored is not ready: aurora\.writer-instance .*CreateDBInstance/,
+      // The copy's name is the request's Metadata value: hidden, under its key.
+      /cluster:\[redacted Metadata\.dbClusterIdentifier\] is not ready: aurora\.writer-instance .*CreateDBInstance/,
     );
     expect((s.items.get('job-1#ready') as { state: { S: string } }).state.S).toBe('not-ready');
     expect(letter?.reason).toMatch(/delete item "job-1#ready" .* invoke the makeReady function/);

@@ -3,6 +3,7 @@
  * AWS restores it); an instance created in it is `creating`, then `available` on a later look.
  */
 
+import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AddTagsToResourceCommand,
@@ -19,6 +20,9 @@ import { auroraReady } from '../../src/resources/aurora';
 import type { Target } from '../../src/resources/ready-steps';
 
 const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:cluster:${id}`;
+/** The copy's instances: its name, a short hash of its ARN, the role. */
+const HASH = createHash('sha256').update(ARN('ledger-restored')).digest('hex').slice(0, 8);
+const made = (role: string) => `ledger-restored-${HASH}-${role}`;
 
 interface FakeCluster {
   protection: boolean;
@@ -136,14 +140,14 @@ describe('Aurora make-ready', () => {
     expect(result.ready).toBe(true);
     expect(mock.commandCalls(CreateDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
       {
-        DBInstanceIdentifier: 'ledger-restored-writer',
+        DBInstanceIdentifier: made('writer'),
         DBClusterIdentifier: 'ledger-restored',
         DBInstanceClass: 'db.r6g.large',
         Engine: 'aurora-postgresql',
         Tags: [{ Key: 'backup-restore:ready', Value: 'job-2' }],
       },
     ]);
-    expect(w.instances['ledger-restored-writer']?.looks).toBeLessThanOrEqual(0);
+    expect(w.instances[made('writer')]?.looks).toBeLessThanOrEqual(0);
     expect(w.clusters['ledger-restored']).toMatchObject({
       protection: true,
       tags: { team: 'ledger', 'backup-restore:ready': 'job-2' },
@@ -156,9 +160,9 @@ describe('Aurora make-ready', () => {
     const mock = fakeRds(w.clusters, w.instances);
     await makeReady(run(), auroraReady, target(2));
     expect(w.clusters['ledger-restored']?.members.map((m) => m.id)).toStrictEqual([
-      'ledger-restored-writer',
-      'ledger-restored-reader-1',
-      'ledger-restored-reader-2',
+      made('writer'),
+      made('reader-1'),
+      made('reader-2'),
     ]);
     mock.restore();
   });

@@ -17,6 +17,7 @@ const JOB: CompletedJob = {
   resourceType: 'Aurora',
   createdResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:gone-restored',
   completionDate: '2026-12-07T01:00:00.000Z',
+  recoveryPointArn: 'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-9',
 };
 
 function setup(request: unknown | undefined) {
@@ -51,7 +52,11 @@ function setup(request: unknown | undefined) {
     log: createLogger({ sink: () => undefined }),
     now: () => new Date('2026-12-07T01:05:00.000Z'),
     run: { sleep: async () => undefined, timeLeftMs: () => 60_000 },
-    requestOf: async () => (request === undefined ? undefined : { request }),
+    requestOf: async () =>
+      request === undefined
+        ? undefined
+        : { request, recoveryPointArn: JOB.recoveryPointArn ?? '', startedAt: '2026-12-07T00:00:00.000Z' },
+    describe: async () => ({ ...JOB, status: 'COMPLETED', creationDate: '2026-12-07T00:00:01.000Z' }),
     pointOf: async () => ({ sourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:gone', metadata: {} }),
     deadLetter: async (_job, reason) => {
       order.push(`letter: ${reason}`);
@@ -117,7 +122,17 @@ describe('a COMPLETED job made ready', () => {
     async (type, request, order) => {
       const s = setup(request);
       const { createdResourceArn: _, ...noCopy } = JOB;
-      await readyCompletedJob(s.deps, { ...noCopy, resourceType: type });
+      // AWS's record of the job is what counts (DescribeRestoreJob): here, no copy.
+      const described = {
+        ...noCopy,
+        resourceType: type,
+        status: 'COMPLETED',
+        creationDate: '2026-12-07T00:00:01.000Z',
+      };
+      await readyCompletedJob(
+        { ...s.deps, describe: async () => described },
+        { ...noCopy, resourceType: type },
+      );
       expect(s.order).toStrictEqual(order);
       s.restore();
     },
