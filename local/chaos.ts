@@ -22,6 +22,7 @@ import { gzipSync } from 'node:zlib';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { backlogChaosMain } from './chaos-backlog.js';
 import { drillChaosOk, formatDrillTally, runDrillChaos } from './chaos-drills.js';
+import { formatReadyTally, readyChaosOk, runReadyChaos } from './chaos-ready.js';
 import type { FaultPlan } from './faults.js';
 import {
   ACCOUNT,
@@ -812,8 +813,13 @@ async function main(): Promise<void> {
   const drills = await runDrillChaos({ seed: value('--seed', 1), progress: (line) => console.log(line) });
   console.log(`\n${formatDrillTally(drills)}`);
   for (const p of drills.problems.slice(0, 20)) console.log(`problem: ${p}`);
+  const first = value('--seed', 1);
+  const ready = await runReadyChaos([first, first + 1, first + 2]);
+  console.log(`\n${formatReadyTally(ready)}`);
+  for (const p of ready.problems.slice(0, 20)) console.log(`problem: ${p}`);
   const ok =
     drillChaosOk(drills) &&
+    readyChaosOk(ready) &&
     tally.lost === 0 &&
     tally.duplicates === 0 &&
     tally.secondRestores === 0 &&

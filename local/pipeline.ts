@@ -528,6 +528,15 @@ function eventFunctions(
   return { invokers, alertClient, emit, reconcile };
 }
 
+/**
+ * The functions' dependencies, as deployed (src/wiring/restore.ts defaultDeps: an S3 drill's bucket
+ * is checked before its start): one set shared, and a builder of a function's own.
+ */
+function functionDeps(env: Record<string, string>, logSink: LogSink | undefined) {
+  const build = () => withDrillBucketCheck(depsFromEnv(env, logSink ?? (() => undefined)));
+  return { shared: build(), own: build };
+}
+
 /** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const aws = await startLocalAws({
@@ -542,11 +551,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const { requestQueueUrl, deadLetterQueueUrl } = queues;
   const env = handlerEnv(aws.url, queues, options, maxReceiveCount);
   Object.assign(process.env, env);
-  // As deployed (src/wiring/restore.ts defaultDeps): an S3 drill's bucket is checked before its start.
-  const build = () => withDrillBucketCheck(depsFromEnv(env, options.logSink ?? (() => undefined)));
-  const deps = build();
-  const handlerDeps = { shared: deps, own: build };
-
+  const handlerDeps = functionDeps(env, options.logSink);
+  const deps = handlerDeps.shared;
   const source = queueFunction(driver, requestQueueUrl, options, handlerDeps);
   const { invokers, alertClient, emit, reconcile } = eventFunctions(
     aws,
