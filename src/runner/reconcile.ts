@@ -17,7 +17,7 @@ import {
   type TrackOutcome,
 } from '../outcome/job-event.js';
 import { settleJobEnd } from '../outcome/track.js';
-import { letterIfNeverMadeReady } from '../ready/job.js';
+import { letterIfNeverMadeReady } from '../ready/not-run.js';
 import { mapSettled } from './concurrency.js';
 
 /** How far back the reconciler looks, and how long it leaves a fresh end to the event path. */

@@ -79,5 +79,7 @@ test('a COMPLETED Aurora job whose event was lost is made ready (or reported) by
   expect(letters).toHaveLength(1);
   // The copy's name is the request's Metadata value: hidden in the letter.
   expect(letters[0]?.reason).not.toContain('ledger-restored');
-  expect(letters[0]?.reason).toMatch(/COMPLETED event never came.*aurora\.writer-instance.*Do not redrive/);
+  expect(letters[0]?.reason).toMatch(
+    /COMPLETED event never came.*make-ready steps of Aurora.*Do not redrive/,
+  );
 });
