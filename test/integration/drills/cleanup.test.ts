@@ -723,3 +723,35 @@ describe('the drill-cleanup-failed letter', () => {
     ]);
   });
 });
+
+/**
+ * A drill's resource that is never ready (a DynamoDB table UPDATING past every run's deadline): the
+ * waits are counted apart from the attempts and, at CLEANUP_NOT_READY_MAX_RUNS, the cleanup stops,
+ * deletes nothing more and dead-letters drill-cleanup-failed with the reason.
+ */
+test('a table UPDATING on every run (never ready): counted, then dead-lettered drill-cleanup-failed at the bound, never deleted', async () => {
+  const { restoreJobId, arn } = await drill('DynamoDB', P.DynamoDB, { targetTableName: 'orders-r1a2b3c4' });
+  const table = env.aws.resources.store.byArn(arn);
+  if (table !== undefined) table.deletionProtection = true;
+  (env.aws.resources.store.timing as { updatingMs: number }).updatingMs = 3_600_000;
+  const bounded = { ...deps, config: { ...deps.config, cleanupNotReadyMaxRuns: 3 } };
+  const run = () => cleanupDueDrills({ ...bounded, deadline: Date.now() + 200 });
+  expect(await run()).toMatchObject({ retry: 1, failed: 0 });
+  expect(await run()).toMatchObject({ retry: 1, failed: 0 });
+  expect((await findDrillRecord(env.deps.ddb, TABLE, restoreJobId))?.notReadyRuns).toBe(2);
+  expect(await deadLetters(env)).toStrictEqual([]);
+  // The third run that finds it not ready is the last.
+  expect(await run()).toMatchObject({ retry: 0, failed: 1 });
+  const record = await findDrillRecord(env.deps.ddb, TABLE, restoreJobId);
+  expect(record?.drillState).toBe('failed');
+  expect(record?.cleanupReason).toMatch(/not ready after 3 runs .*CLEANUP_NOT_READY_MAX_RUNS/);
+  expect(live(arn)).toBe(true);
+  const letters = await deadLetters(env);
+  expect(letters.map((l) => [l.failure, l.restoreJob?.restoreJobId])).toStrictEqual([
+    ['drill-cleanup-failed', restoreJobId],
+  ]);
+  expect(letters[0]?.reason).toMatch(/UPDATING|not ready/);
+  // A later run does nothing more to it.
+  expect(await run()).toMatchObject({ retry: 0, failed: 0, deleted: 0 });
+  expect(live(arn)).toBe(true);
+});
