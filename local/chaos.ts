@@ -39,6 +39,7 @@ export interface ChaosOptions {
   seed?: number;
   /** Share of requests sent as EventBridge events rather than queue messages. */
   eventShare?: number;
+  /** The whole campaign's deadline (default 10 minutes): past it, it fails naming what it waited for. */
   timeoutMs?: number;
   /** Share of queue requests SQS delivers twice, and of events emitted twice at once. */
   duplicateShare?: number;
@@ -708,6 +709,35 @@ function countFaults(pipeline: LocalPipeline, tally: ChaosTally): void {
   tally.faults.share = tally.faults.calls === 0 ? 0 : tally.faults.injected / tally.faults.calls;
 }
 
+/**
+ * Waits for `work`, at most `timeoutMs`: past it, fails naming what the pipeline was still
+ * waiting for, so a campaign that cannot finish says why instead of hanging.
+ */
+export async function settledWithin<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  what: string,
+  waitingFor: () => string[],
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${what} had not settled after ${timeoutMs} ms; the pipeline was waiting for: ${waitingFor().join('; ') || 'nothing'}`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs one campaign. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
   const started = Date.now();
@@ -733,8 +763,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
         `  ${pipeline.aws.backup.jobs.length} jobs, ${pipeline.deadLetters().length} dead letters, ${pipeline.source.stats.failedRecords} redeliveries`,
       );
     };
-    const idle = () => pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
-    await Promise.all(submitted.sends);
+    // One deadline for the whole campaign: past it, it fails saying what it was waiting for.
+    const deadline = started + (options.timeoutMs ?? 600_000);
+    const left = () => Math.max(1, deadline - Date.now());
+    const idle = () => pipeline.runUntilIdle({ timeoutMs: left(), onProgress });
+    await settledWithin(Promise.all(submitted.sends), left(), 'the requests sent and events emitted', () =>
+      pipeline.waitingFor(),
+    );
     await idle();
     const { forged, forgedIds } = await sendForged(pipeline, watched, idle, problems);
 
