@@ -32,6 +32,7 @@ import {
   RESTORE_JOBS_TABLE,
   startLocalPipeline,
 } from './pipeline.js';
+import { settledWithin } from './settled-within.js';
 
 /** Options of a campaign. */
 export interface ChaosOptions {
@@ -707,35 +708,6 @@ function countFaults(pipeline: LocalPipeline, tally: ChaosTally): void {
     }
   }
   tally.faults.share = tally.faults.calls === 0 ? 0 : tally.faults.injected / tally.faults.calls;
-}
-
-/**
- * Waits for `work`, at most `timeoutMs`: past it, fails naming what the pipeline was still
- * waiting for, so a campaign that cannot finish says why instead of hanging.
- */
-export async function settledWithin<T>(
-  work: Promise<T>,
-  timeoutMs: number,
-  what: string,
-  waitingFor: () => string[],
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `${what} had not settled after ${timeoutMs} ms; the pipeline was waiting for: ${waitingFor().join('; ') || 'nothing'}`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Runs one campaign. */

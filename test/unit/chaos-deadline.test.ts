@@ -1,6 +1,6 @@
 /** A chaos campaign that cannot finish fails at its deadline, saying what it waited for, instead of hanging. */
 
-import { settledWithin } from '../../local/chaos';
+import { settledWithin } from '../../local/settled-within';
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
