@@ -33,6 +33,7 @@ import {
   RESTORE_JOBS_TABLE,
   startLocalPipeline,
 } from './pipeline.js';
+import { settledWithin } from './settled-within.js';
 
 /** Options of a campaign. */
 export interface ChaosOptions {
@@ -40,6 +41,7 @@ export interface ChaosOptions {
   seed?: number;
   /** Share of requests sent as EventBridge events rather than queue messages. */
   eventShare?: number;
+  /** The whole campaign's deadline (default 10 minutes): past it, it fails naming what it waited for. */
   timeoutMs?: number;
   /** Share of queue requests SQS delivers twice, and of events emitted twice at once. */
   duplicateShare?: number;
@@ -734,8 +736,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
         `  ${pipeline.aws.backup.jobs.length} jobs, ${pipeline.deadLetters().length} dead letters, ${pipeline.source.stats.failedRecords} redeliveries`,
       );
     };
-    const idle = () => pipeline.runUntilIdle({ timeoutMs: options.timeoutMs ?? 600_000, onProgress });
-    await Promise.all(submitted.sends);
+    // One deadline for the whole campaign: past it, it fails saying what it was waiting for.
+    const deadline = started + (options.timeoutMs ?? 600_000);
+    const left = () => Math.max(1, deadline - Date.now());
+    const idle = () => pipeline.runUntilIdle({ timeoutMs: left(), onProgress });
+    await settledWithin(Promise.all(submitted.sends), left(), 'the requests sent and events emitted', () =>
+      pipeline.waitingFor(),
+    );
     await idle();
     const { forged, forgedIds } = await sendForged(pipeline, watched, idle, problems);
 

@@ -139,6 +139,8 @@ export interface LocalPipeline {
    * its schedule would) and waits again, so job ends whose events were lost are settled too.
    */
   runUntilIdle(options?: { timeoutMs?: number; onProgress?: () => void }): Promise<void>;
+  /** What keeps the pipeline from being idle now (empty when idle): what runUntilIdle waits for. */
+  waitingFor(): string[];
   /** Runs the reconciler once (every ended job is old enough to settle). */
   reconcile(): Promise<ReconcileReport>;
   /** What each run of the reconciler by runUntilIdle reported (the jobs it read and settled). */
@@ -481,19 +483,25 @@ function submitTo(driver: SQSClient, requestQueueUrl: string): LocalPipeline['su
   };
 }
 
-/** Waits until `idle` has held three checks in a row (50 ms apart); fails past `deadline`. */
+/**
+ * Waits until nothing is waited for three checks in a row (50 ms apart); fails past `deadline`,
+ * naming what it was still waiting for.
+ */
 async function quiet(
-  idle: () => boolean,
+  waitingFor: () => string[],
   deadline: number,
   timeoutMs: number,
   onProgress: (() => void) | undefined,
 ): Promise<void> {
   let quietRounds = 0;
   while (quietRounds < 3) {
-    if (Date.now() > deadline) throw new Error(`The local pipeline was not idle after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `The local pipeline was not idle after ${timeoutMs} ms; still waiting for: ${waitingFor().join('; ')}`,
+      );
     await sleep(50);
     onProgress?.();
-    quietRounds = idle() ? quietRounds + 1 : 0;
+    quietRounds = waitingFor().length === 0 ? quietRounds + 1 : 0;
   }
 }
 
@@ -574,13 +582,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     reconcile,
   );
 
-  const idle = () =>
-    (aws.sqs.queues.get(REQUEST_QUEUE)?.messages.length ?? 0) === 0 &&
-    !source.busy &&
-    !(validator?.busy ?? false) &&
-    Object.values(invokers).every((i) => i.pending === 0) &&
-    jobEvents.inFlight() === 0 &&
-    !aws.backup.jobs.some((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
+  const waitingFor = (): string[] => {
+    const waits: string[] = [];
+    const queued = aws.sqs.queues.get(REQUEST_QUEUE)?.messages.length ?? 0;
+    if (queued > 0) waits.push(`${queued} message(s) in ${REQUEST_QUEUE}`);
+    if (source.busy) waits.push('the request function handling a batch');
+    if (validator?.busy ?? false) waits.push('the validator handling a batch');
+    for (const [name, invoker] of Object.entries(invokers))
+      if (invoker.pending > 0) waits.push(`${invoker.pending} asynchronous invocation(s) of ${name}`);
+    if (jobEvents.inFlight() > 0) waits.push(`${jobEvents.inFlight()} job event(s) on their way`);
+    const open = aws.backup.jobs.filter((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
+    if (open.length > 0)
+      waits.push(
+        `${open.length} job(s) not ended: ${open.map((j) => `${j.RestoreJobId} ${j.Status}`).join(', ')}`,
+      );
+    return waits;
+  };
 
   return {
     aws,
@@ -595,10 +612,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     emit,
     runUntilIdle: async ({ timeoutMs = 120_000, onProgress } = {}) => {
       const deadline = Date.now() + timeoutMs;
-      await quiet(idle, deadline, timeoutMs, onProgress);
+      await quiet(waitingFor, deadline, timeoutMs, onProgress);
       reconciled.push(await reconcile());
-      await quiet(idle, deadline, timeoutMs, onProgress);
+      await quiet(waitingFor, deadline, timeoutMs, onProgress);
     },
+    waitingFor,
     reconcile,
     jobEventStats: jobEvents.stats,
     reconciled,

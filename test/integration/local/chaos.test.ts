@@ -7,7 +7,8 @@
 import { formatTally, runChaos } from '../../../local/chaos';
 
 it('loses nothing, restores nothing twice and refuses every forged envelope across 200 requests with faults on 30% of calls', async () => {
-  const tally = await runChaos({ requests: 200, seed: 11 });
+  // Within the test's own timeout: a campaign that cannot finish fails saying what it waited for.
+  const tally = await runChaos({ requests: 200, seed: 11, timeoutMs: 150_000 });
   process.stdout.write(`${formatTally(tally)}\n`);
   expect(tally.problems).toStrictEqual([]);
   expect(tally.lost).toBe(0);
