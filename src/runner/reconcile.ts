@@ -17,7 +17,6 @@ import {
   type TrackOutcome,
 } from '../outcome/job-event.js';
 import { settleJobEnd } from '../outcome/track.js';
-import { letterIfNeverMadeReady } from '../ready/not-run.js';
 import { mapSettled } from './concurrency.js';
 
 /** How far back the reconciler looks, and how long it leaves a fresh end to the event path. */
@@ -105,8 +104,6 @@ export async function reconcileRestoreJobs(
         });
         deps.metrics.count('RestoreJobsReconciled', detail.resourceType ?? 'Unknown');
       }
-      // Its COMPLETED event never reached makeReady either, as far as anyone knows.
-      if (outcome === 'completed') await letterIfNeverMadeReady(deps, detail, log);
     } catch (error) {
       add('error');
       log.error('Could not settle a restore job; the next run tries again', {
