@@ -545,6 +545,33 @@ function functionDeps(env: Record<string, string>, logSink: LogSink | undefined)
   return { shared: build(), own: build };
 }
 
+/** What the local pipeline still waits for before it is idle: nothing, when it is (pure of the state it reads). */
+function waitsOf(
+  aws: LocalAws,
+  parts: {
+    source: { readonly busy: boolean };
+    validator: { readonly busy: boolean } | undefined;
+    invokers: Readonly<Record<keyof Invokers, { readonly pending: number }>>;
+    jobEvents: { inFlight(): number };
+  },
+): string[] {
+  const { source, validator, invokers, jobEvents } = parts;
+  const waits: string[] = [];
+  const queued = aws.sqs.queues.get(REQUEST_QUEUE)?.messages.length ?? 0;
+  if (queued > 0) waits.push(`${queued} message(s) in ${REQUEST_QUEUE}`);
+  if (source.busy) waits.push('the request function handling a batch');
+  if (validator?.busy ?? false) waits.push('the validator handling a batch');
+  for (const [name, invoker] of Object.entries(invokers))
+    if (invoker.pending > 0) waits.push(`${invoker.pending} asynchronous invocation(s) of ${name}`);
+  if (jobEvents.inFlight() > 0) waits.push(`${jobEvents.inFlight()} job event(s) on their way`);
+  const open = aws.backup.jobs.filter((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
+  if (open.length > 0)
+    waits.push(
+      `${open.length} job(s) not ended: ${open.map((j) => `${j.RestoreJobId} ${j.Status}`).join(', ')}`,
+    );
+  return waits;
+}
+
 /** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const aws = await startLocalAws({
@@ -582,22 +609,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     reconcile,
   );
 
-  const waitingFor = (): string[] => {
-    const waits: string[] = [];
-    const queued = aws.sqs.queues.get(REQUEST_QUEUE)?.messages.length ?? 0;
-    if (queued > 0) waits.push(`${queued} message(s) in ${REQUEST_QUEUE}`);
-    if (source.busy) waits.push('the request function handling a batch');
-    if (validator?.busy ?? false) waits.push('the validator handling a batch');
-    for (const [name, invoker] of Object.entries(invokers))
-      if (invoker.pending > 0) waits.push(`${invoker.pending} asynchronous invocation(s) of ${name}`);
-    if (jobEvents.inFlight() > 0) waits.push(`${jobEvents.inFlight()} job event(s) on their way`);
-    const open = aws.backup.jobs.filter((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
-    if (open.length > 0)
-      waits.push(
-        `${open.length} job(s) not ended: ${open.map((j) => `${j.RestoreJobId} ${j.Status}`).join(', ')}`,
-      );
-    return waits;
-  };
+  const waitingFor = () => waitsOf(aws, { source, validator, invokers, jobEvents });
 
   return {
     aws,
