@@ -243,6 +243,18 @@ async function viewDbCluster(rds: RDSClient, r: MemberRules): Promise<ResourceVi
   };
 }
 
+/** Puts the drill tag on a cluster member make-ready added for this job (its delete needs the tag). */
+async function tagDrillMember(rds: RDSClient, db: DBInstance | undefined, r: MemberRules): Promise<void> {
+  await call('AddTagsToResource', () =>
+    rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: db?.DBInstanceArn,
+        Tags: [{ Key: r.tagKey, Value: r.restoreJobId }],
+      }),
+    ),
+  );
+}
+
 /**
  * Deletes a cluster: its own instances first (drill-tagged, or added by make-ready for this job),
  * protection off, no final snapshot.
@@ -264,9 +276,14 @@ async function deleteDbCluster(rds: RDSClient, r: MemberRules) {
     ).DBInstances?.[0];
     // The view refused clusters with instances that are not the drill's; check again here.
     if (!drillsMember(db, r)) continue;
-    await deleteDbInstance(rds, memberId, [], false);
     const ready = tagMap(db?.TagList)[r.tagKey] !== r.restoreJobId;
-    steps.push(`DeleteDBInstance ${memberId} (cluster member${ready ? ' make-ready added' : ''}, first)`);
+    // Make-ready's instance, proven this job's, gets the drill tag first: the delete is held to
+    // that tag in IAM, as every other delete of the cleanup is.
+    if (ready) await tagDrillMember(rds, db, r);
+    await deleteDbInstance(rds, memberId, [], false);
+    steps.push(
+      `DeleteDBInstance ${memberId} (cluster member${ready ? ' make-ready added, drill tag put on it' : ''}, first)`,
+    );
   }
   if (cluster?.DeletionProtection === true) {
     await call('ModifyDBCluster', () =>
@@ -320,14 +337,8 @@ export const DB_CLUSTER_IAM: readonly IamNeed[] = [
   tagWriteNeed('rds:AddTagsToResource', CLUSTER),
   taggedNeed('rds:ModifyDBCluster', CLUSTER),
   taggedNeed('rds:DeleteDBCluster', CLUSTER),
-  ...DB_INSTANCE_IAM.filter((n) => n.by === 'cleanup' && n.action !== 'rds:AddTagsToResource'),
-  // The instance make-ready added to a drill's cluster carries the ready tag, not the drill's.
-  {
-    action: 'rds:DeleteDBInstance',
-    resource: DB,
-    by: 'cleanup',
-    context: { [`aws:ResourceTag/${READY_TAG}`]: 'job' },
-  },
+  // Its member instances; the one make-ready added is tagged for the drill before its delete.
+  ...DB_INSTANCE_IAM.filter((n) => n.by === 'cleanup'),
 ];
 
 /** The restore Metadata rules of a DB cluster (Aurora, DocumentDB, Neptune). */

@@ -7,9 +7,6 @@ import { MAKE_READY_PATTERN } from '../../local/make-ready-rule';
 import { Resolver } from '../helpers/cfn-resolve';
 import { type Template as PackagedTemplate, packageStack, removePackages } from '../helpers/package-stack';
 
-/** The cleanup's delete of the instances make-ready added to a drill's cluster. */
-const READY_INSTANCES_SID = 'DeleteOnlyDbInstancesMakeReadyAdded';
-
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Statement = {
   Effect: string;
@@ -304,10 +301,8 @@ describe('IAM: one role per function, with only what it calls', () => {
   const grants = (fn: string, alertsOn = false): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const s of roleStatements(alertsOn ? withAlerts : template, fn, alertsOn)) {
-      // The one Deny (the cleanup's, on the job table) is checked on its own, and so is the delete
-      // of instances make-ready added to a drill's cluster (held to the ready tag).
+      // The one Deny (the cleanup's, on the job table) is checked on its own.
       if (s.Effect === 'Deny' && fn === 'CleanupDrillsLambdaFunction') continue;
-      if (s.Sid === READY_INSTANCES_SID && fn === 'CleanupDrillsLambdaFunction') continue;
       expect(s.Effect).toBe('Allow');
       for (const action of actions(s)) {
         expect(out[action]).toBeUndefined(); // each action granted once
@@ -929,17 +924,10 @@ describe('drills', () => {
         expect(granting).toStrictEqual([]);
         continue;
       }
-      const ready = granting.filter((s) => s.Sid === READY_INSTANCES_SID);
-      expect(ready.map((s) => [actions(s), s.Resource, s.Condition?.StringLike])).toStrictEqual([
-        [
-          ['rds:DeleteDBInstance'],
-          { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' },
-          { 'aws:ResourceTag/backup-restore:ready': '*' },
-        ],
-      ]);
-      const drills = granting.filter((s) => s.Sid !== READY_INSTANCES_SID);
-      expect(drills.flatMap(actions).sort()).toStrictEqual([...changes].sort());
-      for (const s of drills)
+      // Every change and delete of the cleanup is held to the drill tag, make-ready's instances of a
+      // drill's cluster included (the cleanup tags them first, once proven the job's).
+      expect(granting.flatMap(actions).sort()).toStrictEqual([...changes].sort());
+      for (const s of granting)
         expect(s.Condition?.StringLike).toStrictEqual({ 'aws:ResourceTag/backup-restore:drill': '*' });
     }
   });

@@ -125,17 +125,20 @@ describe('the checks themselves', () => {
     ]);
   });
 
-  it('hold the delete of an instance make-ready added to its ready tag, and a cluster to the drill tag', async () => {
+  it('hold the delete of an instance make-ready added to the drill tag: the ready tag alone lets the cleanup delete nothing', async () => {
     const db = 'arn:aws:rds:eu-west-1:123456789012:db:x';
     const cluster = 'arn:aws:rds:eu-west-1:123456789012:cluster:x';
     const ready = { 'aws:ResourceTag/backup-restore:ready': 'job-1' };
+    const drill = { 'aws:ResourceTag/backup-restore:drill': 'job-1', ...ready };
     const tried: IamNeed[] = [
       { action: 'rds:DeleteDBInstance', resource: db, by: 'cleanup', context: ready },
       { action: 'rds:DeleteDBCluster', resource: cluster, by: 'cleanup', context: ready },
       { action: 'rds:ModifyDBInstance', resource: db, by: 'cleanup', context: ready },
+      { action: 'rds:DeleteDBInstance', resource: db, by: 'cleanup', context: drill },
     ];
     const more = { ...modules[0], type: 'Ready', iam: tried } as ResourceTypeModule;
     expect(await ungranted(roles, [more])).toStrictEqual([
+      `Ready: cleanup rds:DeleteDBInstance ${db}`,
       `Ready: cleanup rds:DeleteDBCluster ${cluster}`,
       `Ready: cleanup rds:ModifyDBInstance ${db}`,
     ]);

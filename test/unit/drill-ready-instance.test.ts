@@ -13,6 +13,7 @@ const CLUSTER = 'arn:aws:rds:eu-west-1:123456789012:cluster:orders-d1a2b3c4';
 const COMPLETED = new Date('2026-12-06T10:00:00Z');
 const READY_INSTANCE = {
   DBInstanceIdentifier: 'orders-d1a2b3c4-writer',
+  DBInstanceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders-d1a2b3c4-writer',
   DBClusterIdentifier: 'orders-d1a2b3c4',
   InstanceCreateTime: new Date('2026-12-06T10:01:00Z'),
   TagList: [{ Key: 'backup-restore:ready', Value: 'job-1' }],
@@ -30,7 +31,9 @@ function rdsFake(member: Record<string, unknown>) {
   const calls: string[] = [];
   const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const name = command.constructor.name.replace(/Command$/, '');
-    calls.push(`${name} ${String(command.input.DBInstanceIdentifier ?? command.input.DBClusterIdentifier)}`);
+    calls.push(
+      `${name} ${String(command.input.DBInstanceIdentifier ?? command.input.DBClusterIdentifier ?? command.input.ResourceName)}`,
+    );
     if (name === 'DescribeDBClusters')
       return {
         DBClusters: [
@@ -62,8 +65,12 @@ describe("a drill cluster with make-ready's instance", () => {
       'DeleteDBCluster orders-d1a2b3c4',
     ]);
     expect(deletion.steps[0]).toMatch(
-      /DeleteDBInstance orders-d1a2b3c4-writer \(cluster member make-ready added, first\)/,
+      /DeleteDBInstance orders-d1a2b3c4-writer \(cluster member make-ready added, drill tag put on it, first\)/,
     );
+    // The drill tag goes on before the delete: IAM holds the delete to it.
+    const tagged = fake.calls.indexOf(`AddTagsToResource ${READY_INSTANCE.DBInstanceArn}`);
+    expect(tagged).toBeGreaterThanOrEqual(0);
+    expect(tagged).toBeLessThan(fake.calls.indexOf('DeleteDBInstance orders-d1a2b3c4-writer'));
   });
 
   it.each([
