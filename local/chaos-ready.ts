@@ -5,7 +5,7 @@
  * and nothing lost: each job ends recorded (ready or not ready) or in Lambda's on-failure destination.
  */
 
-import type { FaultPlan } from './faults.js';
+import { type FaultPlan, prng } from './faults.js';
 import { readyDemo } from './ready-demo.js';
 
 const UNKIND = { errorRates: { ServiceUnavailable: 0.15, Throttling: 0.1, LostResponse: 0.1 } };
@@ -41,21 +41,12 @@ export interface ReadyChaosTally {
   readonly problems: readonly string[];
 }
 
-/** A repeatable random sequence. */
-export function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
-
 /** One seed: the demo's two restores under faults, held to what the local stack shows. */
 export async function readyChaosRun(seed: number): Promise<ReadyChaosTally> {
   const lines: string[] = [];
   const { aurora, table } = await readyDemo((l) => lines.push(l), {
     faults: READY_FAULTS,
-    random: seeded(seed),
+    random: prng(seed),
   });
   const destinations = lines.filter((l) => l.includes('on-failure destination')).length;
   const records = [aurora, table];

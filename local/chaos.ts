@@ -23,7 +23,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { backlogChaosMain } from './chaos-backlog.js';
 import { drillChaosOk, formatDrillTally, runDrillChaos } from './chaos-drills.js';
 import { formatReadyTally, readyChaosOk, runReadyChaos } from './chaos-ready.js';
-import type { FaultPlan } from './faults.js';
+import { type FaultPlan, prng } from './faults.js';
 import {
   ACCOUNT,
   type LocalPipeline,
@@ -157,18 +157,6 @@ const FAULTED = [
   'SendMessage',
 ];
 const LONG_HANG_OPS = ['BatchWriteItem', 'PutItem', 'GetItem', 'UpdateItem', 'Query'];
-
-/** A small deterministic generator (mulberry32), so a campaign can be repeated. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EBS_POINT = `arn:aws:ec2:${REGION}::snapshot/snap-0a1b2c3d4e5f60718`;
 const marker = (i: number) => `chaos-${String(i).padStart(6, '0')}`;
