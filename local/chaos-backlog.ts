@@ -233,7 +233,8 @@ function tally(
   const arrivals = pipeline.aws.faults.arrivals.StartRestoreJob ?? [];
   const problems = [...found.problems];
   const late = found.alarmWaits.filter((w) => w.queuedStartsBefore > ALARM_BEHIND);
-  if (late.length > 0) problems.push(`${late.length} alarms waited behind more than ${ALARM_BEHIND} queued starts`);
+  if (late.length > 0)
+    problems.push(`${late.length} alarms waited behind more than ${ALARM_BEHIND} queued starts`);
   return {
     requests: options.requests,
     alarms: options.alarms,
