@@ -22,7 +22,7 @@ import {
   DB_CLUSTER_IAM,
 } from './rds-family.js';
 import { nameOf, READY_TAG, type ReadyStep, type ReadyType, type Target, type Value } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
+import { copiedTags, deletionProtectionStep, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 export const aurora = {
   type: 'Aurora',
@@ -170,22 +170,21 @@ const readers: ReadyStep = {
     ),
 };
 
-const deletionProtection: ReadyStep = {
-  name: 'aurora.deletion-protection',
-  key: 'deletionProtection',
-  manual: 'turn deletion protection on for the restored cluster (ModifyDBCluster DeletionProtection)',
-  read: async (t) => (await cluster(t, t.restoredArn)).DeletionProtection === true,
-  write: (t, wanted) =>
+const deletionProtection = /* @__PURE__ */ deletionProtectionStep(
+  'aurora.deletion-protection',
+  'the restored cluster (ModifyDBCluster DeletionProtection)',
+  async (t) => (await cluster(t, t.restoredArn)).DeletionProtection,
+  (t, on) =>
     sortedCall('ModifyDBCluster', () =>
       t.clients.rds().send(
         new ModifyDBClusterCommand({
           DBClusterIdentifier: nameOf(t.restoredArn),
-          DeletionProtection: wanted === true,
+          DeletionProtection: on,
           ApplyImmediately: true,
         }),
       ),
-    ).then(() => undefined),
-};
+    ),
+);
 
 /** The source cluster's writer, deletion protection and tags; undefined when the cluster is gone. */
 async function readSource(t: Target) {

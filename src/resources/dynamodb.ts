@@ -48,7 +48,7 @@ import {
   type Target,
   type Value,
 } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
+import { copiedTags, deletionProtectionStep, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 /** A DynamoDB table: DescribeTable, and a Scan of one item. */
 export type TableObservation =
@@ -366,11 +366,12 @@ const stream: ReadyStep = {
 };
 
 const deletionProtection: ReadyStep = {
-  name: 'dynamodb.deletion-protection',
-  key: 'deletionProtection',
-  manual: 'turn deletion protection on for the restored table (UpdateTable DeletionProtectionEnabled)',
-  read: async (t) => (await describe(t, t.restoredArn)).DeletionProtectionEnabled === true,
-  write: (t, wanted) => update(t, { DeletionProtectionEnabled: wanted === true }),
+  .../* @__PURE__ */ deletionProtectionStep(
+    'dynamodb.deletion-protection',
+    'the restored table (UpdateTable DeletionProtectionEnabled)',
+    async (t) => (await describe(t, t.restoredArn)).DeletionProtectionEnabled,
+    (t, on) => update(t, { DeletionProtectionEnabled: on }),
+  ),
   done: active,
 };
 

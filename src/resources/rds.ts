@@ -17,8 +17,8 @@ import {
   readRdsInstance,
   tagDatabase,
 } from './rds-family.js';
-import { nameOf, READY_TAG, type ReadyStep, type ReadyType, type Target, type Value } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
+import { nameOf, READY_TAG, type ReadyType, type Target, type Value } from './ready-steps.js';
+import { copiedTags, deletionProtectionStep, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 export const rds = {
   type: 'RDS',
@@ -95,22 +95,21 @@ const tagInstance = (t: Target, tags: Tags) =>
     ),
   ).then(() => undefined);
 
-const deletionProtection: ReadyStep = {
-  name: 'rds.deletion-protection',
-  key: 'deletionProtection',
-  manual: 'turn deletion protection on for the restored DB instance (ModifyDBInstance DeletionProtection)',
-  read: async (t) => (await instance(t, t.restoredArn)).DeletionProtection === true,
-  write: (t, wanted) =>
+const deletionProtection = /* @__PURE__ */ deletionProtectionStep(
+  'rds.deletion-protection',
+  'the restored DB instance (ModifyDBInstance DeletionProtection)',
+  async (t) => (await instance(t, t.restoredArn)).DeletionProtection,
+  (t, on) =>
     sortedCall('ModifyDBInstance', () =>
       t.clients.rds().send(
         new ModifyDBInstanceCommand({
           DBInstanceIdentifier: nameOf(t.restoredArn),
-          DeletionProtection: wanted === true,
+          DeletionProtection: on,
           ApplyImmediately: true,
         }),
       ),
-    ).then(() => undefined),
-};
+    ),
+);
 
 /** RDS's make-ready steps: the pipeline's tag first (every later step is held to it). */
 export const rdsReady: ReadyType = {

@@ -1,5 +1,5 @@
 /**
- * Tags on a restored copy, for every type: the pipeline's own tag (which every later step's IAM is
+ * Tags and deletion protection on a restored copy, for every type: the pipeline's own tag (which every later step's IAM is
  * held to), and the source's tags where the restore did not copy them. Keys starting with `aws:`
  * cannot be written, and the pipeline's own `backup-restore:` keys are never copied.
  */
@@ -62,6 +62,22 @@ export function tagsStep(
     read: async (t) => copiedTags(await read(t)),
     same: (actual, wanted) => Object.keys(missingTags(actual, wanted)).length === 0,
     write: (t, wanted, actual) => write(t, missingTags(actual, wanted)),
+  };
+}
+
+/** Deletion protection on the copy as the source had it; `what` names the copy and the call that sets it. */
+export function deletionProtectionStep(
+  name: string,
+  what: string,
+  read: (t: Target) => Promise<boolean | undefined>,
+  write: (t: Target, on: boolean) => Promise<unknown>,
+): ReadyStep {
+  return {
+    name,
+    key: 'deletionProtection',
+    manual: `turn deletion protection on for ${what}`,
+    read: async (t) => (await read(t)) === true,
+    write: (t, wanted) => write(t, wanted === true).then(() => undefined),
   };
 }
 
