@@ -24,5 +24,7 @@ const layer = (name) => ({
 module.exports = {
   // A global option: Jest reads no per-project testTimeout.
   testTimeout: 60_000,
+  // A run that leaves something open fails 20 s after the end, naming it, instead of hanging.
+  globalTeardown: '<rootDir>/test/setup/open-after-run.js',
   projects: [layer('unit'), layer('integration'), layer('e2e')],
 };
