@@ -7,98 +7,33 @@
  * reported ready otherwise").
  */
 import { createHash } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  AddTagsToResourceCommand,
-  CreateDBInstanceCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { identitySuffix } from '../../src/plan/metadata';
 import { makeReady, type RunDeps, StillWaitingError } from '../../src/ready/run';
 import { auroraReady } from '../../src/resources/aurora';
 import { dbName, newName } from '../../src/resources/names';
-import type { Target } from '../../src/resources/ready-steps';
+import { type FakeCluster, type FakeInstance, fakeAurora, readyTarget } from '../helpers/ready-fakes';
 
 const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:cluster:${id}`;
 const SOURCE = 'payments-ledger-aurora-postgresql-primary-cluster-euw1-prod'; // 59 characters
-
-type Cluster = {
-  protection: boolean;
-  tags: Record<string, string>;
-  members: { id: string; writer: boolean }[];
-};
 
 const first = newName(SOURCE, identitySuffix('token-1'), 63, dbName, 'restored');
 const second = newName(SOURCE, identitySuffix('token-2'), 63, dbName, 'restored');
 
 function world(options: { listsNoMember?: boolean } = {}) {
-  const clusters: Record<string, Cluster> = {
+  const clusters: Record<string, FakeCluster> = {
     [SOURCE]: { protection: true, tags: {}, members: [{ id: 'src-1', writer: true }] },
     [first]: { protection: false, tags: {}, members: [] },
     [second]: { protection: false, tags: {}, members: [] },
   };
-  const instances: Record<string, { cls: string; engine: string; cluster: string }> = {
+  const instances: Record<string, FakeInstance & { cluster: string }> = {
     'src-1': { cls: 'db.r6g.large', engine: 'aurora-postgresql', cluster: SOURCE },
   };
-  const mock = mockClient(RDSClient);
-  const fault = (name: string) =>
-    Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
-  const cluster = (id: unknown) => {
-    const c = clusters[String(id).split(':').pop() ?? ''];
-    if (c === undefined) throw fault('DBClusterNotFoundFault');
-    return c;
-  };
-  mock.on(DescribeDBClustersCommand).callsFake((i) => {
-    const c = cluster(i.DBClusterIdentifier);
-    return {
-      DBClusters: [
-        {
-          DBClusterIdentifier: i.DBClusterIdentifier,
-          DeletionProtection: c.protection,
-          TagList: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
-          DBClusterMembers: c.members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer })),
-        },
-      ],
-    };
-  });
-  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
-    const db = instances[i.DBInstanceIdentifier];
-    if (db === undefined) throw fault('DBInstanceNotFoundFault');
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: i.DBInstanceIdentifier,
-          DBInstanceClass: db.cls,
-          Engine: db.engine,
-          DBClusterIdentifier: db.cluster,
-          DBInstanceStatus: 'available',
-        },
-      ],
-    };
-  });
-  mock.on(CreateDBInstanceCommand).callsFake((i) => {
-    if (instances[i.DBInstanceIdentifier] !== undefined) throw fault('DBInstanceAlreadyExistsFault');
-    instances[i.DBInstanceIdentifier] = {
-      cls: i.DBInstanceClass,
-      engine: i.Engine,
-      cluster: i.DBClusterIdentifier,
-    };
-    if (options.listsNoMember !== true)
-      cluster(i.DBClusterIdentifier).members.push({ id: i.DBInstanceIdentifier, writer: true });
-    return {};
-  });
-  mock.on(ModifyDBClusterCommand).callsFake((i) => {
-    cluster(i.DBClusterIdentifier).protection = i.DeletionProtection;
-    return {};
-  });
-  mock.on(AddTagsToResourceCommand).callsFake((i) => {
-    for (const t of i.Tags) cluster(i.ResourceName).tags[t.Key] = t.Value;
-    return {};
+  const mock = fakeAurora(clusters, instances, {
+    status: 400,
+    look: (db) => ({ DBClusterIdentifier: db.cluster, DBInstanceStatus: 'available' }),
+    made: (cluster) => ({ cluster }),
+    ...(options.listsNoMember === true ? {} : { joins: { writer: true } }),
   });
   return { mock, clusters, instances };
 }
@@ -109,18 +44,8 @@ const run: RunDeps = {
   timeLeftMs: () => 600_000,
   pollMs: 1000,
 };
-const target = (copy: string, job: string): Target => ({
-  restoreJobId: job,
-  resourceType: 'Aurora',
-  restoredArn: ARN(copy),
-  sourceArn: ARN(SOURCE),
-  pointMetadata: {},
-  options: { readers: 0 },
-  clients: {
-    rds: () => new RDSClient({ region: 'eu-west-1' }),
-    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
-  },
-});
+const target = (copy: string, job: string) =>
+  readyTarget({ restoreJobId: job, resourceType: 'Aurora', restoredArn: ARN(copy), sourceArn: ARN(SOURCE) });
 test('two recoveries of a long-named cluster: each copy gets its own writer instance', async () => {
   expect(first).not.toBe(second);
   const { mock, clusters } = world();

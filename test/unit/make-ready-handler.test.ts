@@ -3,16 +3,8 @@
  * that is not ready dead-lettered with its original request, the step, the resource and what to do.
  */
 
-import {
-  DescribeRecoveryPointCommand,
-  DescribeRestoreJobCommand,
-  GetRecoveryPointRestoreMetadataCommand,
-} from '@aws-sdk/client-backup';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
-import { mockClient } from 'aws-sdk-client-mock';
-import { type CompletedRestoreEvent, createHandler } from '../../handlers/make-ready';
-import { linkItem } from '../../src/table/links';
+import type { CompletedRestoreEvent } from '../../handlers/make-ready';
+import { auroraSourceGone, completedEvent, fakeReadyJob, makeReadyHandler } from '../helpers/make-ready';
 import { mockAws, restoreAws } from '../helpers/mocks';
 
 const REQUEST = {
@@ -20,80 +12,30 @@ const REQUEST = {
   ResourceType: 'Aurora',
   Metadata: { dbClusterIdentifier: 'ledger-restored', engine: 'aurora-postgresql' },
 };
+const COPY = 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger-restored';
+const COMPLETED_AT = '2026-11-26T11:59:00.000Z';
 
 const event = (status = 'COMPLETED'): CompletedRestoreEvent =>
-  ({
-    id: 'ev-1',
-    'detail-type': 'Restore Job State Change',
-    source: 'aws.backup',
-    detail: {
-      restoreJobId: 'job-1',
-      status,
-      resourceType: 'Aurora',
-      createdResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger-restored',
-      completionDate: '2026-11-26T11:59:00.000Z',
-      recoveryPointArn: REQUEST.RecoveryPointArn,
-      backupVaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:Default',
-    },
-  }) as never;
+  completedEvent({
+    status,
+    resourceType: 'Aurora',
+    createdResourceArn: COPY,
+    completionDate: COMPLETED_AT,
+    recoveryPointArn: REQUEST.RecoveryPointArn,
+  });
 
 function setup(linked: boolean) {
   const aws = mockAws();
-  const rdsMock = mockClient(RDSClient);
-  const items = new Map<string, unknown>();
-  if (linked)
-    items.set(
-      'job-1',
-      linkItem(
-        {
-          restoreJobId: 'job-1',
-          original: { trigger: 'sqs', body: JSON.stringify(REQUEST) },
-          trigger: { type: 'sqs', id: 'm-1', attempt: 1 },
-          redriveCount: 0,
-          recoveryPointArn: REQUEST.RecoveryPointArn,
-          resourceType: 'Aurora',
-          startedAt: '2026-11-26T11:00:00.000Z',
-          fingerprint: 'f',
-        },
-        new Date('2026-11-26T11:00:00.000Z'),
-      ),
-    );
-  aws.ddb.on(GetItemCommand).callsFake((i) => ({ Item: items.get(i.Key.restoreJobId.S) }));
-  aws.ddb.on(PutItemCommand).callsFake((i) => {
-    items.set(i.Item.restoreJobId.S, i.Item);
-    return {};
-  });
-  aws.backup
-    .on(DescribeRecoveryPointCommand)
-    .resolves({ ResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger' });
-  aws.backup.on(GetRecoveryPointRestoreMetadataCommand).resolves({ RestoreMetadata: {} });
-  aws.backup.on(DescribeRestoreJobCommand).resolves({
-    RestoreJobId: 'job-1',
-    Status: 'COMPLETED',
-    ResourceType: 'Aurora',
-    CreatedResourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger-restored',
-    RecoveryPointArn: REQUEST.RecoveryPointArn,
-    BackupVaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:Default',
-    CreationDate: new Date('2026-11-26T11:00:01.000Z'),
-    CompletionDate: new Date('2026-11-26T11:59:00.000Z'),
+  const items = fakeReadyJob(aws, {
+    request: REQUEST,
+    linked,
+    sourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:ledger',
+    createdResourceArn: COPY,
+    completionDate: COMPLETED_AT,
   });
   // The source cluster is gone; the copy is there without an instance.
-  rdsMock.onAnyCommand().resolves({});
-  rdsMock.on(DescribeDBClustersCommand).callsFake((i) => {
-    if (i.DBClusterIdentifier === 'ledger')
-      throw Object.assign(new Error('gone'), {
-        name: 'DBClusterNotFoundFault',
-        $metadata: { httpStatusCode: 404 },
-      });
-    return {
-      DBClusters: [{ DBClusterIdentifier: i.DBClusterIdentifier, DBClusterMembers: [], TagList: [] }],
-    };
-  });
-  const handler = createHandler({
-    ...aws.deps,
-    rds: () => new RDSClient({ region: 'eu-west-1' }),
-    sleep: async () => undefined,
-  });
+  const rdsMock = auroraSourceGone('ledger');
+  const handler = makeReadyHandler(aws);
   return {
     aws,
     items,

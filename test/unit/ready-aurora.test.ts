@@ -4,91 +4,37 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  AddTagsToResourceCommand,
-  CreateDBInstanceCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
 import { createLogger } from '../../src/logger';
 import { makeReady, type RunDeps, StillWaitingError } from '../../src/ready/run';
 import { auroraReady } from '../../src/resources/aurora';
-import type { Target } from '../../src/resources/ready-steps';
+import { type FakeCluster, type FakeInstance, fakeAurora, readyTarget } from '../helpers/ready-fakes';
 
 const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:cluster:${id}`;
 /** The copy's instances: its name, a short hash of its ARN, the role. */
 const HASH = createHash('sha256').update(ARN('ledger-restored')).digest('hex').slice(0, 8);
 const made = (role: string) => `ledger-restored-${HASH}-${role}`;
 
-interface FakeCluster {
-  protection: boolean;
-  tags: Record<string, string>;
-  members: { id: string; writer: boolean }[];
-}
-interface FakeInstance {
-  cls: string;
-  engine: string;
+interface LookedInstance extends FakeInstance {
   /** Looks left before it is available. */
   looks: number;
 }
 
-function fakeRds(clusters: Record<string, FakeCluster>, instances: Record<string, FakeInstance>, looks = 1) {
-  const mock = mockClient(RDSClient);
-  const fault = (name: string) =>
-    Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: 404 } });
-  const cluster = (id: unknown) => {
-    const c = clusters[String(id).split(':').pop() ?? ''];
-    if (c === undefined) throw fault('DBClusterNotFoundFault');
-    return c;
-  };
-  mock.on(DescribeDBClustersCommand).callsFake((i) => {
-    const c = cluster(i.DBClusterIdentifier);
-    return {
-      DBClusters: [
-        {
-          DBClusterIdentifier: i.DBClusterIdentifier,
-          DeletionProtection: c.protection,
-          TagList: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
-          DBClusterMembers: c.members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer })),
-        },
-      ],
-    };
+function fakeRds(
+  clusters: Record<string, FakeCluster>,
+  instances: Record<string, LookedInstance>,
+  looks = 1,
+) {
+  return fakeAurora(clusters, instances, {
+    status: 404,
+    look: (db) => {
+      const status = db.looks <= 0 ? 'available' : 'creating';
+      db.looks--;
+      return { DBInstanceStatus: status };
+    },
+    made: () => ({ looks }),
+    joins: { writer: false },
   });
-  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
-    const db = instances[i.DBInstanceIdentifier];
-    if (db === undefined) throw fault('DBInstanceNotFoundFault');
-    const status = db.looks <= 0 ? 'available' : 'creating';
-    db.looks--;
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: i.DBInstanceIdentifier,
-          DBInstanceClass: db.cls,
-          Engine: db.engine,
-          DBInstanceStatus: status,
-        },
-      ],
-    };
-  });
-  mock.on(CreateDBInstanceCommand).callsFake((i) => {
-    if (instances[i.DBInstanceIdentifier] !== undefined) throw fault('DBInstanceAlreadyExistsFault');
-    instances[i.DBInstanceIdentifier] = { cls: i.DBInstanceClass, engine: i.Engine, looks };
-    cluster(i.DBClusterIdentifier).members.push({ id: i.DBInstanceIdentifier, writer: false });
-    return {};
-  });
-  mock.on(ModifyDBClusterCommand).callsFake((i) => {
-    cluster(i.DBClusterIdentifier).protection = i.DeletionProtection;
-    return {};
-  });
-  mock.on(AddTagsToResourceCommand).callsFake((i) => {
-    for (const t of i.Tags) cluster(i.ResourceName).tags[t.Key] = t.Value;
-    return {};
-  });
-  return mock;
 }
 
 const world = () => ({
@@ -106,21 +52,18 @@ const world = () => ({
   instances: {
     'ledger-1': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
     'ledger-2': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
-  } as Record<string, FakeInstance>,
+  } as Record<string, LookedInstance>,
 });
 
-const target = (readers = 0, sourceArn: string | undefined = ARN('ledger')): Target => ({
-  restoreJobId: 'job-2',
-  resourceType: 'Aurora',
-  restoredArn: ARN('ledger-restored'),
-  ...(sourceArn === undefined ? {} : { sourceArn }),
-  pointMetadata: { Engine: 'aurora-postgresql' },
-  options: { readers },
-  clients: {
-    rds: () => new RDSClient({ region: 'eu-west-1' }),
-    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
-  },
-});
+const target = (readers = 0, sourceArn: string | undefined = ARN('ledger')) =>
+  readyTarget({
+    restoreJobId: 'job-2',
+    resourceType: 'Aurora',
+    restoredArn: ARN('ledger-restored'),
+    sourceArn,
+    pointMetadata: { Engine: 'aurora-postgresql' },
+    options: { readers },
+  });
 
 const sleeps: number[] = [];
 const run = (timeLeftMs = 600_000): RunDeps => ({

@@ -4,101 +4,21 @@
  */
 
 import {
-  DescribeContinuousBackupsCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
   DynamoDBClient,
-  ListTagsOfResourceCommand,
   TagResourceCommand,
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { makeReady, type RunDeps } from '../../src/ready/run';
 import { dynamodbReady } from '../../src/resources/dynamodb';
-import type { Target } from '../../src/resources/ready-steps';
+import { clientError, type FakeTable, fakeTables, readyTarget } from '../helpers/ready-fakes';
 
 const ARN = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/${name}`;
 
-interface FakeTable {
-  pitr: boolean;
-  stream: string | null;
-  ttl: string | null;
-  protection: boolean;
-  tags: Record<string, string>;
-}
-
-const notFound = () =>
-  Object.assign(new Error('Requested resource not found'), {
-    name: 'ResourceNotFoundException',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-  });
-
-function fakeDynamo(tables: Record<string, FakeTable>) {
-  const mock = mockClient(DynamoDBClient);
-  const get = (name: unknown) => {
-    const t = tables[String(name).replace(/^arn:.*:table\//, '')];
-    if (t === undefined) throw notFound();
-    return t;
-  };
-  mock.on(DescribeTableCommand).callsFake((i) => {
-    const t = get(i.TableName);
-    return {
-      Table: {
-        TableName: i.TableName,
-        TableStatus: 'ACTIVE',
-        DeletionProtectionEnabled: t.protection,
-        ...(t.stream === null
-          ? {}
-          : { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } }),
-      },
-    };
-  });
-  mock.on(DescribeContinuousBackupsCommand).callsFake((i) => ({
-    ContinuousBackupsDescription: {
-      ContinuousBackupsStatus: 'ENABLED',
-      PointInTimeRecoveryDescription: {
-        PointInTimeRecoveryStatus: get(i.TableName).pitr ? 'ENABLED' : 'DISABLED',
-      },
-    },
-  }));
-  mock.on(DescribeTimeToLiveCommand).callsFake((i) => {
-    const t = get(i.TableName);
-    return {
-      TimeToLiveDescription:
-        t.ttl === null
-          ? { TimeToLiveStatus: 'DISABLED' }
-          : { TimeToLiveStatus: 'ENABLED', AttributeName: t.ttl },
-    };
-  });
-  mock.on(ListTagsOfResourceCommand).callsFake((i) => ({
-    Tags: Object.entries(get(i.ResourceArn).tags).map(([Key, Value]) => ({ Key, Value })),
-  }));
-  mock.on(UpdateContinuousBackupsCommand).callsFake((i) => {
-    get(i.TableName).pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;
-    return {};
-  });
-  mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
-    get(i.TableName).ttl = i.TimeToLiveSpecification.Enabled ? i.TimeToLiveSpecification.AttributeName : null;
-    return {};
-  });
-  mock.on(UpdateTableCommand).callsFake((i) => {
-    const t = get(i.TableName);
-    if (i.DeletionProtectionEnabled !== undefined) t.protection = i.DeletionProtectionEnabled;
-    if (i.StreamSpecification !== undefined)
-      t.stream = i.StreamSpecification.StreamEnabled ? i.StreamSpecification.StreamViewType : null;
-    return {};
-  });
-  mock.on(TagResourceCommand).callsFake((i) => {
-    for (const tag of i.Tags) get(i.ResourceArn).tags[tag.Key] = tag.Value;
-    return {};
-  });
-  return mock;
-}
+const fakeDynamo = (tables: Record<string, FakeTable>) => fakeTables(mockClient(DynamoDBClient), tables);
 
 const off = (): FakeTable => ({ pitr: false, stream: null, ttl: null, protection: false, tags: {} });
 const source = (): FakeTable => ({
@@ -109,18 +29,13 @@ const source = (): FakeTable => ({
   tags: { team: 'orders', 'aws:cloudformation:stack-name': 'x', 'backup-restore:drill': 'j0' },
 });
 
-const target = (sourceArn: string | undefined = ARN('orders')): Target => ({
-  restoreJobId: 'job-1',
-  resourceType: 'DynamoDB',
-  restoredArn: ARN('orders-restored'),
-  ...(sourceArn === undefined ? {} : { sourceArn }),
-  pointMetadata: {},
-  options: { readers: 0 },
-  clients: {
-    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
-    rds: () => new RDSClient({ region: 'eu-west-1' }),
-  },
-});
+const target = (sourceArn: string | undefined = ARN('orders')) =>
+  readyTarget({
+    restoreJobId: 'job-1',
+    resourceType: 'DynamoDB',
+    restoredArn: ARN('orders-restored'),
+    sourceArn,
+  });
 
 const run = (): RunDeps => ({
   log: createLogger({ sink: () => undefined }),
@@ -202,11 +117,7 @@ describe('DynamoDB make-ready', () => {
   it('counts a write whose answer was lost as done when the copy shows it (the repeat is refused)', async () => {
     const tables = { orders: source(), 'orders-restored': off() };
     const mock = fakeDynamo(tables);
-    const refused = Object.assign(new Error('TimeToLive is already enabled'), {
-      name: 'ValidationException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
+    const refused = clientError('ValidationException', 'TimeToLive is already enabled');
     mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
       (tables['orders-restored'] as FakeTable).ttl = i.TimeToLiveSpecification.AttributeName;
       throw refused;
@@ -220,11 +131,7 @@ describe('DynamoDB make-ready', () => {
   it('retries a step that fails once with a retryable error, and fails a step that always fails, naming it', async () => {
     const tables = { orders: source(), 'orders-restored': off() };
     const mock = fakeDynamo(tables);
-    const throttled = Object.assign(new Error('slow down'), {
-      name: 'ThrottlingException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
+    const throttled = clientError('ThrottlingException', 'slow down');
     mock
       .on(UpdateContinuousBackupsCommand)
       .rejectsOnce(throttled)
@@ -232,11 +139,7 @@ describe('DynamoDB make-ready', () => {
         tables['orders-restored'].pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;
         return {};
       });
-    const denied = Object.assign(new Error('not authorized'), {
-      name: 'AccessDeniedException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
+    const denied = clientError('AccessDeniedException', 'not authorized');
     mock.on(UpdateTimeToLiveCommand).rejects(denied);
     const result = await makeReady(run(), dynamodbReady, target());
     expect(tables['orders-restored']?.pitr).toBe(true);

@@ -1,6 +1,5 @@
 /** RDS make-ready steps against a stateful fake: the source instance's tags and deletion protection. */
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AddTagsToResourceCommand,
   DescribeDBInstancesCommand,
@@ -11,11 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { makeReady } from '../../src/ready/run';
 import { rdsReady } from '../../src/resources/rds';
-import type { Target } from '../../src/resources/ready-steps';
+import { addTagsTo, type Protected, protectionAndTags, readyTarget } from '../helpers/ready-fakes';
 
 const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:db:${id}`;
 
-function fake(dbs: Record<string, { protection: boolean; tags: Record<string, string> }>) {
+function fake(dbs: Record<string, Protected>) {
   const mock = mockClient(RDSClient);
   const get = (id: unknown) => {
     const db = dbs[String(id).split(':').pop() ?? ''];
@@ -26,41 +25,26 @@ function fake(dbs: Record<string, { protection: boolean; tags: Record<string, st
       });
     return db;
   };
-  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
-    const db = get(i.DBInstanceIdentifier);
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: i.DBInstanceIdentifier,
-          DeletionProtection: db.protection,
-          TagList: Object.entries(db.tags).map(([Key, Value]) => ({ Key, Value })),
-        },
-      ],
-    };
-  });
+  mock.on(DescribeDBInstancesCommand).callsFake((i) => ({
+    DBInstances: [
+      { DBInstanceIdentifier: i.DBInstanceIdentifier, ...protectionAndTags(get(i.DBInstanceIdentifier)) },
+    ],
+  }));
   mock.on(ModifyDBInstanceCommand).callsFake((i) => {
     get(i.DBInstanceIdentifier).protection = i.DeletionProtection;
     return {};
   });
-  mock.on(AddTagsToResourceCommand).callsFake((i) => {
-    for (const t of i.Tags) get(i.ResourceName).tags[t.Key] = t.Value;
-    return {};
-  });
+  mock.on(AddTagsToResourceCommand).callsFake(addTagsTo(get));
   return mock;
 }
 
-const target = (sourceArn?: string): Target => ({
-  restoreJobId: 'job-3',
-  resourceType: 'RDS',
-  restoredArn: ARN('orders-db-restored'),
-  ...(sourceArn === undefined ? {} : { sourceArn }),
-  pointMetadata: {},
-  options: { readers: 0 },
-  clients: {
-    rds: () => new RDSClient({ region: 'eu-west-1' }),
-    ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
-  },
-});
+const target = (sourceArn?: string) =>
+  readyTarget({
+    restoreJobId: 'job-3',
+    resourceType: 'RDS',
+    restoredArn: ARN('orders-db-restored'),
+    sourceArn,
+  });
 const run = {
   log: createLogger({ sink: () => undefined }),
   sleep: async () => undefined,

@@ -1,0 +1,234 @@
+/**
+ * Stateful fakes of the control planes make-ready steps call (aws-sdk-client-mock): DynamoDB tables
+ * and Aurora clusters with their instances, kept in plain records a test reads and changes; and the
+ * Target a step runs on.
+ */
+
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AddTagsToResourceCommand,
+  CreateDBInstanceCommand,
+  type DBInstance,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import type { Target } from '../../src/resources/ready-steps';
+import { REGION } from './fixtures';
+
+/** A make-ready Target: no point metadata, no reader and clients of the region unless given; no sourceArn when it is undefined. */
+export function readyTarget({
+  sourceArn,
+  ...t
+}: Pick<Target, 'restoreJobId' | 'resourceType' | 'restoredArn'> & Partial<Target>): Target {
+  return {
+    pointMetadata: {},
+    options: { readers: 0 },
+    clients: {
+      rds: () => new RDSClient({ region: REGION }),
+      ddb: () => new DynamoDBClient({ region: REGION }),
+    },
+    ...t,
+    ...(sourceArn === undefined ? {} : { sourceArn }),
+  };
+}
+
+/** An RDS resource's deletion protection and tags. */
+export interface Protected {
+  protection: boolean;
+  tags: Record<string, string>;
+}
+
+/** What RDS's Describe calls say of a resource's deletion protection and tags. */
+export const protectionAndTags = (r: Protected) => ({
+  DeletionProtection: r.protection,
+  TagList: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
+});
+
+/** An AddTagsToResource fake that sets the tags on the resource `get` finds by its ARN. */
+export const addTagsTo =
+  (get: (arn: unknown) => Protected) =>
+  (i: { ResourceName: string; Tags: { Key: string; Value: string }[] }) => {
+    for (const t of i.Tags) get(i.ResourceName).tags[t.Key] = t.Value;
+    return {};
+  };
+
+/** A DynamoDB table's settings as the fake keeps them. */
+export interface FakeTable extends Protected {
+  pitr: boolean;
+  stream: string | null;
+  ttl: string | null;
+}
+
+/** An AWS client error as the SDK throws it: its name, message and HTTP status (400 unless given). */
+export const clientError = (name: string, message: string, status = 400) =>
+  Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+
+const notFound = () => clientError('ResourceNotFoundException', 'Requested resource not found');
+
+/**
+ * The DynamoDB control plane on `mock` over `tables` (by name or ARN): reads answer from them,
+ * writes change them and are listed in `writes` ("UpdateTable orders-restored"); an unknown table
+ * is ResourceNotFoundException.
+ */
+export function fakeTables(
+  mock: AwsClientStub<DynamoDBClient>,
+  tables: Record<string, FakeTable>,
+  writes: string[] = [],
+) {
+  const get = (name: unknown) => {
+    const t = tables[String(name).replace(/^arn:.*:table\//, '')];
+    if (t === undefined) throw notFound();
+    return t;
+  };
+  mock.on(DescribeTableCommand).callsFake((i) => {
+    const t = get(i.TableName);
+    return {
+      Table: {
+        TableName: i.TableName,
+        TableStatus: 'ACTIVE',
+        DeletionProtectionEnabled: t.protection,
+        ...(t.stream === null
+          ? {}
+          : { StreamSpecification: { StreamEnabled: true, StreamViewType: t.stream } }),
+      },
+    };
+  });
+  mock.on(DescribeContinuousBackupsCommand).callsFake((i) => ({
+    ContinuousBackupsDescription: {
+      ContinuousBackupsStatus: 'ENABLED',
+      PointInTimeRecoveryDescription: {
+        PointInTimeRecoveryStatus: get(i.TableName).pitr ? 'ENABLED' : 'DISABLED',
+      },
+    },
+  }));
+  mock.on(DescribeTimeToLiveCommand).callsFake((i) => {
+    const t = get(i.TableName);
+    return {
+      TimeToLiveDescription:
+        t.ttl === null
+          ? { TimeToLiveStatus: 'DISABLED' }
+          : { TimeToLiveStatus: 'ENABLED', AttributeName: t.ttl },
+    };
+  });
+  mock.on(ListTagsOfResourceCommand).callsFake((i) => ({
+    Tags: Object.entries(get(i.ResourceArn).tags).map(([Key, Value]) => ({ Key, Value })),
+  }));
+  mock.on(UpdateContinuousBackupsCommand).callsFake((i) => {
+    writes.push(`UpdateContinuousBackups ${i.TableName}`);
+    get(i.TableName).pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;
+    return {};
+  });
+  mock.on(UpdateTimeToLiveCommand).callsFake((i) => {
+    writes.push(`UpdateTimeToLive ${i.TableName}`);
+    get(i.TableName).ttl = i.TimeToLiveSpecification.Enabled ? i.TimeToLiveSpecification.AttributeName : null;
+    return {};
+  });
+  mock.on(UpdateTableCommand).callsFake((i) => {
+    writes.push(`UpdateTable ${i.TableName}`);
+    const t = get(i.TableName);
+    if (i.DeletionProtectionEnabled !== undefined) t.protection = i.DeletionProtectionEnabled;
+    if (i.StreamSpecification !== undefined)
+      t.stream = i.StreamSpecification.StreamEnabled ? i.StreamSpecification.StreamViewType : null;
+    return {};
+  });
+  mock.on(TagResourceCommand).callsFake((i) => {
+    writes.push(`TagResource ${i.ResourceArn}`);
+    for (const tag of i.Tags) get(i.ResourceArn).tags[tag.Key] = tag.Value;
+    return {};
+  });
+  return mock;
+}
+
+/** An Aurora cluster as the fake keeps it. */
+export interface FakeCluster extends Protected {
+  members: { id: string; writer: boolean }[];
+}
+
+/** An Aurora instance as the fake keeps it; a test adds its own fields. */
+export interface FakeInstance {
+  cls: string;
+  engine: string;
+}
+
+/** How one Aurora fake differs from another. */
+export interface AuroraFake<I extends FakeInstance> {
+  /** The HTTP status of RDS's error answers. */
+  readonly status: number;
+  /** What DescribeDBInstances says of an instance beside its name, class and engine (a look may change it). */
+  readonly look: (db: I) => Partial<DBInstance>;
+  /** The fields of a created instance beside its class and engine, from its cluster's identifier. */
+  readonly made: (cluster: string) => Omit<I, keyof FakeInstance>;
+  /** The member a created instance becomes in its cluster; none: the cluster lists none. */
+  readonly joins?: { writer: boolean };
+}
+
+/** RDS over Aurora `clusters` (by identifier or ARN) and their `instances`: reads answer from them, writes change them. */
+export function fakeAurora<I extends FakeInstance>(
+  clusters: Record<string, FakeCluster>,
+  instances: Record<string, I>,
+  fake: AuroraFake<I>,
+) {
+  const mock = mockClient(RDSClient);
+  const fault = (name: string) => clientError(name, name, fake.status);
+  const cluster = (id: unknown) => {
+    const c = clusters[String(id).split(':').pop() ?? ''];
+    if (c === undefined) throw fault('DBClusterNotFoundFault');
+    return c;
+  };
+  mock.on(DescribeDBClustersCommand).callsFake((i) => {
+    const c = cluster(i.DBClusterIdentifier);
+    return {
+      DBClusters: [
+        {
+          DBClusterIdentifier: i.DBClusterIdentifier,
+          ...protectionAndTags(c),
+          DBClusterMembers: c.members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer })),
+        },
+      ],
+    };
+  });
+  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
+    const db = instances[i.DBInstanceIdentifier];
+    if (db === undefined) throw fault('DBInstanceNotFoundFault');
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: i.DBInstanceIdentifier,
+          DBInstanceClass: db.cls,
+          Engine: db.engine,
+          ...fake.look(db),
+        },
+      ],
+    };
+  });
+  mock.on(CreateDBInstanceCommand).callsFake((i) => {
+    if (instances[i.DBInstanceIdentifier] !== undefined) throw fault('DBInstanceAlreadyExistsFault');
+    instances[i.DBInstanceIdentifier] = {
+      cls: i.DBInstanceClass,
+      engine: i.Engine,
+      ...fake.made(i.DBClusterIdentifier),
+    } as I;
+    if (fake.joins !== undefined)
+      cluster(i.DBClusterIdentifier).members.push({ id: i.DBInstanceIdentifier, ...fake.joins });
+    return {};
+  });
+  mock.on(ModifyDBClusterCommand).callsFake((i) => {
+    cluster(i.DBClusterIdentifier).protection = i.DeletionProtection;
+    return {};
+  });
+  mock.on(AddTagsToResourceCommand).callsFake(addTagsTo(cluster));
+  return mock;
+}
