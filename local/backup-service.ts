@@ -231,6 +231,15 @@ function acceptedThenFailed(
   return undefined;
 }
 
+/** How far along each status is: PENDING, then RUNNING, then one of the ends. */
+const ORDER: Record<LocalRestoreJob['Status'], number> = {
+  PENDING: 0,
+  RUNNING: 1,
+  COMPLETED: 2,
+  ABORTED: 2,
+  FAILED: 2,
+};
+
 /** The local AWS Backup service state and operations. */
 export class LocalBackup {
   readonly jobs: LocalRestoreJob[] = [];
@@ -335,6 +344,10 @@ export class LocalBackup {
 
   private transition(job: LocalRestoreJob, status: LocalRestoreJob['Status']): void {
     const previous = job.Status;
+    // A job only moves forward. The RUNNING and the end timers are in different lists: when the
+    // event loop lags, Node can run a later job's end before its RUNNING (a job ended, then RUNNING
+    // again for ever: a pipeline that waited for it never settled).
+    if (ORDER[status] <= ORDER[previous]) return;
     job.Status = status;
     if (status === 'RUNNING') job.PercentDone = '50.00%';
     if (status === 'COMPLETED' || status === 'FAILED' || status === 'ABORTED') {
