@@ -86,6 +86,8 @@ export async function invokeWithTimeout<E, R>(
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new FunctionTimeoutError(functionName, timeoutMs)), timeoutMs);
+    // The timeout alone never holds the process open: a run waiting on nothing can be left.
+    timer.unref();
   });
   const run = handler(event, lambdaContext(functionName, timeoutMs));
   // The abandoned run may still fail later; nobody is listening any more.
@@ -256,12 +258,16 @@ export interface AsyncInvokerOptions {
   timeoutMs?: number;
 }
 
+/** How an asynchronous invocation ended: 'closed' when the local pipeline closed before it did. */
+export type InvokeResult = 'succeeded' | 'destination' | 'closed';
+
 /** Delivers events as Lambda's asynchronous invocation does. */
 export class AsyncInvoker {
   readonly stats: AsyncStats = { invocations: 0, retries: 0, toDestination: 0 };
   /** Attempts ended at the function timeout (each counts as a failed attempt). */
   timeouts = 0;
   private pendingCount = 0;
+  private closed = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -287,8 +293,17 @@ export class AsyncInvoker {
     else this.running -= 1;
   }
 
+  /**
+   * Stops for good (the local pipeline closes): no attempt, retry or destination send starts after
+   * this; an attempt running goes on to its end or its timeout. Nothing of a closed pipeline keeps
+   * calling an endpoint that is gone (or another pipeline's, on the same port later).
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Invokes `handler` with `event`, retrying twice, then sends the destination record. */
-  async invoke<E>(handler: LocalHandler<E, unknown>, event: E): Promise<'succeeded' | 'destination'> {
+  async invoke<E>(handler: LocalHandler<E, unknown>, event: E): Promise<InvokeResult> {
     this.pendingCount += 1;
     try {
       const delays = this.options.retryDelaysMs ?? [100, 200];
@@ -298,8 +313,13 @@ export class AsyncInvoker {
           this.stats.retries += 1;
           await sleep(delays[attempt - 1] ?? 0);
         }
+        if (this.closed) return 'closed';
         this.stats.invocations += 1;
         await this.acquire();
+        if (this.closed) {
+          this.release();
+          return 'closed';
+        }
         try {
           await invokeWithTimeout(
             handler,
@@ -332,8 +352,8 @@ export class AsyncInvoker {
           trace: [],
         },
       };
-      // Lambda keeps trying its destination; so does the local stand-in.
-      for (;;) {
+      // Lambda keeps trying its destination; so does the local stand-in, until it is closed.
+      while (!this.closed) {
         try {
           await this.options.sqs.send(
             new SendMessageCommand({
@@ -347,6 +367,7 @@ export class AsyncInvoker {
           await sleep(100);
         }
       }
+      return 'closed';
     } finally {
       this.pendingCount -= 1;
     }

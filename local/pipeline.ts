@@ -31,7 +31,13 @@ import { depsFromEnv, withDrillBucketCheck } from '../src/wiring/restore.js';
 import { validateDepsFromEnv } from '../src/wiring/validate.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
 import { type LocalAws, startLocalAws } from './endpoint.js';
-import { AsyncInvoker, type LocalHandler, lambdaContext, SqsEventSource } from './event-source.js';
+import {
+  AsyncInvoker,
+  type InvokeResult,
+  type LocalHandler,
+  lambdaContext,
+  SqsEventSource,
+} from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
 import { routeMakeReady } from './make-ready-rule.js';
@@ -112,7 +118,7 @@ export const UNKIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0.05, duplicateRa
 export const KIND_JOB_EVENTS: JobEventDelivery = { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 };
 
 /** What became of an emitted event: the end of the invocations its rules made, or no rule matched. */
-export type EmitResult = 'succeeded' | 'destination' | 'unmatched';
+export type EmitResult = InvokeResult | 'unmatched';
 
 /** A running local pipeline. */
 export interface LocalPipeline {
@@ -396,8 +402,8 @@ function routeRules(
 ): LocalPipeline['emit'] {
   const patterns = deployedPatterns(options.rules);
   // The invocations one publish starts (publish delivers synchronously), so emit can wait for them.
-  let delivered: Promise<'succeeded' | 'destination'>[] | undefined;
-  const deliverTo = (run: Promise<'succeeded' | 'destination'>) => {
+  let delivered: Promise<InvokeResult>[] | undefined;
+  const deliverTo = (run: Promise<InvokeResult>) => {
     delivered?.push(run);
   };
   aws.events.addRule({
@@ -416,7 +422,7 @@ function routeRules(
     target: (event: BusEvent) => deliverTo(invokers.trackInvoker.invoke(handlers.track, event as never)),
   });
   return async (event) => {
-    const runs: Promise<'succeeded' | 'destination'>[] = [];
+    const runs: Promise<InvokeResult>[] = [];
     delivered = runs;
     try {
       aws.events.publish(event as BusEvent);
@@ -597,8 +603,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     handlerDeps,
   );
   const jobEvents = deliverJobEvents(aws, options);
-  if (options.allFunctions !== undefined)
-    routeMakeReady(aws, driver, deadLetterQueueUrl, env, options.logSink);
+  const readyInvoker =
+    options.allFunctions === undefined
+      ? undefined
+      : routeMakeReady(aws, driver, deadLetterQueueUrl, env, options.logSink);
   const reconciled: ReconcileReport[] = [];
   source.start();
   const { validator, stopSchedules } = startRestOfDeployment(
@@ -634,6 +642,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     reconciled,
     deadLetters: () => deadLettersOf(aws),
     close: async () => {
+      // First what starts work: nothing of this pipeline calls its endpoint once it is gone.
+      for (const invoker of new Set([...Object.values(invokers), readyInvoker])) invoker?.close();
       await stopSchedules();
       await validator?.stop();
       await source.stop();
