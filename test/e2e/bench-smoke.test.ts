@@ -31,10 +31,7 @@ it('scales the drain: N queued, N/10 events, N/50 alarms', () => {
   expect(drainSize(10)).toStrictEqual({ queued: 10, events: 1, alarms: 1 });
 });
 
-// Skipped: in 2 of the last 3 whole-suite runs this smoke run stalled past its timeout and left
-// handles open (Jest never exits), as the chaos campaign does about one run in 45; the cause (a
-// suspected pacer stall under the backlog drain) is not found yet. `npm run bench` still runs it.
-it.skip('smoke: measures every figure, paired, and traces the alarm and the drain', async () => {
+it('smoke: measures every figure, paired, and traces the alarm and the drain', async () => {
   const { rows, alarm, drain, faults, backlogAlarm } = await runBench(QUICK);
   if (alarm === undefined || drain === undefined)
     throw new Error('the alarm and the drain were not measured');
