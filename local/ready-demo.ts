@@ -77,6 +77,7 @@ function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
     sqs: async () => setup.sqs,
     ddb: setup.ddb,
     rds: () => setup.resources.rds,
+    ec2: () => setup.resources.ec2,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),
