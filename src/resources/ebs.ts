@@ -13,7 +13,7 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { vaultAccount } from '../aws/backup.js';
-import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import { call, dateOf, isNotFound, NotReadyError, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillRules,
   type DrillSteps,
@@ -207,13 +207,29 @@ async function tagsOf(what: Ec2Resource, t: Target, arn: string): Promise<Tags> 
   return tagMap(found.Tags);
 }
 
+/**
+ * A call on the copy AWS Backup has just created: EC2 may not know its id yet, so its "not found"
+ * means "not yet" (retried, then the run is tried again), never a failed step
+ * (docs/aws-behaviour.md#ec2-eventual-consistency).
+ */
+async function onCopy<T>(t: Target, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new NotReadyError(`EC2 does not know ${nameOf(t.restoredArn)} yet (it is eventually consistent)`);
+  }
+}
+
 const tagCopy = (t: Target, tags: Tags) =>
-  call('CreateTags', () =>
-    t.clients.ec2().send(
-      new CreateTagsCommand({
-        Resources: [nameOf(t.restoredArn)],
-        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-      }),
+  onCopy(t, () =>
+    call('CreateTags', () =>
+      t.clients.ec2().send(
+        new CreateTagsCommand({
+          Resources: [nameOf(t.restoredArn)],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
     ),
   ).then(() => undefined);
 
@@ -224,7 +240,7 @@ export function ec2TagsReady(
   manual: readonly string[],
 ): ReadyType {
   const prefix = resourceType.toLowerCase();
-  const copyTags = (t: Target) => tagsOf(what, t, t.restoredArn);
+  const copyTags = (t: Target) => onCopy(t, () => tagsOf(what, t, t.restoredArn));
   return {
     resourceType,
     async readSource(t) {

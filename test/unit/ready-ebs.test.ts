@@ -1,6 +1,6 @@
 /** EBS make-ready steps against a stateful fake: the pipeline's tag, then the source volume's tags. */
 
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { makeReady } from '../../src/ready/run';
 import { ebsReady } from '../../src/resources/ebs';
 import { fakeEc2, quickRun } from '../helpers/ec2-ready-fakes';
@@ -108,15 +108,34 @@ describe('EBS make-ready', () => {
     mock.restore();
   });
 
-  it('with the copy gone, fails both steps with InvalidVolume.NotFound: never ready', async () => {
-    const mock = fakeEc2({ [SOURCE]: { team: 'orders' } });
+  it('a copy EC2 does not know yet is looked at again, never a failed step: ready once it shows', async () => {
+    const copy: Record<string, string> = {};
+    const tags: Record<string, Record<string, string>> = { [SOURCE]: { team: 'orders' } };
+    const mock = fakeEc2(tags);
+    let looks = 0;
+    mock.on(DescribeVolumesCommand, { VolumeIds: [COPY] }).callsFake(() => {
+      looks += 1;
+      // EC2 is eventually consistent: the id AWS Backup just created shows on the third look.
+      if (looks < 3) throw clientError('InvalidVolume.NotFound', `The volume '${COPY}' does not exist.`);
+      tags[COPY] = copy;
+      return {
+        Volumes: [{ VolumeId: COPY, Tags: Object.entries(copy).map(([Key, Value]) => ({ Key, Value })) }],
+      };
+    });
     const result = await makeReady(quickRun(), ebsReady, target(ARN(SOURCE)));
-    expect(result.ready).toBe(false);
-    expect(result.steps.map((s) => [s.step, s.status, s.error?.name])).toStrictEqual([
-      ['ebs.ready-tag', 'failed', 'AwsCallError'],
-      ['ebs.tags', 'failed', 'AwsCallError'],
-    ]);
-    expect(result.steps[0]?.error?.message).toMatch(/InvalidVolume\.NotFound/);
+    expect(result.ready).toBe(true);
+    expect(copy).toMatchObject({ 'backup-restore:ready': 'job-4', team: 'orders' });
+    mock.restore();
+  });
+
+  it('a copy EC2 never shows makes the run be tried again (the invocation fails), never ready nor failed', async () => {
+    const mock = fakeEc2({ [SOURCE]: { team: 'orders' } });
+    await expect(makeReady(quickRun(), ebsReady, target(ARN(SOURCE)))).rejects.toMatchObject({
+      name: 'StillWaitingError',
+      retryable: true,
+      message: expect.stringMatching(/ebs\.ready-tag/),
+    });
+    expect(mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
     mock.restore();
   });
 });
