@@ -64,7 +64,7 @@ function seedSources(aws: LocalAws, account: string, region: string): void {
 }
 
 /** The handler's dependencies on the local endpoint. */
-function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
+export function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
   const config = loadConfig({
     ...localRequestSettings(),
     AWS_REGION: region,
