@@ -64,7 +64,7 @@ function seedSources(aws: LocalAws, account: string, region: string): void {
 }
 
 /** The handler's dependencies on the local endpoint. */
-function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
+export function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
   const config = loadConfig({
     ...localRequestSettings(),
     AWS_REGION: region,
@@ -77,6 +77,7 @@ function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps {
     sqs: async () => setup.sqs,
     ddb: setup.ddb,
     rds: () => setup.resources.rds,
+    ec2: () => setup.resources.ec2,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),

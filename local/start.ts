@@ -20,6 +20,7 @@ import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { describeLetter } from '../cli/dead-letters.js';
 import { plural, safe } from '../cli/output.js';
+import { createHandler as makeReadyHandler } from '../handlers/make-ready.js';
 import { loadValidationConfig } from '../src/checks/config.js';
 import { type CleanupDeps, cleanupDueDrills } from '../src/drills/cleanup.js';
 import { recordCompletedDrill } from '../src/drills/record.js';
@@ -30,6 +31,7 @@ import { markJobOutcome } from '../src/table/outcomes.js';
 import { type ValidateDeps, validateRestore } from '../src/validation/validate.js';
 import type { BackupSeed } from './backup-service.js';
 import { LOCAL_OPERATIONS, type LocalAws, PortInUseError, startLocalAws } from './endpoint.js';
+import { lambdaContext } from './event-source.js';
 import { type FaultPlan, parseFaultPlan } from './faults.js';
 import {
   ALERT_TOPIC,
@@ -40,9 +42,11 @@ import {
   type LocalPipelineOptions,
   REGION,
   REQUEST_QUEUE,
+  restoreJobEvent,
   startLocalPipeline,
   UNKIND_JOB_EVENTS,
 } from './pipeline.js';
+import { readyDeps } from './ready-demo.js';
 import { localS3ControlClient } from './resources/s3.js';
 import { currentEventText, currentOffset, currentSeed, EVENTS_DIR, writeCurrentEvents } from './samples.js';
 import { LOCAL_STACK } from './settings.js';
@@ -610,10 +614,13 @@ interface DrillDemo {
   readonly metricLines: string[];
   readonly silent: Logger;
   readonly out: (line: string) => void;
+  /** makeReady on the job's COMPLETED event, as its deployed rule sends it. */
+  readonly makeReady: (restoreJobId: string) => Promise<unknown>;
 }
 
 /** The validator's and the cleanup's dependencies on the local endpoint, with their metrics kept. */
 function drillDemoOf(
+  aws: LocalAws,
   seed: BackupSeed,
   setup: ValidationSetup,
   s3control: ReturnType<typeof localS3ControlClient>,
@@ -659,7 +666,14 @@ function drillDemoOf(
     now: () => new Date(),
   };
   const role = `arn:aws:iam::${seed.accountId}:role/service-role/AWSBackupDefaultServiceRole`;
-  return { setup, role, validateDeps, cleanupDeps, metricLines, silent, out };
+  const ready = makeReadyHandler(readyDeps(setup, seed.region));
+  const makeReady = async (id: string) => {
+    const job = aws.backup.jobs.find((j) => j.RestoreJobId === id);
+    return job === undefined
+      ? 'no such job'
+      : ready(restoreJobEvent(job, false) as never, lambdaContext('makeReady', 900_000));
+  };
+  return { setup, role, validateDeps, cleanupDeps, metricLines, silent, out, makeReady };
 }
 
 /** A drill restored to COMPLETED, then handed off as the tracker does (the outcome's time, the drill record). */
@@ -709,6 +723,8 @@ async function restoreDrill(
     new Date(),
   );
   out(`    COMPLETED: ${arn}, drill record written (untagged until the cleanup's next run)`);
+  // The validator judges the copy once makeReady has made it ready (docs/ready.md).
+  out(`    make-ready: ${String(await d.makeReady(restoreJobId))}`);
   return { restoreJobId, arn, completedAt };
 }
 
@@ -758,7 +774,7 @@ export async function drillDemo(out: (line: string) => void = (line) => console.
   });
   const s3control = localS3ControlClient(aws.url, seed.region);
   try {
-    const d = drillDemoOf(seed, setup, s3control, out);
+    const d = drillDemoOf(aws, seed, setup, s3control, out);
     out('');
     out('Drills (restore, validate, time, delete):');
     const rds = await restoreDrill(

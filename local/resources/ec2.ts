@@ -1,9 +1,10 @@
 /**
  * Local Amazon EC2 (EC2 query protocol, XML answers, API version 2016-11-15): EBS volumes and EC2
  * instances a restore created. DescribeVolumes, DescribeInstances (with the block device mapping
- * of each attached volume), DescribeInstanceStatus, CreateTags, DeleteVolume, TerminateInstances:
- * as on AWS, terminating an instance deletes only its volumes with DeleteOnTermination true; the
- * others are detached once the instance is terminated, and stay.
+ * of each attached volume), DescribeInstanceStatus, CreateTags (all or none, within AWS's tag
+ * rules), DeleteVolume, TerminateInstances: as on AWS, terminating an instance deletes only its
+ * volumes with DeleteOnTermination true; the others are detached once the instance is terminated,
+ * and stay.
  */
 
 import { el, esc, formTags, type LocalReply, numbered, xml } from './reply.js';
@@ -127,6 +128,35 @@ function named(
   return out;
 }
 
+/** Most tags a resource can carry; `aws:` keys are AWS's own and not counted (docs/aws-behaviour.md#ec2-create-tags). */
+const MAX_TAGS = 50;
+const userKeys = (tags: Record<string, string>) => Object.keys(tags).filter((k) => !/^aws:/i.test(k));
+
+/**
+ * CreateTags on volumes and instances: every id must exist (none is tagged otherwise), no key may
+ * start with `aws:`, and no resource may end with more than 50 tags of its own.
+ */
+function createTags(store: ResourceStore, form: URLSearchParams): LocalReply {
+  const tags = formTags(form, /^Tag\.\d+\.Key$/);
+  const reserved = Object.keys(tags).find((k) => /^aws:/i.test(k));
+  if (reserved !== undefined)
+    return error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
+  const found: LocalResource[] = [];
+  for (const id of numbered(form, 'ResourceId')) {
+    const r = named(store, id.startsWith('vol-') ? 'volume' : 'instance', [id]);
+    if (!Array.isArray(r)) return r;
+    found.push(...r);
+  }
+  const over = found.find((r) => userKeys({ ...r.tags, ...tags }).length > MAX_TAGS);
+  if (over !== undefined)
+    return error(
+      'TagLimitExceeded',
+      `The maximum number of tags (${MAX_TAGS}) for ${over.id} has been reached.`,
+    );
+  for (const r of found) Object.assign(r.tags, tags);
+  return answer('CreateTags', '<return>true</return>');
+}
+
 /** Answers one EC2 query action; undefined for an action not served locally. */
 export function ec2Action(store: ResourceStore, form: URLSearchParams): LocalReply | undefined {
   const action = form.get('Action') ?? '';
@@ -161,20 +191,8 @@ export function ec2Action(store: ResourceStore, form: URLSearchParams): LocalRep
         `<instanceStatusSet>${shown.map((r) => statusXml(store, r)).join('')}</instanceStatusSet>`,
       );
     }
-    case 'CreateTags': {
-      const ids = numbered(form, 'ResourceId');
-      const tags = formTags(form, /^Tag\.\d+\.Key$/);
-      for (const id of ids) {
-        const r = id.startsWith('vol-') ? store.get('volume', id) : store.get('instance', id);
-        if (r === undefined) {
-          return id.startsWith('vol-')
-            ? error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`)
-            : error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
-        }
-        Object.assign(r.tags, tags);
-      }
-      return answer(action, '<return>true</return>');
-    }
+    case 'CreateTags':
+      return createTags(store, form);
     case 'DeleteVolume': {
       const id = form.get('VolumeId') ?? '';
       const found = named(store, 'volume', [id]);

@@ -9,10 +9,11 @@ import {
   DeleteVolumeCommand,
   DescribeVolumesCommand,
   type EC2Client,
+  type Tag,
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { vaultAccount } from '../aws/backup.js';
-import { call, dateOf, readOrMissing, tagMap } from './calls.js';
+import { call, dateOf, isNotFound, NotReadyError, readOrMissing, tagMap } from './calls.js';
 import {
   type DrillRules,
   type DrillSteps,
@@ -29,6 +30,8 @@ import {
   type ValidationSteps,
   type Verdict,
 } from './module.js';
+import { nameOf, READY_TAG, type ReadyType, type Target } from './ready-steps.js';
+import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 /** An EBS volume (DescribeVolumes). */
 export type VolumeObservation =
@@ -143,7 +146,7 @@ export const ebs = {
   ],
   validated: true,
   drillable: true,
-  madeReady: false,
+  madeReady: true,
   iam: [
     { action: 'ec2:DescribeVolumes', resource: '*', by: 'validate' },
     { action: 'backup:GetRecoveryPointRestoreMetadata', resource: POINT, by: 'validate' },
@@ -181,3 +184,91 @@ export const ebsDrill: DrillSteps = {
     return { steps: ['DeleteVolume'] };
   },
 };
+
+/*
+ * Make-ready: a restored volume or instance carries its source's tags only when the restore
+ * request set CopySourceTagsToRestoredResource (docs/aws-behaviour.md#ec2-restore-tags). The steps
+ * put the pipeline's tag on the copy, then the source's tags it lacks (CreateTags on its id).
+ */
+
+/** How make-ready reads one kind of EC2 resource (a volume, an instance) by its id. */
+export interface Ec2Resource {
+  /** The error EC2 answers for an id that does not exist. */
+  readonly notFound: string;
+  /** The resource, or undefined when EC2 lists none for the id. */
+  readonly describe: (ec2: EC2Client, id: string) => Promise<{ readonly Tags?: Tag[] } | undefined>;
+}
+
+/** The resource's tags; EC2's not-found error when it is gone. */
+async function tagsOf(what: Ec2Resource, t: Target, arn: string): Promise<Tags> {
+  const id = nameOf(arn);
+  const found = await what.describe(t.clients.ec2(), id);
+  if (found === undefined) throw Object.assign(new Error(`${id} does not exist`), { name: what.notFound });
+  return tagMap(found.Tags);
+}
+
+/**
+ * A call on the copy AWS Backup has just created: EC2 may not know its id yet, so its "not found"
+ * means "not yet" (retried, then the run is tried again), never a failed step
+ * (docs/aws-behaviour.md#ec2-eventual-consistency).
+ */
+async function onCopy<T>(t: Target, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    throw new NotReadyError(`EC2 does not know ${nameOf(t.restoredArn)} yet (it is eventually consistent)`);
+  }
+}
+
+const tagCopy = (t: Target, tags: Tags) =>
+  onCopy(t, () =>
+    call('CreateTags', () =>
+      t.clients.ec2().send(
+        new CreateTagsCommand({
+          Resources: [nameOf(t.restoredArn)],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    ),
+  ).then(() => undefined);
+
+/** The make-ready steps of a restored EC2 resource: the pipeline's tag first (every later step is held to it), then the source's tags. */
+export function ec2TagsReady(
+  resourceType: 'EBS' | 'EC2',
+  what: Ec2Resource,
+  manual: readonly string[],
+): ReadyType {
+  const prefix = resourceType.toLowerCase();
+  const copyTags = (t: Target) => onCopy(t, () => tagsOf(what, t, t.restoredArn));
+  return {
+    resourceType,
+    async readSource(t) {
+      const arn = t.sourceArn;
+      if (arn === undefined) return undefined;
+      const tags = await readIfExists(() => tagsOf(what, t, arn));
+      return tags === undefined ? undefined : { tags: copiedTags(tags) };
+    },
+    fromRecoveryPoint: () => ({}),
+    steps: [
+      tagsStep(`${prefix}.ready-tag`, READY_TAG, copyTags, tagCopy),
+      tagsStep(`${prefix}.tags`, 'tags', copyTags, tagCopy),
+    ],
+    manual,
+  };
+}
+
+/** EBS's make-ready steps: the pipeline's tag and the source volume's tags. */
+export const ebsReady: ReadyType = /* @__PURE__ */ ec2TagsReady(
+  'EBS',
+  {
+    notFound: 'InvalidVolume.NotFound',
+    describe: async (ec2, id) =>
+      (await call('DescribeVolumes', () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))))
+        .Volumes?.[0],
+  },
+  [
+    'attaching the volume to an instance, under the device name the source had (a restored volume is attached to nothing)',
+    'what names the source volume by its id (scripts, mounts, snapshot policies): the copy has its own id',
+  ],
+);

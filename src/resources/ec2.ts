@@ -16,7 +16,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { call, dateOf, isNotFound, readOrMissing, tagMap } from './calls.js';
-import { evidenceOf, tagEc2, VOLUME_IAM, type VolumeEvidence } from './ebs.js';
+import { ec2TagsReady, evidenceOf, tagEc2, VOLUME_IAM, type VolumeEvidence } from './ebs.js';
 import {
   type Deletion,
   type DrillContext,
@@ -34,6 +34,7 @@ import {
   type ValidationSteps,
   type Verdict,
 } from './module.js';
+import type { ReadyType } from './ready-steps.js';
 
 /** An EC2 instance: DescribeInstances and DescribeInstanceStatus (IncludeAllInstances). */
 export type InstanceObservation =
@@ -255,7 +256,7 @@ export const ec2 = {
   ],
   validated: true,
   drillable: true,
-  madeReady: false,
+  madeReady: true,
   iam: [
     { action: 'ec2:DescribeInstances', resource: '*', by: 'validate' },
     { action: 'ec2:DescribeInstanceStatus', resource: '*', by: 'validate' },
@@ -283,3 +284,19 @@ export const ec2Drill: DrillSteps = {
     return { ...sweep, steps: ['TerminateInstances', ...sweep.steps] };
   },
 };
+
+/** EC2's make-ready steps: the pipeline's tag and the source instance's tags, on the instance only. */
+export const ec2Ready: ReadyType = /* @__PURE__ */ ec2TagsReady(
+  'EC2',
+  {
+    notFound: 'InvalidInstanceID.NotFound',
+    describe: async (ec2, id) =>
+      (await call('DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))))
+        .Reservations?.[0]?.Instances?.[0],
+  },
+  [
+    'the tags of the volumes the instance was restored with (the steps tag the instance, not its volumes)',
+    'user data (AWS Backup neither backs it up nor restores it)',
+    'Elastic IP addresses, DNS records and load balancer targets that named the source instance',
+  ],
+);

@@ -6,6 +6,7 @@
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 
 /** A setting's value, comparable as JSON. */
@@ -18,6 +19,7 @@ export type SourceSettings = Readonly<Record<string, Value>>;
 export interface ReadyClients {
   readonly rds: () => RDSClient;
   readonly ddb: () => DynamoDBClient;
+  readonly ec2: () => EC2Client;
 }
 
 /** What a request asks of make-ready (src/ready/request.ts reads it). */

@@ -16,6 +16,8 @@ const NOT_FOUND = new Set([
   'DBClusterNotFoundFault',
   'DBInstanceNotFound',
   'DBInstanceNotFoundFault',
+  'InvalidVolume.NotFound',
+  'InvalidInstanceID.NotFound',
 ]);
 
 /** `read()`, or undefined when the resource does not exist; other errors are sorted and thrown. */

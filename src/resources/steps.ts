@@ -8,8 +8,8 @@
 import { auroraDrill, auroraReady, auroraValidation } from './aurora.js';
 import { documentdbDrill, documentdbValidation } from './documentdb.js';
 import { dynamodbDrill, dynamodbReady, dynamodbValidation } from './dynamodb.js';
-import { ebsDrill, ebsValidation } from './ebs.js';
-import { ec2Drill, ec2Validation } from './ec2.js';
+import { ebsDrill, ebsReady, ebsValidation } from './ebs.js';
+import { ec2Drill, ec2Ready, ec2Validation } from './ec2.js';
 import { efsDrill, efsValidation } from './efs.js';
 import type { DrillSteps, ValidationSteps } from './module.js';
 import { neptuneDrill, neptuneValidation } from './neptune.js';
@@ -48,6 +48,8 @@ const DRILLS: Readonly<Partial<Record<ResourceType, DrillSteps>>> = {
 const READY: Readonly<Partial<Record<ResourceType, ReadyType>>> = {
   Aurora: auroraReady,
   DynamoDB: dynamodbReady,
+  EBS: ebsReady,
+  EC2: ec2Ready,
   RDS: rdsReady,
 };
 

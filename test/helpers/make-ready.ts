@@ -10,6 +10,7 @@ import {
   GetRecoveryPointRestoreMetadataCommand,
 } from '@aws-sdk/client-backup';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CompletedRestoreEvent, createHandler } from '../../handlers/make-ready';
@@ -113,11 +114,12 @@ export function completedEvent(d: EventDetail): CompletedRestoreEvent {
   } as unknown as CompletedRestoreEvent;
 }
 
-/** The makeReady handler over `aws`, with an RDS client and sleeps that return at once. */
+/** The makeReady handler over `aws`, with RDS and EC2 clients and sleeps that return at once. */
 export function makeReadyHandler(aws: Aws) {
   return createHandler({
     ...aws.deps,
     rds: () => new RDSClient({ region: REGION }),
+    ec2: () => new EC2Client({ region: REGION }),
     sleep: async () => undefined,
   });
 }

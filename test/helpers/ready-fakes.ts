@@ -15,6 +15,7 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
@@ -39,6 +40,7 @@ export function readyTarget({
     clients: {
       rds: () => new RDSClient({ region: REGION }),
       ddb: () => new DynamoDBClient({ region: REGION }),
+      ec2: () => new EC2Client({ region: REGION }),
     },
     ...t,
     ...(sourceArn === undefined ? {} : { sourceArn }),

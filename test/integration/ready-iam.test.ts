@@ -46,6 +46,10 @@ const allowed = async (q: Request) =>
   ).result === 'Allowed';
 
 const CLUSTER = arn('rds', 'cluster:ledger-restored');
+const VOLUME = arn('ec2', 'volume/vol-0bbbbbbbbbbbbbbb2');
+const INSTANCE = arn('ec2', 'instance/i-0bbbbbbbbbbbbbbb2');
+// EC2 gives a resource's tags as ec2:ResourceTag (and aws:ResourceTag).
+const ec2Marked = { [`ec2:ResourceTag/${KEY}`]: 'job-1', ...marked };
 const TABLE = arn('dynamodb', 'table/orders-restored');
 const JOB_TABLE = arn('dynamodb', 'table/RestoreJobsTable');
 
@@ -115,6 +119,53 @@ describe("makeReady's role", () => {
     }
   });
 
+  it('reads volumes and instances with their tags (EC2 Describe takes only "*"), in this Region only', async () => {
+    for (const action of ['ec2:DescribeVolumes', 'ec2:DescribeInstances']) {
+      expect([action, await allowed({ action, resource: '*' })]).toStrictEqual([action, true]);
+      expect([
+        action,
+        await allowed({ action, resource: '*', context: { 'aws:RequestedRegion': OTHER_REGION } }),
+      ]).toStrictEqual([action, false]);
+    }
+  });
+
+  it('tags a volume or an instance with the ready key alone only where it has none, and copies other keys only onto one carrying it', async () => {
+    for (const resource of [VOLUME, INSTANCE]) {
+      const q = (context: Record<string, string | string[]>, at = resource) =>
+        allowed({ action: 'ec2:CreateTags', resource: at, context });
+      expect([resource, await q(writing([KEY]))]).toStrictEqual([resource, true]);
+      expect([resource, await q({ ...writing([KEY]), ...ec2Marked })]).toStrictEqual([resource, false]);
+      expect([resource, await q(writing([KEY, 'team']))]).toStrictEqual([resource, false]);
+      // No CreateTags of other keys on a volume or instance without the ready key.
+      expect([resource, await q(writing(['team']))]).toStrictEqual([resource, false]);
+      expect([resource, await q({ ...writing(['team', 'Name']), ...ec2Marked })]).toStrictEqual([
+        resource,
+        true,
+      ]);
+      expect([resource, await q({ ...writing(['backup-restore:drill']), ...ec2Marked })]).toStrictEqual([
+        resource,
+        false,
+      ]);
+      const elsewhere = resource.replace(STACK.region, OTHER_REGION);
+      expect([
+        resource,
+        await q({ ...writing(['team']), ...ec2Marked, 'aws:RequestedRegion': OTHER_REGION }, elsewhere),
+      ]).toStrictEqual([resource, false]);
+      expect([
+        resource,
+        await q({ ...writing([KEY]) }, resource.replace(STACK.accountId, OTHER_ACCOUNT)),
+      ]).toStrictEqual([resource, false]);
+    }
+    // Never on another kind of EC2 resource (a snapshot).
+    expect(
+      await allowed({
+        action: 'ec2:CreateTags',
+        resource: arn('ec2', 'snapshot/snap-1', STACK.region, ''),
+        context: writing([KEY]),
+      }),
+    ).toBe(false);
+  });
+
   it('creates an instance only tagged with the ready key, and only in a cluster that carries it', async () => {
     const db = arn('rds', 'db:ledger-restored-writer');
     expect(await allowed({ action: 'rds:CreateDBInstance', resource: db, context: writing([KEY]) })).toBe(
@@ -143,7 +194,13 @@ describe("makeReady's role", () => {
       ['dynamodb:DeleteTable', TABLE],
       ['rds:DeleteDBCluster', CLUSTER],
       ['rds:DeleteDBInstance', arn('rds', 'db:ledger-restored-writer')],
+      ['ec2:DeleteVolume', VOLUME],
+      ['ec2:TerminateInstances', INSTANCE],
+      ['ec2:DeleteTags', VOLUME],
     ] as const)
-      expect([action, await allowed({ action, resource, context: marked })]).toStrictEqual([action, false]);
+      expect([action, await allowed({ action, resource, context: ec2Marked })]).toStrictEqual([
+        action,
+        false,
+      ]);
   });
 });

@@ -6,6 +6,7 @@
  * on-failure record: no `not-ready` record and no letter with the original request and the step.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
   DescribeDBClustersCommand,
@@ -60,6 +61,7 @@ test('a source cluster whose writer instance is gone: a result (writer not known
       clients: {
         rds: () => new RDSClient({ region: 'eu-west-1' }),
         ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
+        ec2: () => new EC2Client({ region: 'eu-west-1' }),
       },
     },
   ).then(

@@ -5,6 +5,7 @@
  */
 
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
@@ -48,6 +49,7 @@ function setup(request: unknown | undefined) {
     clients: {
       rds: () => new RDSClient({ region: 'eu-west-1' }),
       ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
+      ec2: () => new EC2Client({ region: 'eu-west-1' }),
     },
     log: createLogger({ sink: () => undefined }),
     now: () => new Date('2026-12-07T01:05:00.000Z'),
@@ -116,7 +118,7 @@ describe('a COMPLETED job made ready', () => {
   it.each([
     ['Aurora', {}, ['validation: job-9', 'record: no-steps']],
     ['Aurora', { Ready: false }, ['record: skipped']],
-    ['EBS', {}, ['record: no-steps']],
+    ['EFS', {}, ['record: no-steps']],
   ])(
     'asks for the validation of a %s job (request %j) only where the tracker left it to make-ready',
     async (type, request, order) => {

@@ -59,7 +59,13 @@ describe('the registry', () => {
       );
     }).map((m) => m.type);
     expect(mismatched).toStrictEqual([]);
-    expect(TYPES.filter((m) => m.madeReady).map((m) => m.type)).toStrictEqual(['Aurora', 'DynamoDB', 'RDS']);
+    expect(TYPES.filter((m) => m.madeReady).map((m) => m.type)).toStrictEqual([
+      'Aurora',
+      'DynamoDB',
+      'EBS',
+      'EC2',
+      'RDS',
+    ]);
     expect(readySteps('constructor')).toBeUndefined();
   });
 });

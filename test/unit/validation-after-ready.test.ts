@@ -49,6 +49,7 @@ async function validationsAsked(resourceType: string, request: Record<string, un
 
 describe('validation after ready', () => {
   it.each([
+    ['EFS', {}],
     ['EBS', {}],
     ['Aurora', { Ready: false }],
     ['Aurora', {}],
@@ -75,7 +76,8 @@ describe('validation after ready', () => {
   it('judges a copy to be made ready only once its record says ready (or skipped)', () => {
     expect(validatedAfterReady('Aurora', {})).toBe(true);
     expect(validatedAfterReady('Aurora', { Ready: false })).toBe(false);
-    expect(validatedAfterReady('EBS', {})).toBe(false);
+    expect(validatedAfterReady('EBS', {})).toBe(true);
+    expect(validatedAfterReady('EFS', {})).toBe(false);
     expect(readyGate(true, undefined)).toMatchObject({ verdict: 'not-yet', reason: /not made ready yet/ });
     expect(readyGate(true, record('not-ready'))).toMatchObject({
       verdict: 'not-yet',

@@ -22,6 +22,8 @@ import {
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
 const EC2_POINT = 'arn:aws:ec2:eu-west-1::image/ami-0abcdef1234567890';
 const DDB_POINT = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/backup/01732617600000-a1b2c3d4';
+// The EBS and EC2 requests say Ready: false: these tests judge the copy as restored (make-ready's
+// own tests make it ready first: test/integration/ready-local.test.ts).
 const FSX_LIKE = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f';
 
 let env: ValidationEnv;
@@ -61,6 +63,7 @@ describe('validateRestore', () => {
     const job = await completeAndQueue({
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
+      Ready: false,
       Metadata: { availabilityZone: 'eu-west-1a', volumeSize: '100' },
     });
     expect(env.aws.resources.store.byArn(job.createdResourceArn)?.kind).toBe('volume');
@@ -79,7 +82,12 @@ describe('validateRestore', () => {
 
   it('puts a booting EC2 instance back on the queue with a delay, then passes it once its checks are ok', async () => {
     env = await startValidationEnv({ timing: { runningAfterMs: 0, statusOkAfterMs: 60_000 } });
-    const job = await completeAndQueue({ RecoveryPointArn: EC2_POINT, ResourceType: 'EC2', Metadata: {} });
+    const job = await completeAndQueue({
+      RecoveryPointArn: EC2_POINT,
+      ResourceType: 'EC2',
+      Metadata: {},
+      Ready: false as const,
+    });
     await deliver();
     expect(await findVerdict(env.deps.ddb, TABLE, job.restoreJobId)).toBeUndefined();
     const queued = validationMessages(env).filter((m) => m.body.attempt === 2);
@@ -104,7 +112,7 @@ describe('validateRestore', () => {
 
   it('dead-letters the original request when a restored instance fails its status checks', async () => {
     env = await startValidationEnv({ timing: { runningAfterMs: 0 } });
-    const request = { RecoveryPointArn: EC2_POINT, ResourceType: 'EC2', Metadata: {} };
+    const request = { RecoveryPointArn: EC2_POINT, ResourceType: 'EC2', Metadata: {}, Ready: false as const };
     const job = await restoreAndLink(env, request);
     const instance = env.aws.resources.store.byArn(job.createdResourceArn);
     if (instance === undefined) throw new Error('no instance');
@@ -137,6 +145,7 @@ describe('validateRestore', () => {
     const job = await restoreAndLink(env, {
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
+      Ready: false,
       Metadata: { availabilityZone: 'eu-west-1a' },
     });
     const longAgo = new Date(Date.now() - 2 * 60_000);
@@ -189,6 +198,7 @@ describe('validateRestore', () => {
     const job = await completeAndQueue({
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
+      Ready: false,
       Metadata: { availabilityZone: 'eu-west-1a' },
       Validator: 'orders-smoke-test',
     });
@@ -218,6 +228,7 @@ describe('validateRestore', () => {
     await completeAndQueue({
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
+      Ready: false,
       Metadata: { availabilityZone: 'eu-west-1a' },
       Validator: 'anything',
     });
@@ -248,6 +259,7 @@ describe('validateRestore', () => {
     const job = await completeAndQueue({
       RecoveryPointArn: EBS_POINT,
       ResourceType: 'EBS',
+      Ready: false,
       Metadata: { availabilityZone: 'eu-west-1a' },
     });
     env.aws.faults.set({ DescribeVolumes: { errorRates: { ServiceUnavailable: 1 } } });
