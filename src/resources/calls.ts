@@ -19,6 +19,7 @@ export class NotReadyError extends RestorePipelineError {
 }
 
 const NOT_FOUND = new Set([
+  'TableNotFoundException',
   'DBInstanceNotFound',
   'DBInstanceNotFoundFault',
   'DBClusterNotFoundFault',
@@ -31,9 +32,8 @@ const NOT_FOUND = new Set([
 
 /** True for the errors each service answers for a resource that does not exist. */
 export function isNotFound(error: unknown): boolean {
-  const cause = (error as { cause?: { name?: unknown } }).cause;
-  const name = (error as { name?: unknown }).name;
-  return NOT_FOUND.has(String(cause?.name ?? '')) || NOT_FOUND.has(String(name ?? ''));
+  const e = error as { cause?: { name?: unknown }; name?: unknown; awsErrorName?: unknown };
+  return [e.awsErrorName, e.cause?.name, e.name].some((name) => NOT_FOUND.has(String(name ?? '')));
 }
 
 // A validation read also takes malformed ids as "not found": the created resource is not there.

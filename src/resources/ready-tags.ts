@@ -5,29 +5,17 @@
  */
 
 import { classifyAwsError } from '../errors.js';
+import { isNotFound } from './calls.js';
 import { READY_TAG, type ReadyStep, type Target, type Value } from './ready-steps.js';
 
 export type Tags = Readonly<Record<string, string>>;
-
-/** The errors that mean "no such resource", by service. */
-const NOT_FOUND = new Set([
-  'TableNotFoundException',
-  'ResourceNotFoundException',
-  'DBClusterNotFoundFault',
-  'DBInstanceNotFound',
-  'DBInstanceNotFoundFault',
-  'InvalidVolume.NotFound',
-  'InvalidInstanceID.NotFound',
-]);
 
 /** `read()`, or undefined when the resource does not exist; other errors are sorted and thrown. */
 export async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (error) {
-    const e = error as { awsErrorName?: unknown; name?: unknown };
-    const name = typeof e.awsErrorName === 'string' ? e.awsErrorName : e.name;
-    if (typeof name === 'string' && NOT_FOUND.has(name)) return undefined;
+    if (isNotFound(error)) return undefined;
     throw classifyAwsError('read the source', error);
   }
 }
