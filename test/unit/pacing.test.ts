@@ -268,6 +268,27 @@ describe('createPacer', () => {
     expect([await first, await behind]).toStrictEqual(['DeadlineExceededError', 'released']);
   });
 
+  it("takes the run from an owner whose callers all ended, even while its own alarms keep writing the item", async () => {
+    const table = fakeBudgetTable();
+    const a = instance(table, 'a');
+    const b = instance(table, 'b');
+    // a holds the run; its callers' invocations end at 2 s, so a stops granting and stays owner.
+    for (let i = 0; i < 30; i++) void a.ask('recovery', Date.now() + 2_000);
+    await jest.advanceTimersByTimeAsync(500);
+    for (let i = 0; i < 3; i++) void b.ask('recovery');
+    // b's alarms take the next free call each second: each is a write of b's, no sign of a's life.
+    for (let s = 0; s < 20; s++) {
+      void b.ask('alarm');
+      await jest.advanceTimersByTimeAsync(1_000);
+    }
+    expect(a.failed.length).toBeGreaterThan(0);
+    expect(b.released.filter((r) => r.priority === 'alarm')).toHaveLength(20);
+    // Taken over once a's item stayed unchanged by anyone else for the stale time (3.1 s here).
+    expect(b.released.filter((r) => r.priority === 'recovery')).toHaveLength(3);
+    expect(b.released.filter((r) => r.priority === 'recovery')[0]?.at).toBeLessThan(1_000_000 + 2_000 + 8_000);
+    expect(maxInWindow([...a.released, ...b.released].map((r) => r.at), 1000)).toBeLessThanOrEqual(QUOTA);
+  });
+
   it("refuses a call whose turn comes after the caller's deadline, without taking it", async () => {
     const table = fakeBudgetTable();
     const a = instance(table, 'a');
