@@ -268,6 +268,8 @@ export class AsyncInvoker {
   timeouts = 0;
   private pendingCount = 0;
   private closed = false;
+  /** Where the pending invocations are: an attempt running (since when), waiting for a turn, or sending to the destination. */
+  private readonly where = { running: new Map<object, number>(), queued: 0, destination: 0 };
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -276,6 +278,13 @@ export class AsyncInvoker {
   /** Invocations not finished yet (including retries waiting). */
   get pending(): number {
     return this.pendingCount;
+  }
+
+  /** What the pending invocations are doing, for a run that waits on them (the oldest attempt's age). */
+  describe(): string {
+    const { running, queued, destination } = this.where;
+    const oldest = running.size === 0 ? 0 : Date.now() - Math.min(...running.values());
+    return `${running.size} attempt(s) running (the oldest for ${oldest} ms), ${queued} waiting for a concurrency slot, ${destination} sending to the destination`;
   }
 
   private async acquire(): Promise<void> {
@@ -315,11 +324,15 @@ export class AsyncInvoker {
         }
         if (this.closed) return 'closed';
         this.stats.invocations += 1;
+        this.where.queued += 1;
         await this.acquire();
+        this.where.queued -= 1;
         if (this.closed) {
           this.release();
           return 'closed';
         }
+        const running = {};
+        this.where.running.set(running, Date.now());
         try {
           await invokeWithTimeout(
             handler,
@@ -332,6 +345,7 @@ export class AsyncInvoker {
           if (error instanceof FunctionTimeoutError) this.timeouts += 1;
           lastError = error;
         } finally {
+          this.where.running.delete(running);
           this.release();
         }
       }
@@ -353,6 +367,7 @@ export class AsyncInvoker {
         },
       };
       // Lambda keeps trying its destination; so does the local stand-in, until it is closed.
+      this.where.destination += 1;
       while (!this.closed) {
         try {
           await this.options.sqs.send(
@@ -362,11 +377,13 @@ export class AsyncInvoker {
             }),
           );
           this.stats.toDestination += 1;
+          this.where.destination -= 1;
           return 'destination';
         } catch {
           await sleep(100);
         }
       }
+      this.where.destination -= 1;
       return 'closed';
     } finally {
       this.pendingCount -= 1;

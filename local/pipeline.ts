@@ -557,7 +557,7 @@ function waitsOf(
   parts: {
     source: { readonly busy: boolean };
     validator: { readonly busy: boolean } | undefined;
-    invokers: Readonly<Record<keyof Invokers, { readonly pending: number }>>;
+    invokers: Readonly<Record<keyof Invokers, { readonly pending: number; describe(): string }>>;
     jobEvents: { inFlight(): number };
   },
 ): string[] {
@@ -568,7 +568,8 @@ function waitsOf(
   if (source.busy) waits.push('the request function handling a batch');
   if (validator?.busy ?? false) waits.push('the validator handling a batch');
   for (const [name, invoker] of Object.entries(invokers))
-    if (invoker.pending > 0) waits.push(`${invoker.pending} asynchronous invocation(s) of ${name}`);
+    if (invoker.pending > 0)
+      waits.push(`${invoker.pending} asynchronous invocation(s) of ${name} (${invoker.describe()})`);
   if (jobEvents.inFlight() > 0) waits.push(`${jobEvents.inFlight()} job event(s) on their way`);
   const open = aws.backup.jobs.filter((j) => j.Status === 'PENDING' || j.Status === 'RUNNING');
   if (open.length > 0)

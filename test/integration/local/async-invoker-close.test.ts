@@ -38,6 +38,9 @@ it('gives up the destination it cannot reach once closed, and says so', async ()
   // Lambda keeps trying its destination: so does the invoker while open.
   expect(sends.n).toBeGreaterThan(5);
   expect(inv.pending).toBe(1);
+  expect(inv.describe()).toBe(
+    '0 attempt(s) running (the oldest for 0 ms), 0 waiting for a concurrency slot, 1 sending to the destination',
+  );
   inv.close();
   await jest.advanceTimersByTimeAsync(200);
   await expect(run).resolves.toBe('closed');
@@ -56,6 +59,7 @@ it('starts no attempt and no retry after it is closed', async () => {
   };
   const first = inv.invoke(handler, { id: 'a' });
   await jest.advanceTimersByTimeAsync(0);
+  expect(inv.describe()).toMatch(/^0 attempt\(s\) running .*, 0 waiting for a concurrency slot, 0 sending/);
   inv.close();
   const second = inv.invoke(handler, { id: 'b' });
   await jest.advanceTimersByTimeAsync(100);
@@ -64,4 +68,23 @@ it('starts no attempt and no retry after it is closed', async () => {
   // 'a' had its first attempt before the close and no retry after it; 'b' never ran.
   expect(calls).toStrictEqual(['a']);
   expect(inv.stats.retries).toBe(1);
+});
+
+it('says what its pending invocations are doing: attempts running and how long, and those waiting for a slot', async () => {
+  const inv = new AsyncInvoker({
+    sqs: {} as SQSClient,
+    functionName: 'restoreFromEvent',
+    onFailureQueueUrl: 'http://127.0.0.1:1/123456789012/restore-dead-letters',
+    concurrency: 1,
+    timeoutMs: 10_000,
+  });
+  const never = () => new Promise<never>(() => undefined);
+  void inv.invoke(never, {});
+  void inv.invoke(never, {});
+  await jest.advanceTimersByTimeAsync(2_500);
+  expect(inv.pending).toBe(2);
+  expect(inv.describe()).toBe(
+    '1 attempt(s) running (the oldest for 2500 ms), 1 waiting for a concurrency slot, 0 sending to the destination',
+  );
+  inv.close();
 });
