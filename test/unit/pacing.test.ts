@@ -268,7 +268,7 @@ describe('createPacer', () => {
     expect([await first, await behind]).toStrictEqual(['DeadlineExceededError', 'released']);
   });
 
-  it("takes the run from an owner whose callers all ended, even while its own alarms keep writing the item", async () => {
+  it('takes the run from an owner whose callers all ended, even while its own alarms keep writing the item', async () => {
     const table = fakeBudgetTable();
     const a = instance(table, 'a');
     const b = instance(table, 'b');
@@ -285,8 +285,15 @@ describe('createPacer', () => {
     expect(b.released.filter((r) => r.priority === 'alarm')).toHaveLength(20);
     // Taken over once a's item stayed unchanged by anyone else for the stale time (3.1 s here).
     expect(b.released.filter((r) => r.priority === 'recovery')).toHaveLength(3);
-    expect(b.released.filter((r) => r.priority === 'recovery')[0]?.at).toBeLessThan(1_000_000 + 2_000 + 8_000);
-    expect(maxInWindow([...a.released, ...b.released].map((r) => r.at), 1000)).toBeLessThanOrEqual(QUOTA);
+    expect(b.released.filter((r) => r.priority === 'recovery')[0]?.at).toBeLessThan(
+      1_000_000 + 2_000 + 8_000,
+    );
+    expect(
+      maxInWindow(
+        [...a.released, ...b.released].map((r) => r.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(QUOTA);
   });
 
   it("refuses a call whose turn comes after the caller's deadline, without taking it", async () => {
