@@ -142,7 +142,8 @@ export const rdsReady: ReadyType = {
     deletionProtection,
   ],
   manual: [
-    'backup retention, parameter and option groups where the restore request did not name them',
+    'parameter and option groups where the restore request did not name them',
+    "backup retention only where the restore set another: the copy keeps the snapshot's, and moving it between 0 and a nonzero value is an outage",
     'the DNS name clients connect to (the copy has its own endpoint)',
   ],
 };

@@ -63,6 +63,16 @@ describe('RDS make-ready', () => {
       protection: true,
       tags: { 'backup-restore:ready': 'job-3', team: 'orders' },
     });
+    // No backup-retention step: the copy keeps the snapshot's, and a change between 0 and a
+    // nonzero value is an outage (docs/aws-behaviour.md#rds-restore-backup-retention).
+    expect(rdsReady.steps.map((s) => s.name)).toStrictEqual([
+      'rds.ready-tag',
+      'rds.tags',
+      'rds.deletion-protection',
+    ]);
+    expect(mock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
+      { DBInstanceIdentifier: 'orders-db-restored', DeletionProtection: true, ApplyImmediately: true },
+    ]);
     mock.resetHistory();
     await makeReady(run, rdsReady, target(ARN('orders-db')));
     expect(mock.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
