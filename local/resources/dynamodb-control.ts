@@ -3,8 +3,9 @@
  * Scan (Limit and Select COUNT only), TagResource, ListTagsOfResource, UpdateTable (deletion
  * protection and stream; the table is then UPDATING for `updatingMs`), DeleteTable
  * (ResourceInUseException while CREATING or UPDATING), and the settings a restore does not keep:
- * Describe/UpdateContinuousBackups, Describe/UpdateTimeToLive. A restored table has point-in-time
- * recovery, stream and TTL off until they are set (docs/aws-behaviour.md#ddb-restore-settings-lost).
+ * Describe/UpdateContinuousBackups, Describe/UpdateTimeToLive, Describe/UpdateContributorInsights
+ * (table level). A restored table has point-in-time recovery, stream, TTL and Contributor Insights
+ * off until they are set (docs/aws-behaviour.md#ddb-restore-settings-lost).
  * The data-plane tables of local/dynamodb.ts (the job-link table) are described too, read only.
  */
 
@@ -25,6 +26,8 @@ export const DYNAMODB_CONTROL_OPERATIONS: ReadonlySet<string> = new Set([
   'UpdateContinuousBackups',
   'DescribeTimeToLive',
   'UpdateTimeToLive',
+  'DescribeContributorInsights',
+  'UpdateContributorInsights',
 ]);
 
 /** The settings a restore does not keep, per table (all off for a restored table). */
@@ -32,6 +35,7 @@ export interface TableSettings {
   pitr: boolean;
   streamViewType: string | null;
   ttlAttribute: string | null;
+  contributorInsights?: boolean;
   /** When TTL was last changed (epoch ms): another change within an hour is refused. */
   ttlChangedAt?: number;
 }
@@ -179,6 +183,20 @@ function settingsOperation(
   }
 }
 
+/** Describe/UpdateContributorInsights of a table (ENABLING at once, ENABLED when next described). */
+function insightsOperation(r: LocalResource, operation: string, input: Record<string, unknown>): LocalReply {
+  const s = tableSettings(r);
+  const status = (on: boolean | undefined) => (on === true ? 'ENABLED' : 'DISABLED');
+  if (input.IndexName !== undefined) return error('ValidationException', 'Indexes are not modelled locally');
+  if (operation === 'DescribeContributorInsights')
+    return ok({ TableName: r.id, ContributorInsightsStatus: status(s.contributorInsights) });
+  const action = input.ContributorInsightsAction;
+  if (action !== 'ENABLE' && action !== 'DISABLE')
+    return error('ValidationException', 'ContributorInsightsAction must be ENABLE or DISABLE');
+  s.contributorInsights = action === 'ENABLE';
+  return ok({ TableName: r.id, ContributorInsightsStatus: action === 'ENABLE' ? 'ENABLING' : 'DISABLING' });
+}
+
 /** Answers one control-plane operation for a restored table, or a data-plane table (describe only). */
 export function dynamoDbControl(
   store: ResourceStore,
@@ -199,6 +217,7 @@ export function dynamoDbControl(
       : notFound(name);
   }
   if (/ContinuousBackups|TimeToLive/.test(operation)) return settingsOperation(store, r, operation, input);
+  if (operation.endsWith('ContributorInsights')) return insightsOperation(r, operation, input);
   switch (operation) {
     case 'DescribeTable':
       return ok({ Table: describe(store, r) });

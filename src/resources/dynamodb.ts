@@ -10,6 +10,7 @@ import { DescribeRecoveryPointCommand } from '@aws-sdk/client-backup';
 import {
   DeleteTableCommand,
   DescribeContinuousBackupsCommand,
+  DescribeContributorInsightsCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
@@ -17,6 +18,7 @@ import {
   ScanCommand,
   TagResourceCommand,
   UpdateContinuousBackupsCommand,
+  UpdateContributorInsightsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -277,6 +279,14 @@ async function ttlOf(t: Target, arn: string): Promise<string | null> {
   return on ? (d?.AttributeName ?? null) : null;
 }
 
+/** Contributor Insights on (or being turned on) for the table. */
+async function insightsOf(t: Target, arn: string): Promise<boolean> {
+  const out = await sortedCall('DescribeContributorInsights', () =>
+    t.clients.ddb().send(new DescribeContributorInsightsCommand({ TableName: tableOf(arn) })),
+  );
+  return out.ContributorInsightsStatus === 'ENABLED' || out.ContributorInsightsStatus === 'ENABLING';
+}
+
 async function tagsOf(t: Target, arn: string): Promise<Tags> {
   const tags: Record<string, string> = {};
   let token: string | undefined;
@@ -365,6 +375,27 @@ const stream: ReadyStep = {
   done: active,
 };
 
+/** Turned on only where the source had it: its graphs show keys in plain text (docs/aws-behaviour.md#ddb-contributor-insights). */
+const contributorInsights: ReadyStep = {
+  name: 'dynamodb.contributor-insights',
+  key: 'contributorInsights',
+  manual: 'turn CloudWatch Contributor Insights on for the restored table (UpdateContributorInsights)',
+  read: (t) => insightsOf(t, t.restoredArn),
+  // Never turned off by the pipeline: a copy that has it, keeps it.
+  same: (actual, wanted) => actual === true || wanted !== true,
+  write: (t) =>
+    sortedCall('UpdateContributorInsights', () =>
+      t.clients
+        .ddb()
+        .send(
+          new UpdateContributorInsightsCommand({
+            TableName: tableOf(t.restoredArn),
+            ContributorInsightsAction: 'ENABLE',
+          }),
+        ),
+    ).then(() => undefined),
+};
+
 const deletionProtection: ReadyStep = {
   .../* @__PURE__ */ deletionProtectionStep(
     'dynamodb.deletion-protection',
@@ -388,6 +419,7 @@ export const dynamodbReady: ReadyType = {
       timeToLive: await ttlOf(t, arn),
       streamViewType: streamOf(table),
       deletionProtection: table.DeletionProtectionEnabled === true,
+      contributorInsights: await insightsOf(t, arn),
       tags: copiedTags(await tagsOf(t, arn)),
     };
     return settings;
@@ -400,10 +432,11 @@ export const dynamodbReady: ReadyType = {
     /* @__PURE__ */ tagsStep('dynamodb.tags', 'tags', (t) => tagsOf(t, t.restoredArn), tagTable),
     stream,
     deletionProtection,
+    contributorInsights,
   ],
   manual: [
     'auto scaling targets and policies (Application Auto Scaling)',
     'IAM policies and the resource-based policy',
-    'CloudWatch alarms and Contributor Insights',
+    'CloudWatch alarms, and Contributor Insights of global secondary indexes',
   ],
 };

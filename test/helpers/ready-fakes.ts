@@ -6,12 +6,14 @@
 
 import {
   DescribeContinuousBackupsCommand,
+  DescribeContributorInsightsCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ListTagsOfResourceCommand,
   TagResourceCommand,
   UpdateContinuousBackupsCommand,
+  UpdateContributorInsightsCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -72,6 +74,8 @@ export interface FakeTable extends Protected {
   pitr: boolean;
   stream: string | null;
   ttl: string | null;
+  /** Contributor Insights on (off when absent). */
+  insights?: boolean;
 }
 
 /** An AWS client error as the SDK throws it: its name, message and HTTP status (400 unless given). */
@@ -128,6 +132,15 @@ export function fakeTables(
   mock.on(ListTagsOfResourceCommand).callsFake((i) => ({
     Tags: Object.entries(get(i.ResourceArn).tags).map(([Key, Value]) => ({ Key, Value })),
   }));
+  mock.on(DescribeContributorInsightsCommand).callsFake((i) => ({
+    TableName: i.TableName,
+    ContributorInsightsStatus: get(i.TableName).insights === true ? 'ENABLED' : 'DISABLED',
+  }));
+  mock.on(UpdateContributorInsightsCommand).callsFake((i) => {
+    writes.push(`UpdateContributorInsights ${i.TableName} ${i.ContributorInsightsAction}`);
+    get(i.TableName).insights = i.ContributorInsightsAction === 'ENABLE';
+    return { TableName: i.TableName, ContributorInsightsStatus: 'ENABLING' };
+  });
   mock.on(UpdateContinuousBackupsCommand).callsFake((i) => {
     writes.push(`UpdateContinuousBackups ${i.TableName}`);
     get(i.TableName).pitr = i.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled;

@@ -78,6 +78,7 @@ describe("makeReady's role", () => {
     for (const [action, resource] of [
       ['dynamodb:UpdateContinuousBackups', TABLE],
       ['dynamodb:UpdateTimeToLive', TABLE],
+      ['dynamodb:UpdateContributorInsights', TABLE],
       ['dynamodb:UpdateTable', TABLE],
       ['rds:ModifyDBCluster', CLUSTER],
       ['rds:ModifyDBInstance', arn('rds', 'db:orders-db-restored')],
@@ -185,6 +186,7 @@ describe("makeReady's role", () => {
       'dynamodb:UpdateTable',
       'dynamodb:UpdateContinuousBackups',
       'dynamodb:UpdateTimeToLive',
+      'dynamodb:UpdateContributorInsights',
     ])
       expect([
         action,

@@ -26,6 +26,7 @@ const source = (): FakeTable => ({
   stream: 'NEW_AND_OLD_IMAGES',
   ttl: 'expiresAt',
   protection: true,
+  insights: true,
   tags: { team: 'orders', 'aws:cloudformation:stack-name': 'x', 'backup-restore:drill': 'j0' },
 });
 
@@ -56,6 +57,7 @@ describe('DynamoDB make-ready', () => {
       stream: 'NEW_AND_OLD_IMAGES',
       ttl: 'expiresAt',
       protection: true,
+      insights: true,
       // aws: keys cannot be written; the pipeline's own keys are never copied.
       tags: { team: 'orders', 'backup-restore:ready': 'job-1' },
     });
@@ -66,8 +68,29 @@ describe('DynamoDB make-ready', () => {
       ['dynamodb.tags', 'changed'],
       ['dynamodb.stream', 'changed'],
       ['dynamodb.deletion-protection', 'changed'],
+      ['dynamodb.contributor-insights', 'changed'],
     ]);
     expect(result.diff.map((d) => d.setting)).toContain('name');
+    mock.restore();
+  });
+
+  it('turns Contributor Insights on only where the source had it, and never off', async () => {
+    const writes: string[] = [];
+    const tables = {
+      orders: { ...source(), insights: false },
+      'orders-restored': { ...off(), insights: true },
+    };
+    const mock = mockClient(DynamoDBClient);
+    fakeTables(mock, tables, writes);
+    await makeReady(run(), dynamodbReady, target());
+    expect(tables['orders-restored'].insights).toBe(true);
+    expect(writes.filter((w) => w.startsWith('UpdateContributorInsights'))).toStrictEqual([]);
+    tables.orders.insights = true;
+    tables['orders-restored'].insights = false;
+    await makeReady(run(), dynamodbReady, target());
+    expect(writes.filter((w) => w.startsWith('UpdateContributorInsights'))).toStrictEqual([
+      'UpdateContributorInsights orders-restored ENABLE',
+    ]);
     mock.restore();
   });
 
@@ -94,7 +117,7 @@ describe('DynamoDB make-ready', () => {
     const result = await makeReady(run(), dynamodbReady, target());
     expect(result.sourceRead).toBe(false);
     expect(result.ready).toBe(true);
-    expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toHaveLength(5);
+    expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toHaveLength(6);
     const why = result.diff.find((d) => d.setting === 'pointInTimeRecovery')?.why;
     expect(why).toMatch(/source is gone/);
     expect(tables['orders-restored']?.tags).toStrictEqual({ 'backup-restore:ready': 'job-1' });
