@@ -385,14 +385,12 @@ const contributorInsights: ReadyStep = {
   same: (actual, wanted) => actual === true || wanted !== true,
   write: (t) =>
     sortedCall('UpdateContributorInsights', () =>
-      t.clients
-        .ddb()
-        .send(
-          new UpdateContributorInsightsCommand({
-            TableName: tableOf(t.restoredArn),
-            ContributorInsightsAction: 'ENABLE',
-          }),
-        ),
+      t.clients.ddb().send(
+        new UpdateContributorInsightsCommand({
+          TableName: tableOf(t.restoredArn),
+          ContributorInsightsAction: 'ENABLE',
+        }),
+      ),
     ).then(() => undefined),
 };
 
