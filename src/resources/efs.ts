@@ -164,7 +164,7 @@ export const efsReady: ReadyType = {
     tagsStep('efs.tags', 'tags', copyTags, tagCopy),
   ],
   manual: [
-    'mount targets, access points, lifecycle, replication and file system policies the source had: AWS Backup restores the data, not these',
-    'clients mount the copy by its own id and DNS name',
+    'mount targets, access points and the file system policy: the steps create none',
+    'clients mount the copy by its own id',
   ],
 };

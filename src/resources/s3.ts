@@ -336,7 +336,7 @@ export const s3Drill: DrillSteps = {
  * Make-ready: AWS Backup does not copy tags onto a restored bucket (docs/aws-behaviour.md#b-copy-tags).
  * The steps put the pipeline's tag on the copy, then the source bucket's tags it lacks. S3 has no
  * call that adds tags: PutBucketTagging replaces the whole set, so each write sends the copy's tags
- * as they are now with the new ones (docs/aws-behaviour.md#s3-bucket-tagging-replaces).
+ * as they are now with the new ones (docs/aws-behaviour.md#s3-bucket-tagging).
  */
 
 /** The bucket's tags; none when S3 answers NoSuchTagSet; NoSuchBucket when it is gone. */
