@@ -242,7 +242,6 @@ describe("makeReady's role", () => {
       ['elasticfilesystem:DeleteFileSystem', FILE_SYSTEM],
       ['elasticfilesystem:UntagResource', FILE_SYSTEM],
       ['s3:DeleteBucket', BUCKET],
-      ['s3:DeleteBucketTagging', BUCKET],
       ['s3:PutBucketAbac', BUCKET],
     ] as const)
       expect([action, await allowed({ action, resource, context: { ...ec2Marked, ...mine } })]).toStrictEqual(
