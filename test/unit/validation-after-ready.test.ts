@@ -51,7 +51,6 @@ describe('validation after ready', () => {
   it.each([
     ['Neptune', {}],
     ['EFS', {}],
-    ['S3', {}],
     ['EBS', {}],
     ['Aurora', { Ready: false }],
     ['Aurora', {}],
