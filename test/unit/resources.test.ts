@@ -64,7 +64,9 @@ describe('the registry', () => {
       'DynamoDB',
       'EBS',
       'EC2',
+      'EFS',
       'RDS',
+      'S3',
     ]);
     expect(readySteps('constructor')).toBeUndefined();
   });
