@@ -78,8 +78,6 @@ export function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps
     ddb: setup.ddb,
     rds: () => setup.resources.rds,
     ec2: () => setup.resources.ec2,
-    efs: () => setup.resources.efs,
-    s3: () => setup.resources.s3,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),

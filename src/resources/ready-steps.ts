@@ -7,9 +7,7 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EFSClient } from '@aws-sdk/client-efs';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import type { S3Client } from '@aws-sdk/client-s3';
 
 /** A setting's value, comparable as JSON. */
 export type Value = string | number | boolean | null | readonly Value[] | { readonly [key: string]: Value };
@@ -22,8 +20,6 @@ export interface ReadyClients {
   readonly rds: () => RDSClient;
   readonly ddb: () => DynamoDBClient;
   readonly ec2: () => EC2Client;
-  readonly efs: () => EFSClient;
-  readonly s3: () => S3Client;
 }
 
 /** What a request asks of make-ready (src/ready/request.ts reads it). */

@@ -12,7 +12,6 @@ import {
   DeleteBucketCommand,
   DeleteObjectsCommand,
   GetBucketAbacCommand,
-  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
   HeadBucketCommand,
@@ -20,7 +19,6 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketAbacCommand,
-  PutBucketTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -46,8 +44,6 @@ import {
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
-import { nameOf, READY_TAG, type ReadyType, type Target } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 /** An S3 bucket: ListObjectsV2 with MaxKeys 1. */
 export type BucketObservation =
@@ -305,7 +301,7 @@ export const s3 = {
   ],
   validated: true,
   drillable: true,
-  madeReady: true,
+  madeReady: false,
   iam: [
     { action: 's3:ListBucket', resource: BUCKET, by: 'validate' },
     { action: 's3:ListAllMyBuckets', resource: '*', by: 'cleanup' },
@@ -330,58 +326,4 @@ export const s3Drill: DrillSteps = {
   view: (clients, { id, arn, context }) => viewBucket(clients, id, arn, context.accountId),
   tag: (clients, { id, arn, context, rules }) => tagBucket(clients, id, arn, context, rules),
   delete: async (clients, { id, context }) => ({ steps: await deleteBucket(clients.s3(), id, context) }),
-};
-
-/*
- * Make-ready: AWS Backup does not copy tags onto a restored bucket (docs/aws-behaviour.md#b-copy-tags).
- * The steps put the pipeline's tag on the copy, then the source bucket's tags it lacks. S3 has no
- * call that adds tags: PutBucketTagging replaces the whole set, so each write sends the copy's tags
- * as they are now with the new ones (docs/aws-behaviour.md#s3-bucket-tagging).
- */
-
-/** The bucket's tags; none when S3 answers NoSuchTagSet; NoSuchBucket when it is gone. */
-async function bucketTags(t: Target, name: string): Promise<Tags> {
-  try {
-    const out = await t.clients.s3().send(new GetBucketTaggingCommand({ Bucket: name }));
-    return tagMap(out.TagSet);
-  } catch (error) {
-    if ((error as { name?: unknown } | null)?.name === 'NoSuchTagSet') return {};
-    throw classifyAwsError('GetBucketTagging', error);
-  }
-}
-
-const copyTags = (t: Target) => bucketTags(t, nameOf(t.restoredArn));
-
-/** The copy's tags as they are now, with `tags` added: PutBucketTagging keeps only what it is sent. */
-const tagCopy = async (t: Target, tags: Tags): Promise<void> => {
-  const name = nameOf(t.restoredArn);
-  const merged = { ...(await bucketTags(t, name)), ...tags };
-  await call('PutBucketTagging', () =>
-    t.clients.s3().send(
-      new PutBucketTaggingCommand({
-        Bucket: name,
-        Tagging: { TagSet: Object.entries(merged).map(([Key, Value]) => ({ Key, Value })) },
-      }),
-    ),
-  );
-};
-
-/** S3's make-ready steps: the pipeline's tag first, then the source bucket's tags, each merged into the copy's set. */
-export const s3Ready: ReadyType = {
-  resourceType: 'S3',
-  async readSource(t) {
-    const arn = t.sourceArn;
-    if (arn === undefined) return undefined;
-    const tags = await readIfExists(() => bucketTags(t, nameOf(arn)));
-    return tags === undefined ? undefined : { tags: copiedTags(tags) };
-  },
-  fromRecoveryPoint: () => ({}),
-  steps: [
-    tagsStep('s3.ready-tag', READY_TAG, copyTags, tagCopy),
-    tagsStep('s3.tags', 'tags', copyTags, tagCopy),
-  ],
-  manual: [
-    "the bucket's policy, access points, CORS, lifecycle, replication, notifications and website settings the source had: the steps bring back its tags only",
-    'clients and policies that name the source bucket: the copy has its own name',
-  ],
 };

@@ -10,13 +10,13 @@ import { documentdbDrill, documentdbValidation } from './documentdb.js';
 import { dynamodbDrill, dynamodbReady, dynamodbValidation } from './dynamodb.js';
 import { ebsDrill, ebsReady, ebsValidation } from './ebs.js';
 import { ec2Drill, ec2Ready, ec2Validation } from './ec2.js';
-import { efsDrill, efsReady, efsValidation } from './efs.js';
+import { efsDrill, efsValidation } from './efs.js';
 import type { DrillSteps, ValidationSteps } from './module.js';
 import { neptuneDrill, neptuneValidation } from './neptune.js';
 import { rdsDrill, rdsReady, rdsValidation } from './rds.js';
 import type { ReadyType } from './ready-steps.js';
 import type { ResourceType } from './registry.js';
-import { s3Drill, s3Ready, s3Validation } from './s3.js';
+import { s3Drill, s3Validation } from './s3.js';
 
 /** The types with a built-in validation (their module says `validated`). */
 const VALIDATIONS: Readonly<Partial<Record<ResourceType, ValidationSteps>>> = {
@@ -50,9 +50,7 @@ const READY: Readonly<Partial<Record<ResourceType, ReadyType>>> = {
   DynamoDB: dynamodbReady,
   EBS: ebsReady,
   EC2: ec2Ready,
-  EFS: efsReady,
   RDS: rdsReady,
-  S3: s3Ready,
 };
 
 const own = <T>(table: Readonly<Partial<Record<string, T>>>, type: string): T | undefined =>

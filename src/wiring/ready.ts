@@ -1,9 +1,7 @@
-/** The dependencies of the make-ready function: the restore functions', and RDS, EC2, EFS and S3 clients built on first use. */
+/** The dependencies of the make-ready function: the restore functions', and RDS and EC2 clients built on first use. */
 
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '../config.js';
 import type { LogSink } from '../logger.js';
 import type { MakeReadyDeps } from '../ready/deps.js';
@@ -16,8 +14,6 @@ const readyClients = (base: Deps): MakeReadyDeps => ({
   ...base,
   rds: once(() => sdkClient(RDSClient, base.config.region)),
   ec2: once(() => sdkClient(EC2Client, base.config.region)),
-  efs: once(() => sdkClient(EFSClient, base.config.region)),
-  s3: once(() => sdkClient(S3Client, base.config.region)),
 });
 
 /** Builds the dependencies from an environment; throws ConfigError listing every problem. */

@@ -11,9 +11,7 @@ import {
 } from '@aws-sdk/client-backup';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CompletedRestoreEvent, createHandler } from '../../handlers/make-ready';
 import { linkItem } from '../../src/table/links';
@@ -116,14 +114,12 @@ export function completedEvent(d: EventDetail): CompletedRestoreEvent {
   } as unknown as CompletedRestoreEvent;
 }
 
-/** The makeReady handler over `aws`, with RDS, EC2, EFS and S3 clients and sleeps that return at once. */
+/** The makeReady handler over `aws`, with RDS and EC2 clients and sleeps that return at once. */
 export function makeReadyHandler(aws: Aws) {
   return createHandler({
     ...aws.deps,
     rds: () => new RDSClient({ region: REGION }),
     ec2: () => new EC2Client({ region: REGION }),
-    efs: () => new EFSClient({ region: REGION }),
-    s3: () => new S3Client({ region: REGION }),
     sleep: async () => undefined,
   });
 }

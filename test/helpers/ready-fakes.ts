@@ -18,7 +18,6 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
 import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
@@ -28,7 +27,6 @@ import {
   ModifyDBClusterCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { Target } from '../../src/resources/ready-steps';
 import { REGION } from './fixtures';
@@ -45,8 +43,6 @@ export function readyTarget({
       rds: () => new RDSClient({ region: REGION }),
       ddb: () => new DynamoDBClient({ region: REGION }),
       ec2: () => new EC2Client({ region: REGION }),
-      efs: () => new EFSClient({ region: REGION }),
-      s3: () => new S3Client({ region: REGION }),
     },
     ...t,
     ...(sourceArn === undefined ? {} : { sourceArn }),

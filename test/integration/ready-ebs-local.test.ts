@@ -64,8 +64,6 @@ function makeReadyDeps(): MakeReadyDeps {
     ddb: validate.ddb,
     rds: validate.resources.rds,
     ec2: () => ec2,
-    efs: validate.resources.efs,
-    s3: validate.resources.s3,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),

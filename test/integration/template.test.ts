@@ -507,17 +507,10 @@ describe('IAM: one role per function, with only what it calls', () => {
           .filter((s) => s.Effect === 'Allow')
           .flatMap(actions);
         const tags = [...new Set(granted.filter((a) => tagging.includes(a)))].sort();
-        // makeReady tags the copies it makes ready (held to the ready key, a bucket to the names the
-        // pipeline gives it: test/integration/ready-iam.test.ts).
+        // makeReady tags the copies it makes ready (held to the ready key, test/integration/ready-iam.test.ts).
         const expected: Record<string, string[]> = {
           CleanupDrillsLambdaFunction: tagging.filter((a) => a !== 's3:PutBucketTagging').sort(),
-          MakeReadyLambdaFunction: [
-            'dynamodb:TagResource',
-            'ec2:CreateTags',
-            'elasticfilesystem:TagResource',
-            'rds:AddTagsToResource',
-            's3:PutBucketTagging',
-          ],
+          MakeReadyLambdaFunction: ['dynamodb:TagResource', 'ec2:CreateTags', 'rds:AddTagsToResource'],
         };
         expect([fn, tags]).toStrictEqual([fn, expected[fn] ?? []]);
       }

@@ -7,14 +7,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
 import {
   AddTagsToResourceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { makeReady } from '../../src/ready/run';
@@ -64,8 +62,6 @@ test('a source cluster whose writer instance is gone: a result (writer not known
         rds: () => new RDSClient({ region: 'eu-west-1' }),
         ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
         ec2: () => new EC2Client({ region: 'eu-west-1' }),
-        efs: () => new EFSClient({ region: 'eu-west-1' }),
-        s3: () => new S3Client({ region: 'eu-west-1' }),
       },
     },
   ).then(

@@ -6,9 +6,7 @@
 
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
 import { type CompletedJob, type ReadyJobDeps, readyCompletedJob } from '../../src/ready/job';
@@ -52,8 +50,6 @@ function setup(request: unknown | undefined) {
       rds: () => new RDSClient({ region: 'eu-west-1' }),
       ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
       ec2: () => new EC2Client({ region: 'eu-west-1' }),
-      efs: () => new EFSClient({ region: 'eu-west-1' }),
-      s3: () => new S3Client({ region: 'eu-west-1' }),
     },
     log: createLogger({ sink: () => undefined }),
     now: () => new Date('2026-12-07T01:05:00.000Z'),
@@ -122,7 +118,7 @@ describe('a COMPLETED job made ready', () => {
   it.each([
     ['Aurora', {}, ['validation: job-9', 'record: no-steps']],
     ['Aurora', { Ready: false }, ['record: skipped']],
-    ['Neptune', {}, ['record: no-steps']],
+    ['EFS', {}, ['record: no-steps']],
   ])(
     'asks for the validation of a %s job (request %j) only where the tracker left it to make-ready',
     async (type, request, order) => {

@@ -64,9 +64,7 @@ describe('the registry', () => {
       'DynamoDB',
       'EBS',
       'EC2',
-      'EFS',
       'RDS',
-      'S3',
     ]);
     expect(readySteps('constructor')).toBeUndefined();
   });

