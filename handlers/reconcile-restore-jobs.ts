@@ -1,6 +1,7 @@
 /**
  * The reconciler (a schedule, every 15 minutes): finds restore jobs this pipeline started whose end
- * event never reached the tracker, and settles them as the tracker would (src/outcome/reconcile.ts).
+ * event never reached the tracker, and settles them as the tracker would (src/runner/reconcile.ts);
+ * and COMPLETED ones whose event never reached makeReady, and asks makeReady once (src/ready/lost.ts).
  *
  * Delivery and failure:
  * - A job that cannot be settled in this run is logged and found again by the next run (it looks
@@ -11,19 +12,19 @@
 
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import type { TrackDeps } from '../src/outcome/job-event.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import {
   RECONCILE_DEFAULTS,
+  type ReconcileDeps,
   type ReconcileOptions,
   type ReconcileReport,
   reconcileRestoreJobs,
 } from '../src/runner/reconcile.js';
-import { trackDeps } from '../src/wiring/track.js';
+import { reconcileDeps } from '../src/wiring/reconcile.js';
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(
-  deps: DepsSource<TrackDeps>,
+  deps: DepsSource<ReconcileDeps>,
   options: Omit<ReconcileOptions, 'deadline'> = RECONCILE_DEFAULTS,
 ) {
   return middy<ScheduledEvent, ReconcileReport>().handler(
@@ -41,4 +42,4 @@ export function createHandler(
 }
 
 /** The deployed handler. */
-export const handler = createHandler(atColdStart(trackDeps));
+export const handler = createHandler(atColdStart(reconcileDeps));

@@ -10,6 +10,9 @@ import { readyDepsFromEnv } from '../src/wiring/ready.js';
 import type { LocalAws } from './endpoint.js';
 import { AsyncInvoker } from './event-source.js';
 
+/** makeReady's name on the local Lambda (MAKE_READY_FUNCTION of the reconciler). */
+export const MAKE_READY_FUNCTION = 'makeReady';
+
 /** makeReady's rule in serverless.yml: every COMPLETED restore job. */
 export const MAKE_READY_PATTERN = {
   source: ['aws.backup'],
@@ -19,7 +22,8 @@ export const MAKE_READY_PATTERN = {
 
 /**
  * makeReady on the local bus as deployed (`npm run serve`): its rule, and Lambda's asynchronous
- * invocation with two retries and the dead-letter queue as on-failure destination.
+ * invocation with two retries and the dead-letter queue as on-failure destination. The local
+ * Lambda Invoke knows it too, by its name `makeReady`: the reconciler asks it there.
  */
 export function routeMakeReady(
   aws: LocalAws,
@@ -35,5 +39,8 @@ export function routeMakeReady(
     pattern: MAKE_READY_PATTERN,
     target: (event) => void invoker.invoke(handler as never, event),
   });
+  aws.resources.lambda.register(MAKE_READY_FUNCTION, (event) =>
+    invoker.invoke(handler as never, event as never),
+  );
   return invoker;
 }

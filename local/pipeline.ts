@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -24,9 +25,10 @@ import { snsAlerter } from '../src/alerts.js';
 import { createLogger, type LogSink } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { TrackDeps } from '../src/outcome/job-event.js';
-import type { ReconcileReport } from '../src/runner/reconcile.js';
+import type { ReconcileDeps, ReconcileReport } from '../src/runner/reconcile.js';
 import type { Deps } from '../src/types.js';
 import { cleanupDepsFromEnv } from '../src/wiring/cleanup.js';
+import { lambdaReadyAsker } from '../src/wiring/reconcile.js';
 import { depsFromEnv, withDrillBucketCheck } from '../src/wiring/restore.js';
 import { validateDepsFromEnv } from '../src/wiring/validate.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
@@ -40,7 +42,7 @@ import {
 } from './event-source.js';
 import { type BusEvent, deployedPatterns, type RuleSettings } from './eventbridge.js';
 import type { FaultPlan } from './faults.js';
-import { routeMakeReady } from './make-ready-rule.js';
+import { MAKE_READY_FUNCTION, routeMakeReady } from './make-ready-rule.js';
 import { LOCAL_STACK, localRequestSettings } from './settings.js';
 import { createRestoreJobsTable, localClientConfig } from './setup.js';
 import { sleep } from './time.js';
@@ -96,7 +98,11 @@ export interface LocalPipelineOptions {
    * Absent: the request, event, alarm and tracker functions, and the reconciler when runUntilIdle
    * or reconcile() calls it.
    */
-  allFunctions?: { scheduleEveryMs: number };
+  allFunctions?: {
+    scheduleEveryMs: number;
+    /** A COMPLETED job without a make-ready record this long after its end is asked for (default 10 s). */
+    readyGraceMs?: number;
+  };
 }
 
 /** The reconciler's timeout (serverless.yml). */
@@ -533,13 +539,23 @@ function eventFunctions(
     alarm: handlerFor(options.instances?.alarm, handlerDeps, createAlarmHandler),
     track: createTrackHandler(trackDeps),
   });
-  const reconcileHandler = createReconcileHandler(trackDeps, { lookBackHours: 24, settleAfterMinutes: 0 });
+  // With every function, makeReady is there to ask (by name, on the local Lambda), as deployed.
+  const lambda = new LambdaClient(localClientConfig(aws.url, REGION));
+  const reconcileDeps: ReconcileDeps =
+    options.allFunctions === undefined
+      ? trackDeps
+      : { ...trackDeps, askReady: lambdaReadyAsker(() => lambda, MAKE_READY_FUNCTION) };
+  const reconcileHandler = createReconcileHandler(reconcileDeps, {
+    lookBackHours: 24,
+    settleAfterMinutes: 0,
+    readyGraceMs: options.allFunctions?.readyGraceMs ?? 10_000,
+  });
   const reconcile = () =>
     reconcileHandler(
       { id: 'local-schedule' } as never,
       lambdaContext('reconcileRestoreJobs', RECONCILER_TIMEOUT_MS),
     );
-  return { invokers, alertClient, emit, reconcile };
+  return { invokers, clients: [alertClient, lambda], emit, reconcile };
 }
 
 /**
@@ -557,7 +573,7 @@ function waitsOf(
   parts: {
     source: { readonly busy: boolean };
     validator: { readonly busy: boolean } | undefined;
-    invokers: Readonly<Record<keyof Invokers, { readonly pending: number; describe(): string }>>;
+    invokers: { readonly [name: string]: { readonly pending: number; describe(): string } };
     jobEvents: { inFlight(): number };
   },
 ): string[] {
@@ -596,13 +612,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const handlerDeps = functionDeps(env, options.logSink);
   const deps = handlerDeps.shared;
   const source = queueFunction(driver, requestQueueUrl, options, handlerDeps);
-  const { invokers, alertClient, emit, reconcile } = eventFunctions(
-    aws,
-    driver,
-    queues,
-    options,
-    handlerDeps,
-  );
+  const { invokers, clients, emit, reconcile } = eventFunctions(aws, driver, queues, options, handlerDeps);
   const jobEvents = deliverJobEvents(aws, options);
   const readyInvoker =
     options.allFunctions === undefined
@@ -618,7 +628,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     reconcile,
   );
 
-  const waitingFor = () => waitsOf(aws, { source, validator, invokers, jobEvents });
+  const waitingFor = () =>
+    waitsOf(aws, {
+      source,
+      validator,
+      invokers: { ...invokers, ...(readyInvoker === undefined ? {} : { makeReady: readyInvoker }) },
+      jobEvents,
+    });
 
   return {
     aws,
@@ -651,7 +667,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       deps.backup.destroy();
       (await deps.sqs()).destroy();
       deps.ddb.destroy();
-      alertClient.destroy();
+      for (const client of clients) client.destroy();
       driver.destroy();
       await aws.close();
     },

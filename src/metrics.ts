@@ -20,6 +20,7 @@ export interface Metrics {
       | 'RestoresSkipped'
       | 'RestoreJobsUnlinked'
       | 'RestoreJobsReconciled'
+      | 'MakeReadyReconciled'
       | 'RedrivesRefused'
       | 'DrillsCleanedUp'
       | 'DrillCleanupsRefused'

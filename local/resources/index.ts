@@ -83,7 +83,12 @@ export class LocalResources {
       case 's3':
         return s3Route(this.store, method, url, body);
       case 'lambda':
-        return this.lambda.route(method, url, body);
+        return this.lambda.route(
+          method,
+          url,
+          body,
+          String(headers['x-amz-invocation-type'] ?? 'RequestResponse'),
+        );
       case 'dynamodb': {
         const target = String(headers['x-amz-target'] ?? '');
         const operation = target.slice('DynamoDB_20120810.'.length);

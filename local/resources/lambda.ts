@@ -1,7 +1,10 @@
 /**
  * Local AWS Lambda Invoke (REST-JSON, `POST /2015-03-31/functions/{name}/invocations`) over a
- * registry of local functions, as custom restore validators are invoked: synchronously
- * (RequestResponse), the answer in the payload, a function error flagged by X-Amz-Function-Error.
+ * registry of local functions: synchronously (RequestResponse, as custom restore validators are
+ * invoked), the answer in the payload, a function error flagged by X-Amz-Function-Error; or
+ * asynchronously (Event, as the reconciler asks makeReady): 202 with no body once the event is
+ * handed over, the function run afterwards (docs/aws-behaviour.md#l-invoke-event). A function
+ * registered for asynchronous invocation brings its own retries and destination (AsyncInvoker).
  */
 
 import { jsonError, LocalReply } from './reply.js';
@@ -37,6 +40,7 @@ export class LocalLambda {
     method: string,
     url: URL,
     body: string,
+    invocationType = 'RequestResponse',
   ): { operation: string; run: () => Promise<LocalReply> } | undefined {
     const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
     if (method !== 'POST' || m === null) return undefined;
@@ -62,6 +66,22 @@ export class LocalLambda {
         }
         this.invocations.push({ functionName: name, payload });
         const headers = { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID() };
+        if (invocationType === 'Event') {
+          // Queued: what the function does later is not the caller's answer.
+          setImmediate(
+            () =>
+              void Promise.resolve(payload)
+                .then(fn)
+                .catch(() => undefined),
+          );
+          return new LocalReply(202, headers, '');
+        }
+        if (invocationType !== 'RequestResponse')
+          return jsonError(
+            400,
+            'InvalidParameterValueException',
+            `Unsupported invocation type ${invocationType}`,
+          );
         try {
           const result = await fn(payload);
           return new LocalReply(200, headers, result === undefined ? 'null' : JSON.stringify(result));

@@ -1,6 +1,6 @@
 /**
  * The restore jobs table (DynamoDB, one string hash key `restoreJobId`, TTL on `expiresAt`) holds
- * nine kinds of item, told apart by their key. This is the one place that spells them:
+ * ten kinds of item, told apart by their key. This is the one place that spells them:
  * - `<restoreJobId>`: a job's link to the request it came from (links.ts);
  * - `<restoreJobId>#outcome`: the job's end, claimed before its dead letter is sent (outcomes.ts);
  * - `redrive#<deadLetterId>`: a dead letter taken back from the request queue (redrives.ts);
@@ -8,6 +8,8 @@
  * - `<restoreJobId>#validation`: the job's final verdict (verdicts.ts);
  * - `<restoreJobId>#drill`: a drill's record, which the cleanup moves on (drills.ts);
  * - `<restoreJobId>#ready`: the job's make-ready record, completed -> ready (ready.ts);
+ * - `<restoreJobId>#ready-asked`: the reconciler asked makeReady for a job whose COMPLETED event it
+ *   never had (ready.ts);
  * - `<restoreJobId>#unlinked-drill`: a drill's job whose link could not be written, still a drill (links.ts);
  * - `pace#budget`: the account's StartRestoreJob budget (pace.ts).
  */
@@ -25,6 +27,7 @@ export const claimKey = (resourceArn: string) => `active#${resourceArn}`;
 export const verdictKey = (restoreJobId: string) => `${restoreJobId}#validation`;
 export const drillKey = (restoreJobId: string) => `${restoreJobId}#drill`;
 export const readyKey = (restoreJobId: string) => `${restoreJobId}#ready`;
+export const readyAskedKey = (restoreJobId: string) => `${restoreJobId}#ready-asked`;
 export const unlinkedDrillKey = (restoreJobId: string) => `${restoreJobId}#unlinked-drill`;
 /** The key of the pacing budget item. */
 export const PACE_KEY = 'pace#budget';

@@ -9,7 +9,7 @@ import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-s
 import { conditionHolds } from '../aws/conditional.js';
 import type { DiffEntry, StepResult } from '../resources/ready-steps.js';
 import { getItem } from './items.js';
-import { expiresAt, jobOfReadyKey, keyOf, readyKey } from './keys.js';
+import { expiresAt, jobOfReadyKey, keyOf, readyAskedKey, readyKey } from './keys.js';
 
 /** Kept as long as a job link (30 days). */
 const TTL_DAYS = 30;
@@ -107,4 +107,35 @@ export async function readReadyRecord(
   restoreJobId: string,
 ): Promise<ReadyRecord | undefined> {
   return readyFromItem(await getItem(ddb, table, readyKey(restoreJobId), 'make-ready record'));
+}
+
+/** Whether the reconciler has asked makeReady for the job already (ready-lost.ts). */
+export async function wasReadyAsked(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+): Promise<boolean> {
+  return (await getItem(ddb, table, readyAskedKey(restoreJobId), 'make-ready ask')) !== undefined;
+}
+
+/** Records that the reconciler asked makeReady for the job; false when it was recorded already. */
+export async function markReadyAsked(
+  ddb: DynamoDBClient,
+  table: string,
+  restoreJobId: string,
+  now: Date,
+): Promise<boolean> {
+  return conditionHolds('PutItem (make-ready ask)', () =>
+    ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...keyOf(readyAskedKey(restoreJobId)),
+          askedAt: { S: now.toISOString() },
+          expiresAt: expiresAt(now, TTL_DAYS),
+        },
+        ConditionExpression: 'attribute_not_exists(restoreJobId)',
+      }),
+    ),
+  );
 }

@@ -582,6 +582,10 @@ function invokeQuestions(validators: readonly string[]): Question[] {
     invoke('check-stock:live (an alias of a function listed by ARN only)', fn('check-stock:live'), []),
     invoke('check-billing (listed only as check-billing:live)', fn('check-billing'), []),
     invoke("the pipeline's own cleanup function", fn('backup-restore-pipeline-ci-cleanupDrills'), []),
+    // The reconciler asks makeReady for a completed job whose event it never had; no one else may.
+    invoke("the pipeline's makeReady function", fn('backup-restore-pipeline-ci-makeReady'), [RECONCILE]),
+    invoke('makeReady:live (an alias)', fn('backup-restore-pipeline-ci-makeReady:live'), []),
+    invoke('makeReady of another account', fn('backup-restore-pipeline-ci-makeReady', OTHER_ACCOUNT), []),
   ];
 }
 
@@ -620,8 +624,11 @@ describe('the simulator, default parameters', () => {
     expect((await ask(stacks.default, question))[question[0]?.label as string]).toContain(VALIDATE);
   });
 
-  it('lets no role invoke any function when no validator is listed', async () => {
-    const questions = invokeQuestions(VALIDATORS).map((q) => ({ ...q, allowed: [] }));
+  it('lets no role invoke any function when no validator is listed, but the reconciler makeReady', async () => {
+    const questions = invokeQuestions(VALIDATORS).map((q) => ({
+      ...q,
+      allowed: q.allowed.filter((r) => r === RECONCILE),
+    }));
     expect(await ask(stacks.default, questions)).toStrictEqual(expected(questions));
   });
 });

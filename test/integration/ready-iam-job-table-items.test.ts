@@ -50,6 +50,8 @@ test.each(['dynamodb:PutItem', 'dynamodb:UpdateItem'])(
       outcome: await put('job-1#outcome'),
       drill: await put('job-1#drill'),
       budget: await put('pace#budget'),
+      // The reconciler's mark that it asked for this run: makeReady cannot forge or clear it.
+      asked: await put('job-1#ready-asked'),
       ownAndLink: await ask(['job-1#ready', 'job-1']),
       noKey: await ask(),
     };
@@ -59,6 +61,7 @@ test.each(['dynamodb:PutItem', 'dynamodb:UpdateItem'])(
       outcome: 'ImplicitlyDenied',
       drill: 'ImplicitlyDenied',
       budget: 'ImplicitlyDenied',
+      asked: 'ImplicitlyDenied',
       ownAndLink: 'ImplicitlyDenied',
       noKey: 'ImplicitlyDenied',
     });

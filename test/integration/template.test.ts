@@ -287,6 +287,7 @@ describe('IAM: one role per function, with only what it calls', () => {
       [JSON.stringify([{ 'Fn::GetAtt': [fn.replace('LambdaFunction', 'LogGroup'), 'Arn'] }])]:
         'its own log group',
       [JSON.stringify([{ Ref: 'AlertTopic' }])]: 'the alert topic',
+      [JSON.stringify([{ 'Fn::GetAtt': ['MakeReadyLambdaFunction', 'Arn'] }])]: 'the makeReady function',
     };
     if (r === JSON.stringify([{ 'Fn::GetAtt': ['AlertTopicKey', 'Arn'] }]))
       return c ===
@@ -388,7 +389,7 @@ describe('IAM: one role per function, with only what it calls', () => {
     });
   });
 
-  it('lets the tracker and the reconciler settle job ends, dead-letter and alert, and start or pass nothing', () => {
+  it('lets the tracker and the reconciler settle job ends, dead-letter and alert, and start or pass nothing; the reconciler asks makeReady', () => {
     const tracker = {
       ...logs,
       ...settles,
@@ -403,7 +404,12 @@ describe('IAM: one role per function, with only what it calls', () => {
     };
     expect(grants('TrackRestoreJobLambdaFunction')).toStrictEqual(tracker);
     expect(grants('TrackRestoreJobLambdaFunction', true)).toStrictEqual({ ...tracker, ...alerting });
-    const reconciler = { ...tracker, 'backup:ListRestoreJobs': 'any, in this Region' };
+    const reconciler = {
+      ...tracker,
+      'backup:ListRestoreJobs': 'any, in this Region',
+      // A completed job whose event never reached makeReady: asked once (src/ready/lost.ts).
+      'lambda:InvokeFunction': 'the makeReady function',
+    };
     expect(grants('ReconcileRestoreJobsLambdaFunction')).toStrictEqual(reconciler);
     expect(grants('ReconcileRestoreJobsLambdaFunction', true)).toStrictEqual({ ...reconciler, ...alerting });
   });
@@ -721,6 +727,7 @@ describe('dashboard, alarms and outputs', () => {
       'DrillCleanupsFailed',
       'DrillCleanupsRefused',
       'DrillsCleanedUp',
+      'MakeReadyReconciled',
       'RedrivesRefused',
       'RestoreDuration',
       'RestoreJobsCompleted',

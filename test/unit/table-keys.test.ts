@@ -10,7 +10,8 @@ import * as keys from '../../src/table/keys';
 const ROOT = join(__dirname, '..', '..');
 /** Another engineer's file, spelling the outcome key for its chaos report. */
 const NOT_YET = new Set(['local/chaos.ts']);
-const KEY_SPELLING = /`\$\{[^`}]+\}#(outcome|validation|ready|unlinked-drill)`|'(redrive|active|pace)#/;
+const KEY_SPELLING =
+  /`\$\{[^`}]+\}#(outcome|validation|ready|ready-asked|unlinked-drill)`|'(redrive|active|pace)#/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -41,6 +42,13 @@ describe('the restore jobs table keys', () => {
     expect(keys.jobOfReadyKey(keys.verdictKey('job-1'))).toBeUndefined();
     const header = readFileSync(join(ROOT, 'src/table/keys.ts'), 'utf8');
     expect(header).toMatch(/`<restoreJobId>#ready`: the job's make-ready record/);
-    expect(header).toMatch(/holds\n \* nine kinds of item/);
+    expect(header).toMatch(/holds\n \* ten kinds of item/);
+  });
+
+  it("include the reconciler's make-ready ask, which no make-ready record key is taken for", () => {
+    expect(keys.readyAskedKey('job-1')).toBe('job-1#ready-asked');
+    expect(keys.jobOfReadyKey(keys.readyAskedKey('job-1'))).toBeUndefined();
+    const header = readFileSync(join(ROOT, 'src/table/keys.ts'), 'utf8');
+    expect(header).toMatch(/`<restoreJobId>#ready-asked`: the reconciler asked makeReady/);
   });
 });
