@@ -43,6 +43,8 @@ export interface LocalAws {
   readonly faults: FaultInjector;
   /** Calls answered, per operation (after faults). */
   readonly served: Record<string, number>;
+  /** Calls refused because they were signed with an access key this endpoint does not know. */
+  readonly refused: { unknownKey: number };
   close(): Promise<void>;
 }
 
@@ -55,6 +57,12 @@ export interface LocalAwsOptions {
   random?: () => number;
   /** When restored resources change state (creating -> available ...). */
   resourceTiming?: ResourceTiming;
+  /**
+   * The access key ids this endpoint knows (default: `local`). A call signed with another is
+   * refused as AWS refuses an unknown key (InvalidClientTokenId, 403): the clients of a closed
+   * local pipeline, still at work, never reach another pipeline that got the same port.
+   */
+  accessKeyIds?: readonly string[];
 }
 
 /** An operation and how to run it; `queue` names the SQS queue a call is about (faults may target one). */
@@ -235,6 +243,8 @@ interface Services {
   readonly published: PublishedMessage[];
   readonly resources: LocalResources;
   readonly events: LocalEventBus;
+  readonly accessKeyIds: ReadonlySet<string>;
+  readonly refused: { unknownKey: number };
 }
 
 async function createServices(options: LocalAwsOptions, baseUrl: () => string): Promise<Services> {
@@ -258,8 +268,38 @@ async function createServices(options: LocalAwsOptions, baseUrl: () => string): 
     if (job.Status === 'COMPLETED') resources.restoreCompleted(job);
   });
   const events = new LocalEventBus(options.seed.region, options.seed.accountId);
-  return { backup, faults, served, sqs, dynamodb, published, resources, events };
+  const accessKeyIds = new Set(options.accessKeyIds ?? [LOCAL_ACCESS_KEY_ID]);
+  return {
+    backup,
+    faults,
+    served,
+    sqs,
+    dynamodb,
+    published,
+    resources,
+    events,
+    accessKeyIds,
+    refused: { unknownKey: 0 },
+  };
 }
+
+/** The access key id every local client uses unless its pipeline gave it its own. */
+export const LOCAL_ACCESS_KEY_ID = 'local';
+
+/** The access key id a request is signed with (SigV4 header or presigned URL); undefined when unsigned. */
+export function accessKeyOf(req: IncomingMessage, url: URL): string | undefined {
+  const auth = req.headers.authorization;
+  const fromHeader = typeof auth === 'string' ? /Credential=([^/,\s]+)\//.exec(auth)?.[1] : undefined;
+  return fromHeader ?? url.searchParams.get('X-Amz-Credential')?.split('/')[0];
+}
+
+/** AWS's answer to a call signed with a key it does not know (Common Errors). */
+const unknownKey = () =>
+  new LocalAwsError(
+    403,
+    'InvalidClientTokenId',
+    'The X.509 certificate or AWS access key ID provided does not exist in our records.',
+  );
 
 /** A request as read from its headers and body, before a service takes it. */
 interface Incoming {
@@ -447,6 +487,12 @@ async function handle(s: Services, req: IncomingMessage, res: ServerResponse): P
     return;
   }
   const incoming = incomingOf(req, method, url, body);
+  const key = accessKeyOf(req, url);
+  if (key !== undefined && !s.accessKeyIds.has(key)) {
+    s.refused.unknownKey += 1;
+    sendError(res, unknownKey(), incoming.protocol);
+    return;
+  }
   let route: Route;
   try {
     route = routeOf(incoming, s);

@@ -4,6 +4,7 @@
  * the integration tests, the fault campaign and the benchmark.
  */
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,7 +33,7 @@ import { lambdaReadyAsker } from '../src/wiring/reconcile.js';
 import { depsFromEnv, withDrillBucketCheck } from '../src/wiring/restore.js';
 import { validateDepsFromEnv } from '../src/wiring/validate.js';
 import type { BackupSeed, LocalRestoreJob } from './backup-service.js';
-import { type LocalAws, startLocalAws } from './endpoint.js';
+import { LOCAL_ACCESS_KEY_ID, type LocalAws, startLocalAws } from './endpoint.js';
 import {
   AsyncInvoker,
   type InvokeResult,
@@ -277,12 +278,14 @@ function handlerEnv(
   queues: Queues,
   options: LocalPipelineOptions,
   maxReceiveCount: number,
+  accessKeyId: string,
 ): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: awsUrl,
     // The request rules (region, roles, source accounts): the CLI's --local reads the same ones.
     ...localRequestSettings(),
-    AWS_ACCESS_KEY_ID: 'local',
+    // This pipeline's own key: its endpoint refuses any other pipeline's functions (see startLocalPipeline).
+    AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_MAX_ATTEMPTS: String(options.maxAttempts ?? 3),
     DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
@@ -597,9 +600,13 @@ function waitsOf(
 
 /** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  // An invocation still running when its pipeline closes (Lambda would have ended it) keeps calling
+  // the port it knew; a later pipeline on that port refuses its key, so it never writes there.
+  const accessKeyId = `local-${randomUUID().slice(0, 8)}`;
   const aws = await startLocalAws({
     seed: options.seed ?? defaultSeed(),
     port: options.port ?? 0,
+    accessKeyIds: [LOCAL_ACCESS_KEY_ID, accessKeyId],
     ...(options.faults === undefined ? {} : { faults: options.faults }),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
@@ -607,7 +614,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const driver = new SQSClient(localClientConfig(aws.url, REGION));
   const queues = await createQueuesAndTable(aws, driver, options, maxReceiveCount);
   const { requestQueueUrl, deadLetterQueueUrl } = queues;
-  const env = handlerEnv(aws.url, queues, options, maxReceiveCount);
+  const env = handlerEnv(aws.url, queues, options, maxReceiveCount, accessKeyId);
   Object.assign(process.env, env);
   const handlerDeps = functionDeps(env, options.logSink);
   const deps = handlerDeps.shared;
