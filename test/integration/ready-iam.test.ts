@@ -119,6 +119,8 @@ describe("makeReady's role", () => {
       expect(await q(writing(['team']))).toBe(false);
       expect(await q({ ...writing(['team']), ...marked })).toBe(true);
       expect(await q({ ...writing(['backup-restore:drill']), ...marked })).toBe(false);
+      // The drill key in another case: IAM would read it as the drill key on the resource.
+      expect(await q({ ...writing(['Backup-Restore:Drill']), ...marked })).toBe(false);
     }
   });
 
@@ -189,6 +191,10 @@ describe("makeReady's role", () => {
       expect([context, await q(context)]).toStrictEqual([context, false]);
     // Nor another of the pipeline's keys on a marked file system.
     expect(await q({ ...writing(['backup-restore:other']), ...marked })).toBe(false);
+    // IAM reads a tag key in aws:ResourceTag/<key> whatever its case: the drill key in another case
+    // would be the drill key to the cleanup's conditions.
+    for (const key of ['BACKUP-RESTORE:DRILL', 'Backup-Restore:Drill', 'backup-restore:Ready'])
+      expect([key, await q({ ...writing([key]), ...marked })]).toStrictEqual([key, false]);
     // Only this Region's and account's file systems, never an access point.
     expect(
       await q(
