@@ -160,8 +160,8 @@ export const efsReady: ReadyType = {
   },
   fromRecoveryPoint: () => ({}),
   steps: [
-    tagsStep('efs.ready-tag', READY_TAG, copyTags, tagCopy),
-    tagsStep('efs.tags', 'tags', copyTags, tagCopy),
+    /* @__PURE__ */ tagsStep('efs.ready-tag', READY_TAG, copyTags, tagCopy),
+    /* @__PURE__ */ tagsStep('efs.tags', 'tags', copyTags, tagCopy),
   ],
   manual: [
     'mount targets, access points and the file system policy: the steps create none',
