@@ -61,6 +61,20 @@ describe('EFS make-ready', () => {
     mock.restore();
   });
 
+  it("never copies the pipeline's keys in another case (IAM would read them as its own) nor AWS's keys", async () => {
+    const tags = {
+      [SOURCE]: { team: 'files', 'Backup-Restore:Drill': 'j', 'BACKUP-RESTORE:READY': 'x', 'AWS:owner': 'o' },
+      [COPY]: {} as Record<string, string>,
+    };
+    const writes: string[] = [];
+    const mock = fakeEfs(tags, writes);
+    const result = await makeReady(quickRun(), efsReady, target(ARN(SOURCE)));
+    expect(result.ready).toBe(true);
+    expect(writes).toStrictEqual([`${COPY} backup-restore:ready`, `${COPY} team`]);
+    expect(tags[COPY]).toStrictEqual({ 'backup-restore:ready': 'job-5', team: 'files' });
+    mock.restore();
+  });
+
   it('retries a TagResource that is throttled once, and fails the tags step that is always refused, naming it', async () => {
     const tags = systems();
     const mock = fakeEfs(tags);
