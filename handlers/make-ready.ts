@@ -124,7 +124,7 @@ function jobDeps(d: MakeReadyDeps, log: Logger, event: CompletedRestoreEvent): R
   return {
     ddb: d.ddb,
     table: d.config.restoreJobsTable,
-    clients: { rds: d.rds, ddb: () => d.ddb, ec2: d.ec2 },
+    clients: { rds: d.rds, ddb: () => d.ddb, ec2: d.ec2, efs: d.efs },
     log,
     now: d.now,
     run: {

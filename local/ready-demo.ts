@@ -78,6 +78,7 @@ export function readyDeps(setup: ValidationSetup, region: string): MakeReadyDeps
     ddb: setup.ddb,
     rds: () => setup.resources.rds,
     ec2: () => setup.resources.ec2,
+    efs: () => setup.resources.efs,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),

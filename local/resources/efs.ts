@@ -1,10 +1,36 @@
 /**
  * Local Amazon EFS (REST-JSON, API version 2015-02-01): file systems a restore created.
- * DescribeFileSystems, ListTagsForResource, TagResource, DeleteFileSystem.
+ * DescribeFileSystems, ListTagsForResource, TagResource (refusing what EFS refuses: an aws: key, a
+ * key or value EFS's Tag shape does not take, more than 50 tags), DeleteFileSystem.
  */
 
 import { json, jsonError, LocalReply, pathSegments, type RestCall } from './reply.js';
 import type { LocalResource, ResourceStore } from './store.js';
+
+const badRequest = (message: string) => jsonError(400, 'BadRequest', message, { ErrorCode: 'BadRequest' });
+
+/** Most tags a file system carries, every key counted (docs/aws-behaviour.md#efs-tag-resource). */
+const MAX_TAGS = 50;
+// EFS's Tag shape: a key of 1 to 128 characters not starting with aws: (in any case), a value of at
+// most 256, both of letters, white space, numbers and _ . : / = + - @.
+const KEY = /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+const VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const chars = (s: string) => [...s].length;
+
+/** Why TagResource refuses `tags` on a file system carrying `current`; undefined when it takes them. */
+function tagProblem(current: Record<string, string>, tags: unknown): string | undefined {
+  if (!Array.isArray(tags)) return 'Tags is required.';
+  const merged = { ...current };
+  for (const t of tags as { Key?: unknown; Value?: unknown }[]) {
+    const { Key: key, Value: value } = t ?? {};
+    if (typeof key !== 'string' || typeof value !== 'string') return 'Each tag needs a Key and a Value.';
+    if (!KEY.test(key) || chars(key) > 128) return `Tag key '${key}' is not valid.`;
+    if (!VALUE.test(value) || chars(value) > 256) return `Tag value of '${key}' is not valid.`;
+    merged[key] = value;
+  }
+  const count = Object.keys(merged).length;
+  return count > MAX_TAGS ? `A file system can have at most ${MAX_TAGS} tags (${count} asked).` : undefined;
+}
 
 const notFound = (id: string) =>
   jsonError(404, 'FileSystemNotFound', `File system '${id}' does not exist.`, {
@@ -75,8 +101,10 @@ export function efsRoute(store: ResourceStore, method: string, url: URL, body: s
         if (r === undefined) return notFound(fsId);
         if (method === 'GET')
           return json({ Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) });
-        const tags = (JSON.parse(body || '{}') as { Tags?: { Key: string; Value: string }[] }).Tags ?? [];
-        for (const t of tags) r.tags[t.Key] = t.Value;
+        const tags = (JSON.parse(body || '{}') as { Tags?: { Key: string; Value: string }[] }).Tags;
+        const problem = tagProblem(r.tags, tags);
+        if (problem !== undefined) return badRequest(problem);
+        for (const t of tags ?? []) r.tags[t.Key] = t.Value;
         return new LocalReply(200, { 'x-amzn-requestid': crypto.randomUUID() }, '');
       },
     };

@@ -21,6 +21,8 @@ import {
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
+import { nameOf, READY_TAG, type ReadyType, type Target } from './ready-steps.js';
+import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
 
 /** An EFS file system (DescribeFileSystems). */
 export type FileSystemObservation =
@@ -71,7 +73,7 @@ export const efs = {
   ],
   validated: true,
   drillable: true,
-  madeReady: false,
+  madeReady: true,
   iam: [
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'validate' },
     { action: 'elasticfilesystem:DescribeFileSystems', resource: FILE_SYSTEM, by: 'cleanup' },
@@ -114,4 +116,55 @@ export const efsDrill: DrillSteps = {
     );
     return { steps: ['DeleteFileSystem'] };
   },
+};
+
+/*
+ * Make-ready: a restored file system carries its source's tags only when the restore request set
+ * CopySourceTagsToRestoredResource (docs/aws-behaviour.md#efs-restore-tags). The steps put the
+ * pipeline's tag on the copy, then the source's tags it lacks (TagResource on its id).
+ */
+
+/** The file system's tags (DescribeFileSystems answers them); FileSystemNotFound when it is gone. */
+async function fileSystemTags(t: Target, arn: string): Promise<Tags> {
+  const id = nameOf(arn);
+  const out = await call('DescribeFileSystems', () =>
+    t.clients.efs().send(new DescribeFileSystemsCommand({ FileSystemId: id })),
+  );
+  const fs = out.FileSystems?.[0];
+  if (fs === undefined)
+    throw Object.assign(new Error(`${id} does not exist`), { name: 'FileSystemNotFound' });
+  return tagMap(fs.Tags);
+}
+
+const copyTags = (t: Target) => fileSystemTags(t, t.restoredArn);
+
+const tagCopy = async (t: Target, tags: Tags): Promise<void> => {
+  await call('TagResource (EFS)', () =>
+    t.clients.efs().send(
+      new TagResourceCommand({
+        ResourceId: nameOf(t.restoredArn),
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    ),
+  );
+};
+
+/** EFS's make-ready steps: the pipeline's tag first (every later step is held to it), then the source file system's tags. */
+export const efsReady: ReadyType = {
+  resourceType: 'EFS',
+  async readSource(t) {
+    const arn = t.sourceArn;
+    if (arn === undefined) return undefined;
+    const tags = await readIfExists(() => fileSystemTags(t, arn));
+    return tags === undefined ? undefined : { tags: copiedTags(tags) };
+  },
+  fromRecoveryPoint: () => ({}),
+  steps: [
+    /* @__PURE__ */ tagsStep('efs.ready-tag', READY_TAG, copyTags, tagCopy),
+    /* @__PURE__ */ tagsStep('efs.tags', 'tags', copyTags, tagCopy),
+  ],
+  manual: [
+    'mount targets, access points and the file system policy: the steps create none',
+    'clients mount the copy by its own id',
+  ],
 };

@@ -7,6 +7,7 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EFSClient } from '@aws-sdk/client-efs';
 import type { RDSClient } from '@aws-sdk/client-rds';
 
 /** A setting's value, comparable as JSON. */
@@ -20,6 +21,7 @@ export interface ReadyClients {
   readonly rds: () => RDSClient;
   readonly ddb: () => DynamoDBClient;
   readonly ec2: () => EC2Client;
+  readonly efs: () => EFSClient;
 }
 
 /** What a request asks of make-ready (src/ready/request.ts reads it). */

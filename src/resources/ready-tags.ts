@@ -1,7 +1,7 @@
 /**
  * Tags and deletion protection on a restored copy, for every type: the pipeline's own tag (which every later step's IAM is
  * held to), and the source's tags where the restore did not copy them. Keys starting with `aws:`
- * cannot be written, and the pipeline's own `backup-restore:` keys are never copied.
+ * cannot be written, and the pipeline's own `backup-restore:` keys are never copied (in any case).
  */
 
 import { classifyAwsError } from '../errors.js';
@@ -20,11 +20,13 @@ export async function readIfExists<T>(read: () => Promise<T>): Promise<T | undef
   }
 }
 
-/** The tags of a source that a copy should carry. */
+/**
+ * The tags of a source that a copy should carry: never AWS's (`aws:` in any case) nor the
+ * pipeline's own keys, in any case either (IAM reads a tag key in a condition whatever its case:
+ * docs/aws-behaviour.md#iam-tag-key-case).
+ */
 export function copiedTags(tags: Tags): Tags {
-  return Object.fromEntries(
-    Object.entries(tags).filter(([k]) => !k.startsWith('aws:') && !k.startsWith('backup-restore:')),
-  );
+  return Object.fromEntries(Object.entries(tags).filter(([k]) => !/^(aws|backup-restore):/i.test(k)));
 }
 
 /** The pipeline's tag (`key` READY_TAG, the job id) or the source's tags (`key` tags). */

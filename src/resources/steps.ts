@@ -10,7 +10,7 @@ import { documentdbDrill, documentdbValidation } from './documentdb.js';
 import { dynamodbDrill, dynamodbReady, dynamodbValidation } from './dynamodb.js';
 import { ebsDrill, ebsReady, ebsValidation } from './ebs.js';
 import { ec2Drill, ec2Ready, ec2Validation } from './ec2.js';
-import { efsDrill, efsValidation } from './efs.js';
+import { efsDrill, efsReady, efsValidation } from './efs.js';
 import type { DrillSteps, ValidationSteps } from './module.js';
 import { neptuneDrill, neptuneValidation } from './neptune.js';
 import { rdsDrill, rdsReady, rdsValidation } from './rds.js';
@@ -50,6 +50,7 @@ const READY: Readonly<Partial<Record<ResourceType, ReadyType>>> = {
   DynamoDB: dynamodbReady,
   EBS: ebsReady,
   EC2: ec2Ready,
+  EFS: efsReady,
   RDS: rdsReady,
 };
 

@@ -1,6 +1,7 @@
-/** The dependencies of the make-ready function: the restore functions', and RDS and EC2 clients built on first use. */
+/** The dependencies of the make-ready function: the restore functions', and RDS, EC2 and EFS clients built on first use. */
 
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { RDSClient } from '@aws-sdk/client-rds';
 import type { Env } from '../config.js';
 import type { LogSink } from '../logger.js';
@@ -14,6 +15,7 @@ const readyClients = (base: Deps): MakeReadyDeps => ({
   ...base,
   rds: once(() => sdkClient(RDSClient, base.config.region)),
   ec2: once(() => sdkClient(EC2Client, base.config.region)),
+  efs: once(() => sdkClient(EFSClient, base.config.region)),
 });
 
 /** Builds the dependencies from an environment; throws ConfigError listing every problem. */

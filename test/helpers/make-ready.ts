@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-backup';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CompletedRestoreEvent, createHandler } from '../../handlers/make-ready';
@@ -114,12 +115,13 @@ export function completedEvent(d: EventDetail): CompletedRestoreEvent {
   } as unknown as CompletedRestoreEvent;
 }
 
-/** The makeReady handler over `aws`, with RDS and EC2 clients and sleeps that return at once. */
+/** The makeReady handler over `aws`, with RDS, EC2 and EFS clients and sleeps that return at once. */
 export function makeReadyHandler(aws: Aws) {
   return createHandler({
     ...aws.deps,
     rds: () => new RDSClient({ region: REGION }),
     ec2: () => new EC2Client({ region: REGION }),
+    efs: () => new EFSClient({ region: REGION }),
     sleep: async () => undefined,
   });
 }

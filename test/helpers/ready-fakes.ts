@@ -1,7 +1,7 @@
 /**
- * Stateful fakes of the control planes make-ready steps call (aws-sdk-client-mock): DynamoDB tables
- * and Aurora clusters with their instances, kept in plain records a test reads and changes; and the
- * Target a step runs on.
+ * Stateful fakes of the control planes make-ready steps call (aws-sdk-client-mock): DynamoDB tables,
+ * Aurora clusters with their instances and EFS file systems, kept in plain records a test reads and
+ * changes; and the Target a step runs on.
  */
 
 import {
@@ -18,6 +18,11 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeFileSystemsCommand,
+  EFSClient,
+  TagResourceCommand as EfsTagResourceCommand,
+} from '@aws-sdk/client-efs';
 import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
@@ -43,6 +48,7 @@ export function readyTarget({
       rds: () => new RDSClient({ region: REGION }),
       ddb: () => new DynamoDBClient({ region: REGION }),
       ec2: () => new EC2Client({ region: REGION }),
+      efs: () => new EFSClient({ region: REGION }),
     },
     ...t,
     ...(sourceArn === undefined ? {} : { sourceArn }),
@@ -245,5 +251,37 @@ export function fakeAurora<I extends FakeInstance>(
     return {};
   });
   mock.on(AddTagsToResourceCommand).callsFake(addTagsTo(cluster));
+  return mock;
+}
+
+/** Tags by file system id. */
+export type FileSystemTags = Record<string, Record<string, string>>;
+
+/**
+ * EFS over `systems`: DescribeFileSystems answers their tags, TagResource adds to them and is listed
+ * in `writes` ("fs-1 backup-restore:ready"); an unknown id is FileSystemNotFound (404), as AWS answers.
+ */
+export function fakeEfs(systems: FileSystemTags, writes: string[] = []) {
+  const mock = mockClient(EFSClient);
+  const get = (id: string) => {
+    const tags = systems[id];
+    if (tags !== undefined) return tags;
+    throw clientError('FileSystemNotFound', `File system '${id}' does not exist.`, 404);
+  };
+  mock.on(DescribeFileSystemsCommand).callsFake((i) => ({
+    FileSystems: [
+      {
+        FileSystemId: i.FileSystemId,
+        LifeCycleState: 'available',
+        Tags: Object.entries(get(i.FileSystemId)).map(([Key, Value]) => ({ Key, Value })),
+      },
+    ],
+  }));
+  mock.on(EfsTagResourceCommand).callsFake((i) => {
+    const tags = get(i.ResourceId);
+    writes.push(`${i.ResourceId} ${i.Tags.map((t: { Key: string }) => t.Key).join(',')}`);
+    for (const t of i.Tags) tags[t.Key] = t.Value;
+    return {};
+  });
   return mock;
 }

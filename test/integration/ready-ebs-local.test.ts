@@ -64,6 +64,7 @@ function makeReadyDeps(): MakeReadyDeps {
     ddb: validate.ddb,
     rds: validate.resources.rds,
     ec2: () => ec2,
+    efs: validate.resources.efs,
     logger: createLogger({ sink: () => undefined }),
     metrics: createMetrics(() => undefined),
     now: () => new Date(),

@@ -51,6 +51,7 @@ const INSTANCE = arn('ec2', 'instance/i-0bbbbbbbbbbbbbbb2');
 // EC2 gives a resource's tags as ec2:ResourceTag (and aws:ResourceTag).
 const ec2Marked = { [`ec2:ResourceTag/${KEY}`]: 'job-1', ...marked };
 const TABLE = arn('dynamodb', 'table/orders-restored');
+const FILE_SYSTEM = arn('elasticfilesystem', 'file-system/fs-0bbbbbbbbbbbbbbb2');
 const JOB_TABLE = arn('dynamodb', 'table/RestoreJobsTable');
 
 describe("makeReady's role", () => {
@@ -109,6 +110,7 @@ describe("makeReady's role", () => {
     for (const [action, resource] of [
       ['dynamodb:TagResource', TABLE],
       ['rds:AddTagsToResource', CLUSTER],
+      ['elasticfilesystem:TagResource', FILE_SYSTEM],
     ] as const) {
       const q = (context: Record<string, string | string[]>) => allowed({ action, resource, context });
       expect(await q(writing([KEY]))).toBe(true);
@@ -117,6 +119,8 @@ describe("makeReady's role", () => {
       expect(await q(writing(['team']))).toBe(false);
       expect(await q({ ...writing(['team']), ...marked })).toBe(true);
       expect(await q({ ...writing(['backup-restore:drill']), ...marked })).toBe(false);
+      // The drill key in another case: IAM would read it as the drill key on the resource.
+      expect(await q({ ...writing(['Backup-Restore:Drill']), ...marked })).toBe(false);
     }
   });
 
@@ -167,6 +171,55 @@ describe("makeReady's role", () => {
     ).toBe(false);
   });
 
+  it('tags a file system with the ready key alone only where it has none, other keys only where it has it, and never the drill key', async () => {
+    const q = (context: Record<string, string | string[]>, at = FILE_SYSTEM) =>
+      allowed({ action: 'elasticfilesystem:TagResource', resource: at, context });
+    const DRILL = 'backup-restore:drill';
+    expect(await q(writing([KEY]))).toBe(true);
+    expect(await q({ ...writing([KEY]), ...marked })).toBe(false);
+    expect(await q(writing([KEY, 'team']))).toBe(false);
+    expect(await q(writing(['team']))).toBe(false);
+    expect(await q({ ...writing(['team', 'Name']), ...marked })).toBe(true);
+    // The drill key, on a file system with or without the ready key, alone or beside another key.
+    for (const context of [
+      writing([DRILL]),
+      writing([KEY, DRILL]),
+      { ...writing([DRILL]), ...marked },
+      { ...writing(['team', DRILL]), ...marked },
+      { ...writing([DRILL]), ...marked, [`aws:ResourceTag/${DRILL}`]: 'job-2' },
+    ])
+      expect([context, await q(context)]).toStrictEqual([context, false]);
+    // Nor another of the pipeline's keys on a marked file system.
+    expect(await q({ ...writing(['backup-restore:other']), ...marked })).toBe(false);
+    // IAM reads a tag key in aws:ResourceTag/<key> whatever its case: the drill key in another case
+    // would be the drill key to the cleanup's conditions.
+    for (const key of ['BACKUP-RESTORE:DRILL', 'Backup-Restore:Drill', 'backup-restore:Ready'])
+      expect([key, await q({ ...writing([key]), ...marked })]).toStrictEqual([key, false]);
+    // Only this Region's and account's file systems, never an access point.
+    expect(
+      await q(
+        { ...writing([KEY]), 'aws:RequestedRegion': OTHER_REGION },
+        FILE_SYSTEM.replace(STACK.region, OTHER_REGION),
+      ),
+    ).toBe(false);
+    expect(await q(writing([KEY]), FILE_SYSTEM.replace(STACK.accountId, OTHER_ACCOUNT))).toBe(false);
+    expect(await q(writing([KEY]), arn('elasticfilesystem', 'access-point/fsap-0bbbbbbbbbbbbbbb2'))).toBe(
+      false,
+    );
+  });
+
+  it('reads file systems with their tags, in this Region only', async () => {
+    const action = 'elasticfilesystem:DescribeFileSystems';
+    expect(await allowed({ action, resource: FILE_SYSTEM })).toBe(true);
+    expect(
+      await allowed({
+        action,
+        resource: FILE_SYSTEM.replace(STACK.region, OTHER_REGION),
+        context: { 'aws:RequestedRegion': OTHER_REGION },
+      }),
+    ).toBe(false);
+  });
+
   it('creates an instance only tagged with the ready key, and only in a cluster that carries it', async () => {
     const db = arn('rds', 'db:ledger-restored-writer');
     expect(await allowed({ action: 'rds:CreateDBInstance', resource: db, context: writing([KEY]) })).toBe(
@@ -199,6 +252,11 @@ describe("makeReady's role", () => {
       ['ec2:DeleteVolume', VOLUME],
       ['ec2:TerminateInstances', INSTANCE],
       ['ec2:DeleteTags', VOLUME],
+      ['elasticfilesystem:DeleteFileSystem', FILE_SYSTEM],
+      ['elasticfilesystem:UntagResource', FILE_SYSTEM],
+      ['elasticfilesystem:DeleteTags', FILE_SYSTEM],
+      // The deprecated tag write takes tag keys too: never granted, so no drill key through it.
+      ['elasticfilesystem:CreateTags', FILE_SYSTEM],
     ] as const)
       expect([action, await allowed({ action, resource, context: ec2Marked })]).toStrictEqual([
         action,

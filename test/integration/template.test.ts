@@ -516,7 +516,12 @@ describe('IAM: one role per function, with only what it calls', () => {
         // makeReady tags the copies it makes ready (held to the ready key, test/integration/ready-iam.test.ts).
         const expected: Record<string, string[]> = {
           CleanupDrillsLambdaFunction: tagging.filter((a) => a !== 's3:PutBucketTagging').sort(),
-          MakeReadyLambdaFunction: ['dynamodb:TagResource', 'ec2:CreateTags', 'rds:AddTagsToResource'],
+          MakeReadyLambdaFunction: [
+            'dynamodb:TagResource',
+            'ec2:CreateTags',
+            'elasticfilesystem:TagResource',
+            'rds:AddTagsToResource',
+          ],
         };
         expect([fn, tags]).toStrictEqual([fn, expected[fn] ?? []]);
       }

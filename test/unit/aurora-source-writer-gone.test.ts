@@ -7,6 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import {
   AddTagsToResourceCommand,
   DescribeDBClustersCommand,
@@ -62,6 +63,7 @@ test('a source cluster whose writer instance is gone: a result (writer not known
         rds: () => new RDSClient({ region: 'eu-west-1' }),
         ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
         ec2: () => new EC2Client({ region: 'eu-west-1' }),
+        efs: () => new EFSClient({ region: 'eu-west-1' }),
       },
     },
   ).then(

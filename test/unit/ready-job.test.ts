@@ -6,6 +6,7 @@
 
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLogger } from '../../src/logger';
@@ -50,6 +51,7 @@ function setup(request: unknown | undefined) {
       rds: () => new RDSClient({ region: 'eu-west-1' }),
       ddb: () => new DynamoDBClient({ region: 'eu-west-1' }),
       ec2: () => new EC2Client({ region: 'eu-west-1' }),
+      efs: () => new EFSClient({ region: 'eu-west-1' }),
     },
     log: createLogger({ sink: () => undefined }),
     now: () => new Date('2026-12-07T01:05:00.000Z'),
@@ -118,7 +120,7 @@ describe('a COMPLETED job made ready', () => {
   it.each([
     ['Aurora', {}, ['validation: job-9', 'record: no-steps']],
     ['Aurora', { Ready: false }, ['record: skipped']],
-    ['EFS', {}, ['record: no-steps']],
+    ['Neptune', {}, ['record: no-steps']],
   ])(
     'asks for the validation of a %s job (request %j) only where the tracker left it to make-ready',
     async (type, request, order) => {

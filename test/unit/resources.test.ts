@@ -64,6 +64,7 @@ describe('the registry', () => {
       'DynamoDB',
       'EBS',
       'EC2',
+      'EFS',
       'RDS',
     ]);
     expect(readySteps('constructor')).toBeUndefined();

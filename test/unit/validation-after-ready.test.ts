@@ -49,6 +49,7 @@ async function validationsAsked(resourceType: string, request: Record<string, un
 
 describe('validation after ready', () => {
   it.each([
+    ['Neptune', {}],
     ['EFS', {}],
     ['EBS', {}],
     ['Aurora', { Ready: false }],
@@ -77,7 +78,9 @@ describe('validation after ready', () => {
     expect(validatedAfterReady('Aurora', {})).toBe(true);
     expect(validatedAfterReady('Aurora', { Ready: false })).toBe(false);
     expect(validatedAfterReady('EBS', {})).toBe(true);
-    expect(validatedAfterReady('EFS', {})).toBe(false);
+    expect(validatedAfterReady('EFS', {})).toBe(true);
+    expect(validatedAfterReady('EFS', { Ready: false })).toBe(false);
+    expect(validatedAfterReady('Neptune', {})).toBe(false);
     expect(readyGate(true, undefined)).toMatchObject({ verdict: 'not-yet', reason: /not made ready yet/ });
     expect(readyGate(true, record('not-ready'))).toMatchObject({
       verdict: 'not-yet',
