@@ -290,6 +290,17 @@ function drillQuestions(): Question[] {
         allowed: [],
       },
       {
+        // IAM reads aws:ResourceTag/<key> whatever the key's case: this would be the drill key.
+        label: `${tag}: the drill key in another case on a ${d.type} marked ready`,
+        action: tag,
+        resource: own,
+        context: {
+          ...writing(['Backup-Restore:Drill']),
+          [`${d.service === 'ec2' ? 'ec2' : 'aws'}:ResourceTag/backup-restore:ready`]: 'job-1',
+        },
+        allowed: [],
+      },
+      {
         label: `${tag}: the drill key on a ${d.type} that carries it`,
         action: tag,
         resource: own,

@@ -151,6 +151,13 @@ describe("makeReady's role", () => {
         resource,
         false,
       ]);
+      // The drill or ready key in another case: IAM would read it as that key on the resource.
+      for (const key of ['Backup-Restore:Drill', 'BACKUP-RESTORE:DRILL', 'backup-restore:Ready'])
+        expect([resource, key, await q({ ...writing([key]), ...ec2Marked })]).toStrictEqual([
+          resource,
+          key,
+          false,
+        ]);
       const elsewhere = resource.replace(STACK.region, OTHER_REGION);
       expect([
         resource,
