@@ -11,16 +11,17 @@ import {
   DescribeVolumesCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { createHandler, type MakeReadyDeps } from '../../handlers/make-ready';
-import { restoreJobEvent } from '../../local/pipeline';
-import { localRequestSettings } from '../../local/settings';
 import { localClientConfig } from '../../local/setup';
-import { loadConfig } from '../../src/checks/config';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
 import { readReadyRecord } from '../../src/table/ready';
-import { validateRestore } from '../../src/validation/validate';
-import { restoreAndLink, startValidationEnv, TABLE, type ValidationEnv } from './validation/local-env';
+import {
+  makeReadyDepsOn,
+  makeReadyOn,
+  restoreAndLink,
+  startValidationEnv,
+  TABLE,
+  type ValidationEnv,
+  validateOnce,
+} from './validation/local-env';
 
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
 const EC2_POINT = 'arn:aws:ec2:eu-west-1::image/ami-0abcdef1234567890';
@@ -49,43 +50,9 @@ afterEach(async () => {
   await env.close();
 });
 
-function makeReadyDeps(): MakeReadyDeps {
-  const validate = env.deps;
-  return {
-    config: loadConfig({
-      ...localRequestSettings(),
-      AWS_REGION: 'eu-west-1',
-      DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
-      VALIDATION_QUEUE_URL: env.validationQueueUrl,
-      RESTORE_JOBS_TABLE: TABLE,
-    }),
-    backup: env.backup,
-    sqs: async () => env.sqs,
-    ddb: validate.ddb,
-    rds: validate.resources.rds,
-    ec2: () => ec2,
-    efs: validate.resources.efs,
-    logger: createLogger({ sink: () => undefined }),
-    metrics: createMetrics(() => undefined),
-    now: () => new Date(),
-    pollMs: 10,
-  };
-}
-
+const makeReadyDeps = () => makeReadyDepsOn(env, { ec2: () => ec2 });
 const validate = (job: { restoreJobId: string; createdResourceArn: string }, type: string, attempt: number) =>
-  validateRestore(
-    env.deps,
-    {
-      kind: 'restore-validation',
-      version: 1,
-      restoreJobId: job.restoreJobId,
-      resourceType: type,
-      createdResourceArn: job.createdResourceArn,
-      requestedAt: new Date().toISOString(),
-      attempt,
-    },
-    createLogger({ sink: () => undefined }),
-  );
+  validateOnce(env, job, type, attempt);
 
 describe('EBS and EC2 restores made ready on the local endpoint', () => {
   it.each([
@@ -100,12 +67,7 @@ describe('EBS and EC2 restores made ready on the local endpoint', () => {
         Metadata: metadata,
       });
       expect(await validate(job, type, 1)).toBe('requeued');
-      const local = env.aws.backup.jobs.find((j) => j.RestoreJobId === job.restoreJobId);
-      if (local === undefined) throw new Error('no local job');
-      const outcome = await createHandler(makeReadyDeps())(
-        restoreJobEvent(local, false) as never,
-        undefined as never,
-      );
+      const outcome = await makeReadyOn(env, job.restoreJobId, makeReadyDeps());
       expect(outcome).toBe('ready');
       expect(env.aws.resources.store.byArn(job.createdResourceArn)?.tags).toStrictEqual({
         'backup-restore:ready': job.restoreJobId,

@@ -6,21 +6,17 @@
  */
 
 import { EFSClient, TagResourceCommand } from '@aws-sdk/client-efs';
-import { createHandler, type MakeReadyDeps } from '../../handlers/make-ready';
-import { restoreJobEvent } from '../../local/pipeline';
-import { localRequestSettings } from '../../local/settings';
 import { localClientConfig } from '../../local/setup';
-import { loadConfig } from '../../src/checks/config';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
 import { readReadyRecord } from '../../src/table/ready';
-import { validateRestore } from '../../src/validation/validate';
 import {
+  makeReadyDepsOn,
+  makeReadyOn,
   receive,
   restoreAndLink,
   startValidationEnv,
   TABLE,
   type ValidationEnv,
+  validateOnce,
 } from './validation/local-env';
 
 const EFS_POINT = 'arn:aws:backup:eu-west-1:123456789012:recovery-point:3c1f7e42-9a0d-4b6e-8f21-5d7a9b0c1e2f';
@@ -45,53 +41,14 @@ afterEach(async () => {
   await env.close();
 });
 
-function makeReadyDeps(): MakeReadyDeps {
-  const validate = env.deps;
-  return {
-    config: loadConfig({
-      ...localRequestSettings(),
-      AWS_REGION: 'eu-west-1',
-      DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
-      VALIDATION_QUEUE_URL: env.validationQueueUrl,
-      RESTORE_JOBS_TABLE: TABLE,
-    }),
-    backup: env.backup,
-    sqs: async () => env.sqs,
-    ddb: validate.ddb,
-    rds: validate.resources.rds,
-    ec2: validate.resources.ec2,
-    efs: () => efs,
-    logger: createLogger({ sink: () => undefined }),
-    metrics: createMetrics(() => undefined),
-    now: () => new Date(),
-    pollMs: 10,
-  };
-}
-
+const makeReadyDeps = () => makeReadyDepsOn(env, { efs: () => efs });
 const validate = (job: { restoreJobId: string; createdResourceArn: string }, attempt: number) =>
-  validateRestore(
-    env.deps,
-    {
-      kind: 'restore-validation',
-      version: 1,
-      restoreJobId: job.restoreJobId,
-      resourceType: 'EFS',
-      createdResourceArn: job.createdResourceArn,
-      requestedAt: new Date().toISOString(),
-      attempt,
-    },
-    createLogger({ sink: () => undefined }),
-  );
+  validateOnce(env, job, 'EFS', attempt);
 
 /** Restores the seed's file system and runs the makeReady handler on its COMPLETED event. */
 async function restoreAndMakeReady() {
   const job = await restoreAndLink(env, { RecoveryPointArn: EFS_POINT, ResourceType: 'EFS', Metadata: {} });
-  const local = env.aws.backup.jobs.find((j) => j.RestoreJobId === job.restoreJobId);
-  if (local === undefined) throw new Error('no local job');
-  const outcome = await createHandler(makeReadyDeps())(
-    restoreJobEvent(local, false) as never,
-    undefined as never,
-  );
+  const outcome = await makeReadyOn(env, job.restoreJobId, makeReadyDeps());
   return { job, outcome };
 }
 
@@ -99,12 +56,7 @@ describe('an EFS restore made ready on the local endpoint', () => {
   it("gets the ready tag and its source's tags (never the drill key); the validator judges it only once ready", async () => {
     const job = await restoreAndLink(env, { RecoveryPointArn: EFS_POINT, ResourceType: 'EFS', Metadata: {} });
     expect(await validate(job, 1)).toBe('requeued');
-    const local = env.aws.backup.jobs.find((j) => j.RestoreJobId === job.restoreJobId);
-    if (local === undefined) throw new Error('no local job');
-    const outcome = await createHandler(makeReadyDeps())(
-      restoreJobEvent(local, false) as never,
-      undefined as never,
-    );
+    const outcome = await makeReadyOn(env, job.restoreJobId, makeReadyDeps());
     expect(outcome).toBe('ready');
     expect(env.aws.resources.store.byArn(job.createdResourceArn)?.tags).toStrictEqual({
       'backup-restore:ready': job.restoreJobId,

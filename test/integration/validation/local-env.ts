@@ -8,16 +8,19 @@ import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-ba
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { createHandler, type MakeReadyDeps } from '../../../handlers/make-ready';
 import type { BackupSeed } from '../../../local/backup-service';
 import { type LocalAws, startLocalAws } from '../../../local/endpoint';
 import { sqsRecordOf } from '../../../local/event-source';
-import { defaultSeed } from '../../../local/pipeline';
+import { defaultSeed, restoreJobEvent } from '../../../local/pipeline';
 import type { ResourceTiming } from '../../../local/resources/index';
+import { localRequestSettings } from '../../../local/settings';
 import { localClientConfig, setUpValidation, startLinkedRestore } from '../../../local/setup';
 import { sleep } from '../../../local/time';
-import { loadValidationConfig } from '../../../src/checks/config';
+import { loadConfig, loadValidationConfig } from '../../../src/checks/config';
 import { createLogger } from '../../../src/logger';
-import type { ValidateDeps } from '../../../src/validation/validate';
+import { createMetrics } from '../../../src/metrics';
+import { type ValidateDeps, validateRestore } from '../../../src/validation/validate';
 
 export const TABLE = 'restore-jobs';
 export const ROLE = 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole';
@@ -161,3 +164,59 @@ export const context = {
   functionName: 'validateRestore',
   getRemainingTimeInMillis: () => 30_000,
 } as never;
+
+/** makeReady's dependencies on `env`, its clients the validator's unless given (as the deployed function builds them). */
+export function makeReadyDepsOn(
+  env: ValidationEnv,
+  clients: Partial<Pick<MakeReadyDeps, 'rds' | 'ec2' | 'efs'>> = {},
+): MakeReadyDeps {
+  const validate = env.deps;
+  return {
+    config: loadConfig({
+      ...localRequestSettings(),
+      AWS_REGION: 'eu-west-1',
+      DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
+      VALIDATION_QUEUE_URL: env.validationQueueUrl,
+      RESTORE_JOBS_TABLE: TABLE,
+    }),
+    backup: env.backup,
+    sqs: async () => env.sqs,
+    ddb: validate.ddb,
+    rds: validate.resources.rds,
+    ec2: validate.resources.ec2,
+    efs: validate.resources.efs,
+    ...clients,
+    logger: createLogger({ sink: () => undefined }),
+    metrics: createMetrics(() => undefined),
+    now: () => new Date(),
+    pollMs: 10,
+  };
+}
+
+/** One validation of `job`'s copy of `resourceType` (attempt `attempt`), as the validator's queue would ask. */
+export const validateOnce = (
+  env: ValidationEnv,
+  job: { restoreJobId: string; createdResourceArn: string },
+  resourceType: string,
+  attempt: number,
+) =>
+  validateRestore(
+    env.deps,
+    {
+      kind: 'restore-validation',
+      version: 1,
+      restoreJobId: job.restoreJobId,
+      resourceType,
+      createdResourceArn: job.createdResourceArn,
+      requestedAt: new Date().toISOString(),
+      attempt,
+    },
+    createLogger({ sink: () => undefined }),
+  );
+
+/** Runs the makeReady handler on the COMPLETED event of local job `restoreJobId`. */
+export async function makeReadyOn(env: ValidationEnv, restoreJobId: string, deps: MakeReadyDeps) {
+  const local = env.aws.backup.jobs.find((j) => j.RestoreJobId === restoreJobId);
+  if (local === undefined) throw new Error('no local job');
+  return createHandler(deps)(restoreJobEvent(local, false) as never, undefined as never);
+}
