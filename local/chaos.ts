@@ -365,7 +365,11 @@ function overlappingRestores(p: LocalPipeline): number {
 }
 
 /** The local pipeline of a campaign: faults, short timeouts, and its log lines about watched ids kept. */
-function startChaosPipeline(options: ChaosOptions, watched: Map<string, string[]>): Promise<LocalPipeline> {
+function startChaosPipeline(
+  options: ChaosOptions,
+  watched: Map<string, string[]>,
+  recentEventLines: string[],
+): Promise<LocalPipeline> {
   return startLocalPipeline({
     faults: CHAOS_FAULTS,
     random: prng((options.seed ?? 1) + 1),
@@ -377,6 +381,11 @@ function startChaosPipeline(options: ChaosOptions, watched: Map<string, string[]
     asyncRetryDelaysMs: [100, 200],
     functionTimeoutMs: CHAOS_FUNCTION_TIMEOUT_MS,
     logSink: (line) => {
+      // The event function's last lines, for a campaign that stalls (what its attempts were doing).
+      if (line.includes('restoreFromEvent')) {
+        recentEventLines.push(line.slice(0, 400));
+        if (recentEventLines.length > 12) recentEventLines.shift();
+      }
       if (watched.size === 0) return;
       for (const [id, lines] of watched) if (line.includes(id)) lines.push(line);
     },
@@ -684,6 +693,16 @@ async function accountRequests(
   }
 }
 
+/** What the endpoint was asked in the last `ms` (calls by operation, injected faults by kind): for a campaign that stalls. */
+export function recentCalls(pipeline: LocalPipeline, ms: number): string {
+  const since = Date.now() - ms;
+  const calls = Object.entries(pipeline.aws.faults.arrivals)
+    .map(([op, at]) => [op, at.filter((t) => t >= since).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`);
+  return `calls in the last ${ms / 1000} s: ${calls.join(', ') || 'none'}; faults so far: ${JSON.stringify(pipeline.aws.faults.counts)}; refused keys: ${pipeline.aws.refused.unknownKey}`;
+}
+
 /** The faults the endpoint injected, by kind, and the hangs longer than the function timeout. */
 function countFaults(pipeline: LocalPipeline, tally: ChaosTally): void {
   for (const op of FAULTED) {
@@ -706,7 +725,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
   const say = options.progress ?? (() => undefined);
   // Log lines that name a forged envelope's message id (what the pipeline did with it).
   const watched = new Map<string, string[]>();
-  const pipeline = await startChaosPipeline(options, watched);
+  const recentEventLines: string[] = [];
+  const pipeline = await startChaosPipeline(options, watched, recentEventLines);
   const problems: string[] = [];
   try {
     const submitted = submitRequests(pipeline, options, random);
@@ -728,9 +748,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosTally> {
     const deadline = started + (options.timeoutMs ?? 600_000);
     const left = () => Math.max(1, deadline - Date.now());
     const idle = () => pipeline.runUntilIdle({ timeoutMs: left(), onProgress });
-    await settledWithin(Promise.all(submitted.sends), left(), 'the requests sent and events emitted', () =>
-      pipeline.waitingFor(),
-    );
+    await settledWithin(Promise.all(submitted.sends), left(), 'the requests sent and events emitted', () => [
+      ...pipeline.waitingFor(),
+      recentCalls(pipeline, 20_000),
+      `the event function's last lines: ${recentEventLines.join(' | ')}`,
+    ]);
     await idle();
     const { forged, forgedIds } = await sendForged(pipeline, watched, idle, problems);
 

@@ -270,6 +270,8 @@ export class AsyncInvoker {
   private closed = false;
   /** Where the pending invocations are: an attempt running (since when), waiting for a turn, or sending to the destination. */
   private readonly where = { running: new Map<object, number>(), queued: 0, destination: 0 };
+  /** How the attempts so far ended: succeeded, or the error's name (FunctionTimeoutError for a timeout). */
+  private readonly ended: Record<string, number> = {};
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -284,7 +286,10 @@ export class AsyncInvoker {
   describe(): string {
     const { running, queued, destination } = this.where;
     const oldest = running.size === 0 ? 0 : Date.now() - Math.min(...running.values());
-    return `${running.size} attempt(s) running (the oldest for ${oldest} ms), ${queued} waiting for a concurrency slot, ${destination} sending to the destination`;
+    const ended = Object.entries(this.ended)
+      .map(([how, n]) => `${n} ${how}`)
+      .join(', ');
+    return `${running.size} attempt(s) running (the oldest for ${oldest} ms), ${queued} waiting for a concurrency slot, ${destination} sending to the destination; attempts ended: ${ended || 'none'}`;
   }
 
   private async acquire(): Promise<void> {
@@ -340,9 +345,12 @@ export class AsyncInvoker {
             this.options.functionName,
             this.options.timeoutMs ?? deployedTimeoutMs(this.options.functionName),
           );
+          this.ended.succeeded = (this.ended.succeeded ?? 0) + 1;
           return 'succeeded';
         } catch (error) {
           if (error instanceof FunctionTimeoutError) this.timeouts += 1;
+          const how = error instanceof Error ? error.name : 'thrown';
+          this.ended[how] = (this.ended[how] ?? 0) + 1;
           lastError = error;
         } finally {
           this.where.running.delete(running);

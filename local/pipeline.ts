@@ -598,10 +598,12 @@ function waitsOf(
   return waits;
 }
 
-/** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
-export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
-  // An invocation still running when its pipeline closes (Lambda would have ended it) keeps calling
-  // the port it knew; a later pipeline on that port refuses its key, so it never writes there.
+/**
+ * The pipeline's endpoint, and the access key its functions sign with. An invocation still running
+ * when its pipeline closes (Lambda would have ended it) keeps calling the port it knew; a later
+ * pipeline on that port refuses its key, so it never writes there.
+ */
+async function startPipelineEndpoint(options: LocalPipelineOptions) {
   const accessKeyId = `local-${randomUUID().slice(0, 8)}`;
   const aws = await startLocalAws({
     seed: options.seed ?? defaultSeed(),
@@ -610,6 +612,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(options.faults === undefined ? {} : { faults: options.faults }),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
+  return { aws, accessKeyId };
+}
+
+/** Starts the endpoint, creates the queues, and wires the handlers to the local triggers. */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const { aws, accessKeyId } = await startPipelineEndpoint(options);
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   const driver = new SQSClient(localClientConfig(aws.url, REGION));
   const queues = await createQueuesAndTable(aws, driver, options, maxReceiveCount);
