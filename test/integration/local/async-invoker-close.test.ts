@@ -39,7 +39,8 @@ it('gives up the destination it cannot reach once closed, and says so', async ()
   expect(sends.n).toBeGreaterThan(5);
   expect(inv.pending).toBe(1);
   expect(inv.describe()).toBe(
-    '0 attempt(s) running (the oldest for 0 ms), 0 waiting for a concurrency slot, 1 sending to the destination',
+    // Its three attempts failed (the handler throws an Error): how each ended is told too.
+    '0 attempt(s) running (the oldest for 0 ms), 0 waiting for a concurrency slot, 1 sending to the destination; attempts ended: 3 Error',
   );
   inv.close();
   await jest.advanceTimersByTimeAsync(200);
@@ -84,7 +85,7 @@ it('says what its pending invocations are doing: attempts running and how long, 
   await jest.advanceTimersByTimeAsync(2_500);
   expect(inv.pending).toBe(2);
   expect(inv.describe()).toBe(
-    '1 attempt(s) running (the oldest for 2500 ms), 1 waiting for a concurrency slot, 0 sending to the destination',
+    '1 attempt(s) running (the oldest for 2500 ms), 1 waiting for a concurrency slot, 0 sending to the destination; attempts ended: none',
   );
   inv.close();
 });
