@@ -69,6 +69,8 @@ describe('RDS make-ready', () => {
       'rds.ready-tag',
       'rds.tags',
       'rds.deletion-protection',
+      'rds.parameter-group',
+      'rds.option-group',
     ]);
     expect(mock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
       { DBInstanceIdentifier: 'orders-db-restored', DeletionProtection: true, ApplyImmediately: true },
@@ -88,6 +90,8 @@ describe('RDS make-ready', () => {
     expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toStrictEqual([
       'rds.tags',
       'rds.deletion-protection',
+      'rds.parameter-group',
+      'rds.option-group',
     ]);
     mock.restore();
   });
