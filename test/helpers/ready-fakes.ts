@@ -206,6 +206,8 @@ export interface AuroraFake<I extends FakeInstance> {
    * every group exists.
    */
   readonly groups?: ReadonlySet<string>;
+  /** Thrown, one per ModifyDBCluster that names a cluster parameter group, before it changes anything. */
+  readonly groupWriteErrors?: Error[];
 }
 
 /** RDS over Aurora `clusters` (by identifier or ARN) and their `instances`: reads answer from them, writes change them. */
@@ -277,6 +279,8 @@ export function fakeAurora<I extends FakeInstance>(
     const c = cluster(i.DBClusterIdentifier);
     if (i.DeletionProtection !== undefined) c.protection = i.DeletionProtection;
     if (i.DBClusterParameterGroupName !== undefined) {
+      const error = fake.groupWriteErrors?.shift();
+      if (error !== undefined) throw error;
       exists(i.DBClusterParameterGroupName, 'DBClusterParameterGroupNotFoundFault');
       c.clusterPg = i.DBClusterParameterGroupName;
       // The instances there already take the new group at their next reboot.

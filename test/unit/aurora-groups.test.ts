@@ -9,7 +9,13 @@ import { CreateDBInstanceCommand, ModifyDBClusterCommand } from '@aws-sdk/client
 import { createLogger } from '../../src/logger';
 import { makeReady } from '../../src/ready/run';
 import { auroraReady } from '../../src/resources/aurora';
-import { type FakeCluster, type FakeInstance, fakeAurora, readyTarget } from '../helpers/ready-fakes';
+import {
+  clientError,
+  type FakeCluster,
+  type FakeInstance,
+  fakeAurora,
+  readyTarget,
+} from '../helpers/ready-fakes';
 
 const ARN = (id: string) => `arn:aws:rds:eu-west-1:123456789012:cluster:${id}`;
 const DEFAULT = 'default.aurora-postgresql15';
@@ -31,13 +37,14 @@ function world(sourceClusterPg = 'ledger-cluster-pg', writerPg = 'ledger-pg') {
   };
 }
 
-const fake = (w: ReturnType<typeof world>, groups?: string[]) =>
+const fake = (w: ReturnType<typeof world>, groups?: string[], groupWriteErrors?: Error[]) =>
   fakeAurora(w.clusters, w.instances, {
     status: 404,
     look: () => ({ DBInstanceStatus: 'available' }),
     made: () => ({}),
     joins: { writer: true },
     ...(groups === undefined ? {} : { groups: new Set(groups) }),
+    ...(groupWriteErrors === undefined ? {} : { groupWriteErrors }),
   });
 
 const target = () =>
@@ -156,6 +163,30 @@ describe('Aurora make-ready: parameter groups', () => {
     expect(entry(result, 'writer')?.why).toMatch(
       /^the writer has its engine's default DB parameter group where the source's writer has ledger-pg/,
     );
+    mock.restore();
+  });
+
+  it('retries a cluster group write that fails once with a retryable error', async () => {
+    const w = world();
+    const mock = fake(w, undefined, [clientError('ThrottlingException', 'Rate exceeded')]);
+    const result = await makeReady(run, auroraReady, target());
+    expect(result.ready).toBe(true);
+    expect(w.clusters['ledger-restored']?.clusterPg).toBe('ledger-cluster-pg');
+    mock.restore();
+  });
+
+  it('leaves the copy not ready, naming what to do, when the cluster group write always fails; the writer is still created', async () => {
+    const refused = () =>
+      clientError('InvalidParameterCombination', 'The DB cluster parameter group is of another family');
+    const w = world();
+    const mock = fake(w, undefined, Array.from({ length: 5 }, refused));
+    const result = await makeReady(run, auroraReady, target());
+    expect(result.ready).toBe(false);
+    expect(step(result, 'aurora.cluster-parameter-group')).toMatchObject({
+      status: 'failed',
+      manual: expect.stringMatching(/ModifyDBCluster DBClusterParameterGroupName/),
+    });
+    expect(step(result, 'aurora.writer-instance')?.status).toBe('changed');
     mock.restore();
   });
 });
