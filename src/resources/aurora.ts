@@ -253,6 +253,8 @@ const clusterParameterGroup = /* @__PURE__ */ groupStep({
         }),
       ),
     ),
+  // CreateDBInstance needs the cluster available (docs/aws-behaviour.md#rds-modifying).
+  settled: async (t) => (await cluster(t, t.restoredArn)).Status !== 'modifying',
 });
 
 /** The source cluster's writer, parameter groups, deletion protection and tags; undefined when the cluster is gone. */

@@ -405,6 +405,8 @@ export interface GroupStepSpec {
   readonly read: (t: Target) => Promise<Value>;
   /** Names the group on the copy, applied at once. */
   readonly write: (t: Target, group: string) => Promise<unknown>;
+  /** False while the copy is still `modifying`: the next change would be refused until it is not. */
+  readonly settled: (t: Target) => Promise<boolean>;
 }
 
 /** Why a copy whose group was read back as `actual` differs from the source's `wanted`, or undefined. */
@@ -444,6 +446,7 @@ export function groupStep(spec: GroupStepSpec): ReadyStep {
         };
       }
     },
+    done: spec.settled,
     explain: (actual, wanted) => explainGroup(spec.what, actual, String(wanted)),
   };
 }

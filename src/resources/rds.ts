@@ -127,6 +127,12 @@ const modifyCopy = (t: Target, change: { DBParameterGroupName: string } | { Opti
     ),
   );
 
+/**
+ * The copy is not `modifying`: RDS refuses another ModifyDBInstance while a change is being
+ * applied (docs/aws-behaviour.md#rds-modifying), so each group step waits for its own.
+ */
+const settled = async (t: Target) => (await instance(t, t.restoredArn)).DBInstanceStatus !== 'modifying';
+
 const parameterGroup = /* @__PURE__ */ groupStep({
   name: 'rds.parameter-group',
   key: 'parameterGroup',
@@ -137,6 +143,7 @@ const parameterGroup = /* @__PURE__ */ groupStep({
     return groupValue(g?.DBParameterGroupName, g?.ParameterApplyStatus);
   },
   write: (t, group) => modifyCopy(t, { DBParameterGroupName: group }),
+  settled,
 });
 
 const optionGroup = /* @__PURE__ */ groupStep({
@@ -149,6 +156,7 @@ const optionGroup = /* @__PURE__ */ groupStep({
     return groupValue(g?.OptionGroupName, g?.Status);
   },
   write: (t, group) => modifyCopy(t, { OptionGroupName: group }),
+  settled,
 });
 
 /** The source instance's settings the steps bring back; a group it does not name is not known. */
@@ -186,9 +194,10 @@ export const rdsReady: ReadyType = {
       async (t) => tagsOf(await instance(t, t.restoredArn)),
       tagInstance,
     ),
-    deletionProtection,
+    // The groups first: each waits until the copy is no longer `modifying`, so the next change is taken.
     parameterGroup,
     optionGroup,
+    deletionProtection,
   ],
   manual: [
     "backup retention only where the restore set another: the copy keeps the snapshot's, and moving it between 0 and a nonzero value is an outage",

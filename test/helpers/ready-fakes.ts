@@ -294,6 +294,8 @@ export function fakeAurora<I extends FakeInstance>(
 
 /** An RDS DB instance as the fake keeps it: its groups beside its protection and tags. */
 export interface FakeDb extends Protected {
+  /** Looks left for which DescribeDBInstances says `modifying` (a change being applied). */
+  modifying?: number;
   pg?: string;
   /** Its ParameterApplyStatus (in-sync when unset). */
   pgStatus?: string;
@@ -306,6 +308,8 @@ export interface RdsFakeRules {
   readonly groups?: ReadonlySet<string>;
   /** Thrown, one per ModifyDBInstance that names a group, before it changes anything. */
   readonly groupWriteErrors?: Error[];
+  /** Looks for which an instance is `modifying` after a ModifyDBInstance (none unless given). */
+  readonly modifyingLooks?: number;
 }
 
 /**
@@ -326,11 +330,13 @@ export function fakeRdsInstances(dbs: Record<string, FakeDb>, rules: RdsFakeRule
   };
   mock.on(DescribeDBInstancesCommand).callsFake((i) => {
     const db = get(i.DBInstanceIdentifier);
+    const modifying = (db.modifying ?? 0) > 0;
+    if (modifying) db.modifying = (db.modifying ?? 0) - 1;
     return {
       DBInstances: [
         {
           DBInstanceIdentifier: i.DBInstanceIdentifier,
-          DBInstanceStatus: 'available',
+          DBInstanceStatus: modifying ? 'modifying' : 'available',
           ...protectionAndTags(db),
           ...(db.pg === undefined
             ? {}
@@ -348,6 +354,10 @@ export function fakeRdsInstances(dbs: Record<string, FakeDb>, rules: RdsFakeRule
   });
   mock.on(ModifyDBInstanceCommand).callsFake((i) => {
     const db = get(i.DBInstanceIdentifier);
+    // RDS refuses a change while another is being applied.
+    if ((db.modifying ?? 0) > 0)
+      throw clientError('InvalidDBInstanceStateFault', 'Database instance is not in available state.');
+    db.modifying = rules.modifyingLooks ?? 0;
     if (i.DBParameterGroupName !== undefined || i.OptionGroupName !== undefined) {
       const error = rules.groupWriteErrors?.shift();
       if (error !== undefined) throw error;

@@ -162,4 +162,20 @@ describe('RDS make-ready: parameter and option groups', () => {
     });
     await expect(makeReady(run, rdsReady, target())).rejects.toThrow(StillWaitingError);
   });
+
+  it('waits while the copy is modifying after each change, so the next change is not refused', async () => {
+    const dbs = world({ protection: true });
+    const sleeps: number[] = [];
+    const mock = fakeRdsInstances(dbs, { modifyingLooks: 2 });
+    const result = await makeReady(
+      { ...run, sleep: async (ms: number) => void sleeps.push(ms), pollMs: 1000 },
+      rdsReady,
+      target(),
+    );
+    expect(result.steps.filter((s) => s.status === 'failed')).toStrictEqual([]);
+    expect(result.ready).toBe(true);
+    expect(dbs['orders-db-restored']).toMatchObject({ pg: 'orders-pg', og: 'orders-og', protection: true });
+    expect(sleeps.filter((ms) => ms === 1000).length).toBeGreaterThanOrEqual(2);
+    expect(mock.commandCalls(ModifyDBInstanceCommand)).toHaveLength(3);
+  });
 });

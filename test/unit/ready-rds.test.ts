@@ -68,9 +68,9 @@ describe('RDS make-ready', () => {
     expect(rdsReady.steps.map((s) => s.name)).toStrictEqual([
       'rds.ready-tag',
       'rds.tags',
-      'rds.deletion-protection',
       'rds.parameter-group',
       'rds.option-group',
+      'rds.deletion-protection',
     ]);
     expect(mock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
       { DBInstanceIdentifier: 'orders-db-restored', DeletionProtection: true, ApplyImmediately: true },
@@ -89,9 +89,9 @@ describe('RDS make-ready', () => {
     expect(result.ready).toBe(true);
     expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toStrictEqual([
       'rds.tags',
-      'rds.deletion-protection',
       'rds.parameter-group',
       'rds.option-group',
+      'rds.deletion-protection',
     ]);
     mock.restore();
   });
