@@ -112,6 +112,19 @@ describe('RDS make-ready: parameter and option groups', () => {
     mock.restore();
   });
 
+  it('changes nothing where the source option group no longer exists, and says so', async () => {
+    const dbs = world();
+    const mock = fakeRdsInstances(dbs, { groups: new Set(['orders-pg']) });
+    const result = await makeReady(run, rdsReady, target());
+    expect(result.ready).toBe(true);
+    expect(step(result, 'rds.option-group')).toMatchObject({ status: 'unchanged' });
+    expect(dbs['orders-db-restored']).toMatchObject({ pg: 'orders-pg', og: DEFAULT_OG });
+    expect(entry(result, 'optionGroup')?.why).toBe(
+      `the source's option group orders-og no longer exists: the copy keeps ${DEFAULT_OG}`,
+    );
+    mock.restore();
+  });
+
   it('with the source gone (or in another account), reads nothing and records the groups as not known', async () => {
     const dbs = world();
     delete dbs['orders-db'];
