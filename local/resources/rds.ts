@@ -4,7 +4,11 @@
  * AddTagsToResource, ModifyDBInstance, ModifyDBCluster, DeleteDBInstance, DeleteDBCluster, and
  * CreateDBInstance in a cluster: a restored Aurora cluster has no instance until one is created
  * (docs/aws-behaviour.md#rds-restore-cluster-only), and the new instance is `creating`, then
- * `available`, like every local resource.
+ * `available`, like every local resource. Parameter and option groups: a resource has its engine's
+ * default until one is named; a name that is no group is refused as RDS refuses it
+ * (docs/aws-behaviour.md#rds-group-not-found), and a parameter group named on an instance is
+ * `pending-reboot`, as are a cluster's members when its cluster parameter group changes
+ * (docs/aws-behaviour.md#rds-modify-groups). Nothing reboots locally.
  */
 
 import { el, esc, formTags, type LocalReply, xml } from './reply.js';
@@ -51,6 +55,48 @@ export function setInstanceClass(r: LocalResource, instanceClass: string): void 
 
 const PORTS: Record<string, number> = { postgres: 5432, 'aurora-postgresql': 5432, mysql: 3306 };
 
+/** The kinds of group RDS names, as RDS's not-found error codes for them (the query protocol's). */
+const GROUP_KINDS = {
+  pg: { code: 'DBParameterGroupNotFound', what: 'DBParameterGroup' },
+  og: { code: 'OptionGroupNotFoundFault', what: 'OptionGroup' },
+  'cluster-pg': { code: 'DBClusterParameterGroupNotFound', what: 'DBClusterParameterGroup' },
+} as const;
+type GroupKind = keyof typeof GROUP_KINDS;
+
+/** The groups a test or the demo created, per store; RDS's `default.`/`default:` groups always exist. */
+const GROUPS = new WeakMap<ResourceStore, Set<string>>();
+
+/** Creates a local parameter, option or cluster parameter group that steps may name. */
+export function addRdsGroup(store: ResourceStore, kind: GroupKind, name: string): void {
+  const groups = GROUPS.get(store) ?? new Set<string>();
+  groups.add(`${kind}:${name}`);
+  GROUPS.set(store, groups);
+}
+
+/** The engine's default group of a kind (`default.postgres`, `default:postgres`). */
+const defaultGroup = (kind: GroupKind, engine: string) => `default${kind === 'og' ? ':' : '.'}${engine}`;
+
+/** RDS's answer when `name` names no group of `kind`; undefined when it does. */
+function groupRefusal(store: ResourceStore, kind: GroupKind, name: string): LocalReply | undefined {
+  if (/^default[.:]/.test(name) || GROUPS.get(store)?.has(`${kind}:${name}`) === true) return undefined;
+  const k = GROUP_KINDS[kind];
+  return error(404, k.code, `${k.what} ${name} not found.`);
+}
+
+/** An instance's parameter and option groups, as DescribeDBInstances answers them. */
+function instanceGroupsXml(r: LocalResource, engine: string): string {
+  const pg = `<DBParameterGroup>${el('DBParameterGroupName', r.parameterGroup ?? defaultGroup('pg', engine))}${el('ParameterApplyStatus', r.parameterApplyStatus ?? 'in-sync')}</DBParameterGroup>`;
+  const og = `<OptionGroupMembership>${el('OptionGroupName', r.optionGroup ?? defaultGroup('og', engine))}${el('Status', 'in-sync')}</OptionGroupMembership>`;
+  return `<DBParameterGroups>${pg}</DBParameterGroups><OptionGroupMemberships>${og}</OptionGroupMemberships>`;
+}
+
+/** A cluster's members, each with whether it is the writer and its cluster parameter group status. */
+function membersXml(store: ResourceStore, r: LocalResource): string {
+  const member = (m: string, i: number) =>
+    `<DBClusterMember>${el('DBInstanceIdentifier', m)}${el('IsClusterWriter', i === 0)}${el('DBClusterParameterGroupStatus', store.get('db', m)?.clusterParameterGroupStatus ?? 'in-sync')}</DBClusterMember>`;
+  return `<DBClusterMembers>${(r.members ?? []).map(member).join('')}</DBClusterMembers>`;
+}
+
 function instanceXml(store: ResourceStore, r: LocalResource): string {
   const s = status(store, r);
   const port = PORTS[r.engine ?? 'postgres'] ?? 3306;
@@ -59,12 +105,13 @@ function instanceXml(store: ResourceStore, r: LocalResource): string {
     s === 'creating'
       ? ''
       : `<Endpoint>${el('Address', `${r.id}.local.${store.region}.rds.amazonaws.com`)}${el('Port', port)}${el('HostedZoneId', 'Z29XKXDKYMONMX')}</Endpoint>`;
-  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${MEMBER_OF.has(r) ? el('DBClusterIdentifier', MEMBER_OF.get(r) as string) : ''}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
+  return `<DBInstance>${el('DBInstanceIdentifier', r.id)}${el('DBInstanceArn', r.arn)}${el('DBInstanceStatus', s)}${el('Engine', r.engine ?? 'postgres')}${el('DBInstanceClass', INSTANCE_CLASS.get(r) ?? 'db.t3.micro')}${MEMBER_OF.has(r) ? el('DBClusterIdentifier', MEMBER_OF.get(r) as string) : ''}${instanceGroupsXml(r, r.engine ?? 'postgres')}${endpoint}${el('InstanceCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBInstance>`;
 }
 
 function clusterXml(store: ResourceStore, r: LocalResource): string {
   const s = status(store, r);
-  return `<DBCluster>${el('DBClusterIdentifier', r.id)}${el('DBClusterArn', r.arn)}${el('Status', s)}${el('Engine', r.engine ?? 'aurora-postgresql')}${s === 'creating' ? '' : `${el('Endpoint', `${r.id}.cluster-local.${store.region}.rds.amazonaws.com`)}${el('Port', PORTS[r.engine ?? 'aurora-postgresql'] ?? 3306)}`}<DBClusterMembers>${(r.members ?? []).map((m, i) => `<DBClusterMember>${el('DBInstanceIdentifier', m)}${el('IsClusterWriter', i === 0)}</DBClusterMember>`).join('')}</DBClusterMembers>${el('ClusterCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBCluster>`;
+  const engine = r.engine ?? 'aurora-postgresql';
+  return `<DBCluster>${el('DBClusterIdentifier', r.id)}${el('DBClusterArn', r.arn)}${el('Status', s)}${el('Engine', engine)}${el('DBClusterParameterGroup', r.clusterParameterGroup ?? defaultGroup('cluster-pg', engine))}${s === 'creating' ? '' : `${el('Endpoint', `${r.id}.cluster-local.${store.region}.rds.amazonaws.com`)}${el('Port', PORTS[engine] ?? 3306)}`}${membersXml(store, r)}${el('ClusterCreateTime', new Date(r.createdAt).toISOString())}${el('DeletionProtection', r.deletionProtection === true)}${tagList(r.tags)}</DBCluster>`;
 }
 
 /** What differs between DB instances and DB clusters in the actions below. */
@@ -152,13 +199,47 @@ function deleteRefusal(store: ResourceStore, r: LocalResource, instance: boolean
   return undefined;
 }
 
-/** ModifyDBInstance, ModifyDBCluster (deletion protection), DeleteDBInstance, DeleteDBCluster. */
+/**
+ * The groups a ModifyDBInstance or ModifyDBCluster names: every one must exist (else nothing
+ * changes). A parameter group's name changes at once and its parameters wait for a reboot; an
+ * option group changes only with ApplyImmediately (otherwise in a maintenance window, which never
+ * comes locally); a cluster parameter group leaves the cluster's members pending-reboot.
+ */
+function modifyGroups(store: ResourceStore, r: LocalResource, form: URLSearchParams): LocalReply | undefined {
+  const named = [
+    ['pg', form.get('DBParameterGroupName')],
+    ['og', form.get('OptionGroupName')],
+    ['cluster-pg', form.get('DBClusterParameterGroupName')],
+  ] as const;
+  for (const [kind, name] of named) {
+    const refused = name === null ? undefined : groupRefusal(store, kind, name);
+    if (refused !== undefined) return refused;
+  }
+  const [[, pg], [, og], [, clusterPg]] = named;
+  if (r.kind === 'db' && pg !== null) {
+    r.parameterGroup = pg;
+    r.parameterApplyStatus = 'pending-reboot';
+  }
+  if (r.kind === 'db' && og !== null && form.get('ApplyImmediately') === 'true') r.optionGroup = og;
+  if (r.kind === 'cluster' && clusterPg !== null) {
+    r.clusterParameterGroup = clusterPg;
+    for (const m of r.members ?? []) {
+      const member = store.get('db', m);
+      if (member !== undefined) member.clusterParameterGroupStatus = 'pending-reboot';
+    }
+  }
+  return undefined;
+}
+
+/** ModifyDBInstance, ModifyDBCluster (deletion protection, groups), DeleteDBInstance, DeleteDBCluster. */
 function modifyOrDelete(store: ResourceStore, action: string, form: URLSearchParams): LocalReply {
   const k = action.endsWith('DBInstance') ? INSTANCE : CLUSTER;
   const id = idOf(form.get(k.idParam));
   const r = store.get(k.kind, id);
   if (r === undefined) return k.notFound(id);
   if (action.startsWith('Modify')) {
+    const refused = modifyGroups(store, r, form);
+    if (refused !== undefined) return refused;
     const protection = form.get('DeletionProtection');
     if (protection !== null) r.deletionProtection = protection === 'true';
     return answer(action, k.xml(store, r));
@@ -192,6 +273,9 @@ function createInstance(store: ResourceStore, form: URLSearchParams): LocalReply
   if (cluster === undefined) return CLUSTER.notFound(idOf(clusterId));
   if (status(store, cluster) !== 'available')
     return error(400, 'InvalidDBClusterStateFault', `DB cluster ${cluster.id} is not in available state.`);
+  const group = form.get('DBParameterGroupName');
+  const refused = group === null ? undefined : groupRefusal(store, 'pg', group);
+  if (refused !== undefined) return refused;
   if ((cluster.engine ?? 'aurora-postgresql') !== engine) {
     return error(
       400,
@@ -205,6 +289,7 @@ function createInstance(store: ResourceStore, form: URLSearchParams): LocalReply
     arn: `arn:aws:rds:${store.region}:${store.accountId}:db:${id}`,
     engine,
     tags: formTags(form, /^Tags\.[A-Za-z]+\.\d+\.Key$/),
+    ...(group === null ? {} : { parameterGroup: group }),
   });
   INSTANCE_CLASS.set(made, instanceClass);
   MEMBER_OF.set(made, cluster.id);

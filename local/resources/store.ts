@@ -73,6 +73,15 @@ export interface LocalResource {
   creationToken?: string;
   /** Aurora, DocumentDB, Neptune: the cluster's DB instance identifiers. */
   members?: string[];
+  /** RDS: the DB parameter group (unset: the engine's default) and its ParameterApplyStatus. */
+  parameterGroup?: string;
+  parameterApplyStatus?: string;
+  /** RDS: the option group (unset: the engine's default). */
+  optionGroup?: string;
+  /** Aurora: the DB cluster parameter group (unset: the engine's default). */
+  clusterParameterGroup?: string;
+  /** A cluster member: its DBClusterParameterGroupStatus (unset: in-sync). */
+  clusterParameterGroupStatus?: string;
 }
 
 const DEFAULT_TIMING: Required<ResourceTiming> = {

@@ -97,16 +97,20 @@ async function runStep(
     const actual = await withRetries(deps, () => step.read(t));
     const same = step.same ?? sameValue;
     let status: StepResult['status'] = 'unchanged';
+    let note: string | undefined;
     if (!same(actual, wanted)) {
-      await withRetries(deps, () => step.write(t, wanted, actual)).catch(async (error: unknown) => {
-        // A write whose answer was lost is refused when sent again (TTL already on, a stream
-        // already there): the copy itself says whether the first one landed.
-        if (!same(await withRetries(deps, () => step.read(t)), wanted)) throw error;
-      });
-      status = 'changed';
+      const wrote = await withRetries(deps, () => step.write(t, wanted, actual)).catch(
+        async (error: unknown) => {
+          // A write whose answer was lost is refused when sent again (TTL already on, a stream
+          // already there): the copy itself says whether the first one landed.
+          if (!same(await withRetries(deps, () => step.read(t)), wanted)) throw error;
+        },
+      );
+      note = wrote?.kept;
+      status = note === undefined ? 'changed' : 'unchanged';
     }
     if (step.done !== undefined) await waitFor(deps, step, t, wanted);
-    return { step: step.name, status, wanted };
+    return { step: step.name, status, wanted, ...(note === undefined ? {} : { note }) };
   } catch (error) {
     if (error instanceof StillWaitingError) throw error;
     // "Not yet" past the tries (a table still UPDATING, backups still being enabled): the whole
@@ -207,6 +211,11 @@ async function diffOf(
         source: wanted,
         why: `could not be read back: ${describeError(error).message}`,
       });
+      continue;
+    }
+    const why = result.note ?? step.explain?.(now, wanted);
+    if (why !== undefined) {
+      diff.push({ setting: step.key, restored: now, source: wanted, why });
       continue;
     }
     // Tags the copy has beyond the source's are not a difference; other settings compare whole.

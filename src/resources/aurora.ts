@@ -20,6 +20,10 @@ import {
   clusterDrill,
   clusterValidation,
   DB_CLUSTER_IAM,
+  groupStep,
+  groupValue,
+  isDefaultGroup,
+  isGroupNotFound,
 } from './rds-family.js';
 import { nameOf, READY_TAG, type ReadyStep, type ReadyType, type Target, type Value } from './ready-steps.js';
 import { copiedTags, deletionProtectionStep, readIfExists, type Tags, tagsStep } from './ready-tags.js';
@@ -40,8 +44,9 @@ export const auroraDrill: DrillSteps = clusterDrill;
 /*
  * Make-ready: Aurora: AWS Backup restores the DB cluster only, not its DB instances
  * (docs/aws-behaviour.md#rds-restore-cluster-only): a cluster without an instance takes no
- * connection. The writer step creates an instance like the source's writer (class, engine) and
- * waits until it is available; readers are added only when the request asks for them.
+ * connection. The writer step creates an instance like the source's writer (class, engine, DB
+ * parameter group) and waits until it is available; readers are added only when the request asks
+ * for them. The cluster's DB cluster parameter group is set before the writer is created.
  */
 async function cluster(t: Target, arn: string): Promise<DBCluster> {
   const out = await sortedCall('DescribeDBClusters', () =>
@@ -60,11 +65,25 @@ async function instance(t: Target, id: string) {
   return out.DBInstances?.[0];
 }
 
-/** The class and engine of an instance, as the writer step compares them. */
+/** What the writer step copies of an instance: its class, engine and DB parameter group. */
+interface Shape {
+  readonly instanceClass: string;
+  readonly engine: string;
+  /** Absent: the engine's default (RDS gives it to an instance created without one). */
+  readonly parameterGroup?: string;
+}
+
+/** The class, engine and parameter group (unless the default) of an instance, as the writer step compares them. */
 async function shape(t: Target, id: string | undefined): Promise<Value> {
   if (id === undefined) return null;
   const db = await instance(t, id);
-  return db === undefined ? null : { instanceClass: db.DBInstanceClass ?? '', engine: db.Engine ?? '' };
+  if (db === undefined) return null;
+  const pg = db.DBParameterGroups?.[0]?.DBParameterGroupName;
+  return {
+    instanceClass: db.DBInstanceClass ?? '',
+    engine: db.Engine ?? '',
+    ...(pg === undefined || isDefaultGroup(pg) ? {} : { parameterGroup: pg }),
+  };
 }
 
 const tagsOfCluster = async (t: Target, arn: string): Promise<Tags> =>
@@ -80,20 +99,34 @@ const tagCluster = (t: Target, tags: Tags) =>
     ),
   ).then(() => undefined);
 
-/** Creates one instance in the restored cluster, tagged as the pipeline's; one that exists already is kept. */
-async function createInstance(t: Target, id: string, instanceClass: string, engine: string): Promise<void> {
+/** CreateDBInstance in the restored cluster, tagged as the pipeline's, with `group` when one is given. */
+const create = (t: Target, id: string, like: Shape, group: string | undefined) =>
+  sortedCall('CreateDBInstance', () =>
+    t.clients.rds().send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        DBClusterIdentifier: nameOf(t.restoredArn),
+        DBInstanceClass: like.instanceClass,
+        Engine: like.engine,
+        ...(group === undefined ? {} : { DBParameterGroupName: group }),
+        Tags: [{ Key: READY_TAG, Value: t.restoreJobId }],
+      }),
+    ),
+  );
+
+/**
+ * Creates one instance in the restored cluster like `like`: with its parameter group unless that is
+ * the engine's default (RDS gives the default when none is named); a group that no longer exists
+ * is left out, so the cluster still gets its instance (the diff says so). One that exists already
+ * is kept.
+ */
+async function createInstance(t: Target, id: string, like: Shape): Promise<void> {
+  const group = like.parameterGroup;
   try {
-    await sortedCall('CreateDBInstance', () =>
-      t.clients.rds().send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          DBClusterIdentifier: nameOf(t.restoredArn),
-          DBInstanceClass: instanceClass,
-          Engine: engine,
-          Tags: [{ Key: READY_TAG, Value: t.restoreJobId }],
-        }),
-      ),
-    );
+    await create(t, id, like, group).catch((error: unknown) => {
+      if (group === undefined || !isGroupNotFound(error)) throw error;
+      return create(t, id, like, undefined);
+    });
   } catch (error) {
     // A create whose answer was lost: the instance is there, the step's read sees it. One of the
     // same name in another cluster is not this copy's.
@@ -130,7 +163,7 @@ const writer: ReadyStep = {
   key: 'writer',
   required: true,
   manual:
-    "create a DB instance in the restored cluster with the source writer's class and engine (CreateDBInstance with DBClusterIdentifier)",
+    "create a DB instance in the restored cluster with the source writer's class, engine and DB parameter group (CreateDBInstance with DBClusterIdentifier)",
   // The writer, or while none is elected yet, the first member.
   read: async (t) => {
     const m = await members(t);
@@ -139,8 +172,15 @@ const writer: ReadyStep = {
   // An instance that is there already is kept as it is (the diff shows a class that differs).
   same: (actual) => actual !== null,
   write: async (t, wanted) => {
-    const w = wanted as { instanceClass: string; engine: string };
-    await createInstance(t, instanceId(t, 'writer'), w.instanceClass, w.engine);
+    await createInstance(t, instanceId(t, 'writer'), wanted as unknown as Shape);
+  },
+  explain: (actual, wanted) => {
+    const a = actual as Shape | null;
+    const w = wanted as unknown as Shape;
+    if (a === null || a.instanceClass !== w.instanceClass || a.engine !== w.engine) return undefined;
+    if (a.parameterGroup === w.parameterGroup) return undefined;
+    const named = (group: string | undefined) => group ?? "its engine's default DB parameter group";
+    return `the writer has ${named(a.parameterGroup)} where the source's writer has ${named(w.parameterGroup)} (the source's group no longer exists, or the writer was there before): name it with ModifyDBInstance and reboot the writer`;
   },
   done: async (t) =>
     available(
@@ -156,10 +196,10 @@ const readers: ReadyStep = {
   read: async (t) => Math.max(0, (await members(t)).length - 1),
   same: (actual, wanted) => Number(actual) >= Number(wanted),
   write: async (t, wanted, actual) => {
-    const source = (await writer.read(t)) as { instanceClass: string; engine: string } | null;
+    const source = (await writer.read(t)) as Shape | null;
     if (source === null) throw new Error('The restored cluster has no writer to copy readers from');
     for (let n = Number(actual) + 1; n <= Number(wanted); n++)
-      await createInstance(t, instanceId(t, `reader-${n}`), source.instanceClass, source.engine);
+      await createInstance(t, instanceId(t, `reader-${n}`), source);
   },
   // No reader asked for: nothing to wait for (the writer step waits for the writer).
   done: async (t, wanted) =>
@@ -186,7 +226,38 @@ const deletionProtection = /* @__PURE__ */ deletionProtectionStep(
     ),
 );
 
-/** The source cluster's writer, deletion protection and tags; undefined when the cluster is gone. */
+/**
+ * The cluster's DB cluster parameter group, set before the writer is created, so the writer starts
+ * with it; a cluster that has instances already reports them pending-reboot
+ * (docs/aws-behaviour.md#rds-modify-groups).
+ */
+const clusterParameterGroup = /* @__PURE__ */ groupStep({
+  name: 'aurora.cluster-parameter-group',
+  key: 'clusterParameterGroup',
+  what: 'DB cluster parameter group',
+  call: 'ModifyDBCluster DBClusterParameterGroupName',
+  read: async (t) => {
+    const c = await cluster(t, t.restoredArn);
+    const pending = (c.DBClusterMembers ?? [])
+      .map((m) => m.DBClusterParameterGroupStatus)
+      .find((status) => status !== undefined && status !== 'in-sync');
+    return groupValue(c.DBClusterParameterGroup, pending);
+  },
+  write: (t, group) =>
+    sortedCall('ModifyDBCluster', () =>
+      t.clients.rds().send(
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: nameOf(t.restoredArn),
+          DBClusterParameterGroupName: group,
+          ApplyImmediately: true,
+        }),
+      ),
+    ),
+  // CreateDBInstance needs the cluster available (docs/aws-behaviour.md#rds-modifying).
+  settled: async (t) => (await cluster(t, t.restoredArn)).Status !== 'modifying',
+});
+
+/** The source cluster's writer, parameter groups, deletion protection and tags; undefined when the cluster is gone. */
 async function readSource(t: Target) {
   const arn = t.sourceArn;
   if (arn === undefined) return undefined;
@@ -197,6 +268,7 @@ async function readSource(t: Target) {
     deletionProtection: c.DeletionProtection === true,
     tags: copiedTags(Object.fromEntries((c.TagList ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']))),
   };
+  if (c.DBClusterParameterGroup !== undefined) settings.clusterParameterGroup = c.DBClusterParameterGroup;
   // A writer the cluster still lists but whose instance is gone tells nothing (the step says so).
   const shaped = await readIfExists(() => shape(t, w));
   if (shaped !== undefined && shaped !== null) settings.writer = shaped;
@@ -216,13 +288,14 @@ export const auroraReady: ReadyType = {
       (t) => tagsOfCluster(t, t.restoredArn),
       tagCluster,
     ),
+    clusterParameterGroup,
     writer,
     readers,
     deletionProtection,
     /* @__PURE__ */ tagsStep('aurora.tags', 'tags', (t) => tagsOfCluster(t, t.restoredArn), tagCluster),
   ],
   manual: [
-    "the source's parameter groups, security groups and subnet group where the restore request did not name them",
+    "the source's security groups and subnet group where the restore request did not name them",
     "readers beyond what the request asked for (the source's reader count is not copied)",
     'backup retention, and the DNS names clients connect to (the copy has its own endpoints)',
   ],

@@ -33,7 +33,7 @@ import {
   type Verdict,
 } from './module.js';
 import { newClusterIdentity } from './names.js';
-import { READY_TAG } from './ready-steps.js';
+import { READY_TAG, type ReadyStep, type Target, type Value } from './ready-steps.js';
 
 /** An RDS DB instance (DescribeDBInstances). */
 export type RdsInstanceObservation =
@@ -357,3 +357,96 @@ export const clusterDimension = (namespace: string) => ({
   arnOf: (id: string, w: { partition: string; region: string; account: string }) =>
     `arn:${w.partition}:rds:${w.region}:${w.account}:cluster:${id}`,
 });
+
+/*
+ * Make-ready of parameter and option groups: a restore that names none gets the engine's default
+ * groups (docs/aws-behaviour.md#rds-restore-default-groups); the steps name the source's instead.
+ */
+
+/** A group's name, with its status where RDS says it is not in sync yet (`pending-reboot`). */
+export const groupValue = (name: string | undefined, status: string | undefined): Value =>
+  name === undefined ? null : status === undefined || status === 'in-sync' ? name : { name, status };
+
+/** The name in a groupValue. */
+export function groupName(v: Value): string | undefined {
+  if (typeof v === 'string') return v;
+  const name =
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { name?: Value }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * RDS's own groups (`default.postgres16`, `default:mysql-8-0`): a group a customer creates is
+ * named with letters, digits and hyphens only (docs/aws-behaviour.md#rds-default-groups).
+ */
+export const isDefaultGroup = (name: string): boolean => /^default[.:]/i.test(name);
+
+const GROUP_NOT_FOUND = new Set([
+  'DBParameterGroupNotFoundFault',
+  'OptionGroupNotFoundFault',
+  'DBClusterParameterGroupNotFoundFault',
+]);
+
+/** True for RDS's answer to a group name that names no group (docs/aws-behaviour.md#rds-group-not-found). */
+export function isGroupNotFound(error: unknown): boolean {
+  const e = error as { cause?: { name?: unknown }; name?: unknown; awsErrorName?: unknown };
+  return [e.awsErrorName, e.cause?.name, e.name].some((name) => GROUP_NOT_FOUND.has(String(name ?? '')));
+}
+
+/** How one group step reads and names its group on the copy. */
+export interface GroupStepSpec {
+  readonly name: string;
+  readonly key: string;
+  /** The group's kind, as a person reads it ("DB parameter group"). */
+  readonly what: string;
+  /** The call and field that set it, for the person doing it by hand. */
+  readonly call: string;
+  /** The copy's group now (groupValue). */
+  readonly read: (t: Target) => Promise<Value>;
+  /** Names the group on the copy, applied at once. */
+  readonly write: (t: Target, group: string) => Promise<unknown>;
+  /** False while the copy is still `modifying`: the next change would be refused until it is not. */
+  readonly settled: (t: Target) => Promise<boolean>;
+}
+
+/** Why a copy whose group was read back as `actual` differs from the source's `wanted`, or undefined. */
+function explainGroup(what: string, actual: Value, wanted: string): string | undefined {
+  const name = groupName(actual);
+  if (isDefaultGroup(wanted))
+    return name === wanted
+      ? undefined
+      : `the source has its engine's default ${what} (${wanted}): the copy's own (${name ?? 'none'}, the restore's) is kept`;
+  const status =
+    name === wanted && typeof actual === 'object' ? (actual as { status?: Value }).status : undefined;
+  if (status === 'pending-reboot')
+    return `${what} set; it takes full effect at the copy's next reboot (pending-reboot): make-ready does not reboot a recovered database`;
+  return status === undefined ? undefined : `${what} set; RDS reports it ${String(status)}`;
+}
+
+/**
+ * Names the source's group on the copy: nothing where the source has its engine's default (the
+ * copy keeps the one its restore gave it) or where the source's group no longer exists; a group
+ * that needs a reboot is set and recorded so, never rebooted (docs/aws-behaviour.md#rds-modify-groups).
+ */
+export function groupStep(spec: GroupStepSpec): ReadyStep {
+  return {
+    name: spec.name,
+    key: spec.key,
+    manual: `name the source's ${spec.what} on the restored copy (${spec.call}, ApplyImmediately), and reboot it when RDS says pending-reboot`,
+    read: spec.read,
+    same: (actual, wanted) => isDefaultGroup(String(wanted)) || groupName(actual) === wanted,
+    write: async (t, wanted, actual) => {
+      try {
+        await spec.write(t, String(wanted));
+        return undefined;
+      } catch (error) {
+        if (!isGroupNotFound(error)) throw error;
+        return {
+          kept: `the source's ${spec.what} ${String(wanted)} no longer exists: the copy keeps ${groupName(actual) ?? 'none'}`,
+        };
+      }
+    },
+    done: spec.settled,
+    explain: (actual, wanted) => explainGroup(spec.what, actual, String(wanted)),
+  };
+}

@@ -13,6 +13,8 @@ import { dbName, newName } from './names.js';
 import {
   DB_INSTANCE_IAM,
   deleteDbInstance,
+  groupStep,
+  groupValue,
   rdsInstanceVerdict,
   readRdsInstance,
   tagDatabase,
@@ -67,8 +69,10 @@ export const rdsDrill: DrillSteps = {
 
 /*
  * Make-ready: RDS DB instances: AWS Backup's restore keeps the instance but not always its tags, and deletion
- * protection comes back as the restore request set it (docs/aws-behaviour.md#b-copy-tags). The
- * steps read the source instance and set its tags and deletion protection on the copy.
+ * protection comes back as the restore request set it (docs/aws-behaviour.md#b-copy-tags); a
+ * restore that names no parameter group gets the engine's default
+ * (docs/aws-behaviour.md#rds-restore-default-groups). The steps read the source instance and set
+ * its tags, deletion protection, parameter group and option group on the copy.
  */
 async function instance(t: Target, arn: string): Promise<DBInstance> {
   const out = await sortedCall('DescribeDBInstances', () =>
@@ -111,6 +115,62 @@ const deletionProtection = /* @__PURE__ */ deletionProtectionStep(
     ),
 );
 
+/** Sets one field of the copy with ModifyDBInstance, applied at once. */
+const modifyCopy = (t: Target, change: { DBParameterGroupName: string } | { OptionGroupName: string }) =>
+  sortedCall('ModifyDBInstance', () =>
+    t.clients.rds().send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: nameOf(t.restoredArn),
+        ...change,
+        ApplyImmediately: true,
+      }),
+    ),
+  );
+
+/**
+ * The copy is not `modifying`: RDS refuses another ModifyDBInstance while a change is being
+ * applied (docs/aws-behaviour.md#rds-modifying), so each group step waits for its own.
+ */
+const settled = async (t: Target) => (await instance(t, t.restoredArn)).DBInstanceStatus !== 'modifying';
+
+const parameterGroup = /* @__PURE__ */ groupStep({
+  name: 'rds.parameter-group',
+  key: 'parameterGroup',
+  what: 'DB parameter group',
+  call: 'ModifyDBInstance DBParameterGroupName',
+  read: async (t) => {
+    const g = (await instance(t, t.restoredArn)).DBParameterGroups?.[0];
+    return groupValue(g?.DBParameterGroupName, g?.ParameterApplyStatus);
+  },
+  write: (t, group) => modifyCopy(t, { DBParameterGroupName: group }),
+  settled,
+});
+
+const optionGroup = /* @__PURE__ */ groupStep({
+  name: 'rds.option-group',
+  key: 'optionGroup',
+  what: 'option group',
+  call: 'ModifyDBInstance OptionGroupName',
+  read: async (t) => {
+    const g = (await instance(t, t.restoredArn)).OptionGroupMemberships?.[0];
+    return groupValue(g?.OptionGroupName, g?.Status);
+  },
+  write: (t, group) => modifyCopy(t, { OptionGroupName: group }),
+  settled,
+});
+
+/** The source instance's settings the steps bring back; a group it does not name is not known. */
+function sourceSettings(db: DBInstance): Record<string, Value> {
+  const pg = db.DBParameterGroups?.[0]?.DBParameterGroupName;
+  const og = db.OptionGroupMemberships?.[0]?.OptionGroupName;
+  return {
+    deletionProtection: db.DeletionProtection === true,
+    tags: copiedTags(tagsOf(db)),
+    ...(pg === undefined ? {} : { parameterGroup: pg }),
+    ...(og === undefined ? {} : { optionGroup: og }),
+  };
+}
+
 /** RDS's make-ready steps: the pipeline's tag first (every later step is held to it). */
 export const rdsReady: ReadyType = {
   resourceType: 'RDS',
@@ -118,12 +178,7 @@ export const rdsReady: ReadyType = {
     const arn = t.sourceArn;
     if (arn === undefined) return undefined;
     const db = await readIfExists(() => instance(t, arn));
-    if (db === undefined) return undefined;
-    const settings: Record<string, Value> = {
-      deletionProtection: db.DeletionProtection === true,
-      tags: copiedTags(tagsOf(db)),
-    };
-    return settings;
+    return db === undefined ? undefined : sourceSettings(db);
   },
   fromRecoveryPoint: () => ({}),
   steps: [
@@ -139,10 +194,12 @@ export const rdsReady: ReadyType = {
       async (t) => tagsOf(await instance(t, t.restoredArn)),
       tagInstance,
     ),
+    // The groups first: each waits until the copy is no longer `modifying`, so the next change is taken.
+    parameterGroup,
+    optionGroup,
     deletionProtection,
   ],
   manual: [
-    'parameter and option groups where the restore request did not name them',
     "backup retention only where the restore set another: the copy keeps the snapshot's, and moving it between 0 and a nonzero value is an outage",
     'the DNS name clients connect to (the copy has its own endpoint)',
   ],

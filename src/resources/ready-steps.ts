@@ -56,12 +56,27 @@ export interface ReadyStep {
   readonly required?: boolean;
   /** The restored copy's value now. */
   read(target: Target): Promise<Value>;
-  /** Brings the copy to `wanted`; called only when `read` differs from it. */
-  write(target: Target, wanted: Value, actual: Value): Promise<void>;
+  /**
+   * Brings the copy to `wanted`; called only when `read` differs from it. `{ kept }`: nothing was
+   * written, and why (the source's value no longer exists): the copy keeps its own.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most steps' writes resolve to nothing (void).
+  write(target: Target, wanted: Value, actual: Value): Promise<void | Kept>;
   /** Whether `actual` already is what the source had (default: equal as JSON). */
   same?(actual: Value, wanted: Value): boolean;
   /** True once what `write` started has finished (an instance available); default: at once. */
   done?(target: Target, wanted: Value): Promise<boolean>;
+  /**
+   * Why the copy's value, read back after the steps, still differs from the source's or does not
+   * act as it yet, in the step's words (a group that takes effect at the next reboot); undefined:
+   * the runner compares and words it.
+   */
+  explain?(actual: Value, wanted: Value): string | undefined;
+}
+
+/** A write that wrote nothing, and why. */
+export interface Kept {
+  readonly kept: string;
 }
 
 /** What one step did. */
@@ -72,6 +87,8 @@ export interface StepResult {
   readonly error?: { readonly name: string; readonly message: string };
   /** What a person does by hand (failed and not-known steps). */
   readonly manual?: string;
+  /** Why a step wrote nothing where the copy differs (its write's `kept`). */
+  readonly note?: string;
 }
 
 /** A setting of the copy that still differs from the source's, and why. */

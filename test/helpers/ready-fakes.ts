@@ -30,6 +30,7 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -175,13 +176,18 @@ export function fakeTables(
 
 /** An Aurora cluster as the fake keeps it. */
 export interface FakeCluster extends Protected {
-  members: { id: string; writer: boolean }[];
+  /** Its members; `pgStatus`: their DBClusterParameterGroupStatus (none when unset). */
+  members: { id: string; writer: boolean; pgStatus?: string }[];
+  /** Its DB cluster parameter group (DescribeDBClusters says none when unset). */
+  clusterPg?: string;
 }
 
 /** An Aurora instance as the fake keeps it; a test adds its own fields. */
 export interface FakeInstance {
   cls: string;
   engine: string;
+  /** Its DB parameter group (none when unset). */
+  pg?: string;
 }
 
 /** How one Aurora fake differs from another. */
@@ -194,6 +200,14 @@ export interface AuroraFake<I extends FakeInstance> {
   readonly made: (cluster: string) => Omit<I, keyof FakeInstance>;
   /** The member a created instance becomes in its cluster; none: the cluster lists none. */
   readonly joins?: { writer: boolean };
+  /**
+   * The parameter groups that exist beside RDS's `default.` ones; a name not among them is refused
+   * as RDS refuses it (DBParameterGroupNotFoundFault, DBClusterParameterGroupNotFoundFault). Unset:
+   * every group exists.
+   */
+  readonly groups?: ReadonlySet<string>;
+  /** Thrown, one per ModifyDBCluster that names a cluster parameter group, before it changes anything. */
+  readonly groupWriteErrors?: Error[];
 }
 
 /** RDS over Aurora `clusters` (by identifier or ARN) and their `instances`: reads answer from them, writes change them. */
@@ -209,6 +223,10 @@ export function fakeAurora<I extends FakeInstance>(
     if (c === undefined) throw fault('DBClusterNotFoundFault');
     return c;
   };
+  const exists = (group: string | undefined, fault: string) => {
+    if (group !== undefined && !group.startsWith('default.') && fake.groups?.has(group) === false)
+      throw clientError(fault, fault, 404);
+  };
   mock.on(DescribeDBClustersCommand).callsFake((i) => {
     const c = cluster(i.DBClusterIdentifier);
     return {
@@ -216,7 +234,12 @@ export function fakeAurora<I extends FakeInstance>(
         {
           DBClusterIdentifier: i.DBClusterIdentifier,
           ...protectionAndTags(c),
-          DBClusterMembers: c.members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer })),
+          ...(c.clusterPg === undefined ? {} : { DBClusterParameterGroup: c.clusterPg }),
+          DBClusterMembers: c.members.map((m) => ({
+            DBInstanceIdentifier: m.id,
+            IsClusterWriter: m.writer,
+            ...(m.pgStatus === undefined ? {} : { DBClusterParameterGroupStatus: m.pgStatus }),
+          })),
         },
       ],
     };
@@ -230,6 +253,9 @@ export function fakeAurora<I extends FakeInstance>(
           DBInstanceIdentifier: i.DBInstanceIdentifier,
           DBInstanceClass: db.cls,
           Engine: db.engine,
+          ...(db.pg === undefined
+            ? {}
+            : { DBParameterGroups: [{ DBParameterGroupName: db.pg, ParameterApplyStatus: 'in-sync' }] }),
           ...fake.look(db),
         },
       ],
@@ -237,9 +263,12 @@ export function fakeAurora<I extends FakeInstance>(
   });
   mock.on(CreateDBInstanceCommand).callsFake((i) => {
     if (instances[i.DBInstanceIdentifier] !== undefined) throw fault('DBInstanceAlreadyExistsFault');
+    exists(i.DBParameterGroupName, 'DBParameterGroupNotFoundFault');
     instances[i.DBInstanceIdentifier] = {
       cls: i.DBInstanceClass,
       engine: i.Engine,
+      // RDS gives the engine's default group when the create names none.
+      pg: i.DBParameterGroupName ?? `default.${i.Engine}`,
       ...fake.made(i.DBClusterIdentifier),
     } as I;
     if (fake.joins !== undefined)
@@ -247,10 +276,105 @@ export function fakeAurora<I extends FakeInstance>(
     return {};
   });
   mock.on(ModifyDBClusterCommand).callsFake((i) => {
-    cluster(i.DBClusterIdentifier).protection = i.DeletionProtection;
+    const c = cluster(i.DBClusterIdentifier);
+    if (i.DeletionProtection !== undefined) c.protection = i.DeletionProtection;
+    if (i.DBClusterParameterGroupName !== undefined) {
+      const error = fake.groupWriteErrors?.shift();
+      if (error !== undefined) throw error;
+      exists(i.DBClusterParameterGroupName, 'DBClusterParameterGroupNotFoundFault');
+      c.clusterPg = i.DBClusterParameterGroupName;
+      // The instances there already take the new group at their next reboot.
+      for (const m of c.members) m.pgStatus = 'pending-reboot';
+    }
     return {};
   });
   mock.on(AddTagsToResourceCommand).callsFake(addTagsTo(cluster));
+  return mock;
+}
+
+/** An RDS DB instance as the fake keeps it: its groups beside its protection and tags. */
+export interface FakeDb extends Protected {
+  /** Looks left for which DescribeDBInstances says `modifying` (a change being applied). */
+  modifying?: number;
+  pg?: string;
+  /** Its ParameterApplyStatus (in-sync when unset). */
+  pgStatus?: string;
+  og?: string;
+}
+
+/** How the RDS instance fake refuses: groups that exist, and errors its group writes throw first. */
+export interface RdsFakeRules {
+  /** Groups that exist beside RDS's `default.`/`default:` ones; unset: every group exists. */
+  readonly groups?: ReadonlySet<string>;
+  /** Thrown, one per ModifyDBInstance that names a group, before it changes anything. */
+  readonly groupWriteErrors?: Error[];
+  /** Looks for which an instance is `modifying` after a ModifyDBInstance (none unless given). */
+  readonly modifyingLooks?: number;
+}
+
+/**
+ * RDS over DB instances `dbs` (by identifier or ARN): DescribeDBInstances answers their groups,
+ * ModifyDBInstance sets deletion protection and groups (a parameter group set is `pending-reboot`,
+ * as RDS reports it until a reboot; a group that does not exist is refused as RDS refuses it).
+ */
+export function fakeRdsInstances(dbs: Record<string, FakeDb>, rules: RdsFakeRules = {}) {
+  const mock = mockClient(RDSClient);
+  const get = (id: unknown) => {
+    const db = dbs[String(id).split(':').pop() ?? ''];
+    if (db === undefined) throw clientError('DBInstanceNotFoundFault', 'gone', 404);
+    return db;
+  };
+  const exists = (group: string, fault: string) => {
+    if (!/^default[.:]/.test(group) && rules.groups?.has(group) === false)
+      throw clientError(fault, `${group} not found`, 404);
+  };
+  mock.on(DescribeDBInstancesCommand).callsFake((i) => {
+    const db = get(i.DBInstanceIdentifier);
+    const modifying = (db.modifying ?? 0) > 0;
+    if (modifying) db.modifying = (db.modifying ?? 0) - 1;
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: i.DBInstanceIdentifier,
+          DBInstanceStatus: modifying ? 'modifying' : 'available',
+          ...protectionAndTags(db),
+          ...(db.pg === undefined
+            ? {}
+            : {
+                DBParameterGroups: [
+                  { DBParameterGroupName: db.pg, ParameterApplyStatus: db.pgStatus ?? 'in-sync' },
+                ],
+              }),
+          ...(db.og === undefined
+            ? {}
+            : { OptionGroupMemberships: [{ OptionGroupName: db.og, Status: 'in-sync' }] }),
+        },
+      ],
+    };
+  });
+  mock.on(ModifyDBInstanceCommand).callsFake((i) => {
+    const db = get(i.DBInstanceIdentifier);
+    // RDS refuses a change while another is being applied.
+    if ((db.modifying ?? 0) > 0)
+      throw clientError('InvalidDBInstanceStateFault', 'Database instance is not in available state.');
+    db.modifying = rules.modifyingLooks ?? 0;
+    if (i.DBParameterGroupName !== undefined || i.OptionGroupName !== undefined) {
+      const error = rules.groupWriteErrors?.shift();
+      if (error !== undefined) throw error;
+    }
+    if (i.DeletionProtection !== undefined) db.protection = i.DeletionProtection;
+    if (i.DBParameterGroupName !== undefined) {
+      exists(i.DBParameterGroupName, 'DBParameterGroupNotFoundFault');
+      db.pg = i.DBParameterGroupName;
+      db.pgStatus = 'pending-reboot';
+    }
+    if (i.OptionGroupName !== undefined) {
+      exists(i.OptionGroupName, 'OptionGroupNotFoundFault');
+      if (i.ApplyImmediately === true) db.og = i.OptionGroupName;
+    }
+    return {};
+  });
+  mock.on(AddTagsToResourceCommand).callsFake(addTagsTo(get));
   return mock;
 }
 

@@ -240,6 +240,57 @@ describe("makeReady's role", () => {
     expect(await allowed({ action: 'rds:CreateDBInstance', resource: CLUSTER })).toBe(false);
   });
 
+  it("names this Region's and account's parameter and option groups only on copies carrying the ready key, and changes no group", async () => {
+    const q = (action: string, resource: string, context: Record<string, string> = {}) =>
+      allowed({ action, resource, context });
+    const READY_DB = arn('rds', 'db:orders-db-restored');
+    // ModifyDBInstance and ModifyDBCluster are authorized on the copy and on the groups they name.
+    for (const [action, copy, groups] of [
+      ['rds:ModifyDBInstance', READY_DB, ['pg:orders-pg', 'og:orders-og']],
+      ['rds:ModifyDBCluster', CLUSTER, ['cluster-pg:ledger-cluster-pg']],
+    ] as const) {
+      expect([action, await q(action, copy, marked)]).toStrictEqual([action, true]);
+      expect([action, await q(action, copy)]).toStrictEqual([action, false]);
+      for (const group of groups) {
+        const at = arn('rds', group);
+        expect([action, group, await q(action, at)]).toStrictEqual([action, group, true]);
+        expect([
+          action,
+          group,
+          await q(action, arn('rds', group, OTHER_REGION), { 'aws:RequestedRegion': OTHER_REGION }),
+        ]).toStrictEqual([action, group, false]);
+        expect([
+          action,
+          group,
+          await q(action, arn('rds', group, STACK.region, OTHER_ACCOUNT)),
+        ]).toStrictEqual([action, group, false]);
+      }
+    }
+    // Only the kinds of group each step names.
+    expect(await q('rds:ModifyDBCluster', arn('rds', 'pg:orders-pg'))).toBe(false);
+    expect(await q('rds:ModifyDBCluster', arn('rds', 'og:orders-og'))).toBe(false);
+    // A new Aurora instance: the source writer's parameter group, the default option group only.
+    expect(await q('rds:CreateDBInstance', arn('rds', 'pg:ledger-pg'))).toBe(true);
+    expect(await q('rds:CreateDBInstance', arn('rds', 'og:default:aurora-postgresql-15'))).toBe(true);
+    expect(await q('rds:CreateDBInstance', arn('rds', 'og:orders-og'))).toBe(false);
+    expect(await q('rds:CreateDBInstance', arn('rds', 'pg:ledger-pg', STACK.region, OTHER_ACCOUNT))).toBe(
+      false,
+    );
+    // No group is changed, reset or deleted, and no copy rebooted.
+    for (const [action, resource] of [
+      ['rds:ModifyDBParameterGroup', 'pg:orders-pg'],
+      ['rds:ResetDBParameterGroup', 'pg:orders-pg'],
+      ['rds:DeleteDBParameterGroup', 'pg:orders-pg'],
+      ['rds:ModifyOptionGroup', 'og:orders-og'],
+      ['rds:DeleteOptionGroup', 'og:orders-og'],
+      ['rds:ModifyDBClusterParameterGroup', 'cluster-pg:ledger-cluster-pg'],
+      ['rds:DeleteDBClusterParameterGroup', 'cluster-pg:ledger-cluster-pg'],
+      ['rds:RebootDBInstance', 'db:orders-db-restored'],
+      ['rds:RebootDBCluster', 'cluster:ledger-restored'],
+    ] as const)
+      expect([action, await q(action, arn('rds', resource), marked)]).toStrictEqual([action, false]);
+  });
+
   it('never tags or changes the job table, whatever tag it is given, and deletes nothing', async () => {
     for (const action of [
       'dynamodb:TagResource',

@@ -42,15 +42,17 @@ const world = () => ({
     ledger: {
       protection: true,
       tags: { team: 'ledger' },
+      clusterPg: 'ledger-cluster-pg',
       members: [
         { id: 'ledger-1', writer: true },
         { id: 'ledger-2', writer: false },
       ],
     },
-    'ledger-restored': { protection: false, tags: {}, members: [] },
+    // A restore that names no group gets the engine's default.
+    'ledger-restored': { protection: false, tags: {}, members: [], clusterPg: 'default.aurora-postgresql15' },
   } as Record<string, FakeCluster>,
   instances: {
-    'ledger-1': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
+    'ledger-1': { cls: 'db.r6g.large', engine: 'aurora-postgresql', pg: 'ledger-pg', looks: 0 },
     'ledger-2': { cls: 'db.r6g.large', engine: 'aurora-postgresql', looks: 0 },
   } as Record<string, LookedInstance>,
 });
@@ -76,7 +78,7 @@ const run = (timeLeftMs = 600_000): RunDeps => ({
 });
 
 describe('Aurora make-ready', () => {
-  it("creates an instance like the source's writer (class, engine), waits until it is available, and adds no reader unless asked", async () => {
+  it("creates an instance like the source's writer (class, engine, parameter group), waits until it is available, and adds no reader unless asked", async () => {
     const w = world();
     const mock = fakeRds(w.clusters, w.instances, 2);
     const result = await makeReady(run(), auroraReady, target());
@@ -87,6 +89,7 @@ describe('Aurora make-ready', () => {
         DBClusterIdentifier: 'ledger-restored',
         DBInstanceClass: 'db.r6g.large',
         Engine: 'aurora-postgresql',
+        DBParameterGroupName: 'ledger-pg',
         Tags: [{ Key: 'backup-restore:ready', Value: 'job-2' }],
       },
     ]);
@@ -131,7 +134,7 @@ describe('Aurora make-ready', () => {
     expect(result.diff.find((d) => d.setting === 'writer')).toStrictEqual({
       setting: 'writer',
       restored: { instanceClass: 'db.t4g.medium', engine: 'aurora-postgresql' },
-      source: { instanceClass: 'db.r6g.large', engine: 'aurora-postgresql' },
+      source: { instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', parameterGroup: 'ledger-pg' },
       why: 'the copy already had one, kept as it is',
     });
     mock.restore();

@@ -68,6 +68,8 @@ describe('RDS make-ready', () => {
     expect(rdsReady.steps.map((s) => s.name)).toStrictEqual([
       'rds.ready-tag',
       'rds.tags',
+      'rds.parameter-group',
+      'rds.option-group',
       'rds.deletion-protection',
     ]);
     expect(mock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toStrictEqual([
@@ -87,6 +89,8 @@ describe('RDS make-ready', () => {
     expect(result.ready).toBe(true);
     expect(result.steps.filter((s) => s.status === 'not-known').map((s) => s.step)).toStrictEqual([
       'rds.tags',
+      'rds.parameter-group',
+      'rds.option-group',
       'rds.deletion-protection',
     ]);
     mock.restore();
