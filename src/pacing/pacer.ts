@@ -25,7 +25,7 @@ import {
   rankOf,
   type Unused,
 } from './budget.js';
-import type { BudgetStore } from './store.js';
+import { BUDGET_CALL_TIMEOUT_MS, type BudgetStore } from './store.js';
 
 /** The job table could not be reached to take a call: the request goes back to its trigger. */
 export class PacingUnavailableError extends RestorePipelineError {
@@ -188,7 +188,9 @@ class BudgetPacer {
     this.counts.writes += 1;
     const sentAt = this.now();
     const ok = await this.store.write(encode(next, sentAt, base.version + 1));
-    this.rtt = 0.8 * this.rtt + 0.2 * (this.now() - sentAt);
+    // A budget call is given up after BUDGET_CALL_TIMEOUT_MS: a longer measure is the instance's
+    // own stall (a frozen or busy loop), not the table's way, and must not push every grant out.
+    this.rtt = Math.min(BUDGET_CALL_TIMEOUT_MS, 0.8 * this.rtt + 0.2 * (this.now() - sentAt));
     if (ok) {
       this.view = { ...next, version: base.version + 1 };
       // Its offsets count from this send: read back, it says exactly what was written.
@@ -265,7 +267,12 @@ class BudgetPacer {
   /** Grants calls to the first callers (a batch due within the lead, or an alarm at once). */
   private async claim(v: BudgetView, t: number): Promise<void> {
     const queue = this.queue;
-    const releases = nextReleases(v.runs, this.rules, t + 1.5 * this.rtt, queue.length, this.isUnused);
+    // No call is released before the grant's write has landed (half a round trip after it is sent,
+    // with room): the batch and the nap count from that same point, whatever the round trip, so a
+    // free call is always within reach. (Counted from t + rtt instead, a round trip above 100 ms
+    // left every free call just past the batch: the pump napped and never wrote again.)
+    const reach = 1.5 * this.rtt;
+    const releases = nextReleases(v.runs, this.rules, t + reach, queue.length, this.isUnused);
     const first = queue[0] as Caller;
     if (first.notAfter !== undefined && (releases[0] as number) > first.notAfter) {
       queue.shift();
@@ -279,7 +286,7 @@ class BudgetPacer {
     let k = 0;
     // A batch is the calls due within the lead, and the next one after them: two calls a write
     // when busy, so an alarm finds at most two of another instance's calls granted ahead of it.
-    const horizon = t + CLAIM_LEAD_MS + this.rtt;
+    const horizon = t + reach + CLAIM_LEAD_MS;
     while (k < queue.length && (releases[k] as number) <= horizon + (k > 0 ? this.interval : 0)) {
       const c = queue[k] as Caller;
       if (c.notAfter !== undefined && (releases[k] as number) > c.notAfter) break;
@@ -288,7 +295,7 @@ class BudgetPacer {
     if (k === 0 && first.priority === 'alarm') k = 1;
     if (k === 0) {
       if (v.owner !== this.me) this.fresh = false;
-      await this.nap((releases[0] as number) - CLAIM_LEAD_MS - this.rtt - t);
+      await this.nap((releases[0] as number) - CLAIM_LEAD_MS - reach - t);
       return;
     }
     const grants = releases.slice(0, k);

@@ -296,6 +296,50 @@ describe('createPacer', () => {
     ).toBeLessThanOrEqual(QUOTA);
   });
 
+  // 600 ms: a new container's first write (connection, TLS) on a slow day; 20 s: a frozen loop.
+  it.each([600, 20_000])(
+    'is not locked by one write that takes %i ms: every later caller is served',
+    async (slowMs) => {
+      const table = fakeBudgetTable();
+      const base = table.store();
+      // One write of the budget answers `slowMs` late (it holds): never again. Before, a round
+      // trip measured above 100 ms left every free call just past the pump's batch: it napped for
+      // ever and wrote nothing more (the chaos campaign's stall: attempts ended by their deadline).
+      let slow = 1;
+      const store = {
+        read: () => base.read(),
+        write: async (next: Parameters<typeof base.write>[0]) => {
+          const ok = await base.write(next);
+          if (slow-- > 0) await new Promise((resolve) => setTimeout(resolve, slowMs));
+          return ok;
+        },
+      };
+      const pacer = createPacer(store, { quota: QUOTA, marginMs: MARGIN, id: 'a', now: () => Date.now() });
+      const outcome = (p: Promise<void>) =>
+        p.then(
+          () => 'released',
+          (e: Error) => e.name,
+        );
+      let first = 'waiting';
+      void outcome(pacer.take('recovery')).then((o) => {
+        first = o;
+      });
+      await jest.advanceTimersByTimeAsync(slowMs + 5_000);
+      expect(first).toBe('released');
+      // Each later caller has 5 s: its turn is a fraction of a second away, whatever that write took.
+      const later: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        later.push('waiting');
+        void outcome(pacer.take('recovery', Date.now() + 5_000)).then((o) => {
+          later[i] = o;
+        });
+        await jest.advanceTimersByTimeAsync(1_000);
+      }
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(later).toStrictEqual(later.map(() => 'released'));
+    },
+  );
+
   it("refuses a call whose turn comes after the caller's deadline, without taking it", async () => {
     const table = fakeBudgetTable();
     const a = instance(table, 'a');
