@@ -16,6 +16,7 @@ import { localClientConfig } from '../../local/setup';
 import { sleep } from '../../local/time';
 import { parseDeadLetter } from '../helpers/dead-letters';
 import { loadEvent } from '../helpers/fixtures';
+import { underPackagingLock } from '../helpers/package-stack';
 
 const ROOT = join(__dirname, '..', '..');
 const EBS_POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
@@ -406,7 +407,7 @@ print(sqs.send_message(QueueUrl=url, MessageBody=body)['MessageId'])
     60_000,
   );
 
-  it('runs the tracker with serverless invoke local and the environment it prints', () => {
+  it('runs the tracker with serverless invoke local and the environment it prints', async () => {
     // The export block under "serverless invoke local", exactly as printed.
     const block = output.slice(
       output.indexOf('Run one handler against it'),
@@ -427,15 +428,18 @@ print(sqs.send_message(QueueUrl=url, MessageBody=body)['MessageId'])
       // serverless.yml reads it for every function (from the stack unless set).
       'VALIDATION_QUEUE_URL',
     ]);
-    const out = execFileSync(
-      join('node_modules', '.bin', 'serverless'),
-      ['invoke', 'local', '-f', 'trackRestoreJob', '-p', 'events/restore-job-completed.json'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1' },
-        encoding: 'utf8',
-        stdio: 'pipe',
-      },
+    // It builds in the project's .esbuild folder, as serverless package does: one at a time.
+    const out = await underPackagingLock(async () =>
+      execFileSync(
+        join('node_modules', '.bin', 'serverless'),
+        ['invoke', 'local', '-f', 'trackRestoreJob', '-p', 'events/restore-job-completed.json'],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1' },
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      ),
     );
     // The sample's job was not started by this pipeline: the tracker read the link table and ignored it.
     expect(out).toContain('Ignored an event for a restore job this pipeline did not start');
