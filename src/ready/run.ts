@@ -56,12 +56,13 @@ export interface RunDeps {
 
 /**
  * Errors that mean "not yet" for a make-ready step: the table is UPDATING, continuous backups are
- * still being turned on, the cluster is busy (docs/aws-behaviour.md#ready-wait-errors).
+ * still being turned on, the cluster or the instance is busy (docs/aws-behaviour.md#ready-wait-errors).
  */
 const WAIT_ERRORS = new Set([
   'ResourceInUseException',
   'ContinuousBackupsUnavailableException',
   'InvalidDBClusterStateFault',
+  'InvalidDBInstanceStateFault',
 ]);
 
 const retryable = (error: unknown) =>

@@ -149,6 +149,19 @@ describe('RDS make-ready: parameter and option groups', () => {
     expect(groupWrites(mock)).toHaveLength(3);
   });
 
+  it('waits out a copy that is busy (InvalidDBInstanceStateFault: backing up, modifying), then names the group', async () => {
+    const dbs = world();
+    const mock = fakeRdsInstances(dbs, {
+      groupWriteErrors: [
+        clientError('InvalidDBInstanceStateFault', 'Database instance is not in available state.'),
+      ],
+    });
+    const result = await makeReady(run, rdsReady, target());
+    expect(result.ready).toBe(true);
+    expect(dbs['orders-db-restored']).toMatchObject({ pg: 'orders-pg', og: 'orders-og' });
+    expect(groupWrites(mock)).toHaveLength(3);
+  });
+
   it('leaves the copy not ready, naming what to do, when a group write always fails', async () => {
     const refused = () =>
       clientError(
