@@ -11,8 +11,8 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { outcomeKey, readyKey } from '../src/table/keys.js';
-import { type ReadyRecord, readyFromItem } from '../src/table/ready.js';
+import { outcomeKey, readyAskedKey, readyKey } from '../src/table/keys.js';
+import { askedAtOf, type ReadyRecord, readyFromItem } from '../src/table/ready.js';
 import {
   linkFromItem,
   type NamedSecret,
@@ -170,8 +170,13 @@ export function missingIndexNote(table: string): string {
   return `The job-link table ${table} has no ${TRIGGER_INDEX} index, so a message or event id cannot be looked up (a restore job id still can). Deploy the current serverless.yml (it adds the index to RestoreJobsTable), or restart \`npm run serve\` for the local stack; meanwhile find the job id with \`restore-pipeline dead-letters\` or in the functions' "Restore job started" log lines.`;
 }
 
-/** The outcome with make-ready's state: `COMPLETED -> ready (12.5 s after completed, 3 settings differ)`. */
-export function readyText(outcome: string, made: ReadyRecord | undefined): string {
+/**
+ * The outcome with make-ready's state: `COMPLETED -> ready (12.5 s after completed, 3 settings
+ * differ)`; with no record yet, when the reconciler asked makeReady for it (its event was lost).
+ */
+export function readyText(outcome: string, made: ReadyRecord | undefined, askedAt?: string): string {
+  if (made === undefined && askedAt !== undefined)
+    return `${outcome} -> make-ready asked by the reconciler at ${askedAt} (its COMPLETED event never reached makeReady)`;
   if (made === undefined) return outcome;
   const seconds =
     made.readySeconds === undefined ? '' : `${made.readySeconds.toFixed(1)} s after completed, `;
@@ -187,19 +192,23 @@ export async function lookUp(
 ): Promise<StatusReport> {
   const notes: string[] = [];
   const full = async (restoreJobId: string, item?: Item): Promise<JobStatus> => {
-    const [link, outcome, job, ready] = await Promise.all([
+    const [link, outcome, job, ready, asked] = await Promise.all([
       item === undefined ? getItem(clients.ddb, table, restoreJobId) : Promise.resolve(item),
       getItem(clients.ddb, table, outcomeKey(restoreJobId)),
       describeJob(clients.backup, restoreJobId),
       getItem(clients.ddb, table, readyKey(restoreJobId)),
+      getItem(clients.ddb, table, readyAskedKey(restoreJobId)),
     ]);
     const made = readyFromItem(ready);
+    const askedAt = askedAtOf(asked);
     const said = outcome?.outcome?.S;
     return {
       restoreJobId,
       ...(link === undefined ? {} : { link: linkOf(link) }),
       ...scrubJob(job, link),
-      ...(said === undefined && made === undefined ? {} : { outcome: readyText(said ?? 'COMPLETED', made) }),
+      ...(said === undefined && made === undefined
+        ? {}
+        : { outcome: readyText(said ?? 'COMPLETED', made, askedAt) }),
       ...(made === undefined
         ? {}
         : {

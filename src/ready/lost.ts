@@ -13,7 +13,7 @@
  */
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { markReadyAsked, readReadyRecord, wasReadyAsked } from '../table/ready.js';
+import { markReadyAsked, readReadyRecord, readyAskedAt } from '../table/ready.js';
 
 /**
  * How long after a job's completion its make-ready may still be running on its own event: Lambda's
@@ -81,7 +81,7 @@ export async function askIfReadyLost(
   const completed = Date.parse(job.completionDate ?? '');
   if (!Number.isFinite(completed) || now.getTime() - completed < graceMs) return 'ready-too-recent';
   if ((await readReadyRecord(deps.ddb, deps.table, job.restoreJobId)) !== undefined) return 'ready-recorded';
-  if (await wasReadyAsked(deps.ddb, deps.table, job.restoreJobId)) return 'ready-asked-before';
+  if ((await readyAskedAt(deps.ddb, deps.table, job.restoreJobId)) !== undefined) return 'ready-asked-before';
   await deps.ask(readyAskEvent(job, now));
   await markReadyAsked(deps.ddb, deps.table, job.restoreJobId, now);
   return 'ready-asked';

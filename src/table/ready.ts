@@ -109,14 +109,18 @@ export async function readReadyRecord(
   return readyFromItem(await getItem(ddb, table, readyKey(restoreJobId), 'make-ready record'));
 }
 
-/** Whether the reconciler has asked makeReady for the job already (ready-lost.ts). */
-export async function wasReadyAsked(
+/** When the reconciler asked makeReady for the job (src/ready/lost.ts); undefined when it has not. */
+export async function readyAskedAt(
   ddb: DynamoDBClient,
   table: string,
   restoreJobId: string,
-): Promise<boolean> {
-  return (await getItem(ddb, table, readyAskedKey(restoreJobId), 'make-ready ask')) !== undefined;
+): Promise<string | undefined> {
+  return askedAtOf(await getItem(ddb, table, readyAskedKey(restoreJobId), 'make-ready ask'));
 }
+
+/** The time an ask item records (pure); undefined for no item. */
+export const askedAtOf = (item: Record<string, AttributeValue> | undefined): string | undefined =>
+  item === undefined ? undefined : (item.askedAt?.S ?? 'an unknown time');
 
 /** Records that the reconciler asked makeReady for the job; false when it was recorded already. */
 export async function markReadyAsked(

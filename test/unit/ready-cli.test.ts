@@ -34,6 +34,16 @@ describe('status', () => {
     );
     expect(readyText('COMPLETED', undefined)).toBe('COMPLETED');
   });
+
+  it('says when the reconciler asked makeReady for a job whose COMPLETED event was lost, until its record comes', () => {
+    expect(readyText('COMPLETED', undefined, '2026-12-07T12:00:00.000Z')).toBe(
+      'COMPLETED -> make-ready asked by the reconciler at 2026-12-07T12:00:00.000Z (its COMPLETED event never reached makeReady)',
+    );
+    // Once makeReady has recorded the job, its record is what counts.
+    expect(readyText('COMPLETED', record({ readySeconds: 3700 }), '2026-12-07T12:00:00.000Z')).toBe(
+      'COMPLETED -> ready (3700.0 s after completed, 1 setting differs)',
+    );
+  });
 });
 
 describe('report', () => {
