@@ -1,7 +1,8 @@
 /**
  * The make-ready campaign of `npm run chaos`: an Aurora and a DynamoDB restore made ready while the
  * local endpoint fails, throttles and loses the answers of the steps' calls, over several seeds.
- * Nothing may be reported ready that is not (the writer instance there, PITR, stream and TTL on),
+ * Nothing may be reported ready that is not (the writer instance there, the source's cluster and
+ * writer parameter groups named; PITR, stream and TTL on),
  * and nothing lost: each job ends recorded (ready or not ready) or in Lambda's on-failure destination.
  */
 
@@ -51,7 +52,8 @@ export async function readyChaosRun(seed: number): Promise<ReadyChaosTally> {
   const destinations = lines.filter((l) => l.includes('on-failure destination')).length;
   const records = [aurora, table];
   const truly = [
-    lines.some((l) => /^ {4}instances now: ledger-aurora-restored-[0-9a-f]{8}-writer$/.test(l)),
+    lines.some((l) => /^ {4}instances now: ledger-aurora-restored-[0-9a-f]{8}-writer$/.test(l)) &&
+      lines.includes('    parameter groups now: cluster ledger-cluster-params, writer ledger-writer-params'),
     lines.includes('    PITR on, stream NEW_AND_OLD_IMAGES, TTL expiresAt'),
   ];
   const problems: string[] = [];

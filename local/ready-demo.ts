@@ -17,7 +17,7 @@ import type { FaultPlan } from './faults.js';
 import { MAKE_READY_PATTERN } from './make-ready-rule.js';
 import { defaultSeed, restoreJobEvent } from './pipeline.js';
 import { tableSettings } from './resources/dynamodb-control.js';
-import { setInstanceClass } from './resources/rds.js';
+import { addRdsGroup, setInstanceClass } from './resources/rds.js';
 import { localRequestSettings } from './settings.js';
 import { setUpValidation, startLinkedRestore, type ValidationSetup } from './setup.js';
 import { sleep } from './time.js';
@@ -26,14 +26,20 @@ const AURORA_POINT =
   'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0b1c2d3e-3333-4e8f-9a6b-1c2d3e4f5a6b';
 const TABLE_POINT = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/backup/01732617600000-a1b2c3d4';
 
-/** The sources as they run: the Aurora cluster with its writer, the table with its settings on. */
+/**
+ * The sources as they run: the Aurora cluster with its writer and their own parameter groups (a
+ * restore gets the engine's defaults), the table with its settings on.
+ */
 function seedSources(aws: LocalAws, account: string, region: string): void {
   const store = aws.resources.store;
+  addRdsGroup(store, 'cluster-pg', 'ledger-cluster-params');
+  addRdsGroup(store, 'pg', 'ledger-writer-params');
   const writer = store.put({
     kind: 'db',
     id: 'ledger-aurora-1',
     arn: `arn:aws:rds:${region}:${account}:db:ledger-aurora-1`,
     engine: 'aurora-postgresql',
+    parameterGroup: 'ledger-writer-params',
     createdAt: 0,
   });
   setInstanceClass(writer, 'db.r6g.large');
@@ -43,6 +49,7 @@ function seedSources(aws: LocalAws, account: string, region: string): void {
     arn: `arn:aws:rds:${region}:${account}:cluster:ledger-aurora`,
     engine: 'aurora-postgresql',
     members: ['ledger-aurora-1'],
+    clusterParameterGroup: 'ledger-cluster-params',
     deletionProtection: true,
     tags: { team: 'ledger' },
     createdAt: 0,
@@ -163,8 +170,13 @@ export async function readyDemo(
       dbClusterIdentifier: 'ledger-aurora-restored',
       engine: 'aurora-postgresql',
     });
-    const members = aws.resources.store.get('cluster', 'ledger-aurora-restored')?.members ?? [];
+    const cluster = aws.resources.store.get('cluster', 'ledger-aurora-restored');
+    const members = cluster?.members ?? [];
     out(`    instances now: ${members.join(', ') || 'none'}`);
+    const writer = members[0] === undefined ? undefined : aws.resources.store.get('db', members[0]);
+    out(
+      `    parameter groups now: cluster ${cluster?.clusterParameterGroup ?? 'the default'}, writer ${writer?.parameterGroup ?? 'the default'}`,
+    );
     const table = await restore('dynamodb', 'DynamoDB', TABLE_POINT, { targetTableName: 'orders-restored' });
     const copy = aws.resources.store.get('table', 'orders-restored');
     if (copy !== undefined) {

@@ -22,6 +22,11 @@ describe('the make-ready demo (npm start)', () => {
     expect(aurora?.state).toBe('ready');
     expect(aurora?.readySeconds).toBeGreaterThan(0);
     expect(aurora?.steps.find((s) => s.step === 'aurora.writer-instance')?.status).toBe('changed');
+    // The source's own parameter groups: the cluster's named on the copy, the writer's on its new writer.
+    expect(aurora?.steps.find((s) => s.step === 'aurora.cluster-parameter-group')?.status).toBe('changed');
+    expect(lines).toContain(
+      '    parameter groups now: cluster ledger-cluster-params, writer ledger-writer-params',
+    );
     expect(table?.state).toBe('ready');
     expect(table?.diff.map((d) => d.setting)).toContain('name');
     expect(lines).toContainEqual(
