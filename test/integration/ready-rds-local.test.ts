@@ -12,16 +12,17 @@ import {
   ModifyDBInstanceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { createHandler, type MakeReadyDeps } from '../../handlers/make-ready';
-import { restoreJobEvent } from '../../local/pipeline';
 import { addRdsGroup, setInstanceClass } from '../../local/resources/rds';
-import { localRequestSettings } from '../../local/settings';
 import { localClientConfig } from '../../local/setup';
-import { loadConfig } from '../../src/checks/config';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
 import { readReadyRecord } from '../../src/table/ready';
-import { restoreAndLink, startValidationEnv, TABLE, type ValidationEnv } from './validation/local-env';
+import {
+  makeReadyDepsOn,
+  makeReadyOn,
+  restoreAndLink,
+  startValidationEnv,
+  TABLE,
+  type ValidationEnv,
+} from './validation/local-env';
 
 const RDS_POINT =
   'arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-5f2a9c1e-3b7d-4e8f-9a6b-1c2d3e4f5a6b';
@@ -73,37 +74,9 @@ afterEach(async () => {
   await env.close();
 });
 
-function makeReadyDeps(): MakeReadyDeps {
-  const validate = env.deps;
-  return {
-    config: loadConfig({
-      ...localRequestSettings(),
-      AWS_REGION: 'eu-west-1',
-      DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
-      VALIDATION_QUEUE_URL: env.validationQueueUrl,
-      RESTORE_JOBS_TABLE: TABLE,
-    }),
-    backup: env.backup,
-    sqs: async () => env.sqs,
-    ddb: validate.ddb,
-    rds: () => rds,
-    ec2: validate.resources.ec2,
-    efs: validate.resources.efs,
-    logger: createLogger({ sink: () => undefined }),
-    metrics: createMetrics(() => undefined),
-    now: () => new Date(),
-    pollMs: 10,
-  };
-}
-
 async function restoreMadeReady(point: string, type: string, metadata: Record<string, string>) {
   const job = await restoreAndLink(env, { RecoveryPointArn: point, ResourceType: type, Metadata: metadata });
-  const local = env.aws.backup.jobs.find((j) => j.RestoreJobId === job.restoreJobId);
-  if (local === undefined) throw new Error('no local job');
-  const outcome = await createHandler(makeReadyDeps())(
-    restoreJobEvent(local, false) as never,
-    undefined as never,
-  );
+  const outcome = await makeReadyOn(env, job.restoreJobId, makeReadyDepsOn(env, { rds: () => rds }));
   const record = await readReadyRecord(env.deps.ddb, TABLE, job.restoreJobId);
   return { job, outcome, record };
 }
