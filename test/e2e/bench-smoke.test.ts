@@ -68,11 +68,14 @@ it('smoke: measures every figure, paired, and traces the alarm and the drain', a
   ]) {
     expect(operations).toContain(op);
   }
-  // The start took its call of the budget (one write of the budget item) inside its own span;
-  // after the start: the job link (a conditional put), then the job named on the claim.
+  // The start took its call of the budget (a write of the budget item) inside its own span;
+  // after the start: the job link (a conditional put), then the job named on the claim. One write,
+  // or two when the first answered after its grant's time had passed by more than half the margin
+  // (a loaded machine: the caller then claims again, as designed; seen once in five CI runs).
   const start = alarm.calls.find((c) => c.operation === 'StartRestoreJob');
   const slots = alarm.calls.filter((c) => c.operation === 'PutItem (pacing budget)');
-  expect(slots).toHaveLength(1);
+  expect(slots.length).toBeGreaterThanOrEqual(1);
+  expect(slots.length).toBeLessThanOrEqual(2);
   for (const slot of slots) {
     expect(slot.startMs).toBeGreaterThanOrEqual(start?.startMs ?? Number.NaN);
     expect(slot.endMs).toBeLessThanOrEqual(start?.endMs ?? Number.NaN);
