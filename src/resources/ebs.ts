@@ -30,8 +30,8 @@ import {
   type ValidationSteps,
   type Verdict,
 } from './module.js';
-import { nameOf, READY_TAG, type ReadyType, type Target } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
+import { nameOf, type ReadyType, type Target } from './ready-steps.js';
+import { type Tags, tagsOnlyReady } from './ready-tags.js';
 
 /** An EBS volume (DescribeVolumes). */
 export type VolumeObservation =
@@ -233,29 +233,21 @@ const tagCopy = (t: Target, tags: Tags) =>
     ),
   ).then(() => undefined);
 
-/** The make-ready steps of a restored EC2 resource: the pipeline's tag first (every later step is held to it), then the source's tags. */
+/** The make-ready steps of a restored EC2 resource: its tags alone (tagsOnlyReady). */
 export function ec2TagsReady(
   resourceType: 'EBS' | 'EC2',
   what: Ec2Resource,
   manual: readonly string[],
 ): ReadyType {
-  const prefix = resourceType.toLowerCase();
-  const copyTags = (t: Target) => onCopy(t, () => tagsOf(what, t, t.restoredArn));
-  return {
+  return tagsOnlyReady(
     resourceType,
-    async readSource(t) {
-      const arn = t.sourceArn;
-      if (arn === undefined) return undefined;
-      const tags = await readIfExists(() => tagsOf(what, t, arn));
-      return tags === undefined ? undefined : { tags: copiedTags(tags) };
+    {
+      tagsOf: (t, arn) => tagsOf(what, t, arn),
+      copyTags: (t) => onCopy(t, () => tagsOf(what, t, t.restoredArn)),
+      tagCopy,
     },
-    fromRecoveryPoint: () => ({}),
-    steps: [
-      tagsStep(`${prefix}.ready-tag`, READY_TAG, copyTags, tagCopy),
-      tagsStep(`${prefix}.tags`, 'tags', copyTags, tagCopy),
-    ],
     manual,
-  };
+  );
 }
 
 /** EBS's make-ready steps: the pipeline's tag and the source volume's tags. */

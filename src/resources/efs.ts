@@ -21,8 +21,8 @@ import {
   type Verdict,
 } from './module.js';
 import { newName } from './names.js';
-import { nameOf, READY_TAG, type ReadyType, type Target } from './ready-steps.js';
-import { copiedTags, readIfExists, type Tags, tagsStep } from './ready-tags.js';
+import { nameOf, type ReadyType, type Target } from './ready-steps.js';
+import { type Tags, tagsOnlyReady } from './ready-tags.js';
 
 /** An EFS file system (DescribeFileSystems). */
 export type FileSystemObservation =
@@ -136,8 +136,6 @@ async function fileSystemTags(t: Target, arn: string): Promise<Tags> {
   return tagMap(fs.Tags);
 }
 
-const copyTags = (t: Target) => fileSystemTags(t, t.restoredArn);
-
 const tagCopy = async (t: Target, tags: Tags): Promise<void> => {
   await call('TagResource (EFS)', () =>
     t.clients.efs().send(
@@ -149,22 +147,12 @@ const tagCopy = async (t: Target, tags: Tags): Promise<void> => {
   );
 };
 
-/** EFS's make-ready steps: the pipeline's tag first (every later step is held to it), then the source file system's tags. */
-export const efsReady: ReadyType = {
-  resourceType: 'EFS',
-  async readSource(t) {
-    const arn = t.sourceArn;
-    if (arn === undefined) return undefined;
-    const tags = await readIfExists(() => fileSystemTags(t, arn));
-    return tags === undefined ? undefined : { tags: copiedTags(tags) };
-  },
-  fromRecoveryPoint: () => ({}),
-  steps: [
-    /* @__PURE__ */ tagsStep('efs.ready-tag', READY_TAG, copyTags, tagCopy),
-    /* @__PURE__ */ tagsStep('efs.tags', 'tags', copyTags, tagCopy),
-  ],
-  manual: [
+/** EFS's make-ready steps: its tags alone (tagsOnlyReady). */
+export const efsReady: ReadyType = /* @__PURE__ */ tagsOnlyReady(
+  'EFS',
+  { tagsOf: fileSystemTags, copyTags: (t) => fileSystemTags(t, t.restoredArn), tagCopy },
+  [
     'mount targets, access points and the file system policy: the steps create none',
     'clients mount the copy by its own id',
   ],
-};
+);

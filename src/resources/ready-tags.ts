@@ -6,7 +6,7 @@
 
 import { classifyAwsError } from '../errors.js';
 import { isNotFound } from './calls.js';
-import { READY_TAG, type ReadyStep, type Target, type Value } from './ready-steps.js';
+import { READY_TAG, type ReadyStep, type ReadyType, type Target, type Value } from './ready-steps.js';
 
 export type Tags = Readonly<Record<string, string>>;
 
@@ -77,4 +77,37 @@ export function deletionProtectionStep(
 export function missingTags(actual: Value, wanted: Value): Tags {
   const have = (actual ?? {}) as Tags;
   return Object.fromEntries(Object.entries((wanted ?? {}) as Tags).filter(([k, v]) => have[k] !== v));
+}
+
+/** How a type whose make-ready is its tags alone reads and writes them. */
+export interface TagsIo {
+  /** A resource's tags by its ARN (the source's); the service's not-found error when it is gone. */
+  readonly tagsOf: (t: Target, arn: string) => Promise<Tags>;
+  /** The copy's tags. */
+  readonly copyTags: (t: Target) => Promise<Tags>;
+  /** Adds `tags` to the copy. */
+  readonly tagCopy: (t: Target, tags: Tags) => Promise<void>;
+}
+
+/**
+ * The make-ready of a type whose steps are its tags alone (EBS, EC2, EFS): the pipeline's tag
+ * first (every later step is held to it), then the source's tags the copy lacks.
+ */
+export function tagsOnlyReady(resourceType: string, io: TagsIo, manual: readonly string[]): ReadyType {
+  const prefix = resourceType.toLowerCase();
+  return {
+    resourceType,
+    async readSource(t) {
+      const arn = t.sourceArn;
+      if (arn === undefined) return undefined;
+      const tags = await readIfExists(() => io.tagsOf(t, arn));
+      return tags === undefined ? undefined : { tags: copiedTags(tags) };
+    },
+    fromRecoveryPoint: () => ({}),
+    steps: [
+      tagsStep(`${prefix}.ready-tag`, READY_TAG, io.copyTags, io.tagCopy),
+      tagsStep(`${prefix}.tags`, 'tags', io.copyTags, io.tagCopy),
+    ],
+    manual,
+  };
 }
