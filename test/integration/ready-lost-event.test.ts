@@ -4,7 +4,10 @@
  * asynchronous Invoke, and the copy is made ready; a job whose event came is never asked for.
  */
 
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { localClientConfig } from '../../local/setup';
 import { sleep } from '../../local/time';
+import { readyAskEvent } from '../../src/ready/lost';
 import { getItem } from '../../src/table/items';
 import { readyAskedKey } from '../../src/table/keys';
 import { readReadyRecord } from '../../src/table/ready';
@@ -86,5 +89,65 @@ describe('COMPLETED events delivered', () => {
     );
     const table = p.env.RESTORE_JOBS_TABLE ?? '';
     expect(await getItem(p.deps.ddb, table, readyAskedKey(job?.RestoreJobId ?? ''), 'ask')).toBeUndefined();
+  }, 60_000);
+});
+
+describe('a forged ask', () => {
+  const start = localPipelines(() => ({
+    allFunctions: { scheduleEveryMs: 60_000, readyGraceMs: 300 },
+    jobEvents: { lossRate: 1, duplicateRate: 0, maxDelayMs: 0 },
+  }));
+
+  it("changes nothing: makeReady reads the job from AWS Backup and its link, never the ask's fields", async () => {
+    const p = await start();
+    // A production table of the account, which no job of the pipeline created.
+    p.aws.resources.store.put({
+      kind: 'table',
+      id: 'payments',
+      arn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/payments',
+      tags: {},
+    });
+    const lambda = new LambdaClient(localClientConfig(p.aws.url, 'eu-west-1'));
+    const ask = (restoreJobId: string) =>
+      lambda.send(
+        new InvokeCommand({
+          FunctionName: 'makeReady',
+          InvocationType: 'Event',
+          Payload: Buffer.from(
+            JSON.stringify(
+              readyAskEvent(
+                {
+                  restoreJobId,
+                  resourceType: 'DynamoDB',
+                  createdResourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/payments',
+                },
+                new Date(),
+              ),
+            ),
+          ),
+        }),
+      );
+    // A job the pipeline never started, and its own job with another resource named in the ask.
+    await ask('not-a-job-of-ours');
+    await p.submit({
+      RecoveryPointArn: ORDERS_POINT,
+      ResourceType: 'DynamoDB',
+      Metadata: { targetTableName: 'orders-own-copy' },
+    });
+    let job: { RestoreJobId: string } | undefined;
+    for (let i = 0; i < 200 && job === undefined; i++) {
+      job = p.aws.backup.jobs.find((j) => j.Status === 'COMPLETED');
+      await sleep(50);
+    }
+    await ask(job?.RestoreJobId ?? '');
+    await p.runUntilIdle({ timeoutMs: 20_000 });
+    lambda.destroy();
+    // The table the ask named is untouched; the job's own copy, from AWS's record, is the one made ready.
+    expect(p.aws.resources.store.get('table', 'payments')?.tags).toStrictEqual({});
+    const table = p.env.RESTORE_JOBS_TABLE ?? '';
+    expect(await readReadyRecord(p.deps.ddb, table, 'not-a-job-of-ours')).toBeUndefined();
+    expect((await readReadyRecord(p.deps.ddb, table, job?.RestoreJobId ?? ''))?.restoredArn).toBe(
+      'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-own-copy',
+    );
   }, 60_000);
 });
