@@ -68,8 +68,11 @@ describe('every COMPLETED event lost', () => {
 });
 
 describe('COMPLETED events delivered', () => {
+  // Longer than makeReady's run on a loaded machine (once over 300 ms with three test files at
+  // once): within the grace the reconciler rightly waits for a make-ready under way.
+  const GRACE_MS = 3_000;
   const start = localPipelines(() => ({
-    allFunctions: { scheduleEveryMs: 200, readyGraceMs: 300 },
+    allFunctions: { scheduleEveryMs: 200, readyGraceMs: GRACE_MS },
     jobEvents: { lossRate: 0, duplicateRate: 0, maxDelayMs: 0 },
   }));
 
@@ -83,7 +86,8 @@ describe('COMPLETED events delivered', () => {
     const { job, record } = await readyRecordOf(p, 20_000);
     expect(record).toMatchObject({ state: 'ready' });
     // Past the grace, with the schedule running: no ask, no asked item.
-    await sleep(800);
+    const ended = job?.CompletionDate ?? Date.now();
+    await sleep(Math.max(0, ended + GRACE_MS + 800 - Date.now()));
     expect(p.aws.resources.lambda.invocations.filter((i) => i.functionName === 'makeReady')).toStrictEqual(
       [],
     );
