@@ -1,5 +1,6 @@
 /** A dead letter taken back from the request queue, item `redrive#<deadLetterId>` (keys.ts): one redrive per letter. */
 
+import { createHash } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { conditionHolds } from '../aws/conditional.js';
 import { getItem } from './items.js';
@@ -10,6 +11,23 @@ export type RedriveClaim =
   | { readonly kind: 'claimed' }
   /** This letter was redriven before (a duplicate letter, or the same letter moved twice). */
   | { readonly kind: 'duplicate'; readonly firstMessageId: string };
+
+/** The dead letter a redrive claim is for: its id and what it carries. */
+export interface RedrivenLetter {
+  readonly deadLetterId: string;
+  readonly original: unknown;
+}
+
+/**
+ * The id of a letter's redrive claim: its id and what it carries, so a forged letter that borrows
+ * a real letter's id cannot use up that letter's redrive, unless it carries the very same request.
+ */
+function claimIdOf(letter: RedrivenLetter): string {
+  return createHash('sha256')
+    .update(`${letter.deadLetterId}\n${JSON.stringify(letter.original)}`)
+    .digest('hex')
+    .slice(0, 32);
+}
 
 /** How long a redrive claim is kept: as long as the dead-letter queue keeps messages (14 days). */
 const REDRIVE_TTL_DAYS = 14;
@@ -23,10 +41,11 @@ const REDRIVE_TTL_DAYS = 14;
 export async function claimRedrive(
   ddb: DynamoDBClient,
   table: string,
-  deadLetterId: string,
+  letter: RedrivenLetter,
   messageId: string,
   now: Date,
 ): Promise<RedriveClaim> {
+  const deadLetterId = claimIdOf(letter);
   const claimed = await conditionHolds('PutItem (redrive claim)', () =>
     ddb.send(
       new PutItemCommand({
@@ -51,9 +70,10 @@ export async function claimRedrive(
 export async function settleRedriveClaim(
   ddb: DynamoDBClient,
   table: string,
-  deadLetterId: string,
+  letter: RedrivenLetter,
   now: Date,
 ): Promise<void> {
+  const deadLetterId = claimIdOf(letter);
   await conditionHolds('UpdateItem (redrive settled)', () =>
     ddb.send(
       new UpdateItemCommand({
