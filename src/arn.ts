@@ -76,3 +76,17 @@ export function withSourceAccount<E>(error: E, accountId: string): E {
   }
   return error;
 }
+
+/**
+ * The account whose vault holds the resource's points: the named owner, else the resource's
+ * account when it is a source account (its vault shared with this one), else this account.
+ */
+export function vaultOwnerOf(
+  spec: { readonly resourceArn: string; readonly backupVaultAccountId?: string | undefined },
+  scope: Scope,
+): string {
+  const resourceAccount = parseArn(spec.resourceArn)?.accountId ?? '';
+  return (
+    spec.backupVaultAccountId ?? (isSourceAccount(resourceAccount, scope) ? resourceAccount : scope.accountId)
+  );
+}

@@ -4,7 +4,7 @@
  * claim the resource (alarms: one restore at a time), and start the restore (restore-point.ts).
  */
 
-import { isSourceAccount, parseArn, type Scope, withSourceAccount } from '../arn.js';
+import { vaultOwnerOf, withSourceAccount } from '../arn.js';
 import {
   type ActiveJob,
   activeRestoreJobs,
@@ -12,8 +12,6 @@ import {
   storedRestoreMetadata,
 } from '../aws/backup.js';
 import type { RecoveryPointRequest } from '../checks/checked-request.js';
-import { checkTargetPolicy } from '../checks/policy.js';
-import { combine, refusalError } from '../checks/result.js';
 import type { PointSelection } from '../config.js';
 import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
@@ -51,20 +49,6 @@ export interface ResourceRestore extends ResourceRequestSpec {
 }
 
 /**
- * The account whose vault holds the resource's points: the named owner, else the resource's
- * account when it is a source account (its vault shared with this one), else this account.
- */
-export function vaultOwnerOf(
-  spec: Pick<ResourceRestore, 'resourceArn' | 'backupVaultAccountId'>,
-  scope: Scope,
-): string {
-  const resourceAccount = parseArn(spec.resourceArn)?.accountId ?? '';
-  return (
-    spec.backupVaultAccountId ?? (isSourceAccount(resourceAccount, scope) ? resourceAccount : scope.accountId)
-  );
-}
-
-/**
  * Starts the restore of a resource, or skips it while another restore of it is active. A failure
  * carries the account the recovery point came from, for its dead letter.
  */
@@ -93,18 +77,6 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   const { deps, incoming, attempt } = run;
   const { config } = deps;
   const owner = vaultOwnerOf(spec, config);
-  // The same policy checks, and messages, as ALARM_TARGETS at cold start (src/alarm.ts).
-  const policy = checkTargetPolicy(
-    {
-      resourceArn: spec.resourceArn,
-      iamRoleArn: spec.iamRoleArn,
-      backupVaultName: spec.backupVaultName,
-      backupVaultAccountId: owner,
-    },
-    config,
-  );
-  const refused = combine(...Object.values(policy));
-  if (refused.kind !== 'ok') throw refusalError(refused);
   const sharedBy = owner === config.accountId ? undefined : owner;
   const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
   if (sharedBy !== undefined && vaults === undefined) {

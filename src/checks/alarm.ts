@@ -1,12 +1,76 @@
 /**
- * Whether an alarm state change asks for a restore: only a transition into ALARM does, and only
- * an alarm of this deployment's account or a listed source account may start one.
+ * Whether an alarm state change asks for a restore, and of what: only an opted-in alarm of this
+ * deployment's account or a listed source account, through the path it may come by, going into
+ * ALARM, restores; the resource it guards must be one this deployment may restore.
  */
 
-import type { Scope } from '../arn.js';
-import { type AlarmEvent, namedAlarmArn, partitionOf } from '../arrival/alarm.js';
-import { InvalidRequestError } from '../errors.js';
-import { checkAlarmAccount } from './policy.js';
+import { type Scope, vaultOwnerOf, withSourceAccount } from '../arn.js';
+import type { AlarmEvent } from '../arrival/alarm.js';
+import type { AlarmTarget, Config } from '../config.js';
+import { ForbiddenRequestError, InvalidRequestError } from '../errors.js';
+import { alarmTarget, namedAlarmArn, partitionOf, type TargetSource } from './alarm-target.js';
+import { checkAlarmAccount, checkTargetPolicy } from './policy.js';
+import { combine, refusalError } from './result.js';
+
+/** An alarm that restores, with the resource it guards; or why it does nothing. */
+export type CheckedAlarm =
+  | {
+      readonly act: true;
+      readonly transition: Extract<Transition, { act: true }>;
+      readonly target: AlarmTarget;
+      readonly source: TargetSource;
+    }
+  | { readonly act: false; readonly reason: string };
+
+/**
+ * Checks an alarm state change, in order: opted in, its account, a transition into ALARM, the path
+ * it came by, then the resource it guards and that resource's policy (the same checks, and
+ * messages, as ALARM_TARGETS at cold start). Throws ForbiddenRequestError or InvalidRequestError;
+ * a refused target carries the account its recovery point would come from, for its dead letter.
+ */
+export function checkAlarm(
+  event: AlarmEvent,
+  config: Config,
+  trigger: { readonly type: string },
+  vouchedByTable: boolean,
+): CheckedAlarm {
+  const refused = alarmOptInProblem(event, config.alarmNamePrefix) ?? alarmAccountProblem(event, config);
+  if (refused !== undefined) throw new ForbiddenRequestError(refused);
+  const transition = alarmTransition(event);
+  if (!transition.act) return transition;
+  const forged = alarmPathProblem(trigger, vouchedByTable, transition);
+  if (forged !== undefined) throw new ForbiddenRequestError(forged);
+  const { target, source } = alarmTarget(event, transition, config.alarmTargets);
+  const owner = vaultOwnerOf(target, config);
+  const policy = combine(
+    ...Object.values(checkTargetPolicy({ ...target, backupVaultAccountId: owner }, config)),
+  );
+  if (policy.kind !== 'ok') throw withSourceAccount(refusalError(policy), owner);
+  return { act: true, transition, target, source };
+}
+
+/**
+ * The rule the deployed EventBridge rule applies (serverless.yml, restoreOnAlarm), checked again in
+ * code: an alarm event can also arrive through the request queue, where no rule filtered it.
+ */
+export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
+  const envelope = event as AlarmEvent & { source?: unknown };
+  // EventBridge always sets the source: an event without one was written by hand. Only an event from
+  // aws.cloudwatch is read as an alarm everywhere else (never a drill: src/drills/drill.ts).
+  if (envelope.source !== 'aws.cloudwatch')
+    return 'An alarm state change must come from the source aws.cloudwatch';
+  const detail = event.detail;
+  // A malformed event is refused by alarmTransition, with its own message.
+  if (typeof detail !== 'object' || detail === null || typeof detail.alarmName !== 'string') return undefined;
+  const name = detail.alarmName;
+  const tags = detail.alarmTags;
+  const tagged =
+    typeof tags === 'object' && tags !== null && Object.hasOwn(tags, 'backup-restore:enabled')
+      ? tags['backup-restore:enabled'] === 'true'
+      : false;
+  if (name.startsWith(prefix) || tagged) return undefined;
+  return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
+}
 
 /** A transition worth acting on, or why not. */
 export type Transition =

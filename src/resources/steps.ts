@@ -5,6 +5,7 @@
  * carries any.
  */
 
+import { own } from '../json.js';
 import { auroraDrill, auroraReady, auroraValidation } from './aurora.js';
 import { documentdbDrill, documentdbValidation } from './documentdb.js';
 import { dynamodbDrill, dynamodbReady, dynamodbValidation } from './dynamodb.js';
@@ -53,9 +54,6 @@ const READY: Readonly<Partial<Record<ResourceType, ReadyType>>> = {
   EFS: efsReady,
   RDS: rdsReady,
 };
-
-const own = <T>(table: Readonly<Partial<Record<string, T>>>, type: string): T | undefined =>
-  Object.hasOwn(table, type) ? table[type] : undefined;
 
 /** A type's validation steps; undefined when it has none (or is no type: `constructor`). */
 export const validationSteps = (type: string): ValidationSteps | undefined => own(VALIDATIONS, type);

@@ -9,13 +9,11 @@ import { restoreByResource } from '../act/restore-resource.js';
 import type { AlarmEvent } from '../arrival/alarm.js';
 import { type Arrival, requestObject } from '../arrival/decode.js';
 import { checkRedriven } from '../arrival/redrive-claim.js';
-import { alarmAccountProblem, alarmPathProblem, alarmTransition } from '../checks/alarm.js';
+import { checkAlarm } from '../checks/alarm.js';
 import { parseRestoreRequest } from '../checks/request.js';
-import { ForbiddenRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { trackRestoreJob } from '../outcome/track.js';
-import { alarmTarget } from '../plan/alarm-target.js';
 import { deriveIdempotencyToken } from '../plan/start-input.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { priorityOf, withPriority } from './priority.js';
@@ -28,18 +26,12 @@ export async function processAlarm(
   attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
-  const refused = alarmOptInProblem(event, deps.config.alarmNamePrefix);
-  if (refused !== undefined) throw new ForbiddenRequestError(refused);
-  const foreign = alarmAccountProblem(event, deps.config);
-  if (foreign !== undefined) throw new ForbiddenRequestError(foreign);
-  const transition = alarmTransition(event);
-  if (!transition.act) {
-    log.info('Alarm state change ignored', { reason: transition.reason, alarmName: event.detail?.alarmName });
-    return { status: 'ignored', reason: transition.reason };
+  const checked = checkAlarm(event, deps.config, attempt.trigger, incoming.failedRestoreJobId !== undefined);
+  if (!checked.act) {
+    log.info('Alarm state change ignored', { reason: checked.reason, alarmName: event.detail?.alarmName });
+    return { status: 'ignored', reason: checked.reason };
   }
-  const forged = alarmPathProblem(attempt.trigger, incoming.failedRestoreJobId !== undefined, transition);
-  if (forged !== undefined) throw new ForbiddenRequestError(forged);
-  const { target, source } = alarmTarget(event, transition, deps.config.alarmTargets);
+  const { transition, target, source } = checked;
   log.info('Alarm target found', {
     alarmName: transition.alarmName,
     resourceArn: target.resourceArn,
@@ -68,29 +60,6 @@ export async function processAlarm(
     attempt,
     log,
   );
-}
-
-/**
- * The rule the deployed EventBridge rule applies (serverless.yml, restoreOnAlarm), checked again in
- * code: an alarm event can also arrive through the request queue, where no rule filtered it.
- */
-export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
-  const envelope = event as AlarmEvent & { source?: unknown };
-  // EventBridge always sets the source: an event without one was written by hand. Only an event from
-  // aws.cloudwatch is read as an alarm everywhere else (never a drill: src/drills/drill.ts).
-  if (envelope.source !== 'aws.cloudwatch')
-    return 'An alarm state change must come from the source aws.cloudwatch';
-  const detail = event.detail;
-  // A malformed event is refused by alarmTransition, with its own message.
-  if (typeof detail !== 'object' || detail === null || typeof detail.alarmName !== 'string') return undefined;
-  const name = detail.alarmName;
-  const tags = detail.alarmTags;
-  const tagged =
-    typeof tags === 'object' && tags !== null && Object.hasOwn(tags, 'backup-restore:enabled')
-      ? tags['backup-restore:enabled'] === 'true'
-      : false;
-  if (name.startsWith(prefix) || tagged) return undefined;
-  return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
 }
 
 /**

@@ -1,8 +1,13 @@
-import { type AlarmDetail, type AlarmEvent, partitionOf } from '../../src/arrival/alarm';
+import type { AlarmDetail, AlarmEvent } from '../../src/arrival/alarm';
 import { alarmTransition } from '../../src/checks/alarm';
+import {
+  alarmTarget,
+  DEFAULT_MARGIN_SECONDS,
+  evaluationMarginSeconds,
+  partitionOf,
+} from '../../src/checks/alarm-target';
 import { MAX_MARGIN_SECONDS, parsePointSelection } from '../../src/checks/alarm-targets';
 import { InvalidRequestError } from '../../src/errors';
-import { alarmTarget, DEFAULT_MARGIN_SECONDS, evaluationMarginSeconds } from '../../src/plan/alarm-target';
 import { loadEvent } from '../helpers/fixtures';
 
 const ARN = (name: string) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`;

@@ -8,6 +8,7 @@ import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { createHandler as createQueueHandler } from '../../handlers/restore-from-queue';
 import { createHandler as createAlarmHandler } from '../../handlers/restore-on-alarm';
 import type { AlarmEvent } from '../../src/arrival/alarm';
+import { alarmTarget } from '../../src/checks/alarm-target';
 import {
   checkRecoveryPointArn,
   checkRequestPolicy,
@@ -23,7 +24,6 @@ import { checkShape, type RequestFields } from '../../src/checks/shape';
 import { checkTypeRules } from '../../src/checks/type-rules';
 import { ConfigError } from '../../src/config';
 import { ForbiddenRequestError, InvalidRequestError } from '../../src/errors';
-import { alarmTarget } from '../../src/plan/alarm-target';
 import { ACCOUNT, context, loadEvent, OTHER_ROLE, REGION, sqsRecord, testConfig } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
 

@@ -3,13 +3,27 @@
  * mapping (ALARM_TARGETS), else the alarm's tags, else its metric dimensions. Pure.
  */
 
-import { type AlarmDetail, type AlarmEvent, own, partitionOf } from '../arrival/alarm.js';
-import { MAX_MARGIN_SECONDS, parseMargin, parsePointSelection } from '../checks/alarm-targets.js';
-import { ACCOUNT_ID, stringProblem } from '../checks/shape.js';
+import { parseArn, partitionOfRegion } from '../arn.js';
+import type { AlarmDetail, AlarmEvent } from '../arrival/alarm.js';
 import type { AlarmTarget, AlarmTargets } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
-import { isPlainObject } from '../json.js';
+import { isPlainObject, own } from '../json.js';
 import { alarmDimensions } from '../resources/registry.js';
+import { MAX_MARGIN_SECONDS, parseMargin, parsePointSelection } from './alarm-targets.js';
+import { ACCOUNT_ID, stringProblem } from './shape.js';
+
+/** The alarm ARN the event names in `resources`, when it names one. */
+export function namedAlarmArn(event: AlarmEvent): string | undefined {
+  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
+  return typeof named === 'string' ? named : undefined;
+}
+
+/** The partition of an alarm event: from its alarm ARN, else from its Region. docs/aws-behaviour.md#partitions */
+export function partitionOf(event: AlarmEvent): string {
+  const named = namedAlarmArn(event);
+  const arn = named === undefined ? undefined : parseArn(named);
+  return arn?.partition ?? partitionOfRegion(event.region ?? '');
+}
 
 /** The margin when the event says nothing of the alarm's period (CloudWatch's common 5 minutes). */
 export const DEFAULT_MARGIN_SECONDS = 300;
