@@ -15,7 +15,7 @@ import {
 } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { metricFields } from '../metrics.js';
-import { buildStartRestoreJobInput } from '../plan/start-input.js';
+import type { PlannedStart } from '../plan/start-input.js';
 import { retryRetryable } from '../retry.js';
 import type { Item } from '../table/keys.js';
 import {
@@ -52,7 +52,7 @@ async function recordUnlinkedDrill(deps: Deps, restoreJobId: string, linkError: 
 async function checkDrillTarget(
   deps: Deps,
   request: RecoveryPointRequest,
-  input: ReturnType<typeof buildStartRestoreJobInput>,
+  input: PlannedStart['input'],
 ): Promise<void> {
   if (request.Drill === undefined || input.ResourceType !== 'S3') return;
   const bucket = input.Metadata?.DestinationBucketName ?? '';
@@ -67,18 +67,15 @@ async function checkDrillTarget(
   if (problem !== undefined) throw new ForbiddenRequestError(problem);
 }
 
-/** Builds the input of a checked request, starts the job, and links the job to the request. */
+/** Starts the job of a planned request (plan/start-input.ts), and links the job to the request. */
 export async function startRestoreOfPoint(
   deps: Deps,
-  request: RecoveryPointRequest,
+  planned: PlannedStart,
   incoming: Incoming,
   attempt: AttemptInfo,
   parentLog: Logger,
 ): Promise<Outcome> {
-  const input = buildStartRestoreJobInput(request, {
-    restoreRoleArn: deps.config.restoreRoleArn,
-    ...(incoming.failedRestoreJobId === undefined ? {} : { generation: incoming.failedRestoreJobId }),
-  });
+  const { request, input } = planned;
   // The owner of the vault is the account in the recovery point's ARN.
   const sourceAccountId = sourceAccountOf(request.RecoveryPointArn, deps.config) ?? deps.config.accountId;
   const sharedBy = sourceAccountId === deps.config.accountId ? undefined : sourceAccountId;

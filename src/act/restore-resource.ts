@@ -11,14 +11,14 @@ import {
   findRecoveryPoints,
   storedRestoreMetadata,
 } from '../aws/backup.js';
-import type { RecoveryPointRequest } from '../checks/checked-request.js';
 import type { PointSelection } from '../config.js';
 import { drillOf } from '../drills/drill.js';
 import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
 import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
-import { choosePointOf, type ResourceRequestSpec, requestForChoice } from '../plan/resource-restore.js';
+import { choosePointOf, planForChoice, type ResourceRequestSpec } from '../plan/resource-restore.js';
+import type { PlannedStart } from '../plan/start-input.js';
 import { retryRetryable } from '../retry.js';
 import {
   type ClaimRead,
@@ -227,14 +227,14 @@ async function skipRecovery(
   return { status: 'skipped', reason: skip.reason, activeRestoreJobId: skip.activeRestoreJobId };
 }
 
-/** Reads the chosen point's stored metadata and builds the request to start (logged). */
+/** Reads the chosen point's stored metadata and plans the start of the request (logged). */
 async function prepareRequest(
   run: Run,
   spec: ResourceRestore,
   choice: Choice,
   vaultsSearched: readonly string[] | undefined,
   log: Logger,
-): Promise<RecoveryPointRequest> {
+): Promise<PlannedStart> {
   const { deps, incoming } = run;
   const point = choice.point;
   const stored = await storedRestoreMetadata(
@@ -243,7 +243,13 @@ async function prepareRequest(
     point.RecoveryPointArn,
     point.BackupVaultAccountId,
   );
-  const request = requestForChoice(choice, stored, spec, incoming.failedRestoreJobId);
+  const planned = planForChoice(
+    choice,
+    stored,
+    spec,
+    incoming.failedRestoreJobId,
+    deps.config.restoreRoleArn,
+  );
   log.info('Recovery point chosen', {
     resourceArn: spec.resourceArn,
     recoveryPointArn: point.RecoveryPointArn,
@@ -256,7 +262,7 @@ async function prepareRequest(
       : {}),
     ...(vaultsSearched === undefined ? {} : { vaultsSearched }),
   });
-  return request;
+  return planned;
 }
 
 /**
@@ -269,7 +275,7 @@ async function prepareRequest(
 async function startClaimed(
   run: Run,
   spec: ResourceRestore,
-  prepare: () => Promise<RecoveryPointRequest>,
+  prepare: () => Promise<PlannedStart>,
   read: ClaimRead,
   log: Logger,
 ): Promise<Outcome> {
@@ -299,7 +305,7 @@ async function startClaimed(
     if (taken.status === 'fulfilled') await release();
     throw prepared.reason;
   }
-  const request = prepared.value;
+  const planned = prepared.value;
   if (taken.status === 'rejected') {
     // The claim cannot be proven (the table did not answer, or lost its answer and could not be
     // read again): starting on the running-restore check alone lets two alarms worked on at once
@@ -311,7 +317,7 @@ async function startClaimed(
   }
   let outcome: Outcome;
   try {
-    outcome = await startRestoreOfPoint(deps, request, incoming, attempt, log);
+    outcome = await startRestoreOfPoint(deps, planned, incoming, attempt, log);
   } catch (error) {
     await release();
     throw error;

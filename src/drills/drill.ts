@@ -39,6 +39,11 @@ export function drillOf(original: OriginalRequest): DrillSpec | undefined {
       return undefined;
     }
   }
+  return drillSpecOf(request);
+}
+
+/** The drill a request object asks for (its Drill, when well formed), or undefined. */
+export function drillSpecOf(request: unknown): DrillSpec | undefined {
   const drill = (request as { Drill?: { DeleteAfterHours?: unknown } } | null)?.Drill;
   const hours = drill?.DeleteAfterHours;
   return typeof hours === 'number' && Number.isInteger(hours) && hours >= 0 && hours <= 168

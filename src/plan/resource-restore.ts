@@ -16,6 +16,7 @@ import {
 } from '../resources/rules.js';
 import { identitySuffix, nameSeed, prepareMetadata } from './metadata.js';
 import { type Candidate, type Choice, chooseRecoveryPoint, withRestoreTime } from './recovery-point.js';
+import { type PlannedStart, plannedStart } from './start-input.js';
 import { noRecoveryPoint, targetTime, windowOf } from './window.js';
 
 /**
@@ -112,4 +113,19 @@ export function requestForChoice(
     ...(spec.copySourceTags === true ? { CopySourceTagsToRestoredResource: true } : {}),
     ...(spec.drill === undefined ? {} : { Drill: spec.drill }),
   };
+}
+
+/** The planned start of the chosen point (requestForChoice), its input built (start-input.ts). */
+export function planForChoice(
+  choice: Choice,
+  stored: { readonly resourceType: string; readonly metadata: Readonly<Record<string, string>> },
+  spec: ResourceRequestSpec,
+  failedRestoreJobId: string | undefined,
+  restoreRoleArn: string,
+): PlannedStart {
+  return plannedStart(
+    requestForChoice(choice, stored, spec, failedRestoreJobId),
+    restoreRoleArn,
+    failedRestoreJobId,
+  );
 }

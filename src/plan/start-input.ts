@@ -79,3 +79,27 @@ export function buildStartRestoreJobInput(
     IdempotencyToken: token,
   };
 }
+
+/** A checked request and the StartRestoreJob input built from it: what act/ starts. */
+export interface PlannedStart {
+  readonly request: RecoveryPointRequest;
+  readonly input: StartRestoreJobInput;
+}
+
+/**
+ * The start of a checked request, its input built with the deployment's restore role; a request
+ * restored again after its job failed (`failedRestoreJobId`) gets a new generation of names.
+ */
+export function plannedStart(
+  request: RecoveryPointRequest,
+  restoreRoleArn: string,
+  failedRestoreJobId: string | undefined,
+): PlannedStart {
+  return {
+    request,
+    input: buildStartRestoreJobInput(request, {
+      restoreRoleArn,
+      ...(failedRestoreJobId === undefined ? {} : { generation: failedRestoreJobId }),
+    }),
+  };
+}

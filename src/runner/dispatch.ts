@@ -14,7 +14,7 @@ import { parseRestoreRequest } from '../checks/request.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { trackRestoreJob } from '../outcome/track.js';
-import { deriveIdempotencyToken } from '../plan/start-input.js';
+import { deriveIdempotencyToken, plannedStart } from '../plan/start-input.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { priorityOf, withPriority } from './priority.js';
 
@@ -82,7 +82,10 @@ async function processRequest(
   log: Logger,
 ): Promise<Outcome> {
   const request = parseRestoreRequest(body, deps.config);
-  if (request.kind === 'recovery-point') return startRestoreOfPoint(deps, request, incoming, attempt, log);
+  if (request.kind === 'recovery-point') {
+    const planned = plannedStart(request, deps.config.restoreRoleArn, incoming.failedRestoreJobId);
+    return startRestoreOfPoint(deps, planned, incoming, attempt, log);
+  }
   const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
   const { kind: _kind, ...identity } = request;
   return restoreByResource(

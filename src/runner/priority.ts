@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Arrival } from '../arrival/decode.js';
-import { drillOf } from '../drills/drill.js';
+import { drillSpecOf } from '../drills/drill.js';
 
 /** Who asks for a StartRestoreJob call, most urgent first. */
 export type Priority = 'alarm' | 'recovery' | 'drill';
@@ -16,10 +16,14 @@ export const PRIORITIES: readonly Priority[] = ['alarm', 'recovery', 'drill'];
 
 const storage = new AsyncLocalStorage<Priority>();
 
-/** The priority of an arrival: an alarm, a drill (its request says Drill), or another recovery. */
-export function priorityOf(arrival: Pick<Arrival, 'kind' | 'original'>): Priority {
+/**
+ * The priority of an arrival: an alarm, a drill (its request object, as decoded on arrival, says
+ * Drill), or another recovery.
+ */
+export function priorityOf(arrival: Arrival): Priority {
   if (arrival.kind === 'alarm') return 'alarm';
-  return drillOf(arrival.original) === undefined ? 'recovery' : 'drill';
+  if (arrival.kind === 'job-event' || 'unreadable' in arrival.request) return 'recovery';
+  return drillSpecOf(arrival.request.value) === undefined ? 'recovery' : 'drill';
 }
 
 /** Runs `work` with its StartRestoreJob calls at `priority`. */

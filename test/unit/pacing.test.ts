@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { maxInWindow } from '../../bench/stats';
+import { arriveFromEvent, arriveFromSqs } from '../../src/arrival/decode';
 import { decode, encode, type GrantRun, latestBounds, nextReleases } from '../../src/pacing/budget';
 import { budgetRules, createPacer, type GrantReport, PacingUnavailableError } from '../../src/pacing/pacer';
 import { DeadlineExceededError } from '../../src/runner/deadline';
@@ -355,16 +356,19 @@ describe('createPacer', () => {
 
 describe('the priority of a request', () => {
   it('is an alarm for an alarm, a drill for a request with Drill, else a recovery', async () => {
-    const sqs = (body: object) => ({ trigger: 'sqs', body: JSON.stringify(body) }) as never;
-    expect(priorityOf({ kind: 'alarm', original: { trigger: 'eventbridge', event: {} } as never })).toBe(
-      'alarm',
-    );
-    expect(priorityOf({ kind: 'restore-request', original: sqs({ Drill: { DeleteAfterHours: 2 } }) })).toBe(
-      'drill',
-    );
-    expect(priorityOf({ kind: 'restore-request', original: sqs({ RecoveryPointArn: 'x' }) })).toBe(
-      'recovery',
-    );
+    const sqs = (body: object | string) =>
+      arriveFromSqs(typeof body === 'string' ? body : JSON.stringify(body));
+    const alarm = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: {} };
+    expect(priorityOf(arriveFromEvent(alarm))).toBe('alarm');
+    expect(priorityOf(sqs({ Drill: { DeleteAfterHours: 2 } }))).toBe('drill');
+    expect(priorityOf(sqs({ RecoveryPointArn: 'x', Drill: { DeleteAfterHours: 'two' } }))).toBe('recovery');
+    expect(priorityOf(sqs({ RecoveryPointArn: 'x' }))).toBe('recovery');
+    expect(priorityOf(sqs('{"Drill": {"DeleteAfterHours": 2}'))).toBe('recovery');
+    expect(
+      priorityOf(
+        arriveFromEvent({ 'detail-type': 'Restore Requested', detail: { Drill: { DeleteAfterHours: 0 } } }),
+      ),
+    ).toBe('drill');
     expect(currentPriority()).toBe('recovery');
     await expect(withPriority('alarm', async () => currentPriority())).resolves.toBe('alarm');
   });
