@@ -9,6 +9,7 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Config } from './config.js';
 import type { NamedSecret } from './types.js';
 
 /** Time kept back from the work for the dead letter (less on short timeouts, see reserveFor). */
@@ -227,4 +228,14 @@ export function deadlineFor(kind: DeadlineKind): number | undefined {
 export function timeLeft(kind: DeadlineKind, now: number = Date.now()): number {
   const at = deadlineFor(kind);
   return at === undefined ? Number.POSITIVE_INFINITY : at - now;
+}
+
+/**
+ * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
+ * every invocation, since AWS may echo them in any message about a restore they went into. A
+ * configuration without targets (the validator's, the drill cleanup's) holds none.
+ */
+export function secretsOfConfig(config: object): string[] {
+  const { alarmTargets } = config as Partial<Pick<Config, 'alarmTargets'>>;
+  return Object.values(alarmTargets ?? {}).flatMap((target) => Object.values(target.metadata ?? {}));
 }

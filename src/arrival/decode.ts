@@ -240,14 +240,3 @@ export function arriveFromSqs(body: string): Arrival {
 export function arriveFromEvent(event: unknown): Arrival {
   return arrivalOf({ trigger: 'eventbridge', event }, { redriveCount: 0 });
 }
-
-/**
- * The request object of an arrival; throws InvalidRequestError when there is none (a body that is
- * not JSON, an event that does not ask for a restore).
- */
-export function requestObject(arrival: Arrival): unknown {
-  if (arrival.kind === 'alarm' || arrival.kind === 'job-event')
-    throw notRestoreRequested(arrival.event['detail-type']);
-  if ('unreadable' in arrival.request) throw arrival.request.unreadable;
-  return arrival.request.value;
-}

@@ -1,7 +1,7 @@
 /**
  * A message taken back from the dead-letter queue to the request queue: one of this pipeline's dead
  * letters, or Lambda's on-failure destination record of an asynchronous invocation. What it claims
- * is decoded here and believed only once checked (src/arrival/redrive-claim.ts).
+ * is decoded here and believed only once checked (src/checks/redriven.ts).
  */
 
 import { isPlainObject } from '../json.js';

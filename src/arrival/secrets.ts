@@ -5,7 +5,6 @@
 
 import type { BackupClient } from '@aws-sdk/client-backup';
 import { storedRestoreMetadata } from '../aws/backup.js';
-import type { Config } from '../config.js';
 import type { NamedSecret } from '../types.js';
 import { type Arrival, arrivalOf } from './decode.js';
 import type { OriginalRequest } from './original.js';
@@ -35,16 +34,6 @@ export function namedSecretsOf(arrival: Arrival): NamedSecret[] {
 /** The named Metadata values of an original request (from an event's detail or an SQS body). */
 export function namedSecretsOfOriginal(original: OriginalRequest): NamedSecret[] {
   return namedSecretsOf(arrivalOf(original, { redriveCount: 0 }));
-}
-
-/**
- * Metadata values this deployment's configuration holds (ALARM_TARGETS overrides): secret in
- * every invocation, since AWS may echo them in any message about a restore they went into. A
- * configuration without targets (the validator's, the drill cleanup's) holds none.
- */
-export function secretsOfConfig(config: object): string[] {
-  const { alarmTargets } = config as Partial<Pick<Config, 'alarmTargets'>>;
-  return Object.values(alarmTargets ?? {}).flatMap((target) => Object.values(target.metadata ?? {}));
 }
 
 /**

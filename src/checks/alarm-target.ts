@@ -3,7 +3,6 @@
  * mapping (ALARM_TARGETS), else the alarm's tags, else its metric dimensions. Pure.
  */
 
-import { parseArn, partitionOfRegion } from '../arn.js';
 import type { AlarmDetail, AlarmEvent } from '../arrival/alarm.js';
 import type { AlarmTarget, AlarmTargets } from '../config.js';
 import { InvalidRequestError } from '../errors.js';
@@ -11,19 +10,6 @@ import { isPlainObject, own } from '../json.js';
 import { alarmDimensions } from '../resources/registry.js';
 import { MAX_MARGIN_SECONDS, parseMargin, parsePointSelection } from './alarm-targets.js';
 import { ACCOUNT_ID, stringProblem } from './shape.js';
-
-/** The alarm ARN the event names in `resources`, when it names one. */
-export function namedAlarmArn(event: AlarmEvent): string | undefined {
-  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
-  return typeof named === 'string' ? named : undefined;
-}
-
-/** The partition of an alarm event: from its alarm ARN, else from its Region. docs/aws-behaviour.md#partitions */
-export function partitionOf(event: AlarmEvent): string {
-  const named = namedAlarmArn(event);
-  const arn = named === undefined ? undefined : parseArn(named);
-  return arn?.partition ?? partitionOfRegion(event.region ?? '');
-}
 
 /** The margin when the event says nothing of the alarm's period (CloudWatch's common 5 minutes). */
 export const DEFAULT_MARGIN_SECONDS = 300;
@@ -53,6 +39,8 @@ export type TargetSource = 'mapping' | 'tags' | 'dimensions';
 interface AlarmNames {
   alarmName: string;
   alarmArn: string;
+  /** The alarm's partition (checks/alarm.ts partitionOf), for the ARNs its dimensions name. */
+  partition: string;
 }
 
 /**
@@ -162,7 +150,7 @@ function singleMetric(detail: AlarmDetail, alarm: AlarmNames, hint: string) {
 /** The resource the alarm's metric dimensions name; throws InvalidRequestError saying what to configure. */
 function targetFromDimensions(event: AlarmEvent, alarm: AlarmNames, hint: string): AlarmTarget {
   const { namespace, dimensions } = singleMetric(event.detail ?? {}, alarm, hint);
-  const where = { partition: partitionOf(event), region: event.region ?? '', account: event.account ?? '' };
+  const where = { partition: alarm.partition, region: event.region ?? '', account: event.account ?? '' };
   for (const [name, toArn] of own(NAMESPACE_DIMENSIONS, namespace) ?? []) {
     const id = own(dimensions, name);
     if (typeof id === 'string' && id !== '') return { resourceArn: toArn(id, where) };

@@ -4,11 +4,11 @@
  * ALARM, restores; the resource it guards must be one this deployment may restore.
  */
 
-import { type Scope, vaultOwnerOf, withSourceAccount } from '../arn.js';
+import { parseArn, partitionOfRegion, type Scope, vaultOwnerOf, withSourceAccount } from '../arn.js';
 import type { AlarmEvent } from '../arrival/alarm.js';
 import type { AlarmTarget, Config } from '../config.js';
 import { ForbiddenRequestError, InvalidRequestError } from '../errors.js';
-import { alarmTarget, namedAlarmArn, partitionOf, type TargetSource } from './alarm-target.js';
+import { alarmTarget, type TargetSource } from './alarm-target.js';
 import { checkAlarmAccount, checkTargetPolicy } from './policy.js';
 import { combine, refusalError } from './result.js';
 
@@ -72,9 +72,28 @@ export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | u
   return `The alarm has not opted in to restores: its name does not start with "${prefix}" and it has no tag backup-restore:enabled=true`;
 }
 
+/** The alarm ARN the event names in `resources`, when it names one. */
+export function namedAlarmArn(event: AlarmEvent): string | undefined {
+  const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
+  return typeof named === 'string' ? named : undefined;
+}
+
+/** The partition of an alarm event: from its alarm ARN, else from its Region. docs/aws-behaviour.md#partitions */
+export function partitionOf(event: AlarmEvent): string {
+  const named = namedAlarmArn(event);
+  const arn = named === undefined ? undefined : parseArn(named);
+  return arn?.partition ?? partitionOfRegion(event.region ?? '');
+}
+
 /** A transition worth acting on, or why not. */
 export type Transition =
-  | { readonly act: true; readonly alarmName: string; readonly alarmArn: string; readonly changedAt: Date }
+  | {
+      readonly act: true;
+      readonly alarmName: string;
+      readonly alarmArn: string;
+      readonly partition: string;
+      readonly changedAt: Date;
+    }
   | { readonly act: false; readonly reason: string };
 
 /** Only a transition into ALARM acts; OK, INSUFFICIENT_DATA and ALARM-to-ALARM repeats do nothing. */
@@ -93,10 +112,11 @@ export function alarmTransition(event: AlarmEvent): Transition {
   if (Number.isNaN(changedAt.getTime())) {
     throw new InvalidRequestError(`Alarm ${detail.alarmName} has no readable state timestamp`);
   }
+  const partition = partitionOf(event);
   const alarmArn =
     namedAlarmArn(event) ??
-    `arn:${partitionOf(event)}:cloudwatch:${event.region}:${event.account}:alarm:${detail.alarmName}`;
-  return { act: true, alarmName: detail.alarmName, alarmArn, changedAt };
+    `arn:${partition}:cloudwatch:${event.region}:${event.account}:alarm:${detail.alarmName}`;
+  return { act: true, alarmName: detail.alarmName, alarmArn, partition, changedAt };
 }
 
 /**

@@ -221,8 +221,13 @@ export function checkTargetPolicy(target: TargetNames, policy: RequestPolicy): T
  * recovery point's (or resource's) ARN, each named by the request's own field.
  */
 export function checkRequestPolicy(fields: RequestFields, policy: RequestPolicy): Verdict {
+  return combine(...requestPolicyVerdicts(fields, policy));
+}
+
+/** The verdicts of checkRequestPolicy, one per rule, in the order they are reported. */
+export function requestPolicyVerdicts(fields: RequestFields, policy: RequestPolicy): Verdict[] {
   const arn = fields.arn;
-  return combine(
+  return [
     checkValidator(fields.validator, policy),
     checkRole('IamRoleArn', fields.iamRoleArn, policy),
     fields.byResource ? OK : checkVaultNamed(fields.backupVaultName, policy),
@@ -232,5 +237,5 @@ export function checkRequestPolicy(fields: RequestFields, policy: RequestPolicy)
       : fields.byResource
         ? checkResourceArn(arn, policy)
         : checkRecoveryPointArn(arn, policy),
-  );
+  ];
 }

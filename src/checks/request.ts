@@ -4,9 +4,10 @@
  * error classes at the edge.
  */
 
+import type { RequestBody } from '../arrival/decode.js';
 import { InvalidRequestError } from '../errors.js';
 import type { RestoreRequest } from './checked-request.js';
-import { checkRequestPolicy, type RequestPolicy } from './policy.js';
+import { type RequestPolicy, requestPolicyVerdicts } from './policy.js';
 import { combine, type Refusal, refusalError } from './result.js';
 import { checkShape, type RequestFields } from './shape.js';
 import { checkTypeRules } from './type-rules.js';
@@ -18,7 +19,7 @@ export type CheckedRequest = { readonly kind: 'ok'; readonly request: RestoreReq
 export function checkRestoreRequest(body: unknown, policy: RequestPolicy): CheckedRequest {
   const { verdict: shape, fields } = checkShape(body);
   if (fields === undefined) return shape.kind === 'ok' ? { kind: 'invalid', problems: [] } : shape;
-  const verdict = combine(shape, checkRequestPolicy(fields, policy), checkTypeRules(fields));
+  const verdict = combine(shape, ...requestPolicyVerdicts(fields, policy), checkTypeRules(fields));
   if (verdict.kind !== 'ok') return verdict;
   const request = requestOf(fields);
   return request === undefined ? { kind: 'invalid', problems: [] } : { kind: 'ok', request };
@@ -50,6 +51,15 @@ function requestOf(fields: RequestFields): RestoreRequest | undefined {
     ...(fields.resourceType === undefined ? {} : { ResourceType: fields.resourceType }),
     ...common,
   };
+}
+
+/**
+ * The request that arrived, parsed: the request object decoded on arrival, or the error that
+ * refused it there (a body that is not JSON, an event that does not ask for a restore).
+ */
+export function parseArrivedRequest(body: RequestBody, policy: RequestPolicy): RestoreRequest {
+  if ('unreadable' in body) throw body.unreadable;
+  return parseRestoreRequest(body.value, policy);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A message taken back from the dead-letter queue, once a job or a letter came of it: its redrive
- * claim settled (the claim is taken on arrival, src/arrival/redrive-claim.ts).
+ * claim settled (the claim is taken first of all checks, src/checks/redriven.ts).
  */
 
 import type { Arrival } from '../arrival/decode.js';

@@ -7,10 +7,10 @@
 import { startRestoreOfPoint } from '../act/restore-point.js';
 import { restoreByResource } from '../act/restore-resource.js';
 import type { AlarmEvent } from '../arrival/alarm.js';
-import { type Arrival, requestObject } from '../arrival/decode.js';
-import { checkRedriven } from '../arrival/redrive-claim.js';
+import type { Arrival, RequestBody } from '../arrival/decode.js';
 import { checkAlarm } from '../checks/alarm.js';
-import { parseRestoreRequest } from '../checks/request.js';
+import { checkRedriven } from '../checks/redriven.js';
+import { parseArrivedRequest } from '../checks/request.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { trackRestoreJob } from '../outcome/track.js';
@@ -76,12 +76,12 @@ function drillRunOf(request: { readonly Drill?: unknown }, incoming: Incoming): 
 /** Checks and starts a restore request, by recovery point or by resource. */
 async function processRequest(
   deps: Deps,
-  body: unknown,
+  body: RequestBody,
   incoming: Incoming,
   attempt: AttemptInfo,
   log: Logger,
 ): Promise<Outcome> {
-  const request = parseRestoreRequest(body, deps.config);
+  const request = parseArrivedRequest(body, deps.config);
   if (request.kind === 'recovery-point') {
     const planned = plannedStart(request, deps.config.restoreRoleArn, incoming.failedRestoreJobId);
     return startRestoreOfPoint(deps, planned, incoming, attempt, log);
@@ -144,6 +144,6 @@ async function processChecked(
       return { status: 'ignored', reason: `restore job event handled: ${tracked}` };
     }
     default:
-      return processRequest(deps, requestObject(arrival), arrival, attempt, log);
+      return processRequest(deps, arrival.request, arrival, attempt, log);
   }
 }

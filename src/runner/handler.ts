@@ -5,8 +5,7 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
-import { secretsOfConfig } from '../arrival/secrets.js';
-import { type DeadlineSource, runInvocation } from '../invocation.js';
+import { type DeadlineSource, runInvocation, secretsOfConfig } from '../invocation.js';
 import type { Logger } from '../logger.js';
 
 /** A handler's dependencies: a value (tests), or a function that builds them on first use. */

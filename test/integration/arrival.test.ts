@@ -1,9 +1,11 @@
 import { gzipSync } from 'node:zlib';
-import { arriveFromEvent, arriveFromSqs, requestObject } from '../../src/arrival/decode';
+import { arriveFromEvent, arriveFromSqs, type RequestBody } from '../../src/arrival/decode';
 import { secretsOfOriginal } from '../../src/arrival/secrets';
+import { parseArrivedRequest } from '../../src/checks/request';
 import { InvalidRequestError } from '../../src/errors';
 import { buildDeadLetter } from '../../src/letters/dead-letters';
 import { deadLetters } from '../helpers/dead-letters';
+import { testConfig } from '../helpers/fixtures';
 import { localPipelines } from '../helpers/pipeline';
 
 const POINT = 'arn:aws:ec2:eu-west-1::snapshot/snap-0a1b2c3d4e5f60718';
@@ -137,9 +139,15 @@ describe('arriveFromSqs', () => {
     const original = { trigger: 'sqs', bodyGzipBase64: Buffer.from('not gzip').toString('base64') };
     const arrival = arriveFromSqs(JSON.stringify({ kind: 'restore-dead-letter', original }));
     expect(arrival).toMatchObject({ original, kind: 'restore-request', secrets: [] });
-    expect(() => requestObject(arrival)).toThrow(InvalidRequestError);
-    expect(() => requestObject(arrival)).toThrow(
-      'The compressed original cannot be unpacked within 1048576 bytes (too large or damaged); it is refused',
+    expect(arrival).toMatchObject({
+      request: {
+        unreadable: new InvalidRequestError(
+          'The compressed original cannot be unpacked within 1048576 bytes (too large or damaged); it is refused',
+        ),
+      },
+    });
+    expect(() => parseArrivedRequest((arrival as { request: RequestBody }).request, testConfig())).toThrow(
+      InvalidRequestError,
     );
   });
 
@@ -245,15 +253,13 @@ describe('arriveFromEvent', () => {
   it('never throws on arrival, even for a detail-type that cannot be turned into text', () => {
     const arrival = arriveFromEvent({ 'detail-type': { toString: 1, valueOf: 1 } });
     expect(arrival.kind).toBe('restore-request');
-    expect(() => requestObject(arrival)).toThrow(TypeError);
+    expect((arrival as { request: { unreadable?: unknown } }).request.unreadable).toBeInstanceOf(TypeError);
   });
 
   it('has no request object in an alarm or a job event', () => {
-    expect(() => requestObject(arriveFromEvent(alarm))).toThrow(
-      new InvalidRequestError(
-        'The event\'s detail-type is "CloudWatch Alarm State Change"; this function handles "Restore Requested" events',
-      ),
-    );
+    const arrival = arriveFromEvent(alarm);
+    expect(arrival.kind).toBe('alarm');
+    expect(arrival).not.toHaveProperty('request');
   });
 });
 

@@ -1,11 +1,6 @@
 import type { AlarmDetail, AlarmEvent } from '../../src/arrival/alarm';
-import { alarmTransition } from '../../src/checks/alarm';
-import {
-  alarmTarget,
-  DEFAULT_MARGIN_SECONDS,
-  evaluationMarginSeconds,
-  partitionOf,
-} from '../../src/checks/alarm-target';
+import { alarmTransition, partitionOf } from '../../src/checks/alarm';
+import { alarmTarget, DEFAULT_MARGIN_SECONDS, evaluationMarginSeconds } from '../../src/checks/alarm-target';
 import { MAX_MARGIN_SECONDS, parsePointSelection } from '../../src/checks/alarm-targets';
 import { InvalidRequestError } from '../../src/errors';
 import { loadEvent } from '../helpers/fixtures';
@@ -18,6 +13,7 @@ describe('alarmTransition', () => {
       act: true,
       alarmName: 'restore-billing-db-corruption',
       alarmArn: ARN('restore-billing-db-corruption'),
+      partition: 'aws',
       changedAt: new Date('2026-11-26T10:00:00.000Z'),
     });
   });

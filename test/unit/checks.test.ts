@@ -389,7 +389,7 @@ describe('one message per shape rule of a target', () => {
     const event = loadEvent<AlarmEvent>('alarm-rds-instance.json');
     if (event.detail === undefined) throw new Error('the sample has a detail');
     event.detail.alarmTags = { 'backup-restore:resource-arn': DB, 'backup-restore:vault-account-id': '4711' };
-    const alarm = { alarmName: 'restore-billing-db-corruption', alarmArn: 'arn' };
+    const alarm = { alarmName: 'restore-billing-db-corruption', alarmArn: 'arn', partition: 'aws' };
     expect(() => alarmTarget(event, alarm, {})).toThrow(
       new InvalidRequestError(
         'Alarm tag backup-restore:vault-account-id of restore-billing-db-corruption must be a 12-digit account id, got an invalid string',

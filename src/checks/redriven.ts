@@ -1,10 +1,12 @@
 /**
- * A message taken back from the dead-letter queue, checked on arrival against what this pipeline
- * recorded before any of its claims is believed: one redrive per letter (its claim is settled by
- * src/outcome/redrives.ts), and a failed job's letter restores the table's request, decoded here
- * as it first arrived, never the letter's copy.
+ * A message taken back from the dead-letter queue, checked first, against what this pipeline
+ * recorded, before any of its claims is believed: one redrive per letter (its claim is settled by
+ * src/outcome/redrives.ts), and a failed job's letter restores the table's request, decoded again
+ * as it first arrived (arrival/decode.ts), never the letter's copy.
  */
 
+import { type Arrival, arrivalOf } from '../arrival/decode.js';
+import type { LetterJob } from '../arrival/redriven.js';
 import { ForbiddenRequestError } from '../errors.js';
 import { KeptLetterError } from '../letters/dead-letters.js';
 import type { Logger } from '../logger.js';
@@ -12,8 +14,6 @@ import { findJobLink } from '../table/links.js';
 import { claimRedrive } from '../table/redrives.js';
 import { findVerdict } from '../table/verdicts.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
-import { type Arrival, arrivalOf } from './decode.js';
-import type { LetterJob } from './redriven.js';
 
 /**
  * The refusal of a redriven drill-cleanup letter: the restore succeeded and what failed is the
