@@ -36,7 +36,7 @@ export interface Deps {
   readonly backup: BackupClient;
   /** SQS, for dead letters only; loaded on first use. */
   readonly sqs: Lazy<SQSClient>;
-  /** Why a drill may not restore into this new bucket (src/resources/s3.ts drillBucketProblem, wired with its client). */
+  /** Why a drill may not restore into this new bucket (src/resources/s3-bucket-check.ts drillBucketProblem, wired with its client). */
   readonly drillBucketProblem?: (bucket: string, accountId: string) => Promise<string | undefined>;
   readonly ddb: DynamoDBClient;
   readonly logger: Logger;

@@ -71,7 +71,7 @@ export function defaultDeps(): Deps {
 }
 
 /**
- * The check before a drill of a bucket starts (src/resources/s3.ts drillBucketProblem), for the
+ * The check before a drill of a bucket starts (src/resources/s3-bucket-check.ts drillBucketProblem), for the
  * functions that start drills: its S3 client and steps are loaded on the first drill of a bucket, and
  * the tracker's and reconciler's bundles, built on depsFromEnv, carry neither.
  */
@@ -80,7 +80,7 @@ export function withDrillBucketCheck(deps: Deps): Deps {
   return {
     ...deps,
     drillBucketProblem: async (bucket, accountId) => {
-      const { drillBucketProblem } = await import('../resources/s3.js');
+      const { drillBucketProblem } = await import('../resources/s3-bucket-check.js');
       return drillBucketProblem(await s3(), bucket, accountId);
     },
   };

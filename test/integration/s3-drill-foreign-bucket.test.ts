@@ -5,7 +5,7 @@
  * bucket that is not this account's refuses the drill with a letter, and nothing starts.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { drillBucketProblem } from '../../src/resources/s3';
+import { drillBucketProblem } from '../../src/resources/s3-bucket-check';
 import { pipeline, stopTables } from '../helpers/queue-pipeline';
 
 afterEach(stopTables);
