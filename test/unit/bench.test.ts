@@ -97,3 +97,55 @@ describe('pacing counts', () => {
     expect(faults.arrivals).toStrictEqual({ StartRestoreJob: [0, 10, 20, 1500], ListRestoreJobs: [30] });
   });
 });
+
+describe("docs/performance.md's latest measures against bench/results.json", () => {
+  const ROOT = join(__dirname, '..', '..');
+  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as {
+    rows: { measure: string; subject: string; met: boolean }[];
+  };
+  const page = readFileSync(join(ROOT, 'docs', 'performance.md'), 'utf8');
+  const section = page.slice(
+    page.indexOf('## The latest measures'),
+    page.indexOf('## What limits each measure'),
+  );
+  const docRows = section
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| measure'))
+    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .map((cells) => ({ measure: cells[1] ?? '', met: cells[5] ?? '' }));
+  // Which rows of results.json each row of the page reports.
+  const REPORTS: Record<string, RegExp> = {
+    'bundle size': /^bundle size$/,
+    'cold start: module load': /^cold start: module load$/,
+    'cold start: whole process': /^cold start: whole process$/,
+    'CPU per started restore': /^CPU per started restore$/,
+    'peak memory': /^peak memory$/,
+    'one batch (10 records)': /^one batch/,
+    'alarm to job accepted (vault configured / searched)':
+      /^alarm to job accepted(, no vault configured.*)?$/,
+    'alarm to job accepted, 1,000 requests queued': /^alarm to job accepted, 1000 requests queued$/,
+    'busiest second, one instance cut off': /^busiest second, one instance cut off/,
+    'busiest second, clocks 250 ms apart': /^busiest second, clocks 250 ms apart/,
+    'backlog drain (150 queued + 15 events + 3 alarms)': /^backlog drain \(/,
+    'backlog drain: throttled, busiest second, dead letters':
+      /^backlog drain: (dead letters|StartRestoreJob calls)/,
+    'pacing writes a start': /^backlog drain: pacing writes a start/,
+  };
+
+  it('reports every row of results.json, each under one row of the page', () => {
+    expect(docRows.map((r) => r.measure)).toStrictEqual(Object.keys(REPORTS));
+    for (const row of results.rows) {
+      const under = Object.entries(REPORTS).filter(([, pattern]) => pattern.test(row.measure));
+      expect([row.measure, under.length]).toStrictEqual([row.measure, 1]);
+    }
+  });
+
+  it('says "no" for a measure exactly when one of its rows in results.json misses its goal', () => {
+    const said = docRows.map(({ measure, met }) => [measure, met.split(' ')[0]]);
+    const measured = docRows.map(({ measure }) => {
+      const rows = results.rows.filter((r) => REPORTS[measure]?.test(r.measure));
+      return [measure, rows.length > 0 && rows.every((r) => r.met) ? 'yes' : 'no'];
+    });
+    expect(said).toStrictEqual(measured);
+  });
+});
