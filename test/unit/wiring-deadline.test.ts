@@ -18,7 +18,7 @@ import { DeadlineExceededError } from '../../src/errors';
 import { runInvocation } from '../../src/invocation';
 import { DeadlineHttpHandler } from '../../src/runner/deadline';
 import { cleanupDepsFromEnv } from '../../src/wiring/cleanup';
-import { depsFromEnv } from '../../src/wiring/restore';
+import { depsFromEnv, withDrillBucketCheck } from '../../src/wiring/restore';
 import { trackDepsFromEnv } from '../../src/wiring/track';
 import { validateDepsFromEnv } from '../../src/wiring/validate';
 import { DLQ_URL, ROLE } from '../helpers/fixtures';
@@ -112,5 +112,20 @@ describe('every function', () => {
       clients.map((c) => (c as Sendable).config.requestHandler instanceof DeadlineHttpHandler),
     ).toStrictEqual(clients.map(() => true));
     expect(track.alerts).toBeDefined();
+  });
+});
+
+describe("the restore functions' check before a drill of a bucket", () => {
+  it('loads its module and S3 client on first use, under the deadline like every other client', async () => {
+    const deps = withDrillBucketCheck(depsFromEnv(ENV, () => undefined));
+    const check = deps.drillBucketProblem;
+    if (check === undefined) throw new Error('the restore functions check a bucket drill');
+    const outcome = await runInvocation(ENDING, [], () =>
+      check('invoices-d1a2b3c4', '123456789012').then(
+        (problem) => `answered ${String(problem)}`,
+        (error: unknown) => (error as { cause?: unknown }).cause ?? error,
+      ),
+    );
+    expect(outcome).toBeInstanceOf(DeadlineExceededError);
   });
 });
