@@ -29,7 +29,7 @@ import type { ALARM_STATE_CHANGE } from '../src/arrival/decode.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
 import { runEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
-import { defaultDeps } from '../src/wiring/restore.js';
+import { alarmDeps } from '../src/wiring/restore.js';
 
 /** The event this function receives. */
 export type AlarmStateChange = EventBridgeEvent<typeof ALARM_STATE_CHANGE, AlarmDetail>;
@@ -40,4 +40,4 @@ export function createHandler(deps: DepsSource<Deps>) {
 }
 
 /** The deployed handler. */
-export const handler = createHandler(atColdStart(defaultDeps));
+export const handler = createHandler(atColdStart(alarmDeps));

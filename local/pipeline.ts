@@ -307,6 +307,12 @@ interface HandlerDeps {
   readonly own: () => Deps;
 }
 
+/** The alarm function's dependencies, as deployed (src/wiring/restore.ts alarmDeps): no bucket check. */
+function alarmDepsOf(deps: HandlerDeps): HandlerDeps {
+  const unchecked = ({ drillBucketProblem: _, ...rest }: Deps): Deps => rest;
+  return { shared: unchecked(deps.shared), own: () => unchecked(deps.own()) };
+}
+
 /** One handler, or a pool of `count` instances each with its own dependencies when instances are asked for. */
 function handlerFor<E, R>(
   count: number | undefined,
@@ -539,7 +545,7 @@ function eventFunctions(
     : handlerDeps.shared;
   const emit = routeRules(aws, options, invokers, {
     event: handlerFor(options.instances?.event, handlerDeps, createEventHandler),
-    alarm: handlerFor(options.instances?.alarm, handlerDeps, createAlarmHandler),
+    alarm: handlerFor(options.instances?.alarm, alarmDepsOf(handlerDeps), createAlarmHandler),
     track: createTrackHandler(trackDeps),
   });
   // With every function, makeReady is there to ask (by name, on the local Lambda), as deployed.
@@ -563,7 +569,8 @@ function eventFunctions(
 
 /**
  * The functions' dependencies, as deployed (src/wiring/restore.ts defaultDeps: an S3 drill's bucket
- * is checked before its start): one set shared, and a builder of a function's own.
+ * is checked before its start; the alarm function's go through alarmDepsOf): one set shared, and a
+ * builder of a function's own.
  */
 function functionDeps(env: Record<string, string>, logSink: LogSink | undefined) {
   const build = () => withDrillBucketCheck(depsFromEnv(env, logSink ?? (() => undefined)));

@@ -22,6 +22,7 @@ import { lazily, lineSink, sdkClient } from './clients.js';
 export const START_RESTORE_JOB_QUOTA = 5;
 
 let memo: Deps | undefined;
+let alarmMemo: Deps | undefined;
 
 /**
  * Builds the dependencies from an environment; throws ConfigError listing every problem. The SDK
@@ -68,6 +69,18 @@ export function depsFromEnv(env: Env, sink?: LogSink): Deps {
 export function defaultDeps(): Deps {
   memo ??= withDrillBucketCheck(depsFromEnv(process.env));
   return memo;
+}
+
+/**
+ * The alarm function's dependencies from `process.env`, built on first use: as defaultDeps, without
+ * the check before a drill of a bucket. An alarm restores what its alarm guards and is never a drill
+ * (src/drills/drill.ts), its rule passes nothing else, and its role may not look at buckets
+ * (serverless.yml `headDrillBuckets`): a drill of a bucket that came to it is refused, and its
+ * bundle, the one an incident's cold start loads, carries no S3 client (docs/performance.md).
+ */
+export function alarmDeps(): Deps {
+  alarmMemo ??= depsFromEnv(process.env);
+  return alarmMemo;
 }
 
 /**

@@ -49,11 +49,13 @@ describe('which bundles carry the drill clients', () => {
     expect(inputs.filter((i) => /@aws-sdk\/client-s3-control\//.test(i))).toStrictEqual([]);
   }, 60_000);
 
-  it.each([
-    ['handlers/restore-from-queue.ts'],
-    ['handlers/restore-from-event.ts'],
-    ['handlers/restore-on-alarm.ts'],
-  ])(
+  it('handlers/restore-on-alarm.ts: none of them (an alarm is never a drill, so it checks no bucket)', async () => {
+    const inputs = await inputsOf('handlers/restore-on-alarm.ts');
+    expect(inputs.filter((i) => RESOURCE_CLIENTS.test(i) || /client-s3-control/.test(i))).toStrictEqual([]);
+    expect(inputs).not.toContain('src/resources/s3-bucket-check.ts');
+  }, 60_000);
+
+  it.each([['handlers/restore-from-queue.ts'], ['handlers/restore-from-event.ts']])(
     "%s: S3's client for the check before a drill of a bucket, and not S3 Control",
     async (entry) => {
       const inputs = await inputsOf(entry);
