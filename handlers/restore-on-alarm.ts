@@ -7,7 +7,9 @@
  * - The resource comes from ALARM_TARGETS, else the alarm's tags, else its metric dimensions; the
  *   recovery point is the latest COMPLETED one created before the state change (or per target:
  *   latest, look-back:Nh); its stored metadata is cleaned and given a new identity.
- * - Only an alarm raised in this deployment's account or a listed source account acts.
+ * - Only an alarm raised in this deployment's account or a listed source account acts; any other
+ *   event (a restore request, a job event), which its rule never passes, is dead-lettered with
+ *   where to send it, and its bundle carries no request checks, job tracking or S3 client.
  * - While another recovery of the same resource is PENDING or RUNNING, or being started, the alarm
  *   starts nothing: it is logged, counted and dead-lettered with the reason (redriven once that
  *   restore has ended, the letter restores). A drill of the resource never holds a recovery back:
@@ -27,7 +29,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { AlarmDetail } from '../src/arrival/alarm.js';
 import type { ALARM_STATE_CHANGE } from '../src/arrival/decode.js';
 import { atColdStart, type DepsSource, inInvocation } from '../src/runner/handler.js';
-import { runEvent } from '../src/runner/run-item.js';
+import { runAlarmEvent } from '../src/runner/run-item.js';
 import type { Deps, Outcome } from '../src/types.js';
 import { alarmDeps } from '../src/wiring/restore.js';
 
@@ -36,7 +38,7 @@ export type AlarmStateChange = EventBridgeEvent<typeof ALARM_STATE_CHANGE, Alarm
 
 /** The Middy-wrapped handler for `deps` (a value, or a function that builds it on first use). */
 export function createHandler(deps: DepsSource<Deps>) {
-  return middy<AlarmStateChange, Outcome | undefined>().handler(inInvocation(deps, runEvent));
+  return middy<AlarmStateChange, Outcome | undefined>().handler(inInvocation(deps, runAlarmEvent));
 }
 
 /** The deployed handler. */

@@ -11,6 +11,7 @@ import type { Arrival, RequestBody } from '../arrival/decode.js';
 import { checkAlarm } from '../checks/alarm.js';
 import { checkRedriven } from '../checks/redriven.js';
 import { parseArrivedRequest } from '../checks/request.js';
+import { InvalidRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { trackRestoreJob } from '../outcome/track.js';
@@ -146,4 +147,22 @@ async function processChecked(
     default:
       return processRequest(deps, arrival.request, arrival, attempt, log);
   }
+}
+
+/**
+ * The alarm function's dispatch: an alarm state change, at alarm priority; anything else is refused
+ * (its rule passes nothing else). Its bundle carries neither request checks nor job tracking.
+ */
+export async function processAlarmIncoming(
+  deps: Deps,
+  arrival: Arrival,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  if (arrival.kind !== 'alarm') {
+    throw new InvalidRequestError(
+      `restoreOnAlarm restores on CloudWatch alarm state changes only, and this is a ${arrival.kind}: send a restore request to the request queue or as a "Restore Requested" event`,
+    );
+  }
+  return withPriority('alarm', () => processAlarm(deps, arrival.event as AlarmEvent, arrival, attempt, log));
 }

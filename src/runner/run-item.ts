@@ -7,12 +7,15 @@ import type { SQSRecord } from 'aws-lambda';
 import { type Arrival, arriveFromEvent, arriveFromSqs } from '../arrival/decode.js';
 import { namedSecretsOf } from '../arrival/secrets.js';
 import { withOwnSecrets } from '../invocation.js';
-import type { LogFields } from '../logger.js';
+import type { LogFields, Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
 import { settleRedrive } from '../outcome/redrives.js';
 import { neededAtOf } from '../table/links.js';
 import type { AttemptInfo, Deps, Outcome } from '../types.js';
-import { processIncoming } from './dispatch.js';
+import { processAlarmIncoming, processIncoming } from './dispatch.js';
+
+/** What an item is run through: the dispatch of any arrival (processIncoming), or of alarms alone. */
+export type Dispatch = (deps: Deps, arrival: Arrival, attempt: AttemptInfo, log: Logger) => Promise<Outcome>;
 
 /**
  * Runs one item: its log lines scrubbed of its secrets, then the dispatch. Resolves with the outcome,
@@ -24,6 +27,7 @@ export async function runItem(
   arrival: Arrival,
   attempt: AttemptInfo,
   fields: LogFields,
+  dispatch: Dispatch,
 ): Promise<Outcome | undefined> {
   // The item's own secrets: those of the other records of its batch are not its text's.
   return withOwnSecrets(
@@ -33,8 +37,8 @@ export async function runItem(
       let outcome: Outcome;
       try {
         // A started job is logged by act/restore-point.ts, on the line that also counts it; its
-        // priority is set by processIncoming once the redrive claims are checked.
-        outcome = await processIncoming(deps, arrival, attempt, log);
+        // priority is set by the dispatch once the redrive claims are checked.
+        outcome = await dispatch(deps, arrival, attempt, log);
       } catch (error) {
         await deadLetterOrRetry(deps, arrival, attempt, error, log);
         await settleRedrive(deps, arrival, attempt, log);
@@ -64,6 +68,7 @@ export function runSqsRecord(deps: Deps, record: SQSRecord): Promise<Outcome | u
       lastAttempt: attempt >= deps.config.maxReceiveCount,
     },
     { messageId: record.messageId, attempt },
+    processIncoming,
   );
 }
 
@@ -73,6 +78,22 @@ export function runSqsRecord(deps: Deps, record: SQSRecord): Promise<Outcome | u
  * retries the event and, after its retries, sends it to the on-failure destination.
  */
 export function runEvent(deps: Deps, event: { id?: unknown }): Promise<Outcome | undefined> {
+  return runEventThrough(processIncoming, deps, event);
+}
+
+/**
+ * Runs one event of the alarm function: an alarm state change, or a refusal, dead-lettered (its rule
+ * passes nothing else; a restore request goes to the request queue or the event function).
+ */
+export function runAlarmEvent(deps: Deps, event: { id?: unknown }): Promise<Outcome | undefined> {
+  return runEventThrough(processAlarmIncoming, deps, event);
+}
+
+function runEventThrough(
+  dispatch: Dispatch,
+  deps: Deps,
+  event: { id?: unknown },
+): Promise<Outcome | undefined> {
   const id = typeof event?.id === 'string' ? event.id : 'unknown';
   return runItem(
     deps,
@@ -80,5 +101,6 @@ export function runEvent(deps: Deps, event: { id?: unknown }): Promise<Outcome |
     // Lambda does not tell a function which asynchronous attempt it is on.
     { trigger: { type: 'eventbridge', id, attempt: 1 }, lastAttempt: false },
     { eventId: id },
+    dispatch,
   );
 }

@@ -5,6 +5,7 @@ import { arriveFromSqs } from '../../src/arrival/decode';
 import { InvalidRequestError } from '../../src/errors';
 import { deadLetterIdOf } from '../../src/letters/dead-letters';
 import { EXHAUSTED_HINT } from '../../src/outcome/dead-letter-or-retry';
+import { processIncoming } from '../../src/runner/dispatch';
 import { atColdStart } from '../../src/runner/handler';
 import { runItem } from '../../src/runner/run-item';
 import { context, DLQ_URL, REGION, sqsRecord } from '../helpers/fixtures';
@@ -64,7 +65,13 @@ describe('runItem', () => {
   it('rethrows a dead letter that could not be sent as a retryable error, not the request error', async () => {
     const { sqs, deps } = mockAws();
     sqs.on(SendMessageCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    const failed = runItem(deps, arriveFromSqs('not json'), attempt(false), { messageId: 'm-1' });
+    const failed = runItem(
+      deps,
+      arriveFromSqs('not json'),
+      attempt(false),
+      { messageId: 'm-1' },
+      processIncoming,
+    );
     await expect(failed).rejects.toMatchObject({ name: 'AwsCallError', retryable: true });
     await expect(failed).rejects.not.toBeInstanceOf(InvalidRequestError);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
@@ -75,7 +82,13 @@ describe('runItem', () => {
     const busy = new ServiceUnavailableException({ message: 'busy', $metadata: {} });
     backup.on(StartRestoreJobCommand).rejects(busy);
     await expect(
-      runItem(deps, arriveFromSqs(JSON.stringify(GOOD)), attempt(false), { messageId: 'm-1' }),
+      runItem(
+        deps,
+        arriveFromSqs(JSON.stringify(GOOD)),
+        attempt(false),
+        { messageId: 'm-1' },
+        processIncoming,
+      ),
     ).rejects.toMatchObject({ name: 'AwsCallError', retryable: true });
     expect(deadLetters()).toStrictEqual([]);
   });
@@ -83,9 +96,9 @@ describe('runItem', () => {
   it('dead-letters a permanent error at once and resolves, its log lines scrubbed of the secrets', async () => {
     const { deps, deadLetters } = mockAws();
     const body = JSON.stringify({ ...GOOD, Metadata: { password: 'CANARY-secret-1' }, Unknown: 1 });
-    await expect(runItem(deps, arriveFromSqs(body), attempt(false), { messageId: 'm-1' })).resolves.toBe(
-      undefined,
-    );
+    await expect(
+      runItem(deps, arriveFromSqs(body), attempt(false), { messageId: 'm-1' }, processIncoming),
+    ).resolves.toBe(undefined);
     expect(deadLetters().map((l) => [l.failure, l.error.name])).toStrictEqual([
       ['rejected', 'InvalidRequestError'],
     ]);

@@ -73,7 +73,6 @@ describe('the walk of one event', () => {
       steps: [
         'src/runner/run-item.ts -> src/arrival/decode.ts arriveFromEvent',
         'src/runner/run-item.ts -> src/arrival/secrets.ts namedSecretsOf',
-        'src/runner/dispatch.ts -> src/checks/redriven.ts checkRedriven',
         'src/runner/dispatch.ts -> src/checks/alarm.ts checkAlarm',
         'src/checks/alarm.ts -> src/checks/policy.ts checkAlarmAccount',
         'src/checks/alarm.ts -> src/checks/alarm-target.ts alarmTarget',
@@ -104,7 +103,7 @@ describe('the walk of one event', () => {
         'src/plan/start-input.ts': 2,
         'src/plan/window.ts': 2,
       },
-      crossings: 87,
+      crossings: 85,
     });
   });
 
