@@ -30,6 +30,8 @@ module.exports = {
   // (docs/development.md#tests). Packagings share a lock across workers
   // (test/helpers/package-stack.ts); the campaigns keep their own margins for a busy loop.
   maxWorkers: 3,
+  // The slowest files first, so none starts last and holds the run open (test/setup/slowest-first.js).
+  testSequencer: '<rootDir>/test/setup/slowest-first.js',
   // A run that leaves something open fails 20 s after the end, naming it, instead of hanging.
   globalTeardown: '<rootDir>/test/setup/open-after-run.js',
   projects: [layer('unit'), layer('integration'), layer('e2e')],
