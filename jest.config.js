@@ -26,7 +26,7 @@ module.exports = {
   testTimeout: 60_000,
   // Three workers on this project's 2-core machines (Jest's default there is one): the suite is
   // mostly waits (visibility timeouts, deadlines, the 5-a-second budget), so it uses under one core
-  // in all; three files at once take about 230 s against 287 to 331 s with two and 557 s with one
+  // in all; three files at once take 231 to 305 s against 287 to 331 s with two and 557 s with one
   // (docs/development.md#tests). Packagings share a lock across workers
   // (test/helpers/package-stack.ts); the campaigns keep their own margins for a busy loop.
   maxWorkers: 3,
