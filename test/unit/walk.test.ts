@@ -5,6 +5,8 @@
  * says where a request goes back to a step it has left, and which step files it enters twice.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   GetRecoveryPointRestoreMetadataCommand,
   ListBackupVaultsCommand,
@@ -13,7 +15,7 @@ import {
   ListRestoreJobsByProtectedResourceCommand,
   StartRestoreJobCommand,
 } from '@aws-sdk/client-backup';
-import { type Entry, summarize, traceSourceModules, twoWayFolders } from '../helpers/walk';
+import { type Entry, summarize, traceSourceModules, twoWayFolders, type WalkSummary } from '../helpers/walk';
 
 // Registered before anything of src/ is loaded: every module of src/ below is its traced copy.
 const entries = traceSourceModules();
@@ -51,6 +53,23 @@ async function walkOf(run: () => Promise<unknown>): Promise<Entry[]> {
   await run();
   return entries.slice(before);
 }
+
+/** The row of docs/development.md's walk table named `walk`: back-steps, files entered twice, crossings. */
+function documented(walk: string): number[] {
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'development.md'), 'utf8');
+  const line = page.split('\n').find((l) => l.startsWith(`| ${walk} |`)) ?? '';
+  return line
+    .split('|')
+    .slice(2, 5)
+    .map((cell) => Number(cell.trim()));
+}
+
+/** What the walk table says of a walk. */
+const counted = (walk: WalkSummary) => [
+  walk.backSteps.length,
+  Object.keys(walk.revisited).length,
+  walk.crossings,
+];
 
 afterEach(restoreAws);
 
@@ -105,6 +124,7 @@ describe('the walk of one event', () => {
       },
       crossings: 85,
     });
+    expect(documented('alarm, now')).toStrictEqual(counted(summarize(walk)));
   });
 
   it('a queued request by recovery point: the calls into each step, in order', async () => {
@@ -143,6 +163,7 @@ describe('the walk of one event', () => {
       revisited: {},
       crossings: 52,
     });
+    expect(documented('queued request, now')).toStrictEqual(counted(summarize(walk)));
   });
 });
 
