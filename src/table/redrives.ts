@@ -1,4 +1,4 @@
-/** A dead letter taken back from the request queue, item `redrive#<deadLetterId>` (keys.ts): one redrive per letter. */
+/** A dead letter taken back from the request queue, item `redrive#<claim id>` (keys.ts): one redrive per letter. */
 
 import { createHash } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -19,14 +19,16 @@ export interface RedrivenLetter {
 }
 
 /**
- * The id of a letter's redrive claim: its id and what it carries, so a forged letter that borrows
- * a real letter's id cannot use up that letter's redrive, unless it carries the very same request.
+ * The key of a letter's redrive claim: an id made of the letter's id and what it carries, so a
+ * forged letter that borrows a real letter's id cannot use up that letter's redrive, unless it
+ * carries the very same request.
  */
-function claimIdOf(letter: RedrivenLetter): string {
-  return createHash('sha256')
+function claimKeyOf(letter: RedrivenLetter): string {
+  const id = createHash('sha256')
     .update(`${letter.deadLetterId}\n${JSON.stringify(letter.original)}`)
     .digest('hex')
     .slice(0, 32);
+  return redriveKey(id);
 }
 
 /** How long a redrive claim is kept: as long as the dead-letter queue keeps messages (14 days). */
@@ -45,13 +47,13 @@ export async function claimRedrive(
   messageId: string,
   now: Date,
 ): Promise<RedriveClaim> {
-  const deadLetterId = claimIdOf(letter);
+  const key = claimKeyOf(letter);
   const claimed = await conditionHolds('PutItem (redrive claim)', () =>
     ddb.send(
       new PutItemCommand({
         TableName: table,
         Item: {
-          ...keyOf(redriveKey(deadLetterId)),
+          ...keyOf(key),
           messageId: { S: messageId },
           claimedAt: { S: now.toISOString() },
           expiresAt: expiresAt(now, REDRIVE_TTL_DAYS),
@@ -62,7 +64,7 @@ export async function claimRedrive(
     ),
   );
   if (claimed) return { kind: 'claimed' };
-  const existing = await getItem(ddb, table, redriveKey(deadLetterId), 'restore job link');
+  const existing = await getItem(ddb, table, key, 'redrive claim');
   return { kind: 'duplicate', firstMessageId: existing?.messageId?.S ?? 'unknown' };
 }
 
@@ -73,12 +75,11 @@ export async function settleRedriveClaim(
   letter: RedrivenLetter,
   now: Date,
 ): Promise<void> {
-  const deadLetterId = claimIdOf(letter);
   await conditionHolds('UpdateItem (redrive settled)', () =>
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: keyOf(redriveKey(deadLetterId)),
+        Key: keyOf(claimKeyOf(letter)),
         UpdateExpression: 'SET settledAt = :now',
         ConditionExpression: 'attribute_exists(restoreJobId)',
         ExpressionAttributeValues: { ':now': { S: now.toISOString() } },
