@@ -1,23 +1,17 @@
 /**
- * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): find its
- * recovery points and their vaults (src/aws/backup.ts), choose one and prepare its metadata (plan/),
- * claim the resource (alarms: one restore at a time), and start the restore (restore-point.ts).
+ * Restoring a resource by name (an alarm's target, or a queue request with ResourceArn): its start,
+ * planned by plan/resource-restore.ts while the guard runs, and, for an alarm, one restore at a
+ * time: skipped while another restore of the resource runs, and started under the resource's claim
+ * (src/table/claims.ts) through restore-point.ts.
  */
 
 import { vaultOwnerOf, withSourceAccount } from '../arn.js';
-import {
-  type ActiveJob,
-  activeRestoreJobs,
-  findRecoveryPoints,
-  storedRestoreMetadata,
-} from '../aws/backup.js';
-import type { PointSelection } from '../config.js';
+import { type ActiveJob, activeRestoreJobs } from '../aws/backup.js';
 import { drillOf } from '../drills/drill.js';
-import { describeError, InvalidRequestError, RestorePipelineError } from '../errors.js';
+import { describeError, RestorePipelineError } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { deadLetterOrRetry } from '../outcome/dead-letter-or-retry.js';
-import { type Choice, pointInTimeKey } from '../plan/recovery-point.js';
-import { choosePointOf, planForChoice, type ResourceRequestSpec } from '../plan/resource-restore.js';
+import type { ResourceRestore } from '../plan/resource-restore.js';
 import type { PlannedStart } from '../plan/start-input.js';
 import { retryRetryable } from '../retry.js';
 import {
@@ -32,37 +26,31 @@ import { findJobLink, isUnlinkedDrill, LINK_GRACE_MS } from '../table/links.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { startRestoreOfPoint } from './restore-point.js';
 
-/** What to restore, and how to choose the recovery point. */
-export interface ResourceRestore extends ResourceRequestSpec {
-  readonly resourceArn: string;
-  readonly backupVaultName?: string;
-  /**
-   * The account that owns the vault (a vault shared with this account). Absent: the
-   * resource's account when that is a source account, else this account.
-   */
-  readonly backupVaultAccountId?: string;
-  readonly selection: PointSelection;
-  /** The moment the selection is relative to (the alarm's state change, or the restore time). */
-  readonly at: Date;
-  /** Skip while any restore of the resource is PENDING or RUNNING. */
-  readonly oneAtATime: boolean;
-}
-
 /**
- * Starts the restore of a resource, or skips it while another restore of it is active. A failure
- * carries the account the recovery point came from, for its dead letter.
+ * Starts the planned restore of a resource (`planning`: plan/resource-restore.ts, made alongside),
+ * or skips it while another restore of it is active. A failure carries the account the recovery
+ * point came from, for its dead letter.
  */
 export async function restoreByResource(
   deps: Deps,
   spec: ResourceRestore,
+  planning: Promise<PlannedStart>,
   incoming: Incoming,
   attempt: AttemptInfo,
   parentLog: Logger,
 ): Promise<Outcome> {
+  // A restore skipped, or a guard that fails, never waits for the plan: its failure is handled
+  // here so that it is never an unhandled rejection, and is thrown where the plan is awaited.
+  planning.catch(() => undefined);
+  // Every line of this restore says which account the recovery point comes from.
+  const owner = vaultOwnerOf(spec, deps.config);
+  const log = parentLog.child({ sourceAccountId: owner });
   try {
-    return await restoreResource({ deps, incoming, attempt }, spec, parentLog);
+    // A request by resource, drill or not, holds nothing back and never looks.
+    if (!spec.oneAtATime) return await startRestoreOfPoint(deps, await planning, incoming, attempt, log);
+    return await restoreOneAtATime({ deps, incoming, attempt }, spec, planning, log);
   } catch (error) {
-    throw withSourceAccount(error, vaultOwnerOf(spec, deps.config));
+    throw withSourceAccount(error, owner);
   }
 }
 
@@ -73,32 +61,20 @@ interface Run {
   readonly attempt: AttemptInfo;
 }
 
-async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logger): Promise<Outcome> {
-  const { deps, incoming, attempt } = run;
-  const { config } = deps;
-  const owner = vaultOwnerOf(spec, config);
-  const sharedBy = owner === config.accountId ? undefined : owner;
-  const vaults = spec.backupVaultName === undefined ? config.allowedVaultNames : [spec.backupVaultName];
-  if (sharedBy !== undefined && vaults === undefined) {
-    // ListRecoveryPointsByResource and ListBackupVaults take no owner's account: a shared vault
-    // is searched by name only. docs/aws-behaviour.md#b-vault-account-id
-    throw new InvalidRequestError(
-      `${spec.resourceArn} is searched for in vaults account ${sharedBy} shares with this account, and none is named: give the vault (BackupVaultName of the request, backupVaultName or the tag ${'backup-restore:vault'} of the alarm target, or ALLOWED_BACKUP_VAULTS)`,
-    );
-  }
-  // Every line of this restore says which account the recovery point comes from.
-  const log = parentLog.child({ sourceAccountId: owner });
-  // The guard, the search and the read of the resource's claim (alarms: one restore at a time)
-  // are independent reads: run together, the alarm path waits for the slower one only (a skipped
-  // restore wastes the others, which cost nothing but calls). A request by resource, drill or
-  // not, holds nothing back and never looks.
-  const table = config.restoreJobsTable;
-  const [activeRead, search, claimRead] = await Promise.allSettled([
-    spec.oneAtATime ? activeRestoreJobs(deps.backup, spec.resourceArn) : Promise.resolve([]),
-    findRecoveryPoints(deps.backup, spec.resourceArn, vaults, sharedBy),
-    spec.oneAtATime
-      ? readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now())
-      : Promise.resolve(UNDECIDED),
+async function restoreOneAtATime(
+  run: Run,
+  spec: ResourceRestore,
+  planning: Promise<PlannedStart>,
+  log: Logger,
+): Promise<Outcome> {
+  const { deps } = run;
+  // The guard and the read of the resource's claim are independent reads, and run while the
+  // restore is planned (the search): the alarm path waits for the slowest only (a skipped restore
+  // wastes the others, which cost nothing but calls).
+  const table = deps.config.restoreJobsTable;
+  const [activeRead, claimRead] = await Promise.allSettled([
+    activeRestoreJobs(deps.backup, spec.resourceArn),
+    readClaim(deps, table, spec.resourceArn, spec.idempotencyToken, deps.now()),
   ]);
   if (activeRead.status === 'rejected') throw activeRead.reason;
   // Any active restore of the resource holds the next one back, ours or not, linked or not: a
@@ -111,29 +87,17 @@ async function restoreResource(run: Run, spec: ResourceRestore, parentLog: Logge
   // job back, and nothing new starts.
   const ownJob = read.kind === 'takeable' ? read.ownJob : undefined;
   const others = active.recoveries.filter((job) => job.restoreJobId !== ownJob);
-  if (spec.oneAtATime) waitForLinks(active.linkOnItsWay, ownJob);
+  waitForLinks(active.linkOnItsWay, ownJob);
   const first = others[0];
-  if (spec.oneAtATime && first !== undefined) {
+  // A running restore wins over a failed search: the alarm is skipped either way.
+  if (first !== undefined) {
     return skipRecovery(run, spec, log, {
       reason: `restore job ${first.restoreJobId} of this resource is still running`,
       activeRestoreJobId: first.restoreJobId,
       activeRestoreJobs: others.length,
     });
   }
-
-  // A running restore wins over a failed search: the alarm is skipped either way.
-  if (search.status === 'rejected') throw search.reason;
-  const found = search.value;
-  const choice = choosePointOf(spec.resourceArn, found, {
-    selection: spec.selection,
-    at: spec.at,
-    now: deps.now(),
-    allowedVaults: config.allowedVaultNames,
-  });
-  const prepare = () => prepareRequest(run, spec, choice, found.vaultsSearched, log);
-  const outcome = spec.oneAtATime
-    ? await startClaimed(run, spec, prepare, read, log)
-    : await startRestoreOfPoint(deps, await prepare(), incoming, attempt, log);
+  const outcome = await startClaimed(run, spec, planning, read, log);
   if (outcome.status === 'started') preempted(log, outcome.restoreJobId, active.drills);
   return outcome;
 }
@@ -227,55 +191,17 @@ async function skipRecovery(
   return { status: 'skipped', reason: skip.reason, activeRestoreJobId: skip.activeRestoreJobId };
 }
 
-/** Reads the chosen point's stored metadata and plans the start of the request (logged). */
-async function prepareRequest(
-  run: Run,
-  spec: ResourceRestore,
-  choice: Choice,
-  vaultsSearched: readonly string[] | undefined,
-  log: Logger,
-): Promise<PlannedStart> {
-  const { deps, incoming } = run;
-  const point = choice.point;
-  const stored = await storedRestoreMetadata(
-    deps.backup,
-    point.BackupVaultName,
-    point.RecoveryPointArn,
-    point.BackupVaultAccountId,
-  );
-  const planned = planForChoice(
-    choice,
-    stored,
-    spec,
-    incoming.failedRestoreJobId,
-    deps.config.restoreRoleArn,
-  );
-  log.info('Recovery point chosen', {
-    resourceArn: spec.resourceArn,
-    recoveryPointArn: point.RecoveryPointArn,
-    recoveryPointCreated: point.CreationDate.toISOString(),
-    backupVaultName: point.BackupVaultName,
-    sourceAccountId: point.BackupVaultAccountId ?? deps.config.accountId,
-    resourceType: stored.resourceType,
-    ...(choice.kind === 'point-in-time'
-      ? { restoreTime: choice.restoreTime.toISOString(), restoreTimeKey: pointInTimeKey(stored.resourceType) }
-      : {}),
-    ...(vaultsSearched === undefined ? {} : { vaultsSearched }),
-  });
-  return planned;
-}
-
 /**
  * Starts an alarm's restore under the resource's claim (src/table/claims.ts): two alarm
  * records worked on at once (a batch, several instances) cannot both start one, as the
  * running-restore check alone would let them. The claim is taken (one conditional put after the
- * read made with the search) while the request is prepared: neither waits for the other, and a
- * claim taken for a request that cannot be prepared is given up.
+ * read made with the guard) while the restore is still being planned: neither waits for the
+ * other, and a claim taken for a restore that cannot be planned is given up.
  */
 async function startClaimed(
   run: Run,
   spec: ResourceRestore,
-  prepare: () => Promise<PlannedStart>,
+  planning: Promise<PlannedStart>,
   read: ClaimRead,
   log: Logger,
 ): Promise<Outcome> {
@@ -283,7 +209,7 @@ async function startClaimed(
   const table = deps.config.restoreJobsTable;
   const owner = spec.idempotencyToken;
   const [prepared, taken] = await Promise.allSettled([
-    prepare(),
+    planning,
     takeClaim(deps, table, spec.resourceArn, owner, deps.now(), read),
   ]);
   const release = () =>

@@ -25,7 +25,6 @@ import {
 } from '@aws-sdk/client-backup';
 import { parseArn } from '../arn.js';
 import { classifyAwsError, ForbiddenRequestError } from '../errors.js';
-import type { Candidate } from '../plan/recovery-point.js';
 import { retryRetryable } from '../retry.js';
 
 /** Follows NextToken until the last page. */
@@ -58,6 +57,23 @@ export function listingNamesVault(resourceArn: string): boolean {
     (arn.service === 'ec2' && arn.resource.startsWith('instance/')) ||
     (arn.service === 'elasticfilesystem' && arn.resource.startsWith('file-system/'))
   );
+}
+
+/** A recovery point as listed by vault or by resource (the fields used to choose). */
+export interface Candidate {
+  readonly RecoveryPointArn: string;
+  /** Empty when the listing did not say (ListRecoveryPointsByResource names it only for EFS and EC2). */
+  readonly BackupVaultName: string;
+  /** The vault's owner, when another account shares the vault ; absent: this account. */
+  readonly BackupVaultAccountId?: string;
+  readonly CreationDate: Date;
+  readonly Status: string;
+  /** The type, when the listing says it (ListRecoveryPointsByBackupVault does). */
+  readonly ResourceType?: string;
+  /** True for a composite point (a CloudFormation stack's parent point). */
+  readonly IsParent?: boolean;
+  /** Days the point is kept (its lifecycle), when known: bounds a continuous point's window. */
+  readonly DeleteAfterDays?: number;
 }
 
 /**

@@ -4,12 +4,19 @@
  * ALARM, restores; the resource it guards must be one this deployment may restore.
  */
 
-import { parseArn, partitionOfRegion, type Scope, vaultOwnerOf, withSourceAccount } from '../arn.js';
+import {
+  isAllowedAccount,
+  parseArn,
+  partitionOfRegion,
+  type Scope,
+  vaultOwnerOf,
+  withSourceAccount,
+} from '../arn.js';
 import type { AlarmEvent } from '../arrival/alarm.js';
 import type { AlarmTarget, Config } from '../config.js';
 import { ForbiddenRequestError, InvalidRequestError } from '../errors.js';
 import { alarmTarget, type TargetSource } from './alarm-target.js';
-import { checkAlarmAccount, checkTargetPolicy } from './policy.js';
+import { accountRefusal, checkTargetPolicy } from './policy.js';
 import { combine, refusalError } from './result.js';
 
 /** An alarm that restores, with the resource it guards; or why it does nothing. */
@@ -120,13 +127,21 @@ export function alarmTransition(event: AlarmEvent): Transition {
 }
 
 /**
- * Why an alarm's own account may not start a restore here (undefined: it may): it must be this
- * deployment's account or a listed source account, as its event and its ARN say. Checked before its
- * target is looked up: a foreign alarm's tags may name a listed account's resource.
+ * Why an alarm's own account may not start a restore here (undefined: it may): the event's
+ * `account`, and the account of the alarm's ARN when the event names one, must each be this
+ * deployment's account or a listed source account. An alarm of any other account never restores,
+ * whatever resource its tags or dimensions name: checked before its target is looked up, as a
+ * foreign alarm's tags may name a listed account's resource.
  */
 export function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | undefined {
-  const verdict = checkAlarmAccount({ account: event.account, alarmArn: namedAlarmArn(event) }, scope);
-  return verdict.kind === 'ok' ? undefined : verdict.problems.join('; ');
+  const account: unknown = event.account;
+  if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
+    return 'The alarm event names no account (its "account" field): it is not acted on';
+  }
+  const named = namedAlarmArn(event);
+  const accounts = named === undefined ? [account] : [account, parseArn(named)?.accountId ?? ''];
+  const foreign = accounts.find((a) => !isAllowedAccount(a, scope));
+  return foreign === undefined ? undefined : accountRefusal('The alarm', foreign, scope);
 }
 
 /**

@@ -167,24 +167,6 @@ export function checkValidator(validator: string | undefined, policy: RequestPol
   );
 }
 
-/**
- * The account an alarm was raised in (the event's `account`, and the account of the alarm's ARN
- * when the event names one): the deployment's own or a listed source account. An alarm of any
- * other account never restores, whatever resource its tags or dimensions name.
- */
-export function checkAlarmAccount(
-  alarm: { readonly account: unknown; readonly alarmArn: string | undefined },
-  scope: Scope,
-): Verdict {
-  if (typeof alarm.account !== 'string' || !/^\d{12}$/.test(alarm.account)) {
-    return refuse('forbidden', 'The alarm event names no account (its "account" field): it is not acted on');
-  }
-  const accounts = [alarm.account];
-  if (alarm.alarmArn !== undefined) accounts.push(parseArn(alarm.alarmArn)?.accountId ?? '');
-  const foreign = accounts.find((account) => !isAllowedAccount(account, scope));
-  return foreign === undefined ? OK : refuse('forbidden', accountRefusal('The alarm', foreign, scope));
-}
-
 /** What a resource to restore names that the policy decides on. */
 export interface TargetNames {
   readonly resourceArn?: string | undefined;

@@ -24,7 +24,7 @@ export const DROPPED_KEYS: Readonly<Partial<Record<ResourceType, readonly string
  * The seed of the restored resource's new name. A retry after a failed job gets a new one: the
  * failed job may have left a resource with the old name behind.
  */
-export function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
+function nameSeed(token: string, failedRestoreJobId: string | undefined): string {
   return failedRestoreJobId === undefined ? token : `${token}/after:${failedRestoreJobId}`;
 }
 
@@ -84,4 +84,24 @@ export function prepareMetadata(
   const metadata = newIdentity(type, kept, suffix);
   typeModule(type)?.restore.beforeOverrides?.(metadata, overrides);
   return { ...metadata, ...overrides };
+}
+
+/**
+ * The metadata a chosen point is restored with (prepareMetadata), its new names made from the
+ * restore's token: a drill's never the names the same request sent for real gets, and a retry
+ * after a failed job gets new ones (nameSeed).
+ */
+export function restoredMetadata(
+  type: string,
+  stored: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string>>,
+  naming: {
+    readonly token: string;
+    readonly failedRestoreJobId: string | undefined;
+    readonly drill: boolean;
+  },
+): Record<string, string> {
+  const seed = naming.drill ? `${naming.token}#drill` : naming.token;
+  const suffix = identitySuffix(nameSeed(seed, naming.failedRestoreJobId), naming.drill);
+  return prepareMetadata(type, stored, overrides, suffix, naming.drill);
 }

@@ -3,24 +3,8 @@
  * it, or a continuous point restored to that moment to the second. Pure: no AWS calls, no clock.
  */
 
+import type { Candidate } from '../aws/backup.js';
 import { POINT_IN_TIME_KEYS, type ResourceType } from '../resources/rules.js';
-
-/** A recovery point as listed by vault or by resource (the fields used to choose). */
-export interface Candidate {
-  readonly RecoveryPointArn: string;
-  /** Empty when the listing did not say (ListRecoveryPointsByResource names it only for EFS and EC2). */
-  readonly BackupVaultName: string;
-  /** The vault's owner, when another account shares the vault ; absent: this account. */
-  readonly BackupVaultAccountId?: string;
-  readonly CreationDate: Date;
-  readonly Status: string;
-  /** The type, when the listing says it (ListRecoveryPointsByBackupVault does). */
-  readonly ResourceType?: string;
-  /** True for a composite point (a CloudFormation stack's parent point). */
-  readonly IsParent?: boolean;
-  /** Days the point is kept (its lifecycle), when known: bounds a continuous point's window. */
-  readonly DeleteAfterDays?: number;
-}
 
 /** Statuses a restore can start from. docs/aws-behaviour.md#recovery-point-status */
 export const ELIGIBLE_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'AVAILABLE']);

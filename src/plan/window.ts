@@ -11,12 +11,15 @@ import type { Window } from './recovery-point.js';
  * The moment to restore to: the alarm's state change (or a request's restore time) minus the
  * selection's margin, or undefined for "latest" (no moment: never a point-in-time restore).
  */
-export function targetTime(selection: PointSelection, at: Date): Date | undefined {
+function targetTime(selection: PointSelection, at: Date): Date | undefined {
   if (selection.mode === 'latest') return undefined;
   return new Date(at.getTime() - (selection.marginSeconds ?? 0) * 1000);
 }
 
-/** The window of a selection relative to a moment (the alarm's state change or a restore time). */
+/**
+ * The window of a selection relative to a moment (the alarm's state change or a restore time). Its
+ * end is the moment to restore to (targetTime): a continuous point is restored to it.
+ */
 export function windowOf(selection: PointSelection, at: Date): Window {
   const target = targetTime(selection, at);
   switch (selection.mode) {

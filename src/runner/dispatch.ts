@@ -15,7 +15,9 @@ import { InvalidRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RestoreJobDetail } from '../outcome/job-event.js';
 import { trackRestoreJob } from '../outcome/track.js';
-import { deriveIdempotencyToken, plannedStart } from '../plan/start-input.js';
+import { planResourceRestore, type ResourceRestore } from '../plan/resource-restore.js';
+import { plannedStart } from '../plan/start-input.js';
+import { deriveIdempotencyToken } from '../plan/token.js';
 import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { priorityOf, withPriority } from './priority.js';
 
@@ -38,7 +40,7 @@ export async function processAlarm(
     resourceArn: target.resourceArn,
     source,
   });
-  return restoreByResource(
+  return restoreResource(
     deps,
     {
       resourceArn: target.resourceArn,
@@ -61,6 +63,18 @@ export async function processAlarm(
     attempt,
     log,
   );
+}
+
+/** A restore by resource: planned (plan/), and started once the guard has run (act/), alongside. */
+function restoreResource(
+  deps: Deps,
+  spec: ResourceRestore,
+  incoming: Incoming,
+  attempt: AttemptInfo,
+  log: Logger,
+): Promise<Outcome> {
+  const planning = planResourceRestore(deps, spec, incoming.failedRestoreJobId, log);
+  return restoreByResource(deps, spec, planning, incoming, attempt, log);
 }
 
 /**
@@ -89,7 +103,7 @@ async function processRequest(
   }
   const at = request.RestoreTime === undefined ? deps.now() : new Date(request.RestoreTime);
   const { kind: _kind, ...identity } = request;
-  return restoreByResource(
+  return restoreResource(
     deps,
     {
       resourceArn: request.ResourceArn,

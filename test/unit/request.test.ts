@@ -1,6 +1,7 @@
 import { parseRestoreRequest } from '../../src/checks/request';
 import { ForbiddenRequestError, InvalidRequestError } from '../../src/errors';
-import { buildStartRestoreJobInput, deriveIdempotencyToken } from '../../src/plan/start-input';
+import { buildStartRestoreJobInput } from '../../src/plan/start-input';
+import { deriveIdempotencyToken } from '../../src/plan/token';
 import { withArticle } from '../../src/resources/rules';
 import { ACCOUNT, OTHER_ROLE, REGION, ROLE, testConfig } from '../helpers/fixtures';
 

@@ -8,18 +8,14 @@ import {
 } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  type Candidate,
   describeRestoreJob,
   listRecoveryPointsByResource,
   listRecoveryPointsInVault,
   restoreJobsEndedAfter,
 } from '../../src/aws/backup';
 import { identitySuffix, prepareMetadata } from '../../src/plan/metadata';
-import {
-  type Candidate,
-  chooseRecoveryPoint as choose,
-  type Window,
-  withRestoreTime,
-} from '../../src/plan/recovery-point';
+import { chooseRecoveryPoint as choose, type Window, withRestoreTime } from '../../src/plan/recovery-point';
 import { choosePointOf, requestForChoice } from '../../src/plan/resource-restore';
 import { describeWindow, noRecoveryPoint, windowOf } from '../../src/plan/window';
 

@@ -7,7 +7,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/restore-from-queue';
-import { deriveIdempotencyToken } from '../../src/plan/start-input';
+import { deriveIdempotencyToken } from '../../src/plan/token';
 import { context, DLQ_URL, loadEvent, REGION, ROLE, sqsEvent, sqsRecord } from '../helpers/fixtures';
 import { mockAws, restoreAws } from '../helpers/mocks';
 

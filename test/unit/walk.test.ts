@@ -84,45 +84,31 @@ describe('the walk of one event', () => {
         restoreJobId: 'job-1',
       });
     });
-    // The alarm is checked in one call, then planned and started. Two calls go back, both from
-    // act/restore-resource.ts into plan/: a choice needs AWS's answer, so plan/ is asked to choose
-    // among the points act/ has just listed, then to plan the start from the metadata it has just
-    // read (the reads run alongside the resource's claim: docs/performance.md).
+    // The alarm is checked in one call, then planned and started, each step file entered once.
+    // The plan (plan/resource-restore.ts: the search, the choice, the stored metadata) runs
+    // alongside act/'s guard and claim, so its calls come after the runner has called act/; each
+    // is made from plan/ itself (docs/performance.md: the reads run alongside the claim).
     expect(summarize(walk)).toStrictEqual({
       steps: [
         'src/runner/run-item.ts -> src/arrival/decode.ts arriveFromEvent',
         'src/runner/run-item.ts -> src/arrival/secrets.ts namedSecretsOf',
         'src/runner/dispatch.ts -> src/checks/alarm.ts checkAlarm',
-        'src/checks/alarm.ts -> src/checks/policy.ts checkAlarmAccount',
         'src/checks/alarm.ts -> src/checks/alarm-target.ts alarmTarget',
         'src/checks/alarm.ts -> src/checks/policy.ts checkTargetPolicy',
         'src/checks/alarm.ts -> src/checks/result.ts combine',
-        'src/runner/dispatch.ts -> src/plan/start-input.ts deriveIdempotencyToken',
+        'src/runner/dispatch.ts -> src/plan/token.ts deriveIdempotencyToken',
+        'src/runner/dispatch.ts -> src/plan/resource-restore.ts planResourceRestore',
         'src/runner/dispatch.ts -> src/act/restore-resource.ts restoreByResource',
-        'src/act/restore-resource.ts -> src/plan/resource-restore.ts choosePointOf',
         'src/plan/resource-restore.ts -> src/plan/window.ts windowOf',
-        'src/plan/resource-restore.ts -> src/plan/window.ts targetTime',
         'src/plan/resource-restore.ts -> src/plan/recovery-point.ts chooseRecoveryPoint',
-        'src/act/restore-resource.ts -> src/plan/resource-restore.ts planForChoice',
-        'src/plan/resource-restore.ts -> src/plan/metadata.ts nameSeed',
-        'src/plan/resource-restore.ts -> src/plan/metadata.ts identitySuffix',
-        'src/plan/resource-restore.ts -> src/plan/metadata.ts prepareMetadata',
+        'src/plan/resource-restore.ts -> src/plan/metadata.ts restoredMetadata',
         'src/plan/resource-restore.ts -> src/plan/start-input.ts plannedStart',
         'src/act/restore-resource.ts -> src/act/restore-point.ts startRestoreOfPoint',
         'src/runner/run-item.ts -> src/outcome/redrives.ts settleRedrive',
       ],
-      backSteps: [
-        'src/act/restore-resource.ts -> src/plan/resource-restore.ts choosePointOf',
-        'src/act/restore-resource.ts -> src/plan/resource-restore.ts planForChoice',
-      ],
-      revisited: {
-        'src/checks/policy.ts': 2,
-        'src/plan/metadata.ts': 3,
-        'src/plan/resource-restore.ts': 2,
-        'src/plan/start-input.ts': 2,
-        'src/plan/window.ts': 2,
-      },
-      crossings: 85,
+      backSteps: [],
+      revisited: {},
+      crossings: 81,
     });
     expect(documented('alarm, now')).toStrictEqual(counted(summarize(walk)));
   });
@@ -156,12 +142,13 @@ describe('the walk of one event', () => {
         'src/checks/request.ts -> src/checks/type-rules.ts checkTypeRules',
         'src/checks/request.ts -> src/checks/result.ts combine',
         'src/runner/dispatch.ts -> src/plan/start-input.ts plannedStart',
+        'src/plan/start-input.ts -> src/plan/token.ts deriveIdempotencyToken',
         'src/runner/dispatch.ts -> src/act/restore-point.ts startRestoreOfPoint',
         'src/runner/run-item.ts -> src/outcome/redrives.ts settleRedrive',
       ],
       backSteps: [],
       revisited: {},
-      crossings: 52,
+      crossings: 53,
     });
     expect(documented('queued request, now')).toStrictEqual(counted(summarize(walk)));
   });

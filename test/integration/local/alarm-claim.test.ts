@@ -1,7 +1,7 @@
 /**
- * The alarm path's claim on the resource (src/act/restore-resource.ts with
- * src/outcome/resource-claim.ts), through the real clients and the local endpoint with latency:
- * the claim is read with the guard and the search and taken while the metadata is read, so a
+ * The alarm path's claim on the resource (src/act/restore-resource.ts with src/table/claims.ts),
+ * through the real clients and the local endpoint with latency: the claim is read with the guard
+ * while the restore is planned (the search), and taken while the plan reads the metadata, so a
  * claim left by an ended job adds no call in sequence; a claim taken for a request that then
  * fails is given up; two alarms at once still start one restore.
  */
@@ -12,7 +12,8 @@ import { DYNAMODB_OPERATIONS, type LocalAws, startLocalAws } from '../../../loca
 import type { FaultPlan } from '../../../local/faults';
 import { defaultSeed } from '../../../local/pipeline';
 import { createRestoreJobsTable } from '../../../local/setup';
-import { type ResourceRestore, restoreByResource } from '../../../src/act/restore-resource';
+import { restoreByResource } from '../../../src/act/restore-resource';
+import { planResourceRestore, type ResourceRestore } from '../../../src/plan/resource-restore';
 import type { Deps, Outcome } from '../../../src/types';
 import { testConfig, testDeps } from '../../helpers/fixtures';
 
@@ -109,6 +110,7 @@ function alarm(): Promise<Outcome> {
   return restoreByResource(
     deps,
     spec,
+    planResourceRestore(deps, spec, undefined, deps.logger),
     { original: { trigger: 'eventbridge', event: {} }, redriveCount: 0 },
     { trigger: { type: 'eventbridge', id: `event-${n}`, attempt: 1 }, lastAttempt: false },
     deps.logger,

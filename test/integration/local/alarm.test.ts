@@ -3,7 +3,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed } from '../../../local/pipeline';
 import { identitySuffix } from '../../../src/plan/metadata';
-import { deriveIdempotencyToken } from '../../../src/plan/start-input';
+import { deriveIdempotencyToken } from '../../../src/plan/token';
 import { deadLetters } from '../../helpers/dead-letters';
 import { loadEvent } from '../../helpers/fixtures';
 import { localPipelines } from '../../helpers/pipeline';

@@ -15,7 +15,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { defaultSeed, type LocalPipeline, SHARING_ACCOUNT } from '../../../local/pipeline';
 import { localClientConfig } from '../../../local/setup';
 import { identitySuffix } from '../../../src/plan/metadata';
-import { deriveIdempotencyToken } from '../../../src/plan/start-input';
+import { deriveIdempotencyToken } from '../../../src/plan/token';
 import { deadLetters } from '../../helpers/dead-letters';
 import { loadEvent, testConfig } from '../../helpers/fixtures';
 import { localPipelines } from '../../helpers/pipeline';
