@@ -67,13 +67,18 @@ async function checkDrillTarget(
   if (problem !== undefined) throw new ForbiddenRequestError(problem);
 }
 
-/** Starts the job of a planned request (plan/start-input.ts), and links the job to the request. */
+/**
+ * Starts the job of a planned request (plan/start-input.ts), and links the job to the request.
+ * `alongsideLink` (an alarm's claim naming its job) runs while the link is written, and has
+ * settled before this returns or throws; it never throws.
+ */
 export async function startRestoreOfPoint(
   deps: Deps,
   planned: PlannedStart,
   incoming: Incoming,
   attempt: AttemptInfo,
   parentLog: Logger,
+  alongsideLink?: (restoreJobId: string) => Promise<void>,
 ): Promise<Outcome> {
   const { request, input } = planned;
   // The owner of the vault is the account in the recovery point's ARN.
@@ -114,10 +119,15 @@ export async function startRestoreOfPoint(
   item.restoreJobId = { S: restoreJobId };
   // What every "started" line says (the source account is always known: this account at least).
   const started = { restoreJobId, redriveCount: incoming.redriveCount, sourceAccountId };
-  const linked = await linkStartedJob(deps, item, fingerprint, attempt, log, {
-    resourceType: input.ResourceType,
-    drill: request.Drill !== undefined,
-  });
+  const [linking] = await Promise.allSettled([
+    linkStartedJob(deps, item, fingerprint, attempt, log, {
+      resourceType: input.ResourceType,
+      drill: request.Drill !== undefined,
+    }),
+    alongsideLink?.(restoreJobId),
+  ]);
+  if (linking.status === 'rejected') throw linking.reason;
+  const linked = linking.value;
   if (linked !== 'written') {
     log.info('Restore job started', started);
     return { status: 'started', restoreJobId, sourceAccountId };

@@ -212,8 +212,20 @@ async function startClaimed(
     planning,
     takeClaim(deps, table, spec.resourceArn, owner, deps.now(), read),
   ]);
+  // The job, once started, is named on the claim while its link is written (so a later alarm asks
+  // AWS whether it still runs); a release after that takes the name off with the claim.
+  let named: string | undefined;
+  const nameJob = async (restoreJobId: string) => {
+    named = restoreJobId;
+    // Retried: a lost answer on the update is mended by the next try (the owner's condition holds).
+    await retryRetryable(() =>
+      recordClaimedJob(deps.ddb, table, spec.resourceArn, owner, restoreJobId),
+    ).catch((error: unknown) =>
+      log.warn('Could not name the job on the resource claim; it lapses by itself', errorFields(error)),
+    );
+  };
   const release = () =>
-    releaseResource(deps.ddb, table, spec.resourceArn, owner).catch((releaseError: unknown) =>
+    releaseResource(deps.ddb, table, spec.resourceArn, owner, named).catch((releaseError: unknown) =>
       log.warn('Could not give up the claim on the resource; it lapses by itself', errorFields(releaseError)),
     );
   if (taken.status === 'fulfilled' && taken.value.kind === 'busy') {
@@ -241,20 +253,12 @@ async function startClaimed(
       { retryable: true, cause: taken.reason },
     );
   }
-  let outcome: Outcome;
   try {
-    outcome = await startRestoreOfPoint(deps, planned, incoming, attempt, log);
+    return await startRestoreOfPoint(deps, planned, incoming, attempt, log, nameJob);
   } catch (error) {
+    // The job did not start, or it is not this request's (its link conflicts): the claim is given
+    // up, the name of that job with it (the naming has settled by now).
     await release();
     throw error;
   }
-  if (outcome.status === 'started') {
-    // Retried: a lost answer on the update is mended by the next try (the owner's condition holds).
-    await retryRetryable(() =>
-      recordClaimedJob(deps.ddb, table, spec.resourceArn, owner, outcome.restoreJobId),
-    ).catch((error: unknown) =>
-      log.warn('Could not name the job on the resource claim; it lapses by itself', errorFields(error)),
-    );
-  }
-  return outcome;
 }

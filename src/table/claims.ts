@@ -145,7 +145,11 @@ async function updateOwnClaim(
   table: string,
   resourceArn: string,
   owner: string,
-  update: { readonly set: string; readonly values: Record<string, { S: string } | { N: string }> },
+  update: {
+    readonly set: string;
+    readonly remove?: string;
+    readonly values: Record<string, { S: string } | { N: string }>;
+  },
   extraCondition = '',
 ): Promise<boolean> {
   return conditionHolds('UpdateItem (resource claim)', () =>
@@ -153,7 +157,7 @@ async function updateOwnClaim(
       new UpdateItemCommand({
         TableName: table,
         Key: keyOf(resourceArn),
-        UpdateExpression: `SET ${update.set}`,
+        UpdateExpression: `SET ${update.set}${update.remove === undefined ? '' : ` REMOVE ${update.remove}`}`,
         ConditionExpression: `#owner = :me${extraCondition}`,
         ExpressionAttributeNames: { '#job': 'job', '#owner': 'owner' },
         ExpressionAttributeValues: { ...update.values, ':me': { S: owner } },
@@ -330,20 +334,31 @@ export async function recordClaimedJob(
   if (named) remember(ddb, namedKey(table, resourceArn), restoreJobId);
 }
 
-/** Gives a claim up at once (its restore did not start), so the next alarm need not wait. */
+/**
+ * Gives a claim up at once (its restore did not start, or the job AWS answered is not this
+ * request's), so the next alarm need not wait. `namedJob`: the job this owner named on the claim
+ * while its link was written (act/restore-resource.ts), taken off with it.
+ */
 export async function releaseResource(
   ddb: DynamoDBClient,
   table: string,
   resourceArn: string,
   owner: string,
+  namedJob?: string,
 ): Promise<void> {
-  // Not ours, or it names a job already: left as it is.
+  // Not ours, or it names another job: left as it is.
   await updateOwnClaim(
     ddb,
     table,
     resourceArn,
     owner,
-    { set: 'claimedAt = :never', values: { ':never': { N: '0' } } },
-    ' AND attribute_not_exists(#job)',
+    {
+      set: 'claimedAt = :never',
+      remove: '#job',
+      values: { ':never': { N: '0' }, ...(namedJob === undefined ? {} : { ':named': { S: namedJob } }) },
+    },
+    namedJob === undefined
+      ? ' AND attribute_not_exists(#job)'
+      : ' AND (attribute_not_exists(#job) OR #job = :named)',
   );
 }

@@ -2,8 +2,9 @@
  * The alarm path's claim on the resource (src/act/restore-resource.ts with src/table/claims.ts),
  * through the real clients and the local endpoint with latency: the claim is read with the guard
  * while the restore is planned (the search), and taken while the plan reads the metadata, so a
- * claim left by an ended job adds no call in sequence; a claim taken for a request that then
- * fails is given up; two alarms at once still start one restore.
+ * claim left by an ended job adds no call in sequence; the job is named on the claim while its
+ * link is written; a claim taken for a request that then fails is given up (with the job it named,
+ * when the job is another request's); two alarms at once still start one restore.
  */
 
 import { BackupClient } from '@aws-sdk/client-backup';
@@ -95,8 +96,11 @@ beforeEach(() => {
   calls = [];
 });
 
-/** One alarm transition on the resource (its own idempotency token). */
-function alarm(): Promise<Outcome> {
+/**
+ * One alarm transition on the resource (its own idempotency token); with `as`, a restore of the
+ * resource with that token and those fields instead.
+ */
+function alarm(as?: Partial<ResourceRestore>): Promise<Outcome> {
   n += 1;
   const spec: ResourceRestore = {
     resourceArn: RESOURCE,
@@ -106,6 +110,7 @@ function alarm(): Promise<Outcome> {
     at: new Date(),
     idempotencyToken: `alarm-claim-test-${process.pid}-${n}`,
     oneAtATime: true,
+    ...as,
   };
   return restoreByResource(
     deps,
@@ -166,9 +171,39 @@ it('reads the claim of an ended job with the search, and takes it while the meta
   const between = calls.filter((c) => c.start >= metadata.end && c.end <= start.start);
   expect(between.map((c) => c.name)).toStrictEqual([]);
 
+  // The claim names the job while the job's link is written, not after it.
+  const link = calls.find((c) => c.name === 'dynamodb PutItem' && c.start >= start.end);
+  const naming = only('dynamodb UpdateItem');
+  expect(naming.start).toBeGreaterThanOrEqual(start.end);
+  expect(naming.start).toBeLessThan(link?.end ?? 0);
+
   const item = await claim();
   expect(item?.owner).toStrictEqual({ S: `alarm-claim-test-${process.pid}-${n}` });
   expect(item?.job).toStrictEqual({ S: second.restoreJobId });
+});
+
+it("gives up the claim, and the job it named, when the job AWS answers is another request's", async () => {
+  // A request by resource takes the token the next alarm will derive, asking for something else.
+  const token = `alarm-claim-test-${process.pid}-reused`;
+  const other = await alarm({
+    idempotencyToken: token,
+    oneAtATime: false,
+    overrides: { DBInstanceClass: 'db.t3.large' },
+  });
+  expect(other.status).toBe('started');
+  if (other.status !== 'started') return;
+  await jobsEnded();
+  // AWS answers the alarm's start with that request's job, whose link says it asked for another restore.
+  await expect(alarm({ idempotencyToken: token })).rejects.toThrow(
+    `already belongs to restore job ${other.restoreJobId}`,
+  );
+  // The claim was named with that job alongside the link, then given up with it: the next alarm
+  // takes it at once, and no alarm is held back by a job of another request.
+  const item = await claim();
+  expect(item?.owner).toStrictEqual({ S: token });
+  expect(item?.claimedAt).toStrictEqual({ N: '0' });
+  expect(item?.job).toBeUndefined();
+  await expect(alarm()).resolves.toMatchObject({ status: 'started' });
 });
 
 it('gives up the claim it took when the recovery point metadata cannot be read', async () => {
