@@ -256,6 +256,10 @@ async function startClaimed(
   try {
     return await startRestoreOfPoint(deps, planned, incoming, attempt, log, nameJob);
   } catch (error) {
+    // Started, and this request's, but its link is not written yet (thrown to be retried): the
+    // claim keeps naming the job, so the retry finds the job its own (the same token gives it
+    // back) and writes the link, instead of waiting for a link nothing else will write.
+    if (named !== undefined && describeError(error).retryable) throw error;
     // The job did not start, or it is not this request's (its link conflicts): the claim is given
     // up, the name of that job with it (the naming has settled by now).
     await release();
