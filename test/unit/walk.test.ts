@@ -154,6 +154,34 @@ describe('the walk of one event', () => {
   });
 });
 
+describe('the walk of one event, by resource', () => {
+  it('a queued request by resource: planned, then started, each step file entered once', async () => {
+    const mocks = backupOfOneVolume();
+    const { createHandler } = require('../../handlers/restore-from-queue');
+    const handler = createHandler(mocks.deps);
+    const body = JSON.stringify({ ResourceArn: VOLUME });
+    const walk = await walkOf(async () => {
+      await expect(handler({ Records: [sqsRecord(body, 'm-2')] }, context)).resolves.toStrictEqual({
+        batchItemFailures: [],
+      });
+    });
+    expect(mocks.backup.commandCalls(StartRestoreJobCommand)).toHaveLength(1);
+    const summary = summarize(walk);
+    expect(summary.backSteps).toStrictEqual([]);
+    expect(summary.revisited).toStrictEqual({});
+    expect(summary.steps.filter((s) => / src\/(plan|act)\//.test(s))).toStrictEqual([
+      'src/runner/dispatch.ts -> src/plan/token.ts deriveIdempotencyToken',
+      'src/runner/dispatch.ts -> src/plan/resource-restore.ts planResourceRestore',
+      'src/runner/dispatch.ts -> src/act/restore-resource.ts restoreByResource',
+      'src/plan/resource-restore.ts -> src/plan/window.ts windowOf',
+      'src/plan/resource-restore.ts -> src/plan/recovery-point.ts chooseRecoveryPoint',
+      'src/plan/resource-restore.ts -> src/plan/metadata.ts restoredMetadata',
+      'src/plan/resource-restore.ts -> src/plan/start-input.ts plannedStart',
+      'src/act/restore-resource.ts -> src/act/restore-point.ts startRestoreOfPoint',
+    ]);
+  });
+});
+
 describe('summarize', () => {
   it('names the calls that go back: to an earlier step, from a helper below, or by the runner', () => {
     const e = (from: string, to: string): Entry => ({ from, to, fn: 'f' });
