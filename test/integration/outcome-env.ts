@@ -3,7 +3,7 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BackupSeed } from '../../local/backup-service';
-import { startLocalAws } from '../../local/endpoint';
+import { type LocalAws, startLocalAws } from '../../local/endpoint';
 import { defaultSeed } from '../../local/pipeline';
 import { createRestoreJobsTable } from '../../local/setup';
 
@@ -11,6 +11,8 @@ export const TABLE = 'restore-jobs';
 
 /** What a test works with. */
 export interface OutcomeEnv {
+  /** The local endpoint itself (its services' state, its faults). */
+  readonly aws: LocalAws;
   readonly ddb: DynamoDBClient;
   readonly backup: BackupClient;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startOutcomeEnv(seed: (s: BackupSeed) => BackupSeed = (s) 
   const backup = new BackupClient(client);
   await createRestoreJobsTable(ddb, TABLE);
   return {
+    aws,
     ddb,
     backup,
     close: async () => {

@@ -71,6 +71,20 @@ const counted = (walk: WalkSummary) => [
   walk.crossings,
 ];
 
+/**
+ * A restore by resource, from the runner on: planned (plan/, its reads alongside act/'s guard, so
+ * its calls are recorded after the runner's call into act/), then started.
+ */
+const PLANNED_THEN_STARTED = [
+  'src/runner/dispatch.ts -> src/plan/resource-restore.ts planResourceRestore',
+  'src/runner/dispatch.ts -> src/act/restore-resource.ts restoreByResource',
+  'src/plan/resource-restore.ts -> src/plan/window.ts windowOf',
+  'src/plan/resource-restore.ts -> src/plan/recovery-point.ts chooseRecoveryPoint',
+  'src/plan/resource-restore.ts -> src/plan/metadata.ts restoredMetadata',
+  'src/plan/resource-restore.ts -> src/plan/start-input.ts plannedStart',
+  'src/act/restore-resource.ts -> src/act/restore-point.ts startRestoreOfPoint',
+];
+
 afterEach(restoreAws);
 
 describe('the walk of one event', () => {
@@ -97,13 +111,7 @@ describe('the walk of one event', () => {
         'src/checks/alarm.ts -> src/checks/policy.ts checkTargetPolicy',
         'src/checks/alarm.ts -> src/checks/result.ts combine',
         'src/runner/dispatch.ts -> src/plan/token.ts deriveIdempotencyToken',
-        'src/runner/dispatch.ts -> src/plan/resource-restore.ts planResourceRestore',
-        'src/runner/dispatch.ts -> src/act/restore-resource.ts restoreByResource',
-        'src/plan/resource-restore.ts -> src/plan/window.ts windowOf',
-        'src/plan/resource-restore.ts -> src/plan/recovery-point.ts chooseRecoveryPoint',
-        'src/plan/resource-restore.ts -> src/plan/metadata.ts restoredMetadata',
-        'src/plan/resource-restore.ts -> src/plan/start-input.ts plannedStart',
-        'src/act/restore-resource.ts -> src/act/restore-point.ts startRestoreOfPoint',
+        ...PLANNED_THEN_STARTED,
         'src/runner/run-item.ts -> src/outcome/redrives.ts settleRedrive',
       ],
       backSteps: [],
@@ -171,13 +179,7 @@ describe('the walk of one event, by resource', () => {
     expect(summary.revisited).toStrictEqual({});
     expect(summary.steps.filter((s) => / src\/(plan|act)\//.test(s))).toStrictEqual([
       'src/runner/dispatch.ts -> src/plan/token.ts deriveIdempotencyToken',
-      'src/runner/dispatch.ts -> src/plan/resource-restore.ts planResourceRestore',
-      'src/runner/dispatch.ts -> src/act/restore-resource.ts restoreByResource',
-      'src/plan/resource-restore.ts -> src/plan/window.ts windowOf',
-      'src/plan/resource-restore.ts -> src/plan/recovery-point.ts chooseRecoveryPoint',
-      'src/plan/resource-restore.ts -> src/plan/metadata.ts restoredMetadata',
-      'src/plan/resource-restore.ts -> src/plan/start-input.ts plannedStart',
-      'src/act/restore-resource.ts -> src/act/restore-point.ts startRestoreOfPoint',
+      ...PLANNED_THEN_STARTED,
     ]);
   });
 });

@@ -6,38 +6,25 @@
  * else will write nor ends skipped behind its own restore.
  */
 
-import { BackupClient } from '@aws-sdk/client-backup';
-import { DynamoDBClient, GetItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { type LocalAws, startLocalAws } from '../../../local/endpoint';
-import { defaultSeed } from '../../../local/pipeline';
-import { createRestoreJobsTable } from '../../../local/setup';
+import { GetItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { restoreByResource } from '../../../src/act/restore-resource';
 import { planResourceRestore, type ResourceRestore } from '../../../src/plan/resource-restore';
 import { findJobLink } from '../../../src/table/links';
 import type { Deps } from '../../../src/types';
 import { testConfig, testDeps } from '../../helpers/fixtures';
+import { type OutcomeEnv, startOutcomeEnv, TABLE } from '../outcome-env';
 
-const TABLE = 'alarm-link-retry-jobs';
 const RESOURCE = 'arn:aws:rds:eu-west-1:123456789012:db:billing-db';
 
-let aws: LocalAws;
+let env: OutcomeEnv;
 let deps: Deps;
 /** While true, every put of a job link fails as a table that does not answer. */
 let linksFail = false;
 
 beforeAll(async () => {
   // Jobs run for 60 s: the retry comes while the alarm's job still runs.
-  aws = await startLocalAws({
-    seed: { ...defaultSeed(), timing: { runningAfterMs: 1, doneAfterMs: 60_000 } },
-  });
-  const options = {
-    region: 'eu-west-1',
-    endpoint: aws.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
-  const ddb = new DynamoDBClient(options);
-  ddb.middlewareStack.add(
+  env = await startOutcomeEnv((seed) => ({ ...seed, timing: { runningAfterMs: 1, doneAfterMs: 60_000 } }));
+  env.ddb.middlewareStack.add(
     (next, context) => async (args) => {
       const key = (args.input as PutItemCommandInput).Item?.restoreJobId?.S ?? '';
       // A link is keyed by the job's id; claims (active#) and other items carry a '#'.
@@ -52,19 +39,14 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'failLinks' },
   );
-  await createRestoreJobsTable(ddb, TABLE);
   deps = testDeps({
-    backup: new BackupClient(options),
-    ddb,
+    backup: env.backup,
+    ddb: env.ddb,
     config: testConfig({ RESTORE_JOBS_TABLE: TABLE }),
     now: () => new Date(),
   });
 });
-afterAll(async () => {
-  deps.backup.destroy();
-  deps.ddb.destroy();
-  await aws.close();
-});
+afterAll(() => env.close());
 
 const spec: ResourceRestore = {
   resourceArn: RESOURCE,
@@ -90,8 +72,8 @@ const attempt = (n: number) =>
 it('the retry of an alarm whose link could not be written starts nothing new and links its running job', async () => {
   linksFail = true;
   await expect(attempt(1)).rejects.toMatchObject({ retryable: true });
-  expect(aws.backup.jobs).toHaveLength(1);
-  const job = aws.backup.jobs[0]?.RestoreJobId ?? '';
+  expect(env.aws.backup.jobs).toHaveLength(1);
+  const job = env.aws.backup.jobs[0]?.RestoreJobId ?? '';
   expect(await findJobLink(deps.ddb, TABLE, job)).toBeUndefined();
   // The claim is still this alarm's, and names its job.
   const claim = await deps.ddb.send(
@@ -110,7 +92,7 @@ it('the retry of an alarm whose link could not be written starts nothing new and
     restoreJobId: job,
     sourceAccountId: '123456789012',
   });
-  expect(aws.backup.jobs).toHaveLength(1);
-  expect(aws.backup.jobs[0]?.Status).toBe('RUNNING');
+  expect(env.aws.backup.jobs).toHaveLength(1);
+  expect(env.aws.backup.jobs[0]?.Status).toBe('RUNNING');
   expect(await findJobLink(deps.ddb, TABLE, job)).toMatchObject({ restoreJobId: job });
 });
