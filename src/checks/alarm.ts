@@ -60,7 +60,7 @@ export function checkAlarm(
  * The rule the deployed EventBridge rule applies (serverless.yml, restoreOnAlarm), checked again in
  * code: an alarm event can also arrive through the request queue, where no rule filtered it.
  */
-export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
+function alarmOptInProblem(event: AlarmEvent, prefix: string): string | undefined {
   const envelope = event as AlarmEvent & { source?: unknown };
   // EventBridge always sets the source: an event without one was written by hand. Only an event from
   // aws.cloudwatch is read as an alarm everywhere else (never a drill: src/drills/drill.ts).
@@ -80,7 +80,7 @@ export function alarmOptInProblem(event: AlarmEvent, prefix: string): string | u
 }
 
 /** The alarm ARN the event names in `resources`, when it names one. */
-export function namedAlarmArn(event: AlarmEvent): string | undefined {
+function namedAlarmArn(event: AlarmEvent): string | undefined {
   const named = Array.isArray(event.resources) ? event.resources[0] : undefined;
   return typeof named === 'string' ? named : undefined;
 }
@@ -133,7 +133,7 @@ export function alarmTransition(event: AlarmEvent): Transition {
  * whatever resource its tags or dimensions name: checked before its target is looked up, as a
  * foreign alarm's tags may name a listed account's resource.
  */
-export function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | undefined {
+function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | undefined {
   const account: unknown = event.account;
   if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
     return 'The alarm event names no account (its "account" field): it is not acted on';
@@ -151,7 +151,7 @@ export function alarmAccountProblem(event: AlarmEvent, scope: Scope): string | u
  * priority. Only an alarm the job table gives back (a failed job's letter, checked against the
  * pipeline's own link) is believed there. docs/aws-behaviour.md#cw-alarm-forged-on-queue
  */
-export function alarmPathProblem(
+function alarmPathProblem(
   trigger: { readonly type: string },
   vouchedByTable: boolean,
   transition: { readonly alarmName: string; readonly changedAt: Date },

@@ -6,7 +6,7 @@
  */
 
 import { isAllowedAccount, parseArn, type Scope } from '../arn.js';
-import { combine, OK, refuse, type Verdict } from './result.js';
+import { OK, refuse, type Verdict } from './result.js';
 import type { RequestFields } from './shape.js';
 
 /** What a request, or a target, is checked against. */
@@ -199,14 +199,10 @@ export function checkTargetPolicy(target: TargetNames, policy: RequestPolicy): T
 }
 
 /**
- * The policy step of a restore request: its validator, role and vault, and the scope of its
- * recovery point's (or resource's) ARN, each named by the request's own field.
+ * The policy step of a restore request, one verdict per rule in the order they are reported: its
+ * validator, role and vault, and the scope of its recovery point's (or resource's) ARN, each named
+ * by the request's own field (combined with the other steps by src/checks/request.ts).
  */
-export function checkRequestPolicy(fields: RequestFields, policy: RequestPolicy): Verdict {
-  return combine(...requestPolicyVerdicts(fields, policy));
-}
-
-/** The verdicts of checkRequestPolicy, one per rule, in the order they are reported. */
 export function requestPolicyVerdicts(fields: RequestFields, policy: RequestPolicy): Verdict[] {
   const arn = fields.arn;
   return [

@@ -22,7 +22,7 @@ import type { AttemptInfo, Deps, Incoming, Outcome } from '../types.js';
 import { priorityOf, withPriority } from './priority.js';
 
 /** Handles what an alarm asks for: a restore of the resource it guards, or nothing. */
-export async function processAlarm(
+async function processAlarm(
   deps: Deps,
   event: AlarmEvent,
   incoming: Incoming,

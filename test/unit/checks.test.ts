@@ -11,12 +11,12 @@ import type { AlarmEvent } from '../../src/arrival/alarm';
 import { alarmTarget } from '../../src/checks/alarm-target';
 import {
   checkRecoveryPointArn,
-  checkRequestPolicy,
   checkResourceArn,
   checkRole,
   checkTargetPolicy,
   checkVault,
   checkVaultOwner,
+  requestPolicyVerdicts,
 } from '../../src/checks/policy';
 import { checkRestoreRequest } from '../../src/checks/request';
 import { combine, OK, refusalError } from '../../src/checks/result';
@@ -111,14 +111,17 @@ describe('the shape step', () => {
   });
 });
 
+/** The policy step's verdict, as src/checks/request.ts combines it with the other steps. */
+const policyStep = (f: RequestFields, p: typeof policy) => combine(...requestPolicyVerdicts(f, p));
+
 describe('the policy step', () => {
   it('is ok within the policy', () => {
-    expect(checkRequestPolicy(fields({ iamRoleArn: OTHER_ROLE }), policy)).toStrictEqual(OK);
-    expect(checkRequestPolicy(fields({ byResource: true, arn: DB }), policy)).toStrictEqual(OK);
+    expect(policyStep(fields({ iamRoleArn: OTHER_ROLE }), policy)).toStrictEqual(OK);
+    expect(policyStep(fields({ byResource: true, arn: DB }), policy)).toStrictEqual(OK);
   });
 
   it('forbids a role off the allowlist', () => {
-    expect(checkRequestPolicy(fields({ iamRoleArn: ADMIN }), policy)).toStrictEqual({
+    expect(policyStep(fields({ iamRoleArn: ADMIN }), policy)).toStrictEqual({
       kind: 'forbidden',
       problems: [
         `IamRoleArn ${ADMIN} is not on this deployment's list of restore roles; leave it out to use the default restore role, or ask the operators to add the role to ALLOWED_RESTORE_ROLE_ARNS`,
@@ -127,14 +130,14 @@ describe('the policy step', () => {
   });
 
   it('finds a missing vault invalid and another vault forbidden, by recovery point only', () => {
-    expect(checkRequestPolicy(fields(), vaulted)).toStrictEqual({
+    expect(policyStep(fields(), vaulted)).toStrictEqual({
       kind: 'invalid',
       problems: [
         'BackupVaultName is required: this deployment restores only from the vaults prod-vault, logs-vault',
       ],
     });
-    expect(checkRequestPolicy(fields({ byResource: true, arn: DB }), vaulted)).toStrictEqual(OK);
-    expect(checkRequestPolicy(fields({ backupVaultName: 'scratch' }), vaulted)).toStrictEqual({
+    expect(policyStep(fields({ byResource: true, arn: DB }), vaulted)).toStrictEqual(OK);
+    expect(policyStep(fields({ backupVaultName: 'scratch' }), vaulted)).toStrictEqual({
       kind: 'forbidden',
       problems: [
         'BackupVaultName scratch is not one of the vaults this deployment restores from (prod-vault, logs-vault)',
@@ -158,7 +161,7 @@ describe('the policy step', () => {
   });
 
   it('reports the invalid problems alone when there are forbidden ones too', () => {
-    expect(checkRequestPolicy(fields({ iamRoleArn: ADMIN, arn: 'not-an-arn' }), policy)).toStrictEqual({
+    expect(policyStep(fields({ iamRoleArn: ADMIN, arn: 'not-an-arn' }), policy)).toStrictEqual({
       kind: 'invalid',
       problems: [
         'RecoveryPointArn is not a recovery point ARN (expected e.g. arn:aws:backup:eu-west-1:123456789012:recovery-point:ID, or an EC2 AMI, EBS/RDS/Redshift snapshot, FSx backup or DynamoDB backup ARN)',
